@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both create .venv if missing.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTHON ?= python3
+
+.PHONY: venv demo test lint fix docs docs-check check bench smoke clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## the main job: generate the demo workspace and audit it (exit code of `crm-audit run`)
+demo: venv
+	$(BIN)/crm-audit demo
+
+## the test suite; pytest's exit code 5 (no tests collected) counts as a failure
+test: venv
+	@$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; \
+	exit $$rc
+
+lint: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+fix: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+docs: venv
+	$(BIN)/cog -r README.md
+
+docs-check: venv
+	$(BIN)/cog --check README.md
+
+smoke: venv
+	$(BIN)/crm-audit --help >/dev/null
+	@d=$$(mktemp -d); cd $$d && $(CURDIR)/$(BIN)/crm-audit demo --size 300 >/dev/null; rc=$$?; \
+	rm -rf $$d; if [ $$rc -gt 1 ]; then echo "smoke: crm-audit demo exited $$rc" >&2; exit 1; fi
+
+check: lint docs-check test smoke
+
+bench: venv
+	$(PY) tests/benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache crm-audit-demo

@@ -1,0 +1,75 @@
+"""`audit` and `run`: the two jobs most users come for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from audit.cli.common import (
+    StageProgress,
+    echo_summary,
+    output_options,
+    resolve_targets,
+    target_options,
+)
+from audit.errors import EXIT_GATE_FAILED
+
+
+@click.command()
+@target_options
+@output_options
+def audit(targets: tuple[Path, ...], as_of: dt.datetime | None, out: Path | None, fmt: str) -> None:
+    """Audit a config's sources (or export files/folders) and write a run folder.
+
+    Exits 0 whatever the quality: use `run` to gate on it.
+
+    \b
+    Examples:
+        crm-audit audit configs/example.yaml
+        crm-audit audit exports/hubspot.csv exports/stripe.csv --out /tmp/runs
+    """
+    from audit import pipeline
+
+    cfg = resolve_targets(targets, as_of)
+    with StageProgress() as progress:
+        result = pipeline.run(cfg, out=out, progress=progress)
+    echo_summary(result, fmt)
+
+
+@click.command("run")
+@target_options
+@output_options
+@click.option("--strict", is_flag=True, help="Warnings fail the gate too.")
+def run_cmd(
+    targets: tuple[Path, ...],
+    as_of: dt.datetime | None,
+    out: Path | None,
+    fmt: str,
+    strict: bool,
+) -> None:
+    """Audit, gate on the quality thresholds, and compute KPIs when the gate passes.
+
+    Exit code 0 when the gate passes, 1 when it fails: use it as the step before metrics
+    in cron, Airflow, Dagster, GitHub Actions or a Makefile.
+
+    \b
+    Example:
+        crm-audit run configs/example.yaml && make publish-kpis
+    """
+    from audit import pipeline
+
+    cfg = resolve_targets(targets, as_of)
+    if strict:
+        cfg = cfg.model_copy(
+            update={"thresholds": cfg.thresholds.model_copy(update={"strict": True})}
+        )
+    with StageProgress() as progress:
+        result = pipeline.run(cfg, out=out, progress=progress)
+    echo_summary(result, fmt)
+    if not result.verdict.passed:
+        raise click.exceptions.Exit(EXIT_GATE_FAILED)
+
+
+COMMANDS = [audit, run_cmd]

@@ -1,0 +1,127 @@
+"""run(cfg) -> RunResult: the only module that imports every stage.
+
+Short and boring on purpose: each stage takes plain data and returns plain data, so any of them
+can be run, tested and benchmarked alone. Wall-clock time is read here (run id, timings) and
+nowhere inside a stage, which keeps stage outputs deterministic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from audit import history
+from audit.config import PipelineConfig, dump_config
+from audit.gate import gate
+from audit.kpis import compute_kpis, kpi_needs
+from audit.match import match
+from audit.model import Progress, RunResult, no_progress, timed
+from audit.normalize import normalize
+from audit.report import write_report
+from audit.schema import conform_issues
+from audit.score import score
+from audit.sources import read_sources
+from audit.validate import validate
+
+
+def make_run_id(cfg: PipelineConfig, now: dt.datetime | None = None) -> str:
+    """Time-ordered and unique per config: '20260131T090512-1a2b3c'."""
+    now = now or dt.datetime.now(dt.UTC)
+    digest = hashlib.sha1(json.dumps(dump_config(cfg), sort_keys=True).encode()).hexdigest()[:6]
+    return f"{now:%Y%m%dT%H%M%S}-{digest}"
+
+
+def analyse(
+    cfg: PipelineConfig, *, progress: Progress = no_progress, run_id: str | None = None
+) -> RunResult:
+    """Run every stage in memory and return the result (nothing written)."""
+    as_of = cfg.as_of or dt.datetime.now(dt.UTC).date()
+    timings: dict[str, float] = {}
+    progress("sources")
+    with timed("sources", timings):
+        ingest = read_sources(cfg.sources, base_dir=Path(cfg.base_dir))
+    progress("normalize")
+    with timed("normalize", timings):
+        records, norm_issues = normalize(ingest.records, cfg.normalize, cfg.sources)
+    progress("validate")
+    with timed("validate", timings):
+        validation = validate(
+            records, cfg.rules, as_of=as_of, stale_after_days=cfg.stale_after_days
+        )
+    progress("match")
+    with timed("match", timings):
+        matches = match(records.get("contacts"), cfg.match, cfg.sources)
+    issues = conform_issues(
+        pd.concat(
+            [ingest.issues, norm_issues, validation.issues, matches.issues],
+            ignore_index=True,
+        )
+    )
+    progress("score")
+    with timed("score", timings):
+        scorecard = score(records, issues, matches, cfg.thresholds)
+    with timed("gate", timings):
+        verdict = gate(scorecard, cfg.thresholds, kpi_needs(cfg.kpis))
+    progress("kpis")
+    with timed("kpis", timings):
+        kpis = (
+            compute_kpis(records, cfg.kpis, as_of=as_of, withheld=verdict.withheld_kpis)
+            if verdict.passed
+            else None
+        )
+    return RunResult(
+        run_id=run_id or make_run_id(cfg),
+        as_of=as_of,
+        config=cfg,
+        ingest=ingest,
+        records=records,
+        issues=issues,
+        matches=matches,
+        scorecard=scorecard,
+        verdict=verdict,
+        kpis=kpis,
+        timings=timings,
+        extras={"validation": validation},
+    )
+
+
+def run(
+    cfg: PipelineConfig,
+    *,
+    out: Path | None = None,
+    progress: Progress = no_progress,
+    run_id: str | None = None,
+) -> RunResult:
+    """Run every stage, write the run folder and record the run in the history.
+
+    Example:
+        from audit import load_config, run
+        result = run(load_config("configs/example.yaml"))
+        print(result.scorecard.overall, result.verdict.passed)
+    """
+    result = analyse(cfg, progress=progress, run_id=run_id)
+    out_root = out if out is not None else cfg.resolve(cfg.output.dir)
+    run_dir = out_root / result.run_id
+    progress("report")
+    with timed("report", result.timings):
+        history_rows = []
+        if cfg.history.enabled:
+            hist_path = (
+                cfg.resolve(cfg.history.path) if cfg.history.path else out_root / "history.sqlite"
+            )
+            history_rows = history.previous(hist_path, limit=10)
+        result.extras["history"] = history_rows
+        write_report(result, run_dir, cfg.output.formats)
+    if cfg.history.enabled:
+        history.record(hist_path, result)
+    return _with_dir(result, run_dir)
+
+
+def _with_dir(result: RunResult, run_dir: Path) -> RunResult:
+    from dataclasses import replace
+
+    return replace(result, run_dir=run_dir)

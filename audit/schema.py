@@ -1,0 +1,284 @@
+"""The vocabulary every stage speaks: canonical entities, their columns, and the Issues table.
+
+Readers map vendor headers onto these names; normalize types them; rules, matching, scoring and
+KPIs refer to them. A column that is not here has no canonical home and travels in `extra`
+(a JSON object per row), so nothing read is ever dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pandas as pd
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # counts against the gate
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Dimension(StrEnum):
+    COMPLETENESS = "completeness"
+    VALIDITY = "validity"
+    UNIQUENESS = "uniqueness"
+    FRESHNESS = "freshness"
+    CONSISTENCY = "consistency"
+    INTEGRITY = "integrity"
+
+
+class Band(StrEnum):
+    """Decision band of a candidate duplicate pair."""
+
+    AUTO = "auto"
+    REVIEW = "review"
+    NO = "no"
+
+
+# kinds of column value after normalize
+STR, DATETIME, FLOAT, BOOL, INT = "str", "datetime", "float", "bool", "int"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str = STR
+    doc: str = ""
+    derived: bool = False  # filled by normalize, never mapped from a source
+
+
+PROVENANCE: tuple[Column, ...] = (
+    Column("record_id", doc="stable id: '<source>:<row or key>'"),
+    Column("source", doc="source name from the config"),
+    Column("source_file", doc="file the row came from (relative to the config)"),
+    Column("source_row", INT, "1-based data row, line or message number in that file"),
+    Column("extra", doc="JSON object of the columns with no canonical home"),
+)
+
+ENTITIES: dict[str, tuple[Column, ...]] = {
+    "contacts": (
+        Column("external_id", doc="the id the source system gave the record"),
+        Column("full_name", doc="display name as written (family name first for CJK)"),
+        Column("first_name"),
+        Column("last_name"),
+        Column("email"),
+        Column("email_status", doc="source's own status: subscribed, cleaned, bounced, ..."),
+        Column("phone"),
+        Column("mobile"),
+        Column("company"),
+        Column("job_title"),
+        Column("address"),
+        Column("city"),
+        Column("region"),
+        Column("postal_code"),
+        Column("country"),
+        Column("owner", doc="record owner / sales rep"),
+        Column("lead_source"),
+        Column("lifecycle_stage"),
+        Column("created_at", DATETIME),
+        Column("updated_at", DATETIME),
+        Column("last_activity_at", DATETIME, "last contact of any kind"),
+        Column(
+            "email_key",
+            doc="matching key: lower-case, Gmail dots/+tags folded",
+            derived=True,
+        ),
+        Column("email_domain", derived=True),
+        Column("phone_e164", doc="phone (or mobile) in E.164", derived=True),
+        Column("name_key", doc="folded name for matching", derived=True),
+        Column("company_key", doc="company without legal form, folded", derived=True),
+        Column("country_code", doc="ISO 3166-1 alpha-2", derived=True),
+    ),
+    "companies": (
+        Column("external_id"),
+        Column("name"),
+        Column("domain"),
+        Column("phone"),
+        Column("country"),
+        Column("city"),
+        Column("industry"),
+        Column("employees", FLOAT),
+        Column("owner"),
+        Column("created_at", DATETIME),
+        Column("company_key", derived=True),
+        Column("country_code", derived=True),
+    ),
+    "deals": (
+        Column("external_id"),
+        Column("name"),
+        Column("contact_id", doc="external id of the contact the deal belongs to"),
+        Column("contact_email"),
+        Column("company"),
+        Column("pipeline"),
+        Column("stage"),
+        Column("amount", FLOAT),
+        Column("currency"),
+        Column("probability", FLOAT, "win probability 0..1"),
+        Column("forecast_category"),
+        Column("created_at", DATETIME),
+        Column("closed_at", DATETIME),
+        Column("is_closed", BOOL),
+        Column("is_won", BOOL),
+        Column("lost_reason"),
+        Column("lead_source"),
+        Column("owner"),
+    ),
+    "deal_stages": (
+        Column("deal_id", doc="external id of the deal"),
+        Column("stage"),
+        Column("entered_at", DATETIME),
+        Column("exited_at", DATETIME),
+    ),
+    "subscriptions": (
+        Column("external_id"),
+        Column("customer_id"),
+        Column("customer_email"),
+        Column("plan"),
+        Column("status"),
+        Column("amount", FLOAT, "price per interval"),
+        Column("currency"),
+        Column("interval", doc="month, year, ..."),
+        Column("started_at", DATETIME),
+        Column("current_period_end", DATETIME),
+        Column("canceled_at", DATETIME),
+        Column("ended_at", DATETIME),
+        Column("renewed_at", DATETIME),
+    ),
+    "orders": (
+        Column("external_id"),
+        Column("customer_id"),
+        Column("customer_email"),
+        Column("product"),
+        Column("category", doc="product category or tier, for upsell/cross-sell"),
+        Column("amount", FLOAT),
+        Column("currency"),
+        Column("status"),
+        Column("ordered_at", DATETIME),
+    ),
+    "tickets": (
+        Column("external_id"),
+        Column("requester_id"),
+        Column("requester_email"),
+        Column("subject"),
+        Column("status"),
+        Column("priority"),
+        Column("assignee"),
+        Column("created_at", DATETIME),
+        Column("first_reply_at", DATETIME),
+        Column("solved_at", DATETIME),
+        Column("first_solved_at", DATETIME),
+        Column("sla_hours", FLOAT, "resolution target in hours"),
+        Column("reopens", FLOAT),
+    ),
+    "surveys": (
+        Column("external_id"),
+        Column("respondent_id"),
+        Column("respondent_email"),
+        Column("survey_type", doc="nps, csat or ces"),
+        Column("score", FLOAT),
+        Column("scale_min", FLOAT),
+        Column("scale_max", FLOAT),
+        Column("ticket_id"),
+        Column("answered_at", DATETIME),
+    ),
+    "spend": (
+        Column("category", doc="sales, marketing, retention, ..."),
+        Column("amount", FLOAT),
+        Column("currency"),
+        Column("spent_on", DATETIME),
+    ),
+    "quotas": (
+        Column("owner"),
+        Column("period_start", DATETIME),
+        Column("period_end", DATETIME),
+        Column("amount", FLOAT),
+    ),
+    "activities": (
+        Column("external_id"),
+        Column("contact_email"),
+        Column("contact_id"),
+        Column("deal_id"),
+        Column("type", doc="email, call, meeting, task, ..."),
+        Column("direction", doc="in or out"),
+        Column("subject"),
+        Column("owner"),
+        Column("occurred_at", DATETIME),
+    ),
+    "email_events": (
+        Column("address"),
+        Column("event", doc="bounce, sent, received, subscribe, unsubscribe, complaint"),
+        Column("classification", doc="hard or soft for bounces"),
+        Column("status", doc="SMTP/DSN status code, e.g. 5.1.1"),
+        Column("reason"),
+        Column("message_index", INT),
+        Column("occurred_at", DATETIME),
+    ),
+}
+
+ISSUES: tuple[Column, ...] = (
+    Column("record_id", doc="the record the finding is about (empty for dataset-level)"),
+    Column("entity", doc="contacts, deals, ..."),
+    Column("field", doc="canonical column, or empty for a whole-record finding"),
+    Column(
+        "rule_id",
+        doc="stable id '<entity>.<field>.<check>' or '<stage>.<thing>.<what>'",
+    ),
+    Column(
+        "dimension",
+        doc="completeness, validity, uniqueness, freshness, consistency, integrity",
+    ),
+    Column("severity", doc="error, warning or info"),
+    Column("message", doc="what is wrong, in one sentence"),
+    Column("value", doc="the offending value as read"),
+    Column("suggestion", doc="the fix we propose, if any"),
+    Column("evidence", doc="why we think so (bounce date and reason, matched record, ...)"),
+)
+ISSUE_COLUMNS: list[str] = [c.name for c in ISSUES]
+
+
+def columns(entity: str) -> list[str]:
+    """Canonical column names of an entity, provenance first."""
+    return [c.name for c in PROVENANCE] + [c.name for c in ENTITIES[entity]]
+
+
+def column_kinds(entity: str) -> dict[str, str]:
+    return {c.name: c.kind for c in (*PROVENANCE, *ENTITIES[entity])}
+
+
+def mappable(entity: str) -> set[str]:
+    """Columns a source may map onto (not derived, not provenance)."""
+    return {c.name for c in ENTITIES[entity] if not c.derived}
+
+
+def empty(entity: str) -> pd.DataFrame:
+    """An empty frame with every canonical column, as text (object) columns."""
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns(entity)})
+
+
+def empty_issues() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in ISSUE_COLUMNS})
+
+
+def conform(frame: pd.DataFrame, entity: str) -> pd.DataFrame:
+    """Return `frame` with every canonical column present (missing ones empty), canonical first."""
+    cols = columns(entity)
+    out = frame.copy()
+    for c in cols:
+        if c not in out.columns:
+            out[c] = pd.Series([None] * len(out), index=out.index, dtype="object")
+    rest = [c for c in out.columns if c not in cols]
+    return out[cols + rest]
+
+
+def conform_issues(frame: pd.DataFrame) -> pd.DataFrame:
+    """Issues with exactly the canonical columns, as text, in a stable order."""
+    out = frame.copy()
+    for c in ISSUE_COLUMNS:
+        if c not in out.columns:
+            out[c] = None
+    out = out[ISSUE_COLUMNS].astype("object")
+    out = out.where(out.notna(), None)
+    return out.sort_values(
+        ["record_id", "rule_id", "field", "message"], na_position="first", kind="stable"
+    ).reset_index(drop=True)
