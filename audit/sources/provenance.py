@@ -1,0 +1,31 @@
+"""Stable, deterministic record ids.
+
+A record id must not change when the same export is re-downloaded with its rows in another
+order, or the run history, merge logs and suppressions would point at the wrong records. So it
+is built from the record's own key when it has a usable one, and from its content otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+
+def make_record_ids(source: str, keys: Sequence[str | None], contents: Sequence[str]) -> list[str]:
+    """'<source>:<key>' when every key is present and unique; else '<source>:h<content hash>'.
+
+    `contents` is a canonical text of each row (e.g. its values joined by U+001F). Rows with the
+    same content get '~2', '~3', ... in order of appearance: identical rows are interchangeable,
+    so the order cannot change any output.
+    """
+    usable = all(k not in (None, "") for k in keys) and len(set(keys)) == len(keys)
+    if usable and keys:
+        return [f"{source}:{k}" for k in keys]
+    seen: dict[str, int] = {}
+    out = []
+    for text in contents:
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+        n = seen.get(digest, 0) + 1
+        seen[digest] = n
+        out.append(f"{source}:h{digest}" + (f"~{n}" if n > 1 else ""))
+    return out
