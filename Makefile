@@ -47,7 +47,7 @@ smoke: venv
 check: lint docs-check test smoke
 
 bench: venv
-	$(PY) tests/benchmarks/run_all.py
+	$(PY) tests/benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache crm-audit-demo
