@@ -1,0 +1,93 @@
+"""Column-at-a-time helpers: run a per-value function once per distinct value.
+
+CRM columns repeat values heavily (countries, owners, stages, the same email in three sources),
+so every normalizer works on `pd.factorize` uniques and broadcasts back. Expensive per-value work
+(phonenumbers, email-validator) can also be spread over processes here: the one place that
+knows about the pool.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+# Below this many distinct values a process pool costs more than it saves (fork + pickling).
+PARALLEL_MIN = 20_000
+WORKERS = 2
+
+
+def workers() -> int:
+    """Worker processes for expensive validators (CRM_AUDIT_WORKERS overrides; 1 = serial)."""
+    try:
+        return max(1, int(os.environ.get("CRM_AUDIT_WORKERS", WORKERS)))
+    except ValueError:
+        return WORKERS
+
+
+def _apply_chunk(args: tuple[Callable[[Any], Any], Sequence[Any]]) -> list[Any]:
+    fn, values = args
+    return [fn(v) for v in values]
+
+
+def map_values(
+    fn: Callable[[Any], Any], values: Sequence[Any], *, parallel: bool = True
+) -> list[Any]:
+    """[fn(v) for v in values], split across processes when there are many values.
+
+    `fn` must be a module-level function (it is pickled by reference). Order is kept, so the
+    result is identical to the serial loop.
+    """
+    n_workers = workers() if parallel else 1
+    if n_workers <= 1 or len(values) < PARALLEL_MIN:
+        return [fn(v) for v in values]
+    values = list(values)
+    step = -(-len(values) // (n_workers * 4))
+    chunks = [(fn, values[i : i + step]) for i in range(0, len(values), step)]
+    out: list[Any] = []
+    with ProcessPoolExecutor(max_workers=n_workers) as pool:
+        for part in pool.map(_apply_chunk, chunks):
+            out.extend(part)
+    return out
+
+
+def factorize(series: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Codes (-1 for missing) and the distinct non-missing values as Python objects."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes, list(np.asarray(uniques, dtype=object))
+
+
+def broadcast(
+    codes: np.ndarray, results: Sequence[Any], index: pd.Index, dtype: str | None = "str"
+) -> pd.Series:
+    """Spread per-unique results back over the rows (missing rows get None/NA)."""
+    arr = np.empty(len(results) + 1, dtype=object)
+    arr[: len(results)] = results
+    arr[len(results)] = None
+    picked = arr[np.where(codes < 0, len(results), codes)]
+    if dtype is None:
+        return pd.Series(picked, index=index, dtype=object)
+    return pd.Series(pd.array(picked, dtype=dtype), index=index)
+
+
+def map_unique(
+    series: pd.Series,
+    fn: Callable[[Any], Any],
+    *,
+    dtype: str | None = "str",
+    parallel: bool = False,
+) -> pd.Series:
+    """fn over the distinct non-missing values of `series`, broadcast back to every row."""
+    codes, uniques = factorize(series)
+    return broadcast(codes, map_values(fn, uniques, parallel=parallel), series.index, dtype)
+
+
+def as_text(series: pd.Series) -> pd.Series:
+    """The column as text (str dtype), whatever the reader left in it."""
+    if isinstance(series.dtype, pd.StringDtype) or series.dtype == "str":
+        return series
+    return series.map(lambda v: None if v is None or v is pd.NA or v != v else str(v)).astype("str")

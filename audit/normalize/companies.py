@@ -1,0 +1,67 @@
+"""Company names: the display value stays as written; the key drops legal forms.
+
+'Acme, Inc.', 'ACME Inc' and 'Acme Corporation' share a key, and so do
+'株式会社ソニー', 'ソニー株式会社', '(株)ソニー' and '㈱ソニー' (NFKC turns ㈱ into (株)),
+or '(주)삼성' and '삼성 주식회사'.
+"""
+
+from __future__ import annotations
+
+import re
+
+from audit.text import fold
+
+# CJK legal forms, longest first so 股份有限公司 wins over 有限公司.
+_CJK_FORMS = sorted(
+    [
+        "株式会社",
+        "有限会社",
+        "合同会社",
+        "合資会社",
+        "合名会社",
+        "(株)",
+        "(有)",
+        "(合)",
+        "주식회사",
+        "유한회사",
+        "유한책임회사",
+        "(주)",
+        "(유)",
+        "股份有限公司",
+        "有限责任公司",
+        "有限責任公司",
+        "有限公司",
+        "集团有限公司",
+        "公司",
+    ],
+    key=len,
+    reverse=True,
+)
+_LATIN_FORMS = (
+    "incorporated|inc|llc|l l c|ltd|limited|co|company|corp|corporation|gmbh|ag|kg|sa|sas|sarl"
+    "|srl|spa|s p a|bv|nv|plc|pte|pty|kk|k k|oy|ab|as|llp|lp|pllc|pc|sl|sro|kft|zrt|holdings"
+)
+_LATIN_TAIL = re.compile(rf"(?:[\s,]+(?:{_LATIN_FORMS}))+$")
+_PUNCT = re.compile(r"[^\w\s&]")
+
+
+def company_key(value: str | None) -> str | None:
+    """Folded name without legal forms or punctuation; None when nothing is left."""
+    if not value:
+        return None
+    s = fold(value).casefold()
+    s = s.replace("（", "(").replace("）", ")")
+    s = re.sub(r"\(\s*", "(", re.sub(r"\s*\)", ")", s))
+    for form in _CJK_FORMS:
+        if s.startswith(form) and len(s) > len(form):
+            s = s[len(form) :].strip()
+        elif s.endswith(form) and len(s) > len(form):
+            s = s[: -len(form)].strip()
+    s = _PUNCT.sub(" ", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    stripped = _LATIN_TAIL.sub("", s).strip()
+    if stripped:
+        s = stripped
+    s = s.replace("&", " and ")
+    out = re.sub(r"\s+", "", s)
+    return out or None

@@ -1,0 +1,209 @@
+"""Dates and times from every format exports use, to UTC.
+
+ISO values (the bulk of any export) are parsed vectorized; everything else once per distinct
+value: US/EU slashes and dots, 2026年1月5日, 2026. 1. 5., 2026년 1월 5일, 오전/오후 and 上午/下午
+times, RFC 2822 mail dates, Excel serial numbers. Whether 03/04/2026 is March or April is decided
+per column from the unambiguous values (a day above 12), never per cell. Naive times are read in
+the source's timezone, then converted to UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+
+from audit.text import fold
+
+from .columns import factorize
+
+UTC_NS = "datetime64[ns, UTC]"
+_ISO_NAIVE = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+_ISO_TZ = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})"
+_AM = re.compile(r"(오전|上午|午前|\bam\b|\ba\.m\.)", re.I)
+_PM = re.compile(r"(오후|下午|午後|\bpm\b|\bp\.m\.)", re.I)
+_YMD = re.compile(
+    r"^(\d{4})\s*[-/.年년]\s*(\d{1,2})\s*[-/.月월]\s*(\d{1,2})\s*[.日일]?(?:\s*\([^)]*\))?\s*(.*)$"
+)
+_YM = re.compile(r"^(\d{4})\s*[-/.年년]\s*(\d{1,2})\s*[月월.]?$")
+_DMY = re.compile(r"^(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*[-/.]\s*(\d{4}|\d{2})(?!\d)\.?\s*(.*)$")
+_TIME = re.compile(
+    r"^[T\s]*(\d{1,2})\s*[:時시]\s*(\d{1,2})?\s*(?:분|分)?\s*(?::?\s*(\d{1,2})\s*(?:초|秒)?)?"
+    r"(?:[.,](\d{1,9}))?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?\s*$",
+    re.I,
+)
+_EXCEL = re.compile(r"^\d{5}(?:\.\d+)?$")
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_DEFAULT = dt.datetime(2000, 1, 1)
+_MIN, _MAX = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+
+
+def _tzinfo(text: str | None) -> dt.tzinfo | None:
+    if not text:
+        return None
+    t = text.upper()
+    if t in ("Z", "UTC", "GMT"):
+        return dt.UTC
+    sign = -1 if t[0] == "-" else 1
+    digits = t[1:].replace(":", "")
+    return dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+
+
+def _time(rest: str, ampm: str | None) -> tuple[int, int, int, int, dt.tzinfo | None] | None:
+    if not rest:
+        return 0, 0, 0, 0, None
+    m = _TIME.match(rest)
+    if not m:
+        return None
+    h, mi, se = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+    us = int((m.group(4) or "0")[:6].ljust(6, "0"))
+    if ampm == "pm" and h < 12:
+        h += 12
+    elif ampm == "am" and h == 12:
+        h = 0
+    return h, mi, se, us, _tzinfo(m.group(5))
+
+
+def parse_one(value: str, *, dayfirst: bool = False) -> dt.datetime | None:
+    """One date/time string to a datetime (naive = local time), or None when not a date."""
+    s = fold(value).strip()
+    if not s:
+        return None
+    if _EXCEL.match(s):
+        serial = float(s)
+        if 20000 <= serial <= 80000:
+            return _EXCEL_EPOCH + dt.timedelta(days=serial)
+        return None
+    ampm = None
+    if _PM.search(s):
+        ampm, s = "pm", _PM.sub(" ", s)
+    elif _AM.search(s):
+        ampm, s = "am", _AM.sub(" ", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    try:
+        m = _YMD.match(s)
+        if m:
+            y, mo, d, rest = int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4)
+            t = _time(rest.strip(), ampm)
+            return None if t is None else dt.datetime(y, mo, d, *t[:4], tzinfo=t[4])
+        m = _DMY.match(s)
+        if m:
+            a, _sep, b, y, rest = (
+                int(m.group(1)),
+                m.group(2),
+                int(m.group(3)),
+                m.group(4),
+                m.group(5),
+            )
+            year = int(y) + (2000 if len(y) == 2 and int(y) < 70 else 1900 if len(y) == 2 else 0)
+            first_is_day = dayfirst
+            if a > 12 >= b:
+                first_is_day = True
+            elif b > 12 >= a:
+                first_is_day = False
+            d, mo = (a, b) if first_is_day else (b, a)
+            t = _time(rest.strip(), ampm)
+            return None if t is None else dt.datetime(year, mo, d, *t[:4], tzinfo=t[4])
+        m = _YM.match(s)
+        if m:
+            return dt.datetime(int(m.group(1)), int(m.group(2)), 1)
+    except ValueError:
+        return None
+    if re.search(r"\d{4}", s) and re.search(r"[A-Za-z]{3}", s):
+        return _dateutil(s, dayfirst, ampm)
+    return None
+
+
+def _dateutil(s: str, dayfirst: bool, ampm: str | None) -> dt.datetime | None:
+    from dateutil import parser
+
+    try:
+        out = parser.parse(s + (f" {ampm}" if ampm else ""), dayfirst=dayfirst, default=_DEFAULT)
+    except (ValueError, OverflowError, parser.ParserError):
+        return None
+    return out
+
+
+def infer_dayfirst(values: list[str]) -> bool:
+    """Per-column day/month order from the values whose first or second part is above 12."""
+    day = month = dots = 0
+    for v in values:
+        m = _DMY.match(v.strip())
+        if not m:
+            continue
+        a, b = int(m.group(1)), int(m.group(3))
+        dots += m.group(2) == "."
+        if a > 12 >= b:
+            day += 1
+        elif b > 12 >= a:
+            month += 1
+    if day or month:
+        return day > month
+    return dots > 0
+
+
+def _to_utc(values: list[dt.datetime | None], tz: str) -> pd.Series:
+    """Python datetimes (naive = local in tz) to a UTC ns series; out-of-range -> NaT."""
+    out: list[pd.Timestamp | None] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        ts = pd.Timestamp(v)
+        naive = ts.tz_localize(None) if ts.tzinfo else ts
+        if not (_MIN <= naive <= _MAX):
+            out.append(None)
+            continue
+        if ts.tzinfo is None:
+            try:
+                ts = ts.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
+            except (ValueError, TypeError):
+                out.append(None)
+                continue
+        out.append(ts.tz_convert("UTC"))
+    return pd.Series(pd.array(out, dtype=UTC_NS) if out else pd.array([], dtype=UTC_NS))
+
+
+def parse_dates(
+    series: pd.Series, tz: str = "UTC", *, dayfirst: bool | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """(UTC datetimes, mask of values present but not understood). Keeps the index."""
+    if str(series.dtype).startswith("datetime64"):
+        s = series if series.dt.tz is not None else series.dt.tz_localize(tz)
+        return s.dt.tz_convert("UTC").astype(UTC_NS), pd.Series(False, index=series.index)
+    codes, uniques = factorize(series)
+    res = pd.Series(pd.array([pd.NaT] * len(uniques), dtype=UTC_NS))
+    if uniques:
+        u = pd.Series(pd.array([str(v).strip() for v in uniques], dtype="str"))
+        naive = u.str.fullmatch(_ISO_NAIVE).fillna(False).to_numpy(bool)
+        aware = u.str.fullmatch(_ISO_TZ).fillna(False).to_numpy(bool)
+        if naive.any():
+            res[naive] = _iso(u[naive], tz, aware=False).to_numpy()
+        if aware.any():
+            res[aware] = _iso(u[aware], tz, aware=True).to_numpy()
+        rest = ~(naive | aware) | res.isna().to_numpy()
+        if rest.any():
+            texts = [str(v) for v in u[rest]]
+            df = infer_dayfirst(texts) if dayfirst is None else dayfirst
+            parsed = _to_utc([parse_one(t, dayfirst=df) for t in texts], tz)
+            res[rest] = parsed.to_numpy()
+    arr = res.array
+    out = pd.Series(arr.take(codes, allow_fill=True), index=series.index).astype(UTC_NS)
+    failed = pd.Series(codes >= 0, index=series.index) & out.isna()
+    return out, failed
+
+
+def _iso(u: pd.Series, tz: str, *, aware: bool) -> pd.Series:
+    if aware:
+        parsed = pd.to_datetime(u, format="ISO8601", utc=True, errors="coerce")
+    else:
+        parsed = pd.to_datetime(u, format="ISO8601", errors="coerce")
+    ok = parsed.notna() & (parsed.dt.year >= _MIN.year) & (parsed.dt.year <= _MAX.year)
+    parsed = parsed.where(ok)
+    if not aware:
+        parsed = parsed.dt.tz_localize(
+            tz, ambiguous=np.zeros(len(parsed), dtype=bool), nonexistent="shift_forward"
+        )
+    return parsed.dt.tz_convert("UTC").astype(UTC_NS)

@@ -1,0 +1,110 @@
+"""Email addresses: a clean display value, the domain, and a matching key.
+
+The display value is trimmed and lower-cased (mail systems treat addresses case-insensitively in
+practice, and every CRM we read lower-cases on import). The key additionally folds what a
+provider ignores: Gmail dots and '+tags', so jane.doe+news@gmail.com and janedoe@googlemail.com
+meet in matching. Validity is judged later, by the validate stage.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from audit.text import fold
+
+from .columns import broadcast, factorize
+
+_ANGLE = re.compile(r"<([^<>@\s]+@[^<>\s]+)>")
+_SPLIT = re.compile(r"[;,\s]+")
+_GMAIL = {"gmail.com", "googlemail.com"}
+# Providers that deliver local+tag@ to local@ (documented sub-addressing).
+_PLUS_TAG = _GMAIL | {
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "icloud.com",
+    "me.com",
+    "fastmail.com",
+    "protonmail.com",
+    "proton.me",
+}
+
+
+def domain_ascii(domain: str) -> str:
+    """IDN domains as punycode so lists and comparisons work on one spelling."""
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
+
+
+def clean_email(value: object) -> tuple[str | None, bool]:
+    """(clean address, was_multiple). Keeps a value without '@' as text for validate to judge."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None, False
+    s = fold(str(value))
+    m = _ANGLE.search(s)
+    if m:
+        s = m.group(1)
+    s = s.strip().strip("'\"<>").strip()
+    if s.lower().startswith("mailto:"):
+        s = s[7:]
+    multiple = False
+    if "@" in s:
+        parts = [p for p in _SPLIT.split(s) if p]
+        with_at = [p for p in parts if "@" in p]
+        if len(with_at) > 1:
+            multiple = True
+        if with_at and (len(parts) > 1):
+            s = with_at[0]
+    s = s.strip(".;, ")
+    if not s:
+        return None, False
+    local, at, domain = s.rpartition("@")
+    if not at:
+        return s.lower(), multiple
+    return f"{local.lower()}@{domain.lower().rstrip('.')}", multiple
+
+
+def email_key(email: str | None) -> str | None:
+    """Matching key: provider-ignored dots and +tags folded, googlemail -> gmail."""
+    if not email or "@" not in email:
+        return None
+    local, _, domain = email.rpartition("@")
+    domain = domain_ascii(domain)
+    if domain in _PLUS_TAG:
+        local = local.split("+", 1)[0]
+    if domain in _GMAIL:
+        local = local.replace(".", "")
+        domain = "gmail.com"
+    if not local or not domain:
+        return None
+    return f"{local}@{domain}"
+
+
+def email_domain(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return None
+    return domain_ascii(email.rpartition("@")[2]) or None
+
+
+def email_columns(series: pd.Series) -> dict[str, pd.Series]:
+    """email (clean), email_key, email_domain and a 'multiple' flag, computed per distinct value."""
+    codes, uniques = factorize(series)
+    cleaned = [clean_email(v) for v in uniques]
+    emails = [c[0] for c in cleaned]
+    out: dict[str, list[object]] = {
+        "email": emails,
+        "email_key": [email_key(e) for e in emails],
+        "email_domain": [email_domain(e) for e in emails],
+        "multiple": [c[1] for c in cleaned],
+    }
+    res = {k: broadcast(codes, v, series.index) for k, v in out.items() if k != "multiple"}
+    res["multiple"] = (
+        broadcast(codes, out["multiple"], series.index, dtype=None).fillna(False).astype(bool)
+    )
+    return res

@@ -1,0 +1,176 @@
+"""Free text and person names.
+
+Names arrive SHOUTED from old systems, lower-cased from web forms, or full-width from Japanese
+spreadsheets. Latin names get a gentle case fix that respects McDonald, MacLeod and O'Brien;
+names holding Han, Hangul or Kana are left in their family-name-first order and never split.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from audit.text import fold, has_cjk, key
+
+from .columns import map_unique
+
+_ASCII_CLEAN = r"^[!-~](?:[ -~]*[!-~])?$"
+_PARTICLES = {
+    "van",
+    "von",
+    "der",
+    "den",
+    "de",
+    "del",
+    "della",
+    "di",
+    "da",
+    "dos",
+    "das",
+    "du",
+    "la",
+    "le",
+    "bin",
+    "al",
+}
+# Surnames that start with Mac but are not Mac+Name.
+_MAC_EXCEPTIONS = {
+    "mack",
+    "macy",
+    "mace",
+    "macey",
+    "machado",
+    "macias",
+    "maciel",
+    "macedo",
+    "machin",
+    "machida",
+    "macon",
+    "mackie",
+    "machen",
+}
+_TOKEN = re.compile(r"([\s\-'’]+)")
+
+
+def clean_text(value: object) -> str | None:
+    """NFKC fold, invisible characters out, whitespace collapsed; None for empty."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    s = fold(str(value))
+    return s or None
+
+
+def clean_text_column(series: pd.Series) -> pd.Series:
+    """clean_text over a column, skipping the Python call for already-clean ASCII values."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return pd.Series(pd.array([None] * len(series), dtype="str"), index=series.index)
+    u = pd.Series(pd.array(uniques, dtype="str"))
+    clean = u.str.fullmatch(_ASCII_CLEAN).fillna(False) & ~u.str.contains("  ", regex=False)
+    out = u.copy()
+    dirty = ~clean.to_numpy(dtype=bool)
+    if dirty.any():
+        out[dirty] = [clean_text(v) for v in u[dirty]]
+    return pd.Series(out.array.take(codes, allow_fill=True), index=series.index)
+
+
+def _case_word(w: str) -> str:
+    low = w.lower()
+    if low.startswith("mc") and len(low) > 2:
+        return "Mc" + low[2:].capitalize()
+    if low.startswith("mac") and len(low) > 5 and low not in _MAC_EXCEPTIONS:
+        return "Mac" + low[3:].capitalize()
+    return low.capitalize()
+
+
+def name_case(value: str | None) -> str | None:
+    """Fix the case of a Latin name typed all upper or all lower; leave mixed case alone.
+
+    Mixed case is kept because a person who typed 'DeShawn' or 'van Gogh' meant it.
+    """
+    if value is None:
+        return None
+    s = clean_text(value)
+    if s is None or has_cjk(s):
+        return s
+    letters = [c for c in s if c.isalpha()]
+    if not letters or not (s == s.upper() or s == s.lower()):
+        return s
+    parts = _TOKEN.split(s)
+    out = []
+    for i, p in enumerate(parts):
+        if i % 2:  # separator
+            out.append(p)
+        elif p.lower() in _PARTICLES and i > 0:
+            out.append(p.lower())
+        else:
+            out.append(_case_word(p))
+    return "".join(out)
+
+
+def name_key(value: str | None) -> str | None:
+    """Order-insensitive key for Latin names, space-free key for CJK names."""
+    if value is None:
+        return None
+    s = clean_text(value)
+    if s is None:
+        return None
+    if has_cjk(s):
+        return key(s) or None
+    tokens = sorted(t for t in (key(t) for t in re.split(r"[\s,]+", s)) if t)
+    return " ".join(tokens) or None
+
+
+def split_latin(full: str) -> tuple[str | None, str | None]:
+    """'John Smith' -> (John, Smith); 'Smith, John' -> (John, Smith); one word -> (None, None)."""
+    if has_cjk(full):
+        return None, None
+    if "," in full:
+        last, _, first = full.partition(",")
+        return (first.strip() or None), (last.strip() or None)
+    words = full.split()
+    if len(words) < 2:
+        return None, None
+    return " ".join(words[:-1]), words[-1]
+
+
+def join_name(first: str | None, last: str | None) -> str | None:
+    """Display name from parts: Latin 'First Last'; CJK family name first."""
+    parts = [p for p in (first, last) if p]
+    if not parts:
+        return None
+    if any(has_cjk(p) for p in parts):
+        ordered = [p for p in (last, first) if p]
+        sep = " " if any(re.search("[\u3040-\u30ff]", p) for p in ordered) else ""
+        return sep.join(ordered)
+    return " ".join(parts)
+
+
+def name_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Case-fix first/last/full name, fill the missing side for Latin names, set name_key."""
+    out = frame
+    for col in ("first_name", "last_name", "full_name"):
+        if col in out.columns:
+            out[col] = map_unique(out[col], name_case)
+    if not {"first_name", "last_name", "full_name"} <= set(out.columns):
+        return out
+    first, last, full = out["first_name"], out["last_name"], out["full_name"]
+    need_full = full.isna() & (first.notna() | last.notna())
+    basis = full.copy()
+    if need_full.any():
+        sub = out.loc[need_full, ["first_name", "last_name"]].astype(object)
+        sub = sub.where(sub.notna(), None)
+        joined = [
+            join_name(f, la) for f, la in zip(sub["first_name"], sub["last_name"], strict=True)
+        ]
+        basis.loc[need_full] = joined
+        latin = [j if j is not None and not has_cjk(j) else None for j in joined]
+        out.loc[need_full, "full_name"] = latin
+    need_parts = full.notna() & first.isna() & last.isna()
+    if need_parts.any():
+        splits = [split_latin(str(v)) for v in out.loc[need_parts, "full_name"]]
+        out.loc[need_parts, "first_name"] = [s[0] for s in splits]
+        out.loc[need_parts, "last_name"] = [s[1] for s in splits]
+    out["name_key"] = map_unique(basis, name_key)
+    return out
