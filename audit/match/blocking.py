@@ -1,0 +1,119 @@
+"""Blocking keys -> candidate pairs, as numpy arrays, counted before they are generated.
+
+Every key value becomes an integer code; records are sorted by code once per rule and all pairs
+inside each block are produced with `np.repeat` arithmetic, never a Python loop per block (the
+shape that keeps 1M records in seconds, DESIGN.md). Blocks larger than the rule's `max_block`
+(a switchboard phone, a very common name) are skipped and reported, so skewed keys cannot blow up
+the pair count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from audit.match.rules import BlockingRule
+
+
+@dataclass
+class Codes:
+    """Integer codes per feature (-1 = missing), computed once and shared by all rules."""
+
+    frame: pd.DataFrame
+    _cache: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def get(self, name: str) -> np.ndarray:
+        if name not in self._cache:
+            codes, _ = pd.factorize(self.frame[name], use_na_sentinel=True)
+            self._cache[name] = codes.astype(np.int64)
+        return self._cache[name]
+
+    def key(self, names: list[str]) -> np.ndarray:
+        """One code per record for a combination of features (-1 when any part is missing)."""
+        out = self.get(names[0]).copy()
+        for name in names[1:]:
+            c = self.get(name)
+            width = int(c.max()) + 2 if len(c) else 1
+            missing = (out < 0) | (c < 0)
+            out = out * width + c
+            out[missing] = -1
+            if len(names) > 2:  # keep the codes small so later products cannot overflow
+                valid = out >= 0
+                out[valid] = pd.factorize(out[valid])[0]
+        return out
+
+
+def block_stats(key: np.ndarray, max_block: int) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Sorted record order, block sizes, and counts; the pairs themselves are not made here."""
+    idx = np.flatnonzero(key >= 0)
+    order = idx[np.argsort(key[idx], kind="stable")]
+    k = key[order]
+    if len(k) == 0:
+        return order, np.zeros(0, np.int64), {"pairs": 0, "skipped_keys": 0, "skipped_pairs": 0}
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    sizes = np.diff(np.r_[starts, len(k)])
+    block_pairs = sizes * (sizes - 1) // 2
+    over = sizes > max_block
+    counts = {
+        "pairs": int(block_pairs[~over].sum()),
+        "skipped_keys": int(over.sum()),
+        "skipped_pairs": int(block_pairs[over].sum()),
+    }
+    return order, sizes, counts
+
+
+def block_pairs(key: np.ndarray, max_block: int) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """All pairs (i < j) of records sharing a key value, from blocks of 2..max_block records."""
+    order, sizes, counts = block_stats(key, max_block)
+    if counts["pairs"] == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, counts
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    keep = (sizes >= 2) & (sizes <= max_block)
+    s = sizes[keep]
+    st = starts[keep]
+    # every element at local position p of a block of size s pairs with the s-1-p after it
+    elem_start = np.repeat(st, s)
+    elem_size = np.repeat(s, s)
+    elem_pos = np.arange(len(elem_start)) - np.repeat(np.cumsum(s) - s, s)
+    cnt = elem_size - 1 - elem_pos
+    first = np.repeat(elem_start + elem_pos, cnt)
+    offs = np.arange(len(first)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    a = order[first]
+    b = order[first + 1 + offs]
+    return np.minimum(a, b), np.maximum(a, b), counts
+
+
+def candidate_pairs(
+    codes: Codes,
+    rules: list[BlockingRule],
+    side: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, dict[str, int]]]:
+    """Union of the pairs of every rule; `rule` holds the index of the first rule that found it.
+
+    With `side` (0/1 per record) only pairs across the two sides are kept (linking two files).
+    """
+    n = len(codes.frame)
+    stats: dict[str, dict[str, int]] = {}
+    ids: list[np.ndarray] = []
+    which: list[np.ndarray] = []
+    for r_i, rule in enumerate(rules):
+        if any(codes.frame[k].isna().all() for k in rule.keys):
+            continue
+        a, b, counts = block_pairs(codes.key(rule.keys), rule.max_block)
+        if side is not None and len(a):
+            cross = side[a] != side[b]
+            a, b = a[cross], b[cross]
+            counts["pairs_across"] = int(cross.sum())
+        stats[rule.id] = counts
+        ids.append(a.astype(np.int64) * n + b)
+        which.append(np.full(len(a), r_i, np.int16))
+    if not ids:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0, np.int16), stats
+    all_ids = np.concatenate(ids)
+    all_rule = np.concatenate(which)
+    uniq, first = np.unique(all_ids, return_index=True)
+    return uniq // n, uniq % n, all_rule[first], stats

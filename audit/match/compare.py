@@ -1,0 +1,215 @@
+"""Comparison library: per field, a level per pair (null, far, ..., exact) and a 0..1 similarity.
+
+This is the only module that imports rapidfuzz. Each fuzzy scorer runs once per field over all
+pairs that need it (`rapidfuzz.process.cpdist`, in C, both cores), never once per block. Exact
+agreement is decided on integer codes, so strings are only touched where they differ.
+Level 0 is always 'null' (a side is missing): it carries no weight, it is never a mismatch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from audit.match.blocking import Codes
+from audit.match.rules import Comparison
+
+LEVELS: dict[str, tuple[str, ...]] = {
+    "exact": ("null", "far", "exact"),
+    "name": ("null", "far", "close", "exact"),
+    "given_name": ("null", "far", "close", "nickname", "exact"),
+    "text": ("null", "far", "mid", "close", "exact"),
+    "identifier": ("null", "far", "one_edit", "exact"),
+    "date": ("null", "far", "close", "exact"),
+    "email": ("null", "far", "local_close", "local_exact", "exact"),
+    "phone": ("null", "far", "tail", "shared", "exact"),
+}
+WORKERS = 2
+
+
+@dataclass
+class Compared:
+    """Levels and similarities of one field over a set of pairs."""
+
+    level: np.ndarray  # int8, index into LEVELS[kind]
+    sim: np.ndarray  # float32, NaN where null
+    tf_code: np.ndarray  # int64 code of the agreed value on exact agreement, else -1
+
+
+class Comparer:
+    """Holds the per-record data every comparison needs; compares any array of pairs."""
+
+    def __init__(self, feats: pd.DataFrame, comparisons: list[Comparison], nicknames: dict):
+        self.feats = feats
+        self.codes = Codes(feats)
+        self.comparisons = [c for c in comparisons if feats[c.field].notna().any()]
+        self._vals = {c: feats[c].to_numpy(dtype=object) for c in feats.columns}
+        self.counts: dict[str, np.ndarray] = {}
+        for c in self.comparisons:
+            codes = self.codes.get(c.field)
+            self.counts[c.field] = np.bincount(codes[codes >= 0], minlength=int(codes.max()) + 1)
+        # given and family names share one vocabulary so swapped order can be detected
+        both = pd.concat([feats["given"], feats["family"]], ignore_index=True)
+        joint, _ = pd.factorize(both, use_na_sentinel=True)
+        n = len(feats)
+        self._gj, self._fj = joint[:n].astype(np.int64), joint[n:].astype(np.int64)
+        self._nick = _nickname_pairs(self.codes.get("given"), feats["given"], nicknames)
+
+    def swapped(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Pairs whose given and family names are swapped on one side (Kim Minjun / Minjun Kim)."""
+        g, f = self._gj, self._fj
+        return (g[i] >= 0) & (f[i] >= 0) & (g[i] == f[j]) & (f[i] == g[j]) & (g[i] != g[j])
+
+    def compare(self, comp: Comparison, i: np.ndarray, j: np.ndarray) -> Compared:
+        field = comp.field
+        if field in ("given", "family"):
+            sw = self.swapped(i, j)
+            other = "family" if field == "given" else "given"
+            ci = self.codes.get(field)[i]
+            cj = np.where(sw, self.codes.get(other)[j], self.codes.get(field)[j])
+            # swapped pairs agree exactly; keep codes on this field's vocabulary for TF
+            cj = np.where(sw, ci, cj)
+        else:
+            ci = self.codes.get(field)[i]
+            cj = self.codes.get(field)[j]
+        n = len(i)
+        null = (ci < 0) | (cj < 0)
+        exact = ~null & (ci == cj)
+        todo = np.flatnonzero(~null & ~exact)
+        labels = LEVELS[comp.kind]
+        top = len(labels) - 1
+        level = np.ones(n, np.int8)
+        level[null] = 0
+        level[exact] = top
+        sim = np.full(n, np.nan, np.float32)
+        sim[exact] = 1.0
+        tf_code = np.where(exact, ci, -1)
+        vals = self._vals[field]
+        a = vals[i[todo]]
+        b = vals[j[todo]]
+        kind = comp.kind
+        if kind in ("name", "given_name", "text"):
+            s = _jw(a, b)
+            sim[todo] = s
+            if kind == "text":
+                level[todo[s >= comp.mid]] = 2
+                level[todo[s >= comp.close]] = 3
+            else:
+                level[todo[s >= comp.close]] = 2
+            if kind == "given_name":
+                nick = self._is_nickname(ci[todo], cj[todo], a, b, s)
+                level[todo[nick]] = 3
+                sim[todo[nick]] = np.maximum(sim[todo[nick]], 0.95)
+        elif kind in ("identifier", "date"):
+            d = _osa(a, b)
+            sim[todo] = _lev_sim(a, b)
+            close = d <= 1
+            if kind == "date":
+                close |= _day_month_swapped(a, b)
+            level[todo[close]] = 2
+        elif kind == "email":
+            loc = self._vals["email_local"]
+            la, lb = loc[i[todo]], loc[j[todo]]
+            s = _jw(la, lb)
+            sim[todo] = s * 0.9
+            level[todo[s >= comp.close]] = 2
+            lc = self.codes.get("email_local")
+            same_local = lc[i[todo]] == lc[j[todo]]
+            level[todo[same_local]] = 3
+        elif kind == "phone":
+            tc = self.codes.get("phone_tail")
+            tail = (tc[i[todo]] >= 0) & (tc[i[todo]] == tc[j[todo]])
+            level[todo[tail]] = 2
+            sim[todo] = _lev_sim(a, b)
+            shared = exact & (self.counts[field][np.maximum(ci, 0)] >= comp.shared_at)
+            level[shared] = 3
+        elif kind == "exact":
+            sim[todo] = 0.0
+        return Compared(level=level, sim=sim, tf_code=tf_code)
+
+    def _is_nickname(
+        self, ci: np.ndarray, cj: np.ndarray, a: np.ndarray, b: np.ndarray, s: np.ndarray
+    ) -> np.ndarray:
+        k = np.int64(max(int(self.codes.get("given").max()) + 1, 1))
+        out = np.isin(ci * k + cj, self._nick) if len(self._nick) else np.zeros(len(ci), bool)
+        # an initial on one side ("j" / "john") or a prefix ("chris" / "christopher")
+        la = np.fromiter((len(x) for x in a), np.int64, len(a))
+        lb = np.fromiter((len(x) for x in b), np.int64, len(b))
+        short = np.flatnonzero(((la <= 2) | (lb <= 2) | (s >= 0.8)) & ~out)
+        if len(short):
+            pre = np.fromiter(
+                (
+                    (y.startswith(x) if len(x) <= len(y) else x.startswith(y))
+                    and (min(len(x), len(y)) == 1 or min(len(x), len(y)) >= 3)
+                    for x, y in zip(a[short], b[short], strict=True)
+                ),
+                bool,
+                len(short),
+            )
+            out[short[pre]] = True
+        return out
+
+
+def _nickname_pairs(codes: np.ndarray, given: pd.Series, nicknames: dict) -> np.ndarray:
+    """Encoded (code_a, code_b) pairs of given names that are nickname variants of each other."""
+    vocab: dict[str, int] = {}
+    valid = codes >= 0
+    if valid.any():
+        vals = given.to_numpy(dtype=object)[valid]
+        c = codes[valid]
+        first = pd.Series(c).drop_duplicates()
+        vocab = {str(vals[p]): int(c[p]) for p in first.index}
+    k = max(int(codes.max()) + 1, 1) if len(codes) else 1
+    out: set[int] = set()
+    for canon, variants in sorted(nicknames.items()):
+        group = sorted({str(canon).casefold(), *(str(v).casefold() for v in variants)})
+        present = [vocab[g] for g in group if g in vocab]
+        for x in present:
+            for y in present:
+                if x != y:
+                    out.add(x * k + y)
+    return np.array(sorted(out), np.int64)
+
+
+def _jw(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from rapidfuzz.distance import JaroWinkler
+    from rapidfuzz.process import cpdist
+
+    if len(a) == 0:
+        return np.zeros(0, np.float32)
+    return cpdist(
+        list(a), list(b), scorer=JaroWinkler.normalized_similarity, workers=WORKERS
+    ).astype(np.float32)
+
+
+def _osa(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from rapidfuzz.distance import OSA
+    from rapidfuzz.process import cpdist
+
+    if len(a) == 0:
+        return np.zeros(0, np.int32)
+    return cpdist(list(a), list(b), scorer=OSA.distance, workers=WORKERS)
+
+
+def _lev_sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.process import cpdist
+
+    if len(a) == 0:
+        return np.zeros(0, np.float32)
+    return cpdist(
+        list(a), list(b), scorer=Levenshtein.normalized_similarity, workers=WORKERS
+    ).astype(np.float32)
+
+
+def _day_month_swapped(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.fromiter(
+        (
+            len(x) == 8 and len(y) == 8 and x[:4] == y[:4] and x[4:6] == y[6:8] and x[6:8] == y[4:6]
+            for x, y in zip(a, b, strict=True)
+        ),
+        bool,
+        len(a),
+    )

@@ -1,0 +1,177 @@
+"""The matching engine on prepared features: block, compare, train, score, band, cluster.
+
+Works on record positions (0..n-1) so it serves the pipeline's contacts, the plain-file
+`dedupe` command and the benchmarks alike; the caller maps positions back to its own ids.
+Candidate pairs are scored in chunks so that peak memory stays flat at 1M records.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit.match.blocking import candidate_pairs
+from audit.match.cluster import cluster
+from audit.match.compare import LEVELS, Comparer
+from audit.match.fellegi_sunter import Model, probability, train
+from audit.match.rules import MatchRules
+
+CHUNK = 1_000_000
+FUZZY_RULE = "match.fuzzy"
+
+
+@dataclass
+class Linked:
+    pairs: pd.DataFrame  # i, j, score, band, rule_id, sim_<f>, w_<f>, why (band review/auto)
+    labels: np.ndarray  # cluster label per record position, -1 when the record has no duplicate
+    stats: dict[str, Any] = field(default_factory=dict)
+    model: Model | None = None
+
+
+class _Scorer:
+    def __init__(self, comparer: Comparer, model: Model, rules: MatchRules) -> None:
+        self.comparer = comparer
+        self.model = model
+        self.exact_rules = [
+            (b.exact_rule, b.keys) for b in rules.blocking if b.exact_rule is not None
+        ]
+        self.comparisons = 0
+
+    def score(self, i: np.ndarray, j: np.ndarray, detail: bool = False) -> dict[str, Any]:
+        self.comparisons += len(i)
+        n = len(i)
+        out: dict[str, Any] = {}
+        contrib: dict[str, np.ndarray] = {}
+        for f in self.model.fields:
+            c = self.comparer.compare(f.comp, i, j)
+            contrib[f.comp.field] = f.contribution(c)
+            if detail:
+                out[f"sim_{f.comp.field}"] = c.sim
+                out[f"w_{f.comp.field}"] = contrib[f.comp.field]
+                out[f"lv_{f.comp.field}"] = c.level
+        bits = self.model.combine(contrib, n)
+        p = probability(bits)
+        rule = np.full(n, "", dtype=object)
+        codes = self.comparer.codes
+        for rule_id, keys in reversed(self.exact_rules):
+            agree = np.ones(n, bool)
+            for k in keys:
+                ck = codes.get(k)
+                agree &= (ck[i] >= 0) & (ck[i] == ck[j])
+            rule[agree] = rule_id
+            if rule_id == "match.exact.external_id":
+                p[agree] = 1.0  # the same system id twice in one source is the same record
+        rule[rule == ""] = FUZZY_RULE
+        out["score"] = p
+        out["bits"] = bits
+        out["rule_id"] = rule
+        return out
+
+
+def link(
+    feats: pd.DataFrame,
+    rules: MatchRules,
+    *,
+    review: float,
+    auto: float,
+    side: np.ndarray | None = None,
+) -> Linked:
+    """Find duplicate pairs (within one set, or across two sides when `side` is given)."""
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    n = len(feats)
+    comparer = Comparer(feats, rules.comparisons, rules.nicknames)
+    cand_i, cand_j, _, block_counts = candidate_pairs(comparer.codes, rules.blocking, side)
+    timings["blocking"] = round(time.perf_counter() - t, 4)
+    if side is not None:
+        total = float((side == 0).sum()) * float((side == 1).sum())
+    else:
+        total = n * (n - 1) / 2
+    t = time.perf_counter()
+    model = train(comparer, rules, cand_i, cand_j, total, side)
+    timings["training"] = round(time.perf_counter() - t, 4)
+    t = time.perf_counter()
+    scorer = _Scorer(comparer, model, rules)
+    keep_i: list[np.ndarray] = []
+    keep_j: list[np.ndarray] = []
+    for s in range(0, len(cand_i), CHUNK):
+        ci, cj = cand_i[s : s + CHUNK], cand_j[s : s + CHUNK]
+        p = scorer.score(ci, cj)["score"]
+        hit = p >= review
+        keep_i.append(ci[hit])
+        keep_j.append(cj[hit])
+    ki = np.concatenate(keep_i) if keep_i else np.zeros(0, np.int64)
+    kj = np.concatenate(keep_j) if keep_j else np.zeros(0, np.int64)
+    timings["scoring"] = round(time.perf_counter() - t, 4)
+    t = time.perf_counter()
+    detail = scorer.score(ki, kj, detail=True)
+
+    def _score_more(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return scorer.score(a, b)["score"]
+
+    labels, (ei, ej, es) = cluster(n, ki, kj, detail["score"], review, _score_more)
+    timings["clustering"] = round(time.perf_counter() - t, 4)
+    t = time.perf_counter()
+    pairs = _pairs_frame(ki, kj, detail, model, review, auto)
+    extra = es >= review
+    if extra.any():  # member pairs first scored while checking clusters
+        more = scorer.score(ei[extra], ej[extra], detail=True)
+        pairs = pd.concat(
+            [pairs, _pairs_frame(ei[extra], ej[extra], more, model, review, auto)],
+            ignore_index=True,
+        )
+    timings["explain"] = round(time.perf_counter() - t, 4)
+    stats: dict[str, Any] = {
+        "records": n,
+        "candidate_pairs": len(cand_i),
+        "candidate_pairs_by_rule": block_counts,
+        "comparisons": int(scorer.comparisons),
+        "pairs_review_or_better": len(pairs),
+        "cluster_check_pairs": len(ei),
+        "prior": model.prior,
+        "weights": model.table(),
+        "timings": timings,
+    }
+    return Linked(pairs=pairs, labels=labels, stats=stats, model=model)
+
+
+def _pairs_frame(
+    i: np.ndarray, j: np.ndarray, d: dict[str, Any], model: Model, review: float, auto: float
+) -> pd.DataFrame:
+    score = d["score"]
+    band = np.where(score >= auto, "auto", np.where(score >= review, "review", "no"))
+    cols: dict[str, Any] = {
+        "i": i,
+        "j": j,
+        "score": np.round(score, 6),
+        "band": band,
+        "rule_id": d["rule_id"],
+    }
+    why_parts: list[np.ndarray] = []
+    for f in model.fields:
+        name = f.comp.field
+        cols[f"sim_{name}"] = np.round(d[f"sim_{name}"].astype(np.float64), 4)
+    for f in model.fields:
+        name = f.comp.field
+        cols[f"w_{name}"] = np.round(d[f"w_{name}"].astype(np.float64), 2)
+    for f in model.fields:
+        name = f.comp.field
+        labels = np.array([f"{name} {lv}" for lv in LEVELS[f.comp.kind]], dtype=object)
+        lv = d[f"lv_{name}"]
+        w = d[f"w_{name}"]
+        text = labels[lv] + np.char.mod(" (%+.1f)", w).astype(object)
+        text[lv == 0] = ""
+        why_parts.append(text)
+    if why_parts:
+        why = why_parts[0]
+        for part in why_parts[1:]:
+            sep = np.where((why != "") & (part != ""), ", ", "")
+            why = why + sep + part
+    else:
+        why = np.full(len(i), "", dtype=object)
+    cols["why"] = why
+    return pd.DataFrame(cols)

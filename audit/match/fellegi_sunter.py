@@ -1,0 +1,201 @@
+"""Fellegi-Sunter weights learned without labels, and the calibrated match probability.
+
+u (how often a level occurs between two unrelated records) is measured on random record pairs;
+m (how often it occurs between two records of the same person) on the candidate pairs that the
+*other* fields already call a confident match (leave-one-out), re-estimated a few times together
+with the prior. Exact agreement on a common value (a frequent surname, a switchboard phone) is
+weighed by that value's own frequency (term-frequency adjustment).
+
+Fields that move together in life are not added up as if independent: household members share a
+surname, an address and a phone, so inside a group the strongest agreement counts fully and the
+others only by the group's `rest` factor. That single change is what keeps households and
+same-name strangers out of the auto band, where a plain independent sum is overconfident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from audit.match.compare import LEVELS, Compared, Comparer
+from audit.match.rules import Comparison, MatchRules
+
+_M_TOP = 0.85
+_M_FAR = 0.05
+
+
+@dataclass
+class FieldWeights:
+    comp: Comparison
+    m: np.ndarray  # per level (index 0 = null, unused)
+    u: np.ndarray
+    tf_u: np.ndarray | None = None  # per value code: share of records holding that value
+    tf_cap: float = 6.0
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        return LEVELS[self.comp.kind]
+
+    @property
+    def bits(self) -> np.ndarray:
+        w = np.log2(self.m / self.u)
+        w[0] = 0.0
+        return w
+
+    def contribution(self, c: Compared) -> np.ndarray:
+        w = self.bits.astype(np.float32)[c.level]
+        if self.tf_u is not None:
+            top = len(self.levels) - 1
+            at = np.flatnonzero((c.tf_code >= 0) & (c.level == top))
+            if len(at):
+                w_tf = np.log2(self.m[top] / self.tf_u[c.tf_code[at]])
+                hi = self.bits[top] + self.tf_cap
+                w[at] = np.clip(w_tf, min(0.0, self.bits[top]), hi).astype(np.float32)
+        return w
+
+
+@dataclass
+class Model:
+    fields: list[FieldWeights]
+    groups: dict[str, float]  # group -> rest factor
+    prior: float  # probability that two random records match
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    @property
+    def prior_bits(self) -> float:
+        return float(np.log2(self.prior / (1 - self.prior)))
+
+    def combine(self, contrib: dict[str, np.ndarray], n: int) -> np.ndarray:
+        """Total match weight (bits): prior + per group (strongest + rest x others + negatives)."""
+        total = np.full(n, self.prior_bits, np.float32)
+        for g, rest in self.groups.items():
+            cols = [contrib[f.comp.field] for f in self.fields if f.comp.group == g]
+            total += group_score(cols, rest, n)
+        return total
+
+    def table(self) -> list[dict[str, object]]:
+        """The learned weights as rows (field, level, m, u, bits) for reports and tests."""
+        rows: list[dict[str, object]] = []
+        for f in self.fields:
+            for lv, name in enumerate(f.levels):
+                if lv == 0:
+                    continue
+                rows.append(
+                    {
+                        "field": f.comp.field,
+                        "level": name,
+                        "m": round(float(f.m[lv]), 6),
+                        "u": float(f"{f.u[lv]:.6g}"),
+                        "bits": round(float(f.bits[lv]), 3),
+                    }
+                )
+        return rows
+
+
+def group_score(cols: list[np.ndarray], rest: float, n: int) -> np.ndarray:
+    if not cols:
+        return np.zeros(n, np.float32)
+    if len(cols) == 1:
+        return cols[0]
+    stack = np.vstack(cols)
+    pos = np.clip(stack, 0, None)
+    best = pos.max(axis=0)
+    return best + rest * (pos.sum(axis=0) - best) + np.clip(stack, None, 0).sum(axis=0)
+
+
+def probability(bits: np.ndarray) -> np.ndarray:
+    return (1.0 / (1.0 + np.exp2(-np.clip(bits, -60, 60)))).astype(np.float64)
+
+
+def _initial_m(kind: str) -> np.ndarray:
+    k = len(LEVELS[kind])
+    m = np.zeros(k)
+    m[-1] = _M_TOP
+    m[1] = _M_FAR
+    if k > 3:
+        m[2:-1] = (1 - _M_TOP - _M_FAR) / (k - 3)
+    else:
+        m[1] += 1 - _M_TOP - _M_FAR
+    m[0] = 1.0
+    return m
+
+
+def _level_share(level: np.ndarray, k: int, alpha: float) -> np.ndarray:
+    counts = np.bincount(level[level > 0], minlength=k).astype(float)
+    counts[0] = 0
+    counts[1:] += alpha
+    out = counts / counts[1:].sum()
+    out[0] = 1.0
+    return out
+
+
+def random_pairs(
+    n: int, count: int, seed: int, side: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random record pairs (across sides when linking), for u."""
+    rng = np.random.default_rng(seed)
+    if side is not None:
+        left, right = np.flatnonzero(side == 0), np.flatnonzero(side == 1)
+        if len(left) == 0 or len(right) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        a = left[rng.integers(0, len(left), count)]
+        b = right[rng.integers(0, len(right), count)]
+    else:
+        a = rng.integers(0, n, count)
+        b = rng.integers(0, n, count)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def train(
+    comparer: Comparer,
+    rules: MatchRules,
+    cand_i: np.ndarray,
+    cand_j: np.ndarray,
+    total_pairs: float,
+    side: np.ndarray | None = None,
+) -> Model:
+    """Estimate u on random pairs, then m and the prior on a sample of the candidate pairs."""
+    t = rules.training
+    n = len(comparer.feats)
+    comps = comparer.comparisons
+    ri, rj = random_pairs(n, t.random_pairs, t.seed, side)
+    fields: list[FieldWeights] = []
+    for c in comps:
+        k = len(LEVELS[c.kind])
+        u = _level_share(comparer.compare(c, ri, rj).level, k, alpha=0.5)
+        tf_u = None
+        if c.tf:
+            counts = comparer.counts[c.field].astype(float)
+            tf_u = np.maximum(counts / max(counts.sum(), 1.0), 1.0 / max(counts.sum(), 1.0))
+        fields.append(FieldWeights(c, _initial_m(c.kind), u, tf_u, t.tf_max_bits))
+    groups = {g: rules.groups[g].rest for g in sorted({c.group for c in comps})}
+    prior = float(np.clip(0.5 * n / max(total_pairs, 1.0), 1e-12, 0.5))
+    model = Model(fields=fields, groups=groups, prior=prior)
+    if len(cand_i) == 0:
+        return model
+    # a deterministic, evenly spread sample of the (sorted) candidate pairs
+    step = max(1, len(cand_i) // t.sample_pairs)
+    si, sj = cand_i[::step], cand_j[::step]
+    compared = {c.field: comparer.compare(c, si, sj) for c in comps}
+    ns = len(si)
+    for _ in range(t.iterations):
+        contrib = {f.comp.field: f.contribution(compared[f.comp.field]) for f in fields}
+        for f in fields:
+            others = {
+                k: (v if k != f.comp.field else np.zeros(ns, np.float32))
+                for k, v in contrib.items()
+            }
+            p_loo = probability(model.combine(others, ns))
+            conf = p_loo >= t.confident
+            lv = compared[f.comp.field].level[conf]
+            if (lv > 0).sum() >= 20:
+                f.m = _level_share(lv, len(f.levels), alpha=1.0)
+        contrib = {f.comp.field: f.contribution(compared[f.comp.field]) for f in fields}
+        p = probability(model.combine(contrib, ns))
+        expected = float(p.sum()) * (len(cand_i) / ns)
+        model.prior = float(np.clip(expected / max(total_pairs, 1.0), 1e-12, 0.5))
+        model.history.append({"prior": model.prior, "expected_matches": expected})
+    return model

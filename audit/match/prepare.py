@@ -1,0 +1,270 @@
+"""Records -> matching features: one folded text value (or None) per feature and record.
+
+Every string function runs once per distinct value (names, cities and domains repeat a lot),
+then is broadcast back with numpy indexing, so preparing 1M contacts costs seconds, not minutes.
+CJK names are split into family and given name (family first, spaces optional); Latin names
+given first, or 'Family, Given'; keys drop accents, case, punctuation and width differences.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from audit.text import fold, has_cjk
+
+# Two-syllable Korean family names; any other Hangul name has a one-syllable family name.
+_KO_FAMILY2 = {"남궁", "황보", "제갈", "선우", "독고", "사공", "서문", "동방", "어금", "망절"}
+# Two-character Chinese family names (compound surnames).
+_ZH_FAMILY2 = {
+    "欧阳",
+    "歐陽",
+    "司马",
+    "司馬",
+    "上官",
+    "诸葛",
+    "諸葛",
+    "东方",
+    "東方",
+    "皇甫",
+    "尉迟",
+}
+_KANA = re.compile("[\u3040-\u30ff]")
+_NON_ALNUM = re.compile(r"[\W_]+")
+_LEGAL = re.compile(
+    r"\b(inc|incorporated|llc|l l c|ltd|limited|co|corp|corporation|company|gmbh|ag|sa|sas|"
+    r"bv|nv|plc|pty|pte|llp|lp|kk|the|group)\b"
+)
+_LEGAL_CJK = re.compile(
+    r"株式会社|有限会社|合同会社|合資会社|合名会社|\(株\)|（株）|㈱|\(有\)|㈲|주식회사|유한회사|"
+    r"\(주\)|（주）|㈜|股份有限公司|有限责任公司|有限責任公司|有限公司|集团|集團|公司"
+)
+_STREET = {
+    "street": "st",
+    "str": "st",
+    "road": "rd",
+    "avenue": "ave",
+    "av": "ave",
+    "drive": "dr",
+    "place": "pl",
+    "court": "ct",
+    "crescent": "cres",
+    "boulevard": "blvd",
+    "lane": "ln",
+    "terrace": "tce",
+    "highway": "hwy",
+    "parade": "pde",
+    "circuit": "cct",
+    "close": "cl",
+    "square": "sq",
+    "apartment": "apt",
+    "suite": "ste",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+}
+
+
+def _text(value: object) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    s = fold(str(value))
+    return s or None
+
+
+def name_key(value: object) -> str | None:
+    """Case-, width- and accent-folded name with single spaces between tokens."""
+    s = _text(value)
+    if s is None:
+        return None
+    s = s.casefold()
+    if not has_cjk(s):
+        s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+    s = _NON_ALNUM.sub(" ", s).strip()
+    return s or None
+
+
+def split_full_name(full: str | None) -> tuple[str | None, str | None]:
+    """(given, family) from a folded full name: CJK family-first, Latin given-first."""
+    if not full:
+        return None, None
+    if has_cjk(full):
+        parts = full.split()
+        if len(parts) > 1:
+            return "".join(parts[1:]), parts[0]
+        s = parts[0]
+        if len(s) < 2:
+            return None, s
+        n = 2 if (s[:2] in _KO_FAMILY2 or s[:2] in _ZH_FAMILY2) else 1
+        if n == 1 and not _KANA.search(s) and len(s) >= 4 and not ("\uac00" <= s[0] <= "\ud7af"):
+            n = 2  # four-kanji names are mostly Japanese: two-character family name
+        return s[n:] or None, s[:n]
+    parts = full.split()
+    if len(parts) == 1:
+        return parts[0], None
+    return " ".join(parts[:-1]), parts[-1]
+
+
+def _latin_comma(value: object) -> str | None:
+    s = _text(value)
+    if s and "," in s and not has_cjk(s):
+        family, _, given = s.partition(",")
+        s = f"{given.strip()} {family.strip()}"
+    return s
+
+
+def address_key(value: object) -> str | None:
+    s = name_key(value)
+    if s is None:
+        return None
+    return " ".join(_STREET.get(t, t) for t in s.split()) or None
+
+
+def company_key(value: object) -> str | None:
+    s = _text(value)
+    if s is None:
+        return None
+    s = _LEGAL_CJK.sub(" ", s).casefold()
+    s = _NON_ALNUM.sub(" ", s)
+    s = _LEGAL.sub(" ", s)
+    s = "".join(s.split())
+    return s or None
+
+
+def ident_key(value: object) -> str | None:
+    s = _text(value)
+    if s is None:
+        return None
+    s = "".join(ch for ch in s.casefold() if ch.isalnum())
+    return s or None
+
+
+def digits(value: object) -> str | None:
+    s = _text(value)
+    if s is None:
+        return None
+    d = "".join(ch for ch in s if ch.isdigit())
+    return d or None
+
+
+def date_key(value: object) -> str | None:
+    """YYYYMMDD from a datetime or the common text shapes; other text kept as its digits."""
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        ts = pd.Timestamp(value)
+        return None if pd.isna(ts) else ts.strftime("%Y%m%d")
+    s = _text(value)
+    if s is None:
+        return None
+    m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2}).*", s)
+    if m:
+        return f"{m[1]}{int(m[2]):02d}{int(m[3]):02d}"
+    m = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", s)
+    if m:
+        return f"{m[3]}{int(m[2]):02d}{int(m[1]):02d}"
+    d = "".join(ch for ch in s if ch.isdigit())
+    return d or None
+
+
+def map_unique(values: pd.Series | np.ndarray, fn: Callable[[object], object]) -> np.ndarray:
+    """fn over the distinct values only, broadcast back (None where the input is missing)."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype="object"), use_na_sentinel=True)
+    out = np.empty(len(uniques) + 1, dtype=object)
+    out[: len(uniques)] = [fn(u) for u in uniques]
+    out[-1] = None
+    return out[codes]
+
+
+def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name in frame.columns:
+        return frame[name].to_numpy(dtype=object, na_value=None)
+    return np.full(len(frame), None, dtype=object)
+
+
+def _first(*arrays: np.ndarray) -> np.ndarray:
+    out = arrays[0].copy()
+    for a in arrays[1:]:
+        gap = pd.isna(out)
+        out[gap] = a[gap]
+    return out
+
+
+def _nonempty(a: np.ndarray) -> np.ndarray:
+    out = a.astype(object)
+    out[pd.isna(out)] = None
+    return out
+
+
+def features(frame: pd.DataFrame) -> pd.DataFrame:
+    """Matching features of contact-shaped records (canonical columns; dob/ident optional).
+
+    Uses the normalize stage's derived keys (email_key, phone_e164, company_key) when present
+    and derives its own otherwise, so plain files can be matched without the whole pipeline.
+    """
+    n = len(frame)
+    first = map_unique(map_unique(_col(frame, "first_name"), _latin_comma), name_key)
+    last = map_unique(_col(frame, "last_name"), name_key)
+    full = map_unique(map_unique(_col(frame, "full_name"), _latin_comma), name_key)
+    split = map_unique(full, lambda s: split_full_name(s))  # type: ignore[arg-type]
+    f_given = np.array([t[0] if t else None for t in split], dtype=object)
+    f_family = np.array([t[1] if t else None for t in split], dtype=object)
+    given = _first(first, f_given)
+    family = _first(last, f_family)
+    # CJK "given" fields that hold the whole name (佐藤花子 in first_name, last_name empty)
+    only_first = pd.isna(family) & pd.notna(given)
+    if only_first.any():
+        sp = map_unique(given[only_first], lambda s: split_full_name(s))  # type: ignore[arg-type]
+        given[only_first] = [t[0] if t else None for t in sp]
+        family[only_first] = [t[1] if t else None for t in sp]
+    given = map_unique(given, lambda s: s.replace(" ", "") if s and has_cjk(s) else s)
+    out: dict[str, np.ndarray] = {"given": _nonempty(given), "family": _nonempty(family)}
+    out["family_initial"] = map_unique(out["family"], lambda s: s[:1] if s else None)
+    g = np.where(pd.isna(out["given"]), "", out["given"]).astype(object)
+    f = np.where(pd.isna(out["family"]), "", out["family"]).astype(object)
+    lo = np.where(g <= f, g, f)
+    hi = np.where(g <= f, f, g)
+    name = (lo + " " + hi).astype(object)
+    out["name"] = map_unique(name, lambda s: "".join(str(s).split()) or None)
+
+    email = _first(_col(frame, "email_key"), map_unique(_col(frame, "email"), _email_fallback))
+    out["email"] = map_unique(email, lambda s: str(s).strip().casefold() or None)
+    out["email_local"] = map_unique(out["email"], lambda s: str(s).partition("@")[0] or None)
+    phone = _first(
+        _col(frame, "phone_e164"),
+        map_unique(_first(_col(frame, "phone"), _col(frame, "mobile")), digits),
+    )
+    out["phone"] = map_unique(phone, digits)
+    out["phone_tail"] = map_unique(out["phone"], lambda s: s[-7:] if len(str(s)) >= 7 else None)
+    out["company"] = map_unique(
+        _first(_col(frame, "company_key"), _col(frame, "company")), company_key
+    )
+    out["address"] = map_unique(_col(frame, "address"), address_key)
+    out["street_number"] = map_unique(_col(frame, "street_number"), ident_key)
+    out["postcode"] = map_unique(_col(frame, "postal_code"), ident_key)
+    out["city"] = map_unique(_col(frame, "city"), name_key)
+    out["region"] = map_unique(_col(frame, "region"), ident_key)
+    out["dob"] = map_unique(_col(frame, "dob"), date_key)
+    out["ident"] = map_unique(_col(frame, "ident"), ident_key)
+    ext = map_unique(_col(frame, "external_id"), ident_key)
+    src = _col(frame, "source")
+    has = pd.notna(ext)
+    ext_full = np.full(n, None, dtype=object)
+    if has.any():
+        ext_full[has] = (src[has].astype(str) + "\x1f" + ext[has].astype(str)).astype(object)
+    out["external_id"] = ext_full
+    return pd.DataFrame(out)
+
+
+def _email_fallback(value: object) -> str | None:
+    s = _text(value)
+    if s is None or "@" not in s:
+        return None
+    local, _, domain = s.casefold().rpartition("@")
+    if domain in ("gmail.com", "googlemail.com"):
+        local = local.split("+", 1)[0].replace(".", "")
+        domain = "gmail.com"
+    return f"{local}@{domain}"
