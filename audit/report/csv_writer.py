@@ -1,0 +1,73 @@
+"""The run folder's tables as CSV (UTF-8 with BOM, so Excel opens CJK text correctly), and the
+records also as Parquet so that later commands reload their types exactly.
+
+Every CSV cell goes through `safe.neutralize_frame` (formula injection); Parquet is not opened
+by spreadsheets and keeps the values as they are (already redacted when asked).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from audit import schema
+from audit.report import safe
+from audit.report.context import ReportContext, writer
+from audit.report.run_folder import BOUNCE_COLUMNS, KPI_COLUMNS, table_path
+
+ENCODING = "utf-8-sig"
+# always present, even when empty, so scripts can rely on them
+_ALWAYS = ("issues", "duplicates", "clusters", "golden", "bounces", "kpis", "ingest")
+# header of a core table when its stage gave an empty frame without columns
+_DEFAULT_HEADERS = {
+    "issues": schema.ISSUE_COLUMNS,
+    "duplicates": ["record_id_l", "record_id_r", "score", "band", "rule_id"],
+    "clusters": ["cluster_id", "record_id", "band", "is_survivor"],
+    "golden": ["cluster_id"],
+    "bounces": BOUNCE_COLUMNS,
+    "kpis": KPI_COLUMNS,
+    "ingest": ["source", "source_file", "entity", "rows_read", "rows_ingested", "rows_rejected"],
+}
+
+
+def write_csv_table(frame: pd.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if frame.columns.empty:
+        path.write_bytes(b"")
+        return path
+    safe.neutralize_frame(frame).to_csv(
+        path, index=False, encoding=ENCODING, lineterminator="\n", float_format="%.12g"
+    )
+    return path
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Parquet, falling back to text for object columns of mixed types (rare, from extras)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        frame.to_parquet(path, index=False)
+    except (TypeError, ValueError):  # pyarrow's ArrowTypeError / ArrowInvalid
+        fixed = frame.copy()
+        for col in fixed.columns:
+            if fixed[col].dtype == object:
+                fixed[col] = fixed[col].map(lambda v: v if v is None else str(v))
+        fixed.to_parquet(path, index=False)
+    return path
+
+
+@writer("csv", suffix=".csv", always=True)
+def write_csv(ctx: ReportContext, out_dir: Path) -> list[Path]:
+    """Every table of the run: issues, duplicates, clusters, golden, bounces, records, scores."""
+    paths = []
+    names = sorted(set(ctx.tables) | set(_ALWAYS))
+    for name in names:
+        frame = ctx.table(name)
+        if frame.columns.empty and name in _DEFAULT_HEADERS:
+            frame = pd.DataFrame(columns=_DEFAULT_HEADERS[name])
+        if name not in _ALWAYS and frame.columns.empty and not name.startswith("records/"):
+            continue  # a scorecard table the score stage did not fill
+        paths.append(write_csv_table(frame, out_dir / table_path(name)))
+        if name.startswith("records/"):
+            paths.append(write_parquet(frame, out_dir / f"{name}.parquet"))
+    return paths

@@ -1,0 +1,114 @@
+"""summary.md: the run in Markdown, for a CI job summary ($GITHUB_STEP_SUMMARY) or a ticket.
+
+Every value goes through `safe.md_escape`: no raw HTML, links or table breaks from the data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from audit.report.context import ReportContext, writer
+from audit.report.safe import md_escape
+from audit.report.views import TableView, build_summary
+
+
+def md_table(t: TableView, none: str) -> list[str]:
+    if t.empty:
+        return [f"_{md_escape(none)}_", ""]
+    out = [
+        "| " + " | ".join(md_escape(c) for c in t.columns) + " |",
+        "| " + " | ".join("---:" if n else "---" for n in t.numeric) + " |",
+    ]
+    out += ["| " + " | ".join(md_escape(v) for v in row) + " |" for row in t.rows]
+    if t.more:
+        out.append(f"\n_… {t.more} more rows in the CSV files_")
+    return [*out, ""]
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.1%}"
+
+
+def render_md(ctx: ReportContext) -> str:
+    s = build_summary(ctx)
+    L = ctx.labels
+    e = md_escape
+    verdict = L["passed"] if s.passed else L["failed"]
+    icon = "✅" if s.passed else "❌"
+    lines = [
+        f"# {e(L['title'])}",
+        "",
+        f"{e(L['run'])} {e(s.run_id)} · {e(L['as_of'])} {e(s.as_of)}",
+        "",
+    ]
+    if s.redacted:
+        lines += [f"> {e(L['redacted'])}", ""]
+    lines += [
+        f"**{e(L['overall_score'])}: {_pct(s.overall)}** · {e(L['gate'])}: {icon} **{e(verdict)}**"
+        f" · {e(L['issues'])}: {s.issues_total}",
+        "",
+        f"## {e(L['dimensions'])}",
+        "",
+    ]
+    prev = {}
+    if not s.trend.empty and "dimension" in s.trend.columns and "delta" in s.trend.columns:
+        i, j = s.trend.columns.index("dimension"), s.trend.columns.index("delta")
+        prev = {row[i]: row[j] for row in s.trend.rows}
+    if s.dimensions:
+        lines += [
+            f"| {e(L['dimension'])} | {e(L['score'])} | {e(L['delta'])} |",
+            "| --- | ---: | ---: |",
+        ]
+        lines += [
+            f"| {e(L.get(d, d))} | {_pct(v)} | {e(prev.get(d, ''))} |" for d, v in s.dimensions
+        ]
+        lines.append("")
+    else:
+        lines += [f"_{e(L['none'])}_", ""]
+    lines += [f"## {e(L['gate'])}: {icon} {e(verdict)}", ""]
+    for key in ("reasons", "warnings"):
+        items = s.verdict.get(key) or []
+        if items:
+            lines += [f"**{e(L[key])}**", ""] + [f"- {e(r)}" for r in items] + [""]
+    if s.verdict.get("quick_wins"):
+        lines += [f"**{e(L['quick_wins'])}**", ""]
+        lines += [f"{i}. {e(r)}" for i, r in enumerate(s.verdict["quick_wins"], 1)] + [""]
+    if s.withheld:
+        lines += [f"**{e(L['withheld_kpis'])}**", ""]
+        lines += [f"- **{e(k)}**: {e(why)}" for k, why in s.withheld] + [""]
+    lines += [f"## {e(L['issues'])} ({s.issues_total})", ""]
+    if s.issues_by_dimension:
+        lines += [f"| {e(L['dimension'])} | {e(L['count'])} |", "| --- | ---: |"]
+        lines += [f"| {e(L.get(d, d))} | {n} |" for d, n in s.issues_by_dimension] + [""]
+    lines += md_table(s.issues_by_rule, L["no_issues"])
+    d = s.duplicates
+    bands = ", ".join(f"{e(k)} {v}" for k, v in (d.get("by_band") or {}).items())
+    lines += [
+        f"## {e(L['duplicates'])}",
+        "",
+        f"{e(L['pairs'])}: **{d.get('n_pairs', 0)}**"
+        + (f" ({bands})" if bands else "")
+        + f" · {e(L['clusters'])}: **{d.get('n_clusters', 0)}**"
+        + f" · {e(L['records_in_clusters'])}: **{d.get('n_records_in_clusters', 0)}**",
+        "",
+        f"## {e(L['kpis'])}",
+        "",
+    ]
+    lines += md_table(s.kpis if s.kpis_computed else TableView([], [], []), L["no_kpis"])
+    if not s.impact.empty:
+        lines += [f"### {e(L['impact'])}", "", *md_table(s.impact, L["none"])]
+    if not s.trend.empty:
+        lines += [f"## {e(L['trend'])}", "", *md_table(s.trend, L["no_history"])]
+    if not s.by_source.empty:
+        lines += [f"## {e(L['by_source'])}", "", *md_table(s.by_source, L["none"])]
+    if not s.by_owner.empty:
+        lines += [f"## {e(L['by_owner'])}", "", *md_table(s.by_owner, L["none"])]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+@writer("md", suffix=".md")
+def write_md(ctx: ReportContext, out_dir: Path) -> list[Path]:
+    """summary.md for CI job summaries: score, dimensions, gate, issues, duplicates, KPIs."""
+    path = out_dir / "summary.md"
+    path.write_text(render_md(ctx), encoding="utf-8")
+    return [path]

@@ -1,0 +1,375 @@
+"""The run folder: what a run leaves on disk, and how to read it back.
+
+Layout of `reports/<run-id>/` (the json and csv writers always write these):
+
+    run.json                  the run document (RUN_JSON_SCHEMA below)
+    issues.csv                every finding, schema.ISSUE_COLUMNS
+    duplicates.csv            candidate pairs (Matches.pairs)
+    clusters.csv              duplicate clusters (Matches.clusters)
+    golden.csv                proposed golden record per cluster (Matches.golden)
+    bounces.csv               bounce messages: source_file, message_index, recipient, status,
+                              classification, reason, date
+    kpis.csv                  the KPI table (empty when the gate failed)
+    ingest.csv                rows read / ingested / rejected per file
+    impact.csv                raw vs clean KPI values (when the KPI stage gives a table)
+    records/<entity>.csv      normalized records, one file per entity ...
+    records/<entity>.parquet  ... and the same as Parquet, so later commands get the types back
+    scores/<table>.csv        by_dimension, by_source, by_owner, by_record, by_field, by_rule,
+                              inventory, checks (rules that ran), trend (vs previous runs)
+    breakdowns/<name>.csv     CRM report tables (pipeline, sales cycle, ...) when computed
+    summary.html, summary.md, report.xlsx   the human-facing formats in output.formats
+
+CSV cells are neutralized against formula injection (see `audit.report.safe`); `load_run`
+undoes that, so what it returns equals what was written.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from audit import history
+from audit.config import dump_config
+from audit.errors import InputError
+from audit.model import RunResult
+from audit.report import safe
+
+SCHEMA_VERSION = 1
+
+RUN_JSON_SCHEMA = """\
+run.json (schema_version 1). Keys are sorted; every value is deterministic for the same input
+and config except `run_id` and `timings`.
+
+| key | type | meaning |
+| --- | --- | --- |
+| schema_version | int | 1; bumped on any incompatible change |
+| run_id | str | time-ordered id, e.g. 20260131T090512-1a2b3c |
+| as_of | date | reference date for freshness and KPIs |
+| config | object | the resolved pipeline config (audit.config.dump_config) |
+| records | {entity: int} | records per entity after normalize/merge |
+| counts | [object] | per file: source, source_file, entity, rows_read, rows_ingested,
+  rows_rejected |
+| timings | {stage: seconds} | wall time per stage (not deterministic) |
+| scores.overall | float 0..1 | overall quality score |
+| scores.by_dimension / by_source / by_owner / by_rule / by_field | [object] | scorecard tables |
+| verdict | object | passed, reasons, warnings, withheld_kpis {kpi: reason}, quick_wins |
+| kpis | [object] or null | kpi_id, title, period, value, unit, n, ...; null when the gate failed |
+| impact | any | raw vs clean KPI values with their cause (KPI stage) |
+| issues | object | total, by_dimension, by_severity, by_rule {rule_id: count} |
+| duplicates | object | n_pairs, by_band, n_clusters, n_records_in_clusters, n_golden, stats |
+| contract | object | Great Expectations suite summary (wall-clock keys removed) |
+| history | object | previous: earlier runs (oldest first); trend: per-dimension deltas |
+| breakdowns | [str] | names of the CRM report tables in breakdowns/ |
+| redacted | bool | emails and phones masked in this folder |
+"""
+
+# table name -> path inside the run folder (records/*, scores/*, breakdowns/* by prefix)
+TOP_TABLES: dict[str, str] = {
+    "issues": "issues.csv",
+    "duplicates": "duplicates.csv",
+    "clusters": "clusters.csv",
+    "golden": "golden.csv",
+    "bounces": "bounces.csv",
+    "kpis": "kpis.csv",
+    "ingest": "ingest.csv",
+    "impact": "impact.csv",
+}
+SCORE_TABLES = (
+    "by_dimension",
+    "by_source",
+    "by_owner",
+    "by_record",
+    "by_field",
+    "by_rule",
+    "inventory",
+    "checks",
+    "trend",
+    "series",
+)
+BOUNCE_COLUMNS = [
+    "source_file",
+    "message_index",
+    "recipient",
+    "status",
+    "classification",
+    "reason",
+    "date",
+]
+KPI_COLUMNS = ["kpi_id", "title", "period", "value", "unit", "n"]
+# wall-clock keys that Great Expectations puts in its results
+_CLOCK_KEYS = frozenset({"run_time", "validation_time", "timestamp", "batch_timestamp", "run_id"})
+
+
+def table_path(name: str) -> str:
+    """Relative CSV path of a table name ('records/contacts' -> 'records/contacts.csv')."""
+    if name in TOP_TABLES:
+        return TOP_TABLES[name]
+    return f"{name}.csv"
+
+
+def _sorted(frame: pd.DataFrame | None, keys: list[str]) -> pd.DataFrame:
+    if frame is None or not isinstance(frame, pd.DataFrame):
+        return pd.DataFrame()
+    by = [k for k in keys if k in frame.columns]
+    out = frame.sort_values(by, kind="stable", na_position="first") if by else frame
+    return out.reset_index(drop=True)
+
+
+def bounces(records: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Bounce messages from email_events, with the columns bounces.csv promises."""
+    ev = records.get("email_events")
+    if ev is None or ev.empty or "event" not in ev.columns:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in BOUNCE_COLUMNS})
+    b = ev[ev["event"].astype("object").fillna("").str.lower() == "bounce"]
+    out = pd.DataFrame(
+        {
+            "source_file": b.get("source_file"),
+            "message_index": b.get("message_index"),
+            "recipient": b.get("address"),
+            "status": b.get("status"),
+            "classification": b.get("classification"),
+            "reason": b.get("reason"),
+            "date": b.get("occurred_at"),
+        }
+    )
+    return _sorted(out, ["source_file", "message_index", "recipient"])
+
+
+def _scrub_clock(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _scrub_clock(v) for k, v in obj.items() if k not in _CLOCK_KEYS}
+    if isinstance(obj, list):
+        return [_scrub_clock(v) for v in obj]
+    return obj
+
+
+def _is_clock_key(key: str) -> bool:
+    k = key.lower()
+    return any(w in k for w in ("time", "seconds", "elapsed", "duration"))
+
+
+def result_tables(result: RunResult) -> dict[str, pd.DataFrame]:
+    """Every table of a run, in stable row order."""
+    m, sc = result.matches, result.scorecard
+    validation = result.extras.get("validation")
+    checked = getattr(validation, "checked", None)
+    kpis = result.kpis if result.kpis is not None else pd.DataFrame(columns=KPI_COLUMNS)
+    tables: dict[str, pd.DataFrame] = {
+        "issues": result.issues.reset_index(drop=True),
+        "duplicates": _sorted(m.pairs, ["record_id_l", "record_id_r"]),
+        "clusters": _sorted(m.clusters, ["cluster_id", "record_id"]),
+        "golden": _sorted(m.golden, ["cluster_id"]),
+        "bounces": bounces(result.records),
+        "kpis": _sorted(kpis, ["kpi_id"]),
+        "ingest": _sorted(result.ingest.counts, ["source", "source_file", "entity"]),
+    }
+    for entity, frame in sorted(result.records.items()):
+        tables[f"records/{entity}"] = _sorted(frame, ["record_id"])
+    score_frames = {
+        "by_dimension": (sc.by_dimension, ["dimension"]),
+        "by_source": (sc.by_source, ["source", "dimension"]),
+        "by_owner": (sc.by_owner, ["owner"]),
+        "by_record": (sc.by_record, ["record_id"]),
+        "by_field": (sc.by_field, ["entity", "field", "dimension"]),
+        "by_rule": (sc.by_rule, ["rule_id"]),
+        "inventory": (sc.inventory, ["entity", "field", "column"]),
+        "checks": (checked, ["rule_id", "entity", "field"]),
+    }
+    for name, (frame, keys) in score_frames.items():
+        tables[f"scores/{name}"] = _sorted(frame, keys)
+    runs = list(result.extras.get("history") or [])
+    current = history.current_scores(sc.overall, sc.by_dimension)
+    tables["scores/trend"] = history.trend(runs, current)
+    tables["scores/series"] = history.series(
+        runs, current, run_id=result.run_id, as_of=result.as_of.isoformat()
+    )
+    impact = result.extras.get("impact")
+    if isinstance(impact, pd.DataFrame):
+        tables["impact"] = impact.reset_index(drop=True)
+    for name, frame in sorted((result.extras.get("breakdowns") or {}).items()):
+        if isinstance(frame, pd.DataFrame):
+            tables[f"breakdowns/{name}"] = frame.reset_index(drop=True)
+    return tables
+
+
+def _count_by(frame: pd.DataFrame, col: str) -> dict[str, int]:
+    if frame.empty or col not in frame.columns:
+        return {}
+    counts = frame[col].astype("object").fillna("").value_counts()
+    return {str(k): int(v) for k, v in sorted(counts.items())}
+
+
+def result_document(result: RunResult, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """The run.json document (not yet redacted)."""
+    sc, v, m = result.scorecard, result.verdict, result.matches
+    validation = result.extras.get("validation")
+    stats = dict(m.stats or {})
+    timings: dict[str, Any] = dict(sorted(result.timings.items()))
+    for k in sorted(stats):
+        if _is_clock_key(k):
+            timings[f"match.{k}"] = stats.pop(k)
+    pairs, clusters = tables["duplicates"], tables["clusters"]
+    impact = result.extras.get("impact")
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": result.run_id,
+        "as_of": result.as_of.isoformat(),
+        "config": dump_config(result.config),
+        "records": {e: len(f) for e, f in sorted(result.records.items())},
+        "counts": tables["ingest"],
+        "timings": timings,
+        "scores": {
+            "overall": sc.overall,
+            **{k: tables[f"scores/{k}"] for k in ("by_dimension", "by_source", "by_owner")},
+            **{k: tables[f"scores/{k}"] for k in ("by_rule", "by_field")},
+        },
+        "verdict": {
+            "passed": bool(v.passed),
+            "reasons": list(v.reasons),
+            "warnings": list(v.warnings),
+            "withheld_kpis": dict(sorted(v.withheld_kpis.items())),
+            "quick_wins": list(v.quick_wins),
+        },
+        "kpis": None if result.kpis is None else tables["kpis"],
+        "impact": impact,
+        "issues": {
+            "total": len(result.issues),
+            "by_dimension": _count_by(result.issues, "dimension"),
+            "by_severity": _count_by(result.issues, "severity"),
+            "by_rule": _count_by(result.issues, "rule_id"),
+        },
+        "duplicates": {
+            "n_pairs": len(pairs),
+            "by_band": _count_by(pairs, "band"),
+            "n_clusters": int(clusters["cluster_id"].nunique()) if "cluster_id" in clusters else 0,
+            "n_records_in_clusters": int(clusters["record_id"].nunique())
+            if "record_id" in clusters
+            else 0,
+            "n_golden": len(tables["golden"]),
+            "stats": stats,
+        },
+        "contract": _scrub_clock(safe.jsonable(getattr(validation, "contract", None) or {})),
+        "history": {
+            "previous": list(result.extras.get("history") or []),
+            "trend": tables["scores/trend"],
+        },
+        "breakdowns": [n.split("/", 1)[1] for n in tables if n.startswith("breakdowns/")],
+        "redacted": False,
+    }
+    return safe.jsonable(doc)
+
+
+# ---------------------------------------------------------------------------------------------
+# reading a run folder back
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """A run folder read back from disk (for `crm-audit report` and the merge commands)."""
+
+    path: Path
+    run: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def records(self) -> dict[str, pd.DataFrame]:
+        return {n.split("/", 1)[1]: f for n, f in self.tables.items() if n.startswith("records/")}
+
+    def table(self, name: str) -> pd.DataFrame:
+        frame = self.tables.get(name)
+        return frame if frame is not None else pd.DataFrame()
+
+    @property
+    def issues(self) -> pd.DataFrame:
+        return self.table("issues")
+
+    @property
+    def pairs(self) -> pd.DataFrame:
+        return self.table("duplicates")
+
+    @property
+    def clusters(self) -> pd.DataFrame:
+        return self.table("clusters")
+
+    @property
+    def golden(self) -> pd.DataFrame:
+        return self.table("golden")
+
+
+_TEXT_COLUMNS = frozenset(
+    {"value", "message", "suggestion", "evidence", "extra", "postal_code", "status", "period"}
+)
+
+
+def _is_text_column(name: str) -> bool:
+    n = name.lower()
+    return (
+        n in _TEXT_COLUMNS
+        or n in safe.EMAIL_COLUMNS
+        or n in safe.PHONE_COLUMNS
+        or n == "id"
+        or n.endswith("_id")
+        or n.endswith("id_l")
+        or n.endswith("id_r")
+        or n.startswith("record_id")
+    )
+
+
+def read_table_csv(path: Path) -> pd.DataFrame:
+    """A run-folder CSV back as a frame: formula quotes removed, numbers typed, ids as text."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    raw = safe.unneutralize_frame(raw)
+    for col in raw.columns:
+        if _is_text_column(str(col)) or raw[col].isna().all():
+            continue
+        try:
+            raw[col] = pd.to_numeric(raw[col])
+        except (ValueError, TypeError):
+            continue
+    return raw
+
+
+def load_run(run_dir: Path) -> RunFolder:
+    """Read a run folder written by `write_report` (run.json plus every table)."""
+    run_dir = Path(run_dir)
+    run_json = run_dir / "run.json"
+    if not run_json.is_file():
+        raise InputError(
+            f"{run_dir}: not a run folder (no run.json). Give a folder under reports/, "
+            "e.g. reports/20260131T090512-1a2b3c."
+        )
+    try:
+        run = json.loads(run_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise InputError(f"{run_json}: unreadable run document ({e}).") from None
+    version = run.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InputError(
+            f"{run_json}: schema_version {version!r} is not supported (expected "
+            f"{SCHEMA_VERSION}); re-run the audit with this version of crm-audit."
+        )
+    tables: dict[str, pd.DataFrame] = {}
+    for name, rel in TOP_TABLES.items():
+        if (run_dir / rel).is_file():
+            tables[name] = read_table_csv(run_dir / rel)
+    for folder in ("scores", "breakdowns"):
+        for p in sorted((run_dir / folder).glob("*.csv")):
+            tables[f"{folder}/{p.stem}"] = read_table_csv(p)
+    rec_dir = run_dir / "records"
+    entities = sorted(
+        {p.stem for p in rec_dir.glob("*.parquet")} | {p.stem for p in rec_dir.glob("*.csv")}
+    )
+    for entity in entities:
+        pq = rec_dir / f"{entity}.parquet"
+        if pq.is_file():
+            tables[f"records/{entity}"] = pd.read_parquet(pq)
+        else:
+            tables[f"records/{entity}"] = read_table_csv(rec_dir / f"{entity}.csv")
+    return RunFolder(path=run_dir, run=run, tables=tables)

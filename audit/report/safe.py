@@ -1,0 +1,269 @@
+"""What makes a report safe to open and share; every writer goes through here.
+
+Three separate concerns, applied in this order:
+
+1. **Redaction** (`output.redact`): emails become `k***@example.com` and phone numbers
+   `+82 10-****-5678` (the last four digits, and the leading ones of long numbers, stay
+   readable so a person can still tell two records apart). It is applied once, to the data
+   every writer receives, so no writer can forget it. Columns known to hold emails or phones
+   are masked whatever their content; every other text cell is scanned for email addresses
+   and phone-looking numbers. Id columns (`record_id`, `*_id`) are never scanned, so joins
+   between the files of a run folder survive redaction.
+2. **Formula neutralization** for CSV and XLSX (OWASP "CSV injection"): a text cell whose first
+   non-blank character is `=`, `+`, `-`, `@`, tab or CR gets a leading single quote, which
+   spreadsheets show as text. The one exception is a cell made only of digits, spaces and
+   `( ) . - /` after an optional leading `+` or `-` (a phone number such as
+   `+82 10-1234-5678`, or a negative number): such a cell cannot name a function, a cell or a
+   DDE target, so it is left byte-for-byte as it is and phone numbers in the data stay intact.
+   A cell that already starts with a quote followed by one of those characters gets a second
+   quote, so `unneutralize` restores every value exactly when a run folder is read back.
+3. **Escaping** for HTML (jinja2 autoescape plus `escape` for SVG text built in Python) and
+   Markdown (`md_escape`), and for JSON (`<`, `>` and `&` written as `\\u003c`... so the file
+   stays inert even if something serves it as HTML).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+from markupsafe import Markup, escape
+
+__all__ = [
+    "EMAIL_COLUMNS",
+    "PHONE_COLUMNS",
+    "Markup",
+    "dumps_json",
+    "escape",
+    "mask_email",
+    "mask_phone",
+    "md_escape",
+    "neutralize",
+    "neutralize_frame",
+    "redact_frame",
+    "redact_obj",
+    "redact_text",
+    "unneutralize",
+    "unneutralize_frame",
+]
+
+# columns whose whole value is an email address or a phone number, in any entity or table
+EMAIL_COLUMNS = frozenset(
+    {
+        "email",
+        "email_key",
+        "contact_email",
+        "customer_email",
+        "requester_email",
+        "respondent_email",
+        "address",  # email_events.address
+        "recipient",
+        "email_l",
+        "email_r",
+        "email_key_l",
+        "email_key_r",
+    }
+)
+PHONE_COLUMNS = frozenset(
+    {
+        "phone",
+        "mobile",
+        "phone_e164",
+        "phone_l",
+        "phone_r",
+        "mobile_l",
+        "mobile_r",
+        "phone_e164_l",
+        "phone_e164_r",
+    }
+)
+_STRUCTURAL = frozenset({"record_id", "record_id_l", "record_id_r", "cluster_id", "run_id"})
+
+_EMAIL_RE = re.compile(r"(?<![\w.+\-])([\w.+\-]+)@([\w\-]+(?:\.[\w\-]+)+)")
+_SEP = r"[\s().\-/\u2010-\u2015\u2212\uff0d\u30fc]"
+# a phone in free text: +country form, or grouped digits (0xx-xxxx-xxxx, (555) 123-4567), or a
+# 10-11 digit number starting with 0. Dates (2026-01-31) and times do not fit these shapes.
+_PHONE_RE = re.compile(
+    r"(?<![\w+])(?:"
+    rf"[+\uff0b]\d(?:{_SEP}*\d){{6,14}}"
+    rf"|\(?\d{{2,4}}\)?{_SEP}{{1,2}}\d{{3,4}}{_SEP}\d{{4}}"
+    r"|0\d{9,10}"
+    r")(?!\w)"
+)
+_DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+
+
+def mask_email(value: str) -> str:
+    """`kim@example.com` -> `k***@example.com`; text without '@' keeps only its first char."""
+    local, at, domain = value.partition("@")
+    if not at:
+        return (value[:1] + "***") if value else value
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_phone(value: str) -> str:
+    """Mask the middle digits, keeping the format, the last 4 digits and the leading ones."""
+    digits = [i for i, ch in enumerate(value) if ch.isdigit()]
+    n = len(digits)
+    if n == 0:
+        return value
+    keep_tail = 4 if n > 4 else max(n - 2, 0)
+    keep_head = min(4, max(0, n - 8))
+    masked = set(digits[keep_head : n - keep_tail])
+    return "".join("*" if i in masked else ch for i, ch in enumerate(value))
+
+
+def redact_text(value: str) -> str:
+    """Mask every email address and phone-looking number inside free text."""
+    out = _EMAIL_RE.sub(lambda m: mask_email(m.group(0)), value)
+    return _PHONE_RE.sub(
+        lambda m: m.group(0) if _DATE_LIKE.match(m.group(0)) else mask_phone(m.group(0)), out
+    )
+
+
+def _redact_cell(value: Any, column: str | None) -> Any:
+    if not isinstance(value, str) or not value:
+        return value
+    name = (column or "").lower()
+    if name in EMAIL_COLUMNS:
+        return mask_email(value) if "@" in value else redact_text(value)
+    if name in PHONE_COLUMNS:
+        return mask_phone(value)
+    if name in _STRUCTURAL or name.endswith("_id") or name == "id":
+        return value
+    if name == "extra" and value.startswith("{"):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return redact_text(value)
+        return json.dumps(redact_obj(data), ensure_ascii=False, sort_keys=True)
+    return redact_text(value)
+
+
+def _is_text(series: pd.Series) -> bool:
+    return series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+
+
+def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with emails and phones masked in every text column."""
+    out = frame.copy()
+    for col in out.columns:
+        if _is_text(out[col]):
+            name = str(col)
+            out[col] = out[col].map(lambda v, n=name: _redact_cell(v, n)).astype(out[col].dtype)
+    return out
+
+
+def redact_obj(obj: Any, key: str | None = None) -> Any:
+    """Redact JSON-able data (dicts, lists, strings, frames) recursively."""
+    if isinstance(obj, pd.DataFrame):
+        return redact_frame(obj)
+    if isinstance(obj, Mapping):
+        return {k: redact_obj(v, str(k)) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(redact_obj(v, key) for v in obj)
+    if isinstance(obj, str):
+        return _redact_cell(obj, key)
+    return obj
+
+
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d[\d ().\-/]*")
+
+
+def _needs_quote(value: str) -> bool:
+    stripped = value.lstrip(" \n")
+    if stripped.startswith("'") and stripped[1:2] in ("=", "+", "-", "@", "\t", "\r", "'"):
+        return True
+    if not value.startswith(_TRIGGERS) and not stripped.startswith(_TRIGGERS):
+        return False
+    return not _PLAIN_NUMBER.fullmatch(value)
+
+
+def neutralize(value: Any) -> Any:
+    """A spreadsheet-safe cell: formula-like text gets a leading quote (see module doc)."""
+    if isinstance(value, str) and value and _needs_quote(value):
+        return "'" + value
+    return value
+
+
+def unneutralize(value: Any) -> Any:
+    """Undo `neutralize` (for reading a run folder's CSV files back)."""
+    if isinstance(value, str) and value.startswith("'") and _needs_quote(value[1:]):
+        return value[1:]
+    return value
+
+
+def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if _is_text(out[col]):
+            out[col] = out[col].map(neutralize).astype(out[col].dtype)
+    out.columns = [neutralize(str(c)) for c in out.columns]
+    return out
+
+
+def unneutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if _is_text(out[col]):
+            out[col] = out[col].map(unneutralize).astype(out[col].dtype)
+    out.columns = [unneutralize(str(c)) for c in out.columns]
+    return out
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}#|!~])")
+
+
+def md_escape(value: Any) -> str:
+    """Text safe inside a Markdown table cell: no HTML, links, emphasis or line breaks."""
+    text = "" if value is None else str(value)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return re.sub(r"[\r\n\t]+", " ", text)
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON data from frames, numpy scalars, timestamps and the like (NaN -> None)."""
+    if obj is None or isinstance(obj, (bool, str, int)):
+        return obj
+    if isinstance(obj, float):
+        return None if math.isnan(obj) or math.isinf(obj) else round(obj, 10)
+    if isinstance(obj, pd.DataFrame):
+        return [jsonable(r) for r in obj.to_dict("records")]
+    if isinstance(obj, pd.Series):
+        return jsonable(obj.to_dict())
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (set, frozenset)):
+        return sorted(jsonable(v) for v in obj)
+    if isinstance(obj, Iterable) and not isinstance(obj, (bytes, bytearray)):
+        return [jsonable(v) for v in obj]
+    if hasattr(obj, "isoformat"):
+        if obj is pd.NaT:
+            return None
+        return obj.isoformat()
+    if hasattr(obj, "item"):  # numpy scalar
+        return jsonable(obj.item())
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    try:
+        if pd.isna(obj):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(obj, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return jsonable(asdict(obj))
+    return str(obj)
+
+
+def dumps_json(data: Any) -> str:
+    """Deterministic, HTML-inert JSON (sorted keys, `<>&` escaped inside strings)."""
+    text = json.dumps(jsonable(data), ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"

@@ -1,0 +1,166 @@
+"""report.xlsx: the summary and the main tables as sheets, for people who live in Excel.
+
+Cells go through `safe.neutralize` (no formula can start a cell), characters Excel cannot store
+are replaced by U+FFFD, datetimes are written as naive UTC (Excel has no time zones). The file
+is made byte-identical between identical runs by fixing the zip entry times and the document
+properties to the run's as_of date (openpyxl stamps the wall clock otherwise).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from audit.report import safe
+from audit.report.context import ReportContext, writer
+from audit.report.views import build_summary
+
+MAX_ROWS = 1_048_575  # Excel's sheet limit, minus the header
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def _cell(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        if value.tzinfo is not None:
+            value = value.tz_convert("UTC").tz_localize(None)
+        return value.to_pydatetime()
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, str):
+        return safe.neutralize(_ILLEGAL.sub("\ufffd", value))
+    if isinstance(value, (int, float, bool, dt.date, dt.datetime)):
+        return value
+    return safe.neutralize(_ILLEGAL.sub("\ufffd", str(value)))
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = _SHEET_BAD.sub("_", name)[:31] or "sheet"
+    out, i = base, 2
+    while out.lower() in used:
+        suffix = f"~{i}"
+        out, i = base[: 31 - len(suffix)] + suffix, i + 1
+    used.add(out.lower())
+    return out
+
+
+def _add_frame(wb: Any, title: str, frame: pd.DataFrame, used: set[str]) -> None:
+    ws = wb.create_sheet(_sheet_name(title, used))
+    if frame.columns.empty:
+        return
+    ws.append([_cell(str(c)) for c in frame.columns])
+    for row in frame.head(MAX_ROWS).itertuples(index=False, name=None):
+        ws.append([_cell(v) for v in row])
+
+
+def _summary_rows(ctx: ReportContext) -> list[list[Any]]:
+    s, L = build_summary(ctx), ctx.labels
+    rows: list[list[Any]] = [
+        [L["title"]],
+        [L["run"], s.run_id],
+        [L["as_of"], s.as_of],
+        [L["overall_score"], s.overall],
+        [L["gate"], L["passed"] if s.passed else L["failed"]],
+        [L["issues"], s.issues_total],
+        [],
+        [L["dimension"], L["score"]],
+        *[[L.get(d, d), v] for d, v in s.dimensions],
+    ]
+    for key in ("reasons", "warnings", "quick_wins"):
+        items = s.verdict.get(key) or []
+        if items:
+            rows += [[], [L[key]], *[[r] for r in items]]
+    if s.withheld:
+        rows += [[], [L["withheld_kpis"]], *[[k, why] for k, why in s.withheld]]
+    d = s.duplicates
+    rows += [
+        [],
+        [L["duplicates"]],
+        [L["pairs"], d.get("n_pairs", 0)],
+        [L["clusters"], d.get("n_clusters", 0)],
+        [L["records_in_clusters"], d.get("n_records_in_clusters", 0)],
+    ]
+    if s.redacted:
+        rows += [[], [L["redacted"]]]
+    return rows
+
+
+def _freeze_zip(path: Path, as_of: str) -> None:
+    """Rewrite the xlsx zip with fixed entry times and document dates (byte-identical runs)."""
+    try:
+        stamp = dt.date.fromisoformat(as_of[:10])
+    except ValueError:
+        stamp = dt.date(2000, 1, 1)
+    when = f"{stamp.isoformat()}T00:00:00Z"
+    src = io.BytesIO(path.read_bytes())
+    out = io.BytesIO()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = data.decode("utf-8")
+                text = re.sub(
+                    r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                    lambda m: m.group(1) + when + m.group(3),
+                    text,
+                )
+                data = text.encode("utf-8")
+            fixed = zipfile.ZipInfo(
+                info.filename, date_time=(stamp.year, stamp.month, stamp.day, 0, 0, 0)
+            )
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            zout.writestr(fixed, data)
+    path.write_bytes(out.getvalue())
+
+
+@writer("xlsx", suffix=".xlsx")
+def write_xlsx(ctx: ReportContext, out_dir: Path) -> list[Path]:
+    """report.xlsx: summary, issues, duplicates, clusters, kpis, scores and the other tables."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    used: set[str] = set()
+    summary = wb.create_sheet(_sheet_name("summary", used))
+    for row in _summary_rows(ctx):
+        summary.append([_cell(v) for v in row])
+    sheets = [
+        ("issues", "issues"),
+        ("duplicates", "duplicates"),
+        ("clusters", "clusters"),
+        ("golden", "golden"),
+        ("kpis", "kpis"),
+        ("scores", "scores/by_dimension"),
+        ("by_source", "scores/by_source"),
+        ("by_owner", "scores/by_owner"),
+        ("by_rule", "scores/by_rule"),
+        ("by_field", "scores/by_field"),
+        ("inventory", "scores/inventory"),
+        ("trend", "scores/trend"),
+        ("impact", "impact"),
+        ("bounces", "bounces"),
+        ("ingest", "ingest"),
+    ]
+    for title, name in sheets:
+        if title in ("issues", "duplicates", "clusters", "kpis", "scores") or name in ctx.tables:
+            _add_frame(wb, title, ctx.table(name), used)
+    for name in ctx.names("breakdowns/"):
+        _add_frame(wb, "r_" + name.split("/", 1)[1], ctx.tables[name], used)
+    path = out_dir / "report.xlsx"
+    wb.properties.creator = "crm-audit"
+    wb.save(path)
+    _freeze_zip(path, str(ctx.run.get("as_of", "")))
+    return [path]
