@@ -72,14 +72,20 @@ def make_context(
     redact: bool,
     language: str,
 ) -> ReportContext:
-    """Apply redaction once, here, for every writer."""
+    """Apply redaction once, here, for every writer.
+
+    A run document that says it is already redacted (a redacted run folder read back) stays
+    marked as redacted; masking it again changes nothing.
+    """
+    redacted = redact or bool(run.get("redacted"))
     if redact:
         run = safe.redact_obj(run)
         tables = {k: safe.redact_frame(v) for k, v in tables.items()}
+    run = {**run, "redacted": redacted}
     return ReportContext(
         run=run,
         tables=dict(sorted(tables.items())),
         language=language,
-        redact=redact,
+        redact=redacted,
         labels=label_set(language),
     )

@@ -1,4 +1,5 @@
-"""The run folder's tables as CSV (UTF-8 with BOM, so Excel opens CJK text correctly), and the
+"""The run folder's tables as CSV (RFC 4180: CRLF rows, so a bare CR in a value is quoted; UTF-8
+with BOM, so Excel opens CJK text correctly), and the
 records also as Parquet so that later commands reload their types exactly.
 
 Every CSV cell goes through `safe.neutralize_frame` (formula injection); Parquet is not opened
@@ -37,7 +38,7 @@ def write_csv_table(frame: pd.DataFrame, path: Path) -> Path:
         path.write_bytes(b"")
         return path
     safe.neutralize_frame(frame).to_csv(
-        path, index=False, encoding=ENCODING, lineterminator="\n", float_format="%.12g"
+        path, index=False, encoding=ENCODING, lineterminator="\r\n", float_format="%.12g"
     )
     return path
 

@@ -51,8 +51,7 @@ and config except `run_id` and `timings`.
 | as_of | date | reference date for freshness and KPIs |
 | config | object | the resolved pipeline config (audit.config.dump_config) |
 | records | {entity: int} | records per entity after normalize/merge |
-| counts | [object] | per file: source, source_file, entity, rows_read, rows_ingested,
-  rows_rejected |
+| counts | [object] | per file and entity: rows_read, rows_ingested, rows_rejected |
 | timings | {stage: seconds} | wall time per stage (not deterministic) |
 | scores.overall | float 0..1 | overall quality score |
 | scores.by_dimension / by_source / by_owner / by_rule / by_field | [object] | scorecard tables |
