@@ -1,18 +1,79 @@
-"""KPIs stage (PLACEHOLDER, being built)."""
+"""KPIs stage: CRM metrics for one period, computed on records that passed the quality gate.
+
+Every KPI is one `@kpi` function in an area module (customers, marketing, sales, support),
+registered in `KPIS`. The built-in areas are imported below in an explicit list; the README
+catalogue and the contract test iterate the same registry.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 
 import pandas as pd
 
 from audit.config import KpiConfig
+from audit.kpis import customers, marketing, sales, support  # noqa: F401  (registers KPIs)
+from audit.kpis.breakdowns import compute_breakdowns
+from audit.kpis.catalogue import KPIS, KpiSpec, KpiValue, kpi
+from audit.kpis.impact import clean_records, kpi_impact
+from audit.kpis.inputs import Frames
+from audit.kpis.period import KpiPeriod, parse_period
 from audit.model import Records
+
+KPI_COLUMNS = [
+    "kpi_id",
+    "title",
+    "area",
+    "period",
+    "value",
+    "unit",
+    "n",
+    "variant",
+    "definition",
+    "status",
+    "note",
+]
+
+__all__ = [
+    "KPIS",
+    "KPI_COLUMNS",
+    "KpiPeriod",
+    "KpiSpec",
+    "KpiValue",
+    "clean_records",
+    "compute_breakdowns",
+    "compute_kpis",
+    "kpi",
+    "kpi_impact",
+    "kpi_needs",
+    "parse_period",
+    "selected",
+]
+
+
+def selected(cfg: KpiConfig) -> list[KpiSpec]:
+    """The KPIs the config asks for (unknown ids are a ConfigError with a suggestion)."""
+    names = KPIS.names() if cfg.include == "all" else list(dict.fromkeys(cfg.include))
+    return [KPIS.get(n) for n in names]
 
 
 def kpi_needs(cfg: KpiConfig) -> dict[str, list[str]]:
-    return {}
+    """KPI id -> input fields: 'entity.field' must be filled, 'entity.field?' is read if present.
+
+    The gate withholds a KPI whose inputs fail thresholds.kpi_inputs: completeness and validity
+    for required fields, validity only for optional ones (a canceled_at that is empty for every
+    active subscription is not missing data).
+    """
+    return {s.kpi_id: [*s.needs, *(f"{u}?" for u in s.uses)] for s in selected(cfg)}
+
+
+def _missing(spec: KpiSpec, frames: Frames) -> str | None:
+    empty = [e for e in spec.entities if not frames.has(e)]
+    if not empty or (spec.needs_any and len(empty) < len(spec.entities)):
+        return None
+    return f"no {', '.join(empty)} records"
 
 
 def compute_kpis(
@@ -22,4 +83,49 @@ def compute_kpis(
     as_of: dt.date,
     withheld: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    return pd.DataFrame(columns=["kpi_id", "title", "period", "value", "unit", "n"])
+    """One row per selected KPI: value with its unit, denominator size, variant and status.
+
+    Status is `ok`, `withheld` (the gate found its inputs unfit; the note says why) or
+    `no_data` (nothing to measure: no records, or an empty denominator).
+
+    Example:
+        kpis = compute_kpis(records, cfg.kpis, as_of=dt.date(2026, 4, 2))
+    """
+    period = parse_period(cfg.period, as_of=as_of)
+    frames = Frames(records)
+    withheld = withheld or {}
+    rows = []
+    for spec in selected(cfg):
+        row = {
+            "kpi_id": spec.kpi_id,
+            "title": spec.title,
+            "area": spec.area,
+            "period": period.label,
+            "value": math.nan,
+            "unit": spec.unit,
+            "n": pd.NA,
+            "variant": "",
+            "definition": spec.definition,
+            "status": "ok",
+            "note": "",
+        }
+        missing = _missing(spec, frames)
+        if spec.kpi_id in withheld:
+            row.update(status="withheld", note=withheld[spec.kpi_id])
+        elif missing:
+            row.update(status="no_data", note=missing)
+        else:
+            got = spec.fn(frames, period, cfg.params.get(spec.kpi_id, {}))
+            row.update(variant=got.variant, note=got.note)
+            if got.n is not None:
+                row["n"] = int(got.n)
+            if got.value is None or not math.isfinite(got.value):
+                row["status"] = "no_data"
+                row["note"] = got.note or "empty denominator"
+            else:
+                row["value"] = float(got.value)
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=KPI_COLUMNS)
+    out["value"] = out["value"].astype("float64")
+    out["n"] = out["n"].astype("Int64")
+    return out

@@ -1,0 +1,241 @@
+"""Multi-row views behind the CRM reports: pipeline, forecast, performance, sources, losses.
+
+Each view is one tidy frame, sorted by its key columns, so the report stage can render tables
+and charts from them without knowing any KPI definition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from audit.config import KpiConfig
+from audit.kpis.inputs import Frames, deal_outcome
+from audit.kpis.marketing import converted_leads
+from audit.kpis.period import KpiPeriod, parse_period
+from audit.kpis.sales import quota_rows
+from audit.model import Records
+
+UNKNOWN = "(none)"
+
+
+def _label(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: UNKNOWN if v is None else str(v))
+
+
+def _probability(d: pd.DataFrame) -> pd.Series:
+    p = d["probability"]
+    return p.where(p <= 1, p / 100)
+
+
+def _days(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (b - a).dt.total_seconds() / 86400
+
+
+def pipeline_by_stage(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    d = f["deals"]
+    won, lost = deal_outcome(d)
+    open_ = d[~(won | lost)].assign(stage=lambda x: _label(x["stage"]))
+    open_ = open_.assign(weighted=open_["amount"] * _probability(open_))
+    g = open_.groupby("stage", sort=True).agg(
+        deals=("record_id", "size"),
+        amount=("amount", "sum"),
+        weighted_amount=("weighted", "sum"),
+        missing_amount=("amount", lambda s: int(s.isna().sum())),
+    )
+    return g.reset_index()
+
+
+def forecast(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    d = f["deals"]
+    won, lost = deal_outcome(d)
+    o = d[~(won | lost)].copy()
+    o["close_month"] = o["closed_at"].map(lambda t: UNKNOWN if pd.isna(t) else f"{t:%Y-%m}")
+    o["forecast_category"] = _label(o["forecast_category"])
+    o["weighted"] = o["amount"] * _probability(o)
+    g = o.groupby(["close_month", "forecast_category"], sort=True).agg(
+        deals=("record_id", "size"),
+        amount=("amount", "sum"),
+        weighted_amount=("weighted", "sum"),
+        missing_probability=("probability", lambda s: int(s.isna().sum())),
+    )
+    return g.reset_index()
+
+
+def sales_performance(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    d = f["deals"]
+    won, lost = deal_outcome(d)
+    closed = period.mask(d["closed_at"])
+    rows = d.assign(owner=_label(d["owner"]), _won=won & closed, _lost=lost & closed)
+    rows = rows.assign(_won_amount=rows["amount"].where(rows["_won"], 0.0))
+    g = rows.groupby("owner", sort=True).agg(
+        won=("_won", "sum"), lost=("_lost", "sum"), won_amount=("_won_amount", "sum")
+    )
+    g["win_rate"] = g["won"] / (g["won"] + g["lost"]).where(lambda s: s > 0)
+    goals = goal_progress(f, period).set_index("owner")
+    g = g.join(goals[["quota", "attainment"]], how="outer")
+    acts = f["activities"]
+    acts = acts[period.mask(acts["occurred_at"])]
+    g = g.join(
+        acts.assign(owner=_label(acts["owner"])).groupby("owner").size().rename("activities")
+    )
+    return g.reset_index().rename(columns={"index": "owner"}).sort_values("owner", kind="stable")
+
+
+def goal_progress(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    q, deals = quota_rows(f, period)
+    quota = q.groupby("_owner")["amount"].sum()
+    names = q.groupby("_owner")["owner"].first()
+    actual = deals.groupby("_owner")["amount"].sum().reindex(quota.index).fillna(0.0)
+    out = pd.DataFrame(
+        {"owner": names, "quota": quota, "actual": actual, "attainment": actual / quota}
+    )
+    return out.reset_index(drop=True).sort_values("owner", kind="stable").reset_index(drop=True)
+
+
+def conversion_by_lead_source(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    c = f["contacts"]
+    cohort = period.mask(c["created_at"])
+    rows = pd.DataFrame({"lead_source": _label(c["lead_source"]), "converted": converted_leads(f)})[
+        cohort
+    ]
+    g = rows.groupby("lead_source", sort=True).agg(
+        leads=("converted", "size"), converted=("converted", "sum")
+    )
+    g["conversion_rate"] = g["converted"] / g["leads"]
+    return g.reset_index()
+
+
+def lead_source(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    c = f["contacts"]
+    stage = c["lifecycle_stage"].map(lambda v: "" if v is None else str(v).casefold())
+    rows = pd.DataFrame(
+        {
+            "lead_source": _label(c["lead_source"]),
+            "new_in_period": period.mask(c["created_at"]),
+            "customer": stage.eq("customer"),
+        }
+    )
+    g = rows.groupby("lead_source", sort=True).agg(
+        contacts=("customer", "size"),
+        new_in_period=("new_in_period", "sum"),
+        customers=("customer", "sum"),
+    )
+    g["share"] = g["contacts"] / max(len(c), 1)
+    return g.reset_index()
+
+
+def lost_deals_by_reason(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    d = f["deals"]
+    _, lost = deal_outcome(d)
+    rows = d[lost & period.mask(d["closed_at"])].assign(
+        lost_reason=lambda x: _label(x["lost_reason"])
+    )
+    g = rows.groupby("lost_reason", sort=True).agg(
+        deals=("record_id", "size"), amount=("amount", "sum")
+    )
+    return g.reset_index()
+
+
+def activity_by_owner(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    a = f["activities"]
+    a = a[period.mask(a["occurred_at"])]
+    rows = pd.DataFrame({"owner": _label(a["owner"]), "type": _label(a["type"])})
+    return rows.groupby(["owner", "type"], sort=True).size().rename("activities").reset_index()
+
+
+def profitability(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    o = f["orders"]
+    o = o[period.mask(o["ordered_at"])]
+    what = o["category"].where(o["category"].notna(), o["product"])
+    rows = pd.DataFrame({"segment": _label(what), "revenue": o["amount"]})
+    g = rows.groupby("segment", sort=True).agg(
+        orders=("revenue", "size"), revenue=("revenue", "sum")
+    )
+    g["cost"] = float("nan")
+    s = f["spend"]
+    spent = float(s.loc[period.mask(s["spent_on"]), "amount"].sum())
+    revenue = float(g["revenue"].sum())
+    total = pd.DataFrame(
+        {"orders": [int(g["orders"].sum())], "revenue": [revenue], "cost": [spent]},
+        index=pd.Index(["(total)"], name="segment"),
+    )
+    out = pd.concat([g, total])
+    out["profit"] = out["revenue"] - out["cost"]
+    return out.reset_index()
+
+
+def sales_cycle(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    d = f["deals"]
+    won, _ = deal_outcome(d)
+    rows = d[won & period.mask(d["closed_at"])]
+    rows = pd.DataFrame(
+        {"owner": _label(rows["owner"]), "days": _days(rows["created_at"], rows["closed_at"])}
+    )
+    g = rows.groupby("owner", sort=True)["days"].agg(["size", "mean", "median"])
+    return g.rename(
+        columns={"size": "deals", "mean": "mean_days", "median": "median_days"}
+    ).reset_index()
+
+
+def stage_length(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    st = f["deal_stages"]
+    done = st[period.mask(st["exited_at"])]
+    rows = pd.DataFrame(
+        {"stage": _label(done["stage"]), "days": _days(done["entered_at"], done["exited_at"])}
+    )
+    g = rows.groupby("stage", sort=True)["days"].agg(["size", "mean", "median"])
+    return g.rename(
+        columns={"size": "visits", "mean": "mean_days", "median": "median_days"}
+    ).reset_index()
+
+
+def resolution_by_agent(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    t = f["tickets"]
+    first = t["first_solved_at"].where(t["first_solved_at"].notna(), t["solved_at"])
+    rows = pd.DataFrame(
+        {
+            "assignee": _label(t["assignee"]),
+            "first_hours": ((first - t["created_at"]).dt.total_seconds() / 3600).where(
+                period.mask(first)
+            ),
+            "full_hours": ((t["solved_at"] - t["created_at"]).dt.total_seconds() / 3600).where(
+                period.mask(t["solved_at"])
+            ),
+        }
+    )
+    rows = rows[rows["first_hours"].notna() | rows["full_hours"].notna()]
+    g = rows.groupby("assignee", sort=True).agg(
+        tickets=("full_hours", "size"),
+        mean_first_hours=("first_hours", "mean"),
+        median_first_hours=("first_hours", "median"),
+        mean_full_hours=("full_hours", "mean"),
+        median_full_hours=("full_hours", "median"),
+    )
+    return g.reset_index()
+
+
+BREAKDOWNS = {
+    "pipeline_by_stage": pipeline_by_stage,
+    "forecast": forecast,
+    "sales_performance": sales_performance,
+    "goal_progress": goal_progress,
+    "conversion_by_lead_source": conversion_by_lead_source,
+    "lead_source": lead_source,
+    "lost_deals_by_reason": lost_deals_by_reason,
+    "activity_by_owner": activity_by_owner,
+    "profitability": profitability,
+    "sales_cycle": sales_cycle,
+    "stage_length": stage_length,
+    "resolution_by_agent": resolution_by_agent,
+}
+
+
+def compute_breakdowns(
+    records: Records, cfg: KpiConfig, *, as_of: dt.date
+) -> dict[str, pd.DataFrame]:
+    """Name -> tidy frame for the CRM reports (empty frames when the entity has no rows)."""
+    period = parse_period(cfg.period, as_of=as_of)
+    frames = Frames(records)
+    return {name: fn(frames, period).reset_index(drop=True) for name, fn in BREAKDOWNS.items()}

@@ -1,0 +1,85 @@
+"""The KPI registry: one `@kpi` declaration per metric, the single place KPIs are listed.
+
+A declaration carries what the gate and the README need without running anything: the fields a
+KPI must have filled (`needs`), the fields it reads when present (`uses`, only their validity is
+gated), its unit and its formula in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit.kpis.inputs import Frames
+from audit.kpis.period import KpiPeriod
+from audit.registry import Registry
+
+UNITS = ("ratio", "count", "currency", "days", "hours", "years", "score")
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    """What a KPI function returns; `value=None` means there was nothing to measure."""
+
+    value: float | None
+    n: int | None = None  # size of the denominator population
+    note: str = ""
+    variant: str = ""
+
+
+KpiFn = Callable[[Frames, KpiPeriod, Mapping[str, Any]], KpiValue]
+
+
+@dataclass(frozen=True)
+class KpiSpec:
+    kpi_id: str
+    title: str
+    unit: str
+    area: str
+    definition: str
+    needs: tuple[str, ...]
+    uses: tuple[str, ...]
+    fn: KpiFn = field(repr=False)
+    needs_any: bool = False  # True: data in any one needed entity is enough (alternatives)
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        """Entities whose absence makes the KPI `no_data` (from `needs`, first one first)."""
+        out: list[str] = []
+        for f in self.needs:
+            e = f.split(".", 1)[0]
+            if e not in out:
+                out.append(e)
+        return tuple(out)
+
+
+KPIS: Registry[KpiSpec] = Registry("KPI")
+
+
+def kpi(
+    kpi_id: str,
+    *,
+    title: str,
+    unit: str,
+    definition: str,
+    needs: tuple[str, ...],
+    uses: tuple[str, ...] = (),
+    needs_any: bool = False,
+) -> Callable[[KpiFn], KpiFn]:
+    """Register a KPI function under `kpi_id`.
+
+    Example:
+        @kpi("active_customers", title="Active customers", unit="count",
+             definition="contacts with activity in the period", needs=("contacts.record_id",))
+        def active_customers(frames, period, params) -> KpiValue: ...
+    """
+    if unit not in UNITS:
+        raise ValueError(f"KPI {kpi_id}: unit {unit!r} is not one of {UNITS}")
+
+    def deco(fn: KpiFn) -> KpiFn:
+        area = fn.__module__.rsplit(".", 1)[-1]
+        KPIS.add(kpi_id, KpiSpec(kpi_id, title, unit, area, definition, needs, uses, fn, needs_any))
+        return fn
+
+    return deco

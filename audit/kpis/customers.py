@@ -1,0 +1,375 @@
+"""Customer KPIs: base size, churn, renewal, retention, lifetime value, upsell and cross-sell.
+
+Customers are counted by key (source customer id, else folded email), so duplicate customer
+records inflate bases and numerators exactly as they would in a CRM report: the impact view
+shows that by computing these again after duplicates are merged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from audit.kpis.catalogue import KpiValue, kpi
+from audit.kpis.inputs import (
+    Frames,
+    active_mask,
+    customer_key,
+    monthly_amount,
+    ratio,
+    subscription_stop,
+)
+from audit.kpis.period import KpiPeriod
+
+VOID_ORDER_STATUS = {"refunded", "canceled", "cancelled", "failed", "void", "voided"}
+RETENTION_SPEND = ("retention", "customer success", "customer_success", "success")
+
+
+def _subs(frames: Frames) -> pd.DataFrame:
+    subs = frames["subscriptions"].copy()
+    subs["_key"] = customer_key(subs, "customer_id", "customer_email")
+    return subs[subs["_key"].notna()]
+
+
+def _active_keys(subs: pd.DataFrame, at: pd.Timestamp) -> set[str]:
+    return set(subs.loc[active_mask(subs, at), "_key"])
+
+
+def _orders(frames: Frames) -> pd.DataFrame:
+    orders = frames["orders"].copy()
+    orders["_key"] = customer_key(orders, "customer_id", "customer_email")
+    status = orders["status"].map(lambda v: "" if v is None else str(v).casefold())
+    keep = orders["_key"].notna() & orders["amount"].notna() & ~status.isin(VOID_ORDER_STATUS)
+    return orders[keep]
+
+
+@kpi(
+    "active_customers",
+    title="Active customers",
+    unit="count",
+    definition="contacts with any activity (last_activity_at) inside the period",
+    needs=("contacts.last_activity_at",),
+)
+def active_customers(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    c = frames["contacts"]
+    active = period.mask(c["last_activity_at"])
+    return KpiValue(float(active.sum()), n=len(c), variant="activity in period")
+
+
+@kpi(
+    "churn_rate",
+    title="Customer churn rate",
+    unit="ratio",
+    definition="customers active at period start with no active subscription at period end "
+    "÷ customers active at period start",
+    needs=("subscriptions.started_at",),
+    uses=(
+        "subscriptions.customer_id",
+        "subscriptions.customer_email",
+        "subscriptions.canceled_at",
+        "subscriptions.ended_at",
+    ),
+)
+def churn_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    subs = _subs(frames)
+    start = _active_keys(subs, period.start)
+    end = _active_keys(subs, period.end)
+    lost = start - end
+    value = ratio(len(lost), len(start))
+    note = f"{len(lost)} of {len(start)} customers lost; sign-ups inside the period are excluded"
+    if value is None:
+        note = "no customer was active at the period start"
+    return KpiValue(value, n=len(start), note=note, variant="logo churn, start-of-period base")
+
+
+@kpi(
+    "revenue_churn",
+    title="Revenue churn (gross MRR)",
+    unit="ratio",
+    definition="MRR of subscriptions active at start that stopped by period end "
+    "÷ MRR at period start (annual plans ÷ 12)",
+    needs=("subscriptions.started_at", "subscriptions.amount"),
+    uses=("subscriptions.interval", "subscriptions.canceled_at", "subscriptions.ended_at"),
+)
+def revenue_churn(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    subs = _subs(frames)
+    mrr = monthly_amount(subs)
+    at_start = active_mask(subs, period.start)
+    at_end = active_mask(subs, period.end)
+    base = float(mrr[at_start].sum())
+    churned = float(mrr[at_start & ~at_end].sum())
+    return KpiValue(
+        ratio(churned, base),
+        n=int(at_start.sum()),
+        note=f"churned MRR {churned:,.2f} of {base:,.2f}; contraction not visible without "
+        "line-item history",
+        variant="gross, cancellations only",
+    )
+
+
+@kpi(
+    "renewal_rate",
+    title="Renewal rate",
+    unit="ratio",
+    definition="subscriptions renewed in the period ÷ subscriptions up for renewal "
+    "(renewed or lapsed in the period)",
+    needs=("subscriptions.started_at",),
+    uses=("subscriptions.renewed_at", "subscriptions.ended_at", "subscriptions.canceled_at"),
+)
+def renewal_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    subs = frames["subscriptions"]
+    renewed = period.mask(subs["renewed_at"])
+    lapsed = period.mask(subscription_stop(subs)) & ~renewed
+    due = renewed | lapsed
+    if str(params.get("variant", "logo")) == "dollar":
+        amount = subs["amount"].fillna(0.0)
+        return KpiValue(
+            ratio(amount[renewed].sum(), amount[due].sum()),
+            n=int(due.sum()),
+            variant="dollar: renewed value ÷ value up for renewal",
+        )
+    return KpiValue(
+        ratio(renewed.sum(), due.sum()),
+        n=int(due.sum()),
+        note=f"{int(renewed.sum())} renewed of {int(due.sum())} up for renewal",
+        variant="logo: renewed ÷ up for renewal",
+    )
+
+
+@kpi(
+    "retention_rate",
+    title="Customer retention rate",
+    unit="ratio",
+    definition="(E − N) ÷ S: customers at end minus new customers, over customers at start",
+    needs=("subscriptions.started_at",),
+    uses=(
+        "subscriptions.customer_id",
+        "subscriptions.customer_email",
+        "subscriptions.canceled_at",
+        "subscriptions.ended_at",
+    ),
+)
+def retention_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    subs = _subs(frames)
+    s = _active_keys(subs, period.start)
+    e = _active_keys(subs, period.end)
+    first = subs.groupby("_key")["started_at"].min()
+    new = set(first.index[period.mask(first)])
+    n_new = len(e & new)
+    return KpiValue(
+        ratio(len(e) - n_new, len(s)),
+        n=len(s),
+        note=f"S={len(s)}, E={len(e)}, N={n_new}; reactivated customers count in E, not N",
+        variant="(E − N) ÷ S",
+    )
+
+
+@kpi(
+    "customer_retention_cost",
+    title="Customer retention cost",
+    unit="currency",
+    definition="retention spend in the period ÷ customers retained (active at start and end)",
+    needs=("spend.amount", "spend.spent_on", "subscriptions.started_at"),
+    uses=("spend.category",),
+)
+def customer_retention_cost(
+    frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
+) -> KpiValue:
+    spend = frames["spend"]
+    cats = {str(c).casefold() for c in params.get("categories", RETENTION_SPEND)}
+    in_cat = spend["category"].map(lambda v: v is not None and str(v).casefold() in cats)
+    cost = float(spend.loc[in_cat & period.mask(spend["spent_on"]), "amount"].sum())
+    subs = _subs(frames)
+    retained = _active_keys(subs, period.start) & _active_keys(subs, period.end)
+    return KpiValue(
+        ratio(cost, len(retained)),
+        n=len(retained),
+        note=f"spend {cost:,.2f} in categories {', '.join(sorted(cats))}",
+        variant="retention spend ÷ retained customers",
+    )
+
+
+def _annual(frames: Frames, period: KpiPeriod) -> tuple[float, int, int]:
+    """(revenue, purchases, distinct customers) over the 12 months ending at period end."""
+    orders = _orders(frames)
+    year = period.year_before_end()
+    in_year = orders[year.mask(orders["ordered_at"])]
+    return float(in_year["amount"].sum()), len(in_year), int(in_year["_key"].nunique())
+
+
+@kpi(
+    "avg_purchase_value",
+    title="Average purchase value",
+    unit="currency",
+    definition="revenue ÷ purchases over the 12 months ending at period end",
+    needs=("orders.amount", "orders.ordered_at"),
+)
+def avg_purchase_value(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    revenue, purchases, _ = _annual(frames, period)
+    return KpiValue(ratio(revenue, purchases), n=purchases, variant="annual")
+
+
+@kpi(
+    "purchase_frequency",
+    title="Purchase frequency",
+    unit="count",
+    definition="purchases ÷ distinct customers over the 12 months ending at period end",
+    needs=("orders.ordered_at",),
+    uses=("orders.customer_id", "orders.customer_email"),
+)
+def purchase_frequency(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    _, purchases, customers = _annual(frames, period)
+    return KpiValue(ratio(purchases, customers), n=customers, variant="purchases per year")
+
+
+@kpi(
+    "customer_value",
+    title="Average customer value",
+    unit="currency",
+    definition="average purchase value × purchase frequency (revenue per customer per year)",
+    needs=("orders.amount", "orders.ordered_at"),
+    uses=("orders.customer_id", "orders.customer_email"),
+)
+def customer_value(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    revenue, purchases, customers = _annual(frames, period)
+    apv, freq = ratio(revenue, purchases), ratio(purchases, customers)
+    value = None if apv is None or freq is None else apv * freq
+    return KpiValue(value, n=customers, variant="per year")
+
+
+def _lifespan(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    given = params.get("lifespan_years")
+    if given is not None:
+        return KpiValue(float(given), variant=f"given: {float(given):g} years (kpis.params)")
+    if frames.has("subscriptions"):
+        subs = _subs(frames)
+        year = period.year_before_end()
+        start = _active_keys(subs, year.start)
+        lost = start - _active_keys(subs, year.end)
+        churn = ratio(len(lost), len(start))
+        if churn is None:
+            return KpiValue(None, n=0, note="no customer was active a year before period end")
+        if churn == 0:
+            return KpiValue(
+                None, n=len(start), note="annual churn is 0: lifespan (1 ÷ churn) is undefined"
+            )
+        return KpiValue(1 / churn, n=len(start), variant="1 ÷ annual customer churn")
+    orders = _orders(frames)
+    orders = orders[orders["ordered_at"] < period.end]
+    span = orders.groupby("_key")["ordered_at"].agg(["min", "max"])
+    if span.empty:
+        return KpiValue(None, n=0, note="no orders before the period end")
+    years = (span["max"] - span["min"]).dt.total_seconds() / (365.25 * 86400)
+    return KpiValue(
+        float(years.mean()),
+        n=len(span),
+        note="observed first-to-last order span; customers still buying make it an underestimate",
+        variant="observed span",
+    )
+
+
+@kpi(
+    "customer_lifespan",
+    title="Average customer lifespan",
+    unit="years",
+    definition="kpis.params lifespan_years, else 1 ÷ annual churn, else observed order span",
+    needs=("orders.ordered_at", "subscriptions.started_at"),
+    uses=("subscriptions.canceled_at", "subscriptions.ended_at"),
+    needs_any=True,
+)
+def customer_lifespan(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    return _lifespan(frames, period, params)
+
+
+@kpi(
+    "clv",
+    title="Customer lifetime value",
+    unit="currency",
+    definition="purchase-frequency variant: average purchase value × purchase frequency × "
+    "lifespan; historical variant: revenue to date ÷ customers",
+    needs=("orders.amount", "orders.ordered_at"),
+    uses=("orders.customer_id", "orders.customer_email"),
+)
+def clv(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    if str(params.get("variant", "purchase_frequency")) == "historical":
+        orders = _orders(frames)
+        orders = orders[orders["ordered_at"] < period.end]
+        customers = int(orders["_key"].nunique())
+        return KpiValue(
+            ratio(orders["amount"].sum(), customers),
+            n=customers,
+            variant="historical: revenue to date ÷ customers",
+        )
+    revenue, purchases, customers = _annual(frames, period)
+    apv, freq = ratio(revenue, purchases), ratio(purchases, customers)
+    life = _lifespan(frames, period, params)
+    variant = f"purchase frequency: value × frequency × lifespan ({life.variant or 'n/a'})"
+    if apv is None or freq is None or life.value is None:
+        return KpiValue(
+            None, n=customers, note=life.note or "no orders in the year", variant=variant
+        )
+    return KpiValue(
+        apv * freq * life.value,
+        n=customers,
+        note=f"purchase value {apv:,.2f} × frequency {freq:,.2f}/year × lifespan "
+        f"{life.value:,.2f} years",
+        variant=variant,
+    )
+
+
+@kpi(
+    "upsell_rate",
+    title="Upsell rate",
+    unit="ratio",
+    definition="customers active at start who started a higher-MRR subscription in the period "
+    "÷ customers active at start",
+    needs=("subscriptions.started_at", "subscriptions.amount"),
+    uses=("subscriptions.interval", "subscriptions.customer_id", "subscriptions.customer_email"),
+)
+def upsell_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    subs = _subs(frames)
+    subs = subs.assign(_mrr=monthly_amount(subs))
+    at_start = active_mask(subs, period.start)
+    base = subs[at_start].groupby("_key")["_mrr"].max()
+    new = subs[period.mask(subs["started_at"]) & subs["_key"].isin(base.index)]
+    best_new = new.groupby("_key")["_mrr"].max()
+    upsold = (best_new > base.reindex(best_new.index)).sum()
+    return KpiValue(
+        ratio(upsold, len(base)),
+        n=len(base),
+        note=f"{int(upsold)} of {len(base)} customers moved to a higher plan",
+        variant="÷ all customers active at start",
+    )
+
+
+@kpi(
+    "cross_sell_rate",
+    title="Cross-sell rate",
+    unit="ratio",
+    definition="existing customers who bought a category (or product) new to them in the period "
+    "÷ customers with an order before the period",
+    needs=("orders.ordered_at",),
+    uses=("orders.category", "orders.product", "orders.customer_id", "orders.customer_email"),
+)
+def cross_sell_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    orders = _orders(frames)
+    orders = orders.assign(
+        _what=orders["category"].where(orders["category"].notna(), orders["product"])
+    )
+    before = orders[orders["ordered_at"] < period.start]
+    during = orders[period.mask(orders["ordered_at"])]
+    bought = set(zip(before["_key"], before["_what"], strict=True))
+    existing = set(before["_key"])
+    during = during[during["_key"].isin(existing) & during["_what"].notna()]
+    fresh = [
+        k for k, w in zip(during["_key"], during["_what"], strict=True) if (k, w) not in bought
+    ]
+    crossed = len(set(fresh))
+    return KpiValue(
+        ratio(crossed, len(existing)),
+        n=len(existing),
+        note=f"{crossed} of {len(existing)} existing customers bought something new to them",
+        variant="÷ all existing customers",
+    )

@@ -1,0 +1,215 @@
+"""What the data problems did to each KPI: the value on raw records beside the cleaned value.
+
+"Clean" is what the audit proposes, applied in memory: duplicate clusters in the trusted bands
+collapsed onto their survivor (and other entities' references to a merged contact re-pointed
+to the survivor), and email addresses that failed validation or went stale left out. Nothing
+is written; `merge apply` is still the way to change the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+from audit.config import KpiConfig
+from audit.model import Issues, Matches, Records
+
+# columns of other entities that point at a contact, by what they hold
+EMAIL_REFS = {
+    "deals": "contact_email",
+    "subscriptions": "customer_email",
+    "orders": "customer_email",
+    "tickets": "requester_email",
+    "surveys": "respondent_email",
+    "activities": "contact_email",
+}
+ID_REFS = {
+    "deals": "contact_id",
+    "subscriptions": "customer_id",
+    "orders": "customer_id",
+    "tickets": "requester_id",
+    "surveys": "respondent_id",
+    "activities": "contact_id",
+}
+CUSTOMER_ENTITIES = {"contacts", "subscriptions", "orders", "deals", "surveys", "tickets"}
+APPROVED = {"approve", "approved", "merge", "accept", "accepted", "yes"}
+
+
+def _fold(v: object) -> str | None:
+    if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+        return None
+    return str(v).strip().casefold() or None
+
+
+def _merged_away(matches: Matches, bands: Sequence[str]) -> dict[str, str]:
+    """Record id of every non-survivor in a trusted cluster -> its survivor's record id."""
+    cl = matches.clusters
+    if cl is None or cl.empty or not {"cluster_id", "record_id"} <= set(cl.columns):
+        return {}
+    trusted = pd.Series(False, index=cl.index)
+    if "band" in cl:
+        trusted |= cl["band"].astype("object").isin(list(bands))
+    if "decision" in cl:
+        trusted |= cl["decision"].map(lambda v: _fold(v) in APPROVED)
+    cl = cl[trusted]
+    out: dict[str, str] = {}
+    for _, group in cl.sort_values(["cluster_id", "record_id"]).groupby("cluster_id", sort=True):
+        ids = [str(r) for r in group["record_id"]]
+        surv = [
+            str(r)
+            for r, s in zip(group["record_id"], group.get("is_survivor", []), strict=False)
+            if s is True or s == 1 or str(s).lower() == "true"
+        ]
+        survivor = surv[0] if surv else ids[0]
+        out.update({r: survivor for r in ids if r != survivor})
+    return out
+
+
+def clean_records(
+    records: Records,
+    issues: Issues,
+    matches: Matches,
+    *,
+    bands: Sequence[str] = ("auto",),
+) -> tuple[Records, dict[str, int]]:
+    """(records with the audit's fixes applied in memory, counts of what changed).
+
+    Clusters whose band is in `bands`, or whose `decision` approves the merge, collapse onto
+    their survivor; emails with an error-severity finding or a freshness finding are cleared.
+    """
+    out = dict(records)
+    stats = {"duplicates_merged": 0, "emails_excluded": 0, "references_repointed": 0}
+    contacts = records.get("contacts")
+    if contacts is None or contacts.empty:
+        return out, stats
+    away = _merged_away(matches, bands)
+    by_id = contacts.set_index("record_id", drop=False)
+    email_map: dict[str, object] = {}
+    id_map: dict[str, object] = {}
+    for loser, survivor in away.items():
+        if loser not in by_id.index or survivor not in by_id.index:
+            continue
+        lo, su = by_id.loc[loser], by_id.loc[survivor]
+        if _fold(lo.get("email")) and _fold(su.get("email")):
+            email_map[_fold(lo["email"])] = su["email"]
+        if _fold(lo.get("external_id")) and _fold(su.get("external_id")):
+            id_map[str(lo["external_id"]).strip()] = su["external_id"]
+    keep = ~contacts["record_id"].astype("object").isin(list(away))
+    stats["duplicates_merged"] = int((~keep).sum())
+    cleaned = contacts[keep].copy()
+    if issues is not None and len(issues):
+        iss = issues[issues["entity"].astype("object").eq("contacts")]
+        field = iss["field"].map(lambda v: _fold(v) or "")
+        bad = iss[
+            field.str.startswith("email")
+            & (
+                iss["severity"].astype("object").eq("error")
+                | iss["dimension"].astype("object").eq("freshness")
+            )
+        ]
+        drop = cleaned["record_id"].astype("object").isin(set(bad["record_id"].dropna()))
+        drop &= cleaned["email"].notna()
+        stats["emails_excluded"] = int(drop.sum())
+        cleaned["email"] = cleaned["email"].astype("object").where(~drop, None)
+    out["contacts"] = cleaned
+    for entity, col in EMAIL_REFS.items():
+        frame = out.get(entity)
+        if frame is None or frame.empty:
+            continue
+        frame = frame.copy()
+        if email_map and col in frame:
+            hit = frame[col].map(lambda v: _fold(v) in email_map)
+            frame[col] = (
+                frame[col]
+                .astype("object")
+                .where(~hit, frame[col].map(lambda v: email_map.get(_fold(v) or "", v)))
+            )
+            stats["references_repointed"] += int(hit.sum())
+        idc = ID_REFS[entity]
+        if id_map and idc in frame:
+            hit = frame[idc].map(lambda v: v is not None and str(v).strip() in id_map)
+            frame[idc] = (
+                frame[idc]
+                .astype("object")
+                .where(~hit, frame[idc].map(lambda v: id_map.get(str(v).strip(), v)))
+            )
+            stats["references_repointed"] += int(hit.sum())
+        out[entity] = frame
+    return out, stats
+
+
+def _fmt(value: float, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if unit == "ratio":
+        return f"{value:.1%}"
+    if unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def kpi_impact(
+    raw_records: Records,
+    clean: Records,
+    cfg: KpiConfig,
+    as_of: dt.date,
+    *,
+    stats: dict[str, int] | None = None,
+) -> pd.DataFrame:
+    """kpi_id, title, unit, raw_value, clean_value, delta, raw_n, clean_n, cause.
+
+    Example:
+        clean, stats = clean_records(records, issues, matches)
+        impact = kpi_impact(records, clean, cfg.kpis, as_of, stats=stats)
+    """
+    from audit.kpis import compute_kpis, selected
+
+    raw = compute_kpis(raw_records, cfg, as_of=as_of).set_index("kpi_id")
+    cln = compute_kpis(clean, cfg, as_of=as_of).set_index("kpi_id")
+    stats = stats or {}
+    n_raw = len(raw_records.get("contacts", pd.DataFrame()))
+    n_cln = len(clean.get("contacts", pd.DataFrame()))
+    rows = []
+    for spec in selected(cfg):
+        r, c = raw.loc[spec.kpi_id], cln.loc[spec.kpi_id]
+        rv, cv = float(r["value"]), float(c["value"])
+        delta = cv - rv if not (math.isnan(rv) or math.isnan(cv)) else math.nan
+        fields = {f.split("?")[0] for f in (*spec.needs, *spec.uses)}
+        entities = {f.split(".")[0] for f in fields}
+        cause = []
+        if n_raw != n_cln and entities & CUSTOMER_ENTITIES:
+            pct = (n_cln - n_raw) / n_raw if n_raw else 0.0
+            merged = stats.get("duplicates_merged", n_raw - n_cln)
+            cause.append(f"customer count {pct:+.0%} after merging {merged:,} duplicates")
+        if stats.get("emails_excluded") and "contacts.email" in fields:
+            cause.append(f"{stats['emails_excluded']:,} invalid or stale emails excluded")
+        rn, cn = r["n"], c["n"]
+        if not (pd.isna(rn) or pd.isna(cn)) and int(rn) != int(cn):
+            cause.append(f"denominator {int(rn):,} -> {int(cn):,}")
+        if r["status"] != "ok" or c["status"] != "ok":
+            cause.append(f"status {r['status']} -> {c['status']}")
+        if math.isnan(delta) or abs(delta) > 1e-12 or cause:
+            cause.append(f"{spec.kpi_id} {_fmt(rv, spec.unit)} -> {_fmt(cv, spec.unit)}")
+        rows.append(
+            {
+                "kpi_id": spec.kpi_id,
+                "title": spec.title,
+                "unit": spec.unit,
+                "raw_value": rv,
+                "clean_value": cv,
+                "delta": delta,
+                "raw_n": rn,
+                "clean_n": cn,
+                "cause": "; ".join(cause)
+                if cause and not (delta == 0 and len(cause) == 1)
+                else "no change",
+            }
+        )
+    out = pd.DataFrame(rows)
+    if not out.empty:
+        out["raw_n"] = out["raw_n"].astype("Int64")
+        out["clean_n"] = out["clean_n"].astype("Int64")
+    return out

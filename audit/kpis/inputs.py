@@ -1,0 +1,182 @@
+"""Typed views of the records for KPI functions, and the few shared definitions they rely on.
+
+KPIs run on normalized records, but the impact comparison also feeds them less-cleaned frames,
+and a user may call `compute_kpis` on frames straight from a reader. Coercing here, once per
+entity, keeps every KPI function short and tolerant of text columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from audit import schema
+
+TRUE_TEXT = {"true", "t", "yes", "y", "1", "won", "closed"}
+FALSE_TEXT = {"false", "f", "no", "n", "0", "lost", "open"}
+
+# months per billing interval, to normalise amounts to MRR
+MONTHS_PER_INTERVAL = {
+    "day": 12 / 365,
+    "daily": 12 / 365,
+    "week": 12 / 52,
+    "weekly": 12 / 52,
+    "month": 1.0,
+    "monthly": 1.0,
+    "quarter": 3.0,
+    "quarterly": 3.0,
+    "year": 12.0,
+    "yearly": 12.0,
+    "annual": 12.0,
+    "annually": 12.0,
+}
+
+
+def as_datetime(s: pd.Series) -> pd.Series:
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_convert("UTC")
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.tz_localize("UTC")
+    return pd.to_datetime(s, utc=True, errors="coerce", format="mixed")
+
+
+def as_float(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s):
+        return s.astype("float64")
+    text = s.astype("object").map(lambda v: str(v).replace(",", "") if v is not None else v)
+    return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+def as_bool(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype("boolean")
+
+    def one(v: object) -> object:
+        if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+            return pd.NA
+        if isinstance(v, bool):
+            return v
+        t = str(v).strip().casefold()
+        return True if t in TRUE_TEXT else False if t in FALSE_TEXT else pd.NA
+
+    return s.astype("object").map(one).astype("boolean")
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """Stripped text with None for empty; comparisons use `.str.casefold()` on this."""
+    values = [
+        None
+        if v is None or (isinstance(v, float) and v != v) or v is pd.NA
+        else (str(v).strip() or None)
+        for v in s.astype("object")
+    ]
+    return pd.Series(values, index=s.index, dtype="object")
+
+
+def fold(s: pd.Series, prefix: str = "") -> pd.Series:
+    """Stripped, case-folded text (object dtype, None for missing): keys and comparisons."""
+    values = [
+        None
+        if v is None or (isinstance(v, float) and v != v) or v is pd.NA or not str(v).strip()
+        else prefix + str(v).strip().casefold()
+        for v in s.astype("object")
+    ]
+    return pd.Series(values, index=s.index, dtype="object")
+
+
+class Frames:
+    """Records with every canonical column typed by its schema kind, built once per entity."""
+
+    def __init__(self, records: Mapping[str, pd.DataFrame]) -> None:
+        self._records = records
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def has(self, entity: str) -> bool:
+        f = self._records.get(entity)
+        return f is not None and len(f) > 0
+
+    def __getitem__(self, entity: str) -> pd.DataFrame:
+        if entity not in self._cache:
+            raw = self._records.get(entity)
+            if raw is None:
+                raw = schema.empty(entity) if entity in schema.ENTITIES else pd.DataFrame()
+            frame = (
+                schema.conform(raw.reset_index(drop=True), entity)
+                if entity in schema.ENTITIES
+                else raw.reset_index(drop=True)
+            )
+            kinds = schema.column_kinds(entity) if entity in schema.ENTITIES else {}
+            out = {}
+            for col in frame.columns:
+                kind = kinds.get(col)
+                if kind == schema.DATETIME:
+                    out[col] = as_datetime(frame[col])
+                elif kind in (schema.FLOAT, schema.INT):
+                    out[col] = as_float(frame[col])
+                elif kind == schema.BOOL:
+                    out[col] = as_bool(frame[col])
+                elif col == "extra":
+                    out[col] = frame[col]
+                else:
+                    out[col] = as_text(frame[col])
+            self._cache[entity] = pd.DataFrame(out, index=frame.index)
+        return self._cache[entity]
+
+
+def customer_key(frame: pd.DataFrame, id_col: str, email_col: str) -> pd.Series:
+    """One key per customer: the source's customer id, else the folded email."""
+    ids = frame[id_col] if id_col in frame else pd.Series([None] * len(frame), index=frame.index)
+    emails = (
+        frame[email_col]
+        if email_col in frame
+        else pd.Series([None] * len(frame), index=frame.index)
+    )
+    by_email = fold(emails, "email:")
+    return ids.where(ids.notna(), by_email)
+
+
+def subscription_stop(subs: pd.DataFrame) -> pd.Series:
+    """When a subscription stopped counting as active.
+
+    Prepaid churn is recognised at the end of the paid term (ChartMogul): a cancellation with a
+    later current_period_end stops at that end, not on the day the customer clicked cancel.
+    """
+    ended = subs["ended_at"]
+    canceled = subs["canceled_at"]
+    term_end = subs["current_period_end"]
+    after_cancel = term_end.where(term_end > canceled, canceled)
+    return ended.where(ended.notna(), after_cancel.where(canceled.notna()))
+
+
+def active_mask(subs: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
+    """Subscriptions active just before `at`: started before it and not stopped by then."""
+    stop = subscription_stop(subs)
+    started = (subs["started_at"] < at).fillna(False)
+    running = (stop.isna() | (stop >= at)).fillna(False)
+    return (started & running).astype(bool)
+
+
+def monthly_amount(subs: pd.DataFrame) -> pd.Series:
+    """Subscription amount per month (annual plans / 12); unknown intervals count as monthly."""
+    factor = subs["interval"].map(
+        lambda v: MONTHS_PER_INTERVAL.get(str(v).strip().casefold(), 1.0) if v else 1.0
+    )
+    return subs["amount"].fillna(0.0) / factor.astype("float64")
+
+
+def deal_outcome(deals: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(won, lost) masks: is_won/is_closed when given, else read from the stage name."""
+    stage = deals["stage"].map(lambda v: "" if v is None else str(v).casefold().replace(" ", ""))
+    stage_won = stage.str.contains("won", regex=False) | stage.isin(["closedwon", "won"])
+    stage_lost = stage.str.contains("lost", regex=False)
+    is_won = deals["is_won"]
+    is_closed = deals["is_closed"]
+    won = is_won.fillna(stage_won).astype(bool)
+    closed = is_closed.fillna(stage_won | stage_lost | won).astype(bool) | won
+    lost = closed & ~won
+    return won, lost
+
+
+def ratio(num: float, den: float) -> float | None:
+    return None if den == 0 else float(num) / float(den)

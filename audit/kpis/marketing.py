@@ -1,0 +1,167 @@
+"""Marketing KPIs: acquisition cost, lead conversion, list growth and email reachability."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from audit.kpis.catalogue import KpiValue, kpi
+from audit.kpis.inputs import Frames, customer_key, fold, ratio
+from audit.kpis.period import KpiPeriod
+
+ACQUISITION_SPEND = ("sales", "marketing", "advertising", "ads")
+CONVERTED_STAGES = {"opportunity", "customer", "evangelist", "won", "closedwon", "closed won"}
+UNREACHABLE_STATUS = {"bounced", "cleaned", "invalid", "complained", "spam", "hard_bounce"}
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def first_seen(frames: Frames) -> pd.Series:
+    """Customer key -> first order or subscription start (the acquisition date)."""
+    parts = []
+    if frames.has("orders"):
+        o = frames["orders"]
+        parts.append(
+            pd.DataFrame(
+                {"k": customer_key(o, "customer_id", "customer_email"), "t": o["ordered_at"]}
+            )
+        )
+    if frames.has("subscriptions"):
+        s = frames["subscriptions"]
+        parts.append(
+            pd.DataFrame(
+                {"k": customer_key(s, "customer_id", "customer_email"), "t": s["started_at"]}
+            )
+        )
+    if not parts:
+        return pd.Series(dtype="datetime64[ns, UTC]")
+    both = pd.concat(parts, ignore_index=True).dropna()
+    return both.groupby("k")["t"].min()
+
+
+def converted_leads(frames: Frames) -> pd.Series:
+    """Per contact: True when its lifecycle stage is past lead or a deal points at it."""
+    c = frames["contacts"]
+    stage = c["lifecycle_stage"].map(lambda v: "" if v is None else str(v).casefold())
+    converted = stage.isin(CONVERTED_STAGES)
+    if frames.has("deals"):
+        d = frames["deals"]
+        emails = {str(e).casefold() for e in d["contact_email"].dropna()}
+        ids = set(d["contact_id"].dropna())
+        by_email = c["email"].map(lambda v: v is not None and str(v).casefold() in emails)
+        converted = converted | by_email | c["external_id"].isin(ids)
+    return converted.astype(bool)
+
+
+@kpi(
+    "cac",
+    title="Customer acquisition cost",
+    unit="currency",
+    definition="sales and marketing spend in the period ÷ customers whose first order or "
+    "subscription falls in the period",
+    needs=("spend.amount", "spend.spent_on"),
+    uses=("spend.category", "orders.ordered_at", "subscriptions.started_at"),
+)
+def cac(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    spend = frames["spend"]
+    cats = {str(c).casefold() for c in params.get("categories", ACQUISITION_SPEND)}
+    in_cat = spend["category"].map(lambda v: v is not None and str(v).casefold() in cats)
+    cost = float(spend.loc[in_cat & period.mask(spend["spent_on"]), "amount"].sum())
+    first = first_seen(frames)
+    new = int(period.mask(first).sum()) if len(first) else 0
+    return KpiValue(
+        ratio(cost, new),
+        n=new,
+        note=f"spend {cost:,.2f} ({', '.join(sorted(cats))}) over {new} new customers",
+        variant="same-period spend ÷ new customers",
+    )
+
+
+@kpi(
+    "conversion_rate_by_lead_source",
+    title="Lead conversion rate (all sources; per source in the breakdown)",
+    unit="ratio",
+    definition="leads created in the period that became opportunities or customers "
+    "÷ leads created in the period",
+    needs=("contacts.created_at", "contacts.lead_source"),
+    uses=("contacts.lifecycle_stage",),
+)
+def conversion_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    c = frames["contacts"]
+    cohort = period.mask(c["created_at"])
+    won = converted_leads(frames) & cohort
+    return KpiValue(
+        ratio(won.sum(), cohort.sum()),
+        n=int(cohort.sum()),
+        variant="created-in-period cohort",
+    )
+
+
+@kpi(
+    "email_list_growth_rate",
+    title="Email list growth rate",
+    unit="ratio",
+    definition="(new subscribers − unsubscribes − hard bounces − complaints) in the period "
+    "÷ list size at period start",
+    needs=("email_events.address", "email_events.event", "email_events.occurred_at"),
+    uses=("email_events.classification",),
+)
+def email_list_growth_rate(
+    frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
+) -> KpiValue:
+    ev = frames["email_events"].copy()
+    ev["_addr"] = fold(ev["address"])
+    kind = ev["event"].map(lambda v: "" if v is None else str(v).strip().casefold())
+    hard = kind.eq("bounce") & ev["classification"].map(
+        lambda v: v is None or str(v).casefold() == "hard"
+    )
+    ev["_delta"] = 0
+    ev.loc[kind.isin(["subscribe", "subscribed"]), "_delta"] = 1
+    ev.loc[kind.isin(["unsubscribe", "unsubscribed", "complaint", "spam"]) | hard, "_delta"] = -1
+    ev = ev[ev["_addr"].notna() & ev["_delta"].ne(0) & ev["occurred_at"].notna()]
+    ev = ev.sort_values(["_addr", "occurred_at"], kind="stable")
+    before = ev[ev["occurred_at"] < period.start]
+    last_state = before.groupby("_addr")["_delta"].last()
+    list_start = int((last_state == 1).sum())
+    during = ev[period.mask(ev["occurred_at"])]
+    adds = int(during.loc[during["_delta"] == 1, "_addr"].nunique())
+    drops = int(during.loc[during["_delta"] == -1, "_addr"].nunique())
+    return KpiValue(
+        ratio(adds - drops, list_start),
+        n=list_start,
+        note=f"list {list_start} at start; +{adds} subscribed, −{drops} unsubscribed, "
+        "bounced or complained (distinct addresses)",
+        variant="net of unsubscribes, hard bounces and complaints",
+    )
+
+
+@kpi(
+    "email_reachability",
+    title="Email reachability",
+    unit="ratio",
+    definition="contacts with a deliverable-looking email (present, well-formed, not bounced, "
+    "cleaned or complained) ÷ all contacts",
+    needs=("contacts.email",),
+    uses=("contacts.email_status",),
+)
+def email_reachability(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    c = frames["contacts"]
+    email = fold(c["email"])
+    shaped = email.map(lambda v: v is not None and bool(EMAIL_SHAPE.match(v)))
+    status = c["email_status"].map(lambda v: "" if v is None else str(v).strip().casefold())
+    ok = shaped & ~status.isin(UNREACHABLE_STATUS)
+    if frames.has("email_events"):
+        ev = frames["email_events"]
+        kind = ev["event"].map(lambda v: "" if v is None else str(v).casefold())
+        cls = ev["classification"].map(lambda v: "hard" if v is None else str(v).casefold())
+        dead = ev.loc[(kind.eq("bounce") & cls.eq("hard")) | kind.eq("complaint"), "address"]
+        dead_set = {str(a).strip().casefold() for a in dead.dropna()}
+        ok = ok & ~email.isin(dead_set)
+    return KpiValue(
+        ratio(ok.sum(), len(c)),
+        n=len(c),
+        note=f"{int(ok.sum())} of {len(c)} contacts reachable by email",
+        variant="all contacts",
+    )
