@@ -1,0 +1,473 @@
+"""Apply reviewed merges to a run's contacts, and undo them exactly from the merge log.
+
+`apply_merge` never touches the run folder's files: it writes an output folder (default
+RUN/merged/) with the merged contacts, a merge log and a config that re-runs the pipeline on the
+merged data. The merged contacts file has the same columns and text formats as the run's
+records file (plus merged_record_ids and the alternate_* columns): untouched rows are copied as
+they were, and each approved cluster becomes one golden row in its survivor's place. The log keeps
+every merged record's original row and position, so `undo_merge` rebuilds the pre-merge file
+byte for byte (checked against the sha256 recorded at apply time), with no backup window:
+the log is the backup.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from audit import schema
+from audit.errors import ConfigError, InputError
+from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden
+from audit.merge.cells import as_text
+from audit.merge.decisions import APPROVE, REJECT, SPLIT, Decision, read_decisions, run_id_of
+from audit.merge.runfolder import (
+    RunFolder,
+    TextTable,
+    cluster_bands,
+    parse_text_table,
+    read_run,
+    read_text_table,
+    sha256,
+)
+
+LOG_FORMAT = "crm-audit.merge-log"
+MERGED_FILE = "contacts.csv"
+LOG_FILE = "merge_log.json"
+CONFIG_FILE = "config.merged.yaml"
+
+
+@dataclass
+class MergeResult:
+    out_dir: Path
+    contacts: Path
+    log: Path
+    config: Path
+    n_before: int
+    n_after: int
+    merged: list[str] = field(default_factory=list)  # cluster ids merged
+    skipped: dict[str, str] = field(default_factory=dict)  # cluster id -> why not merged
+
+
+@dataclass
+class UndoResult:
+    restored: Path
+    n_rows: int
+    identical: bool
+    already: bool = False
+
+
+def apply_merge(
+    run_dir: Path,
+    decisions_path: Path | None,
+    *,
+    out_dir: Path | None = None,
+    rules: str | Path | None = None,
+) -> MergeResult:
+    """Merge approved (and, if the config allows, auto-band) clusters of a run into golden rows.
+
+    Example:
+        res = apply_merge(Path("reports/20260131T090512-1a2b3c"), Path("decisions.json"))
+        print(res.n_before, "->", res.n_after, "contacts; log:", res.log)
+    """
+    run = read_run(run_dir)
+    out_dir = Path(out_dir) if out_dir is not None else run.path / "merged"
+    decisions = read_decisions(decisions_path) if decisions_path is not None else {}
+    if decisions_path is not None:
+        made_for = run_id_of(decisions_path)
+        if made_for and made_for != run.run_id:
+            raise ConfigError(
+                f"{decisions_path}: these decisions were made for run {made_for}, not "
+                f"{run.run_id}; download them again from this run's merge_review.html."
+            )
+    table, raw = read_text_table(run.records_csv)
+    if "record_id" not in table.header:
+        raise InputError(f"{run.records_csv}: has no record_id column; re-run the audit.")
+    rids = table.column("record_id")
+    if len(set(rids)) != len(rids):
+        dup = next(r for r, n in Counter(rids).items() if n > 1)
+        raise InputError(f"{run.records_csv}: record id {dup!r} appears twice; re-run the audit.")
+    groups, skipped, why = _plan(run, decisions, set(rids))
+    rules_name = rules or _rules_from_config(run)
+    rs = load_rules(rules_name, base_dir=Path(run.config.base_dir))
+    typed = run.typed_contacts(table)
+    clusters = pd.DataFrame(
+        [(cid, rid) for cid, members in groups.items() for rid in members],
+        columns=["cluster_id", "record_id"],
+    )
+    golden = propose_golden(typed, clusters, run.config.sources, rules=rs)
+    golden = golden.set_index("cluster_id", drop=False)
+
+    alt_cols = [c for c in golden.columns if c.startswith("alternate_")]
+    added = [c for c in ["merged_record_ids", *alt_cols] if c not in table.header]
+    header = table.header + added
+    pos = {rid: i for i, rid in enumerate(rids)}
+    survivor_of: dict[str, str] = {}
+    consumed: set[str] = set()
+    for cid in golden.index:
+        survivor_of[str(golden.at[cid, "survivor_id"])] = cid
+        consumed.update(groups[cid])
+    bands = cluster_bands(run.clusters)
+    out_rows: list[list[str]] = []
+    entries = []
+    for i, row in enumerate(table.rows):
+        rid = rids[i]
+        if rid in survivor_of:
+            cid = survivor_of[rid]
+            g = golden.loc[cid]
+            out_rows.append(_golden_row(table, header, added, g, pos))
+            members = sorted(groups[cid], key=pos.__getitem__)
+            entries.append(
+                {
+                    "cluster_id": cid,
+                    "decision": why[cid],
+                    "band": bands.get(cid, "review"),
+                    "survivor": rid,
+                    "survivor_rule": as_text(g["survivor_rule"]),
+                    "record_ids": members,
+                    "split_off": decisions[cid].split_off if cid in decisions else [],
+                    "golden": dict(zip(header, out_rows[-1], strict=True)),
+                    "golden_from": json.loads(str(g["golden_from"])),
+                    "originals": [
+                        {
+                            "position": pos[m],
+                            "row": dict(
+                                zip(table.header, _pad(table.rows[pos[m]], table), strict=True)
+                            ),
+                        }
+                        for m in members
+                    ],
+                }
+            )
+        elif rid in consumed:
+            continue
+        else:
+            out_rows.append(_pad(row, table) + [""] * len(added))
+    merged = TextTable(header=header, rows=out_rows, newline=table.newline, bom=table.bom)
+    merged_bytes = merged.to_bytes()
+    exact = table.to_bytes() == raw
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    contacts_path = out_dir / MERGED_FILE
+    _refuse_input(contacts_path, run)
+    contacts_path.write_bytes(merged_bytes)
+    log: dict[str, Any] = {
+        "format": LOG_FORMAT,
+        "version": 1,
+        "run_id": run.run_id,
+        "run_dir": str(run.path.resolve()),
+        "input": {
+            "file": str(run.records_csv.resolve()),
+            "sha256": sha256(raw),
+            "rows": len(table.rows),
+            "columns": table.header,
+            "newline": table.newline,
+            "bom": table.bom,
+        },
+        "output": {"file": MERGED_FILE, "sha256": sha256(merged_bytes), "rows": len(out_rows)},
+        "decisions": (
+            {
+                "file": str(Path(decisions_path).resolve()),
+                "sha256": sha256(Path(decisions_path).read_bytes()),
+            }
+            if decisions_path is not None
+            else None
+        ),
+        "rules": str(rules_name),
+        "apply_auto": bool(run.config.match.apply_auto),
+        "added_columns": added,
+        "clusters": entries,
+        "skipped": [{"cluster_id": c, "reason": r} for c, r in sorted(skipped.items())],
+    }
+    if not exact:
+        # the records file uses a CSV dialect we would not reproduce: keep it verbatim
+        log["input"]["verbatim"] = raw.decode("utf-8")
+    log_path = out_dir / LOG_FILE
+    log_path.write_text(
+        json.dumps(log, ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8"
+    )
+    config_path = _write_merged_config(run, out_dir, contacts_path, set(rids), table)
+    return MergeResult(
+        out_dir=out_dir,
+        contacts=contacts_path,
+        log=log_path,
+        config=config_path,
+        n_before=len(table.rows),
+        n_after=len(out_rows),
+        merged=sorted(golden.index),
+        skipped=skipped,
+    )
+
+
+def _rules_from_config(run: RunFolder) -> str:
+    return str(getattr(run.config.match, "survivorship", None) or DEFAULT_RULES)
+
+
+def _pad(row: list[str], table: TextTable) -> list[str]:
+    n = len(table.header)
+    return row + [""] * (n - len(row)) if len(row) < n else row
+
+
+def _refuse_input(path: Path, run: RunFolder) -> None:
+    """Never write over a file the run (or the user) gave us as input."""
+    target = path.resolve()
+    inputs = {run.records_csv.resolve(), *(p.resolve() for p in run.other_records.values())}
+    if target in inputs:
+        raise ConfigError(
+            f"{path}: --out would overwrite the run's records; choose another folder."
+        )
+
+
+def _plan(
+    run: RunFolder, decisions: dict[str, Decision], known_ids: set[str]
+) -> tuple[dict[str, list[str]], dict[str, str], dict[str, str]]:
+    """Which records merge together: cluster id -> member record ids (two or more)."""
+    members: dict[str, list[str]] = {}
+    for cid, rid in zip(
+        run.clusters["cluster_id"].astype(str), run.clusters["record_id"].astype(str), strict=True
+    ):
+        members.setdefault(cid, [])
+        if rid not in members[cid]:
+            members[cid].append(rid)
+    bands = cluster_bands(run.clusters)
+    clusters_csv = run.path / "clusters.csv"
+    for cid, d in decisions.items():
+        if cid not in members:
+            raise ConfigError(
+                f"{d.where}: unknown cluster {cid!r} (not in {clusters_csv}); "
+                "were these decisions made for another run?"
+            )
+        stray = [r for r in d.split_off if r not in members[cid]]
+        if stray:
+            raise ConfigError(
+                f"{d.where}: record {stray[0]!r} is not in cluster {cid}; "
+                f"its records are {', '.join(sorted(members[cid]))}."
+            )
+    for cid, ms in members.items():
+        missing = [r for r in ms if r not in known_ids]
+        if missing:
+            raise InputError(
+                f"{clusters_csv}: cluster {cid} names record {missing[0]!r}, which is not in "
+                f"{run.records_csv}; re-run the audit."
+            )
+    groups: dict[str, list[str]] = {}
+    skipped: dict[str, str] = {}
+    why: dict[str, str] = {}
+    for cid in sorted(members):
+        ms = members[cid]
+        d = decisions.get(cid)
+        if d is not None and d.decision == REJECT:
+            skipped[cid] = "rejected"
+            continue
+        if d is not None and (d.decision == SPLIT or d.split_off):
+            keep = [r for r in ms if r not in set(d.split_off)]
+            if len(keep) < 2:
+                skipped[cid] = "split: fewer than two records left"
+                continue
+            groups[cid], why[cid] = keep, SPLIT
+            continue
+        if d is not None and d.decision == APPROVE:
+            groups[cid], why[cid] = ms, APPROVE
+            continue
+        if bands.get(cid) == "auto" and run.config.match.apply_auto:
+            groups[cid], why[cid] = ms, "auto"
+            continue
+        skipped[cid] = (
+            "auto band, but match.apply_auto is false"
+            if bands.get(cid) == "auto"
+            else "no decision"
+        )
+    groups = {c: ms for c, ms in groups.items() if len(ms) >= 2}
+    return groups, skipped, why
+
+
+def _golden_row(
+    table: TextTable, header: list[str], added: list[str], g: pd.Series, pos: dict[str, int]
+) -> list[str]:
+    """The golden record as text: each value copied from the record it was taken from."""
+    prov: dict[str, Any] = json.loads(str(g["golden_from"]))
+    survivor = _pad(table.rows[pos[str(g["survivor_id"])]], table)
+    canon = {c.name for c in schema.ENTITIES["contacts"]}
+    out = []
+    for i, col in enumerate(header):
+        if col in added:
+            out.append(as_text(g.get(col)))
+        elif col in canon:
+            src = prov.get(col)
+            if src is None:
+                out.append("")
+            elif isinstance(src[0], str) and src[0] in pos:
+                out.append(_pad(table.rows[pos[src[0]]], table)[i])
+            else:  # combined values: no single record holds the text
+                out.append(as_text(g.get(col)))
+        else:
+            out.append(survivor[i])  # provenance, extra and unknown columns: the survivor's
+    return out
+
+
+def _write_merged_config(
+    run: RunFolder, out_dir: Path, contacts_path: Path, _ids: set[str], table: TextTable
+) -> Path:
+    """The run's config with its contact sources replaced by the merged contacts file."""
+    data = json.loads(json.dumps(run.config_data))  # deep copy
+    base = Path(data.pop("base_dir", ".") or ".")
+
+    def absolute(p: str | None) -> str | None:
+        if p is None:
+            return None
+        q = Path(p).expanduser()
+        return str(q if q.is_absolute() else (base / q).resolve())
+
+    contact_sources = set(table.column("source")) if "source" in table.header else set()
+    new_sources: list[dict[str, Any]] = []
+    regions: Counter[str] = Counter()
+    zones: Counter[str] = Counter()
+    for s in data.get("sources", []):
+        if s.get("name") in contact_sources:
+            if s.get("phone_region"):
+                regions[s["phone_region"]] += 1
+            if s.get("timezone"):
+                zones[s["timezone"]] += 1
+            continue
+        s = dict(s)
+        s["path"] = absolute(s.get("path"))
+        new_sources.append(s)
+    # entities other than contacts that the replaced sources also produced
+    for entity, path in sorted(run.other_records.items()):
+        other, _ = read_text_table(path)
+        if "source" not in other.header:
+            continue
+        src = other.column("source")
+        keep = [r for r, s in zip(other.rows, src, strict=True) if s in contact_sources]
+        if not keep:
+            continue
+        part = TextTable(header=other.header, rows=keep, newline=other.newline, bom=other.bom)
+        target = out_dir / f"{entity}.csv"
+        target.write_bytes(part.to_bytes())
+        new_sources.append(
+            {"name": f"{entity}_merged", "path": target.name, "entity": entity, "profile": "none"}
+        )
+    merged_src: dict[str, Any] = {
+        "name": "contacts_merged",
+        "path": contacts_path.name,
+        "format": "csv",
+        "profile": "none",
+        "entity": "contacts",
+    }
+    if regions:
+        merged_src["phone_region"] = sorted(regions.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    if zones:
+        merged_src["timezone"] = sorted(zones.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    names = {s.get("name") for s in new_sources}
+    while merged_src["name"] in names:
+        merged_src["name"] += "_"
+    data["sources"] = [merged_src, *new_sources]
+    out = data.get("output") or {}
+    if out.get("dir"):
+        out["dir"] = absolute(out["dir"])
+    hist = data.get("history") or {}
+    if hist.get("path"):
+        hist["path"] = absolute(hist["path"])
+    rules = data.get("rules") or {}
+    rules["packs"] = [
+        absolute(p) if str(p).endswith((".yaml", ".yml")) else p for p in rules.get("packs", [])
+    ]
+    if rules.get("gx_docs"):
+        rules["gx_docs"] = absolute(rules["gx_docs"])
+    match = data.get("match") or {}
+    for key in ("rules", "survivorship"):
+        if str(match.get(key, "")).endswith((".yaml", ".yml")):
+            match[key] = absolute(match[key])
+    path = out_dir / CONFIG_FILE
+    head = (
+        f"# Written by `crm-audit merge apply` for run {run.run_id}: the run's config with its\n"
+        "# contact sources replaced by the merged contacts. Re-run: crm-audit run <this file>\n"
+    )
+    path.write_text(
+        head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+    return path
+
+
+def undo_merge(log_path: Path, *, out: Path | None = None, force: bool = False) -> UndoResult:
+    """Rebuild the pre-merge records from a merge log and the merged contacts file.
+
+    Writes over the merged contacts file (the log's output) unless `out` is given, and checks
+    the result against the sha256 of the records file recorded at apply time.
+    """
+    log_path = Path(log_path)
+    try:
+        log = json.loads(log_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{log_path}: merge log not found.") from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"{log_path}: not a readable merge log ({e}).") from None
+    if not isinstance(log, dict) or log.get("format") != LOG_FORMAT:
+        raise ConfigError(f"{log_path}: not a crm-audit merge log (merge_log.json).")
+    merged_path = log_path.parent / log["output"]["file"]
+    target = Path(out) if out is not None else merged_path
+    inp = log["input"]
+    if "verbatim" in inp:
+        data = inp["verbatim"].encode("utf-8")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return UndoResult(target, inp["rows"], sha256(data) == inp["sha256"])
+    try:
+        current = merged_path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            f"{merged_path}: the merged contacts file is missing; it is needed to undo."
+        ) from None
+    if sha256(current) == inp["sha256"]:
+        if target != merged_path:
+            target.write_bytes(current)
+        return UndoResult(target, inp["rows"], True, already=True)
+    if sha256(current) != log["output"]["sha256"] and not force:
+        raise InputError(
+            f"{merged_path}: changed since the merge (sha256 differs from {log_path}); "
+            "undo would not be exact. Use --force to restore the merged records anyway."
+        )
+    table = parse_text_table(current, where=str(merged_path))
+    columns: list[str] = inp["columns"]
+    missing = [c for c in columns if c not in table.header]
+    if missing:
+        raise InputError(f"{merged_path}: column {missing[0]!r} was removed; cannot undo.")
+    idx = [table.header.index(c) for c in columns]
+    rid_i = table.header.index("record_id")
+    golden_ids = {c["survivor"] for c in log["clusters"]}
+    merged_ids = {r for c in log["clusters"] for r in c["record_ids"]}
+    slots: list[list[str] | None] = [None] * inp["rows"]
+    for c in log["clusters"]:
+        for o in c["originals"]:
+            slots[o["position"]] = [o["row"][col] for col in columns]
+    rest = iter(
+        [row[i] if i < len(row) else "" for i in idx]
+        for row in table.rows
+        if row[rid_i] not in golden_ids
+    )
+    for k in range(len(slots)):
+        if slots[k] is None:
+            row = next(rest, None)
+            if row is None:
+                raise InputError(f"{merged_path}: rows were removed since the merge; cannot undo.")
+            if row[columns.index("record_id")] in merged_ids:
+                raise InputError(f"{merged_path}: a merged record reappeared; cannot undo.")
+            slots[k] = row
+    extra_rows = list(rest)
+    if extra_rows:
+        raise InputError(f"{merged_path}: rows were added since the merge; cannot undo.")
+    restored = TextTable(
+        header=columns,
+        rows=[s for s in slots if s is not None],
+        newline=inp["newline"],
+        bom=inp["bom"],
+    )
+    data = restored.to_bytes()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return UndoResult(target, len(restored.rows), sha256(data) == inp["sha256"])

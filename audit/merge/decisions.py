@@ -1,0 +1,234 @@
+"""Read a reviewer's merge decisions from the HTML page's download, the CSV or the XLSX.
+
+Three shapes are accepted, so that a reviewer can use whichever tool they live in:
+- JSON from merge_review.html: {"run_id": ..., "decisions": [{cluster_id, decision, split_off}]}
+- a cluster table (CSV/XLSX): cluster_id, decision, split_off (record ids separated by ; , or
+  spaces)
+- the proposals table itself (merge_proposals.csv/.xlsx, one row per record): write approve or
+  reject on any row of a cluster, and split on the record rows to keep out of the merge.
+  A reject anywhere in a cluster wins (the safe choice).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audit.errors import ConfigError, InputError
+from audit.merge.cells import unneutralize
+
+APPROVE, REJECT, SPLIT = "approve", "reject", "split"
+_WORDS = {
+    "approve": APPROVE,
+    "approved": APPROVE,
+    "merge": APPROVE,
+    "yes": APPROVE,
+    "y": APPROVE,
+    "ok": APPROVE,
+    "reject": REJECT,
+    "rejected": REJECT,
+    "no": REJECT,
+    "n": REJECT,
+    "keep separate": REJECT,
+    "split": SPLIT,
+    "": "",
+    "-": "",
+    "undecided": "",
+}
+
+
+@dataclass
+class Decision:
+    cluster_id: str
+    decision: str  # approve | reject | split
+    split_off: list[str] = field(default_factory=list)
+    where: str = ""  # "file row N", for error messages
+
+
+def read_decisions(path: Path) -> dict[str, Decision]:
+    """cluster_id -> Decision (clusters without a decision are absent)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: decisions file not found.")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return _from_json(path)
+    if suffix in (".xlsx", ".xlsm"):
+        rows = _xlsx_rows(path)
+    elif suffix in (".csv", ".txt"):
+        rows = _csv_rows(path)
+    else:
+        raise ConfigError(f"{path}: decisions must be a .json, .csv or .xlsx file.")
+    return _from_rows(path, rows)
+
+
+def _word(path: Path, where: str, raw: str) -> str:
+    w = _WORDS.get(re.sub(r"\s+", " ", raw.strip().lower()))
+    if w is None:
+        raise ConfigError(
+            f"{path} {where}: decision {raw!r} is not one of approve, reject, split (or empty)."
+        )
+    return w
+
+
+def _ids(raw: Any) -> list[str]:
+    if raw is None:
+        return []
+    if isinstance(raw, list):
+        return [str(x).strip() for x in raw if str(x).strip()]
+    return [s for s in re.split(r"[;,\s]+", str(raw).strip()) if s]
+
+
+def _from_json(path: Path) -> dict[str, Decision]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{path}: not a readable JSON decisions file ({e}).") from None
+    items = data.get("decisions") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ConfigError(f"{path}: expected {{'decisions': [...]}} as downloaded from the page.")
+    out: dict[str, Decision] = {}
+    for i, item in enumerate(items):
+        where = f"decisions[{i}]"
+        if not isinstance(item, dict) or not str(item.get("cluster_id") or "").strip():
+            raise ConfigError(f"{path} {where}: each decision needs a cluster_id.")
+        d = Decision(
+            cluster_id=str(item["cluster_id"]).strip(),
+            decision=_word(path, where, str(item.get("decision") or "")),
+            split_off=_ids(item.get("split_off")),
+            where=f"{path} {where}",
+        )
+        _add(path, out, d)
+    return out
+
+
+def run_id_of(path: Path) -> str | None:
+    """The run id a JSON decisions file was made for, if it says."""
+    if Path(path).suffix.lower() != ".json":
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return None
+    return str(data["run_id"]) if isinstance(data, dict) and data.get("run_id") else None
+
+
+def _csv_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: could not be read as UTF-8 CSV ({e}).") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows = list(reader)
+    return _rows_with_header(path, rows)
+
+
+def _xlsx_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:
+        raise InputError(f"{path}: could not be opened as an XLSX workbook ({e}).") from None
+    try:
+        ws = wb["proposals"] if "proposals" in wb.sheetnames else wb.worksheets[0]
+        rows = [
+            ["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)
+        ]
+    finally:
+        wb.close()
+    return _rows_with_header(path, rows)
+
+
+def _rows_with_header(path: Path, rows: list[list[str]]) -> list[tuple[int, dict[str, str]]]:
+    """Rows as dicts keyed by lower-cased header, with their 1-based sheet row numbers."""
+    for h, header in enumerate(rows):
+        names = [c.strip().lower() for c in header]
+        if "cluster_id" in names:
+            out = []
+            for n, row in enumerate(rows[h + 1 :], start=h + 2):
+                if not any(str(v).strip() for v in row):
+                    continue
+                out.append(
+                    (n, {k: unneutralize(str(v)) for k, v in zip(names, row, strict=False) if k})
+                )
+            return out
+    raise ConfigError(f"{path}: no header row with a cluster_id column was found.")
+
+
+def _from_rows(path: Path, rows: list[tuple[int, dict[str, str]]]) -> dict[str, Decision]:
+    if rows and "decision" not in rows[0][1]:
+        raise ConfigError(f"{path}: has no decision column.")
+    long = bool(rows) and "record_id" in rows[0][1]
+    out: dict[str, Decision] = {}
+    if not long:
+        for n, row in rows:
+            cid = row.get("cluster_id", "").strip()
+            if not cid:
+                raise ConfigError(f"{path} row {n}: cluster_id is empty.")
+            d = Decision(
+                cid,
+                _word(path, f"row {n}", row.get("decision", "")),
+                _ids(row.get("split_off")),
+                f"{path} row {n}",
+            )
+            _add(path, out, d)
+        return out
+    # the proposals table: one row per record (and a golden row without a record id)
+    per: dict[str, dict[str, Any]] = {}
+    for n, row in rows:
+        cid = row.get("cluster_id", "").strip()
+        if not cid:
+            raise ConfigError(f"{path} row {n}: cluster_id is empty.")
+        w = _word(path, f"row {n}", row.get("decision", ""))
+        st = per.setdefault(cid, {"words": set(), "split": [], "where": f"{path} row {n}"})
+        if not w:
+            continue
+        if w == SPLIT:
+            rid = row.get("record_id", "").strip()
+            if not rid or row.get("role", "").strip().lower() == "golden":
+                raise ConfigError(
+                    f"{path} row {n}: write split on the record row to keep out of the merge, "
+                    "not on the golden row."
+                )
+            st["split"].append(rid)
+        st["words"].add(w)
+        st["where"] = f"{path} row {n}"
+    for cid, st in per.items():
+        words = st["words"]
+        if not words:
+            continue
+        if REJECT in words:
+            out[cid] = Decision(cid, REJECT, [], st["where"])
+        elif st["split"]:
+            out[cid] = Decision(cid, SPLIT, sorted(st["split"]), st["where"])
+        else:
+            out[cid] = Decision(cid, APPROVE, [], st["where"])
+    return out
+
+
+def _add(path: Path, out: dict[str, Decision], d: Decision) -> None:
+    if not d.decision:
+        return
+    if d.decision == SPLIT and not d.split_off:
+        raise ConfigError(f"{d.where}: split needs the record ids to split off (split_off).")
+    prev = out.get(d.cluster_id)
+    if prev is not None and (prev.decision, prev.split_off) != (d.decision, d.split_off):
+        raise ConfigError(
+            f"{d.where}: cluster {d.cluster_id} already has a different decision "
+            f"({prev.where}); keep one."
+        )
+    out[d.cluster_id] = d
+
+
+def decisions_to_rows(decisions: dict[str, Decision]) -> list[dict[str, str]]:
+    """The cluster-table shape, for writing a decisions CSV from Python (tests, scripts)."""
+    return [
+        {"cluster_id": d.cluster_id, "decision": d.decision, "split_off": "; ".join(d.split_off)}
+        for _, d in sorted(decisions.items())
+    ]
