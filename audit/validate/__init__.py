@@ -1,15 +1,99 @@
-"""Validate stage (PLACEHOLDER, being built)."""
+"""Validate stage: run the configured rule packs, then (optionally) the same packs as a Great
+Expectations suite, the dataset-level contract.
+
+The engine's masks are the row-level truth (fast, de-duplicated, parallel where it pays); GX gets
+cheap built-in expectations plus flag columns for the engine-only kinds, so its unexpected
+counts equal the engine's `n_failed` rule by rule.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from audit import schema
 from audit.config import RulesConfig
 from audit.model import Records, Validation
 
+from .engine import checked_frame, issues_for, run_rule
+from .kinds import KINDS, Context
+from .rulepack import Rule, load_pack, load_rules
+
+__all__ = ["KINDS", "Rule", "catalogue", "load_pack", "load_rules", "validate"]
+
+SHIPPED_PACKS = (
+    "contacts.core",
+    "contacts.stale",
+    "deals.core",
+    "tickets.core",
+    "subscriptions.core",
+    "orders.core",
+    "surveys.core",
+)
+
 
 def validate(
-    records: Records, cfg: RulesConfig, *, as_of: dt.date, stale_after_days: int = 730
+    records: Records,
+    cfg: RulesConfig,
+    *,
+    as_of: dt.date,
+    stale_after_days: int = 730,
+    base_dir: Path | None = None,
 ) -> Validation:
-    return Validation(issues=schema.empty_issues())
+    """Issues for every failed check, the per-rule counts, and the GX contract summary."""
+    rules = load_rules(cfg, base_dir)
+    ctx = Context(records=records, as_of=as_of, stale_after_days=stale_after_days)
+    runs = [run_rule(r, ctx) for r in rules]
+    found = [issues_for(r, records[r.rule.entity]) for r in runs if r.n_failed]
+    issues = (
+        schema.conform_issues(pd.concat(found, ignore_index=True))
+        if found
+        else schema.empty_issues()
+    )
+    contract: dict[str, Any] = {}
+    if cfg.gx:
+        from .gx import run_contract
+
+        contract = run_contract(runs, records, docs_dir=cfg.gx_docs)
+    return Validation(issues=issues, checked=checked_frame(runs), contract=contract)
+
+
+def catalogue(packs: tuple[str, ...] = SHIPPED_PACKS) -> list[dict[str, Any]]:
+    """Every shipped rule with its kind, engine and parameters (rendered into the README)."""
+    rows: list[dict[str, Any]] = []
+    for name in packs:
+        cfg = RulesConfig(packs=[name], gx=False)
+        for r in load_rules(cfg):
+            k = KINDS.get(r.kind)
+            rows.append(
+                {
+                    "rule_id": r.id,
+                    "pack": r.pack,
+                    "entity": r.entity,
+                    "field": r.field,
+                    "kind": r.kind,
+                    "engine": k.engine,
+                    "dimension": r.dimension,
+                    "severity": r.severity,
+                    "message": r.message,
+                    "suggestion": r.suggestion,
+                    "params": r.param_dict(),
+                }
+            )
+    return rows
+
+
+def kind_catalogue() -> list[dict[str, Any]]:
+    """Every registered kind: engine, parameters and what it checks."""
+    return [
+        {
+            "kind": name,
+            "engine": k.engine,
+            "params": sorted(k.params.model_fields),
+            "doc": k.doc,
+        }
+        for name, k in KINDS.items()
+    ]

@@ -1,0 +1,200 @@
+"""Single-column kinds: presence, format, allowed values, ranges, uniqueness, age, junk."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import ConfigDict, Field, field_validator
+
+from audit.text import fold
+
+from ..kinds import Context, Outcome, Params, Skip, kind
+
+
+def column(frame: pd.DataFrame, name: str | None) -> pd.Series:
+    """The rule's column, or Skip when the data has no such column."""
+    if name is None or name not in frame.columns:
+        raise Skip(f"no column {name!r}")
+    return frame[name]
+
+
+def present(s: pd.Series) -> pd.Series:
+    return s.notna()
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """Text view of a column for regex and set checks (datetimes as ISO)."""
+    if str(s.dtype).startswith("datetime64"):
+        return s.dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype("str")
+    if s.dtype == object or pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        return s.astype(object).map(lambda v: None if v is None or v is pd.NA or v != v else str(v))
+    return s
+
+
+@kind("required", gx=lambda r: ("ExpectColumnValuesToNotBeNull", {"column": r.field}))
+def required(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """The field must have a value (every row is checked)."""
+    s = column(frame, rule.field)
+    return Outcome(failed=s.isna(), checked=pd.Series(True, index=frame.index))
+
+
+class PatternParams(Params):
+    pattern: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as e:
+            raise ValueError(f"not a valid regular expression ({e})") from None
+        return v
+
+
+@kind(
+    "matches",
+    params=PatternParams,
+    gx=lambda r: ("ExpectColumnValuesToMatchRegex", {"column": r.field, "regex": r.params.pattern}),
+)
+def matches(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """Present values must contain a match of `pattern` (anchor it with ^...$ for a whole match)."""
+    s = column(frame, rule.field)
+    ok = as_text(s).astype("str").str.contains(rule.params.pattern, regex=True)
+    return Outcome(failed=present(s) & ~ok.fillna(False).astype(bool))
+
+
+class ValuesParams(Params):
+    values: list[Any]
+
+
+@kind(
+    "in_set",
+    params=ValuesParams,
+    gx=lambda r: ("ExpectColumnValuesToBeInSet", {"column": r.field, "value_set": r.params.values}),
+)
+def in_set(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """Present values must be one of `values` (exact match)."""
+    s = column(frame, rule.field)
+    return Outcome(failed=present(s) & ~s.isin(rule.params.values))
+
+
+class RangeParams(Params):
+    min: float | None = None
+    max: float | None = None
+
+
+def _between(r: Any) -> tuple[str, dict[str, Any]]:
+    return (
+        "ExpectColumnValuesToBeBetween",
+        {"column": r.field, "min_value": r.params.min, "max_value": r.params.max},
+    )
+
+
+@kind("range", params=RangeParams, gx=_between)
+def value_range(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """Present numbers must lie within [min, max] (either bound may be left open)."""
+    s = pd.to_numeric(column(frame, rule.field), errors="coerce").astype("float64")
+    bad = pd.Series(False, index=frame.index)
+    if rule.params.min is not None:
+        bad |= s < rule.params.min
+    if rule.params.max is not None:
+        bad |= s > rule.params.max
+    return Outcome(failed=bad & s.notna(), checked=s.notna())
+
+
+@kind("unique", gx=lambda r: ("ExpectColumnValuesToBeUnique", {"column": r.field}))
+def unique(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """Present values must not repeat; every holder of a repeated value is reported."""
+    s = column(frame, rule.field)
+    p = present(s)
+    dup = pd.Series(False, index=frame.index)
+    vals = s[p]
+    d = vals.duplicated(keep=False)
+    dup.loc[d.index] = d.to_numpy()
+    counts = vals[d].map(vals[d].value_counts())
+    evidence = pd.Series(None, index=frame.index, dtype=object)
+    evidence.loc[counts.index] = [f"{int(n)} records share this value" for n in counts]
+    return Outcome(failed=dup, evidence=evidence)
+
+
+class DaysParams(Params):
+    days: int | None = None  # None: the pipeline's stale_after_days
+
+
+@kind("max_age", params=DaysParams)
+def max_age(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """A present date must be within `days` days before as_of (default: stale_after_days)."""
+    s = column(frame, rule.field)
+    days = rule.params.days or ctx.stale_after_days
+    cutoff = pd.Timestamp(ctx.as_of, tz="UTC") - pd.Timedelta(days=days)
+    return Outcome(failed=(s < cutoff).fillna(False), extra={"days": _const(frame, days)})
+
+
+@kind("not_future")
+def not_future(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """A present date must not be after the as_of day."""
+    s = column(frame, rule.field)
+    return Outcome(failed=(s >= ctx.as_of_ts).fillna(False))
+
+
+def _const(frame: pd.DataFrame, v: Any) -> pd.Series:
+    return pd.Series([v] * len(frame), index=frame.index, dtype=object)
+
+
+@cache
+def placeholder_lists() -> dict[str, frozenset[str]]:
+    text = resources.files("audit.validate").joinpath("data/placeholders.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    return {k: frozenset(fold(str(v)).casefold() for v in vs) for k, vs in data.items()}
+
+
+_REPEAT = re.compile(r"^(.)\1{2,}$")
+_NO_WORD = re.compile(r"^[\W_]+$")
+
+
+class PlaceholderParams(Params):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    which: Literal["text", "email", "phone"] = Field("text", alias="list")
+    values: list[str] = Field(default_factory=list)  # extra values for this rule
+
+
+def is_placeholder(value: str, which: str, extra: frozenset[str] = frozenset()) -> bool:
+    lists = placeholder_lists()
+    v = fold(value).casefold()
+    if v in extra:
+        return True
+    if which == "phone":
+        digits = re.sub(r"\D", "", v)
+        if not digits:
+            return False
+        return (
+            digits in lists["phone_digits"]
+            or bool(_REPEAT.match(digits[-7:]) and len(digits) >= 7)
+            or digits.lstrip("0").startswith("123456789")
+        )
+    if which == "email":
+        if v in lists["email"]:
+            return True
+        local, _, domain = v.rpartition("@")
+        return domain in lists["email_domains"] or (
+            local in lists["text"] and local == domain.split(".")[0]
+        )
+    return v in lists["text"] or bool(_REPEAT.match(v.replace(" ", ""))) or bool(_NO_WORD.match(v))
+
+
+@kind("placeholder", params=PlaceholderParams)
+def placeholder(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """Present values must not be junk typed to pass a required field (test, N/A, 010-0000-0000)."""
+    s = column(frame, rule.field)
+    extra = frozenset(fold(v).casefold() for v in rule.params.values)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    flags = [is_placeholder(str(u), rule.params.which, extra) for u in uniques] + [False]
+    picked = np.asarray(flags, dtype=bool)[np.where(codes < 0, len(uniques), codes)]
+    return Outcome(failed=pd.Series(picked, index=frame.index))

@@ -1,0 +1,267 @@
+"""Stale and doubtful email addresses, each with its evidence.
+
+Signals, strongest first: a hard bounce in an inbox export (date, status and reason from the
+bounce table), the source app's own status (Mailchimp cleaned, Salesforce IsEmailBounced,
+HubSpot hard bounce, Pipedrive Bounced), repeated soft bounces over a period (one soft bounce is
+a full mailbox, not a dead one), no activity for longer than the staleness window, and the
+address itself: disposable domain, role mailbox, or a domain that is a typo of a common one.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ConfigDict, Field
+
+from audit.normalize.emails import email_key
+
+from ..kinds import Context, Outcome, Params, Skip, kind
+from .basic import column
+
+
+def _lines(name: str) -> list[str]:
+    text = resources.files("audit.validate").joinpath(f"data/{name}").read_text("utf-8")
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+@cache
+def domain_list(name: str) -> frozenset[str]:
+    return frozenset(ln.lower() for ln in _lines(f"{name}.txt"))
+
+
+@cache
+def typo_map() -> dict[str, str]:
+    return dict(ln.split()[:2] for ln in _lines("typo_domains.txt"))
+
+
+def _keys(s: pd.Series) -> pd.Series:
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    keys = [email_key(str(u)) for u in uniques] + [None]
+    return pd.Series(
+        np.asarray(keys, dtype=object)[np.where(codes < 0, len(uniques), codes)], index=s.index
+    )
+
+
+def _domains(s: pd.Series) -> pd.Series:
+    return s.astype("str").str.extract(r"@([^@]+)$", expand=False).str.lower()
+
+
+def _fmt_date(ts: Any) -> str:
+    return "unknown date" if ts is None or ts is pd.NaT or ts != ts else f"{ts:%Y-%m-%d}"
+
+
+def _events(ctx: Context) -> pd.DataFrame:
+    """Bounce events with an email key and a hard/soft class, cached per run."""
+    if "bounces" in ctx.cache:
+        return ctx.cache["bounces"]
+    ev = ctx.records.get("email_events")
+    if ev is None or len(ev) == 0:
+        raise Skip("no email_events (bounce) records")
+    event = ev["event"].astype("str").str.lower().fillna("")
+    cls = ev["classification"].astype("str").str.lower().fillna("")
+    status = ev["status"].astype("str").fillna("")
+    is_bounce = event.str.contains("bounce") | cls.isin(["hard", "soft"])
+    hard = is_bounce & (
+        cls.str.startswith("hard") | event.str.contains("hard") | status.str.startswith("5.")
+    )
+    soft = is_bounce & ~hard
+    out = pd.DataFrame(
+        {
+            "key": _keys(ev["address"]),
+            "hard": hard.to_numpy(bool),
+            "soft": soft.to_numpy(bool),
+            "at": ev["occurred_at"],
+            "status": ev["status"].astype(object),
+            "reason": ev["reason"].astype(object),
+        }
+    )
+    out = out[out["key"].notna() & (out["hard"] | out["soft"])]
+    ctx.cache["bounces"] = out
+    return out
+
+
+@kind("hard_bounce")
+def hard_bounce(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """The address hard-bounced in an inbox export (evidence: date, status, reason)."""
+    s = column(frame, rule.field)
+    ev = _events(ctx)
+    hard = ev[ev["hard"]].sort_values(["key", "at"], na_position="first", kind="stable")
+    last = hard.groupby("key", sort=True).tail(1).set_index("key")
+    keys = _keys(s)
+    bad = keys.isin(last.index) & s.notna()
+    evidence = pd.Series(None, index=frame.index, dtype=object)
+    if bad.any():
+        rows = last.loc[keys[bad]]
+        evidence[bad] = [
+            f"hard bounce {_fmt_date(at)}"
+            + (f" ({st})" if isinstance(st, str) and st else "")
+            + (f": {rs}" if isinstance(rs, str) and rs else "")
+            for at, st, rs in zip(rows["at"], rows["status"], rows["reason"], strict=True)
+        ]
+    return Outcome(failed=bad, evidence=evidence)
+
+
+class SoftParams(Params):
+    min_count: int = 3
+    min_days: int = 7
+
+
+@kind("soft_bounces", params=SoftParams)
+def soft_bounces(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """At least `min_count` soft bounces spread over `min_days` days (one alone is not stale)."""
+    s = column(frame, rule.field)
+    ev = _events(ctx)
+    soft = ev[ev["soft"]]
+    g = soft.groupby("key")["at"].agg(["count", "min", "max"])
+    span = (g["max"] - g["min"]).dt.days.fillna(0)
+    repeated = g[(g["count"] >= rule.params.min_count) & (span >= rule.params.min_days)]
+    keys = _keys(s)
+    bad = keys.isin(repeated.index) & s.notna()
+    evidence = pd.Series(None, index=frame.index, dtype=object)
+    if bad.any():
+        rows = repeated.loc[keys[bad]]
+        evidence[bad] = [
+            f"{int(n)} soft bounces {_fmt_date(a)}..{_fmt_date(b)}"
+            for n, a, b in zip(rows["count"], rows["min"], rows["max"], strict=True)
+        ]
+    return Outcome(failed=bad, evidence=evidence)
+
+
+class StatusParams(Params):
+    status_field: str = "email_status"
+    values: list[str] = Field(
+        default_factory=lambda: [
+            "cleaned",
+            "bounced",
+            "bounce",
+            "hard bounce",
+            "hard_bounce",
+            "hardbounce",
+            "hard bounced",
+            "undeliverable",
+            "invalid",
+            "true",
+        ]
+    )
+
+
+@kind("status_flag", params=StatusParams, columns=lambda r: (r.params.status_field,))
+def status_flag(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """The source app itself marks the address undeliverable (cleaned, bounced, ...)."""
+    s = column(frame, rule.field)
+    st = column(frame, rule.params.status_field)
+    wanted = {v.casefold() for v in rule.params.values}
+    folded = st.astype("str").str.strip().str.lower()
+    bad = folded.isin(wanted).fillna(False).astype(bool) & s.notna()
+    evidence = ("source status: " + st.astype("str")).where(bad, None).astype(object)
+    return Outcome(failed=bad, evidence=evidence)
+
+
+class InactiveParams(Params):
+    days: int | None = None  # default: the pipeline's stale_after_days
+    date_fields: list[str] = Field(default_factory=lambda: ["last_activity_at", "updated_at"])
+
+
+@kind("inactive", params=InactiveParams, columns=lambda r: tuple(r.params.date_fields))
+def inactive(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """No activity (first present of `date_fields`) within `days` days before as_of."""
+    s = column(frame, rule.field)
+    present = [f for f in rule.params.date_fields if f in frame.columns]
+    if not present:
+        raise Skip(f"none of {', '.join(rule.params.date_fields)}")
+    last = frame[present[0]]
+    for f in present[1:]:
+        last = last.where(last.notna(), frame[f])
+    days = rule.params.days or ctx.stale_after_days
+    cutoff = pd.Timestamp(ctx.as_of, tz="UTC") - pd.Timedelta(days=days)
+    checked = s.notna() & last.notna()
+    bad = (checked & (last < cutoff)).fillna(False).astype(bool)
+    evidence = pd.Series(None, index=frame.index, dtype=object)
+    if bad.any():
+        evidence[bad] = [f"last activity {_fmt_date(t)}" for t in last[bad]]
+    return Outcome(
+        failed=bad,
+        checked=checked,
+        evidence=evidence,
+        extra={"days": pd.Series(days, index=frame.index)},
+    )
+
+
+class ListParams(Params):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    list_name: str = Field("disposable_domains", alias="list")
+
+
+@kind("domain_in_list", params=ListParams)
+def domain_in_list(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """The address's domain is on a shipped list (e.g. disposable mail providers)."""
+    s = column(frame, rule.field)
+    listed = domain_list(rule.params.list_name)
+    dom = _domains(s)
+    bad = dom.isin(listed).fillna(False).astype(bool)
+    return Outcome(failed=bad, evidence=("domain " + dom).where(bad, None).astype(object))
+
+
+@kind("role_account")
+def role_account(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """The mailbox is a shared role (info@, sales@, admin@) where a person is expected."""
+    s = column(frame, rule.field)
+    roles = domain_list("role_locals")
+    local = s.astype("str").str.extract(r"^([^@+]+)", expand=False).str.lower()
+    bad = local.isin(roles).fillna(False).astype(bool) & s.notna()
+    return Outcome(failed=bad, evidence=("role mailbox " + local + "@").where(bad, None))
+
+
+class TypoParams(Params):
+    max_distance: int = 1
+
+
+def typo_fix(domain: str, max_distance: int = 1) -> str | None:
+    """The common domain `domain` is probably a typo of, or None."""
+    from rapidfuzz.distance import OSA
+
+    if not domain:
+        return None
+    common = domain_list("common_domains")
+    if domain in common:
+        return None
+    known = typo_map().get(domain)
+    if known:
+        return known
+    best, best_d = None, max_distance + 1
+    limit = max_distance + (1 if len(domain) >= 10 else 0)
+    for c in sorted(common):
+        d = OSA.distance(domain, c, score_cutoff=limit)
+        if d <= limit and d < best_d:
+            best, best_d = c, d
+    return best
+
+
+@kind("typo_domain", params=TypoParams)
+def typo_domain(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """The domain looks like a typo of a common mailbox provider (gmial.com -> gmail.com)."""
+    s = column(frame, rule.field)
+    dom = _domains(s)
+    codes, uniques = pd.factorize(dom, use_na_sentinel=True)
+    fixes = [typo_fix(str(u), rule.params.max_distance) for u in uniques] + [None]
+    fix = pd.Series(
+        np.asarray(fixes, dtype=object)[np.where(codes < 0, len(uniques), codes)],
+        index=frame.index,
+    )
+    bad = fix.notna()
+    suggestion = pd.Series(None, index=frame.index, dtype=object)
+    if bad.any():
+        suggestion[bad] = [
+            f"{str(e).rpartition('@')[0]}@{f}" for e, f in zip(s[bad], fix[bad], strict=True)
+        ]
+    return Outcome(
+        failed=bad,
+        suggestion=suggestion,
+        evidence=("did you mean " + fix.astype("str") + "?").where(bad, None).astype(object),
+        extra={"fix": fix},
+    )

@@ -1,0 +1,117 @@
+"""The registry of rule kinds: what each kind checks, its parameters and where it runs.
+
+A kind is implemented once, as a vectorized function returning a boolean "failed" mask.
+Kinds that Great Expectations has a built-in expectation for also say how to compile to it
+(`gx=`); the others reach the GX contract as a flag column the engine computes. Built-in
+kinds are registered by the modules listed in `checks/__init__.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from audit.model import Records
+from audit.registry import Registry
+
+
+class Params(BaseModel):
+    """Base for kind parameters: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoParams(Params):
+    pass
+
+
+@dataclass
+class Context:
+    """What a check may look at besides its own frame."""
+
+    records: Records
+    as_of: dt.date
+    stale_after_days: int
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def as_of_ts(self) -> pd.Timestamp:
+        """End of the as_of day in UTC: anything after it is 'in the future'."""
+        return pd.Timestamp(self.as_of, tz="UTC") + pd.Timedelta(days=1)
+
+
+@dataclass
+class Outcome:
+    """A check's answer. `failed` and `checked` are boolean Series on the frame's index.
+
+    `checked` defaults to "the field is present"; `value`, `suggestion`, `evidence` and `extra`
+    (values for the message template) are optional per-row Series.
+    """
+
+    failed: pd.Series
+    checked: pd.Series | None = None
+    value: pd.Series | None = None
+    suggestion: pd.Series | None = None
+    evidence: pd.Series | None = None
+    extra: dict[str, pd.Series] = field(default_factory=dict)
+
+
+class Skip(Exception):
+    """Raised by a check when what it needs is absent (entity or column): status 'skipped'."""
+
+
+Check = Callable[[pd.DataFrame, Any, Context], Outcome]
+GxCompile = Callable[[Any], tuple[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    engine: Literal["gx", "vectorized"]
+    params: type[Params]
+    check: Check
+    doc: str
+    gx: GxCompile | None = None
+    needs_field: bool = True
+    columns: Callable[[Any], tuple[str, ...]] | None = None  # other columns a rule reads
+
+
+KINDS: Registry[Kind] = Registry("rule kind")
+
+
+def kind(
+    name: str,
+    *,
+    params: type[Params] = NoParams,
+    gx: GxCompile | None = None,
+    needs_field: bool = True,
+    columns: Callable[[Any], tuple[str, ...]] | None = None,
+) -> Callable[[Check], Check]:
+    """Register a vectorized check function as a rule kind (its docstring documents it)."""
+
+    def deco(fn: Check) -> Check:
+        doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else name
+        KINDS.add(
+            name,
+            Kind(
+                name=name,
+                engine="gx" if gx is not None else "vectorized",
+                params=params,
+                check=fn,
+                doc=doc,
+                gx=gx,
+                needs_field=needs_field,
+                columns=columns,
+            ),
+        )
+        return fn
+
+    return deco
+
+
+from . import checks  # noqa: E402,F401  (fills KINDS)
