@@ -23,6 +23,7 @@ from audit.report.run_folder import (
     result_document,
     result_tables,
 )
+from audit.report.xlsx_writer import freeze_xlsx
 
 BUILTIN_WRITERS = (json_writer, csv_writer, html_writer, md_writer, xlsx_writer)
 
@@ -101,6 +102,8 @@ def _merge_review(result: RunResult, out_dir: Path, redact: bool) -> list[Path]:
     written = write_review(result, out_dir, redact=redact)
     if written is None:
         return []
-    if isinstance(written, (str, Path)):
-        return [Path(written)]
-    return [Path(p) for p in written]
+    paths = [Path(written)] if isinstance(written, (str, Path)) else [Path(p) for p in written]
+    for p in paths:  # openpyxl stamps the wall clock; keep the run folder byte-identical
+        if p.suffix == ".xlsx" and p.is_file():
+            freeze_xlsx(p, result.as_of.isoformat())
+    return paths

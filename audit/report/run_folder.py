@@ -299,9 +299,7 @@ class RunFolder:
         return self.table("golden")
 
 
-_TEXT_COLUMNS = frozenset(
-    {"value", "message", "suggestion", "evidence", "extra", "postal_code", "status", "period"}
-)
+_TEXT_COLUMNS = frozenset({"extra", "postal_code", "status", "period", "external_id"})
 
 
 def _is_text_column(name: str) -> bool:
@@ -318,13 +316,15 @@ def _is_text_column(name: str) -> bool:
     )
 
 
-def read_table_csv(path: Path) -> pd.DataFrame:
+def read_table_csv(path: Path, *, all_text: bool = False) -> pd.DataFrame:
     """A run-folder CSV back as a frame: formula quotes removed, numbers typed, ids as text."""
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
     raw = safe.unneutralize_frame(raw)
+    if all_text:
+        return raw.astype("object").where(raw.notna(), None)
     for col in raw.columns:
         if _is_text_column(str(col)) or raw[col].isna().all():
             continue
@@ -357,7 +357,7 @@ def load_run(run_dir: Path) -> RunFolder:
     tables: dict[str, pd.DataFrame] = {}
     for name, rel in TOP_TABLES.items():
         if (run_dir / rel).is_file():
-            tables[name] = read_table_csv(run_dir / rel)
+            tables[name] = read_table_csv(run_dir / rel, all_text=name == "issues")
     for folder in ("scores", "breakdowns"):
         for p in sorted((run_dir / folder).glob("*.csv")):
             tables[f"{folder}/{p.stem}"] = read_table_csv(p)

@@ -98,7 +98,7 @@ def _summary_rows(ctx: ReportContext) -> list[list[Any]]:
     return rows
 
 
-def _freeze_zip(path: Path, as_of: str) -> None:
+def freeze_xlsx(path: Path, as_of: str) -> None:
     """Rewrite the xlsx zip with fixed entry times and document dates (byte-identical runs)."""
     try:
         stamp = dt.date.fromisoformat(as_of[:10])
@@ -162,5 +162,5 @@ def write_xlsx(ctx: ReportContext, out_dir: Path) -> list[Path]:
     path = out_dir / "report.xlsx"
     wb.properties.creator = "crm-audit"
     wb.save(path)
-    _freeze_zip(path, str(ctx.run.get("as_of", "")))
+    freeze_xlsx(path, str(ctx.run.get("as_of", "")))
     return [path]
