@@ -71,7 +71,15 @@ class NormalizeConfig(_Model):
 
 class RulesConfig(_Model):
     packs: list[str] = Field(
-        default_factory=lambda: ["contacts.core", "contacts.stale", "deals.core"],
+        default_factory=lambda: [
+            "contacts.core",
+            "contacts.stale",
+            "deals.core",
+            "tickets.core",
+            "subscriptions.core",
+            "orders.core",
+            "surveys.core",
+        ],
         description="rule pack names (rules/*.yaml) or paths to your own packs",
     )
     disable: list[str] = Field(default_factory=list, description="rule ids to switch off")

@@ -50,7 +50,11 @@ def analyse(
     progress("validate")
     with timed("validate", timings):
         validation = validate(
-            records, cfg.rules, as_of=as_of, stale_after_days=cfg.stale_after_days
+            records,
+            cfg.rules,
+            as_of=as_of,
+            stale_after_days=cfg.stale_after_days,
+            base_dir=Path(cfg.base_dir),
         )
     progress("match")
     with timed("match", timings):

@@ -57,7 +57,10 @@ def validate(
     if cfg.gx:
         from .gx import run_contract
 
-        contract = run_contract(runs, records, docs_dir=cfg.gx_docs)
+        docs = cfg.gx_docs
+        if docs is not None and base_dir is not None and not Path(docs).is_absolute():
+            docs = str(base_dir / docs)
+        contract = run_contract(runs, records, docs_dir=docs, as_of=as_of)
     return Validation(issues=issues, checked=checked_frame(runs), contract=contract)
 
 
