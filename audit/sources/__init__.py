@@ -1,43 +1,466 @@
-"""Sources stage: read every configured export into canonical frames (PLACEHOLDER, being built)."""
+"""Sources stage: read every configured export into canonical frames, losing nothing.
+
+`read_sources(cfg.sources, base_dir=...)` finds the files of each source (a file, a glob or a
+folder), reads them with the reader registered for their format (`readers/`), recognizes vendor
+exports by header (`profiles/`, `detect.py`), maps headers onto canonical columns and keeps every
+unmapped column in `extra`. Every value stays text; typing is normalize's job. Rows a reader
+could not take become `source.row.*` issues, so for each file and entity
+`rows_read == rows_ingested + rows_rejected`.
+
+`inspect_paths(paths)` runs the same reading without a config and reports, per file and table,
+what `crm-audit sources inspect` prints.
+"""
 
 from __future__ import annotations
 
+import glob as globmod
+import json
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from audit import schema
 from audit.config import SourceConfig
-from audit.errors import InputError
+from audit.errors import ConfigError, InputError
 from audit.model import Ingest
+from audit.sources.decoding import fold_header
+from audit.sources.detect import candidates, detect_profile, generic_mapping
+from audit.sources.profiles import PROFILES, Profile, load_profile
+from audit.sources.provenance import make_record_ids
+from audit.sources.readers import READERS, RawTable, ReaderOptions, ReaderSpec, reader_for_suffix
+
+__all__ = ["INSPECT_KEYS", "inspect_paths", "read_sources"]
+
+COUNT_COLUMNS = ["source", "source_file", "entity", "rows_read", "rows_ingested", "rows_rejected"]
+# Keys of each inspect record (JSON output of `crm-audit sources inspect --format json`).
+INSPECT_KEYS: dict[str, str] = {
+    "source": "source name (the file stem when inspecting paths)",
+    "source_file": "file read (with #sheet for workbooks with several sheets read)",
+    "reader": "reader used: csv, excel, mbox, eml, emlx, vcf, json",
+    "profile": "detected or configured export profile, or null for a generic mapping",
+    "profile_candidates": "every profile whose header signature matched",
+    "entity": "canonical entity the rows were mapped to (contacts, deals, ...)",
+    "encoding": "text encoding used (utf-8, utf-8-sig, utf-16, cp949, cp932, ...), or null",
+    "delimiter": "CSV delimiter, or null",
+    "sheet": "spreadsheet sheet name, or null",
+    "header_row": "1-based line/row of the header in the file, or null",
+    "rows_read": "data rows seen (rows_ingested + rows_rejected)",
+    "rows_ingested": "rows kept as records",
+    "rows_rejected": "rows turned into source.row.* issues",
+    "mapping": "object: file header -> canonical column",
+    "unmapped": "file headers kept in the `extra` JSON column",
+    "warnings": "list of notes: skipped title rows, hidden sheets, NUL bytes, mixed encodings",
+}
+_MAIL_READERS = ("mbox", "eml", "emlx")
+_GLOB = re.compile(r"[*?\[]")
+_APOSTROPHE = re.compile(r"^'(?=[\w +\-().]+$)")
+
+
+@dataclass
+class _Loaded:
+    entity: str
+    frame: pd.DataFrame  # provenance (no record_id yet) + canonical + extra
+    keys_from: str | None  # column whose values can serve as record keys
+    count: dict[str, Any]
+    info: dict[str, Any]
+    issues: list[dict[str, Any]]
+    aggregate: str | None
+
+
+def _resolve(src: SourceConfig, base_dir: Path, where: str) -> list[Path]:
+    raw = Path(src.path).expanduser()
+    full = raw if raw.is_absolute() else base_dir / raw
+    if _GLOB.search(src.path):
+        hits = sorted(Path(p) for p in globmod.glob(str(full), recursive=True))
+        hits = [p for p in hits if p.is_file()]
+        if not hits:
+            raise InputError(
+                f"{full}: the pattern matches no file ({where}.path); check the folder and "
+                "the pattern."
+            )
+        return hits
+    if not full.exists():
+        raise InputError(f"{full}: file not found ({where}.path = {src.path!r}).")
+    if full.is_dir():
+        files = sorted(
+            p for p in full.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))
+        )
+        if not files:
+            raise InputError(f"{full}: the folder is empty ({where}.path).")
+        return files
+    return [full]
+
+
+def _sniff_reader(path: Path) -> ReaderSpec | None:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(2048)
+    except OSError:
+        return None
+    if head.startswith(b"From "):
+        return READERS.get("mbox")
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return READERS.get("excel")
+    if b"BEGIN:VCARD" in head.upper():
+        return READERS.get("vcf")
+    if re.match(rb"^\s*[\[{]", head):
+        return READERS.get("json")
+    if re.search(rb"^(Received|Return-Path|From|Message-ID|Delivered-To):", head, re.M | re.I):
+        return READERS.get("eml")
+    return None
+
+
+def _choose_reader(path: Path, fmt: str, *, in_folder: bool) -> ReaderSpec | None:
+    if fmt and fmt != "auto":
+        if fmt in ("xlsx", "xls", "ods", "xlsm"):
+            fmt = "excel"
+        if fmt in ("tsv", "txt"):
+            fmt = "csv"
+        return READERS.get(fmt)
+    spec = reader_for_suffix(path.suffix)
+    if spec is not None:
+        return spec
+    sniffed = _sniff_reader(path)
+    if sniffed is not None or in_folder:
+        return sniffed
+    return READERS.get("csv")
+
+
+def _profile_for(src: SourceConfig, base_dir: Path, where: str) -> Profile | str | None:
+    """A Profile, None for generic mapping ('none'), or 'auto'."""
+    value = (src.profile or "auto").strip()
+    if value == "auto":
+        return "auto"
+    if value == "none":
+        return None
+    if value.endswith((".yaml", ".yml")):
+        p = Path(value).expanduser()
+        return load_profile(p if p.is_absolute() else base_dir / p)
+    try:
+        return PROFILES.get(value)
+    except ConfigError as e:
+        raise ConfigError(f"{where}.profile: {e}") from None
+
+
+def _rel(path: Path, base_dir: Path) -> str:
+    try:
+        return path.resolve().relative_to(base_dir.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _coalesce(frame: pd.DataFrame, cols: list[str]) -> pd.Series:
+    out = frame[cols[0]]
+    for c in cols[1:]:
+        out = out.where(out.notna(), frame[c])
+    return out
+
+
+def _json_extra(frame: pd.DataFrame, cols: list[str]) -> list[str | None]:
+    if not cols:
+        return [None] * len(frame)
+    keys = sorted(cols)
+    values = [frame[k].tolist() for k in keys]
+    out: list[str | None] = []
+    for row in zip(*values, strict=True):
+        d = {k: v for k, v in zip(keys, row, strict=True) if v is not None and v == v}
+        out.append(json.dumps(d, ensure_ascii=False, sort_keys=True) if d else None)
+    return out
+
+
+def _map(
+    table: RawTable, src: SourceConfig, profile: Profile | str | None, where: str
+) -> tuple[pd.DataFrame, str, Profile | None, dict[str, str], list[str]]:
+    """(canonical frame with extra, entity, profile used, mapping, unmapped headers)."""
+    frame = table.frame
+    header = [str(c) for c in frame.columns]
+    if table.canonical:
+        entity = table.entity or "contacts"
+        allowed = schema.mappable(entity)
+        mapping = {h: h for h in header if h in allowed}
+        unmapped = [h for h in header if h not in allowed and h != "extra"]
+        out = frame[[h for h in header if h in allowed]].copy()
+        extra = _json_extra(frame, unmapped)
+        if "extra" in frame.columns:
+            extra = [e or x for e, x in zip(extra, frame["extra"].tolist(), strict=True)]
+        out["extra"] = extra
+        return out, entity, None, mapping, unmapped
+    prof = detect_profile(header) if profile == "auto" else profile
+    assert not isinstance(prof, str)
+    entity = prof.entity if prof is not None else (src.entity or "contacts")
+    if entity not in schema.ENTITIES:
+        raise ConfigError(f"{where}.entity: {entity!r} is not one of {', '.join(schema.ENTITIES)}.")
+    allowed = schema.mappable(entity)
+    by_fold = {fold_header(h): h for h in reversed(header)}
+    sources_of: dict[str, list[str]] = {}
+    if prof is not None:
+        for col, aliases in prof.columns.items():
+            present = [by_fold[fold_header(a)] for a in aliases if fold_header(a) in by_fold]
+            present = list(dict.fromkeys(present))
+            if present:
+                sources_of[col] = present
+    else:
+        for h, col in generic_mapping(header, entity).items():
+            sources_of.setdefault(col, []).append(h)
+    for h, col in (src.columns or {}).items():
+        if col not in allowed:
+            raise ConfigError(
+                f"{where}.columns: {col!r} is not a column of {entity}; use one of "
+                f"{', '.join(sorted(allowed))}."
+            )
+        real = by_fold.get(fold_header(h))
+        if real is None:
+            table.warnings.append(f"columns override {h!r} matches no header")
+            continue
+        for c in list(sources_of):
+            sources_of[c] = [x for x in sources_of[c] if x != real]
+            if not sources_of[c]:
+                del sources_of[c]
+        sources_of[col] = [real]
+    out = pd.DataFrame(index=frame.index)
+    mapping: dict[str, str] = {}
+    spill: list[str] = []  # alias columns whose value was not the one used
+    for col, hs in sources_of.items():
+        out[col] = _coalesce(frame, hs) if len(hs) > 1 else frame[hs[0]]
+        for h in hs:
+            mapping[h] = col
+        spill += hs[1:]
+    unmapped = [h for h in header if h not in mapping]
+    extra_frame = frame[unmapped].copy() if unmapped else pd.DataFrame(index=frame.index)
+    for h in spill:
+        # a second alias (e.g. Home email next to Work email) keeps its value when it was not used
+        col = mapping[h]
+        extra_frame[h] = frame[h].where(frame[h] != out[col], None)
+    out["extra"] = _json_extra(extra_frame, list(extra_frame.columns))
+    if prof is not None:
+        for col in prof.strip_apostrophe:
+            if col in out.columns:
+                s = out[col].astype(object)
+                out[col] = [_APOSTROPHE.sub("", v) if isinstance(v, str) else v for v in s.tolist()]
+        for col, value in prof.set.items():
+            out[col] = value
+        for rule in prof.status:
+            cols = [by_fold[fold_header(c)] for c in rule.column if fold_header(c) in by_fold]
+            wanted = {v.casefold() for v in rule.values}
+            for c in cols:
+                hit = frame[c].map(
+                    lambda v, w=wanted: isinstance(v, str) and v.strip().casefold() in w
+                )
+                if "email_status" not in out.columns:
+                    out["email_status"] = None
+                current = out["email_status"]
+                out["email_status"] = current.where(~hit.astype(bool) | current.notna(), rule.set)
+    return out, entity, prof, mapping, unmapped
+
+
+def _issue_rows(table: RawTable, src_name: str, file: str, entity: str) -> list[dict[str, Any]]:
+    out = []
+    for r in table.rejected:
+        where = f"line {r.line}" if r.line else f"row {r.row}"
+        if table.sheet and r.line:
+            where = f"sheet {table.sheet!r} row {r.line}"
+        out.append(
+            {
+                "record_id": None,
+                "entity": entity,
+                "field": None,
+                "rule_id": r.rule,
+                "dimension": schema.Dimension.INTEGRITY.value,
+                "severity": r.severity,
+                "message": f"{file} {where}: {r.reason}; the row was not read",
+                "value": r.value[:200] if r.value else None,
+                "suggestion": None
+                if r.rule == "source.row.footer"
+                else "fix the row in the file (quote values that contain the delimiter) and re-run",
+                "evidence": f"source={src_name}; data row {r.row}",
+            }
+        )
+    return out
+
+
+def _load_file(
+    path: Path,
+    spec: ReaderSpec,
+    src: SourceConfig,
+    profile: Profile | str | None,
+    base_dir: Path,
+    where: str,
+) -> list[_Loaded]:
+    opts = ReaderOptions(
+        encoding=src.encoding,
+        delimiter=src.delimiter,
+        sheet=src.sheet,
+        header_row=src.header_row,
+        where=where,
+    )
+    tables = list(spec.fn(path, opts))
+    rel = _rel(path, base_dir)
+    sheets = [t for t in tables if t.sheet]
+    out = []
+    for table in tables:
+        file = f"{rel}#{table.sheet}" if table.sheet and len(sheets) > 1 else rel
+        if len(table.frame.columns) == 0 and not table.rejected:
+            entity = table.entity or (profile.entity if isinstance(profile, Profile) else None)
+            entity = entity or src.entity or "contacts"
+            frame, prof, mapping, unmapped = schema.empty(entity), None, {}, []
+            frame = frame.drop(columns=["record_id"])
+        else:
+            frame, entity, prof, mapping, unmapped = _map(table, src, profile, where)
+            n = len(frame)
+            rows = table.source_row if table.source_row is not None else list(range(1, n + 1))
+            frame.insert(0, "source_row", [str(r) for r in rows])
+            frame.insert(0, "source_file", file)
+            frame.insert(0, "source", src.name)
+        frame = frame.reset_index(drop=True)
+        count = {
+            "source": src.name,
+            "source_file": file,
+            "entity": entity,
+            "rows_read": table.rows_read,
+            "rows_ingested": len(frame),
+            "rows_rejected": len(table.rejected),
+        }
+        info = {
+            "source": src.name,
+            "source_file": file,
+            "reader": table.reader or spec.name,
+            "profile": prof.name if prof is not None else None,
+            "profile_candidates": candidates(list(map(str, table.frame.columns)))
+            if not table.canonical
+            else [],
+            "entity": entity,
+            "encoding": table.encoding,
+            "delimiter": table.delimiter,
+            "sheet": table.sheet,
+            "header_row": table.header_row,
+            "rows_read": count["rows_read"],
+            "rows_ingested": count["rows_ingested"],
+            "rows_rejected": count["rows_rejected"],
+            "mapping": mapping,
+            "unmapped": unmapped,
+            "warnings": list(table.warnings),
+        }
+        keys_from = "external_id" if "external_id" in frame.columns else None
+        if entity == "email_events":
+            keys_from = None
+        out.append(
+            _Loaded(
+                entity,
+                frame,
+                keys_from,
+                count,
+                info,
+                _issue_rows(table, src.name, file, entity),
+                table.aggregate,
+            )
+        )
+    return out
+
+
+def _merge_mail_contacts(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Contacts met in several mail files of one source: one row per address, latest date."""
+    df = pd.concat(frames, ignore_index=True)
+    if df.empty:
+        return df
+    df["_d"] = df["last_activity_at"].fillna("")
+    df = df.sort_values(["email", "_d", "source_file"], kind="stable")
+    names = df.dropna(subset=["full_name"]).groupby("email")["full_name"].last()
+    last = df.groupby("email").tail(1).set_index("email")
+    first_file = df.groupby("email")[["source_file", "source_row"]].first()
+    last["full_name"] = names.reindex(last.index)
+    last["source_file"] = first_file["source_file"]
+    last["source_row"] = first_file["source_row"]
+    return last.reset_index().drop(columns=["_d"])
+
+
+def _ids(source: str, entity: str, frame: pd.DataFrame, keys_from: str | None) -> list[str]:
+    n = len(frame)
+    if keys_from == "email" and "email" in frame.columns:
+        keys = frame["email"].tolist()
+    elif keys_from and keys_from in frame.columns:
+        keys = frame[keys_from].tolist()
+    else:
+        keys = [None] * n
+    keys = [k if isinstance(k, str) else None for k in keys]
+    usable = all(keys) and len(set(keys)) == n
+    if usable:
+        return make_record_ids(source, keys, [""] * n)
+    cols = [c for c in frame.columns if c not in ("source", "source_row", "record_id")]
+    values = [frame[c].tolist() for c in cols]
+    contents = [
+        "\x1f".join(v if isinstance(v, str) else "" for v in row)
+        for row in zip(*values, strict=True)
+    ]
+    return make_record_ids(source, [None] * n, contents)
 
 
 def read_sources(sources: Sequence[SourceConfig], *, base_dir: Path) -> Ingest:
-    frames: dict[str, list[pd.DataFrame]] = {}
-    counts = []
-    for src in sources:
-        path = Path(src.path) if Path(src.path).is_absolute() else base_dir / src.path
-        if not path.exists():
-            raise InputError(f"{path}: file not found (sources: {src.name}).")
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-        entity = src.entity or "contacts"
-        df = df.rename(columns=src.columns)
-        df = df[[c for c in df.columns if c in schema.mappable(entity)]]
-        df.insert(0, "record_id", [f"{src.name}:{i + 1}" for i in range(len(df))])
-        df["source"] = src.name
-        df["source_file"] = str(path)
-        df["source_row"] = range(1, len(df) + 1)
-        frames.setdefault(entity, []).append(df)
-        counts.append(
-            {
-                "source": src.name,
-                "source_file": str(path),
-                "entity": entity,
-                "rows_read": len(df),
-                "rows_ingested": len(df),
-                "rows_rejected": 0,
-            }
-        )
-    records = {e: schema.conform(pd.concat(fs, ignore_index=True), e) for e, fs in frames.items()}
-    return Ingest(records=records, issues=schema.empty_issues(), counts=pd.DataFrame(counts))
+    """Read every source; see the module docstring for the contract."""
+    by_source_entity: dict[tuple[str, str], list[_Loaded]] = {}
+    issues: list[dict[str, Any]] = []
+    counts: list[dict[str, Any]] = []
+    files: list[dict[str, Any]] = []
+    for i, src in enumerate(sources):
+        where = f"sources[{i}]"
+        paths = _resolve(src, base_dir, where)
+        profile = _profile_for(src, base_dir, where)
+        in_folder = len(paths) > 1 or Path(base_dir / src.path).is_dir()
+        for path in paths:
+            spec = _choose_reader(path, src.format, in_folder=in_folder)
+            if spec is None:
+                files.append(
+                    {
+                        "source": src.name,
+                        "source_file": _rel(path, base_dir),
+                        "reader": None,
+                        "warnings": [f"{path.name}: no reader for this kind of file; skipped"],
+                    }
+                )
+                continue
+            for loaded in _load_file(path, spec, src, profile, base_dir, where):
+                by_source_entity.setdefault((src.name, loaded.entity), []).append(loaded)
+                issues += loaded.issues
+                counts.append(loaded.count)
+                files.append(loaded.info)
+    records: dict[str, list[pd.DataFrame]] = {}
+    for (source, entity), parts in by_source_entity.items():
+        mail = [p.frame for p in parts if p.aggregate == "email"]
+        rest = [p for p in parts if p.aggregate != "email"]
+        frames = []
+        if mail:
+            merged = _merge_mail_contacts(mail)
+            merged.insert(0, "record_id", _ids(source, entity, merged, "email"))
+            frames.append(merged)
+        if rest:
+            df = pd.concat([p.frame for p in rest], ignore_index=True)
+            keys_from = rest[0].keys_from if all(p.keys_from for p in rest) else None
+            df.insert(0, "record_id", _ids(source, entity, df, keys_from))
+            frames.append(df)
+        records.setdefault(entity, []).extend(f for f in frames if len(f.columns))
+    out: dict[str, pd.DataFrame] = {}
+    for entity, frames in records.items():
+        df = pd.concat(frames, ignore_index=True) if frames else schema.empty(entity)
+        df = schema.conform(df, entity).astype(object)
+        df = df.where(df.notna(), None)
+        out[entity] = df
+    issue_frame = schema.conform_issues(pd.DataFrame(issues)) if issues else schema.empty_issues()
+    count_frame = pd.DataFrame(counts, columns=COUNT_COLUMNS)
+    return Ingest(records=out, issues=issue_frame, counts=count_frame, files=pd.DataFrame(files))
+
+
+def inspect_paths(
+    paths: Sequence[Path], *, encoding: str | None = None, profile: str = "auto"
+) -> list[dict[str, Any]]:
+    """Per file and table, what was read and how (keys: INSPECT_KEYS). Raises InputError."""
+    out: list[dict[str, Any]] = []
+    for p in paths:
+        name = re.sub(r"[^A-Za-z0-9_\-]+", "_", p.stem).strip("_").lower() or "source"
+        src = SourceConfig(name=name, path=str(p.resolve()), encoding=encoding, profile=profile)
+        ingest = read_sources([src], base_dir=p.resolve().parent)
+        for rec in ingest.files.to_dict("records"):
+            out.append({k: rec.get(k) for k in INSPECT_KEYS})
+    return out

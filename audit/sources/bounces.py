@@ -1,0 +1,510 @@
+"""Bounce detection in inbox exports: which recipients hard- or soft-bounced, and why.
+
+Standard reports (RFC 3464 `multipart/report; report-type=delivery-status`) are parsed field
+by field. Many servers (Exchange, Gmail, qmail, Japanese carriers, ...) send plain-text notices
+instead, so those are recognized by sender, subject and failure wording, and the failed address
+and SMTP codes are taken from the text. Classification follows the diagnostic wording first
+(a "5.x" reply for a full mailbox or a spam block is not a dead address) and falls back to the
+RFC 3463 status code. Autoreplies, spam-complaint reports (ARF) and delivery receipts are not
+bounces.
+
+Only `hard` means "this address is dead". Soft covers full mailboxes, expired retries, blocks,
+policy and reputation rejections: the address may still be fine.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from email.message import Message
+from email.utils import getaddresses
+
+from audit.sources.mailtext import decode_header_text, part_text
+
+_ADDR = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?")
+_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+_REPLY = re.compile(r"(?<![\d.\-])([45][0-5]\d)(?:[\s\-]|$)")
+_DAEMON = re.compile(
+    r"^(mailer-daemon|mail-daemon|postmaster|mailerdaemon|mail\.daemon|mdaemon|"
+    r"mail delivery (subsystem|system)|mailer_daemon|nobody|root)$|mailer-daemon@|postmaster@",
+    re.IGNORECASE,
+)
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|undelivered|delivery (status notification|failure|has failed|failed|problem|"
+    r"notification)|failure notice|returned mail|mail delivery fail|non[- ]?delivery|"
+    r"could not be delivered|not delivered|delivery report|mail system error|bounce|"
+    r"rejected|permanent (error|failure)|nondeliverable|message (not|could not be) delivered|"
+    r"warning: could not send|mail failure|deliver(y)? error|"
+    r"配信|不達|エラー|未達|送信失敗|退信|退回|发送失败|投递失败|未送達|반송|전송 ?실패|배달 ?실패",
+    re.IGNORECASE,
+)
+_FAILURE_TEXT = re.compile(
+    r"could not be delivered|couldn't be delivered|delivery (has )?failed|failed permanently|"
+    r"permanent (error|failure|fatal)|undeliverable|unable to deliver|not be delivered|"
+    r"delivery to the following|following (address|recipient)|was not delivered|"
+    r"returned to sender|user unknown|unknown user|no such user|does not exist|"
+    r"mailbox (is )?(full|unavailable|not found)|over ?quota|host unknown|"
+    r"rejected|refused|deferred|delayed|retry|bounced|"
+    r"no mailbox|invalid (recipient|address|mailbox)|not found|"
+    r"配信できません|届きませんでした|宛先不明|送信できませんでした|退信|无法投递|반송",
+    re.IGNORECASE,
+)
+_AUTOREPLY_SUBJECT = re.compile(
+    r"^\s*(automatic reply|auto(matic)?[- ]?(reply|response)|out of (the )?office|"
+    r"away from|on vacation|vacation reply|"
+    r"自動応答|自動返信|자동 ?회신|자동 ?응답|自动答复|自动回复)",
+    re.IGNORECASE,
+)
+
+# Wording that names a temporary or sender-side problem: soft, whatever the reply class.
+_SOFT = (
+    (
+        "mailbox_full",
+        r"mailbox (is )?full|mail ?box.{0,20}full|over ?quota|quota (exceeded|full)|exceeded "
+        r"(the )?(storage|quota)|exceeds? .{0,20}quota|"
+        r"insufficient (disk |system )?(space|storage)|"
+        r"storage (limit|full)|full mailbox|mailfolder is full|disk full|space.{0,15}exceeded|"
+        r"too much mail|\b[45]\.2\.2\b",
+    ),
+    (
+        "message_too_big",
+        r"message (size )?(is )?too (big|large)|size (limit|exceeds)|\b5\.3\.4\b|"
+        r"exceeds? (the )?(maximum|size)|message length exceeds",
+    ),
+    (
+        "suspended",
+        r"(account|mailbox|user|address)\b.{0,30}\b(disabled|suspended|inactive|locked|"
+        r"deactivated|frozen|blocked|expired|is not active)|suspended|account has been disabled",
+    ),
+    (
+        "blocked",
+        r"spam|blacklist|black list|blocklist|block ?list|\bblocked\b|\bRBL\b|spamhaus|"
+        r"reputation|policy|denied|not allowed|prohibited|poor|junk|virus|malware|"
+        r"content (rejected|filter)|filtered|banned|not authori[sz]ed|authenticat|\bspf\b|\bdkim\b|"
+        r"\bdmarc\b|reverse (dns|lookup)|\bptr\b|rdns|relay(ing)? (denied|not|access)|"
+        r"not permitted|unsolicited|bulk mail|abuse|frequency limited|rate limit|"
+        r"too many|throttl|greylist|try (again )?later|temporar|starttls|\btls\b|certificate|"
+        r"\bsecurity\b|not accepted for policy|sender (address )?rejected|rejected by",
+    ),
+    (
+        "expired",
+        r"expired|timed? ?out|time-?out|retry (time|timeout)|gave up|giving up|"
+        r"too long|delayed|could not be delivered within|connection (refused|reset|lost)|"
+        r"network|no route|unreachable|deferred|not yet been delivered|will retry",
+    ),
+    ("syntax", r"syntax error|command unrecognized|bad sequence|\b5\.5\.[0-4]\b"),
+)
+# Wording that says the address itself is dead.
+_HARD = (
+    (
+        "user_unknown",
+        r"user unknown|unknown user|unknown (local[- ]part|recipient|mailbox|address)|"
+        r"no such (user|mailbox|recipient|address|account|person|local user)|"
+        r"(user|mailbox|recipient|address|account|addressee)\b.{0,40}"
+        r"(does not exist|doesn'?t exist|not exist|unknown|not found|invalid|is not valid|"
+        r"not listed|no longer (exists|valid|available|active)|unavailable|not recognized)|"
+        r"invalid (recipient|mailbox|address|user)|recipient (address )?rejected|"
+        r"(mailbox|user|recipient) not found|RecipNotFound|no mailbox|not a valid (user|mailbox|"
+        r"recipient|address)|unrouteable address|unknown or illegal alias|addressee unknown|"
+        r"does not have an (email )?account|delivery to the following recipient failed "
+        r"permanently|bad destination (mailbox )?address|mailbox unavailable|"
+        r"address (is )?not (in use|available)|not our customer|no valid recipients|"
+        r"(this|the) (e-?mail )?account (that you tried to reach )?does not exist|"
+        r"宛先不明|存在しない|不存在|없는 (계정|사용자|주소)",
+    ),
+    (
+        "host_unknown",
+        r"host (or domain name )?not found|unknown host|host unknown|"
+        r"domain (not found|does not exist|name not found|unknown)|unknown domain|"
+        r"no (mx|mail exchanger)|unrouteable (mail )?domain|nxdomain|"
+        r"dns (lookup )?(fail|error)|domain .{0,30}(does not exist|not exist)|\b5\.1\.2\b",
+    ),
+    ("moved", r"has moved|moved to|\b5\.1\.6\b|no longer at this address"),
+    ("not_accept", r"does not accept (any )?(e-?)?mail|null mx|\b5\.1\.10\b|accepts no mail"),
+)
+_SOFT_RE = tuple((n, re.compile(p, re.IGNORECASE)) for n, p in _SOFT)
+_HARD_RE = tuple((n, re.compile(p, re.IGNORECASE)) for n, p in _HARD)
+_HARD_STATUS = {
+    "5.1.1": "user_unknown",
+    "5.1.2": "host_unknown",
+    "5.1.6": "moved",
+    "5.1.10": "not_accept",
+    "5.1.0": "user_unknown",
+}
+
+
+@dataclass(frozen=True)
+class Bounce:
+    address: str
+    status: str | None
+    classification: str  # hard | soft
+    reason: str  # user_unknown, host_unknown, mailbox_full, blocked, expired, ...
+    diagnostic: str  # the server's words, shortened
+
+
+@dataclass
+class Report:
+    """What a message is, from the point of view of deliverability."""
+
+    kind: str  # bounce | delay | autoreply | complaint | delivered | message
+    bounces: list[Bounce] = field(default_factory=list)
+
+
+_AFTER_DATA = re.compile(
+    r"(in reply to|after) (the )?(end of )?data|>>> ?data|data command|end of data",
+    re.IGNORECASE,
+)
+_SENDER_SIDE = re.compile(
+    r"sender (address |domain )?(rejected|refused|verify failed|unknown|invalid|denied)|"
+    r"(domain of )?sender (address|domain)\b.{0,60}(does not exist|not exist|invalid|unknown|"
+    r"rejected|not found)|from address (rejected|invalid)|\b5\.1\.[78]\b",
+    re.IGNORECASE,
+)
+
+
+def classify(
+    status: str | None, diagnostic: str, *, transient: bool = False, context: str = ""
+) -> tuple[str, str]:
+    """(hard|soft, reason) for one failed recipient.
+
+    Specific wording decides first (a 5.x reply for a full mailbox or a spam block is not a
+    dead address; 5.1.7/5.1.8 are about the *sender*). An explicit address status (5.1.1,
+    5.1.2, 5.1.6, 5.1.10) is hard. Otherwise "user unknown" wording is hard, except when the
+    server said it after DATA: it had accepted the recipient at RCPT TO, so that is a content
+    filter, not a dead address.
+    """
+    text = diagnostic or ""
+    if (status and status.startswith("4")) or transient:
+        for name, rx in _SOFT_RE:
+            if rx.search(text):
+                return "soft", name
+        return "soft", "temporary"
+    for name, rx in _SOFT_RE:
+        if rx.search(text) and not _specific_hard(text):
+            return "soft", name
+    if _SENDER_SIDE.search(text):
+        return "soft", "sender_rejected"
+    if status in _HARD_STATUS:
+        return "hard", _HARD_STATUS[status]
+    subject = status.split(".")[1] if status and status.count(".") == 2 else ""
+    if subject in ("3", "4", "5", "6", "7"):
+        return "soft", {"3": "mail_system", "4": "network", "5": "protocol", "6": "content"}.get(
+            subject, "blocked"
+        )
+    for name, rx in _HARD_RE:
+        if rx.search(text):
+            if _AFTER_DATA.search(text) or _AFTER_DATA.search(context):
+                return "soft", "filtered"
+            return "hard", name
+    if status and status in _HARD_STATUS:
+        return "hard", _HARD_STATUS[status]
+    for m in _STATUS.finditer(text):
+        code = ".".join(m.groups())
+        if code in _HARD_STATUS:
+            return "hard", _HARD_STATUS[code]
+    return "soft", "other"
+
+
+def _specific_hard(text: str) -> bool:
+    """Wording such as 'user unknown' beats a generic soft word like 'rejected by' or 'policy'."""
+    strong = re.search(
+        r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|"
+        r"RecipNotFound|mailbox not found|user not found|invalid recipient|host unknown|"
+        r"host not found|domain not found",
+        text,
+        re.IGNORECASE,
+    )
+    specific_soft = re.search(
+        r"full|quota|spam|blacklist|blocklist|reputation|suspend|disabled|inactive|too (big|large)|"
+        r"expired|timed? ?out|rate|too many|virus|spf|dkim|dmarc",
+        text,
+        re.IGNORECASE,
+    )
+    return bool(strong) and not specific_soft
+
+
+def analyze(msg: Message) -> Report:
+    """Decide whether a message is a bounce and, if so, which recipients failed and how."""
+    parts = list(msg.walk())
+    ctypes = [p.get_content_type() for p in parts]
+    report_type = (msg.get_param("report-type") or "") if msg.is_multipart() else ""
+    if "message/feedback-report" in ctypes or str(report_type).lower() == "feedback-report":
+        return Report("complaint")
+    dsn_parts = [
+        p
+        for p in parts
+        if p.get_content_type() in ("message/delivery-status", "message/global-delivery-status")
+    ]
+    if dsn_parts:
+        rep = _from_dsn(msg, dsn_parts)
+        if rep is not None:
+            return rep
+    if _looks_like_bounce(msg):
+        rep = _from_text(msg)
+        if rep is not None:
+            return rep
+    if _is_autoreply(msg):
+        return Report("autoreply")
+    return Report("message")
+
+
+def _blocks(part: Message) -> list[dict[str, str]]:
+    """The header blocks of a delivery-status body (lower-case keys)."""
+    payload = part.get_payload()
+    blocks: list[dict[str, str]] = []
+    if isinstance(payload, list):
+        for sub in payload:
+            blocks.append({k.lower(): decode_header_text(str(v)) for k, v in sub.items()})
+        # some writers put the whole body in one block with no blank lines between recipients
+        if len(blocks) <= 2 and any(_count_final(sub) > 1 for sub in payload):
+            blocks = _parse_blocks("\n".join(_as_text(s) for s in payload))
+        return blocks
+    text = payload if isinstance(payload, str) else part_text(part)
+    return _parse_blocks(text)
+
+
+def _count_final(sub: Message) -> int:
+    return (
+        len(sub.get_all("Final-Recipient") or [])
+        + len(sub.get_all("Original-Recipient") or []) // 2
+    )
+
+
+def _as_text(sub: Message) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in sub.items())
+
+
+def _parse_blocks(text: str) -> list[dict[str, str]]:
+    blocks: list[dict[str, str]] = []
+    cur: dict[str, str] = {}
+    last = None
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if not line.strip():
+            if cur:
+                blocks.append(cur)
+                cur, last = {}, None
+            continue
+        if line[:1] in " \t" and last:
+            cur[last] += " " + line.strip()
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key = key.strip().lower()
+        if key == "final-recipient" and "final-recipient" in cur:
+            blocks.append(cur)
+            cur = {}
+        cur[key] = value.strip()
+        last = key
+    if cur:
+        blocks.append(cur)
+    return blocks
+
+
+def _address(value: str) -> str | None:
+    value = value.split(";", 1)[1] if ";" in value else value
+    m = _ADDR.search(value)
+    return m.group(0).strip(".").lower() if m else None
+
+
+def _from_dsn(msg: Message, dsn_parts: list[Message]) -> Report | None:
+    bounces: list[Bounce] = []
+    delivered = delayed = 0
+    human = _human_text(msg)
+    for part in dsn_parts:
+        for block in _blocks(part):
+            rcpt = block.get("final-recipient") or block.get("original-recipient")
+            if not rcpt:
+                continue
+            address = _address(rcpt) or _address(block.get("original-recipient", ""))
+            if not address:
+                continue
+            action = block.get("action", "").strip().lower()
+            status_m = _STATUS.search(block.get("status", ""))
+            status = ".".join(status_m.groups()) if status_m else None
+            diag = block.get("diagnostic-code", "")
+            diag = diag.split(";", 1)[1].strip() if ";" in diag[:12] else diag.strip()
+            if action in ("delivered", "relayed", "expanded") or (status or "").startswith("2"):
+                delivered += 1
+                continue
+            transient = action == "delayed" or (status or "").startswith("4")
+            if transient:
+                delayed += 1
+            text = diag or _near(human, address) or human[:2000]
+            if status == "5.0.0" or not status:
+                # generic status: let the server's words decide, and the human part if silent
+                text = f"{text} {_near(human, address)}"
+            cls, reason = classify(
+                status, text, transient=transient, context=_near(human, address, 600)
+            )
+            bounces.append(Bounce(address, status, cls, reason, _short(diag or text)))
+    if bounces:
+        kind = (
+            "delay"
+            if all(b.classification == "soft" for b in bounces) and delayed == len(bounces)
+            else "bounce"
+        )
+        return Report(kind, _dedupe(bounces))
+    if delivered:
+        return Report("delivered")
+    return None
+
+
+def _looks_like_bounce(msg: Message) -> bool:
+    sender = decode_header_text(msg.get("From", ""))
+    subject = decode_header_text(msg.get("Subject", ""))
+    names = getaddresses([sender])
+    daemon = any(_DAEMON.search(n.strip()) or _DAEMON.search(a) for n, a in names)
+    local = [a.split("@", 1)[0].lower() for _, a in names if "@" in a]
+    daemon = daemon or any(_DAEMON.match(x) for x in local)
+    return bool(
+        msg.get("X-Failed-Recipients") or daemon or _BOUNCE_SUBJECT.search(subject)
+    ) and not _AUTOREPLY_SUBJECT.search(subject)
+
+
+def _human_text(msg: Message) -> str:
+    """The notice's own text, without the returned original message."""
+    out = []
+    for part in _walk_own(msg):
+        if (
+            part.get_content_maintype() == "text"
+            and part.get_content_type() != "text/rfc822-headers"
+        ):
+            out.append(part_text(part))
+    return "\n".join(out)
+
+
+def _walk_own(msg: Message):
+    """Parts of the message, not descending into attached message/rfc822 originals."""
+    if msg.is_multipart():
+        for sub in msg.get_payload() or []:
+            if isinstance(sub, Message):
+                if sub.get_content_type() in ("message/rfc822", "message/delivery-status"):
+                    continue
+                yield from _walk_own(sub)
+    else:
+        yield msg
+
+
+_ORIGINAL_MARK = re.compile(
+    r"^(-+ ?(original message|this is a copy of the message|message text follows|"
+    r"included is a copy|the header of the original|original message follows|"
+    r"below this line is a copy)|"
+    r"content-type: message/rfc822|received: from|return-path:)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _from_text(msg: Message) -> Report | None:
+    human = _human_text(msg)
+    cut = _ORIGINAL_MARK.search(human)
+    notice = human[: cut.start()] if cut else human
+    if (
+        not _FAILURE_TEXT.search(notice)
+        and not _STATUS.search(notice)
+        and not msg.get("X-Failed-Recipients")
+    ):
+        return None
+    own = {a.lower() for _, a in getaddresses(msg.get_all("To", []) + msg.get_all("From", []))}
+    candidates: list[str] = []
+    for _, a in getaddresses(msg.get_all("X-Failed-Recipients", [])):
+        if a and "@" in a:
+            candidates.append(a.lower())
+    if not candidates:
+        unquoted = "\n".join(ln for ln in notice.splitlines() if not ln.lstrip().startswith(">"))
+        for m in _ADDR.finditer(unquoted):
+            a = m.group(0).strip(".").lower()
+            if a in own or _DAEMON.search(a) or a.split("@")[0] in ("postmaster", "abuse"):
+                continue
+            candidates.append(a)
+    if not candidates:
+        orig_to = _original_to(msg)
+        candidates = [a for a in orig_to if a not in own]
+    if not candidates:
+        return None
+    bounces = []
+    for address in dict.fromkeys(candidates):
+        near = _near(notice, address) or notice
+        status_m = _STATUS.search(near) or _STATUS.search(notice)
+        status = ".".join(status_m.groups()) if status_m else None
+        reply = _REPLY.search(near)
+        if status is None and reply:
+            status = {"5": "5.0.0", "4": "4.0.0"}[reply.group(1)[0]]
+        transient = bool(status and status.startswith("4")) or (
+            bool(
+                re.search(
+                    r"will (continue to )?(retry|try)|not yet been delivered|delayed|"
+                    r"warning:",
+                    notice[:3000],
+                    re.IGNORECASE,
+                )
+            )
+            and not re.search(r"permanent|gave up|giving up|failed", notice[:3000], re.IGNORECASE)
+        )
+        cls, reason = classify(
+            status,
+            near + " " + notice[:3000] if len(near) < 80 else near,
+            transient=transient,
+            context=near,
+        )
+        bounces.append(Bounce(address, status, cls, reason, _short(near)))
+    kind = (
+        "delay"
+        if all(b.classification == "soft" and b.reason in ("temporary", "expired") for b in bounces)
+        and transient
+        else "bounce"
+    )
+    return Report(kind, bounces)
+
+
+def _original_to(msg: Message) -> list[str]:
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            if isinstance(inner, Message):
+                return [a.lower() for _, a in getaddresses(inner.get_all("To", [])) if a]
+        if ctype == "text/rfc822-headers":
+            text = part_text(part)
+            m = re.search(r"^To:(.*(?:\n[ \t].*)*)", text, re.IGNORECASE | re.MULTILINE)
+            if m:
+                return [a.lower() for _, a in getaddresses([m.group(1)]) if a]
+    return []
+
+
+def _near(text: str, address: str, width: int = 400) -> str:
+    """The text about one recipient: from its address to the next other address."""
+    low = text.lower()
+    i = low.find(address.lower())
+    if i < 0:
+        return ""
+    end = i + len(address)
+    window = text[end : end + width]
+    for m in _ADDR.finditer(window):
+        if m.group(0).strip(".").lower() != address.lower():
+            window = window[: m.start()]
+            break
+    return text[max(0, i - 40) : i] + address + window
+
+
+def _short(text: str, n: int = 300) -> str:
+    return re.sub(r"\s+", " ", text).strip()[:n]
+
+
+def _dedupe(bounces: list[Bounce]) -> list[Bounce]:
+    seen: dict[str, Bounce] = {}
+    for b in bounces:
+        seen.setdefault(b.address, b)
+    return list(seen.values())
+
+
+def _is_autoreply(msg: Message) -> bool:
+    auto = (msg.get("Auto-Submitted") or "").strip().lower()
+    if auto and auto != "no":
+        return True
+    if msg.get("X-Autoreply") or msg.get("X-Autorespond"):
+        return True
+    if (msg.get("Precedence") or "").strip().lower() == "auto_reply":
+        return True
+    return bool(_AUTOREPLY_SUBJECT.search(decode_header_text(msg.get("Subject", ""))))

@@ -1,0 +1,199 @@
+"""Inbox exports to tables: contacts met in mail, one activity per message, bounce events.
+
+The mailbox owner is whoever the mail was delivered to (`Delivered-To`, `X-Original-To`) or,
+failing that, the address present in most messages; every other address is a contact. A
+contact's `last_activity_at` is the date of the latest message with them, the activity signal
+the staleness rules and KPIs need. Bounce notices produce `email_events` rows instead of contacts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+from collections import Counter
+from collections.abc import Iterable
+from email import policy
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+import pandas as pd
+
+from audit.sources.bounces import analyze
+from audit.sources.mailtext import decode_header_text
+from audit.sources.readers import RawTable, Rejected
+
+_SYSTEM = ("mailer-daemon", "postmaster", "mail-daemon", "no-reply", "noreply", "do-not-reply")
+
+
+def parse(raw: bytes) -> Message:
+    return email.message_from_bytes(raw, policy=policy.compat32)
+
+
+def _date(msg: Message) -> str | None:
+    value = msg.get("Date")
+    if not value:
+        return None
+    try:
+        d = parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        return str(value).strip() or None
+    if d is None:
+        return None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=dt.UTC)
+    return d.astimezone(dt.UTC).isoformat()
+
+
+def _addrs(msg: Message, *headers: str) -> list[tuple[str, str]]:
+    values = []
+    for h in headers:
+        values += [decode_header_text(v) for v in msg.get_all(h, [])]
+    out = []
+    for name, addr in getaddresses(values):
+        addr = addr.strip().strip("<>").lower()
+        if "@" in addr:
+            out.append((name.strip().strip('"'), addr))
+    return out
+
+
+def tables(messages: Iterable[tuple[int, bytes | Exception]], reader: str) -> list[RawTable]:
+    """contacts, activities and email_events tables from (message number, raw bytes) pairs."""
+    parsed: list[tuple[int, Message]] = []
+    rejected: list[Rejected] = []
+    for index, raw in messages:
+        if isinstance(raw, Exception):
+            rejected.append(
+                Rejected(index, None, "source.row.unparseable", f"message unreadable: {raw}", "")
+            )
+            continue
+        try:
+            msg = parse(raw)
+            _ = msg.get("Date"), msg.get("From")
+        except Exception as e:  # a broken message is an issue, not a stop
+            rejected.append(
+                Rejected(
+                    index, None, "source.row.unparseable", f"message unreadable: {e}", raw[:200]
+                )
+            )
+            continue
+        parsed.append((index, msg))
+    owners = _owners(m for _, m in parsed)
+    acts: list[dict[str, str | None]] = []
+    act_rows: list[int] = []
+    events: list[dict[str, str | None]] = []
+    event_rows: list[int] = []
+    contacts: dict[str, dict[str, str | None]] = {}
+    first_seen: dict[str, int] = {}
+    for index, msg in parsed:
+        date = _date(msg)
+        subject = decode_header_text(msg.get("Subject", "")) or None
+        report = analyze(msg)
+        if report.kind in ("bounce", "delay"):
+            for b in report.bounces:
+                events.append(
+                    {
+                        "address": b.address,
+                        "event": "bounce" if report.kind == "bounce" else "delay",
+                        "classification": b.classification,
+                        "status": b.status,
+                        "reason": b.reason + (f": {b.diagnostic}" if b.diagnostic else ""),
+                        "message_index": str(index),
+                        "occurred_at": date,
+                    }
+                )
+                event_rows.append(index)
+            continue
+        if report.kind in ("complaint", "delivered"):
+            continue
+        sender = _addrs(msg, "From")
+        rcpts = _addrs(msg, "To", "Cc")
+        outgoing = bool(sender) and sender[0][1] in owners
+        counterpart = rcpts if outgoing else sender
+        acts.append(
+            {
+                "external_id": (msg.get("Message-ID") or "").strip() or None,
+                "contact_email": counterpart[0][1] if counterpart else None,
+                "type": "email",
+                "direction": "out" if outgoing else "in",
+                "subject": subject,
+                "occurred_at": date,
+            }
+        )
+        act_rows.append(index)
+        if report.kind == "autoreply":
+            continue
+        for name, addr in sender + rcpts:
+            if addr in owners or addr.split("@", 1)[0] in _SYSTEM:
+                continue
+            c = contacts.setdefault(
+                addr, {"email": addr, "full_name": None, "last_activity_at": None}
+            )
+            first_seen.setdefault(addr, index)
+            if date and (c["last_activity_at"] is None or date > c["last_activity_at"]):
+                c["last_activity_at"] = date
+                if name:
+                    c["full_name"] = name
+            elif name and not c["full_name"]:
+                c["full_name"] = name
+    out = []
+    cols_c = ["email", "full_name", "last_activity_at"]
+    rows_c = sorted(contacts)
+    out.append(
+        RawTable(
+            frame=pd.DataFrame([contacts[a] for a in rows_c], columns=cols_c, dtype=object),
+            source_row=[first_seen[a] for a in rows_c],
+            entity="contacts",
+            canonical=True,
+            aggregate="email",
+            reader=reader,
+        )
+    )
+    cols_a = ["external_id", "contact_email", "type", "direction", "subject", "occurred_at"]
+    out.append(
+        RawTable(
+            frame=pd.DataFrame(acts, columns=cols_a, dtype=object),
+            source_row=act_rows,
+            rejected=rejected,
+            entity="activities",
+            canonical=True,
+            reader=reader,
+        )
+    )
+    cols_e = [
+        "address",
+        "event",
+        "classification",
+        "status",
+        "reason",
+        "message_index",
+        "occurred_at",
+    ]
+    out.append(
+        RawTable(
+            frame=pd.DataFrame(events, columns=cols_e, dtype=object),
+            source_row=event_rows,
+            entity="email_events",
+            canonical=True,
+            reader=reader,
+        )
+    )
+    return out
+
+
+def _owners(messages: Iterable[Message]) -> set[str]:
+    delivered: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
+    n = 0
+    for msg in messages:
+        n += 1
+        for _, a in _addrs(msg, "Delivered-To", "X-Original-To"):
+            delivered[a] += 1
+        for a in {a for _, a in _addrs(msg, "From", "To", "Cc")}:
+            seen[a] += 1
+    if delivered:
+        return set(delivered)
+    if n >= 3 and seen:
+        top, count = max(sorted(seen.items()), key=lambda kv: kv[1])
+        if count >= max(2, n * 0.6):
+            return {top}
+    return set()

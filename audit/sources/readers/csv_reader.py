@@ -1,0 +1,246 @@
+"""Delimited text (CSV, TSV, TXT) as Excel, Google Sheets and CRM exports write it.
+
+Fast path: pyarrow's CSV parser on the decoded bytes (every column typed as text). When that
+parser meets a ragged row, an over-long line or anything else it cannot take, the file is read
+again with the stdlib csv module, which gives exact line numbers for every rejected row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from audit.errors import InputError
+from audit.sources.decoding import decode
+from audit.sources.layout import find_header, is_footer, unique_header
+from audit.sources.readers import RawTable, ReaderOptions, Rejected, reader
+
+DELIMITERS = (",", ";", "\t", "|")
+_SEP_LINE = re.compile(r'^"?sep=(.)"?[,;\t|]*\s*$', re.IGNORECASE)
+csv.field_size_limit(2**31 - 1)
+
+
+def sniff_delimiter(sample: str, *, prefer_tab: bool = False) -> str:
+    """The delimiter that splits the sample's lines into the most consistent field counts."""
+    best, best_key = ",", (-1.0, 0, 0)
+    lines = sample.split("\n")[:60]
+    if len(lines) > 1 and len(sample) >= 65536:
+        lines = lines[:-1]  # the last line of a cut sample may be partial
+    chunk = "\n".join(lines)
+    for i, d in enumerate(DELIMITERS):
+        try:
+            counts = [len(r) for r in csv.reader(io.StringIO(chunk), delimiter=d) if r]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        mode = max(set(counts), key=lambda c: (counts.count(c), c))
+        if mode < 2:
+            continue
+        share = counts.count(mode) / len(counts)
+        key = (share, 1 if (prefer_tab and d == "\t") else 0, -i)
+        if key > best_key:
+            best, best_key = d, key
+    return best
+
+
+@reader("csv", suffixes=(".csv", ".tsv", ".txt", ".tab"))
+def read_csv(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
+    """Delimited text: encoding and delimiter sniffed, `sep=` line honoured, all values text."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: cannot be opened ({e.strerror}).") from None
+    if not data.strip(b" \t\r\n\x00"):
+        yield _empty(["file is empty"])
+        return
+    dec = decode(data, encoding=opts.encoding, file=str(path), where=opts.where)
+    text, warnings = dec.text, list(dec.warnings)
+    same_bytes = dec.encoding in ("utf-8", "utf-8-sig") and not warnings
+    if "\n" not in text and "\r" in text:
+        text = text.replace("\r", "\n")
+        warnings.append("line ends are CR only (classic Mac); read them as new lines")
+        same_bytes = False
+    skip_lines = 0
+    first_nl = text.find("\n")
+    first_line = text if first_nl < 0 else text[:first_nl]
+    delimiter = opts.delimiter
+    m = _SEP_LINE.match(first_line.strip("\r"))
+    if m:
+        delimiter = delimiter or m.group(1)
+        skip_lines = 1
+    body = text[first_nl + 1 :] if skip_lines else text
+    if delimiter in ("\\t", "tab", "TAB"):
+        delimiter = "\t"
+    delimiter = delimiter or sniff_delimiter(
+        body[:65536], prefer_tab=path.suffix.lower() in (".tsv", ".tab", ".txt")
+    )
+    # header: parse the first records to find it below any title rows
+    head_reader = csv.reader(io.StringIO(body[:262144]), delimiter=delimiter, strict=False)
+    head_rows: list[list[str]] = []
+    ends: list[int] = []
+    try:
+        for row in head_reader:
+            head_rows.append(row)
+            ends.append(head_reader.line_num)
+            if len(head_rows) >= 30:
+                break
+    except csv.Error as e:
+        raise InputError(f"{path}: is not readable as delimited text ({e}).") from None
+    if opts.header_row:
+        idx = _physical_to_record(ends, opts.header_row - skip_lines)
+    else:
+        idx = find_header(head_rows)
+    if idx >= len(head_rows):
+        yield _empty([*warnings, "no header row found"], dec.encoding, delimiter)
+        return
+    header, hw = unique_header(head_rows[idx])
+    warnings += hw
+    header_lines = ends[idx]  # physical lines of `body` up to and including the header
+    header_row = skip_lines + (ends[idx - 1] if idx else 0) + 1
+    titles = sum(1 for r in head_rows[:idx] if any(c.strip() for c in r))
+    if titles:
+        warnings.append(f"skipped {titles} title line(s) above the header")
+    table = None
+    if not any("\n" in h for h in head_rows[idx]):
+        raw = data.removeprefix(b"\xef\xbb\xbf") if same_bytes else body.encode("utf-8")
+        table = _fast(raw, header, delimiter, header_lines + (skip_lines if same_bytes else 0))
+    if table is None:
+        table = _careful(body, header, delimiter, header_lines, skip_lines, str(path))
+    table.reader = "csv"
+    table.encoding = dec.encoding
+    table.delimiter = delimiter
+    table.header_row = header_row
+    table.warnings = warnings + table.warnings
+    yield table
+
+
+def _physical_to_record(ends: list[int], line: int) -> int:
+    for i, end in enumerate(ends):
+        if end >= line:
+            return i
+    return len(ends)
+
+
+def _empty(warnings: list[str], encoding: str | None = None, delim: str | None = None) -> RawTable:
+    return RawTable(
+        frame=pd.DataFrame(), reader="csv", encoding=encoding, delimiter=delim, warnings=warnings
+    )
+
+
+def _fast(raw: bytes, header: list[str], delimiter: str, skip: int) -> RawTable | None:
+    """pyarrow parse; None when any row is ragged or the parser gives up (then: careful path)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    ragged: list[object] = []
+
+    def bad(row: object) -> str:
+        ragged.append(row)
+        return "skip"
+
+    try:
+        tbl = pacsv.read_csv(
+            io.BytesIO(raw),
+            read_options=pacsv.ReadOptions(skip_rows=skip, column_names=header, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=bad
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException, ValueError):
+        return None
+    if ragged:
+        return None
+    frame = tbl.to_pandas()
+    frame.columns = header
+    return _finish(frame, list(range(1, len(frame) + 1)), [])
+
+
+def _careful(
+    body: str, header: list[str], delimiter: str, header_lines: int, skip_lines: int, file: str
+) -> RawTable:
+    """stdlib csv over the decoded text: exact line numbers, ragged rows rejected."""
+    n = len(header)
+    rdr = csv.reader(io.StringIO(body), delimiter=delimiter, strict=False)
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    rejected: list[Rejected] = []
+    pending: list[tuple[int, int, list[str]]] = []  # ragged rows, classified at the end
+    recno = 0
+    prev_end = 0
+    try:
+        for row in rdr:
+            start, prev_end = prev_end + 1, rdr.line_num
+            if rdr.line_num <= header_lines:
+                continue
+            if not row:
+                continue
+            recno += 1
+            line = start + skip_lines
+            if len(row) == n:
+                rows.append(row)
+                numbers.append(recno)
+            elif len(row) > n and not any(v.strip() for v in row[n:]):
+                rows.append(row[:n])
+                numbers.append(recno)
+            else:
+                pending.append((recno, line, row))
+    except csv.Error as e:
+        raise InputError(f"{file}: is not readable as delimited text ({e}).") from None
+    # ragged rows after the last good row that look like totals/copyright are footers
+    last_good = numbers[-1] if numbers else 0
+    for recno, line, row in pending:
+        text = delimiter.join(row)
+        if recno > last_good and is_footer(row):
+            rejected.append(Rejected(recno, line, "source.row.footer", "footer line", text, "info"))
+        elif len(row) > n:
+            rejected.append(
+                Rejected(
+                    recno,
+                    line,
+                    "source.row.too_many_fields",
+                    f"{len(row)} fields where the header has {n}",
+                    text,
+                )
+            )
+        else:
+            rejected.append(
+                Rejected(
+                    recno,
+                    line,
+                    "source.row.too_few_fields",
+                    f"{len(row)} field(s) where the header has {n}",
+                    text,
+                )
+            )
+    frame = (
+        pd.DataFrame(rows, columns=header, dtype=object)
+        if rows
+        else pd.DataFrame({h: pd.Series(dtype=object) for h in header})
+    )
+    return _finish(frame, numbers, rejected)
+
+
+def _finish(frame: pd.DataFrame, numbers: list[int], rejected: list[Rejected]) -> RawTable:
+    """Empty strings become None; rows with no value at all are blank lines, not records."""
+    frame = frame.astype(object)
+    frame = frame.where(frame != "", None)
+    warnings = []
+    if len(frame.columns):
+        blank = frame.isna().all(axis=1).to_numpy()
+        if blank.any():
+            keep = ~blank
+            frame = frame[keep].reset_index(drop=True)
+            numbers = [n for n, k in zip(numbers, keep, strict=True) if k]
+            warnings.append(f"skipped {int(blank.sum())} blank row(s)")
+    return RawTable(frame=frame, source_row=numbers, rejected=rejected, warnings=warnings)

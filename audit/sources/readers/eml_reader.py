@@ -1,0 +1,19 @@
+"""Single .eml messages and folders of them (Outlook/Thunderbird drag-and-drop, Maildir)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from audit.sources import mail
+from audit.sources.readers import RawTable, ReaderOptions, reader
+
+
+@reader("eml", suffixes=(".eml",))
+def read_eml(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
+    """One message per file: message number 1 in that file."""
+    try:
+        raw: bytes | Exception = path.read_bytes()
+    except OSError as e:
+        raw = e
+    yield from mail.tables([(1, raw)], "eml")
