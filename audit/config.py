@@ -132,6 +132,10 @@ class Thresholds(_Model):
         description="minimum completeness/validity of each KPI's input fields",
     )
     strict: bool = Field(False, description="warnings fail the gate too")
+    weights: dict[Dimension, float] = Field(
+        default_factory=dict,
+        description="dimension -> weight in the overall score (default 1 for each measured one)",
+    )
 
 
 class Period(_Model):

@@ -17,7 +17,13 @@ import pandas as pd
 from audit import history
 from audit.config import PipelineConfig, dump_config
 from audit.gate import gate
-from audit.kpis import compute_kpis, kpi_needs
+from audit.kpis import (
+    clean_records,
+    compute_breakdowns,
+    compute_kpis,
+    kpi_impact,
+    kpi_needs,
+)
 from audit.match import match
 from audit.model import Progress, RunResult, no_progress, timed
 from audit.normalize import normalize
@@ -66,17 +72,26 @@ def analyse(
         )
     )
     progress("score")
+    needs = kpi_needs(cfg.kpis)
     with timed("score", timings):
-        scorecard = score(records, issues, matches, cfg.thresholds)
+        scorecard = score(
+            records, issues, matches, cfg.thresholds, checked=validation.checked, kpi_needs=needs
+        )
     with timed("gate", timings):
-        verdict = gate(scorecard, cfg.thresholds, kpi_needs(cfg.kpis))
+        verdict = gate(scorecard, cfg.thresholds, needs)
     progress("kpis")
     with timed("kpis", timings):
-        kpis = (
-            compute_kpis(records, cfg.kpis, as_of=as_of, withheld=verdict.withheld_kpis)
-            if verdict.passed
-            else None
-        )
+        # KPIs run on the cleaned view (trusted duplicates merged, bad emails left out); the
+        # impact table compares it with the records as read, whether or not the gate passed.
+        clean, clean_stats = clean_records(records, issues, matches)
+        kpi_extras: dict[str, object] = {
+            "impact": kpi_impact(records, clean, cfg.kpis, as_of, stats=clean_stats),
+            "clean_stats": clean_stats,
+        }
+        kpis = None
+        if verdict.passed:
+            kpis = compute_kpis(clean, cfg.kpis, as_of=as_of, withheld=verdict.withheld_kpis)
+            kpi_extras["breakdowns"] = compute_breakdowns(clean, cfg.kpis, as_of=as_of)
     return RunResult(
         run_id=run_id or make_run_id(cfg),
         as_of=as_of,
@@ -89,7 +104,7 @@ def analyse(
         verdict=verdict,
         kpis=kpis,
         timings=timings,
-        extras={"validation": validation},
+        extras={"validation": validation, **kpi_extras},
     )
 
 

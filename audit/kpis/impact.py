@@ -189,10 +189,18 @@ def kpi_impact(
         rn, cn = r["n"], c["n"]
         if not (pd.isna(rn) or pd.isna(cn)) and int(rn) != int(cn):
             cause.append(f"denominator {int(rn):,} -> {int(cn):,}")
-        if r["status"] != "ok" or c["status"] != "ok":
+        if r["status"] != c["status"]:
             cause.append(f"status {r['status']} -> {c['status']}")
-        if math.isnan(delta) or abs(delta) > 1e-12 or cause:
+        moved = not math.isnan(delta) and abs(delta) > 1e-12
+        changed = (
+            moved or r["status"] != c["status"] or any(x.startswith("denominator") for x in cause)
+        )
+        if changed:
             cause.append(f"{spec.kpi_id} {_fmt(rv, spec.unit)} -> {_fmt(cv, spec.unit)}")
+        elif r["status"] == "no_data" and c["status"] == "no_data":
+            cause = ["no data"]
+        else:
+            cause = ["no change"]
         rows.append(
             {
                 "kpi_id": spec.kpi_id,
@@ -203,9 +211,7 @@ def kpi_impact(
                 "delta": delta,
                 "raw_n": rn,
                 "clean_n": cn,
-                "cause": "; ".join(cause)
-                if cause and not (delta == 0 and len(cause) == 1)
-                else "no change",
+                "cause": "; ".join(cause),
             }
         )
     out = pd.DataFrame(rows)

@@ -1,0 +1,152 @@
+"""The rule table every score is built from: one row per check that ran, with its pass rate.
+
+The validate stage reports each rule it ran (`Validation.checked`), failures or not. Findings of
+other stages (sources, normalize) and duplicates found by match have no such row, so they are
+added here as pseudo-rules measured against the entity's row count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from audit.model import Issues, Matches
+
+RULE_COLUMNS = [
+    "rule_id",
+    "entity",
+    "field",
+    "dimension",
+    "severity",
+    "n_checked",
+    "n_failed",
+    "pass_rate",
+    "status",
+    "origin",
+]
+DUPLICATE_RULE = "match.duplicate.records"
+DUPLICATE_BANDS = ("auto", "review")
+
+
+def _text(v: object) -> str:
+    return "" if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v)
+
+
+def duplicate_excess(matches: Matches) -> tuple[int, set[str]]:
+    """(records beyond one per duplicate cluster, ids of every record in such a cluster)."""
+    cl = matches.clusters if matches is not None else None
+    if cl is not None and not cl.empty and {"cluster_id", "record_id"} <= set(cl.columns):
+        if "band" in cl.columns:
+            cl = cl[cl["band"].astype("object").isin(DUPLICATE_BANDS)]
+        sizes = cl.groupby("cluster_id")["record_id"].nunique()
+        sizes = sizes[sizes > 1]
+        members = set(cl.loc[cl["cluster_id"].isin(sizes.index), "record_id"].astype(str))
+        return int((sizes - 1).sum()), members
+    pairs = matches.pairs if matches is not None else None
+    if pairs is None or pairs.empty or "band" not in pairs:
+        return 0, set()
+    p = pairs[pairs["band"].astype("object").isin(DUPLICATE_BANDS)]
+    members = set(p["record_id_l"].astype(str)) | set(p["record_id_r"].astype(str))
+    # without clusters, count connected groups by union-find over the pairs
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip(p["record_id_l"].astype(str), p["record_id_r"].astype(str), strict=True):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups = {find(m) for m in members}
+    return len(members) - len(groups), members
+
+
+def rule_table(
+    checked: pd.DataFrame | None,
+    issues: Issues,
+    matches: Matches,
+    n_rows: Mapping[str, int],
+) -> pd.DataFrame:
+    """One row per rule: counts, pass_rate, status (ok, empty, skipped, errored), origin."""
+    rows: list[dict[str, object]] = []
+    seen: set[str] = set()
+    if checked is not None and not checked.empty:
+        for r in checked.to_dict("records"):
+            n_checked = r.get("n_checked")
+            n_checked = -1 if n_checked is None or pd.isna(n_checked) else int(n_checked)
+            status = _text(r.get("status")) or "ok"
+            if n_checked < 0 or status in ("error", "errored", "failed_to_run"):
+                status = "errored"
+            rid = _text(r.get("rule_id"))
+            seen.add(rid)
+            rows.append(
+                {
+                    "rule_id": rid,
+                    "entity": _text(r.get("entity")),
+                    "field": _text(r.get("field")),
+                    "dimension": _text(r.get("dimension")),
+                    "severity": _text(r.get("severity")) or "error",
+                    "n_checked": max(n_checked, 0),
+                    "n_failed": int(r.get("n_failed") or 0) if status != "errored" else 0,
+                    "status": status,
+                    "origin": "validate",
+                }
+            )
+    if issues is not None and len(issues):
+        iss = issues[
+            ~issues["rule_id"].astype("object").isin(seen)
+            & ~issues["rule_id"].astype("object").map(lambda v: _text(v).startswith("match."))
+            & issues["severity"].astype("object").isin(["error", "warning"])
+            & issues["record_id"].notna()
+        ]
+        if len(iss):
+            g = iss.groupby(["rule_id", "entity"], sort=True, dropna=False).agg(
+                field=("field", "first"),
+                dimension=("dimension", "first"),
+                severity=("severity", "first"),
+                n_failed=("record_id", "nunique"),
+            )
+            for (rid, entity), r in g.iterrows():
+                n = int(n_rows.get(_text(entity), 0))
+                rows.append(
+                    {
+                        "rule_id": _text(rid),
+                        "entity": _text(entity),
+                        "field": _text(r["field"]),
+                        "dimension": _text(r["dimension"]) or "validity",
+                        "severity": _text(r["severity"]),
+                        "n_checked": max(n, int(r["n_failed"])),
+                        "n_failed": int(r["n_failed"]),
+                        "status": "ok",
+                        "origin": "issues",
+                    }
+                )
+    n_contacts = int(n_rows.get("contacts", 0))
+    if n_contacts:  # fuzzy duplicates, beside any exact-key uniqueness rule of the packs
+        excess, _ = duplicate_excess(matches)
+        rows.append(
+            {
+                "rule_id": DUPLICATE_RULE,
+                "entity": "contacts",
+                "field": "",
+                "dimension": "uniqueness",
+                "severity": "error",
+                "n_checked": n_contacts,
+                "n_failed": excess,
+                "status": "ok",
+                "origin": "match",
+            }
+        )
+    out = pd.DataFrame(rows, columns=[c for c in RULE_COLUMNS if c != "pass_rate"])
+    out["n_checked"] = out["n_checked"].astype("int64")
+    out["n_failed"] = out["n_failed"].astype("int64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = 1 - out["n_failed"] / out["n_checked"].where(out["n_checked"] > 0)
+    out["pass_rate"] = rate.where(out["status"] != "errored").clip(0, 1).astype("float64")
+    out.loc[out["n_checked"].eq(0) & out["status"].eq("ok"), "status"] = "empty"
+    return out[RULE_COLUMNS].sort_values("rule_id", kind="stable").reset_index(drop=True)
