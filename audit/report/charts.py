@@ -80,7 +80,7 @@ def count_bars(
         shown = f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}"
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" class="lbl">'
-            f"{escape(_short(label, 34))}</text>"
+            f"{escape(_short(label, 28))}</text>"
             f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="16" fill="{color}"/>'
             f'<text x="{label_w + w + 6:.1f}" y="{y + 16}" class="val">{escape(shown)}</text>'
         )
