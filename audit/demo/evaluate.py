@@ -1,0 +1,201 @@
+"""Detection figures against the demo's ground truth: precision and recall per problem kind, and
+pairwise precision and recall of the duplicates.
+
+    from audit.demo.evaluate import evaluate
+    table = evaluate(result_or_run_dir, "crm-audit-demo/truth")
+
+Records are joined to the truth on (source, source_row). Mail sources are the exception: an
+inbox reader gives one contact per address, so their records join on (source, mailbox key).
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from audit.demo.truth import mailbox_key
+
+# rule id (fnmatch pattern) -> planted problem kind it is meant to find (truth/README.md)
+RULE_KINDS: dict[str, str] = {
+    "contacts.email.valid": "email_syntax",
+    "contacts.email.syntax": "email_syntax",
+    "contacts.phone.valid": "phone_invalid",
+    "normalize.phone.unparseable": "phone_invalid",
+    "contacts.*.placeholder": "placeholder",
+    "contacts.*.wrong_field": "wrong_field",
+    "contacts.email.required": "missing_email",
+    "contacts.name.required": "missing_name",
+    "contacts.full_name.required": "missing_name",
+    "contacts.email.bounced": "email_bounced",
+    "contacts.email.soft_bounced": "email_soft_bounce",
+    "contacts.email.cleaned": "email_cleaned",
+    "contacts.email.inactive": "email_inactive",
+    "contacts.email.disposable": "email_disposable",
+    "contacts.email.role": "email_role",
+    "contacts.email.typo_domain": "email_typo_domain",
+    "deals.closed_at.required_if_closed": "deal_closed_no_close_date",
+    "deals.amount.non_negative": "deal_negative_amount",
+    "deals.contact_id.exists": "deal_orphan_contact",
+    "orders.amount.non_negative": "order_negative_amount",
+    "tickets.solved_at.after_created": "ticket_solved_before_created",
+}
+RESULT_COLUMNS = ["check", "n_truth", "n_flagged", "tp", "precision", "recall", "rules"]
+
+
+def kind_of(rule_id: str) -> str | None:
+    for pattern, kind in RULE_KINDS.items():
+        if fnmatchcase(rule_id, pattern):
+            return kind
+    return None
+
+
+def _read(run_dir: Path, name: str) -> pd.DataFrame:
+    p = run_dir / name
+    if not p.exists():
+        return pd.DataFrame()
+    return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig").replace(
+        {"": None}
+    )
+
+
+def _load(run: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(records of every entity: record_id/source/source_row/email, issues, pairs, clusters)."""
+    cols = ["record_id", "source", "source_row", "email", "entity"]
+    if isinstance(run, str | Path):
+        run_dir = Path(run)
+        frames = []
+        for f in sorted((run_dir / "records").glob("*.csv")):
+            df = _read(run_dir / "records", f.name)
+            if len(df):
+                frames.append(df.assign(entity=f.stem).reindex(columns=cols))
+        records = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+        issues = _read(run_dir, "issues.csv")
+        pairs = _read(run_dir, "duplicates.csv")
+        clusters = _read(run_dir, "clusters.csv")
+    else:
+        frames = [f.assign(entity=e).reindex(columns=cols) for e, f in run.records.items()]
+        records = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+        issues, pairs, clusters = run.issues, run.matches.pairs, run.matches.clusters
+    records["source_row"] = pd.to_numeric(records["source_row"], errors="coerce")
+    return records, issues, pairs, clusters
+
+
+def _units(records: pd.DataFrame, mail_sources: set[str]) -> pd.Series:
+    """The truth unit of each record: 'source#row', or 'source@mailbox' for mail sources."""
+    is_mail = records["source"].isin(mail_sources)
+    by_row = records["source"].astype(str) + "#" + records["source_row"].astype("Int64").astype(str)
+    by_mail = records["source"].astype(str) + "@" + records["email"].map(mailbox_key).astype(str)
+    return by_mail.where(is_mail, by_row)
+
+
+def evaluate(run: Any, truth_dir: str | Path) -> pd.DataFrame:
+    """Precision/recall per planted problem kind, then pairwise duplicate figures.
+
+    `run` is a RunResult or a run folder (reports/<run-id>/). Kinds no rule maps to show
+    n_flagged 0; a kind with nothing planted shows n_truth 0 (its precision still counts).
+    """
+    truth = Path(truth_dir)
+    ent = pd.read_csv(truth / "entities.csv", dtype=str, keep_default_na=False).replace({"": None})
+    prob = pd.read_csv(truth / "problems.csv", dtype=str, keep_default_na=False).replace({"": None})
+    mail_sources = set(ent.loc[ent["header"].notna(), "source"])
+    records, issues, pairs, clusters = _load(run)
+    records["unit"] = _units(records, mail_sources)
+    unit_of = dict(zip(records["record_id"], records["unit"], strict=False))
+
+    # truth units of problems (mail rows: the address in detail is the dead mailbox)
+    is_mail = prob["source"].isin(mail_sources)
+    prob["unit"] = (prob["source"] + "#" + prob["source_row"]).where(
+        ~is_mail, prob["source"] + "@" + prob["detail"].map(mailbox_key).astype(str)
+    )
+    rows = []
+    flagged: dict[str, set[str]] = {}
+    rules_of: dict[str, set[str]] = {}
+    if len(issues):
+        for rule_id, rid in zip(issues["rule_id"], issues["record_id"], strict=True):
+            kind = kind_of(str(rule_id))
+            if kind is None or rid not in unit_of:
+                continue
+            flagged.setdefault(kind, set()).add(unit_of[rid])
+            rules_of.setdefault(kind, set()).add(str(rule_id))
+    kinds = list(dict.fromkeys([*sorted(set(prob["problem_kind"])), *sorted(flagged)]))
+    for kind in kinds:
+        t = set(prob.loc[prob["problem_kind"] == kind, "unit"])
+        f = flagged.get(kind, set())
+        tp = len(t & f)
+        rows.append(_row(kind, len(t), len(f), tp, ", ".join(sorted(rules_of.get(kind, ())))))
+    rows += _duplicates(records, ent, pairs, clusters, mail_sources)
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def _row(check: str, n_truth: int, n_flagged: int, tp: int, rules: str) -> dict[str, Any]:
+    return {
+        "check": check,
+        "n_truth": n_truth,
+        "n_flagged": n_flagged,
+        "tp": tp,
+        "precision": tp / n_flagged if n_flagged else float("nan"),
+        "recall": tp / n_truth if n_truth else float("nan"),
+        "rules": rules,
+    }
+
+
+def _duplicates(
+    records: pd.DataFrame,
+    ent: pd.DataFrame,
+    pairs: pd.DataFrame,
+    clusters: pd.DataFrame,
+    mail_sources: set[str],
+) -> list[dict[str, Any]]:
+    contacts = records[records["entity"] == "contacts"]
+    is_mail = ent["source"].isin(mail_sources)
+    ent_unit = (ent["source"] + "#" + ent["source_row"]).where(
+        ~is_mail, ent["source"] + "@" + ent["email"].map(mailbox_key).astype(str)
+    )
+    person_of_unit = dict(zip(ent_unit, ent["person_id"], strict=True))
+    person = {
+        rid: person_of_unit.get(u)
+        for rid, u in zip(contacts["record_id"], contacts["unit"], strict=True)
+    }
+    person = {r: p for r, p in person.items() if p is not None}
+    sizes = pd.Series(list(person.values())).value_counts()
+    n_truth = int((sizes * (sizes - 1) // 2).sum())
+    out = []
+    for label, bands in (
+        ("duplicates.pairs", ("auto", "review")),
+        ("duplicates.pairs.auto", ("auto",)),
+    ):
+        if len(pairs) and "band" in pairs:
+            sel = pairs[pairs["band"].isin(bands)]
+            pl = sel["record_id_l"].map(person)
+            pr = sel["record_id_r"].map(person)
+            known = pl.notna() & pr.notna()
+            tp = int((pl[known] == pr[known]).sum())
+            out.append(_row(label, n_truth, int(known.sum()), tp, ", ".join(bands)))
+        else:
+            out.append(_row(label, n_truth, 0, 0, ", ".join(bands)))
+    # pairs implied by the proposed clusters (what a merge would do)
+    n_pred = tp = 0
+    if len(clusters) and "cluster_id" in clusters:
+        cl = clusters.assign(person=clusters["record_id"].map(person)).dropna(subset=["person"])
+        for _, g in cl.groupby("cluster_id", sort=True):
+            k = len(g)
+            n_pred += k * (k - 1) // 2
+            c = g["person"].value_counts()
+            tp += int((c * (c - 1) // 2).sum())
+    out.append(_row("duplicates.clusters", n_truth, n_pred, tp, "clusters"))
+    return out
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The evaluation as an aligned text table (for benchmarks and closing notes)."""
+    lines = [f"{'check':<30} {'truth':>7} {'flagged':>8} {'tp':>7} {'precision':>9} {'recall':>7}"]
+    for r in table.to_dict("records"):
+        p = "n/a" if r["precision"] != r["precision"] else f"{r['precision']:.3f}"
+        q = "n/a" if r["recall"] != r["recall"] else f"{r['recall']:.3f}"
+        lines.append(
+            f"{r['check']:<30} {r['n_truth']:>7} {r['n_flagged']:>8} {r['tp']:>7} {p:>9} {q:>7}"
+        )
+    return "\n".join(lines)
