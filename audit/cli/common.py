@@ -153,6 +153,7 @@ def summary_data(result: RunResult) -> dict[str, Any]:
             "reasons": list(result.verdict.reasons),
             "warnings": list(result.verdict.warnings),
             "withheld_kpis": dict(result.verdict.withheld_kpis),
+            "quick_wins": list(result.verdict.quick_wins),
         },
         "kpis": kpis,
     }
@@ -192,6 +193,10 @@ def echo_summary(result: RunResult, fmt: str) -> None:
         click.echo(f"    - {r}")
     for k, why in gate["withheld_kpis"].items():
         click.echo(f"    withheld {k}: {why}")
+    if not gate["passed"] and gate["quick_wins"]:
+        click.echo("  quick wins:")
+        for w in gate["quick_wins"]:
+            click.echo(f"    - {w}")
     if data["kpis"]:
         click.echo("  kpis:")
         for k in data["kpis"]:

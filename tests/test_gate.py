@@ -1,0 +1,148 @@
+"""Gate: reasons, warnings, strict mode, per-KPI withholding and quick wins."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from audit.config import Thresholds
+from audit.gate import gate, quick_wins
+from audit.schema import empty_issues
+from audit.score import score
+from tests.factories import make_contacts, make_frame
+from tests.test_score import CHECKED, EMPTY_MATCHES, ISSUES, checked, ten_contacts
+
+
+def card(records=None, chk=CHECKED, iss=ISSUES, **thresholds):  # type: ignore[no-untyped-def]
+    records = {"contacts": ten_contacts()} if records is None else records
+    return score(records, iss, EMPTY_MATCHES, Thresholds(**thresholds), checked=chk)
+
+
+def test_passes_when_every_threshold_is_met() -> None:
+    v = gate(card(), Thresholds(overall=0.7))  # overall 0.8 = (0.9 + 0.5 + 1.0) / 3
+    assert v.passed and v.reasons == ()
+
+
+def test_overall_dimension_and_rule_thresholds_give_readable_reasons() -> None:
+    t = Thresholds(
+        overall=0.85,
+        dimensions={"completeness": 0.9, "freshness": 0.5},
+        rules={"contacts.email.valid": 0.95, "contacts.phone.valid": 0.5, "nope.rule.x": 0.5},
+    )
+    v = gate(card(), t)
+    assert not v.passed
+    assert v.reasons == (
+        "overall 0.80 < 0.85 (thresholds.overall)",
+        "completeness 0.50 < 0.90 (thresholds.dimensions.completeness)",
+        "freshness was not measured (no rule ran) but thresholds.dimensions sets 0.50",
+        "contacts.email.valid pass rate 0.80 < 0.95 (2 rows fail)",
+        "nope.rule.x did not run, but thresholds.rules requires 0.50",
+    )
+
+
+def test_warning_rule_below_its_threshold_fails_only_when_strict() -> None:
+    chk = checked(
+        ("contacts.phone.valid", "contacts", "phone", "validity", "warning", 10, 3),
+        ("contacts.email.required", "contacts", "email", "completeness", "error", 10, 0),
+    )
+    sc = card(chk=chk, iss=empty_issues())
+    lax = gate(sc, Thresholds(overall=0.5, rules={"contacts.phone.valid": 0.9}))
+    assert lax.passed
+    assert lax.warnings == ("contacts.phone.valid pass rate 0.70 < 0.90 (3 rows fail)",)
+    strict = gate(sc, Thresholds(overall=0.5, rules={"contacts.phone.valid": 0.9}, strict=True))
+    assert not strict.passed
+    assert strict.reasons == ("strict: contacts.phone.valid pass rate 0.70 < 0.90 (3 rows fail)",)
+
+
+@pytest.mark.parametrize(
+    "records, chk, reason",
+    [
+        ({}, CHECKED, "no records were read: empty inputs never pass (check the sources)"),
+        ({"contacts": make_contacts(n=0)}, CHECKED, "no records were read"),
+        (None, checked(), "no quality check ran on the records"),
+        (
+            None,
+            checked(("contacts.email.valid", "contacts", "email", "validity", "error", -1, 0)),
+            "check contacts.email.valid errored: its result is unknown, so it fails",
+        ),
+    ],
+)
+def test_nothing_passes_silently(records, chk, reason) -> None:  # type: ignore[no-untyped-def]
+    if chk.empty:
+        chk = None
+    sc = card(records=records, chk=chk, iss=empty_issues())
+    if chk is None:  # only the match pseudo-rule exists: drop it to model "no check at all"
+        from dataclasses import replace
+
+        sc = replace(
+            sc,
+            by_dimension=sc.by_dimension.assign(status="not_measured"),
+            by_rule=sc.by_rule.iloc[0:0],
+        )
+    v = gate(sc, Thresholds(overall=0.0))
+    assert not v.passed
+    assert any(r.startswith(reason) for r in v.reasons), v.reasons
+
+
+def test_kpi_withheld_on_its_own_inputs_while_the_gate_passes() -> None:
+    subs = make_frame(
+        "subscriptions",
+        started_at=["2025-01-01"] * 71 + [None] * 29,
+        canceled_at=[None] * 100,  # optional: empty for active subscriptions is not missing
+    )
+    sc = card(records={"contacts": ten_contacts(), "subscriptions": subs})
+    needs = {
+        "churn_rate": ["subscriptions.started_at", "subscriptions.canceled_at?"],
+        "email_reachability": ["contacts.email"],
+        "nps": ["surveys.score"],  # no surveys: no_data later, not withheld
+    }
+    v = gate(sc, Thresholds(overall=0.5), needs)
+    assert v.passed
+    assert v.withheld_kpis == {
+        "churn_rate": "subscriptions.started_at completeness 0.71 < 0.90",
+        "email_reachability": "contacts.email validity 0.80 < 0.90",
+    }
+    assert "churn_rate withheld: subscriptions.started_at completeness 0.71 < 0.90" in v.warnings
+
+
+def test_kpi_withheld_when_its_field_validity_is_low() -> None:
+    v = gate(card(), Thresholds(overall=0.5, kpi_inputs=0.9), {"reach": ["contacts.email"]})
+    assert v.withheld_kpis == {"reach": "contacts.email validity 0.80 < 0.90"}
+
+
+def test_missing_column_is_named() -> None:
+    deals = make_frame("deals", amount=["1", "2"])
+    sc = card(records={"contacts": ten_contacts(), "deals": deals})
+    v = gate(sc, Thresholds(overall=0.5), {"close_rate": ["deals.stage"]})
+    assert v.withheld_kpis == {"close_rate": "deals.stage is missing (no value in 2 rows)"}
+
+
+def test_quick_wins_rank_fixes_by_points_of_overall_score() -> None:
+    sc = card()
+    # completeness rule: (1 - 0.5) / 1 rule x 1/3 weight share = +16.7 points;
+    # email validity: (1 - 0.8) / 2 rules x 1/3 = +3.3 points
+    assert quick_wins(sc) == (
+        "fix 5 contacts.email.required failures: +16.7 points",
+        "fix 2 contacts.email.valid failures: +3.3 points",
+    )
+    assert gate(sc, Thresholds(overall=0.99)).quick_wins == quick_wins(sc)
+
+
+def test_duplicates_awaiting_merge_are_a_warning() -> None:
+    clusters = pd.DataFrame(
+        {"cluster_id": ["c", "c"], "record_id": ["t:1", "t:2"], "band": ["review", "review"]}
+    )
+    from audit.model import Matches
+
+    sc = score(
+        {"contacts": ten_contacts()},
+        ISSUES,
+        Matches(pairs=EMPTY_MATCHES.pairs, clusters=clusters),
+        Thresholds(),
+        checked=CHECKED,
+    )
+    v = gate(sc, Thresholds(overall=0.5, strict=True))
+    assert (
+        "1 duplicate contact records await a merge decision (crm-audit merge apply)" in v.warnings
+    )
+    assert not v.passed

@@ -1,0 +1,190 @@
+"""Score stage: hand-computed scores from a small checked table, findings and duplicates."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from audit.config import Thresholds
+from audit.model import Matches
+from audit.schema import empty_issues
+from audit.score import score
+from tests.factories import make_contacts, make_frame
+
+EMPTY_MATCHES = Matches(
+    pairs=pd.DataFrame(columns=["record_id_l", "record_id_r", "score", "band", "rule_id"]),
+    clusters=pd.DataFrame(columns=["cluster_id", "record_id", "is_survivor", "band"]),
+)
+
+
+def checked(*rows: tuple[str, str, str, str, str, int, int]) -> pd.DataFrame:
+    cols = ["rule_id", "entity", "field", "dimension", "severity", "n_checked", "n_failed"]
+    out = pd.DataFrame(list(rows), columns=cols)
+    out["status"] = ["ok" if r[5] > 0 else ("errored" if r[5] < 0 else "skipped") for r in rows]
+    return out
+
+
+def issues(*rows: tuple[str, str, str, str, str, str]) -> pd.DataFrame:
+    cols = ["record_id", "entity", "field", "rule_id", "dimension", "severity"]
+    out = pd.concat([empty_issues(), pd.DataFrame(list(rows), columns=cols)], ignore_index=True)
+    out["message"] = "m"
+    return out
+
+
+def ten_contacts() -> pd.DataFrame:
+    return make_contacts(
+        email=[f"p{i}@x.com" for i in range(10)],
+        owner=["ann"] * 5 + ["bob"] * 5,
+        extra=[json.dumps({"Fav colour": "red"})] + [json.dumps({})] * 9,
+        updated_at=[f"2026-01-{i + 10}" for i in range(10)],
+    )
+
+
+CHECKED = checked(
+    ("contacts.email.valid", "contacts", "email", "validity", "error", 10, 2),
+    ("contacts.phone.valid", "contacts", "phone", "validity", "warning", 10, 0),
+    ("contacts.email.required", "contacts", "email", "completeness", "error", 10, 5),
+    ("deals.amount.required", "deals", "amount", "completeness", "error", 0, 0),
+)
+ISSUES = issues(
+    ("t:1", "contacts", "email", "contacts.email.valid", "validity", "error"),
+    ("t:6", "contacts", "email", "contacts.email.valid", "validity", "error"),
+    *[
+        (f"t:{i}", "contacts", "email", "contacts.email.required", "completeness", "error")
+        for i in (2, 3, 7, 8, 9)
+    ],
+)
+
+
+def test_dimension_and_overall_scores_with_weights() -> None:
+    cfg = Thresholds(weights={"completeness": 2})
+    sc = score({"contacts": ten_contacts()}, ISSUES, EMPTY_MATCHES, cfg, checked=CHECKED)
+    dims = sc.by_dimension.set_index("dimension")
+    assert dims.loc["validity", "score"] == pytest.approx(0.9)  # mean of 0.8 and 1.0
+    assert dims.loc["completeness", "score"] == pytest.approx(0.5)
+    assert dims.loc["uniqueness", "score"] == pytest.approx(1.0)  # no duplicates found
+    assert dims.loc["freshness", "status"] == "not_measured"
+    assert pd.isna(dims.loc["freshness", "score"])
+    # (0.5 x 2 + 0.9 + 1.0) / 4: unmeasured dimensions take no weight
+    assert sc.overall == pytest.approx(0.725)
+
+
+def test_rule_table_keeps_every_rule_with_its_status() -> None:
+    sc = score({"contacts": ten_contacts()}, ISSUES, EMPTY_MATCHES, Thresholds(), checked=CHECKED)
+    rules = sc.by_rule.set_index("rule_id")
+    assert rules.loc["contacts.email.valid", "pass_rate"] == pytest.approx(0.8)
+    assert rules.loc["deals.amount.required", "status"] == "skipped"
+    assert rules.loc["match.duplicate.records", "origin"] == "match"
+
+
+def test_errored_check_is_not_counted_as_a_pass() -> None:
+    chk = checked(
+        ("contacts.email.valid", "contacts", "email", "validity", "error", -1, 0),
+        ("contacts.email.required", "contacts", "email", "completeness", "error", 10, 0),
+    )
+    sc = score(
+        {"contacts": ten_contacts()}, empty_issues(), EMPTY_MATCHES, Thresholds(), checked=chk
+    )
+    dims = sc.by_dimension.set_index("dimension")
+    assert dims.loc["validity", "status"] == "errored"
+    assert sc.by_rule.set_index("rule_id").loc["contacts.email.valid", "status"] == "errored"
+
+
+def test_findings_of_other_stages_become_pseudo_rules() -> None:
+    iss = issues(("t:4", "contacts", "phone", "normalize.phone.unparseable", "validity", "warning"))
+    sc = score({"contacts": ten_contacts()}, iss, EMPTY_MATCHES, Thresholds(), checked=None)
+    rule = sc.by_rule.set_index("rule_id").loc["normalize.phone.unparseable"]
+    assert (rule["n_checked"], rule["n_failed"], rule["origin"]) == (10, 1, "issues")
+    assert sc.by_dimension.set_index("dimension").loc["validity", "score"] == pytest.approx(0.9)
+
+
+def test_duplicates_lower_uniqueness_per_excess_record() -> None:
+    clusters = pd.DataFrame(
+        {
+            "cluster_id": ["c1", "c1", "c1", "c2", "c2"],
+            "record_id": ["t:1", "t:2", "t:3", "t:4", "t:5"],
+            "is_survivor": [True, False, False, True, False],
+            "band": ["auto", "auto", "auto", "no", "no"],
+        }
+    )
+    pairs = pd.DataFrame(
+        {
+            "record_id_l": ["t:1", "t:1"],
+            "record_id_r": ["t:2", "t:3"],
+            "score": [0.99, 0.97],
+            "band": ["auto", "auto"],
+        }
+    )
+    sc = score(
+        {"contacts": ten_contacts()},
+        empty_issues(),
+        Matches(pairs=pairs, clusters=clusters),
+        Thresholds(),
+        checked=None,
+    )
+    dims = sc.by_dimension.set_index("dimension")
+    assert dims.loc["uniqueness", "score"] == pytest.approx(0.8)  # 2 excess of 10
+    rec = sc.by_record.set_index("record_id")
+    assert rec.loc["t:2", "duplicate_risk"] == pytest.approx(0.01)
+    assert rec.loc["t:10", "duplicate_risk"] == pytest.approx(1.0)
+    src = sc.by_source.set_index(["source", "dimension"])
+    assert src.loc[("t", "uniqueness"), "score"] == pytest.approx(0.8)
+
+
+def test_record_and_owner_scores_show_the_worst_rep() -> None:
+    iss = issues(
+        ("t:6", "contacts", "email", "contacts.email.valid", "validity", "error"),
+        ("t:7", "contacts", "email", "contacts.email.valid", "validity", "error"),
+        ("t:8", "contacts", "last_activity_at", "contacts.activity.stale", "freshness", "warning"),
+    )
+    chk = checked(
+        ("contacts.email.valid", "contacts", "email", "validity", "error", 10, 2),
+        ("contacts.activity.stale", "contacts", "last_activity_at", "freshness", "warning", 10, 1),
+    )
+    sc = score({"contacts": ten_contacts()}, iss, EMPTY_MATCHES, Thresholds(), checked=chk)
+    rec = sc.by_record.set_index("record_id")
+    assert rec.loc["t:6", "email_health"] == 0.0
+    assert rec.loc["t:6", "validity"] == 0.0  # failed the one validity rule
+    assert rec.loc["t:8", "freshness"] == 0.5
+    assert rec.loc["t:1", "score"] == pytest.approx(1.0)
+    assert (rec.loc["t:6", "n_errors"], rec.loc["t:8", "n_warnings"]) == (1, 1)
+    owners = sc.by_owner
+    assert owners["owner"].tolist() == ["bob", "ann"]  # worst first
+    assert owners.iloc[0]["n_records"] == 5
+    assert owners.iloc[0]["weakest"] in ("validity", "email_health")
+
+
+def test_field_inventory_covers_canonical_and_unmapped_columns() -> None:
+    deals = make_frame("deals", amount=["10", None], owner=["ann", "ann"], source="crm")
+    sc = score(
+        {"contacts": ten_contacts(), "deals": deals},
+        ISSUES,
+        EMPTY_MATCHES,
+        Thresholds(),
+        checked=CHECKED,
+        kpi_needs={"email_reachability": ["contacts.email"], "cac": ["deals.amount?"]},
+    )
+    inv = sc.inventory.set_index(["entity", "field"])
+    fav = inv.loc[("contacts", "Fav colour")]
+    assert (fav["kind"], fav["n_filled"], fav["fill_rate"]) == ("extra", 1, 0.1)
+    assert fav["sources"] == "t"
+    assert fav["latest_update"].startswith("2026-01-10")
+    email = inv.loc[("contacts", "email")]
+    assert email["used_by_kpis"] == "email_reachability"
+    assert email["used_by_rules"] == "contacts.email.required, contacts.email.valid"
+    assert email["latest_update"].startswith("2026-01-19")
+    assert inv.loc[("deals", "amount"), "fill_rate"] == 0.5
+    assert inv.loc[("deals", "amount"), "used_by_kpis"] == "cac"
+    assert inv.loc[("contacts", "phone"), "n_filled"] == 0
+    field = sc.by_field.set_index(["entity", "field"]).loc[("contacts", "email")]
+    assert field["fill_rate"] == 1.0
+    assert field["validity"] == pytest.approx(0.8)
+
+
+def test_no_records_give_an_empty_scorecard_not_a_crash() -> None:
+    sc = score({}, empty_issues(), EMPTY_MATCHES, Thresholds(), checked=None)
+    assert sc.overall == 0.0
+    assert sc.by_record.empty and sc.inventory.empty
+    assert set(sc.by_dimension["status"]) == {"not_measured"}
