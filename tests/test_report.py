@@ -267,3 +267,15 @@ def test_context_is_redacted_once_for_all_writers() -> None:
     assert ctx.redact and ctx.run["redacted"] is True
     assert "kim.minsu@example.com" not in json.dumps(ctx.run, ensure_ascii=False)
     assert ctx.tables["records/contacts"]["email"].iloc[0] == "k***@example.com"
+
+
+def test_wall_clock_values_only_under_timings() -> None:
+    from dataclasses import replace
+
+    r = hostile_run_result()
+    stats = {"comparisons": 3, "timings": {"blocking": 0.5}, "training_seconds": 1.0}
+    r = replace(r, matches=replace(r.matches, stats=stats))
+    run = context_for(r).run
+    assert run["duplicates"]["stats"] == {"comparisons": 3}
+    assert run["timings"]["match.timings"] == {"blocking": 0.5}
+    assert run["timings"]["match.training_seconds"] == 1.0

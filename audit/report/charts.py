@@ -8,7 +8,7 @@ http(s) reference at all.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from markupsafe import Markup, escape
@@ -88,8 +88,18 @@ def count_bars(
     return Markup("".join(parts))
 
 
-def trend_lines(series: pd.DataFrame, *, title: str, width: int = 640) -> Markup:
-    """Score per run (x) for overall and each dimension (one line each), 0..1 on y."""
+def trend_lines(
+    series: pd.DataFrame,
+    *,
+    title: str,
+    width: int = 640,
+    names: Mapping[str, str] | None = None,
+) -> Markup:
+    """Score per run (x) for overall and each dimension (one line each), 0..1 on y.
+
+    `names` translates dimension names in the legend (labels of the report language).
+    """
+    names = names or {}
     if series.empty or series["run_id"].nunique() < 2:
         return Markup("")
     runs = list(dict.fromkeys(series["run_id"].astype(str)))
@@ -141,7 +151,8 @@ def trend_lines(series: pd.DataFrame, *, title: str, width: int = 640) -> Markup
         ly = top + 14 + k * 18
         parts.append(
             f'<rect x="{left + pw + 12}" y="{ly - 9}" width="10" height="10" fill="{color}"/>'
-            f'<text x="{left + pw + 26}" y="{ly}" class="lbl">{escape(_short(dim, 16))}</text>'
+            f'<text x="{left + pw + 26}" y="{ly}" class="lbl">'
+            f"{escape(_short(names.get(dim, dim), 16))}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import jinja2
-import pandas as pd
 
 from audit.report import charts
 from audit.report.context import ReportContext, writer
@@ -41,20 +40,12 @@ def render_html(ctx: ReportContext) -> str:
         pct=lambda v: "n/a" if v is None else f"{v:.1%}",
         color=charts.score_color,
         dim_chart=charts.score_bars(dims, title=L["dimensions"]),
-        trend_chart=charts.trend_lines(_translated(s.series, L), title=L["trend"]),
+        trend_chart=charts.trend_lines(s.series, title=L["trend"], names=L),
         issues_chart=charts.count_bars(
             [(L.get(d, d), n) for d, n in s.issues_by_dimension], title=L["issues_by_dimension"]
         ),
         bar=lambda items, name: charts.count_bars(items, title=name),
     )
-
-
-def _translated(series: pd.DataFrame, L: dict[str, str]) -> pd.DataFrame:
-    if series.empty or "dimension" not in series:
-        return series
-    out = series.copy()
-    out["dimension"] = out["dimension"].map(lambda d: L.get(str(d), str(d)))
-    return out
 
 
 @writer("html", suffix=".html")

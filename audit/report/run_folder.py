@@ -148,7 +148,7 @@ def _scrub_clock(obj: Any) -> Any:
 
 def _is_clock_key(key: str) -> bool:
     k = key.lower()
-    return any(w in k for w in ("time", "seconds", "elapsed", "duration"))
+    return any(w in k for w in ("time", "timing", "seconds", "elapsed", "duration"))
 
 
 def result_tables(result: RunResult) -> dict[str, pd.DataFrame]:

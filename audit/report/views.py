@@ -21,6 +21,11 @@ _PERCENT_WORDS = ("score", "rate", "share", "ratio", "fill", "pass", "current", 
 _PERCENT_EXACT = {"best", "worst", "completeness", "validity", "uniqueness", "freshness"}
 _PERCENT_EXACT |= {"consistency", "integrity", "overall", "probability", "sim"}
 MAX_ROWS = 50
+# columns whose number is in the row's `unit` (KPI values and the raw-vs-clean impact)
+_UNIT_COLUMNS = frozenset({"value", "raw", "clean", "raw_value", "clean_value", "delta"})
+# KPI columns shown in the summaries (the CSV and XLSX keep every column)
+KPI_SUMMARY_COLUMNS = ["kpi_id", "title", "period", "value", "unit", "n", "variant", "status"]
+KPI_SUMMARY_COLUMNS += ["note"]
 
 
 def _is_percent_col(col: str) -> bool:
@@ -45,11 +50,10 @@ def fmt(value: Any, col: str = "", unit: str | None = None) -> str:
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return ""
-        if col.lower() == "delta" and unit is None and -1.0 <= value <= 1.0:
+        ratio_unit = unit in ("ratio", "percent", "share")
+        if col.lower() == "delta" and (ratio_unit or (unit is None and -1.0 <= value <= 1.0)):
             return f"{value * 100:+.1f} pt"
-        if unit in ("ratio", "percent", "share") or (
-            unit is None and _is_percent_col(col) and -1.0 <= value <= 1.0
-        ):
+        if ratio_unit or (unit is None and _is_percent_col(col) and -1.0 <= value <= 1.0):
             return f"{value:.1%}"
         if col.lower() == "delta":
             return f"{value:+.3g}"
@@ -88,9 +92,7 @@ def table_view(
     units = head[unit_col].tolist() if unit_col and unit_col in head else [None] * len(head)
     rows = []
     for (_, r), unit in zip(head.iterrows(), units, strict=True):
-        rows.append(
-            [fmt(r[c], str(c), unit if str(c) in ("value", "raw", "clean") else None) for c in cols]
-        )
+        rows.append([fmt(r[c], str(c), unit if str(c) in _UNIT_COLUMNS else None) for c in cols])
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in cols]
     return TableView([str(c) for c in cols], rows, numeric, max(0, len(frame) - max_rows))
 
@@ -230,7 +232,7 @@ def build_summary(ctx: ReportContext) -> Summary:
         top = pairs.sort_values("score", ascending=False, kind="stable")
     pair_cols = [
         c for c in top.columns if c in ("record_id_l", "record_id_r", "score", "band", "rule_id")
-    ] + [c for c in top.columns if str(c).startswith("sim_")]
+    ] + [c for c in top.columns if str(c).startswith("sim_")][:6]
     kpis = ctx.table("kpis")
     files = [
         table_path(n)
@@ -263,8 +265,12 @@ def build_summary(ctx: ReportContext) -> Summary:
         ),
         issues_by_rule=table_view(_issues_by_rule(ctx.table("issues")), max_rows=40),
         duplicates=run.get("duplicates") or {},
-        top_pairs=table_view(top, columns=pair_cols, max_rows=15),
-        kpis=table_view(kpis, unit_col="unit"),
+        top_pairs=table_view(top, columns=pair_cols, max_rows=10),
+        kpis=table_view(
+            kpis,
+            unit_col="unit",
+            columns=[c for c in KPI_SUMMARY_COLUMNS if c in kpis.columns] or None,
+        ),
         kpis_computed=run.get("kpis") is not None,
         withheld=sorted((str(k), str(v)) for k, v in (verdict.get("withheld_kpis") or {}).items()),
         impact=table_view(
