@@ -52,7 +52,12 @@ def test_cjk_text_survives_byte_for_byte(name):
     text = "\n".join(str(v) for v in frame.drop(columns=["record_id"]).to_numpy().ravel())
     wanted = ("佐藤",) if name == "kintone.customers" else CJK
     for w in wanted:
-        if any(w in line for line in path.read_bytes().decode("cp932" if name.startswith("kintone") else "utf-8-sig").splitlines()):
+        if any(
+            w in line
+            for line in path.read_bytes()
+            .decode("cp932" if name.startswith("kintone") else "utf-8-sig")
+            .splitlines()
+        ):
             assert w in text
 
 
@@ -87,9 +92,10 @@ def test_mailchimp_status_comes_from_the_file_kind():
 def test_stripe_metadata_columns_go_to_extra():
     path = _fixture("stripe.customers")
     ingest = read_sources([SourceConfig(name="st", path=str(path))], base_dir=path.parent)
-    assert '"Custom Note (metadata)": "Custom Note (metadata)-1"' in ingest.records["contacts"][
-        "extra"
-    ].iloc[0]
+    assert (
+        '"Custom Note (metadata)": "Custom Note (metadata)-1"'
+        in ingest.records["contacts"]["extra"].iloc[0]
+    )
 
 
 def test_kintone_cp932_is_decoded():
@@ -118,7 +124,9 @@ def test_unknown_profile_name_is_a_config_error(tmp_path):
 
     (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="hubspot.contacts"):
-        read_sources([SourceConfig(name="a", path="x.csv", profile="hubspot.contact")], base_dir=tmp_path)
+        read_sources(
+            [SourceConfig(name="a", path="x.csv", profile="hubspot.contact")], base_dir=tmp_path
+        )
 
 
 def test_generic_header_synonyms():

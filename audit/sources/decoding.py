@@ -205,7 +205,7 @@ def decode(data: bytes, *, encoding: str | None, file: str, where: str = "") -> 
     warnings: list[str] = []
     if b"\x00" in data:
         n = data.count(b"\x00")
-        if n / max(len(data), 1) > 0.01 or _looks_binary(data.replace(b"\x00", b"")):
+        if n / max(len(data), 1) > 0.1 or _looks_binary(data.replace(b"\x00", b"")):
             raise InputError(
                 f"{file}: is not a text file (binary content); check that this is the export "
                 "you meant, or set format: excel if it is a spreadsheet."

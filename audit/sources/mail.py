@@ -19,7 +19,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 import pandas as pd
 
 from audit.sources.bounces import analyze
-from audit.sources.mailtext import decode_header_text
+from audit.sources.mailtext import header_values
 from audit.sources.readers import RawTable, Rejected
 
 _SYSTEM = ("mailer-daemon", "postmaster", "mail-daemon", "no-reply", "noreply", "do-not-reply")
@@ -47,7 +47,7 @@ def _date(msg: Message) -> str | None:
 def _addrs(msg: Message, *headers: str) -> list[tuple[str, str]]:
     values = []
     for h in headers:
-        values += [decode_header_text(v) for v in msg.get_all(h, [])]
+        values += header_values(msg, h)
     out = []
     for name, addr in getaddresses(values):
         addr = addr.strip().strip("<>").lower()
@@ -86,7 +86,7 @@ def tables(messages: Iterable[tuple[int, bytes | Exception]], reader: str) -> li
     first_seen: dict[str, int] = {}
     for index, msg in parsed:
         date = _date(msg)
-        subject = decode_header_text(msg.get("Subject", "")) or None
+        subject = (header_values(msg, "Subject") or [""])[0] or None
         report = analyze(msg)
         if report.kind in ("bounce", "delay"):
             for b in report.bounces:

@@ -22,6 +22,17 @@ def decode_header_text(value: object) -> str:
     if value is None:
         return ""
     s = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in s):
+        # raw 8-bit header (common from Asian mailers): the parser kept the bytes as surrogates
+        raw = s.encode("ascii", "surrogateescape")
+        for codec in ("utf-8", "cp949", "cp932", "gb18030"):
+            try:
+                s = raw.decode(codec)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            s = raw.decode("utf-8", errors="replace")
     if "=?" not in s:
         return s
     try:
@@ -61,3 +72,16 @@ def part_text(part: Message) -> str:
     if isinstance(payload, str):
         return payload
     return payload.decode(_codec(part.get_content_charset()), errors="replace")
+
+
+def header_values(msg: Message, name: str) -> list[str]:
+    """Every value of a header as text, raw 8-bit (UTF-8/cp949/...) headers included.
+
+    compat32's public getters turn undeclared 8-bit bytes into U+FFFD; the stored value still
+    holds them as surrogates, which decode_header_text can recover.
+    """
+    raw = getattr(msg, "_headers", None)
+    if raw is None:
+        return [decode_header_text(v) for v in msg.get_all(name, [])]
+    low = name.lower()
+    return [decode_header_text(v) for k, v in raw if k.lower() == low]
