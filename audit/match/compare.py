@@ -23,7 +23,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "text": ("null", "far", "mid", "close", "exact"),
     "identifier": ("null", "far", "one_edit", "exact"),
     "date": ("null", "far", "close", "exact"),
-    "email": ("null", "far", "local_close", "local_exact", "exact"),
+    "email": ("null", "far", "same_local", "close", "exact"),
     "phone": ("null", "far", "tail", "shared", "exact"),
 }
 WORKERS = 2
@@ -68,12 +68,16 @@ class Comparer:
             sw = self.swapped(i, j)
             other = "family" if field == "given" else "given"
             ci = self.codes.get(field)[i]
-            cj = np.where(sw, self.codes.get(other)[j], self.codes.get(field)[j])
-            # swapped pairs agree exactly; keep codes on this field's vocabulary for TF
+            own_j = self.codes.get(field)[j]
+            cj = np.where(sw, self.codes.get(other)[j], own_j)
+            # swapped pairs agree exactly; their frequency is taken from the side whose value
+            # sits in this field (a family name in the given-name slot would look rare)
             cj = np.where(sw, ci, cj)
+            tf_side = np.where(sw, own_j, ci)
         else:
             ci = self.codes.get(field)[i]
             cj = self.codes.get(field)[j]
+            tf_side = ci
         n = len(i)
         null = (ci < 0) | (cj < 0)
         exact = ~null & (ci == cj)
@@ -85,7 +89,7 @@ class Comparer:
         level[exact] = top
         sim = np.full(n, np.nan, np.float32)
         sim[exact] = 1.0
-        tf_code = np.where(exact, ci, -1)
+        tf_code = np.where(exact, tf_side, -1)
         vals = self._vals[field]
         a = vals[i[todo]]
         b = vals[j[todo]]
@@ -110,14 +114,18 @@ class Comparer:
                 close |= _day_month_swapped(a, b)
             level[todo[close]] = 2
         elif kind == "email":
+            # a similar local part at another domain is mostly the name again (john.smith71@
+            # vs john.smith@): only a typo at the same domain counts as close
             loc = self._vals["email_local"]
             la, lb = loc[i[todo]], loc[j[todo]]
             s = _jw(la, lb)
             sim[todo] = s * 0.9
-            level[todo[s >= comp.close]] = 2
+            dc = self.codes.get("email_domain")
+            same_domain = dc[i[todo]] == dc[j[todo]]
+            level[todo[(s >= comp.close) & same_domain]] = 3
             lc = self.codes.get("email_local")
             same_local = lc[i[todo]] == lc[j[todo]]
-            level[todo[same_local]] = 3
+            level[todo[same_local]] = 2
         elif kind == "phone":
             tc = self.codes.get("phone_tail")
             tail = (tc[i[todo]] >= 0) & (tc[i[todo]] == tc[j[todo]])

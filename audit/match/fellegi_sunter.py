@@ -100,8 +100,10 @@ def group_score(cols: list[np.ndarray], rest: float, n: int) -> np.ndarray:
         return cols[0]
     stack = np.vstack(cols)
     pos = np.clip(stack, 0, None)
+    neg = np.clip(stack, None, 0)
     best = pos.max(axis=0)
-    return best + rest * (pos.sum(axis=0) - best) + np.clip(stack, None, 0).sum(axis=0)
+    worst = neg.min(axis=0)
+    return best + rest * (pos.sum(axis=0) - best) + worst + rest * (neg.sum(axis=0) - worst)
 
 
 def probability(bits: np.ndarray) -> np.ndarray:

@@ -14,8 +14,10 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from audit.text import fold, has_cjk
+from audit.text import fold
 
 # Two-syllable Korean family names; any other Hangul name has a one-syllable family name.
 _KO_FAMILY2 = {"남궁", "황보", "제갈", "선우", "독고", "사공", "서문", "동방", "어금", "망절"}
@@ -34,6 +36,15 @@ _ZH_FAMILY2 = {
     "尉迟",
 }
 _KANA = re.compile("[\u3040-\u30ff]")
+_CJK = re.compile(
+    "[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+
+
+def has_cjk(value: str) -> bool:
+    return _CJK.search(value) is not None
+
+
 _NON_ALNUM = re.compile(r"[\W_]+")
 _LEGAL = re.compile(
     r"\b(inc|incorporated|llc|l l c|ltd|limited|co|corp|corporation|company|gmbh|ag|sa|sas|"
@@ -110,6 +121,16 @@ def split_full_name(full: str | None) -> tuple[str | None, str | None]:
     return " ".join(parts[:-1]), parts[-1]
 
 
+def _comma_swap(values: np.ndarray) -> np.ndarray:
+    """'Family, Given' -> 'Given Family' for Latin names (only rows holding a comma)."""
+    out = values.copy()
+    ser = pd.Series(values, dtype="object")
+    has = ser.str.contains(",", regex=False, na=False).to_numpy()
+    if has.any():
+        out[has] = map_unique(values[has], _latin_comma)
+    return out
+
+
 def _latin_comma(value: object) -> str | None:
     s = _text(value)
     if s and "," in s and not has_cjk(s):
@@ -170,6 +191,65 @@ def date_key(value: object) -> str | None:
     return d or None
 
 
+def _null_empty(x: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(x, ""), pa.scalar(None, pa.string()), x)
+
+
+def _pa_fold(x: pa.Array) -> pa.Array:
+    """NFKC, lower case, Latin accents dropped (Hangul and kana marks kept)."""
+    x = pc.utf8_lower(pc.utf8_normalize(x, "NFKC"))
+    x = pc.replace_substring_regex(pc.utf8_normalize(x, "NFKD"), "[\u0300-\u036f]", "")
+    return pc.utf8_normalize(x, "NFC")
+
+
+def pa_name_key(x: pa.Array) -> pa.Array:
+    x = pc.replace_substring_regex(_pa_fold(x), r"[^\p{L}\p{N}]+", " ")
+    return _null_empty(pc.utf8_trim_whitespace(x))
+
+
+def pa_address_key(x: pa.Array) -> pa.Array:
+    x = pa_name_key(x)
+    for word, short in _STREET.items():
+        x = pc.replace_substring_regex(x, rf"\b{word}\b", short)
+    return x
+
+
+def pa_digits(x: pa.Array) -> pa.Array:
+    return _null_empty(pc.replace_substring_regex(pc.utf8_normalize(x, "NFKC"), "[^0-9]", ""))
+
+
+def pa_ident(x: pa.Array) -> pa.Array:
+    return _null_empty(pc.replace_substring_regex(_pa_fold(x), r"[^\p{L}\p{N}]+", ""))
+
+
+def pa_company_key(x: pa.Array) -> pa.Array:
+    x = pc.utf8_normalize(x, "NFKC")
+    x = pc.replace_substring_regex(x, _LEGAL_CJK_RE2, " ")
+    x = pc.replace_substring_regex(_pa_fold(x), r"[^\p{L}\p{N}]+", " ")
+    x = pc.replace_substring_regex(x, _LEGAL_RE2, " ")
+    return _null_empty(pc.replace_substring_regex(x, r"\s+", ""))
+
+
+_LEGAL_CJK_RE2 = (
+    r"株式会社|有限会社|合同会社|合資会社|合名会社|\(株\)|\(有\)|주식회사|유한회사|\(주\)|"
+    r"股份有限公司|有限责任公司|有限責任公司|有限公司|集团|集團|公司"
+)
+_LEGAL_RE2 = (
+    r"\b(inc|incorporated|llc|ltd|limited|co|corp|corporation|company|gmbh|ag|sa|sas|"
+    r"bv|nv|plc|pty|pte|llp|lp|kk|the|group)\b"
+)
+
+
+def map_unique_pa(values: np.ndarray, fn: Callable[[pa.Array], pa.Array]) -> np.ndarray:
+    """A pyarrow string function over the distinct values only, broadcast back."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype="object"), use_na_sentinel=True)
+    arr = pa.array([str(u) for u in uniques], type=pa.string())
+    out = np.empty(len(uniques) + 1, dtype=object)
+    out[: len(uniques)] = fn(arr).to_numpy(zero_copy_only=False)
+    out[-1] = None
+    return out[codes]
+
+
 def map_unique(values: pd.Series | np.ndarray, fn: Callable[[object], object]) -> np.ndarray:
     """fn over the distinct values only, broadcast back (None where the input is missing)."""
     codes, uniques = pd.factorize(pd.Series(values, dtype="object"), use_na_sentinel=True)
@@ -206,9 +286,9 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     and derives its own otherwise, so plain files can be matched without the whole pipeline.
     """
     n = len(frame)
-    first = map_unique(map_unique(_col(frame, "first_name"), _latin_comma), name_key)
-    last = map_unique(_col(frame, "last_name"), name_key)
-    full = map_unique(map_unique(_col(frame, "full_name"), _latin_comma), name_key)
+    first = map_unique_pa(_comma_swap(_col(frame, "first_name")), pa_name_key)
+    last = map_unique_pa(_col(frame, "last_name"), pa_name_key)
+    full = map_unique_pa(_comma_swap(_col(frame, "full_name")), pa_name_key)
     split = map_unique(full, lambda s: split_full_name(s))  # type: ignore[arg-type]
     f_given = np.array([t[0] if t else None for t in split], dtype=object)
     f_family = np.array([t[1] if t else None for t in split], dtype=object)
@@ -228,28 +308,36 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     lo = np.where(g <= f, g, f)
     hi = np.where(g <= f, f, g)
     name = (lo + " " + hi).astype(object)
-    out["name"] = map_unique(name, lambda s: "".join(str(s).split()) or None)
+    out["name"] = map_unique_pa(name, lambda x: _null_empty(pc.replace_substring(x, " ", "")))
 
-    email = _first(_col(frame, "email_key"), map_unique(_col(frame, "email"), _email_fallback))
-    out["email"] = map_unique(email, lambda s: str(s).strip().casefold() or None)
-    out["email_local"] = map_unique(out["email"], lambda s: str(s).partition("@")[0] or None)
+    email = _col(frame, "email_key")
+    gap = pd.isna(email)
+    if gap.any():
+        email[gap] = map_unique(_col(frame, "email")[gap], _email_fallback)
+    out["email"] = map_unique_pa(
+        email, lambda x: _null_empty(pc.utf8_lower(pc.utf8_trim_whitespace(x)))
+    )
+    out["email_local"] = map_unique_pa(
+        out["email"], lambda x: _null_empty(pc.replace_substring_regex(x, "@[^@]*$", ""))
+    )
+    out["email_domain"] = map_unique_pa(out["email"], _domain)
     phone = _first(
         _col(frame, "phone_e164"),
-        map_unique(_first(_col(frame, "phone"), _col(frame, "mobile")), digits),
+        map_unique_pa(_first(_col(frame, "phone"), _col(frame, "mobile")), pa_digits),
     )
-    out["phone"] = map_unique(phone, digits)
-    out["phone_tail"] = map_unique(out["phone"], lambda s: s[-7:] if len(str(s)) >= 7 else None)
-    out["company"] = map_unique(
-        _first(_col(frame, "company_key"), _col(frame, "company")), company_key
+    out["phone"] = map_unique_pa(phone, pa_digits)
+    out["phone_tail"] = map_unique_pa(out["phone"], _tail7)
+    out["company"] = map_unique_pa(
+        _first(_col(frame, "company_key"), _col(frame, "company")), pa_company_key
     )
-    out["address"] = map_unique(_col(frame, "address"), address_key)
-    out["street_number"] = map_unique(_col(frame, "street_number"), ident_key)
-    out["postcode"] = map_unique(_col(frame, "postal_code"), ident_key)
-    out["city"] = map_unique(_col(frame, "city"), name_key)
-    out["region"] = map_unique(_col(frame, "region"), ident_key)
+    out["address"] = map_unique_pa(_col(frame, "address"), pa_address_key)
+    out["street_number"] = map_unique_pa(_col(frame, "street_number"), pa_ident)
+    out["postcode"] = map_unique_pa(_col(frame, "postal_code"), pa_ident)
+    out["city"] = map_unique_pa(_col(frame, "city"), pa_name_key)
+    out["region"] = map_unique_pa(_col(frame, "region"), pa_ident)
     out["dob"] = map_unique(_col(frame, "dob"), date_key)
-    out["ident"] = map_unique(_col(frame, "ident"), ident_key)
-    ext = map_unique(_col(frame, "external_id"), ident_key)
+    out["ident"] = map_unique_pa(_col(frame, "ident"), pa_ident)
+    ext = map_unique_pa(_col(frame, "external_id"), pa_ident)
     src = _col(frame, "source")
     has = pd.notna(ext)
     ext_full = np.full(n, None, dtype=object)
@@ -257,6 +345,17 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
         ext_full[has] = (src[has].astype(str) + "\x1f" + ext[has].astype(str)).astype(object)
     out["external_id"] = ext_full
     return pd.DataFrame(out)
+
+
+def _domain(x: pa.Array) -> pa.Array:
+    at = pc.match_substring(x, "@")
+    dom = pc.replace_substring_regex(x, "^.*@", "")
+    return _null_empty(pc.if_else(at, dom, pa.scalar(None, pa.string())))
+
+
+def _tail7(x: pa.Array) -> pa.Array:
+    long = pc.greater_equal(pc.utf8_length(x), 7)
+    return pc.if_else(long, pc.utf8_slice_codeunits(x, start=-7), pa.scalar(None, pa.string()))
 
 
 def _email_fallback(value: object) -> str | None:

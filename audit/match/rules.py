@@ -23,6 +23,7 @@ FEATURES = (
     "name",
     "email",
     "email_local",
+    "email_domain",
     "phone",
     "phone_tail",
     "company",
