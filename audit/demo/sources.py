@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -287,7 +288,12 @@ def _rezip_fixed(data: bytes, path: Path) -> None:
             fixed = zipfile.ZipInfo(info.filename, date_time=(2026, 10, 30, 9, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
-            z.writestr(fixed, src.read(info.filename))
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps 'modified' when saving
+                body = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-10-30T09:00:00Z", body
+                )
+            z.writestr(fixed, body)
     path.write_bytes(out.getvalue())
 
 

@@ -1,0 +1,68 @@
+"""`crm-audit demo` end to end, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from audit.cli import cli
+from audit.demo.evaluate import evaluate, format_table
+from audit.demo.problems import PROBLEM_KINDS
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory):
+    from click.testing import CliRunner
+
+    work = tmp_path_factory.mktemp("cli")
+    res = CliRunner().invoke(
+        cli, ["demo", "--dir", str(work / "tmp"), "--size", "200", "--format", "json"]
+    )
+    return work / "tmp", res
+
+
+def test_demo_runs_end_to_end_and_writes_a_run_folder(demo_run) -> None:
+    root, res = demo_run
+    assert res.exit_code in (0, 1), res.output
+    summary = json.loads(res.stdout)
+    run_dir = Path(summary["run_dir"])
+    assert run_dir.parent == root / "reports"
+    assert (run_dir / "run.json").is_file()
+    assert summary["records"]["contacts"] > 200
+    assert summary["gate"]["passed"] == (res.exit_code == 0)
+    assert (root / "truth" / "entities.csv").is_file() and (root / "demo.yaml").is_file()
+
+
+@pytest.mark.slow
+def test_demo_text_summary_and_rerun_keep_history(demo_run, runner) -> None:
+    root, _ = demo_run
+    res = runner.invoke(cli, ["demo", "--dir", str(root), "--size", "200"])
+    assert res.exit_code in (0, 1), res.output
+    assert "quality:" in res.stdout and "gate:" in res.stdout
+    assert len([p for p in (root / "reports").iterdir() if p.is_dir()]) == 2
+
+
+def test_evaluate_reads_the_run_folder(demo_run) -> None:
+    root, res = demo_run
+    run_dir = Path(json.loads(res.stdout)["run_dir"])
+    table = evaluate(run_dir, root / "truth")
+    print(format_table(table))
+    problems = pd.read_csv(root / "truth" / "problems.csv")
+    by_check = table.set_index("check")
+    for kind, n in problems["problem_kind"].value_counts().items():
+        assert kind in PROBLEM_KINDS
+        assert by_check.loc[kind, "n_truth"] <= n  # units: an address counts once per source
+    assert by_check.loc["duplicates.pairs", "n_truth"] > 0
+    assert ((table["precision"].isna()) | table["precision"].between(0, 1)).all()
+
+
+def test_generate_only_prints_the_config_path(runner, tmp_path: Path) -> None:
+    res = runner.invoke(
+        cli, ["demo", "--dir", str(tmp_path / "w"), "--size", "50", "--generate-only"]
+    )
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip() == str(tmp_path / "w" / "demo.yaml")
+    assert not (tmp_path / "w" / "reports").exists()
