@@ -1,4 +1,4 @@
-"""The demo workspace: deterministic, readable by real readers, with truth that points at real rows."""
+"""The demo workspace: deterministic, readable by real readers, truth pointing at real rows."""
 
 from __future__ import annotations
 
