@@ -238,3 +238,12 @@ def test_breakdowns_on_no_records_are_empty_frames() -> None:
     b = compute_breakdowns({}, KpiConfig(period="2026-Q1"), as_of=AS_OF)
     assert all(isinstance(f, pd.DataFrame) for f in b.values())
     assert b["pipeline_by_stage"].empty
+
+
+def test_catalogue_lists_every_kpi_with_its_definition() -> None:
+    from audit.kpis import catalogue_markdown
+
+    text = catalogue_markdown()
+    for name, spec in KPIS.items():
+        assert f"| `{name}` |" in text
+        assert spec.definition.replace("|", "\\|") in text

@@ -16,7 +16,7 @@ import pandas as pd
 from audit.config import KpiConfig
 from audit.kpis import customers, marketing, sales, support  # noqa: F401  (registers KPIs)
 from audit.kpis.breakdowns import compute_breakdowns
-from audit.kpis.catalogue import KPIS, KpiSpec, KpiValue, kpi
+from audit.kpis.catalogue import KPIS, KpiSpec, KpiValue, catalogue_markdown, kpi
 from audit.kpis.impact import clean_records, kpi_impact
 from audit.kpis.inputs import Frames
 from audit.kpis.period import KpiPeriod, parse_period
@@ -42,6 +42,7 @@ __all__ = [
     "KpiPeriod",
     "KpiSpec",
     "KpiValue",
+    "catalogue_markdown",
     "clean_records",
     "compute_breakdowns",
     "compute_kpis",

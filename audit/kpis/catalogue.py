@@ -83,3 +83,18 @@ def kpi(
         return fn
 
     return deco
+
+
+def catalogue_markdown() -> str:
+    """The KPI catalogue for the README (cog): id, area, unit, definition and input fields."""
+    lines = [
+        "| KPI | area | unit | definition | needs (filled) | reads if present |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, spec in KPIS.items():
+        needs = ", ".join(f"`{f}`" for f in spec.needs)
+        uses = ", ".join(f"`{f}`" for f in spec.uses)
+        definition = spec.definition.replace("|", "\\|")
+        head = f"| `{name}` | {spec.area} | {spec.unit} | {spec.title}: {definition}"
+        lines.append(f"{head} | {needs} | {uses} |")
+    return "\n".join(lines)
