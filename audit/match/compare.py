@@ -55,6 +55,9 @@ class Comparer:
         joint, _ = pd.factorize(both, use_na_sentinel=True)
         n = len(feats)
         self._gj, self._fj = joint[:n].astype(np.int64), joint[n:].astype(np.int64)
+        self._given_len = (
+            feats["given"].astype("string").str.len().fillna(0).to_numpy(dtype=np.int64)
+        )
         self._nick = _nickname_pairs(self.codes.get("given"), feats["given"], nicknames)
 
     def swapped(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -103,7 +106,7 @@ class Comparer:
             else:
                 level[todo[s >= comp.close]] = 2
             if kind == "given_name":
-                nick = self._is_nickname(ci[todo], cj[todo], a, b, s)
+                nick = self._is_nickname(ci[todo], cj[todo], a, b, s, i[todo], j[todo])
                 level[todo[nick]] = 3
                 sim[todo[nick]] = np.maximum(sim[todo[nick]], 0.95)
         elif kind in ("identifier", "date"):
@@ -138,13 +141,20 @@ class Comparer:
         return Compared(level=level, sim=sim, tf_code=tf_code)
 
     def _is_nickname(
-        self, ci: np.ndarray, cj: np.ndarray, a: np.ndarray, b: np.ndarray, s: np.ndarray
+        self,
+        ci: np.ndarray,
+        cj: np.ndarray,
+        a: np.ndarray,
+        b: np.ndarray,
+        s: np.ndarray,
+        ii: np.ndarray,
+        jj: np.ndarray,
     ) -> np.ndarray:
         k = np.int64(max(int(self.codes.get("given").max()) + 1, 1))
         out = np.isin(ci * k + cj, self._nick) if len(self._nick) else np.zeros(len(ci), bool)
         # an initial on one side ("j" / "john") or a prefix ("chris" / "christopher")
-        la = np.fromiter((len(x) for x in a), np.int64, len(a))
-        lb = np.fromiter((len(x) for x in b), np.int64, len(b))
+        la = self._given_len[ii]
+        lb = self._given_len[jj]
         short = np.flatnonzero(((la <= 2) | (lb <= 2) | (s >= 0.8)) & ~out)
         if len(short):
             pre = np.fromiter(

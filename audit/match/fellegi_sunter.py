@@ -151,6 +151,24 @@ def random_pairs(
     return np.minimum(a, b), np.maximum(a, b)
 
 
+def _discount_matches(f: FieldWeights, exact: tuple[float, float], prior: float) -> None:
+    """u(exact) among NON-matches: agreeing pairs minus the matches expected to agree.
+
+    Counting every pair that shares a value overstates u where duplicates are common (FEBRL
+    holds up to five records per person), which would understate the weight of agreement.
+    """
+    agree, both = exact
+    matches = prior * both
+    top = len(f.levels) - 1
+    raw = agree / both
+    u = (agree - f.m[top] * matches) / max(both - matches, 1.0)
+    new = float(np.clip(u, raw * 0.1, 0.999))
+    rest = f.u[1:top].sum()
+    if rest > 0:
+        f.u[1:top] *= (1 - new) / rest
+    f.u[top] = new
+
+
 def train(
     comparer: Comparer,
     rules: MatchRules,
@@ -165,13 +183,34 @@ def train(
     comps = comparer.comparisons
     ri, rj = random_pairs(n, t.random_pairs, t.seed, side)
     fields: list[FieldWeights] = []
+    exact_pairs: dict[str, tuple[float, float]] = {}
     for c in comps:
         k = len(LEVELS[c.kind])
-        u = _level_share(comparer.compare(c, ri, rj).level, k, alpha=0.5)
+        counts = comparer.counts[c.field].astype(float)
+        share = counts / max(counts.sum(), 1.0)
+        # exact agreement between two random records is counted, not sampled: the number of
+        # record pairs sharing a value, minus the expected true matches among them (see below);
+        # the other levels are shared out by what the random pairs show among non-exact pairs
+        codes = comparer.codes.get(c.field)
+        if side is None:
+            agree = float((counts * (counts - 1) / 2).sum())
+            both = float(counts.sum()) * (float(counts.sum()) - 1) / 2
+        else:
+            k0 = np.bincount(codes[(codes >= 0) & (side == 0)], minlength=len(counts))
+            k1 = np.bincount(codes[(codes >= 0) & (side == 1)], minlength=len(counts))
+            agree = float((k0.astype(float) * k1).sum())
+            both = float(k0.sum()) * float(k1.sum())
+        exact_pairs[c.field] = (agree, max(both, 1.0))
+        u_exact = float(np.clip(agree / max(both, 1.0), 1e-12, 0.999))
+        lv = comparer.compare(c, ri, rj).level
+        lv = lv[(lv > 0) & (lv < k - 1)]
+        other = np.bincount(lv, minlength=k)[1 : k - 1].astype(float) + 0.5
+        u = np.ones(k)
+        u[1 : k - 1] = other / other.sum() * (1 - u_exact)
+        u[k - 1] = u_exact
         tf_u = None
         if c.tf:
-            counts = comparer.counts[c.field].astype(float)
-            tf_u = np.maximum(counts / max(counts.sum(), 1.0), 1.0 / max(counts.sum(), 1.0))
+            tf_u = np.maximum(share, 1.0 / max(counts.sum(), 1.0))
         fields.append(FieldWeights(c, _initial_m(c.kind), u, tf_u, t.tf_max_bits))
     groups = {g: rules.groups[g].rest for g in sorted({c.group for c in comps})}
     prior = float(np.clip(0.5 * n / max(total_pairs, 1.0), 1e-12, 0.5))
@@ -199,5 +238,7 @@ def train(
         p = probability(model.combine(contrib, ns))
         expected = float(p.sum()) * (len(cand_i) / ns)
         model.prior = float(np.clip(expected / max(total_pairs, 1.0), 1e-12, 0.5))
+        for f in fields:
+            _discount_matches(f, exact_pairs[f.comp.field], model.prior)
         model.history.append({"prior": model.prior, "expected_matches": expected})
     return model
