@@ -64,14 +64,19 @@ def factorize(series: pd.Series) -> tuple[np.ndarray, list[Any]]:
 def broadcast(
     codes: np.ndarray, results: Sequence[Any], index: pd.Index, dtype: str | None = "str"
 ) -> pd.Series:
-    """Spread per-unique results back over the rows (missing rows get None/NA)."""
-    arr = np.empty(len(results) + 1, dtype=object)
-    arr[: len(results)] = results
-    arr[len(results)] = None
-    picked = arr[np.where(codes < 0, len(results), codes)]
+    """Spread per-unique results back over the rows (missing rows get None/NA).
+
+    The typed array is built from the few distinct results and then gathered with `take`,
+    which is much cheaper than converting a million Python objects.
+    """
+    picks = np.where(codes < 0, len(results), codes)
     if dtype is None:
-        return pd.Series(picked, index=index, dtype=object)
-    return pd.Series(pd.array(picked, dtype=dtype), index=index)
+        arr = np.empty(len(results) + 1, dtype=object)
+        arr[: len(results)] = results
+        arr[len(results)] = None
+        return pd.Series(arr[picks], index=index, dtype=object)
+    typed = pd.array([*results, None], dtype=dtype)
+    return pd.Series(typed.take(picks), index=index)
 
 
 def map_unique(

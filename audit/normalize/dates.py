@@ -163,7 +163,7 @@ def _to_utc(values: list[dt.datetime | None], tz: str) -> pd.Series:
                 out.append(None)
                 continue
         out.append(ts.tz_convert("UTC"))
-    return pd.Series(pd.array(out, dtype=UTC_NS) if out else pd.array([], dtype=UTC_NS))
+    return pd.to_datetime(pd.Series(out, dtype=object), utc=True).astype(UTC_NS)
 
 
 def parse_dates(
@@ -174,25 +174,31 @@ def parse_dates(
         s = series if series.dt.tz is not None else series.dt.tz_localize(tz)
         return s.dt.tz_convert("UTC").astype(UTC_NS), pd.Series(False, index=series.index)
     codes, uniques = factorize(series)
-    res = pd.Series(pd.array([pd.NaT] * len(uniques), dtype=UTC_NS))
+    nat = np.iinfo(np.int64).min
+    res = np.full(len(uniques), nat, dtype=np.int64)  # UTC nanoseconds per distinct value
     if uniques:
         u = pd.Series(pd.array([str(v).strip() for v in uniques], dtype="str"))
         naive = u.str.fullmatch(_ISO_NAIVE).fillna(False).to_numpy(bool)
         aware = u.str.fullmatch(_ISO_TZ).fillna(False).to_numpy(bool)
         if naive.any():
-            res[naive] = _iso(u[naive], tz, aware=False).to_numpy()
+            res[naive] = _ns(_iso(u[naive], tz, aware=False))
         if aware.any():
-            res[aware] = _iso(u[aware], tz, aware=True).to_numpy()
-        rest = ~(naive | aware) | res.isna().to_numpy()
+            res[aware] = _ns(_iso(u[aware], tz, aware=True))
+        rest = ~(naive | aware) | (res == nat)
         if rest.any():
             texts = [str(v) for v in u[rest]]
             df = infer_dayfirst(texts) if dayfirst is None else dayfirst
-            parsed = _to_utc([parse_one(t, dayfirst=df) for t in texts], tz)
-            res[rest] = parsed.to_numpy()
-    arr = res.array
-    out = pd.Series(arr.take(codes, allow_fill=True), index=series.index).astype(UTC_NS)
+            res[rest] = _ns(_to_utc([parse_one(t, dayfirst=df) for t in texts], tz))
+    picked = np.append(res, nat)[np.where(codes < 0, len(res), codes)]
+    out = pd.Series(pd.DatetimeIndex(picked.view("M8[ns]")).tz_localize("UTC"), index=series.index)
+    out = out.astype(UTC_NS)
     failed = pd.Series(codes >= 0, index=series.index) & out.isna()
     return out, failed
+
+
+def _ns(s: pd.Series) -> np.ndarray:
+    """UTC nanoseconds of a tz-aware series (NaT as int64 min)."""
+    return s.astype(UTC_NS).array.asi8
 
 
 def _iso(u: pd.Series, tz: str, *, aware: bool) -> pd.Series:

@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from audit.text import fold, has_cjk, key
+from audit.text import fold, key
 
 from .columns import map_unique
 
@@ -50,6 +50,17 @@ _MAC_EXCEPTIONS = {
     "mackie",
     "machen",
 }
+_CJK = re.compile(
+    "[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+_KANA = re.compile("[\u3040-\u30ff]")
+
+
+def has_cjk(value: str) -> bool:
+    """Same ranges as audit.text.has_cjk, as one compiled regex (this runs per distinct name)."""
+    return _CJK.search(value) is not None
+
+
 _TOKEN = re.compile(r"([\s\-'’]+)")
 
 
@@ -142,7 +153,7 @@ def join_name(first: str | None, last: str | None) -> str | None:
         return None
     if any(has_cjk(p) for p in parts):
         ordered = [p for p in (last, first) if p]
-        sep = " " if any(re.search("[\u3040-\u30ff]", p) for p in ordered) else ""
+        sep = " " if any(_KANA.search(p) for p in ordered) else ""
         return sep.join(ordered)
     return " ".join(parts)
 
@@ -161,15 +172,17 @@ def name_columns(frame: pd.DataFrame) -> pd.DataFrame:
     if need_full.any():
         sub = out.loc[need_full, ["first_name", "last_name"]].astype(object)
         sub = sub.where(sub.notna(), None)
-        joined = [
-            join_name(f, la) for f, la in zip(sub["first_name"], sub["last_name"], strict=True)
-        ]
-        basis.loc[need_full] = joined
-        latin = [j if j is not None and not has_cjk(j) else None for j in joined]
-        out.loc[need_full, "full_name"] = latin
+        pairs = pd.Series(list(zip(sub["first_name"], sub["last_name"], strict=True)), dtype=object)
+        codes, uniques = pd.factorize(pairs)
+        joined_u = [join_name(f, la) for f, la in uniques]
+        latin_u = [j if j is not None and not has_cjk(j) else None for j in joined_u]
+        basis.loc[need_full] = [joined_u[c] for c in codes]
+        out.loc[need_full, "full_name"] = [latin_u[c] for c in codes]
     need_parts = full.notna() & first.isna() & last.isna()
     if need_parts.any():
-        splits = [split_latin(str(v)) for v in out.loc[need_parts, "full_name"]]
+        codes, uniques = pd.factorize(out.loc[need_parts, "full_name"])
+        split_u = [split_latin(str(v)) for v in uniques]
+        splits = [split_u[c] for c in codes]
         out.loc[need_parts, "first_name"] = [s[0] for s in splits]
         out.loc[need_parts, "last_name"] = [s[1] for s in splits]
     out["name_key"] = map_unique(basis, name_key)

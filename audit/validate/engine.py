@@ -55,13 +55,6 @@ class _Fmt(string.Formatter):
 _FMT = _Fmt()
 
 
-def _fields(template: str) -> set[str]:
-    try:
-        return {f for _, f, _, _ in _FMT.parse(template) if f}
-    except ValueError:
-        return set()
-
-
 def run_rule(rule: Rule, ctx: Context) -> RuleRun:
     frame = ctx.records.get(rule.entity)
     if frame is None:
@@ -114,21 +107,9 @@ def issues_for(run: RuleRun, frame: pd.DataFrame) -> pd.DataFrame:
     params = {k: v for k, v in rule.param_dict().items() if not isinstance(v, list | dict)}
     base = {"field": rule.field or "", **params}
     extra = {k: [_text(v) for v in s.iloc[idx]] for k, s in out.extra.items()}
-    need = _fields(rule.message) | _fields(rule.suggestion or "")
-
-    def fill(template: str | None, i: int) -> str | None:
-        if template is None:
-            return None
-        if not need:
-            return template
-        ctx = dict(base)
-        ctx["value"] = values[i] if values[i] is not None else ""
-        for k, vs in extra.items():
-            ctx[k] = vs[i] if vs[i] is not None else ""
-        return _FMT.format(template, **ctx)
-
-    messages = [fill(rule.message, i) for i in range(len(idx))]
-    suggestions = [fill(rule.suggestion, i) for i in range(len(idx))]
+    columns = {"value": values, **extra}
+    messages = _render(rule.message, base, columns, len(idx))
+    suggestions = _render(rule.suggestion, base, columns, len(idx))
     if out.suggestion is not None:
         own = [_text(v) for v in out.suggestion.iloc[idx]]
         suggestions = [o if o is not None else s for o, s in zip(own, suggestions, strict=True)]
@@ -147,6 +128,32 @@ def issues_for(run: RuleRun, frame: pd.DataFrame) -> pd.DataFrame:
             "evidence": evidence,
         }
     )
+
+
+def _render(
+    template: str | None, base: dict[str, Any], columns: dict[str, list[Any]], n: int
+) -> list[str | None]:
+    """Fill a message template for n rows at once: constants once, per-row fields by column."""
+    if template is None:
+        return [None] * n
+    try:
+        parts = list(_FMT.parse(template))
+    except ValueError:
+        return [template] * n
+    out = np.full(n, "", dtype=object)
+    for literal, name, spec, _conv in parts:
+        if literal:
+            out = out + literal
+        if name is None:
+            continue
+        if name in columns:
+            col = np.asarray(["" if v is None else v for v in columns[name]], dtype=object)
+            out = out + col
+        elif name in base:
+            out = out + _FMT.format_field(base[name], spec or "")
+        else:
+            out = out + ("{" + name + "}")
+    return list(out)
 
 
 def checked_frame(runs: list[RuleRun]) -> pd.DataFrame:

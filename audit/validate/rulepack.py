@@ -77,23 +77,31 @@ class Rule:
         return self.params.model_dump(mode="json", by_alias=True) if self.params is not None else {}
 
 
-def _line_of(text: str, rule_index: int, key: str | None = None) -> int | None:
-    """1-based YAML line of rules[rule_index] (or of its `key`)."""
+def _rule_lines(text: str) -> list[tuple[int, dict[str, int]]]:
+    """For each item of `rules:`, its 1-based line and the lines of its keys (composed once)."""
     try:
         root = yaml.compose(text)
     except yaml.YAMLError:
-        return None
+        return []
     if not isinstance(root, yaml.MappingNode):
-        return None
+        return []
     for k, v in root.value:
-        if k.value == "rules" and isinstance(v, yaml.SequenceNode) and rule_index < len(v.value):
-            node = v.value[rule_index]
-            if key and isinstance(node, yaml.MappingNode):
-                for k2, _v2 in node.value:
-                    if k2.value == key:
-                        return k2.start_mark.line + 1
-            return node.start_mark.line + 1
-    return None
+        if k.value == "rules" and isinstance(v, yaml.SequenceNode):
+            out = []
+            for node in v.value:
+                keys = {}
+                if isinstance(node, yaml.MappingNode):
+                    keys = {str(k2.value): k2.start_mark.line + 1 for k2, _ in node.value}
+                out.append((node.start_mark.line + 1, keys))
+            return out
+    return []
+
+
+def _line_of(lines: list[tuple[int, dict[str, int]]], i: int, key: str | None = None) -> int | None:
+    if i >= len(lines):
+        return None
+    line, keys = lines[i]
+    return keys.get(key, line) if key else line
 
 
 def load_pack(path: Path, overrides: RulesConfig | None = None) -> list[Rule]:
@@ -132,14 +140,15 @@ def load_pack(path: Path, overrides: RulesConfig | None = None) -> list[Rule]:
         if idx is not None:
             raw = raw_rules[idx] if isinstance(raw_rules, list) else {}
             rid = f" (rule {raw.get('id')})" if isinstance(raw, dict) and raw.get("id") else ""
-            n = _line_of(text, idx, str(loc[2]) if len(loc) > 2 else None)
+            n = _line_of(_rule_lines(text), idx, str(loc[2]) if len(loc) > 2 else None)
             line = f", line {n}" if n else ""
         where = ".".join(str(p) for p in loc)
         raise ConfigError(f"{path}{line}{rid}: {where}: {err['msg']}.") from None
     rules: list[Rule] = []
     seen: set[str] = set()
+    lines = _rule_lines(text)
     for i, spec in enumerate(pack.rules):
-        n = _line_of(text, i)
+        n = _line_of(lines, i)
         where = f"{path}{f', line {n}' if n else ''} (rule {spec.id})"
         if spec.id in seen:
             raise ConfigError(f"{where}: rule id used twice in this pack.")
@@ -163,7 +172,8 @@ def load_pack(path: Path, overrides: RulesConfig | None = None) -> list[Rule]:
         try:
             typed = kind.params.model_validate(params)
         except ValidationError as e:
-            err = e.errors()[0]
+            errs = e.errors()
+            err = next((x for x in errs if x["type"] == "extra_forbidden"), errs[0])
             p = ".".join(str(x) for x in err["loc"]) or "params"
             msg = err["msg"]
             if err["type"] == "extra_forbidden":
