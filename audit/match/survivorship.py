@@ -144,96 +144,224 @@ def propose_golden(
     out_cols = golden_columns(rs)
     if contacts is None or clusters is None or clusters.empty or contacts.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in out_cols})
-    canon = [c.name for c in schema.ENTITIES["contacts"]]
-    mem = clusters[["cluster_id", "record_id"]].dropna().drop_duplicates("record_id")
-    mem = mem.astype({"cluster_id": "object", "record_id": "object"})
-    cont = schema.conform(contacts, "contacts")
-    cont = cont.drop_duplicates("record_id").astype({"record_id": "object"})
-    m = mem.merge(cont, on="record_id", how="inner")
-    size = m.groupby("cluster_id")["record_id"].transform("size")
-    m = m[size >= 2].reset_index(drop=True)
+    m = _members(contacts, clusters)
     if m.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in out_cols})
-    m["cluster_id"] = m["cluster_id"].astype(str)
-    m["record_id"] = m["record_id"].astype(str)
+    w = _Work(m, sources)
+    canon = [c.name for c in schema.ENTITIES["contacts"]]
 
-    present = {c: _present(m[c]) for c in canon}
-    mappable = [c.name for c in schema.ENTITIES["contacts"] if not c.derived]
-    m["_complete"] = np.sum([present[c].to_numpy() for c in mappable], axis=0)
-    created = _ns(m["created_at"])
-    updated = _ns(m["updated_at"])
-    activity = _ns(m["last_activity_at"])
-    m["_activity"] = np.where(activity > _MISSING, activity, updated)
-    rec = np.where(updated > _MISSING, updated, activity)
-    m["_recency"] = np.where(rec > _MISSING, rec, created)
-    m["_created"] = np.where(created > _MISSING, created, -_MISSING)  # missing sorts last
-    prio = {s.name: s.priority for s in sources}
-    m["_prio"] = m["source"].map(prio).fillna(0).astype("int64")
-
-    # master: criteria top-down, then smallest record_id
-    crit_cols = {
-        "most_complete": ("_complete", False),
-        "most_recent_activity": ("_activity", False),
-        "oldest_created": ("_created", True),
-        "source_priority": ("_prio", False),
+    master_pos, decided = w.master(rs.master)
+    w.set_master(master_pos)
+    rid = w.rid
+    golden: dict[str, Any] = {
+        "cluster_id": w.cluster_ids,
+        "survivor_id": rid[master_pos],
+        "survivor_rule": decided,
+        "source": m["source"].to_numpy(dtype=object)[master_pos],
+        "n_records": np.bincount(w.codes, minlength=w.k).astype("int64"),
+        "merged_record_ids": w.joined_ids(),
     }
-    keys = [crit_cols[c] for c in rs.master]
-    by = ["cluster_id", *[k for k, _ in keys], "record_id"]
-    asc = [True, *[a for _, a in keys], True]
-    ms = m.sort_values(by, ascending=asc, kind="stable")
-    rank = ms.groupby("cluster_id", sort=False).cumcount()
-    first = ms[rank.to_numpy() == 0].set_index("cluster_id")
-    second = ms[rank.to_numpy() == 1].set_index("cluster_id").reindex(first.index)
-    decided = pd.Series("record_id", index=first.index, dtype="object")
-    undecided = pd.Series(True, index=first.index)
-    for name in rs.master:
-        col = crit_cols[name][0]
-        differs = first[col].to_numpy() != second[col].to_numpy()
-        hit = undecided.to_numpy() & differs
-        decided[hit] = name
-        undecided[hit] = False
-    survivor = first["record_id"]
-    m["_is_master"] = m["record_id"].isin(set(survivor.to_numpy())).astype("int8")
-
-    golden = pd.DataFrame(index=pd.Index(sorted(first.index), name="cluster_id"))
-    golden["survivor_id"] = survivor
-    golden["survivor_rule"] = decided
-    golden["source"] = first["source"]
-    grouped_ids = m.sort_values("record_id", kind="stable").groupby("cluster_id")["record_id"]
-    golden["n_records"] = grouped_ids.size()
-    golden["merged_record_ids"] = grouped_ids.agg("; ".join)
-
-    orders = _Orders(m)
-    provenance: list[pd.Series] = []
-    picked_from: dict[str, pd.Series] = {}
-    follows: list[str] = []
+    picked: dict[str, np.ndarray] = {}
+    pieces: list[pd.Series] = []
     for f in canon:
         fr = rs.rule_for(f)
         if fr.follows:
-            follows.append(f)
             continue
-        value, rid = _apply_rule(m, f, fr, present[f], orders)
-        golden[f] = value.reindex(golden.index)
-        picked_from[f] = rid.reindex(golden.index)
-        provenance.append(_prov_piece(f, picked_from[f], fr.rule))
-    for f in follows:
+        if fr.rule == "combine":
+            value, src_rids = _combine(w, f, fr.separator)
+            golden[f] = value
+            enc = [json.dumps(x, ensure_ascii=False) if x is not None else None for x in src_rids]
+            pieces.append(_prov_piece(f, np.asarray(enc, dtype=object), fr.rule))
+            continue
+        src = w.pick(f, fr)
+        picked[f] = src
+        golden[f] = w.take(f, src)
+        pieces.append(_prov_piece(f, w.rid_json_at(src), fr.rule))
+    for f in canon:
         fr = rs.rule_for(f)
-        src_rid = picked_from.get(fr.follows or "")
-        value, rid = _follow(m, f, src_rid, present[f], orders)
-        golden[f] = value.reindex(golden.index)
-        provenance.append(_prov_piece(f, rid.reindex(golden.index), f"follows:{fr.follows}"))
+        if not fr.follows:
+            continue
+        base = w.first(w.order("master"), w.present[f])
+        src = base
+        if fr.follows in picked:
+            lead = picked[fr.follows]
+            ok = lead >= 0
+            has = np.zeros(w.k, dtype=bool)
+            has[ok] = w.present[f][lead[ok]]
+            src = np.where(has, lead, base)
+        golden[f] = w.take(f, src)
+        pieces.append(_prov_piece(f, w.rid_json_at(src), f"follows:{fr.follows}"))
+    frame = pd.DataFrame(golden)
     for target in sorted({rs.rule_for(f).keep_losing_as for f in canon} - {None}):
         fields = [f for f in canon if rs.rule_for(f).keep_losing_as == target]
-        golden[target] = _losing(m, golden, fields, orders).reindex(golden.index)
-    golden["golden_from"] = _join_prov(provenance, golden.index)
-    golden = golden.reset_index()
+        frame[target] = _losing(w, frame, fields)
+    frame["golden_from"] = _join_prov(pieces, w.k)
     for c in out_cols:
-        if c not in golden.columns:
-            golden[c] = None
-    return golden[out_cols].reset_index(drop=True)
+        if c not in frame.columns:
+            frame[c] = None
+    return frame[out_cols]
 
 
 _MISSING = np.iinfo("int64").min
+_LAST = np.iinfo("int64").max
+
+
+def _members(contacts: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """Cluster members (clusters of two or more) joined to their contact rows."""
+    mem = clusters[["cluster_id", "record_id"]].dropna()
+    mem = pd.DataFrame(
+        {"cluster_id": mem["cluster_id"].astype(str), "record_id": mem["record_id"].astype(str)}
+    ).drop_duplicates("record_id")
+    rids = contacts["record_id"].astype(str).to_numpy(dtype=object)
+    index = pd.Index(rids)
+    if not index.is_unique:
+        keep_first = ~index.duplicated()
+        index, contacts, rids = index[keep_first], contacts[keep_first], rids[keep_first]
+    pos = index.get_indexer(mem["record_id"].to_numpy(dtype=object))
+    found = pos >= 0
+    m = contacts.iloc[pos[found]].reset_index(drop=True)
+    m = m.drop(columns=["cluster_id"], errors="ignore")
+    m["record_id"] = rids[pos[found]]
+    m.insert(0, "cluster_id", mem["cluster_id"].to_numpy(dtype=object)[found])
+    for c in schema.columns("contacts"):
+        if c not in m.columns:
+            m[c] = pd.Series([None] * len(m), index=m.index, dtype="object")
+    size = m.groupby("cluster_id")["record_id"].transform("size")
+    return m[(size >= 2).to_numpy()].reset_index(drop=True)
+
+
+class _Work:
+    """Member rows as numpy arrays: cluster codes, sort keys and orders shared by all fields."""
+
+    def __init__(self, m: pd.DataFrame, sources: Sequence[SourceConfig]) -> None:
+        self.m = m
+        codes, uniq = pd.factorize(m["cluster_id"], sort=True)
+        self.codes = codes.astype("int64")
+        self.cluster_ids = np.asarray(uniq, dtype=object)
+        self.k = len(uniq)
+        self.rid = m["record_id"].to_numpy(dtype=object)
+        self.rid_rank = np.argsort(np.argsort(self.rid, kind="stable"), kind="stable")
+        canon = [c.name for c in schema.ENTITIES["contacts"]]
+        self.present = {c: _present(m[c]).to_numpy() for c in canon}
+        mappable = [c.name for c in schema.ENTITIES["contacts"] if not c.derived]
+        self.complete = np.sum([self.present[c] for c in mappable], axis=0).astype("int64")
+        created, updated = _ns(m["created_at"]), _ns(m["updated_at"])
+        activity = _ns(m["last_activity_at"])
+        act = np.where(activity > _MISSING, activity, updated)
+        rec = np.where(updated > _MISSING, updated, activity)
+        rec = np.where(rec > _MISSING, rec, created)
+        self.activity_desc = _desc(act)
+        self.recency_desc = _desc(rec)
+        self.created_asc = np.where(created > _MISSING, created, _LAST)
+        prio = {s.name: s.priority for s in sources}
+        self.prio = m["source"].map(prio).fillna(0).to_numpy(dtype="int64")
+        self.is_master = np.zeros(len(m), dtype="int64")
+        self._orders: dict[str, np.ndarray] = {}
+        self._rid_json: Any = None
+
+    def master(self, criteria: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Master row per cluster, and the criterion that separated it from the runner-up."""
+        keys = {
+            "most_complete": -self.complete,
+            "most_recent_activity": self.activity_desc,
+            "oldest_created": self.created_asc,
+            "source_priority": -self.prio,
+        }
+        ks = [keys[c] for c in criteria]
+        order = np.lexsort((self.rid_rank, *reversed(ks), self.codes))
+        starts = self._starts(order)
+        first, second = order[starts], order[starts + 1]
+        decided = np.full(self.k, "record_id", dtype=object)
+        open_ = np.ones(self.k, dtype=bool)
+        for name, key in zip(criteria, ks, strict=True):
+            hit = open_ & (key[first] != key[second])
+            decided[hit] = name
+            open_ &= ~hit
+        return first, decided
+
+    def set_master(self, pos: np.ndarray) -> None:
+        self.is_master[pos] = 1
+
+    def _starts(self, order: np.ndarray) -> np.ndarray:
+        c = self.codes[order]
+        return np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+
+    def order(self, name: str) -> np.ndarray:
+        if name not in self._orders:
+            im, rd, pr = -self.is_master, self.recency_desc, -self.prio
+            keys = {
+                "master": (self.rid_rank, rd, im, self.codes),
+                "recent": (self.rid_rank, im, rd, self.codes),
+                "priority": (self.rid_rank, rd, im, pr, self.codes),
+            }[name]
+            self._orders[name] = np.lexsort(keys)
+        return self._orders[name]
+
+    def first(self, order: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        """Per cluster, the first row in `order` where `ok`; -1 where there is none."""
+        o = order[ok[order]]
+        out = np.full(self.k, -1, dtype="int64")
+        if len(o):
+            c = self.codes[o]
+            head = np.r_[True, c[1:] != c[:-1]]
+            out[c[head]] = o[head]
+        return out
+
+    def pick(self, field: str, fr: FieldRule) -> np.ndarray:
+        ok = self.present[field]
+        rule = fr.rule
+        if rule == "master":
+            return self.first(self.order("master"), ok)
+        if rule == "most_recent":
+            return self.first(self.order("recent"), ok)
+        if rule == "source_priority":
+            return self.first(self.order("priority"), ok)
+        im, rd = -self.is_master, self.recency_desc
+        if rule == "preferred_source":
+            rank = {s: i for i, s in enumerate(fr.sources)}
+            srank = self.m["source"].map(rank).fillna(len(rank)).to_numpy(dtype="int64")
+            return self.first(
+                np.lexsort((self.rid_rank, rd, im, -self.prio, srank, self.codes)), ok
+            )
+        if rule == "longest":
+            text = self.m[field].astype("string").str.strip().str.len()
+            length = text.fillna(-1).to_numpy(dtype="int64")
+            return self.first(np.lexsort((self.rid_rank, rd, im, -length, self.codes)), ok)
+        # earliest / latest
+        col = self.m[field]
+        if field.endswith("_at") or pd.api.types.is_datetime64_any_dtype(col):
+            key = _ns(col)
+        elif pd.api.types.is_numeric_dtype(col):
+            key = pd.to_numeric(col, errors="coerce").rank(method="dense").fillna(0).to_numpy()
+        else:
+            key = pd.factorize(col.astype("string"), sort=True)[0]
+        key = key if rule == "earliest" else _desc(np.asarray(key, dtype="int64"))
+        return self.first(np.lexsort((self.rid_rank, im, key, self.codes)), ok)
+
+    def take(self, field: str, src: np.ndarray) -> Any:
+        return self.m[field].array.take(src, allow_fill=True)
+
+    def rid_json_at(self, src: np.ndarray) -> Any:
+        """JSON-quoted record ids of the rows in `src` (null where -1), as an Arrow array."""
+        import pyarrow as pa
+
+        if self._rid_json is None:
+            ids = pd.Series(self.rid, dtype="str")
+            plain = ids.str.fullmatch(r'[^"\\\x00-\x1f]*').to_numpy(dtype=bool)
+            quoted = ('"' + ids + '"').to_numpy(dtype=object)
+            for i in np.flatnonzero(~plain):  # ids that need JSON escapes (rare)
+                quoted[i] = json.dumps(self.rid[i], ensure_ascii=False)
+            self._rid_json = pa.array(quoted, type=pa.string())
+        return self._rid_json.take(pa.array(src, mask=src < 0))
+
+    def joined_ids(self) -> np.ndarray:
+        order = np.lexsort((self.rid_rank, self.codes))
+        return _join_groups(self.codes[order], self.rid[order], self.k, "; ")
+
+
+def _desc(ns: np.ndarray) -> np.ndarray:
+    """Sort key for descending order with missing values last."""
+    return np.where(ns > _MISSING, -ns, _LAST)
 
 
 def _ns(s: pd.Series) -> np.ndarray:
@@ -249,180 +377,111 @@ def _ns(s: pd.Series) -> np.ndarray:
 
 
 def _present(s: pd.Series) -> pd.Series:
-    """Non-empty: not missing and, for text, not blank."""
+    """Non-empty: not missing and, for text, not '' (normalize trims values already)."""
     ok = s.notna()
     if s.dtype == object or pd.api.types.is_string_dtype(s):
-        ok = ok & s.astype("string").str.strip().ne("").fillna(False).astype(bool)
+        ok = ok & s.ne("").fillna(False).astype(bool)
     return ok.astype(bool)
 
 
-class _Orders:
-    """Row orders reused across fields, each as a sorted copy of the member frame."""
-
-    def __init__(self, m: pd.DataFrame) -> None:
-        self.m = m
-        self._cache: dict[str, pd.Index] = {}
-
-    def get(self, name: str) -> pd.Index:
-        if name not in self._cache:
-            by, asc = {
-                "master": (["_is_master", "_recency", "record_id"], [False, False, True]),
-                "recent": (["_recency", "_is_master", "record_id"], [False, False, True]),
-                "priority": (
-                    ["_prio", "_is_master", "_recency", "record_id"],
-                    [False, False, False, True],
-                ),
-            }[name]
-            s = self.m.sort_values(["cluster_id", *by], ascending=[True, *asc], kind="stable")
-            self._cache[name] = s.index
-        return self._cache[name]
-
-
-def _first(
-    m: pd.DataFrame, field: str, ok: pd.Series, order: pd.Index
-) -> tuple[pd.Series, pd.Series]:
-    """The first present value per cluster in `order`, and the record it came from."""
-    idx = order[ok.reindex(order).to_numpy()]
-    sub = m.loc[idx, ["cluster_id", field, "record_id"]].drop_duplicates("cluster_id")
-    sub = sub.set_index("cluster_id")
-    return sub[field], sub["record_id"]
+def _combine(w: _Work, field: str, sep: str) -> tuple[np.ndarray, np.ndarray]:
+    """All distinct values, master first then most recent, and the records they came from."""
+    order = w.order("master")
+    o = order[w.present[field][order]]
+    sub = pd.DataFrame(
+        {
+            "c": w.codes[o],
+            "v": w.m[field].to_numpy(dtype=object)[o].astype(str),
+            "r": w.rid[o],
+        }
+    )
+    sub["v"] = sub["v"].str.strip()
+    sub = sub.drop_duplicates(["c", "v"])
+    g = sub.groupby("c", sort=True)
+    values = np.full(w.k, None, dtype=object)
+    rids = np.full(w.k, None, dtype=object)
+    joined = g["v"].agg(sep.join)
+    values[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
+    lists = g["r"].agg(list)
+    for c, lst in zip(lists.index, lists, strict=True):
+        rids[c] = lst
+    return values, rids
 
 
-def _apply_rule(
-    m: pd.DataFrame, field: str, fr: FieldRule, ok: pd.Series, orders: _Orders
-) -> tuple[pd.Series, pd.Series]:
-    rule = fr.rule
-    if rule == "master":
-        return _first(m, field, ok, orders.get("master"))
-    if rule == "most_recent":
-        return _first(m, field, ok, orders.get("recent"))
-    if rule == "source_priority":
-        return _first(m, field, ok, orders.get("priority"))
-    if rule == "preferred_source":
-        rank = {s: i for i, s in enumerate(fr.sources)}
-        tmp = m.assign(_srank=m["source"].map(rank).fillna(len(rank)).astype("int64"))
-        order = tmp.sort_values(
-            ["cluster_id", "_srank", "_prio", "_is_master", "_recency", "record_id"],
-            ascending=[True, True, False, False, False, True],
-            kind="stable",
-        ).index
-        return _first(m, field, ok, order)
-    if rule == "longest":
-        length = m[field].astype("string").str.strip().str.len().fillna(-1).astype("int64")
-        order = (
-            m.assign(_len=length)
-            .sort_values(
-                ["cluster_id", "_len", "_is_master", "_recency", "record_id"],
-                ascending=[True, False, False, False, True],
-                kind="stable",
-            )
-            .index
-        )
-        return _first(m, field, ok, order)
-    if rule in ("earliest", "latest"):
-        col = m[field]
-        if field.endswith("_at") or pd.api.types.is_datetime64_any_dtype(col):
-            key = pd.Series(_ns(col), index=m.index)
-        elif pd.api.types.is_numeric_dtype(col):
-            key = col
-        else:
-            key = col.astype("string")
-        order = (
-            m.assign(_key=key)
-            .sort_values(
-                ["cluster_id", "_key", "_is_master", "record_id"],
-                ascending=[True, rule == "earliest", False, True],
-                kind="stable",
-                na_position="last",
-            )
-            .index
-        )
-        return _first(m, field, ok, order)
-    # combine: distinct values, master first, then most recent
-    order = orders.get("master")
-    sub = m.loc[order[ok.reindex(order).to_numpy()], ["cluster_id", field, "record_id"]]
-    sub = sub.assign(_v=sub[field].astype(str).str.strip())
-    sub = sub.drop_duplicates(["cluster_id", "_v"])
-    g = sub.groupby("cluster_id", sort=False)
-    return g["_v"].agg(fr.separator.join), g["record_id"].agg(list)
-
-
-def _follow(
-    m: pd.DataFrame,
-    field: str,
-    src_rid: pd.Series | None,
-    ok: pd.Series,
-    orders: _Orders,
-) -> tuple[pd.Series, pd.Series]:
-    """Take `field` from the record that supplied the followed field; else master rule."""
-    base_v, base_r = _first(m, field, ok, orders.get("master"))
-    if src_rid is None:
-        return base_v, base_r
-    src = src_rid.dropna()
-    src = src[src.map(lambda x: isinstance(x, str))]
-    by_rid = m.set_index("record_id")[field]
-    v = pd.Series(by_rid.reindex(src.to_numpy()).to_numpy(), index=src.index)
-    has = v.notna()
-    v_ok, r_ok = v[has], src[has]
-    rest = base_v.index.difference(v_ok.index)
-    value = pd.concat([v_ok, base_v.reindex(rest)]) if len(rest) else v_ok
-    rid = pd.concat([r_ok, base_r.reindex(rest)]) if len(rest) else r_ok
-    return value, rid
-
-
-def _losing(m: pd.DataFrame, golden: pd.DataFrame, fields: list[str], orders: _Orders) -> pd.Series:
+def _losing(w: _Work, golden: pd.DataFrame, fields: list[str]) -> np.ndarray:
     """Distinct non-golden values of `fields` per cluster, master first, '; '-joined."""
-    order = orders.get("master")
+    order = w.order("master")
     parts = []
+    offset = 0
     for f in fields:
-        sub = m.loc[order, ["cluster_id", f]].rename(columns={f: "_v"})
-        sub["_pos"] = np.arange(len(sub))
-        parts.append(sub[sub["_v"].notna()])
+        o = order[w.present[f][order]]
+        offset += len(o)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "c": w.codes[o],
+                    "pos": np.arange(len(o)) + (offset - len(o)),
+                    "v": pd.Series(w.m[f].to_numpy(dtype=object)[o], dtype="str"),
+                }
+            )
+        )
     long = pd.concat(parts, ignore_index=True)
-    long["_v"] = long["_v"].astype(str).str.strip()
-    long = long[long["_v"].ne("")]
-    long["_k"] = _fold(long["_v"])
-    kept = set()
+    long["v"] = long["v"].str.strip()
+    long["k"] = _fold(long["v"])
+    long["gold"] = False
+    kept = []
     for f in fields:
-        g = golden[f].dropna()
-        kept.update(zip(g.index, _fold(g.astype(str)), strict=True))
-    long = long.sort_values(["cluster_id", "_pos"], kind="stable")
-    long = long.drop_duplicates(["cluster_id", "_k"])
-    keep = [(c, k) not in kept for c, k in zip(long["cluster_id"], long["_k"], strict=True)]
-    long = long[np.asarray(keep, dtype=bool)]
-    return long.groupby("cluster_id", sort=False)["_v"].agg("; ".join)
+        g = pd.Series(np.asarray(golden[f], dtype=object))
+        has = g.notna().to_numpy()
+        kept.append(
+            pd.DataFrame(
+                {"c": np.flatnonzero(has), "pos": -1, "v": "", "k": _fold(g[has]).to_numpy()}
+            )
+        )
+    both = pd.concat([*kept, long], ignore_index=True)
+    both["gold"] = both["gold"].isna()  # the kept rows have no flag: they are golden values
+    both = both.sort_values(["c", "pos"], kind="stable").drop_duplicates(["c", "k"])
+    long = both[~both["gold"].to_numpy(dtype=bool)]
+    return _join_groups(
+        long["c"].to_numpy(dtype="int64"), long["v"].to_numpy(dtype=object), w.k, "; "
+    )
+
+
+def _join_groups(codes: np.ndarray, values: np.ndarray, k: int, sep: str) -> np.ndarray:
+    """sep-join `values` per group code (codes sorted ascending); None for empty groups."""
+    out = np.full(k, None, dtype=object)
+    if len(codes) == 0:
+        return out
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    vals = values.tolist()
+    out[codes[starts]] = [sep.join(vals[a:b]) for a, b in zip(starts, ends, strict=True)]
+    return out
 
 
 def _fold(s: pd.Series) -> pd.Series:
-    return s.str.casefold().str.replace(r"[\s\-().]", "", regex=True)
+    return s.astype("str").str.casefold().str.replace(r"[\s\-().]", "", regex=True)
 
 
-def _prov_piece(field: str, rid: pd.Series, rule: str) -> pd.Series:
-    """'"field":["rid","rule"]' per cluster (None where the golden value is empty)."""
-    head = json.dumps(field) + ":["
-    tail = "," + json.dumps(rule) + "]"
+def _prov_piece(field: str, encoded: Any, rule: str) -> Any:
+    """'"field":[<rid JSON>,"rule"]' per cluster (null where the golden value is empty)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    def enc(x: Any) -> str | None:
-        if isinstance(x, str):
-            return json.dumps(x, ensure_ascii=False)
-        if isinstance(x, list):
-            return json.dumps(x, ensure_ascii=False)
-        return None
-
-    encoded = rid.map(enc).astype("string")
-    return head + encoded + tail
+    arr = encoded if isinstance(encoded, pa.Array) else pa.array(encoded, type=pa.string())
+    head = pa.scalar(json.dumps(field) + ":[")
+    tail = pa.scalar("," + json.dumps(rule) + "]")
+    return pc.binary_join_element_wise(head, arr, tail, "")
 
 
-def _join_prov(pieces: list[pd.Series], index: pd.Index) -> pd.Series:
+def _join_prov(pieces: list[Any], k: int) -> np.ndarray:
+    """One JSON object per cluster from the field pieces, skipping empty fields."""
+    import pyarrow.compute as pc
+
     if not pieces:
-        return pd.Series("{}", index=index)
-    frame = pd.concat([p.reindex(index) for p in pieces], axis=1).astype("object")
-    rows = frame.to_numpy()
-    return pd.Series(
-        ["{" + ",".join(x for x in row if isinstance(x, str)) + "}" for row in rows],
-        index=index,
-        dtype="object",
-    )
+        return np.full(k, "{}", dtype=object)
+    joined = pc.binary_join_element_wise(*pieces, ",", null_handling="skip")
+    return np.asarray(["{" + x + "}" for x in joined.to_pylist()], dtype=object)
 
 
 def survivor_ids(golden: pd.DataFrame) -> set[str]:
