@@ -1,7 +1,125 @@
-"""`init` command (PLACEHOLDER, being built)."""
+"""`init`: write a starting config for the exports found in files and folders."""
 
 from __future__ import annotations
 
-import click
+import os
+import re
+from pathlib import Path
+from typing import Any
 
-COMMANDS: list[click.Command] = []
+import click
+import yaml
+
+from audit.errors import AuditError, ConfigError
+
+
+def _find_files(paths: tuple[Path, ...]) -> list[Path]:
+    from audit.sources.readers import reader_for_suffix
+
+    found: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found += sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file() and not f.name.startswith(".") and reader_for_suffix(f.suffix)
+            )
+        else:
+            found.append(p)
+    return list(dict.fromkeys(found))
+
+
+def _name(path: Path, used: set[str]) -> str:
+    base = re.sub(r"[^A-Za-z0-9_\-]+", "_", path.stem).strip("_").lower() or "source"
+    name, i = base, 2
+    while name in used:
+        name, i = f"{base}_{i}", i + 1
+    used.add(name)
+    return name
+
+
+def draft_config(paths: tuple[Path, ...], config_path: Path) -> str:
+    """YAML text of a config with one source per export found, annotated with what was detected."""
+    from audit.sources import inspect_paths
+
+    files = _find_files(paths)
+    if not files:
+        raise ConfigError(
+            f"no readable exports found in {', '.join(map(str, paths))} "
+            "(csv, tsv, txt, xlsx, xls, ods, mbox, eml, emlx, vcf, json)."
+        )
+    used: set[str] = set()
+    lines = [
+        "# crm-audit config written by `crm-audit init`; configs/example.yaml documents every key.",
+        "version: 1",
+        "sources:",
+    ]
+    for f in files:
+        rel = os.path.relpath(f.resolve(), config_path.resolve().parent)
+        entry: dict[str, Any] = {"name": _name(f, used), "path": Path(rel).as_posix()}
+        try:
+            tables = inspect_paths([f])
+        except AuditError as e:
+            lines.append(f"  # {rel}: could not be read ({e}); fix it or remove this source")
+            tables = []
+        first = tables[0] if tables else {}
+        if first.get("profile"):
+            entry["profile"] = first["profile"]
+        elif first.get("entity"):
+            entry["entity"] = first["entity"]
+        if first.get("encoding") and first["encoding"] not in ("utf-8", "utf-8-sig", "ascii"):
+            entry["encoding"] = first["encoding"]
+        rows = sum(int(t.get("rows_read") or 0) for t in tables)
+        what = ", ".join(
+            sorted(
+                {f"{t.get('entity')} via {t.get('profile') or 'generic mapping'}" for t in tables}
+            )
+        )
+        lines.append(f"  # {rel}: {rows} rows; {what or 'nothing detected'}")
+        dumped = yaml.safe_dump([entry], allow_unicode=True, sort_keys=False).rstrip()
+        lines += ["  " + ln for ln in dumped.splitlines()]
+    lines += [
+        "thresholds:",
+        "  overall: 0.8            # minimum overall quality score for `crm-audit run`",
+        "kpis:",
+        "  include: all",
+        "output:",
+        "  dir: reports",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+@click.command("init")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("crm-audit.yaml"),
+    show_default=True,
+    help="Config file to write.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the config file if it exists.")
+def init_cmd(paths: tuple[Path, ...], output: Path, force: bool) -> None:
+    """Write a config for the exports found in PATHS (files or folders).
+
+    Each file becomes a source with its detected export profile or entity; review it, then
+    run `crm-audit run` on it.
+
+    \b
+    Example:
+        crm-audit init exports/ -o my.yaml && crm-audit run my.yaml
+    """
+    from audit.config import load_config
+
+    if output.exists() and not force:
+        raise ConfigError(f"{output} exists; use --force to overwrite it.")
+    text = draft_config(paths, output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    cfg = load_config(output)
+    click.echo(f"Wrote {output} with {len(cfg.sources)} source(s). Next: crm-audit run {output}")
+
+
+COMMANDS = [init_cmd]
