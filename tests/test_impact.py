@@ -88,3 +88,18 @@ def test_unchanged_kpi_says_so() -> None:
     out = kpi_impact(records, clean, KpiConfig(period="2026-Q1", include=["churn_rate"]), AS_OF)
     assert out.iloc[0]["cause"] == "no change"
     assert stats["duplicates_merged"] == 0
+
+
+def test_survivor_takes_the_golden_values_of_its_cluster() -> None:
+    records, iss, matches = world()
+    records["contacts"]["phone"] = None
+    golden = pd.DataFrame(
+        {"cluster_id": ["c1"], "survivor_id": ["t:1"], "phone": ["+8210"], "email": [None]}
+    )
+    clean, _ = clean_records(
+        records, iss, Matches(pairs=matches.pairs, clusters=matches.clusters, golden=golden)
+    )
+    c = clean["contacts"].set_index("record_id")
+    assert c.loc["t:1", "phone"] == "+8210"
+    assert c.loc["t:1", "email"] == "ann@x.com"  # a missing golden value keeps the survivor's
+    assert pd.isna(c.loc["t:3", "phone"])

@@ -68,6 +68,31 @@ def _merged_away(matches: Matches, bands: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _apply_golden(contacts: pd.DataFrame, matches: Matches, survivors: set[str]) -> pd.DataFrame:
+    """Give each merged survivor the golden record's values (the merge's proposed result)."""
+    golden = getattr(matches, "golden", None)
+    if golden is None or golden.empty or "survivor_id" not in golden or not survivors:
+        return contacts
+    g = golden[golden["survivor_id"].astype(str).isin(survivors)]
+    g = g.drop_duplicates("survivor_id").set_index(g["survivor_id"].astype(str))
+    if g.empty:
+        return contacts
+    aligned = g.reindex(contacts["record_id"].astype(str).to_numpy())
+    aligned.index = contacts.index
+    skip = {"record_id", "source", "source_file", "source_row", "extra"}
+    for col in contacts.columns:
+        if col in skip or col not in aligned:
+            continue
+        take = aligned[col].notna()
+        if not take.any():
+            continue
+        try:
+            contacts[col] = contacts[col].mask(take, aligned[col].astype(contacts[col].dtype))
+        except (TypeError, ValueError):
+            continue  # a golden value that does not fit the column's type: keep the survivor's
+    return contacts
+
+
 def clean_records(
     records: Records,
     issues: Issues,
@@ -99,7 +124,7 @@ def clean_records(
             id_map[str(lo["external_id"]).strip()] = su["external_id"]
     keep = ~contacts["record_id"].astype("object").isin(list(away))
     stats["duplicates_merged"] = int((~keep).sum())
-    cleaned = contacts[keep].copy()
+    cleaned = _apply_golden(contacts[keep].copy(), matches, set(away.values()))
     if issues is not None and len(issues):
         iss = issues[issues["entity"].astype("object").eq("contacts")]
         field = iss["field"].map(lambda v: _fold(v) or "")
