@@ -149,13 +149,32 @@ def _is_text(series: pd.Series) -> bool:
     return series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
 
 
+def _map_where(series: pd.Series, mask: pd.Series, fn: Any) -> pd.Series:
+    """`fn` applied only to the cells under `mask` (most cells need nothing: keep it fast)."""
+    if not mask.any():
+        return series
+    out = series.astype("object").copy()
+    out[mask] = series[mask].map(fn)
+    return out.astype(series.dtype) if series.dtype != object else out
+
+
+def _text_mask(series: pd.Series, pattern: str) -> pd.Series:
+    """Cells that may need work (a superset: the per-cell functions check again)."""
+    text = series if isinstance(series.dtype, pd.StringDtype) else series.astype("str")
+    return text.str.contains(pattern, regex=True, na=False).astype(bool)
+
+
+_MAY_HOLD_PII = r"@|\d"
+
+
 def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with emails and phones masked in every text column."""
     out = frame.copy()
     for col in out.columns:
         if _is_text(out[col]):
             name = str(col)
-            out[col] = out[col].map(lambda v, n=name: _redact_cell(v, n)).astype(out[col].dtype)
+            mask = _text_mask(out[col], _MAY_HOLD_PII)
+            out[col] = _map_where(out[col], mask, lambda v, n=name: _redact_cell(v, n))
     return out
 
 
@@ -199,11 +218,14 @@ def unneutralize(value: Any) -> Any:
     return value
 
 
+_LEADS_LIKE_FORMULA = r"^[ \n]*[=+\-@\t\r']"
+
+
 def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if _is_text(out[col]):
-            out[col] = out[col].map(neutralize).astype(out[col].dtype)
+            out[col] = _map_where(out[col], _text_mask(out[col], _LEADS_LIKE_FORMULA), neutralize)
     out.columns = [neutralize(str(c)) for c in out.columns]
     return out
 
@@ -212,7 +234,7 @@ def unneutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if _is_text(out[col]):
-            out[col] = out[col].map(unneutralize).astype(out[col].dtype)
+            out[col] = _map_where(out[col], _text_mask(out[col], r"^'"), unneutralize)
     out.columns = [unneutralize(str(c)) for c in out.columns]
     return out
 

@@ -17,9 +17,12 @@ import pandas as pd
 from audit.report.context import ReportContext
 from audit.report.run_folder import table_path
 
-_PERCENT_WORDS = ("score", "rate", "share", "ratio", "fill", "pass", "current", "previous")
-_PERCENT_EXACT = {"best", "worst", "completeness", "validity", "uniqueness", "freshness"}
-_PERCENT_EXACT |= {"consistency", "integrity", "overall", "probability", "sim"}
+# columns that hold a share whatever its size (attainment 1.8 is 180%) ...
+_ALWAYS_PERCENT = ("rate", "share", "ratio", "attainment", "pct", "percent", "probability", "fill")
+# ... and columns that hold a 0..1 score (shown as % only inside -1..1: NPS is a score too)
+_SCORE_WORDS = ("score", "current", "previous", "best", "worst", "pass")
+_SCORE_EXACT = {"completeness", "validity", "uniqueness", "freshness", "consistency"}
+_SCORE_EXACT |= {"integrity", "overall", "sim"}
 MAX_ROWS = 50
 # columns whose number is in the row's `unit` (KPI values and the raw-vs-clean impact)
 _UNIT_COLUMNS = frozenset({"value", "raw", "clean", "raw_value", "clean_value", "delta"})
@@ -28,9 +31,13 @@ KPI_SUMMARY_COLUMNS = ["kpi_id", "title", "period", "value", "unit", "n", "varia
 KPI_SUMMARY_COLUMNS += ["note"]
 
 
-def _is_percent_col(col: str) -> bool:
+def _percent_kind(col: str) -> str | None:
     c = col.lower()
-    return c in _PERCENT_EXACT or c.startswith("sim_") or any(w in c for w in _PERCENT_WORDS)
+    if any(w in c for w in _ALWAYS_PERCENT):
+        return "always"
+    if c in _SCORE_EXACT or c.startswith("sim_") or any(w in c for w in _SCORE_WORDS):
+        return "range"
+    return None
 
 
 def fmt(value: Any, col: str = "", unit: str | None = None) -> str:
@@ -53,7 +60,8 @@ def fmt(value: Any, col: str = "", unit: str | None = None) -> str:
         ratio_unit = unit in ("ratio", "percent", "share")
         if col.lower() == "delta" and (ratio_unit or (unit is None and -1.0 <= value <= 1.0)):
             return f"{value * 100:+.1f} pt"
-        if ratio_unit or (unit is None and _is_percent_col(col) and -1.0 <= value <= 1.0):
+        kind = _percent_kind(col) if unit is None else None
+        if ratio_unit or kind == "always" or (kind == "range" and -1.0 <= value <= 1.0):
             return f"{value:.1%}"
         if col.lower() == "delta":
             return f"{value:+.3g}"

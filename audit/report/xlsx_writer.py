@@ -1,15 +1,17 @@
 """report.xlsx: the summary and the main tables as sheets, for people who live in Excel.
 
-Cells go through `safe.neutralize` (no formula can start a cell), characters Excel cannot store
-are replaced by U+FFFD, datetimes are written as naive UTC (Excel has no time zones). The file
-is made byte-identical between identical runs by fixing the zip entry times and the document
-properties to the run's as_of date (openpyxl stamps the wall clock otherwise).
+Cells go through `safe.neutralize` (no formula can start a cell; none is ever written either),
+characters Excel cannot store are replaced by U+FFFD, datetimes are written as naive UTC (Excel
+has no time zones). `xlsx_package` writes the file with fixed zip entry times, so identical runs
+give identical bytes; `freeze_xlsx` does the same afterwards for xlsx files made by openpyxl
+(the merge review's).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import math
 import re
 import zipfile
@@ -21,8 +23,9 @@ import pandas as pd
 from audit.report import safe
 from audit.report.context import ReportContext, writer
 from audit.report.views import build_summary
+from audit.report.xlsx_package import sheet_xml, write_xlsx_package
 
-MAX_ROWS = 1_048_575  # Excel's sheet limit, minus the header
+MAX_ROWS = 1_048_575  # Excel's sheet limit, minus the header (the CSV files hold every row)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
@@ -57,13 +60,15 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return out
 
 
-def _add_frame(wb: Any, title: str, frame: pd.DataFrame, used: set[str]) -> None:
-    ws = wb.create_sheet(_sheet_name(title, used))
+def _frame_sheet(title: str, frame: pd.DataFrame, used: set[str]) -> tuple[str, str]:
+    name = _sheet_name(title, used)
     if frame.columns.empty:
-        return
-    ws.append([_cell(str(c)) for c in frame.columns])
-    for row in frame.head(MAX_ROWS).itertuples(index=False, name=None):
-        ws.append([_cell(v) for v in row])
+        return name, sheet_xml([], header=False)
+    header = [_cell(str(c)) for c in frame.columns]
+    body = (
+        [_cell(v) for v in row] for row in frame.head(MAX_ROWS).itertuples(index=False, name=None)
+    )
+    return name, sheet_xml(itertools.chain([header], body), header=True)
 
 
 def _summary_rows(ctx: ReportContext) -> list[list[Any]]:
@@ -100,10 +105,7 @@ def _summary_rows(ctx: ReportContext) -> list[list[Any]]:
 
 def freeze_xlsx(path: Path, as_of: str) -> None:
     """Rewrite the xlsx zip with fixed entry times and document dates (byte-identical runs)."""
-    try:
-        stamp = dt.date.fromisoformat(as_of[:10])
-    except ValueError:
-        stamp = dt.date(2000, 1, 1)
+    stamp = _as_of_date(as_of)
     when = f"{stamp.isoformat()}T00:00:00Z"
     src = io.BytesIO(path.read_bytes())
     out = io.BytesIO()
@@ -130,37 +132,40 @@ def freeze_xlsx(path: Path, as_of: str) -> None:
 @writer("xlsx", suffix=".xlsx")
 def write_xlsx(ctx: ReportContext, out_dir: Path) -> list[Path]:
     """report.xlsx: summary, issues, duplicates, clusters, kpis, scores and the other tables."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
     used: set[str] = set()
-    summary = wb.create_sheet(_sheet_name("summary", used))
-    for row in _summary_rows(ctx):
-        summary.append([_cell(v) for v in row])
-    sheets = [
-        ("issues", "issues"),
-        ("duplicates", "duplicates"),
-        ("clusters", "clusters"),
-        ("golden", "golden"),
-        ("kpis", "kpis"),
-        ("scores", "scores/by_dimension"),
-        ("by_source", "scores/by_source"),
-        ("by_owner", "scores/by_owner"),
-        ("by_rule", "scores/by_rule"),
-        ("by_field", "scores/by_field"),
-        ("inventory", "scores/inventory"),
-        ("trend", "scores/trend"),
-        ("impact", "impact"),
-        ("bounces", "bounces"),
-        ("ingest", "ingest"),
-    ]
-    for title, name in sheets:
+    summary = [[_cell(v) for v in row] for row in _summary_rows(ctx)]
+    sheets = [(_sheet_name("summary", used), sheet_xml(summary, header=False))]
+    for title, name in SHEETS:
         if title in ("issues", "duplicates", "clusters", "kpis", "scores") or name in ctx.tables:
-            _add_frame(wb, title, ctx.table(name), used)
+            sheets.append(_frame_sheet(title, ctx.table(name), used))
     for name in ctx.names("breakdowns/"):
-        _add_frame(wb, "r_" + name.split("/", 1)[1], ctx.tables[name], used)
+        sheets.append(_frame_sheet("r_" + name.split("/", 1)[1], ctx.tables[name], used))
     path = out_dir / "report.xlsx"
-    wb.properties.creator = "crm-audit"
-    wb.save(path)
-    freeze_xlsx(path, str(ctx.run.get("as_of", "")))
+    write_xlsx_package(path, sheets, stamp=_as_of_date(str(ctx.run.get("as_of", ""))))
     return [path]
+
+
+def _as_of_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return dt.date(2000, 1, 1)
+
+
+SHEETS = [
+    ("issues", "issues"),
+    ("duplicates", "duplicates"),
+    ("clusters", "clusters"),
+    ("golden", "golden"),
+    ("kpis", "kpis"),
+    ("scores", "scores/by_dimension"),
+    ("by_source", "scores/by_source"),
+    ("by_owner", "scores/by_owner"),
+    ("by_rule", "scores/by_rule"),
+    ("by_field", "scores/by_field"),
+    ("inventory", "scores/inventory"),
+    ("trend", "scores/trend"),
+    ("impact", "impact"),
+    ("bounces", "bounces"),
+    ("ingest", "ingest"),
+]
