@@ -132,7 +132,7 @@ def run(
             hist_path = (
                 cfg.resolve(cfg.history.path) if cfg.history.path else out_root / "history.sqlite"
             )
-            history_rows = history.previous(hist_path, limit=10)
+            history_rows = history.previous(hist_path, limit=10, before=result.run_id)
         result.extras["history"] = history_rows
         write_report(result, run_dir, cfg.output.formats)
     if cfg.history.enabled:
