@@ -101,7 +101,7 @@ def apply_merge(
         columns=["cluster_id", "record_id"],
     )
     golden = propose_golden(typed, clusters, run.config.sources, rules=rs)
-    golden = golden.set_index("cluster_id", drop=False)
+    gold: dict[str, dict[str, Any]] = {str(g["cluster_id"]): g for g in golden.to_dict("records")}
 
     alt_cols = [c for c in golden.columns if c.startswith("alternate_")]
     added = [c for c in ["merged_record_ids", *alt_cols] if c not in table.header]
@@ -109,8 +109,8 @@ def apply_merge(
     pos = {rid: i for i, rid in enumerate(rids)}
     survivor_of: dict[str, str] = {}
     consumed: set[str] = set()
-    for cid in golden.index:
-        survivor_of[str(golden.at[cid, "survivor_id"])] = cid
+    for cid, g in gold.items():
+        survivor_of[str(g["survivor_id"])] = cid
         consumed.update(groups[cid])
     bands = cluster_bands(run.clusters)
     out_rows: list[list[str]] = []
@@ -119,8 +119,9 @@ def apply_merge(
         rid = rids[i]
         if rid in survivor_of:
             cid = survivor_of[rid]
-            g = golden.loc[cid]
-            out_rows.append(_golden_row(table, header, added, g, pos))
+            g = gold[cid]
+            prov = json.loads(str(g["golden_from"]))
+            out_rows.append(_golden_row(table, header, added, g, prov, pos))
             members = sorted(groups[cid], key=pos.__getitem__)
             entries.append(
                 {
@@ -132,7 +133,7 @@ def apply_merge(
                     "record_ids": members,
                     "split_off": decisions[cid].split_off if cid in decisions else [],
                     "golden": dict(zip(header, out_rows[-1], strict=True)),
-                    "golden_from": json.loads(str(g["golden_from"])),
+                    "golden_from": prov,
                     "originals": [
                         {
                             "position": pos[m],
@@ -188,9 +189,7 @@ def apply_merge(
         # the records file uses a CSV dialect we would not reproduce: keep it verbatim
         log["input"]["verbatim"] = raw.decode("utf-8")
     log_path = out_dir / LOG_FILE
-    log_path.write_text(
-        json.dumps(log, ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8"
-    )
+    log_path.write_text(_log_text(log), encoding="utf-8")
     config_path = _write_merged_config(run, out_dir, contacts_path, set(rids), table)
     return MergeResult(
         out_dir=out_dir,
@@ -199,9 +198,28 @@ def apply_merge(
         config=config_path,
         n_before=len(table.rows),
         n_after=len(out_rows),
-        merged=sorted(golden.index),
+        merged=sorted(gold),
         skipped=skipped,
     )
+
+
+def _log_text(log: dict[str, Any]) -> str:
+    """The log as JSON with one cluster per line: readable, diffable and fast to write."""
+    head = {k: v for k, v in log.items() if k not in ("clusters", "skipped")}
+    lines = ["{"]
+    for k, v in head.items():
+        lines.append(f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)},")
+    for key in ("clusters", "skipped"):
+        items = [json.dumps(x, ensure_ascii=False) for x in log[key]]
+        end = "," if key == "clusters" else ""
+        lines.append(
+            f"{json.dumps(key)}: ["
+            + (("\n" + ",\n".join(items) + "\n") if items else "")
+            + "]"
+            + end
+        )
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def _rules_from_config(run: RunFolder) -> str:
@@ -287,10 +305,14 @@ def _plan(
 
 
 def _golden_row(
-    table: TextTable, header: list[str], added: list[str], g: pd.Series, pos: dict[str, int]
+    table: TextTable,
+    header: list[str],
+    added: list[str],
+    g: dict[str, Any],
+    prov: dict[str, Any],
+    pos: dict[str, int],
 ) -> list[str]:
     """The golden record as text: each value copied from the record it was taken from."""
-    prov: dict[str, Any] = json.loads(str(g["golden_from"]))
     survivor = _pad(table.rows[pos[str(g["survivor_id"])]], table)
     canon = {c.name for c in schema.ENTITIES["contacts"]}
     out = []
