@@ -64,25 +64,17 @@ def as_bool(s: pd.Series) -> pd.Series:
 
 
 def as_text(s: pd.Series) -> pd.Series:
-    """Stripped text with None for empty; comparisons use `.str.casefold()` on this."""
-    values = [
-        None
-        if v is None or (isinstance(v, float) and v != v) or v is pd.NA
-        else (str(v).strip() or None)
-        for v in s.astype("object")
-    ]
-    return pd.Series(values, index=s.index, dtype="object")
+    """Stripped text, object dtype, None for empty: KPI code may test `v is None`."""
+    text = s.astype("string").str.strip()
+    keep = text.notna() & text.ne("")
+    return text.astype("object").where(keep.fillna(False).astype(bool), None)
 
 
 def fold(s: pd.Series, prefix: str = "") -> pd.Series:
     """Stripped, case-folded text (object dtype, None for missing): keys and comparisons."""
-    values = [
-        None
-        if v is None or (isinstance(v, float) and v != v) or v is pd.NA or not str(v).strip()
-        else prefix + str(v).strip().casefold()
-        for v in s.astype("object")
-    ]
-    return pd.Series(values, index=s.index, dtype="object")
+    text = s.astype("string").str.strip().str.casefold()
+    keep = (text.notna() & text.ne("")).fillna(False).astype(bool)
+    return (prefix + text).astype("object").where(keep, None)
 
 
 class Frames:
