@@ -38,7 +38,10 @@ def test_rfc3464_report_is_parsed_per_recipient():
 
 
 def test_autoreply_and_plain_mail_are_not_bounces():
-    ooo = "From: a@example.jp\nTo: me@example.com\nSubject: 自動応答: 不在\nAuto-Submitted: auto-replied\n\nbye\n"
+    ooo = (
+        "From: a@example.jp\nTo: me@example.com\nSubject: 自動応答: 不在\n"
+        "Auto-Submitted: auto-replied\n\nbye\n"
+    )
     assert analyze(_msg(ooo)).kind == "autoreply"
     plain = "From: a@example.jp\nTo: me@example.com\nSubject: hello\n\nthe user unknown story\n"
     assert analyze(_msg(plain)).bounces == []

@@ -123,7 +123,7 @@ def test_unknown_profile_name_is_a_config_error(tmp_path):
     from audit.errors import ConfigError
 
     (tmp_path / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="hubspot.contacts"):
+    with pytest.raises(ConfigError, match=r"hubspot\.contacts"):
         read_sources(
             [SourceConfig(name="a", path="x.csv", profile="hubspot.contact")], base_dir=tmp_path
         )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from audit import schema
@@ -312,9 +313,11 @@ def _load_file(
             frame, entity, prof, mapping, unmapped = _map(table, src, profile, where)
             n = len(frame)
             rows = table.source_row if table.source_row is not None else list(range(1, n + 1))
-            frame.insert(0, "source_row", [str(r) for r in rows])
-            frame.insert(0, "source_file", file)
-            frame.insert(0, "source", src.name)
+            # object Series: pandas 3 would infer its Arrow `str` dtype for plain arrays
+            idx = frame.index
+            frame.insert(0, "source_row", pd.Series(list(map(str, rows)), index=idx, dtype=object))
+            frame.insert(0, "source_file", pd.Series(file, index=idx, dtype=object))
+            frame.insert(0, "source", pd.Series(src.name, index=idx, dtype=object))
         frame = frame.reset_index(drop=True)
         count = {
             "source": src.name,
@@ -379,16 +382,11 @@ def _merge_mail_contacts(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _ids(source: str, entity: str, frame: pd.DataFrame, keys_from: str | None) -> list[str]:
     n = len(frame)
-    if keys_from == "email" and "email" in frame.columns:
-        keys = frame["email"].tolist()
-    elif keys_from and keys_from in frame.columns:
-        keys = frame[keys_from].tolist()
-    else:
-        keys = [None] * n
-    keys = [k if isinstance(k, str) else None for k in keys]
-    usable = all(keys) and len(set(keys)) == n
-    if usable:
-        return make_record_ids(source, keys, [""] * n)
+    col = keys_from if keys_from in frame.columns else None
+    if col is not None:
+        keys = frame[col]
+        if keys.notna().all() and (keys != "").all() and keys.is_unique:
+            return make_record_ids(source, keys.tolist(), [""] * n)
     cols = [c for c in frame.columns if c not in ("source", "source_row", "record_id")]
     values = [frame[c].tolist() for c in cols]
     contents = [
@@ -396,6 +394,27 @@ def _ids(source: str, entity: str, frame: pd.DataFrame, keys_from: str | None) -
         for row in zip(*values, strict=True)
     ]
     return make_record_ids(source, [None] * n, contents)
+
+
+def _conformed(df: pd.DataFrame, entity: str, *, may_have_nan: bool) -> pd.DataFrame:
+    """What schema.conform gives (canonical columns first), built without copying twice.
+
+    Every column is an object column holding text or None, the contract after `sources`.
+    """
+    n = len(df)
+    canon = schema.columns(entity)
+    order = canon + [c for c in df.columns if c not in canon]
+    data: dict[str, np.ndarray] = {}
+    for c in order:
+        if c not in df.columns:
+            data[c] = np.full(n, None, dtype=object)
+            continue
+        col = df[c]
+        if may_have_nan or col.dtype != object:
+            data[c] = col.to_numpy(dtype=object, na_value=None)
+        else:  # built by this stage with None for empty: no scan needed
+            data[c] = col.to_numpy(dtype=object)
+    return pd.DataFrame(data, index=pd.RangeIndex(n), dtype=object, copy=False)
 
 
 def read_sources(sources: Sequence[SourceConfig], *, base_dir: Path) -> Ingest:
@@ -427,7 +446,10 @@ def read_sources(sources: Sequence[SourceConfig], *, base_dir: Path) -> Ingest:
                 counts.append(loaded.count)
                 files.append(loaded.info)
     records: dict[str, list[pd.DataFrame]] = {}
+    concatenated: set[str] = set()  # entities whose frames were concatenated (NaN possible)
     for (source, entity), parts in by_source_entity.items():
+        if len(parts) > 1:
+            concatenated.add(entity)
         mail = [p.frame for p in parts if p.aggregate == "email"]
         rest = [p for p in parts if p.aggregate != "email"]
         frames = []
@@ -444,9 +466,7 @@ def read_sources(sources: Sequence[SourceConfig], *, base_dir: Path) -> Ingest:
     out: dict[str, pd.DataFrame] = {}
     for entity, frames in records.items():
         df = pd.concat(frames, ignore_index=True) if frames else schema.empty(entity)
-        df = schema.conform(df, entity).astype(object)
-        df = df.where(df.notna(), None)
-        out[entity] = df
+        out[entity] = _conformed(df, entity, may_have_nan=len(frames) > 1 or entity in concatenated)
     issue_frame = schema.conform_issues(pd.DataFrame(issues)) if issues else schema.empty_issues()
     count_frame = pd.DataFrame(counts, columns=COUNT_COLUMNS)
     return Ingest(records=out, issues=issue_frame, counts=count_frame, files=pd.DataFrame(files))

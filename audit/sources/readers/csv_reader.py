@@ -153,17 +153,44 @@ def _fast(raw: bytes, header: list[str], delimiter: str, skip: int) -> RawTable 
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException, ValueError):
         return None
     if ragged:
         return None
-    frame = tbl.to_pandas()
+    return _from_arrow(tbl, header)
+
+
+def _from_arrow(tbl: object, header: list[str]) -> RawTable:
+    """Arrow table -> object frame with None for empty; all-empty rows dropped as blank lines."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    n = tbl.num_rows  # type: ignore[attr-defined]
+    warnings = []
+    numbers = np.arange(1, n + 1)
+    if n and tbl.num_columns:  # type: ignore[attr-defined]
+        blank = None
+        for col in tbl.columns:  # type: ignore[attr-defined]
+            nulls = pc.is_null(col)
+            blank = nulls if blank is None else pc.and_(blank, nulls)
+        n_blank = pc.sum(blank).as_py() or 0
+        if n_blank:
+            keep = pc.invert(blank)
+            tbl = tbl.filter(keep)  # type: ignore[attr-defined]
+            numbers = numbers[np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)]
+            warnings.append(f"skipped {n_blank} blank row(s)")
+    data = {
+        h: col.to_numpy(zero_copy_only=False)  # object array, None for null
+        for h, col in zip(header, tbl.columns, strict=True)  # type: ignore[attr-defined]
+    }
+    frame = pd.DataFrame(data, columns=header, dtype=object, copy=False)
     frame.columns = header
-    return _finish(frame, list(range(1, len(frame) + 1)), [])
+    return RawTable(frame=frame, source_row=numbers.tolist(), warnings=warnings)
 
 
 def _careful(
