@@ -115,6 +115,10 @@ class MatchConfig(_Model):
         False,
         description="let 'merge apply' merge auto-band clusters without a decision",
     )
+    survivorship: str = Field(
+        "survivorship/contacts.default",
+        description="survivorship rules (golden-record values) name or path",
+    )
 
 
 class Thresholds(_Model):

@@ -145,8 +145,17 @@ def demo_result(tmp: Path, *, apply_auto: bool = False) -> RunResult:
     )
 
 
-def write_run_folder(result: RunResult, run_dir: Path) -> Path:
-    """The run folder as the report stage writes it (the parts merging reads)."""
+def write_run_folder(result: RunResult, run_dir: Path, *, minimal: bool = False) -> Path:
+    """The run folder as the report stage writes it (UTF-8 with BOM, CRLF, neutralized cells).
+
+    `minimal` writes only the parts merging reads, with pandas' defaults (LF, no BOM), to show
+    that apply/undo do not depend on one CSV dialect.
+    """
+    if not minimal:
+        from audit.report import write_report
+
+        write_report(result, run_dir, ["csv"])
+        return run_dir
     (run_dir / "records").mkdir(parents=True, exist_ok=True)
     (run_dir / "run.json").write_text(
         json.dumps({"run_id": result.run_id, "config": dump_config(result.config)}, indent=2)
@@ -197,7 +206,7 @@ def test_apply_merges_approved_clusters_into_golden_rows(run_dir: Path, tmp_path
     assert g["updated_at"] == "2025-09-01 00:00:00+00:00"
     assert g["company"] == "Acme Korea"
     # untouched rows are copied as they were
-    assert out.loc["t:4", "company"] == '=HYPERLINK("http://evil","x")'
+    assert out.loc["t:4", "company"] == '\'=HYPERLINK("http://evil","x")'
     log = json.loads(res.log.read_text())
     (entry,) = log["clusters"]
     assert entry["survivor"] == "t:1" and entry["decision"] == "approve"
@@ -219,6 +228,17 @@ def test_undo_restores_byte_identical_records(run_dir: Path, tmp_path: Path) -> 
     assert res.contacts.read_bytes() == original
     again = undo_merge(res.log)  # a second undo is a no-op, not a corruption
     assert again.already and res.contacts.read_bytes() == original
+
+
+def test_undo_is_exact_for_a_plain_pandas_csv_too(tmp_path: Path) -> None:
+    run_dir = write_run_folder(demo_result(tmp_path), tmp_path / "run", minimal=True)
+    original = (run_dir / "records" / "contacts.csv").read_bytes()
+    assert b"\r\n" not in original and not original.startswith(b"\xef\xbb\xbf")
+    dec = write_decisions(tmp_path / "d.csv", [("c1", "approve", ""), ("c3", "approve", "")])
+    res = apply_merge(run_dir, dec)
+    assert res.n_after == 5
+    assert undo_merge(res.log).identical
+    assert res.contacts.read_bytes() == original
 
 
 def test_split_keeps_the_split_off_record_separate(run_dir: Path, tmp_path: Path) -> None:
