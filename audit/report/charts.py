@@ -8,6 +8,7 @@ http(s) reference at all.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -126,7 +127,7 @@ def trend_lines(
         )
     for i, run in enumerate(runs):
         x, _ = xy(i, 0)
-        label = run.split("-")[0][:8] if i < len(runs) - 1 else "now"
+        label = _run_label(run) if i < len(runs) - 1 else "now"
         parts.append(
             f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle" class="tick">'
             f"{escape(label)}</text>"
@@ -156,6 +157,12 @@ def trend_lines(
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _run_label(run_id: str) -> str:
+    """'20260131T090512-1a2b3c' -> '01-31 09:05' (run ids are time-ordered)."""
+    m = re.match(r"\d{4}(\d{2})(\d{2})T(\d{2})(\d{2})", run_id)
+    return f"{m[1]}-{m[2]} {m[3]}:{m[4]}" if m else run_id[:11]
 
 
 def _short(text: object, n: int) -> str:

@@ -21,7 +21,7 @@ from audit.report import safe
 from audit.report.labels import labels as label_set
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity equality: views cache per context
 class ReportContext:
     run: dict[str, Any]  # run.json document (JSON-able, redacted when `redact`)
     tables: dict[str, pd.DataFrame]  # "issues", "records/contacts", "scores/by_source", ...

@@ -7,8 +7,10 @@ never an error, because the report is written for failed and partial runs too.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,7 +225,17 @@ def _contract(contract: Any) -> list[tuple[str, str]]:
     return out[:40]
 
 
+_CACHE: weakref.WeakKeyDictionary[ReportContext, Summary] = weakref.WeakKeyDictionary()
+
+
 def build_summary(ctx: ReportContext) -> Summary:
+    """The summary of `ctx`, built once and shared by the html, md and xlsx writers."""
+    if ctx not in _CACHE:
+        _CACHE[ctx] = _build_summary(ctx)
+    return copy.copy(_CACHE[ctx])
+
+
+def _build_summary(ctx: ReportContext) -> Summary:
     run = ctx.run
     scores = run.get("scores") or {}
     by_dim = ctx.table("scores/by_dimension")
