@@ -13,6 +13,7 @@ import pandas as pd
 
 from audit import schema
 
+DELINQUENT = {"past_due", "unpaid", "delinquent"}
 TRUE_TEXT = {"true", "t", "yes", "y", "1", "won", "closed"}
 FALSE_TEXT = {"false", "f", "no", "n", "0", "lost", "open"}
 
@@ -133,12 +134,17 @@ def subscription_stop(subs: pd.DataFrame) -> pd.Series:
 
     Prepaid churn is recognised at the end of the paid term (ChartMogul): a cancellation with a
     later current_period_end stops at that end, not on the day the customer clicked cancel.
+    A subscription left unpaid (past_due, unpaid) stops 30 days after its unpaid term ended.
     """
     ended = subs["ended_at"]
     canceled = subs["canceled_at"]
     term_end = subs["current_period_end"]
     after_cancel = term_end.where(term_end > canceled, canceled)
-    return ended.where(ended.notna(), after_cancel.where(canceled.notna()))
+    stop = ended.where(ended.notna(), after_cancel.where(canceled.notna()))
+    # delinquent more than 30 days counts as cancelled (Baremetrics), from the unpaid term's end
+    status = fold(subs["status"]) if "status" in subs else pd.Series(None, index=subs.index)
+    delinquent = status.isin(DELINQUENT) & stop.isna() & term_end.notna()
+    return stop.where(~delinquent, term_end + pd.Timedelta(days=30))
 
 
 def active_mask(subs: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
