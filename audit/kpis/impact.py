@@ -44,6 +44,12 @@ def _fold(v: object) -> str | None:
     return str(v).strip().casefold() or None
 
 
+def _strip(v: object) -> str | None:
+    if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+        return None
+    return str(v).strip() or None
+
+
 def _merged_away(matches: Matches, bands: Sequence[str]) -> dict[str, str]:
     """Record id of every non-survivor in a trusted cluster -> its survivor's record id."""
     cl = matches.clusters
@@ -53,19 +59,25 @@ def _merged_away(matches: Matches, bands: Sequence[str]) -> dict[str, str]:
     if "band" in cl:
         trusted |= cl["band"].astype("object").isin(list(bands))
     if "decision" in cl:
-        trusted |= cl["decision"].map(lambda v: _fold(v) in APPROVED)
+        trusted |= cl["decision"].map(lambda v: _fold(v) in APPROVED).astype(bool)
     cl = cl[trusted]
-    out: dict[str, str] = {}
-    for _, group in cl.sort_values(["cluster_id", "record_id"]).groupby("cluster_id", sort=True):
-        ids = [str(r) for r in group["record_id"]]
-        surv = [
-            str(r)
-            for r, s in zip(group["record_id"], group.get("is_survivor", []), strict=False)
-            if s is True or s == 1 or str(s).lower() == "true"
-        ]
-        survivor = surv[0] if surv else ids[0]
-        out.update({r: survivor for r in ids if r != survivor})
-    return out
+    if cl.empty:
+        return {}
+    surv = (
+        cl["is_survivor"].map(lambda v: v is True or v == 1 or str(v).casefold() == "true")
+        if "is_survivor" in cl
+        else pd.Series(False, index=cl.index)
+    )
+    cl = pd.DataFrame(
+        {
+            "cid": cl["cluster_id"].astype(str).to_numpy(dtype=object),
+            "rid": cl["record_id"].astype(str).to_numpy(dtype=object),
+            "surv": surv.astype(bool).to_numpy(),
+        }
+    ).sort_values(["cid", "surv", "rid"], ascending=[True, False, True], kind="stable")
+    first = cl.groupby("cid", sort=False)["rid"].transform("first")
+    losers = cl["rid"] != first
+    return dict(zip(cl.loc[losers, "rid"], first[losers], strict=True))
 
 
 def _apply_golden(contacts: pd.DataFrame, matches: Matches, survivors: set[str]) -> pd.DataFrame:
@@ -111,18 +123,26 @@ def clean_records(
     if contacts is None or contacts.empty:
         return out, stats
     away = _merged_away(matches, bands)
-    by_id = contacts.set_index("record_id", drop=False)
+    rid = contacts["record_id"].astype(str)
+    loser_ids = pd.Series(list(away.keys()), dtype=object)
+    pairs = pd.DataFrame({"loser": loser_ids, "survivor": [away[k] for k in loser_ids]})
+    pos = pd.Series(range(len(contacts)), index=rid.to_numpy(dtype=object))
+    pos = pos[~pos.index.duplicated()]
+    pairs = pairs[pairs["loser"].isin(pos.index) & pairs["survivor"].isin(pos.index)]
+    lo = contacts.iloc[pos[pairs["loser"]].to_numpy()]
+    su = contacts.iloc[pos[pairs["survivor"]].to_numpy()]
     email_map: dict[str, object] = {}
     id_map: dict[str, object] = {}
-    for loser, survivor in away.items():
-        if loser not in by_id.index or survivor not in by_id.index:
+    for col, target, key in (("email", email_map, _fold), ("external_id", id_map, _strip)):
+        if col not in contacts:
             continue
-        lo, su = by_id.loc[loser], by_id.loc[survivor]
-        if _fold(lo.get("email")) and _fold(su.get("email")):
-            email_map[_fold(lo["email"])] = su["email"]
-        if _fold(lo.get("external_id")) and _fold(su.get("external_id")):
-            id_map[str(lo["external_id"]).strip()] = su["external_id"]
-    keep = ~contacts["record_id"].astype("object").isin(list(away))
+        for a, b in zip(
+            lo[col].to_numpy(dtype=object), su[col].to_numpy(dtype=object), strict=True
+        ):
+            k = key(a)
+            if k and _fold(b):
+                target[k] = b
+    keep = ~rid.isin(list(away))
     stats["duplicates_merged"] = int((~keep).sum())
     cleaned = _apply_golden(contacts[keep].copy(), matches, set(away.values()))
     if issues is not None and len(issues):

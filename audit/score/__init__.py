@@ -109,7 +109,13 @@ def source_scores(
         if frame is None or frame.empty:
             continue
         src = frame["source"].astype(str)
-        src_of.update(zip(frame["record_id"].astype(str), src, strict=True))
+        src_of.update(
+            zip(
+                frame["record_id"].astype(str).to_numpy(dtype=object),
+                src.to_numpy(dtype=object),
+                strict=True,
+            )
+        )
         for s, n in src.value_counts().items():
             rows_by[(entity, str(s))] = int(n)
         n_entity[entity] = len(frame)

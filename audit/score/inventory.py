@@ -54,6 +54,13 @@ def _as_time(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s, utc=True, errors="coerce", format="mixed")
 
 
+def _distinct(values: pd.Series) -> int:
+    try:
+        return int(values.nunique())
+    except TypeError:  # lists or objects from unmapped JSON columns
+        return int(values.astype(str).nunique())
+
+
 def _extra_frame(frame: pd.DataFrame) -> pd.DataFrame:
     if "extra" not in frame or frame["extra"].isna().all():
         return pd.DataFrame(index=frame.index)
@@ -94,11 +101,12 @@ def field_inventory(
         derived = {c.name for c in schema.ENTITIES.get(entity, ()) if c.derived}
         canonical = [c for c in frame.columns if c not in PROVENANCE]
         extra = _extra_frame(frame)
+        source = frame["source"].to_numpy(dtype=object)
         columns = [(c, frame[c], "derived" if c in derived else "canonical") for c in canonical]
         columns += [(str(c), extra[c], "extra") for c in sorted(extra.columns, key=str)]
         for col, values, kind in columns:
             filled = values.notna()
-            srcs = sorted(set(frame.loc[filled, "source"].dropna().astype(str)))
+            srcs = sorted({str(s) for s in source[filled.to_numpy()] if s is not None})
             latest = None
             if stamp is not None and filled.any():
                 t = stamp[filled].max()
@@ -111,7 +119,7 @@ def field_inventory(
                     "n_records": n,
                     "n_filled": int(filled.sum()),
                     "fill_rate": float(filled.mean()) if n else float("nan"),
-                    "n_distinct": int(values[filled].astype(str).nunique()),
+                    "n_distinct": _distinct(values[filled]),
                     "sources": ", ".join(srcs),
                     "latest_update": latest,
                     "used_by_rules": ", ".join(sorted(set(by_rule.get((entity, col), [])))),
