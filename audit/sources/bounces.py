@@ -89,7 +89,8 @@ _SOFT = (
     (
         "expired",
         r"expired|timed? ?out|time-?out|retry (time|timeout)|gave up|giving up|"
-        r"too long|delayed|could not be delivered within|connection (refused|reset|lost)|"
+        r"too long|delayed|could not be delivered within|not found, try again|"
+        r"connection (refused|reset|lost)|"
         r"network|no route|unreachable|deferred|not yet been delivered|will retry",
     ),
     ("syntax", r"syntax error|command unrecognized|bad sequence|\b5\.5\.[0-4]\b"),
@@ -110,6 +111,8 @@ _HARD = (
         r"permanently|bad destination (mailbox )?address|mailbox unavailable|"
         r"address (is )?not (in use|available)|not our customer|no valid recipients|"
         r"(this|the) (e-?mail )?account (that you tried to reach )?does not exist|"
+        r"address couldn'?t be found|(doesn'?t|does not) have an? .{0,40}account|"
+        r"destinataire invalide|unknown address|no such address|recipient unknown|"
         r"宛先不明|存在しない|不存在|없는 (계정|사용자|주소)",
     ),
     (
@@ -117,7 +120,9 @@ _HARD = (
         r"host (or domain name )?not found|unknown host|host unknown|"
         r"domain (not found|does not exist|name not found|unknown)|unknown domain|"
         r"no (mx|mail exchanger)|unrouteable (mail )?domain|nxdomain|"
-        r"dns (lookup )?(fail|error)|domain .{0,30}(does not exist|not exist)|\b5\.1\.2\b",
+        r"dns (lookup )?(fail|error)|domain .{0,30}(does not exist|not exist)|\b5\.1\.2\b|"
+        r"host or domain name not found|no such domain|invalid domain|"
+        r"couldn'?t find a mail exchanger|no smtp service|domain is not reachable",
     ),
     ("moved", r"has moved|moved to|\b5\.1\.6\b|no longer at this address"),
     ("not_accept", r"does not accept (any )?(e-?)?mail|null mx|\b5\.1\.10\b|accepts no mail"),
@@ -154,10 +159,18 @@ _AFTER_DATA = re.compile(
     r"(in reply to|after) (the )?(end of )?data|>>> ?data|data command|end of data",
     re.IGNORECASE,
 )
+# the recipient's own directory said so: a lookup result, not a filter's generic refusal
+_DIRECTORY = re.compile(
+    r"not recogni[sz]ed|not listed|couldn'?t be found|unrouteable address|"
+    r"no longer (exists|valid|active|in use)|has been (deleted|removed|closed)",
+    re.IGNORECASE,
+)
+_AT_RCPT = re.compile(r"rcpt( to)?\b|in reply to rcpt|recipient address rejected", re.IGNORECASE)
 _SENDER_SIDE = re.compile(
     r"sender (address |domain )?(rejected|refused|verify failed|unknown|invalid|denied)|"
     r"(domain of )?sender (address|domain)\b.{0,60}(does not exist|not exist|invalid|unknown|"
-    r"rejected|not found)|from address (rejected|invalid)|\b5\.1\.[78]\b",
+    r"rejected|not found)|from address (rejected|invalid)|\b5\.1\.[78]\b|"
+    r"(after|in reply to) mail from",
     re.IGNORECASE,
 )
 
@@ -167,13 +180,19 @@ def classify(
 ) -> tuple[str, str]:
     """(hard|soft, reason) for one failed recipient.
 
-    Specific wording decides first (a 5.x reply for a full mailbox or a spam block is not a
-    dead address; 5.1.7/5.1.8 are about the *sender*). An explicit address status (5.1.1,
-    5.1.2, 5.1.6, 5.1.10) is hard. Otherwise "user unknown" wording is hard, except when the
-    server said it after DATA: it had accepted the recipient at RCPT TO, so that is a content
-    filter, not a dead address.
+    Order of evidence:
+    1. transient (4.x.x, Action: delayed) is always soft;
+    2. specific wording for a soft cause (full mailbox, spam block, policy, expired) wins over
+       the reply class, and 5.1.7/5.1.8 or a rejection at MAIL FROM are about the *sender*;
+    3. an explicit address status (5.1.1, 5.1.2, 5.1.6, 5.1.10, also found inside the
+       diagnostic text when the report's own status is generic) is hard;
+    4. a status whose subject is the mail system (5.3), content (5.6) or policy (5.7) is soft;
+    5. "user unknown"-style wording is hard, except after DATA (the server had accepted the
+       recipient at RCPT TO: a content filter) or when the reply is generic, gives no SMTP
+       stage and no directory wording (filtering gateways answer that way for mail they drop).
     """
-    text = diagnostic or ""
+    text = re.sub(r"\s+", " ", diagnostic or "")
+    context = re.sub(r"\s+", " ", context)
     if (status and status.startswith("4")) or transient:
         for name, rx in _SOFT_RE:
             if rx.search(text):
@@ -184,25 +203,29 @@ def classify(
             return "soft", name
     if _SENDER_SIDE.search(text):
         return "soft", "sender_rejected"
+    if status in (None, "5.0.0"):
+        inner = _STATUS.search(text)
+        if inner and inner.group(1) == "5":
+            status = ".".join(inner.groups())
     if status in _HARD_STATUS:
         return "hard", _HARD_STATUS[status]
     subject = status.split(".")[1] if status and status.count(".") == 2 else ""
-    if subject in ("3", "4", "5", "6", "7"):
-        return "soft", {"3": "mail_system", "4": "network", "5": "protocol", "6": "content"}.get(
-            subject, "blocked"
-        )
+    if subject in ("3", "6", "7"):
+        return "soft", {"3": "mail_system", "6": "content"}.get(subject, "blocked")
     for name, rx in _HARD_RE:
-        if rx.search(text):
-            if _AFTER_DATA.search(text) or _AFTER_DATA.search(context):
-                return "soft", "filtered"
-            return "hard", name
-    if status and status in _HARD_STATUS:
-        return "hard", _HARD_STATUS[status]
-    for m in _STATUS.finditer(text):
-        code = ".".join(m.groups())
-        if code in _HARD_STATUS:
-            return "hard", _HARD_STATUS[code]
-    return "soft", "other"
+        if not rx.search(text):
+            continue
+        if _AFTER_DATA.search(text) or _AFTER_DATA.search(context):
+            return "soft", "filtered"
+        if (
+            status in (None, "5.0.0")
+            and name == "user_unknown"
+            and not (_AT_RCPT.search(text) or _AT_RCPT.search(context))
+            and not _DIRECTORY.search(text)
+        ):
+            return "soft", "unconfirmed_user_unknown"
+        return "hard", name
+    return "soft", {"4": "network", "5": "protocol"}.get(subject, "other")
 
 
 def _specific_hard(text: str) -> bool:
@@ -216,7 +239,7 @@ def _specific_hard(text: str) -> bool:
     )
     specific_soft = re.search(
         r"full|quota|spam|blacklist|blocklist|reputation|suspend|disabled|inactive|too (big|large)|"
-        r"expired|timed? ?out|rate|too many|virus|spf|dkim|dmarc",
+        r"expired|timed? ?out|rate|too many|virus|spf|dkim|dmarc|not found, try again",
         text,
         re.IGNORECASE,
     )
@@ -239,6 +262,12 @@ def analyze(msg: Message) -> Report:
         rep = _from_dsn(msg, dsn_parts)
         if rep is not None:
             return rep
+    else:
+        inline = _human_text(msg)
+        if re.search(r"^(Final|Original)-Recipient:", inline, re.IGNORECASE | re.MULTILINE):
+            rep = _from_dsn(msg, [], blocks=_parse_blocks(inline))
+            if rep is not None:
+                return rep
     if _looks_like_bounce(msg):
         rep = _from_text(msg)
         if rep is not None:
@@ -307,12 +336,15 @@ def _address(value: str) -> str | None:
     return m.group(0).strip(".").lower() if m else None
 
 
-def _from_dsn(msg: Message, dsn_parts: list[Message]) -> Report | None:
+def _from_dsn(
+    msg: Message, dsn_parts: list[Message], blocks: list[dict[str, str]] | None = None
+) -> Report | None:
     bounces: list[Bounce] = []
     delivered = delayed = 0
     human = _human_text(msg)
-    for part in dsn_parts:
-        for block in _blocks(part):
+    all_blocks = [b for part in dsn_parts for b in _blocks(part)] + (blocks or [])
+    for block in all_blocks:
+        if True:
             rcpt = block.get("final-recipient") or block.get("original-recipient")
             if not rcpt:
                 continue
