@@ -125,6 +125,8 @@ def demo_result(tmp: Path, *, apply_auto: bool = False) -> RunResult:
             "sources": [{"name": "t", "path": "t.csv", "phone_region": "KR"}],
             "as_of": "2026-01-31",
             "match": {"apply_auto": apply_auto},
+            "rules": {"gx": False},
+            "history": {"enabled": False},
         },
         base_dir=tmp,
     )
@@ -358,6 +360,15 @@ def test_merged_config_points_at_merged_contacts(run_dir: Path, tmp_path: Path) 
     assert (src.entity, src.profile, src.phone_region) == ("contacts", "none", "KR")
     assert cfg.resolve(src.path) == res.contacts
     assert cfg.as_of is not None and cfg.as_of.isoformat() == "2026-01-31"
+    # the pipeline re-runs on the merged contacts: 8 records became 6
+    from audit.pipeline import analyse
+
+    again = analyse(cfg, run_id="after-merge")
+    contacts = again.records["contacts"]
+    assert len(contacts) == 6
+    golden = contacts[contacts["full_name"] == "Kim Minjun"].iloc[0]
+    assert golden["email"] == "minjun.kim@example.kr"
+    assert json.loads(golden["extra"])["merged_record_ids"] == "t:1; t:2; t:3"
 
 
 def test_cli_apply_and_undo(run_dir: Path, tmp_path: Path, runner) -> None:
