@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from audit.cli import cli
@@ -96,3 +97,14 @@ def test_kpis_command_withholds_everything_when_the_gate_fails(
     doc = json.loads(result.stdout)
     assert doc["gate_reasons"]
     assert {r["status"] for r in doc["kpis"]} == {"withheld"}
+
+
+def test_kpis_command_reads_a_run_folder(runner: CliRunner, tmp_path: Path) -> None:
+    cfg = workspace(tmp_path, "{overall: 0.0, kpi_inputs: 0.0}")
+    run = runner.invoke(cli, ["run", str(cfg), "--format", "json"])
+    run_dir = Path(json.loads(run.stdout)["run_dir"])
+    result = runner.invoke(cli, ["kpis", str(run_dir), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["kpi_id"]: r for r in json.loads(result.stdout)["kpis"]}
+    assert rows["close_rate"]["value"] == pytest.approx(2 / 3)
+    assert rows["close_rate"]["n"] == 3
