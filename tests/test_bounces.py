@@ -50,7 +50,10 @@ def test_autoreply_and_plain_mail_are_not_bounces():
 def test_wording_beats_the_reply_class():
     assert classify("5.0.0", "552 mailbox is full")[0] == "soft"
     assert classify("5.7.1", "550 blocked by spamhaus")[0] == "soft"
-    assert classify(None, "550 No such user here") == ("hard", "user_unknown")
+    assert classify(None, "550 5.1.1 No such user here") == ("hard", "user_unknown")
+    assert classify(None, "550 No such user here (in reply to RCPT TO)")[0] == "hard"
+    # generic reply, no SMTP stage, no directory wording: not enough to call the address dead
+    assert classify("5.0.0", "550 No such user here")[0] == "soft"
     assert classify("5.0.0", "550 User unknown (in reply to end of DATA command)")[0] == "soft"
 
 
