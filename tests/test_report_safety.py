@@ -215,3 +215,50 @@ def test_plain_numbers_and_phones_are_left_alone(value: str) -> None:
 )
 def test_redact_text(text: str, masked: str) -> None:
     assert redact_text(text) == masked
+
+
+def test_email_keyed_ids_are_masked_consistently_and_stay_unique(tmp_path: Path) -> None:
+    from tests.factories import make_contacts, make_run_result
+
+    contacts = make_contacts(
+        email=["kim@example.com", "kang@example.com"], phone=["kim@example.com", None]
+    )
+    contacts["record_id"] = ["inbox:kim@example.com", "inbox:kang@example.com"]
+    issues = pd.DataFrame(
+        {
+            "record_id": ["inbox:kim@example.com"],
+            "rule_id": ["contacts.email.bounced"],
+            "message": ["'kim@example.com' hard-bounced"],
+        }
+    )
+    pairs = pd.DataFrame(
+        {
+            "record_id_l": ["inbox:kang@example.com"],
+            "record_id_r": ["inbox:kim@example.com"],
+            "score": [0.7],
+            "band": ["review"],
+        }
+    )
+    clusters = pd.DataFrame(
+        {
+            "cluster_id": ["c1", "c1"],
+            "record_id": ["inbox:kang@example.com", "inbox:kim@example.com"],
+        }
+    )
+    result = make_run_result({"contacts": contacts}, issues=issues, pairs=pairs, clusters=clusters)
+    render(context_for(result, redact=True), tmp_path, ["xlsx", "html"], core=True)
+    for p in tmp_path.rglob("*"):
+        if p.is_file():
+            assert "kim@example.com" not in _all_text(p), p.name
+    rec = pd.read_parquet(tmp_path / "records/contacts.parquet")
+    ids = rec["record_id"].tolist()
+    assert len(set(ids)) == 2 and all(i.startswith("inbox:k***@example.com~") for i in ids)
+    # rows are sorted by the original id: kang, then kim (whose phone column holds an email)
+    assert rec["phone"].tolist()[1] == "k***@example.com"
+    iss = pd.read_csv(tmp_path / "issues.csv", encoding="utf-8-sig")
+    dup = pd.read_csv(tmp_path / "duplicates.csv", encoding="utf-8-sig")
+    clu = pd.read_csv(tmp_path / "clusters.csv", encoding="utf-8-sig")
+    kim = ids[1]
+    assert iss["record_id"].tolist() == [kim]
+    assert dup["record_id_r"].tolist() == [kim]
+    assert set(clu["record_id"]) == set(ids)

@@ -7,8 +7,9 @@ Three separate concerns, applied in this order:
    readable so a person can still tell two records apart). It is applied once, to the data
    every writer receives, so no writer can forget it. Columns known to hold emails or phones
    are masked whatever their content; every other text cell is scanned for email addresses
-   and phone-looking numbers. Id columns (`record_id`, `*_id`) are never scanned, so joins
-   between the files of a run folder survive redaction.
+   and phone-looking numbers. In id columns (`record_id`, `*_id`, `*_ids`) an email or phone
+   becomes its masked form plus a short digest (`inbox:k***@example.com~1a2b3c4d`), so ids
+   stay unique and the files of a run folder still join after redaction.
 2. **Formula neutralization** for CSV and XLSX (OWASP "CSV injection"): a text cell whose first
    non-blank character is `=`, `+`, `-`, `@`, tab or CR gets a leading single quote, which
    spreadsheets show as text. The one exception is a cell made only of digits, spaces and
@@ -25,6 +26,7 @@ Three separate concerns, applied in this order:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -126,6 +128,31 @@ def redact_text(value: str) -> str:
     )
 
 
+def redact_id(value: str) -> str:
+    """Mask emails and phones inside an id ('inbox:kim@example.com') so the id stays unique.
+
+    Record ids are keyed on an email for some sources; masking them like free text would make
+    two people's ids equal. The same id gets the same masked form in every file of the run, so
+    issues.csv, records/ and clusters.csv still join.
+    """
+    out = _EMAIL_RE.sub(lambda m: _tagged_mask(m.group(0), mask_email), value)
+    return _PHONE_RE.sub(
+        lambda m: (
+            m.group(0) if _DATE_LIKE.match(m.group(0)) else _tagged_mask(m.group(0), mask_phone)
+        ),
+        out,
+    )
+
+
+def _tagged_mask(text: str, mask: Any) -> str:
+    digest = hashlib.sha256(text.casefold().encode("utf-8")).hexdigest()[:8]
+    return f"{mask(text)}~{digest}"
+
+
+def _is_id_column(name: str) -> bool:
+    return name in _STRUCTURAL or name in ("id", "ids") or name.endswith(("_id", "_ids"))
+
+
 def _redact_cell(value: Any, column: str | None) -> Any:
     if not isinstance(value, str) or not value:
         return value
@@ -133,9 +160,9 @@ def _redact_cell(value: Any, column: str | None) -> Any:
     if name in EMAIL_COLUMNS:
         return mask_email(value) if "@" in value else redact_text(value)
     if name in PHONE_COLUMNS:
-        return mask_phone(value)
-    if name in _STRUCTURAL or name.endswith("_id") or name == "id":
-        return value
+        return redact_text(value) if "@" in value else mask_phone(value)
+    if _is_id_column(name):
+        return redact_id(value)
     if name == "extra" and value.startswith("{"):
         try:
             data = json.loads(value)
