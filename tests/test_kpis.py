@@ -247,3 +247,26 @@ def test_catalogue_lists_every_kpi_with_its_definition() -> None:
     for name, spec in KPIS.items():
         assert f"| `{name}` |" in text
         assert spec.definition.replace("|", "\\|") in text
+
+
+def test_notes_flag_mixed_currencies_undated_deals_and_partial_periods() -> None:
+    deals = make_frame(
+        "deals",
+        stage=["closedwon", "closedlost", "closedwon"],
+        amount=["10", "20", "30"],
+        currency=["USD", "krw", "USD"],
+        closed_at=["2026-02-01", "2026-02-01", None],
+    )
+    quotas = make_frame("quotas", owner=["a"], amount=["1"], period_start=["2026-01-01"])
+    out = compute_kpis(
+        {"deals": deals, "quotas": quotas},
+        KpiConfig(period="2026-Q1", include=["close_rate", "quota_attainment"]),
+        as_of=dt.date(2026, 3, 15),
+    ).set_index("kpi_id")
+    assert out.loc["close_rate", "note"] == (
+        "1 won, 1 lost; 1 closed deals without closed_at left out; "
+        "the period is not over on 2026-03-15: partial"
+    )
+    assert (
+        "mixed currencies KRW, USD summed without conversion" in out.loc["quota_attainment", "note"]
+    )

@@ -77,6 +77,24 @@ def _missing(spec: KpiSpec, frames: Frames) -> str | None:
     return f"no {', '.join(empty)} records"
 
 
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def _currency_note(spec: KpiSpec, frames: Frames) -> str:
+    """Amounts are summed as given: say so when an input mixes currencies."""
+    seen: set[str] = set()
+    for f in (*spec.needs, *spec.uses):
+        entity, _, col = f.partition(".")
+        if col != "amount" or not frames.has(entity) or "currency" not in frames[entity]:
+            continue
+        cur = frames[entity]["currency"].dropna()
+        seen |= {str(c).strip().upper() for c in cur if str(c).strip()}
+    if len(seen) > 1:
+        return f"mixed currencies {', '.join(sorted(seen))} summed without conversion"
+    return ""
+
+
 def compute_kpis(
     records: Records,
     cfg: KpiConfig,
@@ -95,6 +113,11 @@ def compute_kpis(
     period = parse_period(cfg.period, as_of=as_of)
     frames = Frames(records)
     withheld = withheld or {}
+    partial = (
+        f"the period is not over on {as_of.isoformat()}: partial"
+        if period.end > pd.Timestamp(as_of, tz="UTC") + pd.Timedelta(days=1)
+        else ""
+    )
     rows = []
     for spec in selected(cfg):
         row = {
@@ -117,7 +140,7 @@ def compute_kpis(
             row.update(status="no_data", note=missing)
         else:
             got = spec.fn(frames, period, cfg.params.get(spec.kpi_id, {}))
-            row.update(variant=got.variant, note=got.note)
+            row.update(variant=got.variant, note=_join(got.note, _currency_note(spec, frames)))
             if got.n is not None:
                 row["n"] = int(got.n)
             if got.value is None or not math.isfinite(got.value):
@@ -125,6 +148,8 @@ def compute_kpis(
                 row["note"] = got.note or "empty denominator"
             else:
                 row["value"] = float(got.value)
+        if partial and row["status"] == "ok":
+            row["note"] = _join(row["note"], partial)
         rows.append(row)
     out = pd.DataFrame(rows, columns=KPI_COLUMNS)
     out["value"] = out["value"].astype("float64")

@@ -48,10 +48,12 @@ def close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> 
     won, lost = deal_outcome(d)
     closed_now = period.mask(d["closed_at"])
     w, lo = int((won & closed_now).sum()), int((lost & closed_now).sum())
+    undated = int(((won | lost) & d["closed_at"].isna()).sum())
     return KpiValue(
         ratio(w, w + lo),
         n=w + lo,
-        note=f"{w} won, {lo} lost",
+        note=f"{w} won, {lo} lost"
+        + (f"; {undated} closed deals without closed_at left out" if undated else ""),
         variant="closed-date cohort: won ÷ (won + lost)",
     )
 
