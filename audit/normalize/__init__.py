@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from audit import schema
@@ -235,16 +236,20 @@ def _phones(
     )
     found: list[pd.DataFrame] = []
     results: dict[str, tuple[pd.Series, pd.Series, pd.Series]] = {}
+    rcodes, rvalues = pd.factorize(region.astype(object))
     for col in ("phone", "mobile"):
-        values = out[col].astype(object)
+        values = out[col]
         present = values.notna().to_numpy()
-        pairs = pd.Series(
-            [f"{r}\x00{v}" if p else None for v, r, p in zip(values, region, present, strict=True)],
-            index=out.index,
-            dtype=object,
-        )
-        codes, uniques = pd.factorize(pairs, use_na_sentinel=True)
-        items = [(u.split("\x00", 1)[1], u.split("\x00", 1)[0]) for u in uniques]
+        vcodes, vvalues = pd.factorize(values, use_na_sentinel=True)
+        # one parse per distinct (value, region) pair
+        pair = np.where(vcodes < 0, -1, vcodes.astype(np.int64) * len(rvalues) + rcodes)
+        combos, codes = np.unique(pair, return_inverse=True)
+        keep = combos >= 0
+        items = [
+            (str(vvalues[c // len(rvalues)]), str(rvalues[c % len(rvalues)]))
+            for c in combos[keep].tolist()
+        ]
+        codes = np.where(pair < 0, -1, codes - (0 if keep.all() else 1))
         parsed = map_values(parse_phone, items, parallel=True)
         e164 = broadcast(codes, [p[0] for p in parsed], out.index)
         ext = broadcast(codes, [p[1] for p in parsed], out.index)
@@ -261,7 +266,7 @@ def _phones(
                 "normalize.phone.unparseable",
                 "'{value}' could not be read as a phone number.",
                 "Add the country code (+82 10 ...) or correct the digits.",
-                evidence=region.astype(object).map(lambda r: f"default region {r}"),
+                evidence="default region " + region.astype("str"),
             )
         )
     phone, mobile = results["phone"], results["mobile"]

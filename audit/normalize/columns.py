@@ -92,7 +92,7 @@ def map_unique(
 
 
 def as_text(series: pd.Series) -> pd.Series:
-    """The column as text (str dtype), whatever the reader left in it."""
-    if isinstance(series.dtype, pd.StringDtype) or series.dtype == "str":
+    """The column as text (str dtype, missing stays missing), whatever the reader left in it."""
+    if series.dtype == "str":
         return series
-    return series.map(lambda v: None if v is None or v is pd.NA or v != v else str(v)).astype("str")
+    return series.astype("str")

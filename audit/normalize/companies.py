@@ -43,6 +43,9 @@ _LATIN_FORMS = (
 )
 _LATIN_TAIL = re.compile(rf"(?:[\s,]+(?:{_LATIN_FORMS}))+$")
 _PUNCT = re.compile(r"[^\w\s&]")
+_OPEN = re.compile(r"\(\s*")
+_CLOSE = re.compile(r"\s*\)")
+_WS = re.compile(r"\s+")
 
 
 def company_key(value: str | None) -> str | None:
@@ -51,17 +54,17 @@ def company_key(value: str | None) -> str | None:
         return None
     s = fold(value).casefold()
     s = s.replace("（", "(").replace("）", ")")
-    s = re.sub(r"\(\s*", "(", re.sub(r"\s*\)", ")", s))
+    s = _OPEN.sub("(", _CLOSE.sub(")", s))
     for form in _CJK_FORMS:
         if s.startswith(form) and len(s) > len(form):
             s = s[len(form) :].strip()
         elif s.endswith(form) and len(s) > len(form):
             s = s[: -len(form)].strip()
     s = _PUNCT.sub(" ", s)
-    s = re.sub(r"\s+", " ", s).strip()
+    s = _WS.sub(" ", s).strip()
     stripped = _LATIN_TAIL.sub("", s).strip()
     if stripped:
         s = stripped
     s = s.replace("&", " and ")
-    out = re.sub(r"\s+", "", s)
+    out = _WS.sub("", s)
     return out or None

@@ -41,9 +41,11 @@ _ALPHA3 = {
 }  # fmt: skip
 
 
+_DROP = re.compile(r"[\s.'’,()\-]+")
+
+
 def _norm(s: str) -> str:
-    s = fold(s).casefold()
-    return re.sub(r"[\s.'’,()\-]+", "", s)
+    return _DROP.sub("", fold(s).casefold())
 
 
 @cache

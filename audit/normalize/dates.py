@@ -34,6 +34,9 @@ _TIME = re.compile(
     r"(?:[.,](\d{1,9}))?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?\s*$",
     re.I,
 )
+_WS = re.compile(r"\s+")
+_YEAR = re.compile(r"\d{4}")
+_WORD = re.compile(r"[A-Za-z]{3}")
 _EXCEL = re.compile(r"^\d{5}(?:\.\d+)?$")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _DEFAULT = dt.datetime(2000, 1, 1)
@@ -81,7 +84,7 @@ def parse_one(value: str, *, dayfirst: bool = False) -> dt.datetime | None:
         ampm, s = "pm", _PM.sub(" ", s)
     elif _AM.search(s):
         ampm, s = "am", _AM.sub(" ", s)
-    s = re.sub(r"\s+", " ", s).strip()
+    s = _WS.sub(" ", s).strip()
     try:
         m = _YMD.match(s)
         if m:
@@ -111,7 +114,7 @@ def parse_one(value: str, *, dayfirst: bool = False) -> dt.datetime | None:
             return dt.datetime(int(m.group(1)), int(m.group(2)), 1)
     except ValueError:
         return None
-    if re.search(r"\d{4}", s) and re.search(r"[A-Za-z]{3}", s):
+    if _YEAR.search(s) and _WORD.search(s):
         return _dateutil(s, dayfirst, ampm)
     return None
 

@@ -61,6 +61,7 @@ def has_cjk(value: str) -> bool:
     return _CJK.search(value) is not None
 
 
+_SPLIT = re.compile(r"[\s,]+")
 _TOKEN = re.compile(r"([\s\-'’]+)")
 
 
@@ -129,7 +130,7 @@ def name_key(value: str | None) -> str | None:
         return None
     if has_cjk(s):
         return key(s) or None
-    tokens = sorted(t for t in (key(t) for t in re.split(r"[\s,]+", s)) if t)
+    tokens = sorted(t for t in (key(t) for t in _SPLIT.split(s)) if t)
     return " ".join(tokens) or None
 
 

@@ -1,0 +1,148 @@
+"""Every registered rule kind has a passing and a failing example, and is documented."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from audit.config import NormalizeConfig
+from audit.normalize import normalize
+from audit.validate import kind_catalogue
+from audit.validate.engine import run_rule
+from audit.validate.kinds import KINDS, Context
+from audit.validate.rulepack import Rule
+from tests.factories import make_frame
+
+AS_OF = dt.date(2026, 1, 31)
+
+# kind -> (entity, field, params, columns of a 2-row frame: row 1 passes, row 2 fails)
+EXAMPLES: dict[str, tuple[str, str, dict[str, Any], dict[str, list[Any]]]] = {
+    "required": ("contacts", "email", {}, {"email": ["a@b.com", None]}),
+    "matches": (
+        "contacts",
+        "postal_code",
+        {"pattern": r"^\d{5}$"},
+        {"postal_code": ["04524", "4524"]},
+    ),
+    "in_set": (
+        "surveys",
+        "survey_type",
+        {"values": ["nps", "csat"]},
+        {"survey_type": ["nps", "x"]},
+    ),
+    "range": ("deals", "amount", {"min": 0}, {"amount": ["10", "-1"]}),
+    "unique": ("contacts", "external_id", {}, {"external_id": ["A", "B", "B"]}),
+    "max_age": (
+        "contacts",
+        "updated_at",
+        {"days": 30},
+        {"updated_at": ["2026-01-20", "2025-01-01"]},
+    ),
+    "not_future": ("contacts", "created_at", {}, {"created_at": ["2026-01-31", "2026-03-01"]}),
+    "placeholder": ("contacts", "last_name", {}, {"last_name": ["Kim", "nolastname"]}),
+    "email_valid": ("contacts", "email", {}, {"email": ["a@b.com", "a@@b.com"]}),
+    "phone_valid": ("contacts", "phone", {}, {"phone": ["+821012345678", "+821"]}),
+    "wrong_field": (
+        "contacts",
+        "phone",
+        {"looks_like": ["email"]},
+        {"phone": ["010-1234-5678", "kim@naver.com"]},
+    ),
+    "phone_country": (
+        "contacts",
+        "phone",
+        {"country_field": "country"},
+        {"phone": ["+821012345678", "+819012345678"], "country": ["KR", "KR"]},
+    ),
+    "required_if": (
+        "deals",
+        "closed_at",
+        {"when": "is_closed"},
+        {"is_closed": ["true", "true"], "closed_at": ["2026-01-01", None]},
+    ),
+    "date_order": (
+        "tickets",
+        "solved_at",
+        {"after": "created_at"},
+        {"created_at": ["2026-01-01", "2026-01-05"], "solved_at": ["2026-01-02", "2026-01-04"]},
+    ),
+    "references": (
+        "deals",
+        "contact_id",
+        {"to": "contacts", "column": "external_id"},
+        {"contact_id": ["C1", "C9"]},
+    ),
+    "hard_bounce": ("contacts", "email", {}, {"email": ["ok@b.com", "dead@b.com"]}),
+    "soft_bounces": ("contacts", "email", {}, {"email": ["ok@b.com", "full@b.com"]}),
+    "status_flag": (
+        "contacts",
+        "email",
+        {},
+        {"email": ["a@b.com", "c@d.com"], "email_status": ["subscribed", "cleaned"]},
+    ),
+    "inactive": (
+        "contacts",
+        "email",
+        {"days": 365},
+        {"email": ["a@b.com", "c@d.com"], "last_activity_at": ["2025-12-01", "2023-01-01"]},
+    ),
+    "domain_in_list": ("contacts", "email", {}, {"email": ["a@gmail.com", "a@mailinator.com"]}),
+    "role_account": ("contacts", "email", {}, {"email": ["kim@acme.com", "sales@acme.com"]}),
+    "typo_domain": ("contacts", "email", {}, {"email": ["a@gmail.com", "a@gmial.com"]}),
+}
+
+
+def _records(entity: str, cols: dict[str, list[Any]]) -> dict[str, pd.DataFrame]:
+    frames = {entity: make_frame(entity, **cols)}
+    frames["contacts"] = frames.get("contacts", make_frame("contacts", external_id=["C1"]))
+    frames["email_events"] = make_frame(
+        "email_events",
+        address=["dead@b.com", "full@b.com", "full@b.com", "full@b.com", "ok@b.com"],
+        event=["bounce"] * 5,
+        classification=["hard", "soft", "soft", "soft", "soft"],
+        status=["5.1.1", "4.2.2", "4.2.2", "4.2.2", "4.2.2"],
+        occurred_at=["2025-12-01", "2025-10-01", "2025-10-09", "2025-11-01", "2025-11-01"],
+    )
+    recs, _ = normalize(frames, NormalizeConfig(default_region="KR"), [])
+    return recs
+
+
+def test_every_kind_has_an_example() -> None:
+    assert set(EXAMPLES) == set(KINDS.names())
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_kind_passes_the_good_row_and_fails_the_bad_one(name: str) -> None:
+    entity, field, params, cols = EXAMPLES[name]
+    kind = KINDS.get(name)
+    rule = Rule(
+        id=f"{entity}.{field}.example",
+        kind=name,
+        entity=entity,
+        field=field,
+        dimension="validity",
+        severity="warning",
+        message="{value}",
+        suggestion=None,
+        params=kind.params.model_validate(params),
+        pack="test",
+        source="test",
+    )
+    recs = _records(entity, cols)
+    run = run_rule(rule, Context(records=recs, as_of=AS_OF, stale_after_days=730))
+    assert run.status == "ok", run.note
+    failed = run.outcome.failed.tolist()
+    assert failed[0] is False or failed[0] == False  # noqa: E712 - numpy bools
+    assert failed[-1]
+    assert run.n_failed == sum(failed) and run.n_checked >= run.n_failed
+
+
+def test_every_kind_is_documented() -> None:
+    rows = {r["kind"]: r for r in kind_catalogue()}
+    assert set(rows) == set(KINDS.names())
+    for r in rows.values():
+        assert r["doc"] and r["doc"] != r["kind"]
+        assert r["engine"] in {"gx", "vectorized"}
