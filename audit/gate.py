@@ -37,7 +37,7 @@ def quick_wins(scorecard: Scorecard, n: int = N_QUICK_WINS) -> tuple[str, ...]:
     if not total_w:
         return ()
     info = measured.set_index("dimension")
-    cand = rules[rules["status"].eq("ok") & rules["n_failed"].gt(0)]
+    cand = rules[rules["status"].eq("ok") & rules["severity"].ne("info") & rules["n_failed"].gt(0)]
     wins = []
     for r in cand.itertuples():
         if r.dimension not in info.index:

@@ -188,3 +188,15 @@ def test_no_records_give_an_empty_scorecard_not_a_crash() -> None:
     assert sc.overall == 0.0
     assert sc.by_record.empty and sc.inventory.empty
     assert set(sc.by_dimension["status"]) == {"not_measured"}
+
+
+def test_info_rules_are_listed_but_do_not_move_scores() -> None:
+    chk = checked(
+        ("contacts.email.valid", "contacts", "email", "validity", "error", 10, 2),
+        ("contacts.email.hint", "contacts", "email", "validity", "info", 10, 9),
+    )
+    sc = score(
+        {"contacts": ten_contacts()}, empty_issues(), EMPTY_MATCHES, Thresholds(), checked=chk
+    )
+    assert "contacts.email.hint" in set(sc.by_rule["rule_id"])
+    assert sc.by_dimension.set_index("dimension").loc["validity", "score"] == pytest.approx(0.8)

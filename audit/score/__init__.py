@@ -3,7 +3,8 @@
 Scores are pass rates. A rule's pass rate is 1 − failed ÷ checked; a dimension's score is the
 mean pass rate of its rules (each rule counts once, whatever its row count, so one huge table
 cannot drown the others); the overall score is the weighted mean of the measured dimensions.
-A dimension with no rule is "not measured", never a silent 1.0.
+A dimension with no rule is "not measured", never a silent 1.0. Info-severity rules are listed
+in the rule table but do not move any score: they inform, they do not judge.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def dimension_scores(rules: pd.DataFrame, weights: Mapping[str, float]) -> pd.Da
     rows = []
     for dim in Dimension:
         mine = rules[rules["dimension"].eq(dim.value)]
-        ok = mine[mine["status"].eq("ok")]
+        ok = mine[mine["status"].eq("ok") & mine["severity"].ne("info")]
         errored = int(mine["status"].eq("errored").sum())
         measured = len(ok) > 0
         rows.append(
@@ -56,7 +57,7 @@ def overall_score(by_dimension: pd.DataFrame) -> float:
 def field_scores(rules: pd.DataFrame, inventory: pd.DataFrame) -> pd.DataFrame:
     """Per entity.field: fill rate, validity (validity, consistency, integrity rules), score."""
     cols = ["entity", "field", "fill_rate", "validity", "score", "n_rules", "n_checked", "n_failed"]
-    r = rules[rules["status"].eq("ok") & rules["field"].ne("")]
+    r = rules[rules["status"].eq("ok") & rules["severity"].ne("info") & rules["field"].ne("")]
     stats: dict[tuple[str, str], dict[str, float]] = {}
     for (entity, field), g in r.groupby(["entity", "field"], sort=True):
         nonc = g[g["dimension"].isin(["validity", "consistency", "integrity"])]
@@ -135,7 +136,7 @@ def source_scores(
             dup_by_src[src_of[m]] = dup_by_src.get(src_of[m], 0) + 1
     shrink = dup_excess / len(dup_members) if dup_members else 0.0
     out = []
-    ok_rules = rules[rules["status"].eq("ok")]
+    ok_rules = rules[rules["status"].eq("ok") & rules["severity"].ne("info")]
     for s in sources:
         n_records = sum(n for (e, src), n in rows_by.items() if src == s)
         dims: dict[str, list[float]] = {}

@@ -76,7 +76,9 @@ def record_scores(
                 ),
             }
         )
-        ent_rules = rules[rules["entity"].eq(entity) & rules["status"].eq("ok")]
+        ent_rules = rules[
+            rules["entity"].eq(entity) & rules["status"].eq("ok") & rules["severity"].ne("info")
+        ]
         n_valid_rules = int(
             ent_rules["dimension"].isin(["validity", "consistency", "integrity"]).sum()
         )
