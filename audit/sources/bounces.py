@@ -45,7 +45,8 @@ _FAILURE_TEXT = re.compile(
     r"returned to sender|user unknown|unknown user|no such user|does not exist|"
     r"mailbox (is )?(full|unavailable|not found)|over ?quota|host unknown|"
     r"rejected|refused|deferred|delayed|retry|bounced|"
-    r"no mailbox|invalid (recipient|address|mailbox)|not found|"
+    r"no mailbox|invalid (recipient|address|mailbox)|not found|not listed|"
+    r"invalid .{0,20}user ?id|lookup fail|"
     r"配信できません|届きませんでした|宛先不明|送信できませんでした|退信|无法投递|반송",
     re.IGNORECASE,
 )
@@ -113,6 +114,7 @@ _HARD = (
         r"(this|the) (e-?mail )?account (that you tried to reach )?does not exist|"
         r"address couldn'?t be found|(doesn'?t|does not) have an? .{0,40}account|"
         r"destinataire invalide|unknown address|no such address|recipient unknown|"
+        r"invalid .{0,20}user ?id|"
         r"宛先不明|存在しない|不存在|없는 (계정|사용자|주소)",
     ),
     (
@@ -121,7 +123,7 @@ _HARD = (
         r"domain (not found|does not exist|name not found|unknown)|unknown domain|"
         r"no (mx|mail exchanger)|unrouteable (mail )?domain|nxdomain|"
         r"dns (lookup )?(fail|error)|domain .{0,30}(does not exist|not exist)|\b5\.1\.2\b|"
-        r"host or domain name not found|no such domain|invalid domain|"
+        r"host or domain name not found|no such domain|invalid domain|host \S+ not found|"
         r"couldn'?t find a mail exchanger|no smtp service|domain is not reachable",
     ),
     ("moved", r"has moved|moved to|\b5\.1\.6\b|no longer at this address"),
@@ -161,7 +163,7 @@ _AFTER_DATA = re.compile(
 )
 # the recipient's own directory said so: a lookup result, not a filter's generic refusal
 _DIRECTORY = re.compile(
-    r"not recogni[sz]ed|not listed|couldn'?t be found|unrouteable address|"
+    r"not recogni[sz]ed|not listed|couldn'?t be found|unrouteable address|invalid .{0,20}user ?id|"
     r"no longer (exists|valid|active|in use)|has been (deleted|removed|closed)",
     re.IGNORECASE,
 )
@@ -268,6 +270,10 @@ def analyze(msg: Message) -> Report:
             rep = _from_dsn(msg, [], blocks=_parse_blocks(inline))
             if rep is not None:
                 return rep
+    if _looks_like_bounce(msg) or msg.get_content_maintype() == "text":
+        rep = _from_notification(_human_text(msg))
+        if rep is not None:
+            return rep
     if _looks_like_bounce(msg):
         rep = _from_text(msg)
         if rep is not None:
@@ -382,6 +388,41 @@ def _from_dsn(
     return None
 
 
+_NOTIFICATION = re.compile(r'"notificationType"\s*:\s*"(Bounce|Complaint|Delivery)"')
+_SES_RECIPIENT = re.compile(
+    r'"emailAddress"\s*:\s*"([^"]+)"(?:\s*,\s*"action"\s*:\s*"([^"]*)")?'
+    r'(?:\s*,\s*"status"\s*:\s*"([^"]*)")?(?:\s*,\s*"diagnosticCode"\s*:\s*"([^"]*)")?'
+)
+
+
+def _from_notification(text: str) -> Report | None:
+    """Amazon SES event JSON mailed through SNS (the common 'bounce to an inbox' setup).
+
+    The JSON is often wrapped by the mailer, so fields are read by pattern, not json.loads.
+    """
+    m = _NOTIFICATION.search(text)
+    if not m:
+        return None
+    if m.group(1) == "Complaint":
+        return Report("complaint")
+    if m.group(1) == "Delivery":
+        return Report("delivered")
+    section = text[m.end() :]
+    cut = section.find('"mail"')
+    section = section[:cut] if cut > 0 else section
+    transient = bool(re.search(r'"bounceType"\s*:\s*"Transient"', section))
+    bounces = []
+    for r in _SES_RECIPIENT.finditer(section):
+        address, _action, status, diag = r.groups()
+        status_m = _STATUS.search(status or "")
+        status = ".".join(status_m.groups()) if status_m else None
+        cls, reason = classify(status, diag or "", transient=transient, context="rcpt")
+        bounces.append(Bounce(address.lower(), status, cls, reason, _short(diag or "")))
+    if not bounces:
+        return None
+    return Report("delay" if transient else "bounce", _dedupe(bounces))
+
+
 def _looks_like_bounce(msg: Message) -> bool:
     sender = decode_header_text(msg.get("From", ""))
     subject = decode_header_text(msg.get("Subject", ""))
@@ -398,10 +439,10 @@ def _human_text(msg: Message) -> str:
     """The notice's own text, without the returned original message."""
     out = []
     for part in _walk_own(msg):
-        if (
-            part.get_content_maintype() == "text"
-            and part.get_content_type() != "text/rfc822-headers"
-        ):
+        main = part.get_content_maintype()
+        # a multipart whose boundary never appears keeps its whole body as one text
+        broken = main == "multipart" and isinstance(part.get_payload(), str)
+        if (main == "text" and part.get_content_type() != "text/rfc822-headers") or broken:
             out.append(part_text(part))
     return "\n".join(out)
 
@@ -421,7 +462,7 @@ def _walk_own(msg: Message):
 _ORIGINAL_MARK = re.compile(
     r"^(-+ ?(original message|this is a copy of the message|message text follows|"
     r"included is a copy|the header of the original|original message follows|"
-    r"below this line is a copy)|"
+    r"below this line is a copy)|original message follows|message headers follow|"
     r"content-type: message/rfc822|received: from|return-path:)",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -438,6 +479,9 @@ def _from_text(msg: Message) -> Report | None:
     ):
         return None
     own = {a.lower() for _, a in getaddresses(msg.get_all("To", []) + msg.get_all("From", []))}
+    senders = {
+        a.lower() for _, a in getaddresses(msg.get_all("From", []) + msg.get_all("Sender", []))
+    }
     candidates: list[str] = []
     for _, a in getaddresses(msg.get_all("X-Failed-Recipients", [])):
         if a and "@" in a:
@@ -446,7 +490,7 @@ def _from_text(msg: Message) -> Report | None:
         unquoted = "\n".join(ln for ln in notice.splitlines() if not ln.lstrip().startswith(">"))
         for m in _ADDR.finditer(unquoted):
             a = m.group(0).strip(".").lower()
-            if a in own or _DAEMON.search(a) or a.split("@")[0] in ("postmaster", "abuse"):
+            if a in own or a in senders or re.match(r"(mailer-?daemon|mail-daemon)@", a):
                 continue
             candidates.append(a)
     if not candidates:
@@ -517,7 +561,12 @@ def _near(text: str, address: str, width: int = 400) -> str:
         if m.group(0).strip(".").lower() != address.lower():
             window = window[: m.start()]
             break
-    return text[max(0, i - 40) : i] + address + window
+    start = max(0, i - 160)
+    before = text[start:i]
+    prev = [m.end() for m in _ADDR.finditer(before)]
+    if prev:
+        before = before[prev[-1] :]
+    return before[-160:] + address + window
 
 
 def _short(text: str, n: int = 300) -> str:

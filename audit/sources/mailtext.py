@@ -66,7 +66,8 @@ def part_text(part: Message) -> str:
         payload = part.get_payload(decode=True)
     except Exception:
         payload = None
-    if payload is None:
+    if not payload:
+        # a part declared multipart whose boundary never appears keeps its body as text
         raw = part.get_payload()
         return raw if isinstance(raw, str) else ""
     if isinstance(payload, str):
