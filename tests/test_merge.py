@@ -119,12 +119,12 @@ def demo_matches(contacts: pd.DataFrame) -> Matches:
     return Matches(pairs=pairs, clusters=clusters, golden=golden)
 
 
-def demo_result(tmp: Path, *, apply_auto: bool = False) -> RunResult:
+def demo_result(tmp: Path, *, apply_auto: bool = False, **match: str) -> RunResult:
     cfg = parse_config(
         {
             "sources": [{"name": "t", "path": "t.csv", "phone_region": "KR"}],
             "as_of": "2026-01-31",
-            "match": {"apply_auto": apply_auto},
+            "match": {"apply_auto": apply_auto, **match},
             "rules": {"gx": False},
             "history": {"enabled": False},
         },
@@ -404,3 +404,17 @@ def test_undo_refuses_when_merged_file_was_edited(run_dir: Path, tmp_path: Path)
     res.contacts.write_bytes(res.contacts.read_bytes().replace(b"Ben Smith", b"Benjamin Smith"))
     with pytest.raises(InputError, match="changed since the merge"):
         undo_merge(res.log)
+
+
+def test_config_survivorship_rules_drive_review_and_apply(tmp_path: Path) -> None:
+    rules = tmp_path / "my_rules.yaml"
+    rules.write_text("fields:\n  email: most_recent\n", encoding="utf-8")
+    result = demo_result(tmp_path, survivorship="my_rules.yaml")
+    run_dir = write_run_folder(result, tmp_path / "run")
+    proposals = pd.read_csv(
+        run_dir / "merge_proposals.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
+    gold = proposals[(proposals.cluster_id == "c1") & (proposals.role == "golden")].iloc[0]
+    assert gold["email"] == "mj@personal.kr"  # t:3 is the most recently updated
+    res = apply_merge(run_dir, write_decisions(tmp_path / "d.csv", [("c1", "approve", "")]))
+    assert merged_frame(res.contacts).loc["t:1", "email"] == "mj@personal.kr"

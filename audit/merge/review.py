@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from audit import schema
-from audit.match.survivorship import propose_golden
+from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden
 from audit.merge.cells import as_text, neutralize
 from audit.merge.cells import redact as redact_value
 from audit.model import RunResult
@@ -72,12 +72,14 @@ def build_proposals(result: RunResult) -> Proposals:
     if contacts is None or clusters is None or clusters.empty or "cluster_id" not in clusters:
         return Proposals([], FIELDS, [])
     golden = m.golden
-    if golden is None or golden.empty or "golden_from" not in golden:
+    rules = getattr(result.config.match, "survivorship", None) or DEFAULT_RULES
+    if golden is None or golden.empty or "golden_from" not in golden or rules != DEFAULT_RULES:
+        # the match stage proposes with the shipped rules; a config may name its own
         golden = propose_golden(
             contacts,
             clusters,
             result.config.sources,
-            rules=getattr(result.config.match, "survivorship", None),
+            rules=load_rules(rules, base_dir=Path(result.config.base_dir)),
         )
     if golden.empty:
         return Proposals([], FIELDS, [])
@@ -105,7 +107,7 @@ def build_proposals(result: RunResult) -> Proposals:
                 "score_max": float(scores.max()) if scores.notna().any() else None,
                 "survivor": survivor,
                 "survivor_rule": as_text(g.get("survivor_rule")),
-                "golden": {f: as_text(g.get(f)) for f in [*FIELDS, *alternates]},
+                "golden": {f: _text(g.get(f)) for f in [*FIELDS, *alternates]},
                 "golden_from": json.loads(g.get("golden_from") or "{}"),
                 "records": [
                     {
@@ -113,7 +115,7 @@ def build_proposals(result: RunResult) -> Proposals:
                         "source": as_text(recs.at[rid, "source"]),
                         "source_file": as_text(recs.at[rid, "source_file"]),
                         "source_row": as_text(recs.at[rid, "source_row"]),
-                        **{f: as_text(recs.at[rid, f]) for f in FIELDS},
+                        **{f: _text(recs.at[rid, f]) for f in FIELDS},
                     }
                     for rid in ids
                 ],
@@ -122,6 +124,16 @@ def build_proposals(result: RunResult) -> Proposals:
         )
     out.sort(key=lambda c: (BAND_ORDER.get(c["band"], 2), c["cluster_id"]))
     return Proposals(out, FIELDS, alternates)
+
+
+def _text(value: Any) -> str:
+    """Display text: timestamps as a date (or date and UTC time), the rest as written."""
+    if isinstance(value, pd.Timestamp) and value is not pd.NaT:
+        ts = value.tz_convert("UTC") if value.tzinfo is not None else value
+        if (ts.hour, ts.minute, ts.second, ts.microsecond, ts.nanosecond) == (0, 0, 0, 0, 0):
+            return ts.strftime("%Y-%m-%d")
+        return ts.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return as_text(value)
 
 
 def _bands(cl: pd.DataFrame) -> dict[str, str]:
@@ -367,6 +379,7 @@ def _cluster_html(c: dict[str, Any], props: Proposals, *, redact: bool) -> str:
             f'<label><input type="radio" class="decision" name="d-{_e(cid)}" '
             f'value="{value}"> {label}</label>'
         )
+    out.append('<small class="hint">Split: tick the records to keep out of this merge.</small>')
     out.append("</div>")
     out.append(
         '<table class="side"><thead><tr><th>field</th><th class="golden">proposed golden</th>'
@@ -472,7 +485,7 @@ h2{font-size:15px;margin:4px 0}
 h2 .band{font-size:12px;background:#eee;border-radius:3px;padding:1px 6px;margin-left:6px}
 .band-auto h2 .band{background:#dcedc8}.band-review h2 .band{background:#ffe0b2}
 h2 .meta{font-weight:normal;color:#666;margin-left:8px;font-size:12px}
-.decide label{margin-right:14px;cursor:pointer}
+.decide label{margin-right:14px;cursor:pointer}.decide .hint{color:#888}
 table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #e3e3e3;padding:3px 6px;
 text-align:left;vertical-align:top;max-width:280px;word-break:break-word}
 thead th{background:#fafafa}
