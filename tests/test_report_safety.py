@@ -24,7 +24,7 @@ from audit.report.safe import neutralize, redact_text, unneutralize
 from tests.factories import HOSTILE_FORMULA, HOSTILE_IMG, HOSTILE_NAME, hostile_run_result
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"[+-]?[\d*][\d* ().\-/]*")
+PLAIN_NUMBER = re.compile(r"[+-]?[\d*][\d* ().\-/;,]*")
 RAW_PII = [
     "kim.minsu@example.com",
     "hanako@example.jp",
@@ -197,7 +197,15 @@ def test_neutralize_is_safe_and_reversible(value: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["+82 10-1234-5678", "010-1234-5678", "-42", "-3.5", "+1 (555) 123-4567", "2026-01-31"],
+    [
+        "+82 10-1234-5678",
+        "010-1234-5678",
+        "-42",
+        "-3.5",
+        "+1 (555) 123-4567",
+        "2026-01-31",
+        "+81 80-7848-9713; 080-7848-9713",
+    ],
 )
 def test_plain_numbers_and_phones_are_left_alone(value: str) -> None:
     assert neutralize(value) == value

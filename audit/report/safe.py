@@ -13,8 +13,9 @@ Three separate concerns, applied in this order:
 2. **Formula neutralization** for CSV and XLSX (OWASP "CSV injection"): a text cell whose first
    non-blank character is `=`, `+`, `-`, `@`, tab or CR gets a leading single quote, which
    spreadsheets show as text. The one exception is a cell made only of digits, spaces and
-   `( ) . - / *` after an optional leading `+` or `-` (a phone number such as
-   `+82 10-1234-5678`, a masked one such as `+82 10-****-5678`, or a negative number): such a
+   `( ) . - / * ; ,` after an optional leading `+` or `-` (a phone number such as
+   `+82 10-1234-5678`, a masked one such as `+82 10-****-5678`, a list of phones, or a
+   negative number): with no letter in it, such a
    cell cannot name a function, a cell or a DDE target, so it is left byte-for-byte as it is
    and phone numbers in the data stay intact (at worst a spreadsheet shows it as a number).
    A cell that already starts with a quote followed by one of those characters gets a second
@@ -219,7 +220,7 @@ def redact_obj(obj: Any, key: str | None = None) -> Any:
 
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?[\d*][\d* ().\-/]*")
+_PLAIN_NUMBER = re.compile(r"[+-]?[\d*][\d* ().\-/;,]*")
 
 
 def _needs_quote(value: str) -> bool:
