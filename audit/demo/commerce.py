@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (row builders read best with one key per line)
 """What the customers did: deals and their stage history, subscriptions, orders, tickets, surveys,
 spend and quotas. Enough history around the KPI period for every KPI to have data.
 
@@ -6,13 +7,15 @@ All dates derive from the persons' creation dates and a seeded generator; nothin
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from audit.demo import names as nm
-from audit.demo.people import AS_OF, START, pick
+from audit.demo.people import AS_OF, START
 
 PLANS = [
     # name, product, interval, amount, tier
@@ -54,8 +57,11 @@ class Commerce:
     quotas: pd.DataFrame
 
 
-def _id(rng: np.random.Generator, prefix: str, n: int, length: int = 14) -> list[str]:
-    alphabet = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"))
+def _id(
+    rng: np.random.Generator, prefix: str, n: int, length: int = 14, *, lower: bool = False
+) -> list[str]:
+    upper = "" if lower else "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    alphabet = np.array(list(upper + "abcdefghijklmnopqrstuvwxyz0123456789"))
     chars = alphabet[rng.integers(0, len(alphabet), size=(n, length))]
     out = [prefix + "".join(row) for row in chars]
     seen: set[str] = set()
@@ -67,8 +73,30 @@ def _id(rng: np.random.Generator, prefix: str, n: int, length: int = 14) -> list
     return out
 
 
-def _add_months(ts: pd.Timestamp, months: int) -> pd.Timestamp:
-    return ts + pd.DateOffset(months=months)
+TODAY = AS_OF.to_pydatetime()
+DAY = dt.timedelta(days=1)
+
+
+def add_months(d: dt.datetime, months: int) -> dt.datetime:
+    """Calendar months later, day clamped to the month's end (how billing dates move)."""
+    y, m = divmod(d.month - 1 + months, 12)
+    y += d.year
+    day = min(d.day, calendar.monthrange(y, m + 1)[1])
+    return d.replace(year=y, month=m + 1, day=day)
+
+
+def periods_before(start: dt.datetime, end: dt.datetime, step: int) -> int:
+    """How many whole billing periods of `step` months start at or before `end`, minus one."""
+    k = max(((end.year - start.year) * 12 + end.month - start.month) // step, 0)
+    while k > 0 and add_months(start, k * step) > end:
+        k -= 1
+    while add_months(start, (k + 1) * step) <= end:
+        k += 1
+    return k
+
+
+def _dts(s: pd.Series) -> list[dt.datetime]:
+    return [x.replace(microsecond=0) for x in pd.to_datetime(s).dt.to_pydatetime()]
 
 
 def build_subscriptions(people: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -77,48 +105,42 @@ def build_subscriptions(people: pd.DataFrame, rng: np.random.Generator) -> pd.Da
     n = len(cust)
     plan_idx = rng.choice(len(PLANS), size=n, p=np.asarray(PLAN_WEIGHTS) / sum(PLAN_WEIGHTS))
     lag = rng.integers(5, 120, n)
-    start = cust["created_at"] + pd.to_timedelta(lag, unit="D")
-    start = start.where(start < AS_OF - pd.Timedelta(days=3), AS_OF - pd.Timedelta(days=3))
     churn = rng.random(n)
     churn_after = rng.integers(30, 900, n)
     upgrade = rng.random(n) < 0.12
+    created = _dts(cust["created_at"])
+    pids = cust["person_id"].tolist()
+    latest = TODAY - 3 * DAY
     rows = []
     for i in range(n):
         _, _, interval, _, tier = PLANS[plan_idx[i]]
-        s = start.iat[i].floor("s")
-        canceled = None
-        reason = None
+        s = min(created[i] + int(lag[i]) * DAY, latest)
+        canceled = reason = change = None
         status = "active"
         if churn[i] < 0.22:
-            c = s + pd.Timedelta(days=int(churn_after[i]))
-            if c < AS_OF:
+            c = s + int(churn_after[i]) * DAY
+            if c < TODAY:
                 canceled, status, reason = c, "canceled", "cancellation_requested"
                 if churn[i] < 0.03:
                     reason = "payment_failed"
         elif churn[i] < 0.25:
             status = "past_due"
-        end_of_life = canceled if canceled is not None else AS_OF
         step = 1 if interval == "month" else 12
-        k = 0
-        while _add_months(s, (k + 1) * step) <= end_of_life:
-            k += 1
-        cps = _add_months(s, k * step)
-        cpe = _add_months(s, (k + 1) * step)
-        change = None
         better = next((p for p in PLANS if p[2] == interval and p[4] == tier + 1), None)
+        cps = cpe = None
         if upgrade[i] and canceled is None and better is not None:
-            up_at = s + pd.Timedelta(days=int(30 + churn_after[i] % 400))
-            if up_at < AS_OF - pd.Timedelta(days=2):
+            up_at = s + int(30 + churn_after[i] % 400) * DAY
+            if up_at < TODAY - 2 * DAY:
                 canceled, status, reason, change = (
                     up_at,
                     "canceled",
                     "cancellation_requested",
                     "upgrade",
                 )
-                cps, cpe = max(s, up_at - pd.DateOffset(months=step)), up_at
-                rows.append(_sub_row(cust, i, better, up_at, None, "active", None, "upgrade"))
+                cps, cpe = max(s, add_months(up_at, -step)), up_at
+                rows.append(_sub_row(pids[i], better, up_at, None, "active", None, "upgrade"))
         rows.append(
-            _sub_row(cust, i, PLANS[plan_idx[i]], s, canceled, status, reason, change, cps, cpe)
+            _sub_row(pids[i], PLANS[plan_idx[i]], s, canceled, status, reason, change, cps, cpe)
         )
     subs = pd.DataFrame(rows)
     subs = subs.sort_values(["created", "person_id"], kind="stable").reset_index(drop=True)
@@ -126,18 +148,14 @@ def build_subscriptions(people: pd.DataFrame, rng: np.random.Generator) -> pd.Da
     return subs
 
 
-def _sub_row(cust, i, plan, start, canceled, status, reason, change, cps=None, cpe=None) -> dict:
+def _sub_row(pid, plan, start, canceled, status, reason, change, cps=None, cpe=None) -> dict:
     name, product, interval, amount, tier = plan
     step = 1 if interval == "month" else 12
     if cps is None:
-        cps = start
-        k = 0
-        while _add_months(start, (k + 1) * step) <= AS_OF:
-            k += 1
-        cps = _add_months(start, k * step)
-        cpe = _add_months(start, (k + 1) * step)
+        k = periods_before(start, canceled or TODAY, step)
+        cps, cpe = add_months(start, k * step), add_months(start, (k + 1) * step)
     return {
-        "person_id": cust["person_id"].iat[i],
+        "person_id": pid,
         "plan": name,
         "product": product,
         "interval": interval,
@@ -160,32 +178,32 @@ def build_orders(
 ) -> pd.DataFrame:
     """One-off purchases (add-ons, services): cross-sell, and the purchases CLV counts."""
     first = subs.groupby("person_id")["start"].min()
-    pids = first.index.to_numpy()
+    pids = first.index.tolist()
+    starts = _dts(pd.Series(first.to_numpy()))
     n_orders = rng.poisson(1.4, len(pids))
+    total = int(n_orders.sum())
+    r = rng.random((total, 5))
     rows = []
-    for pid, k, s in zip(pids, n_orders, first.to_numpy(), strict=True):
-        s = pd.Timestamp(s)
-        span = max((AS_OF - s).days, 2)
+    j = 0
+    for pid, k, s in zip(pids, n_orders, starts, strict=True):
+        span = max((TODAY - s).days, 2)
         for _ in range(int(k)):
-            prod, cat, price = ADDONS[int(rng.integers(0, len(ADDONS)))]
-            at = s + pd.Timedelta(
-                days=int(rng.integers(0, span)), seconds=int(rng.integers(0, 80000))
-            )
+            prod, cat, price = ADDONS[int(r[j, 0] * len(ADDONS))]
+            at = s + dt.timedelta(days=int(r[j, 1] * span), seconds=int(r[j, 2] * 80000))
             rows.append(
                 {
                     "person_id": pid,
                     "product": prod,
                     "category": cat,
-                    "amount": price * int(rng.integers(1, 3)),
+                    "amount": price * (1 + int(r[j, 3] * 2)),
                     "currency": "usd",
-                    "status": "paid" if rng.random() > 0.04 else "refunded",
-                    "ordered_at": at.floor("s"),
+                    "status": "paid" if r[j, 4] > 0.04 else "refunded",
+                    "ordered_at": at,
                 }
             )
-    orders = pd.DataFrame(
-        rows,
-        columns=["person_id", "product", "category", "amount", "currency", "status", "ordered_at"],
-    )
+            j += 1
+    cols = ["person_id", "product", "category", "amount", "currency", "status", "ordered_at"]
+    orders = pd.DataFrame(rows, columns=cols)
     orders = orders.sort_values(["ordered_at", "person_id"], kind="stable").reset_index(drop=True)
     orders.insert(0, "external_id", [f"ORD-{100001 + i}" for i in range(len(orders))])
     return orders
@@ -200,63 +218,66 @@ def build_deals(
             ["Sales Qualified Lead", "Opportunity", "Customer", "Evangelist"]
         )
     ].reset_index(drop=True)
+    n = len(hot)
+    recs = hot[
+        [
+            "uid",
+            "record_id",
+            "person_id",
+            "lifecycle",
+            "company",
+            "full_name",
+            "owner",
+            "lead_source",
+        ]
+    ].to_dict("records")
+    created0 = _dts(hot["created_at"])
+    R = rng.random((n, 2, 12))
+    cuts_all = np.sort(rng.random((n, 2, len(STAGES))), axis=2)
     deals, stages = [], []
-    for i in range(len(hot)):
-        c = hot.iloc[i]
-        n_deals = 1 + int(c["lifecycle"] in ("Customer", "Evangelist") and rng.random() < 0.25)
-        created = pd.Timestamp(c["created_at"]) + pd.Timedelta(days=int(rng.integers(1, 40)))
+    for i, c in enumerate(recs):
+        won_life = c["lifecycle"] in ("Customer", "Evangelist")
+        n_deals = 1 + int(won_life and R[i, 0, 0] < 0.25)
+        created = created0[i] + int(1 + R[i, 0, 1] * 39) * DAY
+        company = c["company"] if isinstance(c["company"], str) else c["full_name"]
         for d in range(n_deals):
-            if created >= AS_OF:
-                created = AS_OF - pd.Timedelta(days=int(rng.integers(2, 20)))
-            plan = PLANS[int(rng.integers(0, len(PLANS)))]
+            r = R[i, d]
+            if created >= TODAY:
+                created = TODAY - int(2 + r[2] * 18) * DAY
+            plan = PLANS[int(r[3] * len(PLANS))]
             annual = plan[3] * (12 if plan[2] == "month" else 1)
-            amount = round(annual * float(rng.choice([1, 1, 2, 3, 5])), 2)
-            cycle = int(rng.gamma(2.0, 22.0)) + 1
-            if c["lifecycle"] in ("Customer", "Evangelist"):
+            amount = round(annual * (1, 1, 2, 3, 5)[int(r[4] * 5)], 2)
+            cycle = int(-22.0 * np.log((1 - r[5]) * (1 - r[6]))) + 1  # gamma(2, 22) days
+            if won_life:
                 outcome = "won"
             elif c["lifecycle"] == "Opportunity":
-                outcome = "lost" if rng.random() < 0.45 else "open"
+                outcome = "lost" if r[7] < 0.45 else "open"
             else:
-                outcome = "lost" if rng.random() < 0.3 else "open"
-            close = created + pd.Timedelta(days=cycle, hours=int(rng.integers(0, 9)))
-            if outcome != "open" and close >= AS_OF:
+                outcome = "lost" if r[7] < 0.3 else "open"
+            close = created + dt.timedelta(days=cycle, hours=int(r[8] * 9))
+            if outcome != "open" and close >= TODAY:
                 outcome = "open"
             if outcome == "won":
                 reached, final = len(STAGES), "Closed Won"
-            elif outcome == "lost":
-                reached, final = int(rng.integers(1, len(STAGES) + 1)), "Closed Lost"
             else:
-                reached, final = int(rng.integers(1, len(STAGES) + 1)), None
-            # stage history: split the cycle across the stages reached
-            cuts = np.sort(rng.random(reached - 1)) if reached > 1 else np.array([])
-            end_open = close if final else min(AS_OF, created + pd.Timedelta(days=cycle))
+                reached = 1 + int(r[9] * len(STAGES))
+                final = "Closed Lost" if outcome == "lost" else None
+            end_open = close if final else min(TODAY, created + cycle * DAY)
             total = (end_open - created).total_seconds()
-            bounds = [created] + [created + pd.Timedelta(seconds=float(x * total)) for x in cuts]
+            cuts = cuts_all[i, d, : reached - 1]
+            bounds = [created] + [created + dt.timedelta(seconds=int(x * total)) for x in cuts]
             bounds.append(end_open)
+            key = (c["uid"], d)
             for s_i in range(reached):
                 stages.append(
-                    {
-                        "deal_key": (c["uid"], d),
-                        "stage": STAGES[s_i][0],
-                        "entered_at": bounds[s_i].floor("s"),
-                        "exited_at": bounds[s_i + 1].floor("s")
-                        if (final or s_i < reached - 1)
-                        else None,
-                    }
-                )
+                    (key, STAGES[s_i][0], bounds[s_i].replace(microsecond=0),
+                     bounds[s_i + 1].replace(microsecond=0) if (final or s_i < reached - 1) else None)
+                )  # fmt: skip
             if final:
-                stages.append(
-                    {
-                        "deal_key": (c["uid"], d),
-                        "stage": final,
-                        "entered_at": close.floor("s"),
-                        "exited_at": None,
-                    }
-                )
-            company = c["company"] if isinstance(c["company"], str) else c["full_name"]
+                stages.append((key, final, close.replace(microsecond=0), None))
             deals.append(
                 {
-                    "deal_key": (c["uid"], d),
+                    "deal_key": key,
                     "contact_record_id": c["record_id"],
                     "person_id": c["person_id"],
                     "deal_name": f"{company} - {plan[1]}" + (" expansion" if d else ""),
@@ -267,26 +288,27 @@ def build_deals(
                     "pipeline": "Sales Pipeline",
                     "amount": amount,
                     "currency": "USD",
-                    "created_at": created.floor("min"),
-                    "close_date": close.floor("min") if final else None,
+                    "created_at": created.replace(second=0, microsecond=0),
+                    "close_date": close.replace(second=0, microsecond=0) if final else None,
                     "owner": c["owner"],
                     "company": c["company"],
                     "deal_type": "Existing Business" if d else "New Business",
-                    "lost_reason": LOST_REASONS[int(rng.integers(0, len(LOST_REASONS)))]
+                    "lost_reason": LOST_REASONS[int(r[10] * len(LOST_REASONS))]
                     if final == "Closed Lost"
                     else None,
                     "lead_source": c["lead_source"],
                 }
             )
-            created = close + pd.Timedelta(days=int(rng.integers(60, 300)))
+            created = close + int(60 + r[11] * 240) * DAY
     deals_df = pd.DataFrame(deals)
     stages_df = pd.DataFrame(stages, columns=["deal_key", "stage", "entered_at", "exited_at"])
     if len(deals_df):
         deals_df = deals_df.sort_values(
             ["created_at", "contact_record_id"], kind="stable"
         ).reset_index(drop=True)
+        jitter = rng.integers(0, 100, len(deals_df))
         deals_df["record_id"] = [
-            str(9_001_000_000 + 137 * i + int(rng.integers(0, 100))) for i in range(len(deals_df))
+            str(9_001_000_000 + 137 * i + int(j)) for i, j in enumerate(jitter)
         ]
         key_to_id = dict(zip(deals_df["deal_key"], deals_df["record_id"], strict=True))
         stages_df["deal_id"] = stages_df["deal_key"].map(key_to_id)
@@ -296,54 +318,63 @@ def build_deals(
     return deals_df, stages_df
 
 
+TICKET_SUBJECTS = [
+    "Cannot log in", "Invoice question", "Export to CSV fails", "How do I add a user?",
+    "Billing address change", "API rate limit", "Feature request: dark mode", "Data import error",
+    "로그인이 안 됩니다", "請求書の再発行", "无法导出报表", "결제 수단 변경", "パスワードを忘れました",
+]  # fmt: skip
+PRIORITIES = ["low", "normal", "normal", "normal", "high", "urgent"]
+SLA_HOURS = {"low": 72.0, "normal": 48.0, "high": 24.0, "urgent": 4.0}
+VIA = ["email", "web", "chat", "phone"]
+
+
 def build_tickets(customers: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Zendesk tickets from customers: first reply, solve time, SLA target by priority."""
     n_t = rng.poisson(1.2, len(customers))
-    prio = ["low", "normal", "normal", "normal", "high", "urgent"]
-    sla = {"low": 72.0, "normal": 48.0, "high": 24.0, "urgent": 4.0}
-    subjects = [
-        "Cannot log in", "Invoice question", "Export to CSV fails", "How do I add a user?",
-        "Billing address change", "API rate limit", "Feature request: dark mode",
-        "Data import error", "로그인이 안 됩니다", "請求書の再発行", "无法导出报表",
-        "결제 수단 변경", "パスワードを忘れました",
-    ]  # fmt: skip
+    total = int(n_t.sum())
+    r = rng.random((total, 10))
+    g1 = rng.gamma(2.0, 60.0, total)
+    g2 = rng.gamma(1.5, 1.0, total)
+    recs = customers[["person_id", "full_name", "email"]].to_dict("records")
     rows = []
-    for i in range(len(customers)):
-        c = customers.iloc[i]
-        for _ in range(int(n_t[i])):
-            created = AS_OF - pd.Timedelta(
-                days=int(rng.integers(1, 500)), seconds=int(rng.integers(0, 86000))
+    j = 0
+    for c, k in zip(recs, n_t, strict=True):
+        for _ in range(int(k)):
+            created = TODAY - dt.timedelta(
+                days=int(1 + r[j, 0] * 499), seconds=int(r[j, 1] * 86000)
             )
-            p = prio[int(rng.integers(0, len(prio)))]
-            first_reply = created + pd.Timedelta(minutes=int(rng.gamma(2.0, 60.0)) + 1)
-            hours = float(rng.gamma(1.5, sla[p] / 2.0))
-            solved = created + pd.Timedelta(hours=hours)
-            reopened = rng.random() < 0.08
-            status = "solved" if rng.random() < 0.7 else "closed"
-            if solved > AS_OF or rng.random() < 0.08:
-                status, solved = ("open" if rng.random() < 0.6 else "pending"), None
+            p = PRIORITIES[int(r[j, 2] * len(PRIORITIES))]
+            first_reply = created + dt.timedelta(minutes=int(g1[j]) + 1)
+            hours = float(g2[j] * SLA_HOURS[p] / 2.0)
+            solved: dt.datetime | None = created + dt.timedelta(hours=hours)
+            reopened = r[j, 3] < 0.08
+            status = "solved" if r[j, 4] < 0.7 else "closed"
+            if solved > TODAY or r[j, 5] < 0.08:
+                status, solved = ("open" if r[j, 6] < 0.6 else "pending"), None
+            first_solved = None
+            if solved is not None:
+                first_solved = solved - dt.timedelta(hours=hours / 2) if reopened else solved
             rows.append(
                 {
                     "person_id": c["person_id"],
                     "requester": c["full_name"],
                     "requester_email": c["email"],
-                    "subject": subjects[int(rng.integers(0, len(subjects)))],
+                    "subject": TICKET_SUBJECTS[int(r[j, 7] * len(TICKET_SUBJECTS))],
                     "status": status,
                     "priority": p,
-                    "assignee": nm.AGENTS[int(rng.integers(0, len(nm.AGENTS)))][0],
-                    "created_at": created.floor("s"),
-                    "first_reply_at": first_reply.floor("s"),
-                    "solved_at": None if solved is None else solved.floor("s"),
+                    "assignee": nm.AGENTS[int(r[j, 8] * len(nm.AGENTS))][0],
+                    "created_at": created.replace(microsecond=0),
+                    "first_reply_at": first_reply.replace(microsecond=0),
+                    "solved_at": None if solved is None else solved.replace(microsecond=0),
                     "first_solved_at": None
-                    if solved is None
-                    else (solved - pd.Timedelta(hours=hours / 2) if reopened else solved).floor(
-                        "s"
-                    ),
-                    "sla_hours": sla[p],
+                    if first_solved is None
+                    else first_solved.replace(microsecond=0),
+                    "sla_hours": SLA_HOURS[p],
                     "reopens": int(reopened),
-                    "via": pick(rng, ["email", "web", "chat", "phone"], 1)[0],
+                    "via": VIA[int(r[j, 9] * len(VIA))],
                 }
             )
+            j += 1
     t = pd.DataFrame(rows)
     if len(t):
         t = t.sort_values(["created_at", "person_id"], kind="stable").reset_index(drop=True)
@@ -351,67 +382,62 @@ def build_tickets(customers: pd.DataFrame, rng: np.random.Generator) -> pd.DataF
     return t
 
 
+NPS_REASONS = {
+    "en": ["Great support", "Too expensive", "Easy to use", "Missing integrations", ""],
+    "ko": ["지원이 빠릅니다", "가격이 비쌉니다", "사용하기 쉬워요", ""],
+    "ja": ["サポートが丁寧", "価格が高い", "使いやすい", ""],
+    "zh": ["客服很好", "价格太贵", "简单易用", ""],
+}
+
+
 def build_surveys(
     customers: pd.DataFrame, tickets: pd.DataFrame, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """An NPS survey (0-10, Typeform) and post-ticket CSAT (1-5) and CES (1-7) answers."""
-    k = len(customers)
-    take = rng.random(k) < 0.35
+    take = rng.random(len(customers)) < 0.35
     resp = customers[take].reset_index(drop=True)
-    scores = np.clip(np.round(rng.normal(7.6, 2.2, len(resp))), 0, 10).astype(int)
-    reasons = {
-        "en": ["Great support", "Too expensive", "Easy to use", "Missing integrations", ""],
-        "ko": ["지원이 빠릅니다", "가격이 비쌉니다", "사용하기 쉬워요", ""],
-        "ja": ["サポートが丁寧", "価格が高い", "使いやすい", ""],
-        "zh": ["客服很好", "价格太贵", "简单易用", ""],
-    }
-    submit = [
-        AS_OF - pd.Timedelta(days=int(d), seconds=int(s))
-        for d, s in zip(
-            rng.integers(1, 400, len(resp)), rng.integers(0, 86000, len(resp)), strict=True
-        )
-    ]
+    m = len(resp)
+    scores = np.clip(np.round(rng.normal(7.6, 2.2, m)), 0, 10).astype(int)
+    days, secs, pick_r = rng.integers(1, 400, m), rng.integers(0, 86000, m), rng.integers(0, 10, m)
     nps = pd.DataFrame(
         {
             "person_id": resp["person_id"],
             "email": resp["email"],
             "score": scores,
             "reason": [
-                reasons[lc][int(x) % len(reasons[lc])]
-                for lc, x in zip(resp["locale"], rng.integers(0, 10, len(resp)), strict=True)
+                NPS_REASONS[lc][int(x) % len(NPS_REASONS[lc])]
+                for lc, x in zip(resp["locale"], pick_r, strict=True)
             ],
-            "submitted": [s.floor("s") for s in submit],
-            "partial": rng.random(len(resp)) < 0.05,
+            "submitted": [
+                TODAY - dt.timedelta(days=int(d), seconds=int(s))
+                for d, s in zip(days, secs, strict=True)
+            ],
+            "partial": rng.random(m) < 0.05,
         }
     )
     nps = nps.sort_values(["submitted", "person_id"], kind="stable").reset_index(drop=True)
-    nps.insert(0, "token", [f"{x:032x}"[:32] for x in rng.integers(0, 2**62, len(nps))])
+    nps.insert(0, "token", _id(rng, "", len(nps), 32, lower=True))
     rows = []
     solved = tickets[tickets["solved_at"].notna()] if len(tickets) else tickets
-    for i in range(len(solved)):
-        t = solved.iloc[i]
-        if rng.random() < 0.45:
-            at = (
-                pd.Timestamp(t["solved_at"]) + pd.Timedelta(hours=int(rng.integers(1, 48)))
-            ).floor("s")
-            if at >= AS_OF:
+    if len(solved):
+        recs = solved[["external_id", "requester_email", "solved_at"]].to_dict("records")
+        at_list = _dts(solved["solved_at"])
+        r = rng.random((len(recs), 4))
+        csat = np.clip(np.round(rng.normal(4.1, 1.0, len(recs))), 1, 5)
+        ces = np.clip(np.round(rng.normal(5.4, 1.3, len(recs))), 1, 7)
+        for t, at0, rr, cs, ce in zip(recs, at_list, r, csat, ces, strict=True):
+            if rr[0] >= 0.45:
                 continue
-            rows.append(("csat", int(np.clip(round(rng.normal(4.1, 1.0)), 1, 5)), 1, 5, t, at))
-            if rng.random() < 0.5:
-                rows.append(("ces", int(np.clip(round(rng.normal(5.4, 1.3)), 1, 7)), 1, 7, t, at))
+            at = at0 + dt.timedelta(hours=int(1 + rr[1] * 47))
+            if at >= TODAY:
+                continue
+            rows.append((t["requester_email"], "csat", float(cs), 1.0, 5.0, t["external_id"], at))
+            if rr[2] < 0.5:
+                rows.append(
+                    (t["requester_email"], "ces", float(ce), 1.0, 7.0, t["external_id"], at)
+                )
     sup = pd.DataFrame(
-        [
-            {
-                "respondent_email": t["requester_email"],
-                "survey_type": kind,
-                "score": float(score),
-                "scale_min": float(lo),
-                "scale_max": float(hi),
-                "ticket_id": t["external_id"],
-                "answered_at": at,
-            }
-            for kind, score, lo, hi, t, at in rows
-        ],
+        rows,
         columns=[
             "respondent_email",
             "survey_type",

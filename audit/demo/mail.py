@@ -11,6 +11,8 @@ bounce.
 from __future__ import annotations
 
 import base64
+import calendar
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,8 @@ import pandas as pd
 
 from audit.demo import names as nm
 from audit.demo.people import AS_OF, intl_phone
+
+TODAY = AS_OF.to_pydatetime()
 
 TZ = {"en": -5, "ko": 9, "ja": 9, "zh": 8}
 HARD = [
@@ -61,7 +65,7 @@ SPECIALS = set('()<>@,;:\\".[]')
 class Mailbox:
     """Messages (as text) and what the truth needs to know about each."""
 
-    messages: list[tuple[pd.Timestamp, str, list[tuple[str, str, str]], dict]] = field(
+    messages: list[tuple[dt.datetime, str, list[tuple[str, str, str]], dict]] = field(
         default_factory=list
     )  # (date, text, [(header, address, person_id)], info)
 
@@ -77,8 +81,8 @@ def _addr(name: str | None, email: str) -> str:
     return f"{_enc(name)} <{email}>" if name else f"<{email}>"
 
 
-def _date(ts: pd.Timestamp, tz: int) -> str:
-    local = ts + pd.Timedelta(hours=tz)
+def _date(ts: dt.datetime, tz: int) -> str:
+    local = ts + dt.timedelta(hours=tz)
     sign = "+" if tz >= 0 else "-"
     return f"{local:%a, %d %b %Y %H:%M:%S} {sign}{abs(tz):02d}00"
 
@@ -105,7 +109,7 @@ def _plain(
     return head + "\n" + payload
 
 
-def _signature(p: pd.Series) -> str:
+def _signature(p: dict) -> str:
     lc, phone = p["locale"], intl_phone(p["country"], p["phone"])
     comp = p["company"] if isinstance(p["company"], str) else ""
     if lc == "ko":
@@ -118,7 +122,7 @@ def _signature(p: pd.Series) -> str:
 
 
 def _dsn(
-    rep_mail: str, rep_name: str, rcpt: str, when: pd.Timestamp, status: str, diag: str,
+    rep_mail: str, rep_name: str, rcpt: str, when: dt.datetime, status: str, diag: str,
     orig_subject: str, orig_id: str, qid: str, hard: bool,
 ) -> str:  # fmt: skip
     dom = rcpt.split("@")[1]
@@ -159,7 +163,7 @@ def _dsn(
         f"Final-Recipient: rfc822; {rcpt}\nOriginal-Recipient: rfc822;{rcpt}\n"
         f"Action: {action}\nStatus: {status}\nRemote-MTA: dns; mx.{dom}\n"
         f"Diagnostic-Code: smtp; {diag}\n"
-        + (f"Will-Retry-Until: {_date(when + pd.Timedelta(days=5), 0)}\n" if not hard else "")
+        + (f"Will-Retry-Until: {_date(when + dt.timedelta(days=5), 0)}\n" if not hard else "")
         + f"\n--{b}\nContent-Description: Undelivered Message Headers\n"
         f"Content-Type: text/rfc822-headers\n\n"
         f"Return-Path: <{rep_mail}>\nFrom: {_addr(rep_name, rep_mail)}\nTo: <{rcpt}>\n"
@@ -175,15 +179,16 @@ def build_mailbox(
 
     Returns (message texts, address rows: message_index/header/email/person_id, bounce truth).
     """
-    items: list[tuple[pd.Timestamp, str, list[tuple[str, str, str]], dict]] = []
+    items: list[tuple[dt.datetime, str, list[tuple[str, str, str]], dict]] = []
     reps = [(n, f"{m}@{nm.OUR_DOMAIN}", f"rep:{m}") for n, m in nm.REPS]
     rep_by_name = {n: r for n, r in zip([r[0] for r in nm.REPS], reps, strict=True)}
     sel = people.iloc[np.sort(idx)]
+    recs = sel.to_dict("records")
     rand = rng.random((len(sel), 8))
     ids = rng.integers(0, 2**62, size=(len(sel), 6))
     days = rng.integers(2, 540, size=(len(sel), 3))
     for i in range(len(sel)):
-        p = sel.iloc[i]
+        p = recs[i]
         lc, pid, email = p["locale"], p["person_id"], p["email"]
         rep_name, rep_mail, rep_id = rep_by_name[p["owner"]]
         name = p["full_name"]
@@ -192,7 +197,7 @@ def build_mailbox(
         subj = SUBJECTS[lc][int(rand[i, 1] * len(SUBJECTS[lc]))]
         stale = p["stale_kind"]
         if stale in ("hard_bounce", "soft_bounce"):
-            when = AS_OF - pd.Timedelta(days=int(days[i, 0]), seconds=int(ids[i, 0] % 80000))
+            when = TODAY - dt.timedelta(days=int(days[i, 0]), seconds=int(ids[i, 0] % 80000))
             mid = f"<{ids[i, 1]:016x}@mail.gmail.com>"
             text = _plain(
                 _addr(rep_name, rep_mail), _addr(p["full_name"], email), None, subj,
@@ -202,7 +207,7 @@ def build_mailbox(
             hard = stale == "hard_bounce"
             status, diag = (HARD if hard else SOFT)[int(rand[i, 2] * 10) % (4 if hard else 2)]
             qid = f"{ids[i, 2] % 16**10:010X}"
-            bounce_at = when + pd.Timedelta(minutes=1 if hard else 241)
+            bounce_at = when + dt.timedelta(minutes=1 if hard else 241)
             dsn = _dsn(rep_mail, rep_name, email, bounce_at, status, diag, subj, mid, qid, hard)
             items.append(
                 (
@@ -223,7 +228,7 @@ def build_mailbox(
                 continue
         n_threads = 1 + int(rand[i, 4] * 3)
         for t in range(n_threads):
-            when = AS_OF - pd.Timedelta(
+            when = TODAY - dt.timedelta(
                 days=int(days[i, t]), seconds=int(ids[i, 3 + t % 3] % 80000)
             )
             mid = f"<{ids[i, t % 6]:016x}{t}@mail.gmail.com>"
@@ -239,7 +244,7 @@ def build_mailbox(
                 who.append(("Cc", cc_rep[1], cc_rep[2]))
             items.append((when, text, who, {}))
             if rand[i, 7] < 0.6:
-                r_when = when + pd.Timedelta(hours=3)
+                r_when = when + dt.timedelta(hours=3)
                 r_id = f"<{ids[i, (t + 1) % 6]:016x}r{t}@mail.gmail.com>"
                 reply = _plain(
                     _addr(rep_name, rep_mail), _addr(name, email), None, "Re: " + subj,
@@ -248,7 +253,7 @@ def build_mailbox(
                 )  # fmt: skip
                 items.append((r_when, reply, [("From", rep_mail, rep_id), ("To", email, pid)], {}))
             elif rand[i, 7] > 0.96:  # an out-of-office answer to our mail: not a bounce
-                a_when = when + pd.Timedelta(hours=5)
+                a_when = when + dt.timedelta(hours=5)
                 a_subj, a_body = AUTO[lc]
                 auto = _plain(
                     _addr(name, email), _addr(rep_name, rep_mail), None, a_subj.format(s=subj),
@@ -284,10 +289,8 @@ def build_mailbox(
     return texts, pd.DataFrame(who_rows), pd.DataFrame(mail_rows)
 
 
-def _from_line(when: pd.Timestamp) -> str:
-    return (
-        f"From {int(when.timestamp()) * 1000 + 123}@xxx {when:%a %b %d %H:%M:%S} +0000 {when:%Y}\n"
-    )
+def _from_line(when: dt.datetime) -> str:
+    return f"From {calendar.timegm(when.timetuple()) * 1000 + 123}@xxx {when:%a %b %d %H:%M:%S} +0000 {when:%Y}\n"
 
 
 def write_mbox(texts: list[str], path: Path) -> None:

@@ -8,9 +8,6 @@ openpyxl write-only) keep 100k persons fast.
 from __future__ import annotations
 
 import csv
-import io
-import re
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +17,7 @@ import pandas as pd
 from audit.demo import names as nm
 from audit.demo.people import e164, intl_phone, pick
 from audit.demo.problems import Planted, make_duplicates, plant_bad_values
+from audit.demo.xlsx import Bold, Sheet, write_xlsx
 
 CONTACT_COLS = [
     "person_id", "locale", "country", "first_name", "last_name", "full_name", "email", "phone",
@@ -210,31 +208,23 @@ def write_korean_csv(rows: pd.DataFrame, path: Path, rng: np.random.Generator) -
 # ---------------------------------------------------------------- Excel workbook
 
 
+def _texts(col: pd.Series) -> list[object]:
+    return [None if x != x else x for x in col.tolist()]
+
+
 def write_workbook(
     customers: pd.DataFrame, leads: pd.DataFrame, path: Path, rng: np.random.Generator
 ) -> None:
     """The Tokyo office's workbook: a titled customer sheet and an event-leads sheet."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("顧客一覧")
     headers = ["No.", "氏名", "会社名", "部署", "役職", "メールアドレス", "電話番号", "郵便番号",
                "住所", "担当者", "登録日", "最終接触日", "備考"]  # fmt: skip
-    title = WriteOnlyCell(ws, value="2026年度 顧客一覧（社外秘）")
-    title.font = Font(bold=True, size=14)
-    ws.append([title])
-    ws.append([])
-    ws.append(headers)
-    ws.merged_cells.add(f"A1:{chr(ord('A') + len(headers) - 1)}1")  # the merged title banner
     depts = ["営業部", "総務部", "開発部", "経理部", "マーケティング部", "情報システム部"]
     notes = ["", "", "", "要フォロー", "展示会で名刺交換", "見積送付済み", "紹介"]
     n = len(customers)
     dept = pick(rng, depts, n)
     note = pick(rng, notes, n)
-    created = pd.to_datetime(customers["created_at"]).dt.floor("D")
-    last = pd.to_datetime(customers["last_activity_at"]).dt.floor("D")
+    created = pd.to_datetime(customers["created_at"]).dt.floor("D").dt.to_pydatetime()
+    last = pd.to_datetime(customers["last_activity_at"]).dt.floor("D").dt.to_pydatetime()
     blank_last = (rng.random(n) < 0.05) & customers["stale_kind"].isna().to_numpy()
     fields = (
         "full_name",
@@ -246,55 +236,35 @@ def write_workbook(
         "address",
         "owner",
     )
-    cols = [customers[c].tolist() for c in fields]
+    cols = [[None if x != x else x for x in customers[c].tolist()] for c in fields]
+    rows: list[list[object]] = [[Bold("2026年度 顧客一覧（社外秘）")], [], headers]
     for i in range(n):
         name, comp, title_, email, phone, postal, addr, owner = (c[i] for c in cols)
-        ws.append(
-            [
-                i + 1, name, comp, dept[i], title_, email, phone, postal, addr, owner,
-                created.iat[i].to_pydatetime(),
-                None if blank_last[i] else last.iat[i].to_pydatetime(),
-                note[i] or None,
-            ]
+        rows.append(
+            [i + 1, name, comp, dept[i], title_, email, phone, postal, addr, owner, created[i],
+             None if blank_last[i] else last[i], note[i] or None]
         )  # fmt: skip
-    ws2 = wb.create_sheet("Expo leads")
-    ws2.append(["Name", "Company", "Email", "Phone", "Country", "Interest", "Scanned at"])
     interest = pick(rng, ["Demo", "Pricing", "Partnership", "Just browsing", ""], len(leads))
     scanned = _fmt(leads["created_at"], "%Y-%m-%d %H:%M").tolist()
-    lcols = [leads[c].tolist() for c in ("full_name", "company", "email", "phone", "country")]
+    lcols = [
+        [None if x != x else x for x in leads[c].tolist()]
+        for c in ("full_name", "company", "email", "phone")
+    ]
+    countries = [nm.COUNTRY_NAME[c] for c in leads["country"]]
+    lead_rows: list[list[object]] = [
+        ["Name", "Company", "Email", "Phone", "Country", "Interest", "Scanned at"]
+    ]
     for i in range(len(leads)):
-        name, comp, email, phone, country = (c[i] for c in lcols)
-        ws2.append(
-            [name, comp, email, phone, nm.COUNTRY_NAME[country], interest[i] or None, scanned[i]]
-        )
-    # fixed document times: the same seed must give the same bytes
-    import datetime as dt
-
-    fixed = dt.datetime(2026, 10, 30, 9, 0, 0)
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
-    wb.properties.creator = "Aster Global Tokyo"
-    buf = io.BytesIO()
-    wb.save(buf)
-    _rezip_fixed(buf.getvalue(), path)
-
-
-def _rezip_fixed(data: bytes, path: Path) -> None:
-    """Rewrite a zip with fixed entry times (zip entries otherwise carry the wall clock)."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=(2026, 10, 30, 9, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps 'modified' when saving
-                body = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-10-30T09:00:00Z", body
-                )
-            z.writestr(fixed, body)
-    path.write_bytes(out.getvalue())
+        name, comp, email, phone = (c[i] for c in lcols)
+        lead_rows.append([name, comp, email, phone, countries[i], interest[i] or None, scanned[i]])
+    write_xlsx(
+        path,
+        [
+            Sheet("顧客一覧", rows, merged=[f"A1:{chr(ord('A') + len(headers) - 1)}1"]),
+            Sheet("Expo leads", lead_rows),
+        ],
+        creator="Aster Global Tokyo",
+    )
 
 
 # ---------------------------------------------------------------- Stripe
