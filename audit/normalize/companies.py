@@ -55,11 +55,14 @@ def company_key(value: str | None) -> str | None:
     s = fold(value).casefold()
     s = s.replace("（", "(").replace("）", ")")
     s = _OPEN.sub("(", _CLOSE.sub(")", s))
-    for form in _CJK_FORMS:
-        if s.startswith(form) and len(s) > len(form):
-            s = s[len(form) :].strip()
-        elif s.endswith(form) and len(s) > len(form):
-            s = s[: -len(form)].strip()
+    changed = True
+    while changed:  # '株式会社 X (株)' and the like: strip until nothing moves
+        changed = False
+        for form in _CJK_FORMS:
+            if s.startswith(form) and len(s) > len(form):
+                s, changed = s[len(form) :].strip(), True
+            elif s.endswith(form) and len(s) > len(form):
+                s, changed = s[: -len(form)].strip(), True
     s = _PUNCT.sub(" ", s)
     s = _WS.sub(" ", s).strip()
     stripped = _LATIN_TAIL.sub("", s).strip()

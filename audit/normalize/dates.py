@@ -40,7 +40,8 @@ _WORD = re.compile(r"[A-Za-z]{3}")
 _EXCEL = re.compile(r"^\d{5}(?:\.\d+)?$")
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _DEFAULT = dt.datetime(2000, 1, 1)
-_MIN, _MAX = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
+# Outside these years a value is not a CRM date (and would overflow datetime64[ns]).
+_MIN, _MAX = pd.Timestamp("1700-01-01"), pd.Timestamp("2200-12-31")
 
 
 def _tzinfo(text: str | None) -> dt.tzinfo | None:

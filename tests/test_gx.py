@@ -1,0 +1,80 @@
+"""The Great Expectations contract runs the same packs and agrees with the engine, rule by rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from audit.config import NormalizeConfig, RulesConfig
+from audit.normalize import normalize
+from audit.validate import validate
+from tests.factories import make_frame
+from tests.test_validate import planted
+
+pytestmark = pytest.mark.gx
+
+AS_OF = dt.date(2026, 1, 31)
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory):
+    frames, _ = planted(120)
+    frames["deals"] = make_frame(
+        "deals",
+        amount=["100", "-5", None],
+        probability=["0.5", "1.5", None],
+        is_closed=["true", "true", "false"],
+        closed_at=["2026-01-10", None, None],
+        contact_id=["x", "y", None],
+    )
+    frames["surveys"] = make_frame("surveys", survey_type=["nps", "xyz"], score=["9", "11"])
+    recs, _ = normalize(frames, NormalizeConfig(), [])
+    docs = tmp_path_factory.mktemp("gx") / "docs"
+    cfg = RulesConfig(gx=True, gx_docs=str(docs))
+    return validate(recs, cfg, as_of=AS_OF, stale_after_days=730), docs
+
+
+def test_gx_unexpected_counts_equal_engine_failures_for_every_rule(result) -> None:
+    v, _ = result
+    contract = v.contract
+    by_rule = {r["rule_id"]: r for r in contract["results"] if r["rule_id"]}
+    ran = v.checked[v.checked["status"].isin(["ok", "empty"])]
+    assert set(by_rule) == set(ran["rule_id"])
+    for _, row in ran.iterrows():
+        gx_row = by_rule[row["rule_id"]]
+        assert not gx_row["errored"], row["rule_id"]
+        assert gx_row["unexpected_count"] == row["n_failed"], row["rule_id"]
+    assert contract["agrees_with_engine"] and contract["mismatches"] == []
+
+
+def test_gx_fit_kinds_compile_to_builtin_expectations(result) -> None:
+    v, _ = result
+    types = {r["rule_id"]: r["expectation"] for r in v.contract["results"] if r["rule_id"]}
+    assert types["contacts.email.required"] == "expect_column_values_to_not_be_null"
+    assert types["contacts.phone.e164"] == "expect_column_values_to_match_regex"
+    assert types["contacts.email.unique"] == "expect_column_values_to_be_unique"
+    assert types["deals.amount.non_negative"] == "expect_column_values_to_be_between"
+    assert types["surveys.survey_type.known"] == "expect_column_values_to_be_in_set"
+    flag = {r["rule_id"]: r["flag_column"] for r in v.contract["results"] if r["rule_id"]}
+    assert flag["contacts.email.valid"] and flag["contacts.phone.valid"]
+    assert not flag["contacts.email.required"]
+
+
+def test_contract_is_json_and_docs_are_written(result) -> None:
+    v, docs = result
+    text = json.dumps(v.contract, sort_keys=True)
+    assert json.loads(text)["engine"] == "great_expectations"
+    assert v.contract["success"] is False  # planted problems fail the suite
+    assert (Path(docs) / "index.html").is_file()
+    assert v.contract["docs"] == str(Path(docs).resolve() / "index.html")
+
+
+def test_skipped_rules_are_not_sent_to_gx(result) -> None:
+    v, _ = result
+    skipped = set(v.checked.loc[v.checked["status"] == "skipped", "rule_id"])
+    assert skipped  # tickets, orders, subscriptions are absent
+    sent = {r["rule_id"] for r in v.contract["results"]}
+    assert not skipped & sent
