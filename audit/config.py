@@ -158,6 +158,11 @@ class KpiConfig(_Model):
         description="KPI id -> parameters (e.g. clv: {variant: ...})",
     )
 
+    @field_validator("period", mode="before")
+    @classmethod
+    def _year_as_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
 
 class OutputConfig(_Model):
     dir: str = Field("reports", description="folder that receives run folders")

@@ -270,3 +270,8 @@ def test_notes_flag_mixed_currencies_undated_deals_and_partial_periods() -> None
     assert (
         "mixed currencies KRW, USD summed without conversion" in out.loc["quota_attainment", "note"]
     )
+
+
+def test_a_bare_year_in_yaml_is_a_period() -> None:
+    cfg = KpiConfig.model_validate(yaml.safe_load("period: 2026"))
+    assert parse_period(cfg.period, as_of=AS_OF).label == "2026"
