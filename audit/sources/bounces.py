@@ -212,8 +212,12 @@ def classify(
     if status in _HARD_STATUS:
         return "hard", _HARD_STATUS[status]
     subject = status.split(".")[1] if status and status.count(".") == 2 else ""
-    if subject in ("3", "6", "7"):
-        return "soft", {"3": "mail_system", "6": "content"}.get(subject, "blocked")
+    if subject in ("2", "3", "6", "7") and not _DIRECTORY.search(text):
+        # the server classed the failure itself: mailbox state (disabled, full), mail system,
+        # content, security/policy; none of them says the address does not exist
+        return "soft", {"2": "mailbox_disabled", "3": "mail_system", "6": "content"}.get(
+            subject, "blocked"
+        )
     for name, rx in _HARD_RE:
         if not rx.search(text):
             continue
@@ -463,7 +467,7 @@ _ORIGINAL_MARK = re.compile(
     r"^(-+ ?(original message|this is a copy of the message|message text follows|"
     r"included is a copy|the header of the original|original message follows|"
     r"below this line is a copy)|original message follows|message headers follow|"
-    r"content-type: message/rfc822|received: from|return-path:)",
+    r"content-type: message/rfc822|received: ?from|return-path:)",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -561,12 +565,15 @@ def _near(text: str, address: str, width: int = 400) -> str:
         if m.group(0).strip(".").lower() != address.lower():
             window = window[: m.start()]
             break
-    start = max(0, i - 160)
-    before = text[start:i]
-    prev = [m.end() for m in _ADDR.finditer(before)]
-    if prev:
-        before = before[prev[-1] :]
-    return before[-160:] + address + window
+    # before the address: its own line, plus the line above when that one names no other
+    # address (Domino and Exchange put the reason on the line before the recipient)
+    line_start = text.rfind("\n", 0, i) + 1
+    before = text[line_start:i]
+    prev_start = text.rfind("\n", 0, max(line_start - 1, 0)) + 1
+    prev_line = text[prev_start:line_start] if line_start else ""
+    if prev_line.strip() and not _ADDR.search(prev_line):
+        before = prev_line + before
+    return before[-200:] + address + window
 
 
 def _short(text: str, n: int = 300) -> str:
