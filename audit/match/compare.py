@@ -76,7 +76,9 @@ class Comparer:
             # swapped pairs agree exactly; their frequency is taken from the side whose value
             # sits in this field (a family name in the given-name slot would look rare)
             cj = np.where(sw, ci, cj)
-            tf_side = np.where(sw, own_j, ci)
+            # which side holds the swap is unknown: take the more frequent reading
+            cnt = self.counts[field]
+            tf_side = np.where(sw & (cnt[np.maximum(own_j, 0)] > cnt[np.maximum(ci, 0)]), own_j, ci)
         else:
             ci = self.codes.get(field)[i]
             cj = self.codes.get(field)[j]
@@ -119,13 +121,18 @@ class Comparer:
         elif kind == "email":
             # a similar local part at another domain is mostly the name again (john.smith71@
             # vs john.smith@): only a typo at the same domain counts as close
+            # a typo is one edit at the same domain, and not a digit added or changed
+            # (adam.brown38@ vs adam.brown@ are two people named Adam Brown)
             loc = self._vals["email_local"]
             la, lb = loc[i[todo]], loc[j[todo]]
             s = _jw(la, lb)
             sim[todo] = s * 0.9
             dc = self.codes.get("email_domain")
-            same_domain = dc[i[todo]] == dc[j[todo]]
-            level[todo[(s >= comp.close) & same_domain]] = 3
+            same_domain = np.flatnonzero(dc[i[todo]] == dc[j[todo]])
+            if len(same_domain):
+                xa, xb = la[same_domain], lb[same_domain]
+                typo = (_osa(xa, xb) <= 1) & ~_digits_only_difference(xa, xb)
+                level[todo[same_domain[typo]]] = 3
             lc = self.codes.get("email_local")
             same_local = lc[i[todo]] == lc[j[todo]]
             level[todo[same_local]] = 2
@@ -220,6 +227,13 @@ def _lev_sim(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return cpdist(
         list(a), list(b), scorer=Levenshtein.normalized_similarity, workers=WORKERS
     ).astype(np.float32)
+
+
+def _digits_only_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    strip = str.maketrans("", "", "0123456789")
+    return np.fromiter(
+        (x.translate(strip) == y.translate(strip) for x, y in zip(a, b, strict=True)), bool, len(a)
+    )
 
 
 def _day_month_swapped(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -40,15 +40,18 @@ class _Scorer:
             (b.exact_rule, b.keys) for b in rules.blocking if b.exact_rule is not None
         ]
         self.comparisons = 0
+        self.guards = rules.guards
 
     def score(self, i: np.ndarray, j: np.ndarray, detail: bool = False) -> dict[str, Any]:
         self.comparisons += len(i)
         n = len(i)
         out: dict[str, Any] = {}
         contrib: dict[str, np.ndarray] = {}
+        levels: dict[str, np.ndarray] = {}
         for f in self.model.fields:
             c = self.comparer.compare(f.comp, i, j)
             contrib[f.comp.field] = f.contribution(c)
+            levels[f.comp.field] = c.level
             if detail:
                 out[f"sim_{f.comp.field}"] = c.sim
                 out[f"w_{f.comp.field}"] = contrib[f.comp.field]
@@ -65,6 +68,18 @@ class _Scorer:
             rule[agree] = rule_id
             if rule_id == "match.exact.external_id":
                 p[agree] = 1.0  # the same system id twice in one source is the same record
+        for guard in self.guards:
+            elsewhere = np.zeros(n, bool)
+            for f in self.model.fields:
+                name = f.comp.field
+                if name in guard.fields:
+                    continue
+                weak = [f.levels.index(x) for x in guard.weak_levels.get(name, ()) if x in f.levels]
+                lv = levels[name]
+                elsewhere |= (contrib[name] > 0) & ~np.isin(lv, weak)
+            capped = ~elsewhere & (p > guard.max_score) & (rule != "match.exact.external_id")
+            p[capped] = guard.max_score
+            rule[capped] = guard.id
         rule[rule == ""] = FUZZY_RULE
         out["score"] = p
         out["bits"] = bits

@@ -74,6 +74,17 @@ class Comparison(_Model):
         return self
 
 
+class Guard(_Model):
+    """Evidence that is never enough alone: without agreement elsewhere the score is capped."""
+
+    id: str
+    fields: list[str] = Field(min_length=1)
+    max_score: float = Field(0.5, ge=0, le=1)
+    weak_levels: dict[str, list[str]] = Field(
+        default_factory=dict, description="levels that do not count as agreement elsewhere"
+    )
+
+
 class Group(_Model):
     rest: float = Field(1.0, ge=0, le=1)
 
@@ -92,6 +103,7 @@ class MatchRules(_Model):
     blocking: list[BlockingRule]
     comparisons: list[Comparison]
     groups: dict[str, Group] = Field(default_factory=dict)
+    guards: list[Guard] = Field(default_factory=list)
     training: Training = Field(default_factory=Training)
     nicknames: dict[str, list[str]] = Field(default_factory=dict)
 
