@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from audit.kpis.catalogue import KpiValue, kpi
-from audit.kpis.inputs import Frames, ratio
+from audit.kpis.inputs import Frames, customer_key, ratio
 from audit.kpis.period import KpiPeriod
 
 
@@ -117,6 +117,18 @@ def responses(frames: Frames, period: KpiPeriod, kind: str) -> pd.DataFrame:
     return rows
 
 
+def latest_per_respondent(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Keep each respondent's latest answer (NPS counts people, not forms); rows without an id
+    or email are kept as they are. Returns (rows, answers dropped)."""
+    key = customer_key(rows, "respondent_id", "respondent_email")
+    known = rows[key.notna()].assign(_k=key[key.notna()])
+    known = known.sort_values(["_k", "answered_at"], kind="stable").drop_duplicates(
+        "_k", keep="last"
+    )
+    out = pd.concat([known.drop(columns="_k"), rows[key.isna()]]).sort_index()
+    return out, len(rows) - len(out)
+
+
 @kpi(
     "nps",
     title="Net Promoter Score",
@@ -126,10 +138,14 @@ def responses(frames: Frames, period: KpiPeriod, kind: str) -> pd.DataFrame:
     uses=("surveys.scale_max",),
 )
 def nps(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
-    rows = responses(frames, period, "nps")
+    rows, dropped = latest_per_respondent(responses(frames, period, "nps"))
     std = rows[rows["_max"].eq(10) & rows["_min"].eq(0)]
     other = len(rows) - len(std)
     note = f"{other} answers on another scale left out (see nps_like)" if other else ""
+    if dropped:
+        note = "; ".join(
+            x for x in (note, f"{dropped} repeat answers of a respondent left out") if x
+        )
     if std.empty:
         return KpiValue(
             None, n=0, note=note or "no 0-10 NPS answers in the period", variant="standard 0-10"
@@ -149,7 +165,7 @@ def nps(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValu
     uses=("surveys.scale_max",),
 )
 def nps_like(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
-    rows = responses(frames, period, "nps")
+    rows, _ = latest_per_respondent(responses(frames, period, "nps"))
     five = rows[rows["_max"].eq(5)]
     label = "NPS-like on 1-5: promoters 4-5, detractors 1-2 (not comparable with NPS)"
     if five.empty:
