@@ -120,7 +120,12 @@ def gate(
     if n_records == 0:
         reasons.append("no records were read: empty inputs never pass (check the sources)")
     measured = dims[dims["status"].eq("measured")] if dims is not None and not dims.empty else dims
-    if n_records and (measured is None or measured.empty):
+    ran = (
+        rules[rules["origin"].eq("validate") & rules["status"].eq("ok")]
+        if not rules.empty and "origin" in rules
+        else rules
+    )
+    if n_records and (measured is None or measured.empty or ran.empty):
         reasons.append("no quality check ran on the records: nothing to base a pass on")
     if not rules.empty:
         for r in rules[rules["status"].eq("errored")].itertuples():
