@@ -280,6 +280,20 @@ def test_report_command_errors(tmp_path: Path, runner, run_dir: Path) -> None:
     assert res.exit_code == 3 and "no run.json" in res.output
     res = runner.invoke(cli, ["report", str(run_dir), "--format", "pdf"])
     assert res.exit_code == 2 and "unknown report format" in res.output
+    res = runner.invoke(cli, ["report", str(run_dir), "--format", "json"])
+    assert res.exit_code == 2 and "--out DIR" in res.output
+    (run_dir / "run.json").write_text('{"schema_version": 99}', encoding="utf-8")
+    res = runner.invoke(cli, ["report", str(run_dir)])
+    assert res.exit_code == 3 and "schema_version 99 is not supported" in res.output
+
+
+def test_report_command_out_writes_a_complete_copy(run_dir: Path, tmp_path: Path, runner) -> None:
+    copy = tmp_path / "copy"
+    res = runner.invoke(cli, ["report", str(run_dir), "--out", str(copy), "--format", "md"])
+    assert res.exit_code == 0, res.output
+    assert (copy / "summary.md").is_file() and (copy / "records/contacts.parquet").is_file()
+    assert (copy / "run.json").read_bytes() == (run_dir / "run.json").read_bytes()
+    assert (copy / "issues.csv").read_bytes() == (run_dir / "issues.csv").read_bytes()
 
 
 def test_report_from_loaded_folder_matches_the_original(run_dir: Path, tmp_path: Path) -> None:

@@ -76,6 +76,12 @@ def report_cmd(
     )
     target = run_dir if in_place or out is None else out
     if in_place:
+        data = [w for w in formats if WRITERS.get(w).always]
+        if data:
+            raise ConfigError(
+                f"--format {data[0]} is the run's own data and is not rewritten in place; "
+                "give --out DIR to write a complete copy of the run folder."
+            )
         wanted = [w for w in wanted if not WRITERS.get(w).always]
     paths = render(ctx, target, wanted, core=not in_place)
     for p in paths:
