@@ -150,7 +150,7 @@ def gate(
             reasons.append(
                 f"{key} {_f(by_dim.loc[key, 'score'])} < {_f(t)} (thresholds.dimensions.{key})"
             )
-    by_rule = rules.set_index("rule_id") if not rules.empty else None
+    by_rule = rules.drop_duplicates("rule_id").set_index("rule_id") if not rules.empty else None
     for rid, share in sorted(thresholds.rules.items()):
         if by_rule is None or rid not in by_rule.index:
             reasons.append(f"{rid} did not run, but thresholds.rules requires {_f(share)}")
@@ -166,11 +166,15 @@ def gate(
             if inv is not None and not inv.empty
             else {}
         )
-        skipped = sorted(
-            rid
-            for rid, row in by_rule.iterrows()
-            if row["status"] == "skipped" and n_rows.get(row["entity"], 0) > 0
-        )
+        present = by_rule[
+            by_rule["status"].eq("skipped") & by_rule["entity"].map(lambda e: n_rows.get(e, 0) > 0)
+        ]
+        for rid, row in present[present["dimension"].eq("completeness")].iterrows():
+            reasons.append(
+                f"required column {row['entity']}.{row['field']} is missing from the data "
+                f"({rid} could not run)"
+            )
+        skipped = sorted(present.index[present["dimension"].ne("completeness")])
         if skipped:
             shown = ", ".join(skipped[:5]) + (
                 f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""

@@ -136,3 +136,20 @@ def test_duplicates_awaiting_merge_are_a_warning() -> None:
         "1 duplicate contact records await a merge decision (crm-audit merge apply)" in v.warnings
     )
     assert not v.passed
+
+
+def test_required_column_missing_fails_other_skipped_rules_warn() -> None:
+    chk = checked(
+        ("contacts.email.valid", "contacts", "email", "validity", "error", 10, 0),
+        ("contacts.phone.required", "contacts", "phone", "completeness", "error", 0, 0),
+        ("contacts.email.bounced", "contacts", "email", "freshness", "error", 0, 0),
+        ("deals.amount.required", "deals", "amount", "completeness", "error", 0, 0),  # no deals
+    )
+    v = gate(card(chk=chk, iss=empty_issues()), Thresholds(overall=0.5))
+    assert v.reasons == (
+        "required column contacts.phone is missing from the data "
+        "(contacts.phone.required could not run)",
+    )
+    assert v.warnings[0] == (
+        "1 rules could not check their column (missing in the data): contacts.email.bounced"
+    )
