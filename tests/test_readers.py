@@ -208,3 +208,40 @@ def test_random_bytes_ingest_with_accounting_or_input_error(tmp_path, data):
         return
     assert balanced(ingest)
     assert len(ingest.issues) == int(ingest.counts["rows_rejected"].sum())
+
+
+@pytest.mark.parametrize("name", READERS.names())
+def test_every_reader_reads_an_empty_file_as_zero_rows(name, tmp_path):
+    spec = READERS.get(name)
+    p = tmp_path / f"empty{spec.suffixes[0]}"
+    p.write_bytes(b"")
+    ingest = read(p)
+    assert balanced(ingest)
+    assert int(ingest.counts["rows_read"].sum()) == 0
+
+
+def test_excel_sheet_and_header_row_overrides(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["a"])
+    ws = wb.create_sheet("데이터")
+    ws.append(["memo"])
+    ws.append(["이름", "이메일"])
+    ws.append(["김민준", "kim@example.co.kr"])
+    ws.append(["Grand Totals (1 records)"])
+    wb.save(tmp_path / "b.xlsx")
+    ingest = read(tmp_path / "b.xlsx", sheet="데이터", header_row=2)
+    assert ingest.records["contacts"]["email"].tolist() == ["kim@example.co.kr"]
+    assert ingest.issues["rule_id"].tolist() == ["source.row.footer"]
+    assert "sheet '데이터' row 4" in ingest.issues["message"].iloc[0]
+    with pytest.raises(InputError, match="no sheet"):
+        read(tmp_path / "b.xlsx", sheet="nope")
+
+
+def test_bom_and_cjk_headers_in_utf8(tmp_path):
+    p = tmp_path / "bom.csv"
+    p.write_bytes("\ufeff메일주소,성명\r\nkim@example.co.kr,김민준\r\n".encode())
+    ingest = read(p)
+    assert ingest.files.iloc[0]["encoding"] == "utf-8-sig"
+    assert ingest.files.iloc[0]["mapping"] == {"메일주소": "email", "성명": "full_name"}

@@ -387,7 +387,9 @@ def _ids(source: str, entity: str, frame: pd.DataFrame, keys_from: str | None) -
         keys = frame[col]
         if keys.notna().all() and (keys != "").all() and keys.is_unique:
             return make_record_ids(source, keys.tolist(), [""] * n)
-    cols = [c for c in frame.columns if c not in ("source", "source_row", "record_id")]
+    # the file name is left out: a re-downloaded export (new date in its name) keeps its ids
+    skip = ("source", "source_file", "source_row", "record_id")
+    cols = [c for c in frame.columns if c not in skip]
     values = [frame[c].tolist() for c in cols]
     contents = [
         "\x1f".join(v if isinstance(v, str) else "" for v in row)

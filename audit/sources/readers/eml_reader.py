@@ -16,4 +16,5 @@ def read_eml(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
         raw: bytes | Exception = path.read_bytes()
     except OSError as e:
         raw = e
-    yield from mail.tables([(1, raw)], "eml")
+    messages = [] if isinstance(raw, bytes) and not raw.strip() else [(1, raw)]
+    yield from mail.tables(messages, "eml")

@@ -26,4 +26,5 @@ def read_emlx(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
         raw: bytes | Exception = unwrap(path.read_bytes())
     except OSError as e:
         raw = e
-    yield from mail.tables([(1, raw)], "emlx")
+    messages = [] if isinstance(raw, bytes) and not raw.strip() else [(1, raw)]
+    yield from mail.tables(messages, "emlx")

@@ -167,6 +167,7 @@ def _table(rows: list[list[object]], opts: ReaderOptions) -> RawTable:
     body = texts[idx + 1 :]
     keep_rows: list[list[str | None]] = []
     numbers: list[int] = []
+    excel_rows: list[int] = []
     rejected: list[Rejected] = []
     pending = []
     recno = 0
@@ -182,6 +183,7 @@ def _table(rows: list[list[object]], opts: ReaderOptions) -> RawTable:
             continue
         keep_rows.append(cells)
         numbers.append(recno)
+        excel_rows.append(excel_row)
     last_good = numbers[-1] if numbers else 0
     for recno, excel_row, row in pending:
         text = "\t".join(v or "" for v in row)
@@ -206,7 +208,7 @@ def _table(rows: list[list[object]], opts: ReaderOptions) -> RawTable:
         rejected.append(
             Rejected(
                 recno,
-                idx + 1 + recno,
+                excel_rows.pop(),
                 "source.row.footer",
                 "footer row",
                 "\t".join(v or "" for v in row),
