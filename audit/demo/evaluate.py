@@ -30,7 +30,7 @@ RULE_KINDS: dict[str, str] = {
     "contacts.name.required": "missing_name",
     "contacts.full_name.required": "missing_name",
     "contacts.email.bounced": "email_bounced",
-    "contacts.email.soft_bounced": "email_soft_bounce",
+    "contacts.email.soft_bounced": "email_repeated_soft_bounce",  # none planted: all are wrong
     "contacts.email.cleaned": "email_cleaned",
     "contacts.email.inactive": "email_inactive",
     "contacts.email.disposable": "email_disposable",
@@ -42,6 +42,9 @@ RULE_KINDS: dict[str, str] = {
     "orders.amount.non_negative": "order_negative_amount",
     "tickets.solved_at.after_created": "ticket_solved_before_created",
 }
+# planted kinds that no detector should flag as stale (one soft bounce is not a dead address)
+NOT_FLAGGED = ("email_soft_bounce",)
+STALE_KINDS = ("email_bounced", "email_cleaned", "email_inactive", "email_repeated_soft_bounce")
 RESULT_COLUMNS = ["check", "n_truth", "n_flagged", "tp", "precision", "recall", "rules"]
 
 
@@ -91,41 +94,81 @@ def _units(records: pd.DataFrame, mail_sources: set[str]) -> pd.Series:
     return by_mail.where(is_mail, by_row)
 
 
+def misses(run: Any, truth_dir: str | Path, kind: str) -> pd.DataFrame:
+    """What one kind got wrong: truth never flagged (fn), flagged but not planted (fp)."""
+    table = _kind_sets(_load(run), truth_dir)
+    truth, flagged, values = table[0].get(kind, set()), table[1].get(kind, set()), table[2]
+    rows = [{"unit": u, "error": "fn", "value": values.get(u)} for u in sorted(truth - flagged)]
+    rows += [{"unit": u, "error": "fp", "value": values.get(u)} for u in sorted(flagged - truth)]
+    return pd.DataFrame(rows, columns=["unit", "error", "value"])
+
+
+def _kind_sets(
+    loaded: tuple[pd.DataFrame, ...], truth_dir: str | Path
+) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, str], dict[str, set[str]]]:
+    """(truth units per kind, flagged units per kind, an issue value per unit, rules per kind)."""
+    truth = Path(truth_dir)
+    ent = pd.read_csv(truth / "entities.csv", dtype=str, keep_default_na=False).replace({"": None})
+    prob = pd.read_csv(truth / "problems.csv", dtype=str, keep_default_na=False).replace({"": None})
+    mail_sources = set(ent.loc[ent["header"].notna(), "source"])
+    records, issues = loaded[0].copy(), loaded[1]
+    records["unit"] = _units(records, mail_sources)
+    unit_of = dict(zip(records["record_id"], records["unit"], strict=False))
+    is_mail = prob["source"].isin(mail_sources)
+    prob["unit"] = (prob["source"] + "#" + prob["source_row"]).where(
+        ~is_mail, prob["source"] + "@" + prob["detail"].map(mailbox_key).astype(str)
+    )
+    truth_sets = {k: set(g["unit"]) for k, g in prob.groupby("problem_kind")}
+    flagged: dict[str, set[str]] = {}
+    rules_of: dict[str, set[str]] = {}
+    values: dict[str, str] = {}
+    if len(issues):
+        vals = issues["value"] if "value" in issues else [None] * len(issues)
+        for rule_id, rid, v in zip(issues["rule_id"], issues["record_id"], vals, strict=True):
+            kind = kind_of(str(rule_id))
+            if kind is None or rid not in unit_of:
+                continue
+            flagged.setdefault(kind, set()).add(unit_of[rid])
+            rules_of.setdefault(kind, set()).add(str(rule_id))
+            values.setdefault(unit_of[rid], v)
+    return truth_sets, flagged, values, rules_of
+
+
 def evaluate(run: Any, truth_dir: str | Path) -> pd.DataFrame:
     """Precision/recall per planted problem kind, then pairwise duplicate figures.
 
     `run` is a RunResult or a run folder (reports/<run-id>/). Kinds no rule maps to show
     n_flagged 0; a kind with nothing planted shows n_truth 0 (its precision still counts).
     """
-    truth = Path(truth_dir)
-    ent = pd.read_csv(truth / "entities.csv", dtype=str, keep_default_na=False).replace({"": None})
-    prob = pd.read_csv(truth / "problems.csv", dtype=str, keep_default_na=False).replace({"": None})
-    mail_sources = set(ent.loc[ent["header"].notna(), "source"])
-    records, issues, pairs, clusters = _load(run)
-    records["unit"] = _units(records, mail_sources)
-    unit_of = dict(zip(records["record_id"], records["unit"], strict=False))
-
-    # truth units of problems (mail rows: the address in detail is the dead mailbox)
-    is_mail = prob["source"].isin(mail_sources)
-    prob["unit"] = (prob["source"] + "#" + prob["source_row"]).where(
-        ~is_mail, prob["source"] + "@" + prob["detail"].map(mailbox_key).astype(str)
-    )
+    loaded = _load(run)
+    truth_sets, flagged, _, rules_of = _kind_sets(loaded, truth_dir)
     rows = []
-    flagged: dict[str, set[str]] = {}
-    rules_of: dict[str, set[str]] = {}
-    if len(issues):
-        for rule_id, rid in zip(issues["rule_id"], issues["record_id"], strict=True):
-            kind = kind_of(str(rule_id))
-            if kind is None or rid not in unit_of:
-                continue
-            flagged.setdefault(kind, set()).add(unit_of[rid])
-            rules_of.setdefault(kind, set()).add(str(rule_id))
-    kinds = list(dict.fromkeys([*sorted(set(prob["problem_kind"])), *sorted(flagged)]))
-    for kind in kinds:
-        t = set(prob.loc[prob["problem_kind"] == kind, "unit"])
-        f = flagged.get(kind, set())
+    for kind in dict.fromkeys([*sorted(truth_sets), *sorted(flagged)]):
+        if kind in NOT_FLAGGED:
+            continue
+        t, f = truth_sets.get(kind, set()), flagged.get(kind, set())
         tp = len(t & f)
         rows.append(_row(kind, len(t), len(f), tp, ", ".join(sorted(rules_of.get(kind, ())))))
+    truth = Path(truth_dir)
+    ent = pd.read_csv(truth / "entities.csv", dtype=str, keep_default_na=False).replace({"": None})
+    mail_sources = set(ent.loc[ent["header"].notna(), "source"])
+    records, _, pairs, clusters = loaded
+    records["unit"] = _units(records, mail_sources)
+    for kind in NOT_FLAGGED:
+        # planted to be left alone: 'flagged' counts false alarms, 'tp' the rows left alone
+        t = truth_sets.get(kind, set())
+        wrong = t & set().union(*(flagged.get(k, set()) for k in STALE_KINDS))
+        rows.append(
+            {
+                "check": f"{kind}.not_stale",
+                "n_truth": len(t),
+                "n_flagged": len(wrong),
+                "tp": len(t) - len(wrong),
+                "precision": float("nan"),
+                "recall": (len(t) - len(wrong)) / len(t) if t else float("nan"),
+                "rules": "stale rules must not fire",
+            }
+        )
     rows += _duplicates(records, ent, pairs, clusters, mail_sources)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 

@@ -4,7 +4,7 @@
 Messages are written as RFC 5322 text directly (not through `email.message`), which is ~20x
 faster at 100k persons and gives exact control over what real mail looks like: RFC 2047 encoded
 display names, base64 UTF-8 bodies, signatures with phone numbers, RFC 3464 multipart/report
-bounces (hard 5.x.x 'failed' and soft 4.x.x 'delayed') and an RFC 3834 autoreply that is not a
+bounces (hard 5.x.x; soft 4.x.x returned after the queue lifetime) and an RFC 3834 autoreply that is not a
 bounce.
 """
 
@@ -28,7 +28,7 @@ TZ = {"en": -5, "ko": 9, "ja": 9, "zh": 8}
 HARD = [
     ("5.1.1", "550 5.1.1 <{a}>: Recipient address rejected: User unknown in virtual mailbox table"),
     ("5.1.1", "550-5.1.1 The email account that you tried to reach does not exist."),
-    ("5.2.1", "550 5.2.1 <{a}>: mailbox disabled"),
+    ("5.1.1", "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found"),
     (
         "5.1.2",
         "Host or domain name not found. Name service error for name={d} type=MX: Host not found",
@@ -127,22 +127,15 @@ def _dsn(
 ) -> str:  # fmt: skip
     dom = rcpt.split("@")[1]
     diag = diag.format(a=rcpt, d=dom)
-    action = "failed" if hard else "delayed"
-    subject = (
-        "Undelivered Mail Returned to Sender" if hard else "Delayed Mail (still being retried)"
-    )
+    # a soft bounce is what Postfix returns once the queue lifetime expires: Action failed,
+    # but with the transient 4.x.x status of the last attempt
+    action = "failed"
+    subject = "Undelivered Mail Returned to Sender"
     human = (
         "This is the mail system at host mx1.asterglobal.com.\n\n"
-        + (
-            "I'm sorry to have to inform you that your message could not\n"
-            "be delivered to one or more recipients. It's attached below.\n"
-            if hard
-            else "####################################################################\n"
-            "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n"
-            "####################################################################\n\n"
-            "Your message could not be delivered for more than 4 hour(s).\n"
-            "It will be retried until it is 5 day(s) old.\n"
-        )
+        "I'm sorry to have to inform you that your message could not\n"
+        "be delivered to one or more recipients. It's attached below.\n"
+        + ("" if hard else "\nThe message was deferred for 5 days and has been returned.\n")
         + f"\n<{rcpt}>: host mx.{dom}[198.51.100.7] said: {diag}\n"
     )
     date = _date(when, 0)
@@ -163,7 +156,6 @@ def _dsn(
         f"Final-Recipient: rfc822; {rcpt}\nOriginal-Recipient: rfc822;{rcpt}\n"
         f"Action: {action}\nStatus: {status}\nRemote-MTA: dns; mx.{dom}\n"
         f"Diagnostic-Code: smtp; {diag}\n"
-        + (f"Will-Retry-Until: {_date(when + dt.timedelta(days=5), 0)}\n" if not hard else "")
         + f"\n--{b}\nContent-Description: Undelivered Message Headers\n"
         f"Content-Type: text/rfc822-headers\n\n"
         f"Return-Path: <{rep_mail}>\nFrom: {_addr(rep_name, rep_mail)}\nTo: <{rcpt}>\n"
@@ -197,7 +189,7 @@ def build_mailbox(
         subj = SUBJECTS[lc][int(rand[i, 1] * len(SUBJECTS[lc]))]
         stale = p["stale_kind"]
         if stale in ("hard_bounce", "soft_bounce"):
-            when = TODAY - dt.timedelta(days=int(days[i, 0]), seconds=int(ids[i, 0] % 80000))
+            when = TODAY - dt.timedelta(days=int(days[i, 0]) + 7, seconds=int(ids[i, 0] % 80000))
             mid = f"<{ids[i, 1]:016x}@mail.gmail.com>"
             text = _plain(
                 _addr(rep_name, rep_mail), _addr(p["full_name"], email), None, subj,
@@ -207,7 +199,7 @@ def build_mailbox(
             hard = stale == "hard_bounce"
             status, diag = (HARD if hard else SOFT)[int(rand[i, 2] * 10) % (4 if hard else 2)]
             qid = f"{ids[i, 2] % 16**10:010X}"
-            bounce_at = when + dt.timedelta(minutes=1 if hard else 241)
+            bounce_at = when + (dt.timedelta(minutes=1) if hard else dt.timedelta(days=5))
             dsn = _dsn(rep_mail, rep_name, email, bounce_at, status, diag, subj, mid, qid, hard)
             items.append(
                 (

@@ -377,7 +377,8 @@ def _assign_stale(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
             d = nm.DISPOSABLE_DOMAINS[i % len(nm.DISPOSABLE_DOMAINS)]
             emails[i] = f"{local}@{d}"
         elif kind == "role":
-            cdom = df["company_domain"].iat[i] or dom
+            cdom = df["company_domain"].iat[i]
+            cdom = cdom if isinstance(cdom, str) else dom
             emails[i] = f"{nm.ROLE_LOCALS[i % len(nm.ROLE_LOCALS)]}@{cdom}"
         elif kind == "typo_domain":
             if dom not in nm.TYPO_DOMAINS:

@@ -225,7 +225,7 @@ def _bad_email(email: str, r: float) -> tuple[str, str]:
         (f"{local}{dom}", "no @"),
         (f"{local}@@{dom}", "two @"),
         (f"{local[:2]} {local[2:]}@{dom}", "space in local part"),
-        (f"{local}@{dom.rsplit('.', 1)[0]}", "no top-level domain"),
+        (f"{local}@{dom.split('.', 1)[0]}", "no top-level domain"),
         (f"{local}@{dom.replace('.', ',', 1)}", "comma in domain"),
     ]
     return forms[int(r * len(forms)) % len(forms)]
