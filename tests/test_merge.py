@@ -358,7 +358,8 @@ def test_merged_config_points_at_merged_contacts(run_dir: Path, tmp_path: Path) 
     cfg = load_config(res.config)
     (src,) = cfg.sources
     assert (src.entity, src.profile, src.phone_region) == ("contacts", "none", "KR")
-    assert cfg.resolve(src.path) == res.contacts
+    assert cfg.resolve(src.path) == res.out_dir / "contacts" / "t.csv"  # one slice per source
+    assert cfg.resolve(src.path).read_bytes() == res.contacts.read_bytes()  # (only one here)
     assert cfg.as_of is not None and cfg.as_of.isoformat() == "2026-01-31"
     # the pipeline re-runs on the merged contacts: 8 records became 6
     from audit.pipeline import analyse
@@ -418,3 +419,49 @@ def test_config_survivorship_rules_drive_review_and_apply(tmp_path: Path) -> Non
     assert gold["email"] == "mj@personal.kr"  # t:3 is the most recently updated
     res = apply_merge(run_dir, write_decisions(tmp_path / "d.csv", [("c1", "approve", "")]))
     assert merged_frame(res.contacts).loc["t:1", "email"] == "mj@personal.kr"
+
+
+def test_golden_phone_from_another_region_is_written_in_e164(tmp_path: Path) -> None:
+    from tests.factories import make_frame
+
+    us = make_frame(
+        "contacts", source="us", full_name=["Kim Minjun"], email=["mj@x.com"], company=["Acme"]
+    )
+    kr = make_frame(
+        "contacts",
+        source="kr",
+        full_name=["Kim Minjun"],
+        phone=["010-1234-5678"],
+        phone_e164=["+821012345678"],
+    )
+    contacts = pd.concat([us, kr], ignore_index=True)
+    cfg = parse_config(
+        {
+            "sources": [
+                {"name": "us", "path": "us.csv", "phone_region": "US"},
+                {"name": "kr", "path": "kr.csv", "phone_region": "KR"},
+            ]
+        },
+        base_dir=tmp_path,
+    )
+    clusters = pd.DataFrame({"cluster_id": ["k", "k"], "record_id": ["us:1", "kr:1"]})
+    empty = pd.DataFrame()
+    result = RunResult(
+        run_id="r",
+        as_of=pd.Timestamp("2026-01-31").date(),
+        config=cfg,
+        ingest=Ingest(records={"contacts": contacts}, issues=empty, counts=empty),
+        records={"contacts": contacts},
+        issues=empty,
+        matches=Matches(pairs=empty, clusters=clusters),
+        scorecard=Scorecard(1.0, empty, empty, empty, empty),
+        verdict=Verdict(True, ()),
+        kpis=None,
+        timings={},
+    )
+    run_dir = write_run_folder(result, tmp_path / "run", minimal=True)
+    res = apply_merge(run_dir, write_decisions(tmp_path / "d.csv", [("k", "approve", "")]))
+    golden = merged_frame(res.contacts).loc["us:1"]  # the US record is the more complete
+    assert golden["phone"] == "+821012345678"  # '010-...' would not parse as a US number
+    assert (res.out_dir / "contacts" / "us.csv").is_file()
+    assert not (res.out_dir / "contacts" / "kr.csv").exists()  # its only record merged away

@@ -113,6 +113,8 @@ def apply_merge(
         survivor_of[str(g["survivor_id"])] = cid
         consumed.update(groups[cid])
     bands = cluster_bands(run.clusters)
+    default_region = run.config.normalize.default_region
+    regions = {s.name: s.phone_region or default_region for s in run.config.sources}
     out_rows: list[list[str]] = []
     entries = []
     for i, row in enumerate(table.rows):
@@ -121,7 +123,7 @@ def apply_merge(
             cid = survivor_of[rid]
             g = gold[cid]
             prov = json.loads(str(g["golden_from"]))
-            out_rows.append(_golden_row(table, header, added, g, prov, pos))
+            out_rows.append(_golden_row(table, header, added, g, prov, pos, regions))
             members = sorted(groups[cid], key=pos.__getitem__)
             entries.append(
                 {
@@ -190,7 +192,7 @@ def apply_merge(
         log["input"]["verbatim"] = raw.decode("utf-8")
     log_path = out_dir / LOG_FILE
     log_path.write_text(_log_text(log), encoding="utf-8")
-    config_path = _write_merged_config(run, out_dir, contacts_path, set(rids), table)
+    config_path = _write_merged_config(run, out_dir, merged)
     return MergeResult(
         out_dir=out_dir,
         contacts=contacts_path,
@@ -311,9 +313,16 @@ def _golden_row(
     g: dict[str, Any],
     prov: dict[str, Any],
     pos: dict[str, int],
+    regions: dict[str, str] | None = None,
 ) -> list[str]:
-    """The golden record as text: each value copied from the record it was taken from."""
+    """The golden record as text: each value copied from the record it was taken from.
+
+    The golden row lives in its survivor's source, so a local phone number taken from a
+    source with another phone region is written in E.164 (it would not parse there).
+    """
     survivor = _pad(table.rows[pos[str(g["survivor_id"])]], table)
+    src_i = table.header.index("source") if "source" in table.header else -1
+    regions = regions or {}
     canon = {c.name for c in schema.ENTITIES["contacts"]}
     out = []
     for i, col in enumerate(header):
@@ -324,7 +333,16 @@ def _golden_row(
             if src is None:
                 out.append("")
             elif isinstance(src[0], str) and src[0] in pos:
-                out.append(_pad(table.rows[pos[src[0]]], table)[i])
+                donor = _pad(table.rows[pos[src[0]]], table)
+                text = donor[i]
+                if (
+                    col == "phone"
+                    and src_i >= 0
+                    and not text.lstrip("'").startswith("+")
+                    and regions.get(donor[src_i]) != regions.get(survivor[src_i])
+                ):
+                    text = as_text(g.get("phone_e164")) or text
+                out.append(text)
             else:  # combined values: no single record holds the text
                 out.append(as_text(g.get(col)))
         else:
@@ -332,10 +350,13 @@ def _golden_row(
     return out
 
 
-def _write_merged_config(
-    run: RunFolder, out_dir: Path, contacts_path: Path, _ids: set[str], table: TextTable
-) -> Path:
-    """The run's config with its contact sources replaced by the merged contacts file."""
+def _write_merged_config(run: RunFolder, out_dir: Path, merged: TextTable) -> Path:
+    """The run's config with its contact sources replaced by slices of the merged contacts.
+
+    One slice per original source (merged/contacts/<source>.csv, canonical headers), so each
+    keeps its own phone region and timezone: a Seoul sheet's 010-... numbers must still parse
+    as Korean when the pipeline re-reads them.
+    """
     data = json.loads(json.dumps(run.config_data))  # deep copy
     base = Path(data.pop("base_dir", ".") or ".")
 
@@ -345,27 +366,45 @@ def _write_merged_config(
         q = Path(p).expanduser()
         return str(q if q.is_absolute() else (base / q).resolve())
 
-    contact_sources = set(table.column("source")) if "source" in table.header else set()
+    src_col = merged.column("source") if "source" in merged.header else []
+    contact_sources = sorted(set(src_col))
+    by_name = {s.get("name"): s for s in data.get("sources", [])}
+    slices_dir = out_dir / "contacts"
+    if slices_dir.is_dir():
+        for old in slices_dir.glob("*.csv"):
+            old.unlink()
     new_sources: list[dict[str, Any]] = []
-    regions: Counter[str] = Counter()
-    zones: Counter[str] = Counter()
+    for name in contact_sources:
+        rows = [r for r, s in zip(merged.rows, src_col, strict=True) if s == name]
+        part = TextTable(header=merged.header, rows=rows, newline=merged.newline, bom=merged.bom)
+        slices_dir.mkdir(parents=True, exist_ok=True)
+        target = slices_dir / f"{name or 'unknown'}.csv"
+        target.write_bytes(part.to_bytes())
+        orig = by_name.get(name, {})
+        src: dict[str, Any] = {
+            "name": name if name in by_name else f"{name or 'unknown'}_merged",
+            "path": f"contacts/{target.name}",
+            "format": "csv",
+            "profile": "none",
+            "entity": "contacts",
+        }
+        for key in ("phone_region", "timezone", "priority"):
+            if orig.get(key) not in (None, 0):
+                src[key] = orig[key]
+        new_sources.append(src)
     for s in data.get("sources", []):
         if s.get("name") in contact_sources:
-            if s.get("phone_region"):
-                regions[s["phone_region"]] += 1
-            if s.get("timezone"):
-                zones[s["timezone"]] += 1
             continue
         s = dict(s)
         s["path"] = absolute(s.get("path"))
         new_sources.append(s)
-    # entities other than contacts that the replaced sources also produced
+    # entities other than contacts that the replaced sources also produced (mail: bounces)
     for entity, path in sorted(run.other_records.items()):
         other, _ = read_text_table(path)
         if "source" not in other.header:
             continue
         src = other.column("source")
-        keep = [r for r, s in zip(other.rows, src, strict=True) if s in contact_sources]
+        keep = [r for r, s in zip(other.rows, src, strict=True) if s in set(contact_sources)]
         if not keep:
             continue
         part = TextTable(header=other.header, rows=keep, newline=other.newline, bom=other.bom)
@@ -374,21 +413,7 @@ def _write_merged_config(
         new_sources.append(
             {"name": f"{entity}_merged", "path": target.name, "entity": entity, "profile": "none"}
         )
-    merged_src: dict[str, Any] = {
-        "name": "contacts_merged",
-        "path": contacts_path.name,
-        "format": "csv",
-        "profile": "none",
-        "entity": "contacts",
-    }
-    if regions:
-        merged_src["phone_region"] = sorted(regions.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-    if zones:
-        merged_src["timezone"] = sorted(zones.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-    names = {s.get("name") for s in new_sources}
-    while merged_src["name"] in names:
-        merged_src["name"] += "_"
-    data["sources"] = [merged_src, *new_sources]
+    data["sources"] = new_sources
     out = data.get("output") or {}
     if out.get("dir"):
         out["dir"] = absolute(out["dir"])
@@ -408,7 +433,8 @@ def _write_merged_config(
     path = out_dir / CONFIG_FILE
     head = (
         f"# Written by `crm-audit merge apply` for run {run.run_id}: the run's config with its\n"
-        "# contact sources replaced by the merged contacts. Re-run: crm-audit run <this file>\n"
+        "# contact sources replaced by the merged contacts (one slice per source, in contacts/).\n"
+        "# Re-run the audit on merged data: crm-audit run <this file>\n"
     )
     path.write_text(
         head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"

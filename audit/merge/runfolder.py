@@ -160,6 +160,8 @@ def _read_frame(path: Path, *, required: tuple[str, ...]) -> pd.DataFrame:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"{path}: missing; is this a crm-audit run folder?") from None
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame()
     except (OSError, ValueError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: could not be read ({e}).") from None
     missing = [c for c in required if c not in frame.columns]
