@@ -23,6 +23,7 @@ FIXTURE_OF = {
     "emlx": "message.emlx",
     "vcf": "contacts.vcf",
     "json": "contacts.json",
+    "zip": None,  # built in tmp_path from the CSV fixtures
 }
 
 
@@ -61,10 +62,17 @@ def make_xlsx(path: Path) -> Path:
 @pytest.mark.parametrize("name", READERS.names())
 def test_every_reader_has_a_fixture_that_reads_with_accounting(name, tmp_path):
     fixture = FIXTURE_OF[name]
-    path = make_xlsx(tmp_path / "c.xlsx") if fixture is None else R / fixture
+    if name == "zip":
+        path = tmp_path / "export.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.write(R / "contacts_cp949.csv", "Contacts_001.csv")
+    elif fixture is None:
+        path = make_xlsx(tmp_path / "c.xlsx")
+    else:
+        path = R / fixture
     ingest = read(path)
     assert balanced(ingest)
-    assert set(ingest.files["reader"]) == {name}
+    assert set(ingest.files["reader"]) == {"csv" if name == "zip" else name}
     text = "\n".join(
         str(v) for f in ingest.records.values() for v in f.to_numpy().ravel() if v is not None
     )
@@ -245,3 +253,25 @@ def test_bom_and_cjk_headers_in_utf8(tmp_path):
     ingest = read(p)
     assert ingest.files.iloc[0]["encoding"] == "utf-8-sig"
     assert ingest.files.iloc[0]["mapping"] == {"메일주소": "email", "성명": "full_name"}
+
+
+def test_mailchimp_zip_export_reads_each_member(tmp_path):
+    fx = R.parent
+    z = tmp_path / "members_export_abc.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        for kind in ("subscribed", "unsubscribed", "cleaned"):
+            src = fx / f"mailchimp.{kind}" / f"mailchimp_{kind}.csv"
+            zf.write(src, f"{kind}_members_export_abc.csv")
+        zf.writestr("readme.pdf", b"%PDF")
+    ingest = read(z)
+    assert balanced(ingest)
+    files = ingest.files.dropna(subset=["profile"])
+    assert sorted(files["profile"]) == [
+        "mailchimp.cleaned",
+        "mailchimp.subscribed",
+        "mailchimp.unsubscribed",
+    ]
+    c = ingest.records["contacts"]
+    assert set(c["email_status"]) == {"subscribed", "unsubscribed", "cleaned"}
+    assert "members_export_abc.zip!cleaned_members_export_abc.csv" in set(c["source_file"])
+    assert any("readme.pdf" in w for ws in ingest.files["warnings"] for w in ws)

@@ -303,7 +303,9 @@ def _load_file(
     sheets = [t for t in tables if t.sheet]
     out = []
     for table in tables:
-        file = f"{rel}#{table.sheet}" if table.sheet and len(sheets) > 1 else rel
+        file = f"{rel}!{table.member}" if table.member else rel
+        if table.sheet and len(sheets) > 1:
+            file = f"{file}#{table.sheet}"
         if len(table.frame.columns) == 0 and not table.rejected:
             entity = table.entity or (profile.entity if isinstance(profile, Profile) else None)
             entity = entity or src.entity or "contacts"

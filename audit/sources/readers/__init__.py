@@ -58,6 +58,7 @@ class RawTable:
     entity: str | None = None  # fixed by the reader (mail, vcf) instead of detected
     canonical: bool = False  # headers are already canonical column names
     aggregate: str | None = None  # merge rows of all files of a source on this column
+    member: str | None = None  # archive member the table came from (zip reader)
 
     @property
     def rows_read(self) -> int:
@@ -107,6 +108,7 @@ from audit.sources.readers import (  # noqa: E402
     json_reader,
     mbox_reader,
     vcf_reader,
+    zip_reader,
 )
 
 BUILTIN_READERS = (
@@ -117,4 +119,5 @@ BUILTIN_READERS = (
     emlx_reader,
     vcf_reader,
     json_reader,
+    zip_reader,
 )
