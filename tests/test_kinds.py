@@ -146,3 +146,13 @@ def test_every_kind_is_documented() -> None:
     for r in rows.values():
         assert r["doc"] and r["doc"] != r["kind"]
         assert r["engine"] in {"gx", "vectorized"}
+
+
+def test_placeholder_words_inside_a_full_name_and_typo_needs_a_sane_domain() -> None:
+    from audit.validate.checks.basic import is_placeholder
+    from audit.validate.checks.stale import typo_fix
+
+    assert is_placeholder("浩二 nolastname", "text", tokens=True)
+    assert not is_placeholder("浩二 nolastname", "text")
+    assert not is_placeholder("Testa Rossi", "text", tokens=True)
+    assert typo_fix("gmail,com") is None  # a syntax error, reported by contacts.email.valid

@@ -54,13 +54,12 @@ def clean_email(value: object) -> tuple[str | None, bool]:
     if s.lower().startswith("mailto:"):
         s = s[7:]
     multiple = False
-    if "@" in s:
-        parts = [p for p in _SPLIT.split(s) if p]
-        with_at = [p for p in parts if "@" in p]
-        if len(with_at) > 1:
-            multiple = True
-        if with_at and (len(parts) > 1):
-            s = with_at[0]
+    if s.count("@") > 1:
+        # 'a@x.com; b@y.com': several addresses in one field. Keep the first one. A single
+        # address is never cut at spaces or commas: 'john smith@x.com' must stay invalid.
+        with_at = [p for p in _SPLIT.split(s) if "@" in p]
+        if len(with_at) > 1 and all(p.count("@") == 1 for p in with_at):
+            multiple, s = True, with_at[0]
     s = s.strip(".;, ")
     if not s:
         return None, False

@@ -160,7 +160,11 @@ def join_name(first: str | None, last: str | None) -> str | None:
 
 
 def name_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Case-fix first/last/full name, fill the missing side for Latin names, set name_key."""
+    """Case-fix first/last/full name, fill the missing side, set name_key.
+
+    A missing full name is built from the parts (family name first for CJK). A full name is
+    split into parts only when it is Latin: a Western parser would cut 김민수 or 山田太郎 wrong.
+    """
     out = frame
     for col in ("first_name", "last_name", "full_name"):
         if col in out.columns:
@@ -176,9 +180,9 @@ def name_columns(frame: pd.DataFrame) -> pd.DataFrame:
         pairs = pd.Series(list(zip(sub["first_name"], sub["last_name"], strict=True)), dtype=object)
         codes, uniques = pd.factorize(pairs)
         joined_u = [join_name(f, la) for f, la in uniques]
-        latin_u = [j if j is not None and not has_cjk(j) else None for j in joined_u]
-        basis.loc[need_full] = [joined_u[c] for c in codes]
-        out.loc[need_full, "full_name"] = [latin_u[c] for c in codes]
+        joined = [joined_u[c] for c in codes]
+        basis.loc[need_full] = joined
+        out.loc[need_full, "full_name"] = joined
     need_parts = full.notna() & first.isna() & last.isna()
     if need_parts.any():
         codes, uniques = pd.factorize(out.loc[need_parts, "full_name"])

@@ -163,12 +163,24 @@ class PlaceholderParams(Params):
 
     which: Literal["text", "email", "phone"] = Field("text", alias="list")
     values: list[str] = Field(default_factory=list)  # extra values for this rule
+    tokens: bool = False  # also flag a junk word inside the value ('浩二 nolastname')
 
 
-def is_placeholder(value: str, which: str, extra: frozenset[str] = frozenset()) -> bool:
+# Words that are junk even inside a longer value (a real name never contains them).
+_JUNK_TOKENS = frozenset(
+    {"nolastname", "nofirstname", "noname", "lastname", "firstname", "asdf", "qwerty", "xxx"}
+    | {"xxxx", "test", "dummy", "n/a", "unknown", "tbd", "null", "none"}
+)
+
+
+def is_placeholder(
+    value: str, which: str, extra: frozenset[str] = frozenset(), tokens: bool = False
+) -> bool:
     lists = placeholder_lists()
     v = fold(value).casefold()
     if v in extra:
+        return True
+    if tokens and any(t in _JUNK_TOKENS for t in v.split()):
         return True
     if which == "phone":
         digits = re.sub(r"\D", "", v)
@@ -195,6 +207,8 @@ def placeholder(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     s = column(frame, rule.field)
     extra = frozenset(fold(v).casefold() for v in rule.params.values)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    flags = [is_placeholder(str(u), rule.params.which, extra) for u in uniques] + [False]
+    flags = [
+        is_placeholder(str(u), rule.params.which, extra, rule.params.tokens) for u in uniques
+    ] + [False]
     picked = np.asarray(flags, dtype=bool)[np.where(codes < 0, len(uniques), codes)]
     return Outcome(failed=pd.Series(picked, index=frame.index))

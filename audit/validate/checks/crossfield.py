@@ -5,33 +5,49 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from audit.text import key
 
 from ..kinds import Context, Outcome, Params, kind
 from .basic import column
 
 
 class RequiredIfParams(Params):
-    when: str  # the condition field
-    equals: list[Any] | None = None  # condition: `when` is one of these; default: is true
+    when: str | list[str]  # condition field(s): any of them holding makes the field required
+    equals: list[Any] | None = None  # text fields: one of these (case, spaces, _ ignored)
 
 
-@kind("required_if", params=RequiredIfParams, columns=lambda r: (r.params.when,))
+def _fields(rule: Any) -> tuple[str, ...]:
+    w = rule.params.when
+    return (w,) if isinstance(w, str) else tuple(w)
+
+
+def _fold(v: Any) -> str:
+    return key(str(v))
+
+
+@kind("required_if", params=RequiredIfParams, columns=_fields)
 def required_if(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
-    """The field must have a value where `when` is true, one of `equals`, or (text) present."""
+    """The field must have a value where any `when` field holds (true, one of `equals`, or
+    simply present for text without `equals`)."""
     s = column(frame, rule.field)
-    cond_col = column(frame, rule.params.when)
-    if rule.params.equals is None and pd.api.types.is_bool_dtype(cond_col.dtype):
-        cond = cond_col.astype("boolean").fillna(False).astype(bool)
-    elif rule.params.equals is None:
-        cond = cond_col.notna()
-    else:
-        wanted = {str(v).casefold() for v in rule.params.equals}
-        cond = (
-            cond_col.astype(object)
-            .map(lambda v: v is not None and v == v and str(v).casefold() in wanted)
-            .astype(bool)
-        )
+    cond = pd.Series(False, index=frame.index)
+    usable = [f for f in _fields(rule) if f in frame.columns]
+    if not usable:
+        column(frame, _fields(rule)[0])  # raises Skip naming the column
+    wanted = None if rule.params.equals is None else {_fold(v) for v in rule.params.equals}
+    for f in usable:
+        c = frame[f]
+        if pd.api.types.is_bool_dtype(c.dtype):
+            cond |= c.astype("boolean").fillna(False).astype(bool)
+        elif wanted is None:
+            cond |= c.notna()
+        else:
+            codes, uniques = pd.factorize(c, use_na_sentinel=True)
+            hit = np.asarray([_fold(u) in wanted for u in uniques] + [False], dtype=bool)
+            cond |= pd.Series(hit[np.where(codes < 0, len(uniques), codes)], index=frame.index)
     return Outcome(failed=cond & s.isna(), checked=cond)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from audit.normalize.emails import email_key
@@ -16,6 +17,7 @@ class RefParams(Params):
     to: str = "contacts"  # target entity
     column: str = "external_id"  # target column
     match: Literal["exact", "email"] = "exact"  # email: compare email keys (Gmail dots folded)
+    separator: str | None = ";"  # multi-valued fields ('101;102'): every listed value must exist
 
 
 @kind("references", params=RefParams)
@@ -27,11 +29,23 @@ def references(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
         raise Skip(f"no {rule.params.to} records to point at")
     if rule.params.column not in target.columns or target[rule.params.column].isna().all():
         raise Skip(f"{rule.params.to} has no {rule.params.column} values")
-    known = target[rule.params.column].dropna().astype(str)
-    values = s.astype(object)
-    if rule.params.match == "email":
-        known_keys = set(known.map(lambda v: email_key(v) or v))
-        ok = values.map(lambda v: v is None or v != v or (email_key(str(v)) or v) in known_keys)
-    else:
-        ok = values.map(lambda v: v is None or v != v) | s.astype("str").isin(set(known))
-    return Outcome(failed=s.notna() & ~ok.astype(bool))
+    by_email = rule.params.match == "email"
+
+    def norm(v: str) -> str:
+        v = v.strip()
+        return (email_key(v) or v.lower()) if by_email else v
+
+    known = {norm(str(v)) for v in target[rule.params.column].dropna().unique()}
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    missing: list[str | None] = []
+    for u in uniques:
+        parts = str(u).split(rule.params.separator) if rule.params.separator else [str(u)]
+        gone = [p.strip() for p in parts if p.strip() and norm(p) not in known]
+        missing.append(", ".join(gone) if gone else None)
+    per_row = np.asarray([*missing, None], dtype=object)[np.where(codes < 0, len(uniques), codes)]
+    evidence = pd.Series(per_row, index=frame.index, dtype=object)
+    bad = evidence.notna()
+    evidence[bad] = (
+        "not found in " + rule.params.to + "." + rule.params.column + ": " + evidence[bad]
+    )
+    return Outcome(failed=bad, evidence=evidence)

@@ -9,6 +9,7 @@ address itself: disposable domain, role mailbox, or a domain that is a typo of a
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -151,13 +152,29 @@ class StatusParams(Params):
 
 @kind("status_flag", params=StatusParams, columns=lambda r: (r.params.status_field,))
 def status_flag(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
-    """The source app itself marks the address undeliverable (cleaned, bounced, ...)."""
+    """A source app marks the address undeliverable (cleaned, bounced, ...): every record that
+    carries the address (email key) is flagged, not only the row with the status."""
     s = column(frame, rule.field)
     st = column(frame, rule.params.status_field)
     wanted = {v.casefold() for v in rule.params.values}
     folded = st.astype("str").str.strip().str.lower()
-    bad = folded.isin(wanted).fillna(False).astype(bool) & s.notna()
-    evidence = ("source status: " + st.astype("str")).where(bad, None).astype(object)
+    marked = folded.isin(wanted).fillna(False).astype(bool) & s.notna()
+    keys = _keys(s)
+    where = (frame.get("source", pd.Series("?", index=frame.index)).astype("str") + ": ").where(
+        marked, None
+    )
+    label = (where + st.astype("str")).where(marked, None)
+    by_key = (
+        pd.DataFrame({"key": keys[marked], "label": label[marked]})
+        .dropna()
+        .sort_values(["key", "label"], kind="stable")
+        .groupby("key")["label"]
+        .agg(lambda x: ", ".join(dict.fromkeys(x)))
+    )
+    bad = (keys.isin(by_key.index) | marked) & s.notna()
+    evidence = pd.Series(None, index=frame.index, dtype=object)
+    if bad.any():
+        evidence[bad] = ["status " + str(by_key.get(k, "")) for k in keys[bad]]
     return Outcome(failed=bad, evidence=evidence)
 
 
@@ -217,6 +234,9 @@ def role_account(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     return Outcome(failed=bad, evidence=("role mailbox " + local + "@").where(bad, None))
 
 
+_DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?\.[a-z0-9-]+")
+
+
 class TypoParams(Params):
     max_distance: int = 1
 
@@ -225,8 +245,8 @@ def typo_fix(domain: str, max_distance: int = 1) -> str | None:
     """The common domain `domain` is probably a typo of, or None."""
     from rapidfuzz.distance import OSA
 
-    if not domain:
-        return None
+    if not domain or not _DOMAIN.fullmatch(domain):
+        return None  # 'gmail,com' is a syntax error (contacts.email.valid), not a typo domain
     common = domain_list("common_domains")
     if domain in common:
         return None
