@@ -324,3 +324,30 @@ def test_wall_clock_values_only_under_timings() -> None:
     assert run["duplicates"]["stats"] == {"comparisons": 3}
     assert run["timings"]["match.timings"] == {"blocking": 0.5}
     assert run["timings"]["match.training_seconds"] == 1.0
+
+
+def test_xlsx_columns_of_every_dtype_round_trip(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    from audit.report.xlsx_package import frame_sheet_xml, write_xlsx_package
+
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series(["a & <b>", None, "x\x02y"], dtype="str"),
+            "obj": pd.Series(["p", 3, dt.date(2026, 1, 2)], dtype="object"),
+            "flag": pd.Series([True, None, False], dtype="boolean"),
+            "n": pd.Series([1, None, -7], dtype="Int64"),
+            "f": [0.5, float("nan"), 1e-7],
+            "when": pd.to_datetime(["2026-01-31 09:05:12", None, "2026-02-01 00:00:00"], utc=True),
+        }
+    )
+    path = tmp_path / "t.xlsx"
+    xml = frame_sheet_xml(frame, list(frame.columns))
+    write_xlsx_package(path, [("t", xml)], stamp=dt.date(2026, 1, 31))
+    got = list(load_workbook(path)["t"].iter_rows(values_only=True))
+    assert got[0] == tuple(frame.columns)
+    assert got[1] == ("a & <b>", "p", True, 1, 0.5, dt.datetime(2026, 1, 31, 9, 5, 12))
+    assert got[2] == (None, 3, None, None, None, None)
+    assert got[3] == ("x\ufffdy", dt.datetime(2026, 1, 2), False, -7, 1e-7, dt.datetime(2026, 2, 1))

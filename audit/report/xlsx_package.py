@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
+import numpy as np
+import pandas as pd
+
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -157,3 +160,73 @@ def write_xlsx_package(path: Path, sheets: Sequence[tuple[str, str]], *, stamp: 
             info = zipfile.ZipInfo(name, date_time=when)
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, text.encode("utf-8"))
+
+
+def _py(value: Any) -> Any:
+    """A plain Python value for `_cell_xml` (numpy scalars, NA and NaT unwrapped)."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes, dt.datetime)):
+        return value.item()
+    return value
+
+
+def _column_cells(s: pd.Series, letter: str, refs: pd.Series) -> pd.Series:
+    """The `<c>` elements of one column, built column-wise (fast), '' for empty cells."""
+    prefix = '<c r="' + letter + refs
+    na = s.isna().to_numpy()
+    dtype = s.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        values = s.map({True: "1", False: "0"}).astype("object").fillna("")
+        out = prefix + '" t="b"><v>' + values + "</v></c>"
+    elif pd.api.types.is_numeric_dtype(dtype):
+        f = s.astype("float64")
+        na = na | ~np.isfinite(f.to_numpy())
+        if pd.api.types.is_integer_dtype(dtype):
+            values = s.astype("object").map(str)
+        else:
+            values = f.map(repr)
+        out = prefix + '"><v>' + values.astype("object") + "</v></c>"
+    elif pd.api.types.is_datetime64_any_dtype(dtype):
+        t = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
+        serial = (t - pd.Timestamp(_EPOCH)) / pd.Timedelta(days=1)
+        out = prefix + '" s="1"><v>' + serial.map(repr).astype("object") + "</v></c>"
+    elif isinstance(dtype, pd.StringDtype) or s.dropna().map(type).eq(str).all():
+        text = s.astype("str").fillna("")
+        text = text.str.replace(_ILLEGAL.pattern, "\ufffd", regex=True)
+        for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+            text = text.str.replace(a, b, regex=False)
+        out = (
+            prefix.astype("object")
+            + '" t="inlineStr"><is><t xml:space="preserve">'
+            + text.astype("object")
+            + "</t></is></c>"
+        )
+    else:  # mixed Python objects: cell by cell
+        cells = [_cell_xml(f"{letter}{r}", _py(v)) for r, v in zip(refs, s.tolist(), strict=True)]
+        return pd.Series(cells, dtype="object")
+    out = out.astype("object")
+    out[na] = ""
+    return out
+
+
+def frame_sheet_xml(frame: pd.DataFrame, header: Sequence[str]) -> str:
+    """A worksheet for a whole frame: bold frozen `header` row, then every row (column-wise)."""
+    frame = frame.head(MAX_ROWS - 1).reset_index(drop=True)
+    refs = pd.Series(range(2, len(frame) + 2), dtype="int64").astype(str).astype("object")
+    head = "".join(_cell_xml(f"{column_letter(i)}1", h, True) for i, h in enumerate(header))
+    rows = '<row r="' + refs + '">'
+    for i in range(frame.shape[1]):
+        rows = rows + _column_cells(frame.iloc[:, i], column_letter(i), refs)
+    rows = rows + "</row>"
+    return "".join(
+        [
+            _HEAD,
+            f'<worksheet xmlns="{_NS}">',
+            '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+            'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>',
+            f'<sheetData><row r="1">{head}</row>',
+            *rows.tolist(),
+            "</sheetData></worksheet>",
+        ]
+    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import itertools
 import math
 import re
 import zipfile
@@ -23,7 +22,7 @@ import pandas as pd
 from audit.report import safe
 from audit.report.context import ReportContext, writer
 from audit.report.views import build_summary
-from audit.report.xlsx_package import sheet_xml, write_xlsx_package
+from audit.report.xlsx_package import frame_sheet_xml, sheet_xml, write_xlsx_package
 
 MAX_ROWS = 1_048_575  # Excel's sheet limit, minus the header (the CSV files hold every row)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -65,10 +64,7 @@ def _frame_sheet(title: str, frame: pd.DataFrame, used: set[str]) -> tuple[str, 
     if frame.columns.empty:
         return name, sheet_xml([], header=False)
     header = [_cell(str(c)) for c in frame.columns]
-    body = (
-        [_cell(v) for v in row] for row in frame.head(MAX_ROWS).itertuples(index=False, name=None)
-    )
-    return name, sheet_xml(itertools.chain([header], body), header=True)
+    return name, frame_sheet_xml(safe.neutralize_frame(frame.head(MAX_ROWS)), header)
 
 
 def _summary_rows(ctx: ReportContext) -> list[list[Any]]:
