@@ -131,3 +131,15 @@ def test_unknown_profile_name_is_a_config_error(tmp_path):
 
 def test_generic_header_synonyms():
     assert candidates(["이름", "이메일"]) == []
+
+
+def test_typeform_html_in_question_headers(tmp_path):
+    (tmp_path / "t.csv").write_text(
+        "#,<strong>What's your email?</strong>,<em>이름</em>,Submit Date (UTC),Network ID\n"
+        "abc,kim@example.co.kr,김민준,2024-03-05 05:03:04,n1\n",
+        encoding="utf-8",
+    )
+    ingest = read_sources([SourceConfig(name="t", path="t.csv")], base_dir=tmp_path)
+    assert ingest.files.iloc[0]["profile"] == "typeform.responses"
+    row = ingest.records["contacts"].iloc[0]
+    assert (row["email"], row["full_name"]) == ("kim@example.co.kr", "김민준")

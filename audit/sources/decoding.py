@@ -289,6 +289,7 @@ def _is_utf8(line: bytes) -> bool:
 
 def fold_header(name: str) -> str:
     """Header comparison key: BOM/space/quote stripped, NFKC, case-folded, separators unified."""
-    s = unicodedata.normalize("NFKC", name.replace("\ufeff", "")).strip().strip('"').strip()
+    s = re.sub(r"<[^>]{1,40}>", "", name.replace("\ufeff", ""))  # Typeform <strong>, <em>
+    s = unicodedata.normalize("NFKC", s).strip().strip('"').strip()
     s = s.casefold()
     return re.sub(r"[\s_]+", " ", s)
