@@ -64,7 +64,7 @@ def test_config_validates_and_names_known_profiles(ws, repo: Path) -> None:
     profiles = {s.profile for s in cfg.sources} - {"auto", "none"}
     assert profiles == {
         "hubspot.contacts", "hubspot.deals", "stripe.customers", "stripe.subscriptions",
-        "mailchimp.cleaned", "zendesk.tickets",
+        "mailchimp.cleaned", "mailchimp.subscribed", "mailchimp.unsubscribed", "zendesk.tickets",
     }  # fmt: skip
     shipped = {p.stem for p in (repo / "audit" / "sources" / "profiles").glob("*.yaml")}
     assert profiles <= shipped

@@ -91,6 +91,10 @@ def _mask(people: pd.DataFrame, rng: np.random.Generator) -> dict[str, np.ndarra
         "stripe": cust & ~inactive & (r[:, 5] < 0.9),
         "inbox": np.isin(stale, ["hard_bounce", "soft_bounce"]) | (clean & (r[:, 6] < 0.25)),
         "mailchimp": stale == "cleaned",
+        "subscribed": ~np.isin(stale, ["cleaned", "inactive"]) & (r[:, 7] < 0.3),
+        "unsubscribed": ~np.isin(stale, ["cleaned", "inactive"])
+        & (r[:, 7] >= 0.3)
+        & (r[:, 7] < 0.35),
     }
 
 
@@ -135,12 +139,15 @@ def generate_workspace(dir: Path, *, size: int = 1000, seed: int = 7) -> Workspa
         "stripe", "stripe_customers", ws_names.STRIPE_CUSTOMERS, "US", 0.02, phone_style="e164",
         bad_fields=("email", "name"), bad_scale=0.5,
     )  # fmt: skip
-    mc = contact_source(
-        "mailchimp", "mailchimp_cleaned", ws_names.MAILCHIMP_CLEANED, "US", 0.0, bad_scale=0.0
+    mailchimp = (
+        ("subscribed", "mailchimp_subscribed", ws_names.MAILCHIMP_SUBSCRIBED, ("name",), 0.5),
+        ("unsubscribed", "mailchimp_unsubscribed", ws_names.MAILCHIMP_UNSUBSCRIBED, ("name",), 0.5),
+        ("mailchimp", "mailchimp_cleaned", ws_names.MAILCHIMP_CLEANED, ("name",), 0.0),
     )
-    sources.write_mailchimp_cleaned(
-        mc.rows, data / ws_names.MAILCHIMP_CLEANED, rng_for(seed, "mailchimp.w")
-    )
+    for key, name, file, fields, scale in mailchimp:
+        rows = contact_source(key, name, file, "US", 0.0, bad_fields=fields, bad_scale=scale)
+        status = file.rsplit("/", 1)[1].split("_", 1)[0]
+        sources.write_mailchimp(rows.rows, data / file, rng_for(seed, name + ".w"), status)
 
     # --- what customers bought, asked and answered
     crng = rng_for(seed, "commerce")

@@ -286,15 +286,16 @@ def write_stripe_customers(
     plan = rows["person_id"].map(current["plan"])
     status = rows["person_id"].map(current["status"])
     # what each customer paid: subscription periods so far plus one-off orders
-    months = ((pd.Timestamp("2026-10-31") - subs["start"]).dt.days / 30.4).clip(lower=1)
-    paid_subs = np.where(
-        subs["interval"] == "month",
-        subs["amount"] * months.round(),
-        subs["amount"] * (months / 12).apply(np.ceil),
+    end = pd.to_datetime(subs["canceled_at"]).fillna(pd.Timestamp("2026-10-31"))
+    months = ((end - pd.to_datetime(subs["start"])).dt.days / 30.4).clip(lower=1)
+    periods = np.where(subs["interval"] == "month", months.round(), np.ceil(months / 12))
+    by_person = subs["person_id"]
+    spent = (
+        pd.Series(periods * subs["amount"].to_numpy(), index=subs.index).groupby(by_person).sum()
     )
-    spent = pd.Series(paid_subs, index=subs.index).groupby(subs["person_id"]).sum()
     spent = spent.add(orders.groupby("person_id")["amount"].sum(), fill_value=0)
-    count = subs.groupby("person_id").size().add(orders.groupby("person_id").size(), fill_value=0)
+    count = pd.Series(periods, index=subs.index).groupby(by_person).sum()
+    count = count.add(orders.groupby("person_id").size(), fill_value=0)
     total = rows["person_id"].map(spent).fillna(0.0)
     dup_row = rows["variant"].notna().to_numpy()
     total = total.where(~dup_row, 0.0)  # the second customer object never paid
@@ -366,44 +367,66 @@ def write_stripe_subscriptions(
 # ---------------------------------------------------------------- Mailchimp
 
 
-def write_mailchimp_cleaned(rows: pd.DataFrame, path: Path, rng: np.random.Generator) -> None:
-    """`cleaned_members_export_<id>.csv` from a Mailchimp audience export zip."""
+UNSUB_REASONS = ["", "I no longer want to receive these emails", "Too frequent", "Other"]
+CAMPAIGNS = ["October Newsletter", "Product update", "Webinar invite", "Spring promotion"]
+
+
+def write_mailchimp(
+    rows: pd.DataFrame, path: Path, rng: np.random.Generator, status: str = "cleaned"
+) -> None:
+    """One file of a Mailchimp audience export zip: `<status>_members_export_<id>.csv`.
+
+    The status lives in the file name; unsubscribed and cleaned files add their UNSUB_* and
+    CLEAN_* columns before LEID.
+    """
     n = len(rows)
     f = "%Y-%m-%d %H:%M:%S"
     optin = pd.to_datetime(rows["created_at"])
-    clean = optin + pd.to_timedelta(rng.integers(30, 600, n), unit="D")
-    clean = clean.where(clean < pd.Timestamp("2026-10-30"), pd.Timestamp("2026-10-29 12:00"))
-    out = pd.DataFrame(
-        {
-            "Email Address": rows["email"],
-            "First Name": rows["first_name"],
-            "Last Name": rows["last_name"],
-            "Address": rows["address"],
-            "Phone Number": rows["phone"],
-            "MEMBER_RATING": rng.integers(1, 3, n).astype(str),
-            "OPTIN_TIME": _fmt(optin, f),
-            "OPTIN_IP": None,
-            "CONFIRM_TIME": _fmt(optin + pd.Timedelta(minutes=3), f),
-            "CONFIRM_IP": [f"203.0.113.{x}" for x in rng.integers(1, 255, n)],
-            "LATITUDE": None,
-            "LONGITUDE": None,
-            "GMTOFF": None,
-            "DSTOFF": None,
-            "TIMEZONE": None,
-            "CC": rows["country"],
-            "REGION": None,
-            "CLEAN_TIME": _fmt(clean, f),
-            "CLEAN_CAMPAIGN_TITLE": pick(
-                rng, ["October Newsletter", "Product update", "Webinar invite"], n
-            ),
-            "CLEAN_CAMPAIGN_ID": [f"{x:010x}" for x in rng.integers(0, 2**40, n)],
-            "LEID": [str(x) for x in rng.integers(10_000_000, 99_999_999, n)],
-            "EUID": [f"{x:010x}" for x in rng.integers(0, 2**40, n)],
-            "NOTES": None,
-            "TAGS": None,
+    later = optin + pd.to_timedelta(rng.integers(30, 600, n), unit="D")
+    later = later.where(later < pd.Timestamp("2026-10-30"), pd.Timestamp("2026-10-29 12:00"))
+    cols: dict[str, object] = {
+        "Email Address": rows["email"],
+        "First Name": rows["first_name"],
+        "Last Name": rows["last_name"],
+        "Address": rows["address"],
+        "Phone Number": rows["phone"],
+        "MEMBER_RATING": rng.integers(1, 6, n).astype(str) if status == "subscribed" else "1",
+        "OPTIN_TIME": _fmt(optin, f),
+        "OPTIN_IP": None,
+        "CONFIRM_TIME": _fmt(optin + pd.Timedelta(minutes=3), f),
+        "CONFIRM_IP": [f"203.0.113.{x}" for x in rng.integers(1, 255, n)],
+        "LATITUDE": None,
+        "LONGITUDE": None,
+        "GMTOFF": None,
+        "DSTOFF": None,
+        "TIMEZONE": None,
+        "CC": rows["country"],
+        "REGION": None,
+        "LAST_CHANGED": _fmt(later if status != "subscribed" else optin, f),
+    }
+    campaign = pick(rng, CAMPAIGNS, n)
+    campaign_id = [f"{x:010x}" for x in rng.integers(0, 2**40, n)]
+    if status == "unsubscribed":
+        cols |= {
+            "UNSUB_TIME": _fmt(later, f),
+            "UNSUB_CAMPAIGN_TITLE": campaign,
+            "UNSUB_CAMPAIGN_ID": campaign_id,
+            "UNSUB_REASON": pick(rng, UNSUB_REASONS, n),
+            "UNSUB_REASON_OTHER": None,
         }
-    )
-    write_csv(out, path)
+    elif status == "cleaned":
+        cols |= {
+            "CLEAN_TIME": _fmt(later, f),
+            "CLEAN_CAMPAIGN_TITLE": campaign,
+            "CLEAN_CAMPAIGN_ID": campaign_id,
+        }
+    cols |= {
+        "LEID": [str(x) for x in rng.integers(10_000_000, 99_999_999, n)],
+        "EUID": [f"{x:010x}" for x in rng.integers(0, 2**40, n)],
+        "NOTES": None,
+        "TAGS": pick(rng, ["", "", '"VIP"', '"Webinar","Blog"', '"Customer"'], n),
+    }
+    write_csv(pd.DataFrame(cols), path)
 
 
 # ---------------------------------------------------------------- support, surveys, business tables

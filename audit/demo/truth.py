@@ -137,7 +137,20 @@ folded), because an address is stale wherever it is used.
 {kinds}
 
 `email_soft_bounce` is recorded so that a detector that calls it stale is counted as wrong:
-one soft bounce does not make an address stale.
+one soft bounce does not make an address stale. `audit.demo.evaluate` reports it as
+`email_soft_bounce.not_stale` (rows left alone / rows planted), and maps the rule for repeated
+soft bounces to `email_repeated_soft_bounce`, of which none are planted.
+
+## Measuring a run
+
+    from audit.demo.evaluate import evaluate, format_table, misses
+    print(format_table(evaluate("reports/<run-id>", "truth")))
+    misses("reports/<run-id>", "truth", "email_syntax")  # the rows a detector got wrong
+
+Rule ids map to problem kinds in `audit.demo.evaluate.RULE_KINDS`. Duplicates are scored
+pairwise: `duplicates.pairs` (auto + review band), `duplicates.pairs.auto`, and
+`duplicates.clusters` (every pair inside a proposed cluster), against all pairs of contact
+records that share a person_id.
 
 ## persons.csv, mail.csv
 

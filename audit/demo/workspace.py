@@ -20,6 +20,8 @@ STRIPE_CUSTOMERS = "unified_customers.csv"
 STRIPE_SUBSCRIPTIONS = "subscriptions.csv"
 MAILCHIMP_DIR = "members_export_8a3f2c1d9e"
 MAILCHIMP_CLEANED = f"{MAILCHIMP_DIR}/cleaned_members_export_8a3f2c1d9e.csv"
+MAILCHIMP_SUBSCRIBED = f"{MAILCHIMP_DIR}/subscribed_members_export_8a3f2c1d9e.csv"
+MAILCHIMP_UNSUBSCRIBED = f"{MAILCHIMP_DIR}/unsubscribed_members_export_8a3f2c1d9e.csv"
 MBOX = "Takeout/Mail/All mail Including Spam and Trash.mbox"
 ZENDESK = "zendesk-tickets-2026-10-30.csv"
 TYPEFORM = "typeform-nps-responses.csv"
@@ -85,6 +87,18 @@ sources:
     path: "{d}{STRIPE_SUBSCRIPTIONS}"
     profile: stripe.subscriptions
     timezone: UTC
+  - name: mailchimp_subscribed  # the audience export zip holds one CSV per status
+    path: "{d}{MAILCHIMP_SUBSCRIBED}"
+    profile: mailchimp.subscribed
+    phone_region: US
+    timezone: UTC
+    priority: 5
+  - name: mailchimp_unsubscribed
+    path: "{d}{MAILCHIMP_UNSUBSCRIBED}"
+    profile: mailchimp.unsubscribed
+    phone_region: US
+    timezone: UTC
+    priority: 5
   - name: mailchimp_cleaned
     path: "{d}{MAILCHIMP_CLEANED}"
     profile: mailchimp.cleaned
