@@ -22,7 +22,7 @@ from audit.report.run_folder import table_path
 # columns that hold a share whatever its size (attainment 1.8 is 180%) ...
 _ALWAYS_PERCENT = ("rate", "share", "ratio", "attainment", "pct", "percent", "probability", "fill")
 # ... and columns that hold a 0..1 score (shown as % only inside -1..1: NPS is a score too)
-_SCORE_WORDS = ("score", "current", "previous", "best", "worst", "pass")
+_SCORE_WORDS = ("score", "current", "previous", "best", "worst", "pass", "risk", "health")
 _SCORE_EXACT = {"completeness", "validity", "uniqueness", "freshness", "consistency"}
 _SCORE_EXACT |= {"integrity", "overall", "sim"}
 MAX_ROWS = 50
