@@ -465,3 +465,6 @@ def test_golden_phone_from_another_region_is_written_in_e164(tmp_path: Path) -> 
     assert golden["phone"] == "+821012345678"  # '010-...' would not parse as a US number
     assert (res.out_dir / "contacts" / "us.csv").is_file()
     assert not (res.out_dir / "contacts" / "kr.csv").exists()  # its only record merged away
+    from audit.config import load_config
+
+    assert [s.name for s in load_config(res.config).sources] == ["us"]  # kr is not re-read

@@ -192,7 +192,7 @@ def apply_merge(
         log["input"]["verbatim"] = raw.decode("utf-8")
     log_path = out_dir / LOG_FILE
     log_path.write_text(_log_text(log), encoding="utf-8")
-    config_path = _write_merged_config(run, out_dir, merged)
+    config_path = _write_merged_config(run, out_dir, merged, table)
     return MergeResult(
         out_dir=out_dir,
         contacts=contacts_path,
@@ -350,7 +350,9 @@ def _golden_row(
     return out
 
 
-def _write_merged_config(run: RunFolder, out_dir: Path, merged: TextTable) -> Path:
+def _write_merged_config(
+    run: RunFolder, out_dir: Path, merged: TextTable, original: TextTable
+) -> Path:
     """The run's config with its contact sources replaced by slices of the merged contacts.
 
     One slice per original source (merged/contacts/<source>.csv, canonical headers), so each
@@ -367,7 +369,8 @@ def _write_merged_config(run: RunFolder, out_dir: Path, merged: TextTable) -> Pa
         return str(q if q.is_absolute() else (base / q).resolve())
 
     src_col = merged.column("source") if "source" in merged.header else []
-    contact_sources = sorted(set(src_col))
+    # every source that gave contacts, also those whose records all merged into others
+    contact_sources = sorted(set(original.column("source")) if "source" in original.header else [])
     by_name = {s.get("name"): s for s in data.get("sources", [])}
     slices_dir = out_dir / "contacts"
     if slices_dir.is_dir():
@@ -376,6 +379,8 @@ def _write_merged_config(run: RunFolder, out_dir: Path, merged: TextTable) -> Pa
     new_sources: list[dict[str, Any]] = []
     for name in contact_sources:
         rows = [r for r, s in zip(merged.rows, src_col, strict=True) if s == name]
+        if not rows:
+            continue
         part = TextTable(header=merged.header, rows=rows, newline=merged.newline, bom=merged.bom)
         slices_dir.mkdir(parents=True, exist_ok=True)
         target = slices_dir / f"{name or 'unknown'}.csv"
