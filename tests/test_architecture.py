@@ -12,7 +12,8 @@ PKG = Path(__file__).resolve().parent.parent / "audit"
 # module prefix that may import it  (heavy or optional dependencies live in one place each)
 ALLOWED = {
     "great_expectations": ("audit.validate.gx",),
-    "rapidfuzz": ("audit.match",),
+    # rapidfuzz: the matcher, plus edit distances for typo-domain detection (imported lazily)
+    "rapidfuzz": ("audit.match", "audit.validate.checks.stale"),
     "click": ("audit.cli",),
 }
 
