@@ -56,7 +56,7 @@ def match(
     pairs.insert(0, "record_id_l", ids[p["i"].to_numpy()])
     pairs = pairs.sort_values(["record_id_l", "record_id_r"], kind="stable").reset_index(drop=True)
     clusters = _clusters(ids, linked.labels, pairs)
-    golden = _golden(data, clusters, sources)
+    golden = _golden(data, clusters, sources, np.flatnonzero(linked.labels >= 0))
     clusters = _survivors(clusters, golden, data)
     issues = _issues(clusters, pairs)
     stats: dict[str, Any] = dict(linked.stats)
@@ -87,8 +87,10 @@ def _clusters(ids: np.ndarray, labels: np.ndarray, pairs: pd.DataFrame) -> pd.Da
     df = pd.DataFrame({"label": labels[has], "record_id": ids[has]})
     if df.empty:
         return _empty().clusters
-    smallest = df.groupby("label")["record_id"].transform("min")
-    df["cluster_id"] = [cluster_id(s) for s in smallest]
+    # records are sorted by record_id, so a cluster's first member holds its smallest id
+    first = df.drop_duplicates("label")
+    names = dict(zip(first["label"], [cluster_id(r) for r in first["record_id"]], strict=True))
+    df["cluster_id"] = df["label"].map(names)
     df["n_records"] = df.groupby("label")["record_id"].transform("size").astype("int64")
     # cluster band: auto only when every member pair inside it is auto
     by_rec = dict(zip(df["record_id"], df["cluster_id"], strict=True))
@@ -104,7 +106,12 @@ def _clusters(ids: np.ndarray, labels: np.ndarray, pairs: pd.DataFrame) -> pd.Da
     return out.reset_index(drop=True)
 
 
-def _golden(data: pd.DataFrame, clusters: pd.DataFrame, sources: Sequence[SourceConfig]):
+def _golden(
+    data: pd.DataFrame,
+    clusters: pd.DataFrame,
+    sources: Sequence[SourceConfig],
+    positions: np.ndarray,
+) -> pd.DataFrame:
     """Golden proposals from the survivorship module; empty if it is missing or fails."""
     if clusters.empty:
         return pd.DataFrame()
@@ -112,8 +119,7 @@ def _golden(data: pd.DataFrame, clusters: pd.DataFrame, sources: Sequence[Source
         from audit.match.survivorship import propose_golden
     except ImportError:  # pragma: no cover - survivorship is built in parallel
         return pd.DataFrame()
-    members = data[data["record_id"].isin(set(clusters["record_id"]))]
-    return propose_golden(members, clusters, sources)
+    return propose_golden(data.iloc[positions], clusters, sources)
 
 
 def _survivors(clusters: pd.DataFrame, golden: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:

@@ -55,10 +55,14 @@ class Comparer:
         joint, _ = pd.factorize(both, use_na_sentinel=True)
         n = len(feats)
         self._gj, self._fj = joint[:n].astype(np.int64), joint[n:].astype(np.int64)
-        self._given_len = (
-            feats["given"].astype("string").str.len().fillna(0).to_numpy(dtype=np.int64)
-        )
+        self._lengths: dict[str, np.ndarray] = {}
         self._nick = _nickname_pairs(self.codes.get("given"), feats["given"], nicknames)
+
+    def _len(self, field: str) -> np.ndarray:
+        if field not in self._lengths:
+            lens = self.feats[field].astype("string").str.len().fillna(0)
+            self._lengths[field] = lens.to_numpy(dtype=np.int64)
+        return self._lengths[field]
 
     def swapped(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Pairs whose given and family names are swapped on one side (Kim Minjun / Minjun Kim)."""
@@ -113,7 +117,8 @@ class Comparer:
                 sim[todo[nick]] = np.maximum(sim[todo[nick]], 0.95)
         elif kind in ("identifier", "date"):
             d = _osa(a, b)
-            sim[todo] = _lev_sim(a, b)
+            longest = np.maximum(self._len(field)[i[todo]], self._len(field)[j[todo]])
+            sim[todo] = np.clip(1.0 - d / np.maximum(longest, 1), 0.0, 1.0)
             close = d <= 1
             if kind == "date":
                 close |= _day_month_swapped(a, b)
@@ -140,7 +145,7 @@ class Comparer:
             tc = self.codes.get("phone_tail")
             tail = (tc[i[todo]] >= 0) & (tc[i[todo]] == tc[j[todo]])
             level[todo[tail]] = 2
-            sim[todo] = _lev_sim(a, b)
+            sim[todo] = np.where(tail, 0.7, 0.0)
             shared = exact & (self.counts[field][np.maximum(ci, 0)] >= comp.shared_at)
             level[shared] = 3
         elif kind == "exact":
@@ -160,8 +165,8 @@ class Comparer:
         k = np.int64(max(int(self.codes.get("given").max()) + 1, 1))
         out = np.isin(ci * k + cj, self._nick) if len(self._nick) else np.zeros(len(ci), bool)
         # an initial on one side ("j" / "john") or a prefix ("chris" / "christopher")
-        la = self._given_len[ii]
-        lb = self._given_len[jj]
+        la = self._len("given")[ii]
+        lb = self._len("given")[jj]
         short = np.flatnonzero(((la <= 2) | (lb <= 2) | (s >= 0.8)) & ~out)
         if len(short):
             pre = np.fromiter(

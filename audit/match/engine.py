@@ -22,6 +22,7 @@ from audit.match.rules import MatchRules
 
 CHUNK = 1_000_000
 FUZZY_RULE = "match.fuzzy"
+_WMAX = 600  # explanation weights are shown in tenths of a bit, clipped to +-60
 
 
 @dataclass
@@ -175,11 +176,18 @@ def _pairs_frame(
         cols[f"w_{name}"] = np.round(d[f"w_{name}"].astype(np.float64), 2)
     for f in model.fields:
         name = f.comp.field
-        labels = np.array([f"{name} {lv}" for lv in LEVELS[f.comp.kind]], dtype=object)
-        lv = d[f"lv_{name}"]
-        w = d[f"w_{name}"]
-        text = labels[lv] + np.char.mod(" (%+.1f)", w).astype(object)
-        text[lv == 0] = ""
+        lv = d[f"lv_{name}"].astype(np.int64)
+        w10 = np.clip(np.rint(d[f"w_{name}"] * 10), -_WMAX, _WMAX).astype(np.int64) + _WMAX
+        # one lookup table per field: (level, weight in tenths of a bit) -> "email exact (+13.8)"
+        table = np.array(
+            [
+                "" if k == 0 else f"{name} {LEVELS[f.comp.kind][k]} ({(v - _WMAX) / 10:+.1f})"
+                for k in range(len(LEVELS[f.comp.kind]))
+                for v in range(2 * _WMAX + 1)
+            ],
+            dtype=object,
+        )
+        text = table[lv * (2 * _WMAX + 1) + w10]
         why_parts.append(text)
     if why_parts:
         why = why_parts[0]

@@ -208,10 +208,19 @@ def pa_name_key(x: pa.Array) -> pa.Array:
 
 
 def pa_address_key(x: pa.Array) -> pa.Array:
+    """Name-keyed address with street words abbreviated token by token (Street -> st)."""
     x = pa_name_key(x)
-    for word, short in _STREET.items():
-        x = pc.replace_substring_regex(x, rf"\b{word}\b", short)
-    return x
+    tokens = pc.split_pattern(x, " ")
+    flat = pc.list_flatten(tokens)
+    idx = pc.index_in(flat, value_set=pa.array(list(_STREET), pa.string()))
+    short = pc.take(pa.array(list(_STREET.values()), pa.string()), idx)
+    flat = pc.if_else(pc.is_null(idx), flat, short)
+    if isinstance(tokens, pa.ChunkedArray):
+        tokens = tokens.combine_chunks()
+    if isinstance(flat, pa.ChunkedArray):
+        flat = flat.combine_chunks()
+    rebuilt = pa.ListArray.from_arrays(tokens.offsets, flat, mask=tokens.is_null())
+    return pc.binary_join(rebuilt, " ")
 
 
 def pa_digits(x: pa.Array) -> pa.Array:
