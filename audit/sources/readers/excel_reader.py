@@ -151,7 +151,8 @@ def _where(opts: ReaderOptions) -> str:
 
 
 def _table(rows: list[list[object]], opts: ReaderOptions) -> RawTable:
-    texts = [[cell_text(v) for v in r] for r in rows]
+    # most cells are text: keep them as they are without a function call per cell
+    texts = [[v if (type(v) is str and v) else cell_text(v) for v in r] for r in rows]
     while texts and not any(texts[-1]):
         texts.pop()
     if not texts:
