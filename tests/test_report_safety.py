@@ -270,3 +270,12 @@ def test_email_keyed_ids_are_masked_consistently_and_stay_unique(tmp_path: Path)
     assert iss["record_id"].tolist() == [kim]
     assert dup["record_id_r"].tolist() == [kim]
     assert set(clu["record_id"]) == set(ids)
+
+
+@given(st.emails())
+def test_any_email_in_free_text_is_masked(email: str) -> None:
+    local, _, domain = email.partition("@")
+    out = redact_text(f"contact {email} today")
+    if len(local) > 1 and "." in domain:
+        assert email not in out
+        assert f"{local[0]}***@" in out

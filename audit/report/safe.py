@@ -87,7 +87,13 @@ PHONE_COLUMNS = frozenset(
 )
 _STRUCTURAL = frozenset({"record_id", "record_id_l", "record_id_r", "cluster_id", "run_id"})
 
-_EMAIL_RE = re.compile(r"(?<![\w.+\-])([\w.+\-]+)@([\w\-]+(?:\.[\w\-]+)+)")
+# local part: RFC 5322 atext and dots; it does not start with a quote or dot, so an address
+# quoted in a message ('kim@example.com') is matched without the quote
+_LOCAL_FIRST = r"[\w!#$%&*+/=?^`{|}~\-]"
+_EMAIL_RE = re.compile(
+    rf"(?<![\w.!#$%&*+/=?^`{{|}}~\-])({_LOCAL_FIRST}[\w.!#$%&'*+/=?^`{{|}}~\-]*)"
+    r"@([\w\-]+(?:\.[\w\-]+)+)"
+)
 _SEP = r"[\s().\-/\u2010-\u2015\u2212\uff0d\u30fc]"
 # a phone in free text: +country form, or grouped digits (0xx-xxxx-xxxx, (555) 123-4567), or a
 # 10-11 digit number starting with 0. Dates (2026-01-31) and times do not fit these shapes.
