@@ -228,6 +228,8 @@ def test_undo_restores_byte_identical_records(run_dir: Path, tmp_path: Path) -> 
     undone = undo_merge(res.log)
     assert undone.identical and not undone.already
     assert res.contacts.read_bytes() == original
+    # the re-run config follows: its slice holds the pre-merge records again
+    assert (res.out_dir / "contacts" / "t.csv").read_bytes() == original
     again = undo_merge(res.log)  # a second undo is a no-op, not a corruption
     assert again.already and res.contacts.read_bytes() == original
 

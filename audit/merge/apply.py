@@ -469,6 +469,8 @@ def undo_merge(log_path: Path, *, out: Path | None = None, force: bool = False) 
         data = inp["verbatim"].encode("utf-8")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+        if target == merged_path:
+            _resync_config(log, merged_path.parent, parse_text_table(data, where=str(target)))
         return UndoResult(target, inp["rows"], sha256(data) == inp["sha256"])
     try:
         current = merged_path.read_bytes()
@@ -523,4 +525,23 @@ def undo_merge(log_path: Path, *, out: Path | None = None, force: bool = False) 
     data = restored.to_bytes()
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
+    if target == merged_path:
+        _resync_config(log, merged_path.parent, restored)
     return UndoResult(target, len(restored.rows), sha256(data) == inp["sha256"])
+
+
+def _resync_config(log: dict[str, Any], out_dir: Path, restored: TextTable) -> None:
+    """After an undo, config.merged.yaml and its slices describe the restored records too.
+
+    Without the run folder the slices would still hold merged data, so they are removed.
+    """
+    try:
+        run = read_run(Path(log["run_dir"]))
+    except (InputError, ConfigError, KeyError):
+        slices = out_dir / "contacts"
+        if slices.is_dir():
+            for p in slices.glob("*.csv"):
+                p.unlink()
+        (out_dir / CONFIG_FILE).unlink(missing_ok=True)
+        return
+    _write_merged_config(run, out_dir, restored, restored)
