@@ -275,3 +275,20 @@ def test_notes_flag_mixed_currencies_undated_deals_and_partial_periods() -> None
 def test_a_bare_year_in_yaml_is_a_period() -> None:
     cfg = KpiConfig.model_validate(yaml.safe_load("period: 2026"))
     assert parse_period(cfg.period, as_of=AS_OF).label == "2026"
+
+
+def test_a_failing_kpi_is_a_row_not_a_crash() -> None:
+    from audit.kpis import KpiValue, kpi
+    from audit.kpis.catalogue import KPIS
+
+    @kpi("zz_broken", title="Broken", unit="count", definition="raises", needs=("deals.stage",))
+    def broken(frames, period, params) -> KpiValue:  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("boom")
+
+    try:
+        deals = make_frame("deals", stage=["won"])
+        out = compute_kpis({"deals": deals}, KpiConfig(include=["zz_broken"]), as_of=AS_OF)
+        assert out.iloc[0]["status"] == "error"
+        assert out.iloc[0]["note"] == "KPI failed: ZeroDivisionError: boom"
+    finally:
+        del KPIS._entries["zz_broken"]

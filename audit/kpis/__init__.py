@@ -104,8 +104,9 @@ def compute_kpis(
 ) -> pd.DataFrame:
     """One row per selected KPI: value with its unit, denominator size, variant and status.
 
-    Status is `ok`, `withheld` (the gate found its inputs unfit; the note says why) or
-    `no_data` (nothing to measure: no records, or an empty denominator).
+    Status is `ok`, `withheld` (the gate found its inputs unfit; the note says why),
+    `no_data` (nothing to measure: no records, or an empty denominator) or `error` (the KPI
+    function failed: a bug, reported in the note instead of stopping the other KPIs).
 
     Example:
         kpis = compute_kpis(records, cfg.kpis, as_of=dt.date(2026, 4, 2))
@@ -139,7 +140,12 @@ def compute_kpis(
         elif missing:
             row.update(status="no_data", note=missing)
         else:
-            got = spec.fn(frames, period, cfg.params.get(spec.kpi_id, {}))
+            try:
+                got = spec.fn(frames, period, cfg.params.get(spec.kpi_id, {}))
+            except Exception as e:  # one broken KPI must not hide the others (a bug: report it)
+                row.update(status="error", note=f"KPI failed: {type(e).__name__}: {e}")
+                rows.append(row)
+                continue
             row.update(variant=got.variant, note=_join(got.note, _currency_note(spec, frames)))
             if got.n is not None:
                 row["n"] = int(got.n)
