@@ -382,8 +382,14 @@ def write_mailchimp(
     n = len(rows)
     f = "%Y-%m-%d %H:%M:%S"
     optin = pd.to_datetime(rows["created_at"])
-    later = optin + pd.to_timedelta(rng.integers(30, 600, n), unit="D")
-    later = later.where(later < pd.Timestamp("2026-10-30"), pd.Timestamp("2026-10-29 12:00"))
+    # the unsubscribe / clean event, and LAST_CHANGED, fall inside the person's active years, so
+    # an address that is alive elsewhere never looks idle here (the truth has no such case)
+    recent = pd.Timestamp("2026-10-31") - pd.to_timedelta(
+        rng.integers(86400, 600 * 86400, n), unit="s"
+    )
+    later = np.maximum(recent, optin + pd.Timedelta(days=1))
+    if status == "subscribed":
+        later = np.maximum(pd.to_datetime(rows["last_activity_at"]), optin)
     cols: dict[str, object] = {
         "Email Address": rows["email"],
         "First Name": rows["first_name"],
@@ -402,7 +408,7 @@ def write_mailchimp(
         "TIMEZONE": None,
         "CC": rows["country"],
         "REGION": None,
-        "LAST_CHANGED": _fmt(later if status != "subscribed" else optin, f),
+        "LAST_CHANGED": _fmt(pd.Series(later), f),
     }
     campaign = pick(rng, CAMPAIGNS, n)
     campaign_id = [f"{x:010x}" for x in rng.integers(0, 2**40, n)]
