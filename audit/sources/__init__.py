@@ -31,7 +31,7 @@ from audit.model import Ingest
 from audit.sources.decoding import fold_header
 from audit.sources.detect import candidates, detect_profile, generic_mapping
 from audit.sources.profiles import PROFILES, Profile, load_profile
-from audit.sources.provenance import make_record_ids
+from audit.sources.provenance import content_ids, key_ids
 from audit.sources.readers import READERS, RawTable, ReaderOptions, ReaderSpec, reader_for_suffix
 
 __all__ = ["INSPECT_KEYS", "inspect_paths", "read_sources"]
@@ -383,12 +383,11 @@ def _merge_mail_contacts(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _ids(source: str, entity: str, frame: pd.DataFrame, keys_from: str | None) -> list[str]:
-    n = len(frame)
     col = keys_from if keys_from in frame.columns else None
     if col is not None:
-        keys = frame[col]
-        if keys.notna().all() and (keys != "").all() and keys.is_unique:
-            return make_record_ids(source, keys.tolist(), [""] * n)
+        by_key = key_ids(source, frame[col].tolist())
+        if by_key is not None:
+            return by_key
     # the file name is left out: a re-downloaded export (new date in its name) keeps its ids
     skip = ("source", "source_file", "source_row", "record_id")
     cols = [c for c in frame.columns if c not in skip]
@@ -397,7 +396,7 @@ def _ids(source: str, entity: str, frame: pd.DataFrame, keys_from: str | None) -
         "\x1f".join(v if isinstance(v, str) else "" for v in row)
         for row in zip(*values, strict=True)
     ]
-    return make_record_ids(source, [None] * n, contents)
+    return content_ids(source, contents)
 
 
 def _conformed(df: pd.DataFrame, entity: str, *, may_have_nan: bool) -> pd.DataFrame:

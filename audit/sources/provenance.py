@@ -18,9 +18,25 @@ def make_record_ids(source: str, keys: Sequence[str | None], contents: Sequence[
     same content get '~2', '~3', ... in order of appearance: identical rows are interchangeable,
     so the order cannot change any output.
     """
-    usable = all(k not in (None, "") for k in keys) and len(set(keys)) == len(keys)
-    if usable and keys:
-        return [f"{source}:{k}" for k in keys]
+    by_key = key_ids(source, keys)
+    return by_key if by_key is not None else content_ids(source, contents)
+
+
+def key_ids(source: str, keys: Sequence[object]) -> list[str] | None:
+    """'<source>:<key>' for every row, or None when a key is missing or repeated (one pass)."""
+    if not keys:
+        return None
+    seen: set[object] = set()
+    add = seen.add
+    for k in keys:
+        if k is None or k == "" or k != k or k in seen:  # k != k: NaN
+            return None
+        add(k)
+    return [f"{source}:{k}" for k in keys]
+
+
+def content_ids(source: str, contents: Sequence[str]) -> list[str]:
+    """'<source>:h<hash of the row's content>', '~n' appended to repeats."""
     seen: dict[str, int] = {}
     out = []
     for text in contents:
