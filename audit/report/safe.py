@@ -198,7 +198,11 @@ def _text_mask(series: pd.Series, pattern: str) -> pd.Series:
     return text.str.contains(pattern, regex=True, na=False).astype(bool)
 
 
-_MAY_HOLD_PII = r"@|\d"
+# cells that may hold an email or a phone (7+ digits in one run): a superset of what the
+# regexes above match, written for RE2 too (Arrow strings), whose \d is ASCII only
+_DIGIT = "[0-9\uff10-\uff19\u0660-\u0669\u06f0-\u06f9]"
+_SEP_ANY = "[ \t().\\-/\u2010-\u2015\u2212\uff0d\u30fc]"
+_MAY_HOLD_PII = f"@|{_DIGIT}(?:{_SEP_ANY}*{_DIGIT}){{6,}}"
 
 
 def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
