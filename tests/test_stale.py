@@ -97,21 +97,32 @@ def test_app_export_status_marks_stale(status: str) -> None:
     assert status in hits["t:1"]["evidence"]
 
 
-def test_inactive_uses_last_activity_else_updated_and_the_window() -> None:
+def test_inactive_uses_the_latest_activity_of_the_address_and_the_window() -> None:
     c = make_contacts(
-        email=["old@b.com", "new@b.com", "upd@b.com", "none@b.com"],
-        last_activity_at=["2023-06-01", "2025-06-01", None, None],
-        updated_at=[None, None, "2022-01-01", None],
+        email=["old@b.com", "new@b.com", "upd@b.com", "none@b.com", "OLD@b.com", "both@b.com"],
+        last_activity_at=["2023-06-01", "2025-06-01", None, None, None, "2023-01-01"],
+        updated_at=[None, None, "2022-01-01", None, None, "2025-12-01"],
     )
     v = _validate(c)
     hits = _found(v, "contacts.email.inactive")
-    assert sorted(hits) == ["t:1", "t:3"]
+    # t:5 carries the same address as t:1 (case folded): stale wherever it is used.
+    # t:3 has only updated_at (a list sync bumps it): never condemned on that alone.
+    # t:6 was edited recently: a sign of life that clears the old activity date.
+    assert sorted(hits) == ["t:1", "t:5"]
     assert "730 days" in hits["t:1"]["message"]
     assert "2023-06-01" in hits["t:1"]["evidence"]
     chk = v.checked.set_index("rule_id").loc["contacts.email.inactive"]
-    assert chk["n_checked"] == 3  # the row with no date at all cannot be judged
+    assert chk["n_checked"] == 4  # rows without any activity date cannot be judged
     v2 = _validate(c, params={"contacts.email.inactive": {"days": 180}})
-    assert sorted(_found(v2, "contacts.email.inactive")) == ["t:1", "t:2", "t:3"]
+    assert sorted(_found(v2, "contacts.email.inactive")) == ["t:1", "t:2", "t:5"]
+
+
+def test_activities_and_received_mail_keep_an_address_alive() -> None:
+    c = make_contacts(email=["a@b.com", "c@d.com"], last_activity_at=["2022-01-01", "2022-01-01"])
+    acts = make_frame("activities", contact_email=["A@b.com"], occurred_at=["2025-12-01"])
+    recs, _ = normalize({"contacts": c, "activities": acts}, NormalizeConfig(), [])
+    v = validate(recs, RulesConfig(packs=["contacts.stale"], gx=False), as_of=AS_OF)
+    assert list(_found(v, "contacts.email.inactive")) == ["t:2"]
 
 
 def test_disposable_role_and_typo_domains() -> None:

@@ -180,19 +180,46 @@ def status_flag(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
 
 class InactiveParams(Params):
     days: int | None = None  # default: the pipeline's stale_after_days
-    date_fields: list[str] = Field(default_factory=lambda: ["last_activity_at", "updated_at"])
+    date_fields: list[str] = Field(default_factory=lambda: ["last_activity_at"])
+    # later dates here count as a sign of life but never condemn an address on their own:
+    # list tools bump 'updated_at' on every import or sync
+    alive_fields: list[str] = Field(default_factory=lambda: ["updated_at"])
 
 
-@kind("inactive", params=InactiveParams, columns=lambda r: tuple(r.params.date_fields))
+def _last_seen(frame: pd.DataFrame, ctx: Context, keys: pd.Series, fields: list[str]) -> pd.Series:
+    """Latest date per email key over every record with the address (`fields`), the activities
+    logged against it and the mail received from it."""
+    parts = [pd.DataFrame({"key": keys, "at": frame[f]}) for f in fields if f in frame.columns]
+    acts = ctx.records.get("activities")
+    if acts is not None and len(acts) and "contact_email" in acts.columns:
+        parts.append(pd.DataFrame({"key": _keys(acts["contact_email"]), "at": acts["occurred_at"]}))
+    ev = ctx.records.get("email_events")
+    if ev is not None and len(ev):
+        alive = ev["event"].astype("str").str.lower().isin(["received", "reply", "replied"])
+        parts.append(
+            pd.DataFrame({"key": _keys(ev["address"][alive]), "at": ev["occurred_at"][alive]})
+        )
+    seen = pd.concat(parts, ignore_index=True).dropna()
+    return seen.groupby("key")["at"].max()
+
+
+@kind(
+    "inactive",
+    params=InactiveParams,
+    columns=lambda r: (*r.params.date_fields, *r.params.alive_fields),
+)
 def inactive(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
-    """No activity (first present of `date_fields`) within `days` days before as_of."""
+    """No activity for the address within `days` days before as_of: the latest of `date_fields`
+    (and `alive_fields`) over every record with that address, its activities and mail from it."""
     s = column(frame, rule.field)
-    present = [f for f in rule.params.date_fields if f in frame.columns]
-    if not present:
+    if not any(f in frame.columns for f in rule.params.date_fields):
         raise Skip(f"none of {', '.join(rule.params.date_fields)}")
-    last = frame[present[0]]
-    for f in present[1:]:
-        last = last.where(last.notna(), frame[f])
+    keys = _keys(s)
+    activity = keys.map(_last_seen(frame, ctx, keys, rule.params.date_fields))
+    anything = keys.map(
+        _last_seen(frame, ctx, keys, [*rule.params.date_fields, *rule.params.alive_fields])
+    )
+    last = anything.where(activity.notna())
     days = rule.params.days or ctx.stale_after_days
     cutoff = pd.Timestamp(ctx.as_of, tz="UTC") - pd.Timedelta(days=days)
     checked = s.notna() & last.notna()
