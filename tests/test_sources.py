@@ -55,3 +55,13 @@ def test_glob_and_entity_for_generic_files(tmp_path):
     deals = ingest.records["deals"]
     assert deals["name"].tolist() == ["A", "B"] and deals["amount"].tolist() == ["1000", "2000"]
     assert ingest.counts["rows_read"].tolist() == [1, 1]
+
+
+def test_catalog_lists_every_reader_profile_and_inspect_key():
+    from audit.sources import INSPECT_KEYS, catalog_markdown
+    from audit.sources.profiles import PROFILES
+    from audit.sources.readers import READERS
+
+    text = catalog_markdown()
+    for name in [*READERS.names(), *PROFILES.names(), *INSPECT_KEYS]:
+        assert f"`{name}`" in text

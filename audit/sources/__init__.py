@@ -34,7 +34,7 @@ from audit.sources.profiles import PROFILES, Profile, load_profile
 from audit.sources.provenance import content_ids, key_ids
 from audit.sources.readers import READERS, RawTable, ReaderOptions, ReaderSpec, reader_for_suffix
 
-__all__ = ["INSPECT_KEYS", "inspect_paths", "read_sources"]
+__all__ = ["INSPECT_KEYS", "catalog_markdown", "inspect_paths", "read_sources"]
 
 COUNT_COLUMNS = ["source", "source_file", "entity", "rows_read", "rows_ingested", "rows_rejected"]
 # Keys of each inspect record (JSON output of `crm-audit sources inspect --format json`).
@@ -487,3 +487,17 @@ def inspect_paths(
         for rec in ingest.files.to_dict("records"):
             out.append({k: rec.get(k) for k in INSPECT_KEYS})
     return out
+
+
+def catalog_markdown() -> str:
+    """README tables (for cog): readers, export profiles and the inspect JSON keys."""
+    lines = ["| reader | file suffixes | what it reads |", "| --- | --- | --- |"]
+    for name, spec in READERS.items():
+        lines.append(f"| `{name}` | {' '.join(spec.suffixes)} | {spec.doc} |")
+    lines += ["", "| profile | entity | export |", "| --- | --- | --- |"]
+    for name, prof in PROFILES.items():
+        lines.append(f"| `{name}` | {prof.entity} | {prof.doc} |")
+    lines += ["", "| inspect JSON key | meaning |", "| --- | --- |"]
+    for key, doc in INSPECT_KEYS.items():
+        lines.append(f"| `{key}` | {doc} |")
+    return "\n".join(lines) + "\n"

@@ -11,7 +11,7 @@ from audit.sources.readers import RawTable, ReaderOptions, reader
 
 @reader("eml", suffixes=(".eml",))
 def read_eml(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
-    """One message per file: message number 1 in that file."""
+    """.eml messages (one per file, folders of them): contacts, activities, bounce events."""
     try:
         raw: bytes | Exception = path.read_bytes()
     except OSError as e:

@@ -21,7 +21,7 @@ def unwrap(data: bytes) -> bytes:
 
 @reader("emlx", suffixes=(".emlx",))
 def read_emlx(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
-    """Apple Mail message file."""
+    """Apple Mail .emlx messages: contacts, activities, bounce events."""
     try:
         raw: bytes | Exception = unwrap(path.read_bytes())
     except OSError as e:
