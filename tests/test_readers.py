@@ -275,3 +275,27 @@ def test_mailchimp_zip_export_reads_each_member(tmp_path):
     assert set(c["email_status"]) == {"subscribed", "unsubscribed", "cleaned"}
     assert "members_export_abc.zip!cleaned_members_export_abc.csv" in set(c["source_file"])
     assert any("readme.pdf" in w for ws in ingest.files["warnings"] for w in ws)
+
+
+def test_csv_title_rows_and_header_row_override(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "고객 명단 (2024년 3월)\n\n이름,이메일,전화번호\n김민준,kim@example.co.kr,010-1234-5678\n",
+        encoding="utf-8",
+    )
+    info = read(p).files.iloc[0]
+    assert info["header_row"] == 3 and info["rows_read"] == 1
+    assert any("title" in w for w in info["warnings"])
+    ingest = read(p, header_row=3)
+    assert ingest.records["contacts"]["phone"].tolist() == ["010-1234-5678"]
+
+
+def test_leading_zeros_and_full_width_digits_survive(tmp_path):
+    p = tmp_path / "z.csv"
+    p.write_text("id,postal_code,phone\n007,04524,０９０－１２３４－５６７８\n", encoding="utf-8")
+    row = read(p).records["contacts"].iloc[0]
+    assert (row["external_id"], row["postal_code"], row["phone"]) == (
+        "007",
+        "04524",
+        "０９０－１２３４－５６７８",
+    )
