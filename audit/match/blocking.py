@@ -24,11 +24,19 @@ class Codes:
     frame: pd.DataFrame
     _cache: dict[str, np.ndarray] = field(default_factory=dict)
 
+    _uniques: dict[str, np.ndarray] = field(default_factory=dict)
+
     def get(self, name: str) -> np.ndarray:
         if name not in self._cache:
-            codes, _ = pd.factorize(self.frame[name], use_na_sentinel=True)
+            codes, uniques = pd.factorize(self.frame[name], use_na_sentinel=True)
             self._cache[name] = codes.astype(np.int64)
+            self._uniques[name] = np.asarray(uniques, dtype=object)
         return self._cache[name]
+
+    def uniques(self, name: str) -> np.ndarray:
+        """The distinct values behind `get(name)`'s codes, in code order."""
+        self.get(name)
+        return self._uniques[name]
 
     def key(self, names: list[str]) -> np.ndarray:
         """One code per record for a combination of features (-1 when any part is missing)."""

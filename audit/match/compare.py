@@ -45,7 +45,7 @@ class Comparer:
         self.feats = feats
         self.codes = Codes(feats)
         self.comparisons = [c for c in comparisons if feats[c.field].notna().any()]
-        self._vals = {c: feats[c].to_numpy(dtype=object) for c in feats.columns}
+        self._vals_cache: dict[str, np.ndarray] = {}
         self.counts: dict[str, np.ndarray] = {}
         for c in self.comparisons:
             codes = self.codes.get(c.field)
@@ -56,7 +56,20 @@ class Comparer:
         n = len(feats)
         self._gj, self._fj = joint[:n].astype(np.int64), joint[n:].astype(np.int64)
         self._lengths: dict[str, np.ndarray] = {}
-        self._nick = _nickname_pairs(self.codes.get("given"), feats["given"], nicknames)
+        self._nick = _nickname_pairs(
+            self.codes.get("given"), self.codes.uniques("given"), nicknames
+        )
+
+    def _vals(self, field: str) -> np.ndarray:
+        """Object array of a feature's strings, built only for fields compared fuzzily."""
+        if field not in self._vals_cache:
+            codes = self.codes.get(field)
+            uniq = self.codes.uniques(field)
+            table = np.empty(len(uniq) + 1, dtype=object)
+            table[: len(uniq)] = uniq
+            table[-1] = None
+            self._vals_cache[field] = table[codes]
+        return self._vals_cache[field]
 
     def _len(self, field: str) -> np.ndarray:
         if field not in self._lengths:
@@ -99,7 +112,7 @@ class Comparer:
         sim = np.full(n, np.nan, np.float32)
         sim[exact] = 1.0
         tf_code = np.where(exact, tf_side, -1)
-        vals = self._vals[field]
+        vals = self._vals(field)
         a = vals[i[todo]]
         b = vals[j[todo]]
         kind = comp.kind
@@ -128,7 +141,7 @@ class Comparer:
             # vs john.smith@): only a typo at the same domain counts as close
             # a typo is one edit at the same domain, and not a digit added or changed
             # (adam.brown38@ vs adam.brown@ are two people named Adam Brown)
-            loc = self._vals["email_local"]
+            loc = self._vals("email_local")
             la, lb = loc[i[todo]], loc[j[todo]]
             s = _jw(la, lb)
             sim[todo] = s * 0.9
@@ -182,15 +195,9 @@ class Comparer:
         return out
 
 
-def _nickname_pairs(codes: np.ndarray, given: pd.Series, nicknames: dict) -> np.ndarray:
+def _nickname_pairs(codes: np.ndarray, uniques: np.ndarray, nicknames: dict) -> np.ndarray:
     """Encoded (code_a, code_b) pairs of given names that are nickname variants of each other."""
-    vocab: dict[str, int] = {}
-    valid = codes >= 0
-    if valid.any():
-        vals = given.to_numpy(dtype=object)[valid]
-        c = codes[valid]
-        first = pd.Series(c).drop_duplicates()
-        vocab = {str(vals[p]): int(c[p]) for p in first.index}
+    vocab = {str(v): k for k, v in enumerate(uniques)}
     k = max(int(codes.max()) + 1, 1) if len(codes) else 1
     out: set[int] = set()
     for canon, variants in sorted(nicknames.items()):

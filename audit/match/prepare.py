@@ -195,11 +195,23 @@ def _null_empty(x: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(x, ""), pa.scalar(None, pa.string()), x)
 
 
-def _pa_fold(x: pa.Array) -> pa.Array:
-    """NFKC, lower case, Latin accents dropped (Hangul and kana marks kept)."""
-    x = pc.utf8_lower(pc.utf8_normalize(x, "NFKC"))
+def _non_ascii(x: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """fn applied to the non-ASCII values only (most CRM values are plain ASCII)."""
+    mask = pc.invert(pc.fill_null(pc.string_is_ascii(x), True))
+    if not pc.any(mask).as_py():
+        return x
+    return pc.replace_with_mask(x, mask, fn(pc.filter(x, mask)))
+
+
+def _unicode_fold(x: pa.Array) -> pa.Array:
+    x = pc.utf8_normalize(x, "NFKC")
     x = pc.replace_substring_regex(pc.utf8_normalize(x, "NFKD"), "[\u0300-\u036f]", "")
     return pc.utf8_normalize(x, "NFC")
+
+
+def _pa_fold(x: pa.Array) -> pa.Array:
+    """NFKC, lower case, Latin accents dropped (Hangul and kana marks kept)."""
+    return pc.utf8_lower(_non_ascii(x, _unicode_fold))
 
 
 def pa_name_key(x: pa.Array) -> pa.Array:
@@ -224,7 +236,8 @@ def pa_address_key(x: pa.Array) -> pa.Array:
 
 
 def pa_digits(x: pa.Array) -> pa.Array:
-    return _null_empty(pc.replace_substring_regex(pc.utf8_normalize(x, "NFKC"), "[^0-9]", ""))
+    x = _non_ascii(x, lambda v: pc.utf8_normalize(v, "NFKC"))
+    return _null_empty(pc.replace_substring_regex(x, "[^0-9]", ""))
 
 
 def pa_ident(x: pa.Array) -> pa.Array:
@@ -232,7 +245,7 @@ def pa_ident(x: pa.Array) -> pa.Array:
 
 
 def pa_company_key(x: pa.Array) -> pa.Array:
-    x = pc.utf8_normalize(x, "NFKC")
+    x = _non_ascii(x, lambda v: pc.utf8_normalize(v, "NFKC"))
     x = pc.replace_substring_regex(x, _LEGAL_CJK_RE2, " ")
     x = pc.replace_substring_regex(_pa_fold(x), r"[^\p{L}\p{N}]+", " ")
     x = pc.replace_substring_regex(x, _LEGAL_RE2, " ")
@@ -268,24 +281,52 @@ def map_unique(values: pd.Series | np.ndarray, fn: Callable[[object], object]) -
     return out[codes]
 
 
-def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
-    if name in frame.columns:
-        return frame[name].to_numpy(dtype=object, na_value=None)
-    return np.full(len(frame), None, dtype=object)
+_NULL = pa.scalar(None, pa.string())
+_CJK_RE2 = "[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
 
 
-def _first(*arrays: np.ndarray) -> np.ndarray:
-    out = arrays[0].copy()
-    for a in arrays[1:]:
-        gap = pd.isna(out)
-        out[gap] = a[gap]
-    return out
+def _col(frame: pd.DataFrame, name: str) -> pa.Array:
+    """A column as an Arrow string array (nulls for missing), or all nulls when absent."""
+    if name not in frame.columns:
+        return pa.nulls(len(frame), pa.string())
+    s = frame[name]
+    try:
+        arr = pa.array(s, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        vals = s.to_numpy(dtype=object, na_value=None)
+        arr = pa.array([None if v is None else str(v) for v in vals], type=pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr
 
 
-def _nonempty(a: np.ndarray) -> np.ndarray:
-    out = a.astype(object)
-    out[pd.isna(out)] = None
-    return out
+def _apply(arr: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """fn over the distinct values only (dictionary encoding), then expanded back."""
+    d = pc.dictionary_encode(arr)
+    out = fn(d.dictionary)
+    if isinstance(out, pa.ChunkedArray):
+        out = out.combine_chunks()
+    return pc.take(out, d.indices)
+
+
+def _apply_py(arr: pa.Array, fn: Callable[[object], object]) -> pa.Array:
+    return _apply(arr, lambda u: pa.array([fn(v) for v in u.to_pylist()], type=pa.string()))
+
+
+def _split(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(given, family) arrays from full names, on the distinct values."""
+    d = pc.dictionary_encode(arr)
+    parts = [split_full_name(v) for v in d.dictionary.to_pylist()]
+    g = pa.array([p[0] for p in parts], type=pa.string())
+    f = pa.array([p[1] for p in parts], type=pa.string())
+    return pc.take(g, d.indices), pc.take(f, d.indices)
+
+
+def _comma(arr: pa.Array) -> pa.Array:
+    has = pc.fill_null(pc.match_substring(arr, ","), False)
+    if not pc.any(has).as_py():
+        return arr
+    return pc.if_else(has, _apply_py(arr, _latin_comma), arr)
 
 
 def features(frame: pd.DataFrame) -> pd.DataFrame:
@@ -293,67 +334,68 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
 
     Uses the normalize stage's derived keys (email_key, phone_e164, company_key) when present
     and derives its own otherwise, so plain files can be matched without the whole pipeline.
+    Everything runs in Arrow on distinct values; Python only splits full names.
     """
-    n = len(frame)
-    first = map_unique_pa(_comma_swap(_col(frame, "first_name")), pa_name_key)
-    last = map_unique_pa(_col(frame, "last_name"), pa_name_key)
-    full = map_unique_pa(_comma_swap(_col(frame, "full_name")), pa_name_key)
-    split = map_unique(full, lambda s: split_full_name(s))  # type: ignore[arg-type]
-    f_given = np.array([t[0] if t else None for t in split], dtype=object)
-    f_family = np.array([t[1] if t else None for t in split], dtype=object)
-    given = _first(first, f_given)
-    family = _first(last, f_family)
-    # CJK "given" fields that hold the whole name (佐藤花子 in first_name, last_name empty)
-    only_first = pd.isna(family) & pd.notna(given)
-    if only_first.any():
-        sp = map_unique(given[only_first], lambda s: split_full_name(s))  # type: ignore[arg-type]
-        given[only_first] = [t[0] if t else None for t in sp]
-        family[only_first] = [t[1] if t else None for t in sp]
-    given = map_unique(given, lambda s: s.replace(" ", "") if s and has_cjk(s) else s)
-    out: dict[str, np.ndarray] = {"given": _nonempty(given), "family": _nonempty(family)}
-    out["family_initial"] = map_unique(out["family"], lambda s: s[:1] if s else None)
-    g = np.where(pd.isna(out["given"]), "", out["given"]).astype(object)
-    f = np.where(pd.isna(out["family"]), "", out["family"]).astype(object)
-    lo = np.where(g <= f, g, f)
-    hi = np.where(g <= f, f, g)
-    name = (lo + " " + hi).astype(object)
-    out["name"] = map_unique_pa(name, lambda x: _null_empty(pc.replace_substring(x, " ", "")))
+    first = _apply(_comma(_col(frame, "first_name")), pa_name_key)
+    last = _apply(_col(frame, "last_name"), pa_name_key)
+    full = _apply(_comma(_col(frame, "full_name")), pa_name_key)
+    f_given, f_family = _split(full)
+    given = pc.coalesce(first, f_given)
+    family = pc.coalesce(last, f_family)
+    # a whole CJK name in first_name with last_name empty (佐藤花子): split it
+    only = pc.and_(pc.is_null(family), pc.is_valid(given))
+    only = pc.and_(only, pc.fill_null(pc.match_substring_regex(given, _CJK_RE2), False))
+    if pc.any(only).as_py():
+        sg, sf = _split(pc.if_else(only, given, _NULL))
+        given = pc.if_else(only, sg, given)
+        family = pc.if_else(only, sf, family)
+    cjk = pc.fill_null(pc.match_substring_regex(given, _CJK_RE2), False)
+    given = _null_empty(pc.if_else(cjk, pc.replace_substring(given, " ", ""), given))
+    family = _null_empty(family)
+    out: dict[str, pa.Array] = {"given": given, "family": family}
+    out["family_initial"] = pc.utf8_slice_codeunits(family, 0, 1)
+    g, f = pc.fill_null(given, ""), pc.fill_null(family, "")
+    le = pc.less_equal(g, f)
+    name = pc.binary_join_element_wise(pc.if_else(le, g, f), pc.if_else(le, f, g), "")
+    out["name"] = _null_empty(pc.replace_substring(name, " ", ""))
 
     email = _col(frame, "email_key")
-    gap = pd.isna(email)
-    if gap.any():
-        email[gap] = map_unique(_col(frame, "email")[gap], _email_fallback)
-    out["email"] = map_unique_pa(
-        email, lambda x: _null_empty(pc.utf8_lower(pc.utf8_trim_whitespace(x)))
+    raw_email = _col(frame, "email")
+    gap = pc.and_(pc.is_null(email), pc.is_valid(raw_email))
+    if pc.any(gap).as_py():
+        fallback = _apply_py(pc.if_else(gap, raw_email, _NULL), _email_fallback)
+        email = pc.coalesce(email, fallback)
+    out["email"] = _null_empty(pc.utf8_trim_whitespace(email))
+    parts = pc.extract_regex(pc.fill_null(out["email"], ""), r"^(?P<local>.*)@(?P<domain>[^@]*)$")
+    out["email_local"] = _null_empty(pc.fill_null(pc.struct_field(parts, [0]), ""))
+    out["email_domain"] = _null_empty(pc.fill_null(pc.struct_field(parts, [1]), ""))
+    e164 = _null_empty(pc.replace_substring(_col(frame, "phone_e164"), "+", ""))
+    raw_phone = pc.coalesce(_col(frame, "phone"), _col(frame, "mobile"))
+    gap = pc.and_(pc.is_null(e164), pc.is_valid(raw_phone))
+    if pc.any(gap).as_py():
+        e164 = pc.coalesce(e164, _apply(pc.if_else(gap, raw_phone, _NULL), pa_digits))
+    out["phone"] = e164
+    out["phone_tail"] = _apply(out["phone"], _tail7)
+    company = pc.coalesce(_col(frame, "company_key"), _col(frame, "company"))
+    out["company"] = _apply(company, pa_company_key)
+    out["address"] = _apply(_col(frame, "address"), pa_address_key)
+    out["street_number"] = _apply(_col(frame, "street_number"), pa_ident)
+    out["postcode"] = _apply(_col(frame, "postal_code"), pa_ident)
+    out["city"] = _apply(_col(frame, "city"), pa_name_key)
+    out["region"] = _apply(_col(frame, "region"), pa_ident)
+    dob = frame["dob"] if "dob" in frame.columns else None
+    out["dob"] = (
+        _apply_py(_col(frame, "dob"), date_key)
+        if dob is None or not pd.api.types.is_datetime64_any_dtype(dob)
+        else pa.array(dob.dt.strftime("%Y%m%d"), type=pa.string(), from_pandas=True)
     )
-    out["email_local"] = map_unique_pa(
-        out["email"], lambda x: _null_empty(pc.replace_substring_regex(x, "@[^@]*$", ""))
-    )
-    out["email_domain"] = map_unique_pa(out["email"], _domain)
-    phone = _first(
-        _col(frame, "phone_e164"),
-        map_unique_pa(_first(_col(frame, "phone"), _col(frame, "mobile")), pa_digits),
-    )
-    out["phone"] = map_unique_pa(phone, pa_digits)
-    out["phone_tail"] = map_unique_pa(out["phone"], _tail7)
-    out["company"] = map_unique_pa(
-        _first(_col(frame, "company_key"), _col(frame, "company")), pa_company_key
-    )
-    out["address"] = map_unique_pa(_col(frame, "address"), pa_address_key)
-    out["street_number"] = map_unique_pa(_col(frame, "street_number"), pa_ident)
-    out["postcode"] = map_unique_pa(_col(frame, "postal_code"), pa_ident)
-    out["city"] = map_unique_pa(_col(frame, "city"), pa_name_key)
-    out["region"] = map_unique_pa(_col(frame, "region"), pa_ident)
-    out["dob"] = map_unique(_col(frame, "dob"), date_key)
-    out["ident"] = map_unique_pa(_col(frame, "ident"), pa_ident)
-    ext = map_unique_pa(_col(frame, "external_id"), pa_ident)
-    src = _col(frame, "source")
-    has = pd.notna(ext)
-    ext_full = np.full(n, None, dtype=object)
-    if has.any():
-        ext_full[has] = (src[has].astype(str) + "\x1f" + ext[has].astype(str)).astype(object)
-    out["external_id"] = ext_full
-    return pd.DataFrame(out)
+    out["ident"] = _apply(_col(frame, "ident"), pa_ident)
+    ext = _null_empty(pc.utf8_trim_whitespace(_col(frame, "external_id")))
+    out["external_id"] = pc.binary_join_element_wise(_col(frame, "source"), ext, "\x1f")
+    dtype = pd.ArrowDtype(pa.string())
+    return pd.DataFrame(
+        {k: pd.Series(v, dtype=dtype, index=frame.index) for k, v in out.items()}
+    ).reset_index(drop=True)
 
 
 def _domain(x: pa.Array) -> pa.Array:
