@@ -157,8 +157,11 @@ class Report:
     bounces: list[Bounce] = field(default_factory=list)
 
 
+# Evidence that the message body had been sent when the server refused it. A bare ">>> DATA"
+# in a Sendmail transcript is not: with PIPELINING the RCPT TO replies are printed after it.
 _AFTER_DATA = re.compile(
-    r"(in reply to|after) (the )?(end of )?data|>>> ?data|data command|end of data",
+    r"(in reply to|after) (the )?end of data|end of data command|>>> \.(\s|$)|"
+    r"after data\b|in reply to data\b",
     re.IGNORECASE,
 )
 # the recipient's own directory said so: a lookup result, not a filter's generic refusal
