@@ -494,7 +494,11 @@ def _from_text(msg: Message) -> Report | None:
         if a and "@" in a:
             candidates.append(a.lower())
     if not candidates:
-        unquoted = "\n".join(ln for ln in notice.splitlines() if not ln.lstrip().startswith(">"))
+        unquoted = "\n".join(
+            ln
+            for ln in notice.splitlines()
+            if not ln.lstrip().startswith(">") and not _ID_HEADER.match(ln)
+        )
         for m in _ADDR.finditer(unquoted):
             a = m.group(0).strip(".").lower()
             if a in own or a in senders or re.match(r"(mailer-?daemon|mail-daemon)@", a):
@@ -538,6 +542,9 @@ def _from_text(msg: Message) -> Report | None:
         else "bounce"
     )
     return Report(kind, bounces)
+
+
+_ID_HEADER = re.compile(r"\s*(message-id|references|in-reply-to|x-[\w-]+-id)\s*:", re.IGNORECASE)
 
 
 def _original_to(msg: Message) -> list[str]:
