@@ -162,7 +162,7 @@ def _discount_matches(f: FieldWeights, exact: tuple[float, float], prior: float)
     top = len(f.levels) - 1
     raw = agree / both
     u = (agree - f.m[top] * matches) / max(both - matches, 1.0)
-    new = float(np.clip(u, raw * 0.1, 0.999))
+    new = float(np.clip(u, max(raw * 0.1, 1e-12), 0.999))
     rest = f.u[1:top].sum()
     if rest > 0:
         f.u[1:top] *= (1 - new) / rest
