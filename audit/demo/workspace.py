@@ -53,6 +53,7 @@ sources:
     path: "{d}{HUBSPOT_DEALS}"
     profile: hubspot.deals
     timezone: America/New_York
+    columns: {{"Associated Contact IDs": contact_id, "Original Source": lead_source}}
   - name: tokyo_customers      # the Tokyo office's workbook: title row above the header
     path: "{d}{WORKBOOK}"
     sheet: "{WORKBOOK_SHEETS[0]}"
