@@ -86,44 +86,66 @@ def build_proposals(result: RunResult) -> Proposals:
     alternates = [c for c in golden.columns if c.startswith("alternate_")]
     cl = clusters.astype({"cluster_id": str, "record_id": str})
     band_of = _bands(cl)
-    members = cl.groupby("cluster_id")["record_id"].agg(list).to_dict()
-    by_id = contacts.assign(record_id=contacts["record_id"].astype(str)).set_index("record_id")
+    members: dict[str, list[str]] = {}
+    for cid, rid in zip(cl["cluster_id"], cl["record_id"], strict=True):
+        members.setdefault(cid, []).append(rid)
+    rids = contacts["record_id"].astype(str)
+    wanted = rids.isin(set(cl["record_id"])).to_numpy()
+    sub = contacts.loc[wanted]
+    rec_cols = ["source", "source_file", "source_row", *FIELDS]
+    texts = _texts(sub, rec_cols)
+    by_id = {
+        rid: {"record_id": rid, **row}
+        for rid, row in zip(rids[wanted], texts.to_dict("records"), strict=True)
+    }
+    gold_texts = _texts(golden, [*FIELDS, *alternates]).to_dict("records")
     pairs = m.pairs if m.pairs is not None else pd.DataFrame()
-    pair_by_cluster = _pairs_by_cluster(pairs, cl)
+    pair_cols, pair_by_cluster = _pairs_by_cluster(pairs, cl)
     out = []
-    for g in golden.to_dict("records"):
+    for g, gt in zip(golden.to_dict("records"), gold_texts, strict=True):
         cid = str(g["cluster_id"])
-        ids = [r for r in dict.fromkeys(members.get(cid, [])) if r in by_id.index]
+        ids = [r for r in dict.fromkeys(members.get(cid, [])) if r in by_id]
         survivor = str(g["survivor_id"])
         ids = [survivor, *sorted(r for r in ids if r != survivor)]
-        recs = by_id.loc[ids]
-        cp = pair_by_cluster.get(cid, pd.DataFrame())
-        scores = pd.to_numeric(cp["score"], errors="coerce") if "score" in cp else pd.Series()
+        cp = pair_by_cluster.get(cid, [])
+        scores = [float(p["score"]) for p in cp if _isnum(p.get("score"))]
         out.append(
             {
                 "cluster_id": cid,
                 "band": band_of.get(cid, "review"),
-                "score_min": float(scores.min()) if scores.notna().any() else None,
-                "score_max": float(scores.max()) if scores.notna().any() else None,
+                "score_min": min(scores) if scores else None,
+                "score_max": max(scores) if scores else None,
                 "survivor": survivor,
                 "survivor_rule": as_text(g.get("survivor_rule")),
-                "golden": {f: _text(g.get(f)) for f in [*FIELDS, *alternates]},
+                "golden": gt,
                 "golden_from": json.loads(g.get("golden_from") or "{}"),
-                "records": [
-                    {
-                        "record_id": rid,
-                        "source": as_text(recs.at[rid, "source"]),
-                        "source_file": as_text(recs.at[rid, "source_file"]),
-                        "source_row": as_text(recs.at[rid, "source_row"]),
-                        **{f: _text(recs.at[rid, f]) for f in FIELDS},
-                    }
-                    for rid in ids
-                ],
+                "records": [by_id[rid] for rid in ids],
                 "pairs": cp,
+                "pair_cols": pair_cols,
             }
         )
     out.sort(key=lambda c: (BAND_ORDER.get(c["band"], 2), c["cluster_id"]))
     return Proposals(out, FIELDS, alternates)
+
+
+def _texts(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """Display text of `cols` (missing ones empty), column by column."""
+    out = {}
+    for c in cols:
+        if c not in frame.columns:
+            out[c] = [""] * len(frame)
+            continue
+        s = frame[c]
+        if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s):
+            utc = s.dt.tz_convert("UTC") if isinstance(s.dtype, pd.DatetimeTZDtype) else s
+            midnight = utc.dt.normalize() == utc
+            text = utc.dt.strftime("%Y-%m-%d").where(
+                midnight, utc.dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+            )
+            out[c] = text.astype(object).where(s.notna(), "").tolist()
+        else:
+            out[c] = [_text(v) for v in s.tolist()]
+    return pd.DataFrame(out, index=range(len(frame)))
 
 
 def _text(value: Any) -> str:
@@ -143,17 +165,35 @@ def _bands(cl: pd.DataFrame) -> dict[str, str]:
     return {c: ("auto" if a else "review") for c, a in auto.groupby(cl["cluster_id"]).all().items()}
 
 
-def _pairs_by_cluster(pairs: pd.DataFrame, cl: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _pairs_by_cluster(
+    pairs: pd.DataFrame, cl: pd.DataFrame
+) -> tuple[list[str], dict[str, list[dict[str, Any]]]]:
+    """The columns to show and, per cluster, its pairs (best score first) as plain rows."""
     if pairs.empty or "record_id_l" not in pairs:
-        return {}
+        return [], {}
     cid = cl.drop_duplicates("record_id").set_index("record_id")["cluster_id"]
-    p = pairs.assign(
-        _l=pairs["record_id_l"].astype(str).map(cid), _r=pairs["record_id_r"].astype(str).map(cid)
-    )
-    p = p[p["_l"].notna() & p["_l"].eq(p["_r"])]
+    left = pairs["record_id_l"].astype(str).map(cid)
+    right = pairs["record_id_r"].astype(str).map(cid)
+    inside = (left.notna() & left.eq(right)).to_numpy()
+    p = pairs.loc[inside].assign(_c=left[inside].to_numpy())
     if "score" in p:
-        p = p.sort_values(["_l", "score"], ascending=[True, False], kind="stable")
-    return {k: g.drop(columns=["_l", "_r"]) for k, g in p.groupby("_l", sort=False)}
+        p = p.sort_values(["_c", "score"], ascending=[True, False], kind="stable")
+    base = ["record_id_l", "record_id_r", "score", "band", "rule_id"]
+    sims = sorted(c for c in p.columns if str(c).startswith("sim_"))
+    expl = [
+        c
+        for c in p.columns
+        if c not in base
+        and c not in sims
+        and c != "_c"
+        and not str(c).startswith("_")
+        and not str(c).endswith(("_l", "_r"))
+    ]
+    cols = [c for c in base if c in p.columns] + sims + expl
+    out: dict[str, list[dict[str, Any]]] = {}
+    for c, row in zip(p["_c"], p[cols].to_dict("records"), strict=True):
+        out.setdefault(c, []).append(row)
+    return cols, out
 
 
 # ---------------------------------------------------------------- CSV and XLSX
@@ -209,12 +249,10 @@ def _show(field: str, value: str, redact: bool) -> str:
 
 def _why_by_record(c: dict[str, Any]) -> dict[str, str]:
     """For each record, its best pair in the cluster: partner, score and top similarities."""
-    p: pd.DataFrame = c["pairs"]
+    rows: list[dict[str, Any]] = c["pairs"]
     out: dict[str, str] = {}
-    if p.empty:
-        return out
-    sims = [s for s in p.columns if s.startswith("sim_")]
-    for row in p.to_dict("records"):
+    sims = [s for s in c["pair_cols"] if str(s).startswith("sim_")]
+    for row in rows:
         parts = [f"{k[4:]} {float(row[k]):.2f}" for k in sims if _isnum(row.get(k))]
         text = f"with {{other}} score {as_text(row.get('score'))}" + (
             f": {', '.join(parts)}" if parts else ""
@@ -245,69 +283,42 @@ def _write_csv(props: Proposals, path: Path, *, redact: bool) -> Path:
 
 
 def _write_xlsx(props: Proposals, path: Path, *, redact: bool) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
+    from audit.merge.sheet import BOLD, FILLED, PLAIN, Sheet, write_xlsx
 
     header, rows = proposal_rows(props, redact=redact)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("proposals")
-    dec_col = get_column_letter(header.index("decision") + 1)
-    ws.freeze_panes = "F2"
-    widths = {"cluster_id": 14, "record_id": 18, "decision": 11, "matched_because": 60}
-    for i, h in enumerate(header, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = widths.get(h, 16)
-    dv = DataValidation(
-        type="list",
-        formula1='"approve,reject,split"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Decision",
-        error="Choose approve, reject or split (or leave it empty).",
-        promptTitle="Decision",
-        prompt="approve or reject the cluster on any of its rows; split on a record row keeps "
-        "that record out of the merge.",
-        showInputMessage=True,
-    )
-    if rows:
-        dv.add(f"{dec_col}2:{dec_col}{len(rows) + 1}")
-    ws.data_validations.append(dv)
-    bold = Font(bold=True)
-    gold_fill = PatternFill("solid", fgColor="FFF4CC")
-    head_cells = []
-    for h in header:
-        cell = WriteOnlyCell(ws, value=h)
-        cell.font = bold
-        head_cells.append(cell)
-    ws.append(head_cells)
     role_i = header.index("role")
-    for row in rows:
-        if row[role_i] == "golden":
-            cells = []
-            for v in row:
-                cell = WriteOnlyCell(ws, value=neutralize(v) or None)
-                cell.fill = gold_fill
-                cells.append(cell)
-            ws.append(cells)
-        else:
-            ws.append([neutralize(v) or None for v in row])
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
-    how = wb.create_sheet("how to")
-    for line in (
-        ["How to review these merge proposals"],
-        [],
-        ["Each cluster has a golden row (the proposed merged record) and one row per record."],
-        ["In the decision column write approve or reject on any row of the cluster."],
-        ["To keep a record out of an otherwise good merge, write split on that record's row."],
-        ["A reject anywhere in a cluster wins. Empty = no decision (not merged)."],
-        ["Then run: crm-audit merge apply RUN --decisions merge_proposals.xlsx"],
-        ["Values that began with = + - @ were prefixed with ' so they cannot run as formulas."],
-    ):
-        how.append(line)
-    wb.save(path)
-    return path
+    widths = {"cluster_id": 14, "record_id": 18, "decision": 11, "matched_because": 60}
+    proposals = Sheet(
+        "proposals",
+        [header, *([neutralize(v) for v in row] for row in rows)],
+        styles=[BOLD, *(FILLED if r[role_i] == "golden" else PLAIN for r in rows)],
+        widths=[widths.get(h, 16) for h in header],
+        freeze="F2",
+        autofilter=True,
+        dropdown=(
+            header.index("decision"),
+            ("approve", "reject", "split"),
+            "approve or reject the cluster on any of its rows; split on a record row keeps "
+            "that record out of the merge.",
+            "Choose approve, reject or split (or leave it empty).",
+        ),
+    )
+    how = Sheet(
+        "how to",
+        [
+            ["How to review these merge proposals"],
+            [""],
+            ["Each cluster has a golden row (the proposed merged record) and one row per record."],
+            ["In the decision column write approve or reject on any row of the cluster."],
+            ["To keep a record out of an otherwise good merge, write split on that record's row."],
+            ["A reject anywhere in a cluster wins. Empty = no decision (not merged)."],
+            ["Then run: crm-audit merge apply RUN --decisions merge_proposals.xlsx"],
+            ["Values that began with = + - @ were prefixed with ' so they cannot run as formulas."],
+        ],
+        styles=[BOLD, *[PLAIN] * 7],
+        widths=[100],
+    )
+    return write_xlsx(path, [proposals, how])
 
 
 # ---------------------------------------------------------------- HTML
@@ -427,32 +438,21 @@ def _cluster_html(c: dict[str, Any], props: Proposals, *, redact: bool) -> str:
         f'<p class="master">Survivor <code>{_e(c["survivor"])}</code> chosen by '
         f"<b>{_e(c['survivor_rule'])}</b>.</p>"
     )
-    out.append(_pairs_html(c["pairs"]))
+    out.append(_pairs_html(c["pairs"], c["pair_cols"]))
     out.append("</section>")
     return "".join(out)
 
 
-def _pairs_html(p: pd.DataFrame) -> str:
-    if p.empty:
+def _pairs_html(rows: list[dict[str, Any]], cols: list[str]) -> str:
+    if not rows:
         return '<p class="why">No pair details were recorded for this cluster.</p>'
-    base = ["record_id_l", "record_id_r", "score", "band", "rule_id"]
-    sims = sorted(c for c in p.columns if c.startswith("sim_"))
-    expl = [
-        c
-        for c in p.columns
-        if c not in base
-        and c not in sims
-        and not c.startswith("_")
-        and not c.endswith(("_l", "_r"))
-    ]
-    cols = [c for c in base if c in p.columns] + sims + expl
-    head = "".join(f"<th>{_e(c[4:] if c.startswith('sim_') else c)}</th>" for c in cols)
+    head = "".join(f"<th>{_e(c[4:] if str(c).startswith('sim_') else c)}</th>" for c in cols)
     body = []
-    for row in p.to_dict("records"):
+    for row in rows:
         cells = []
         for c in cols:
             v = row.get(c)
-            if c.startswith("sim_") or c == "score":
+            if str(c).startswith("sim_") or c == "score":
                 if _isnum(v):
                     x = float(v)
                     lvl = "hi" if x >= 0.9 else ("mid" if x >= 0.6 else "lo")
