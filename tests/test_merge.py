@@ -470,3 +470,20 @@ def test_golden_phone_from_another_region_is_written_in_e164(tmp_path: Path) -> 
     from audit.config import load_config
 
     assert [s.name for s in load_config(res.config).sources] == ["us"]  # kr is not re-read
+
+
+def test_json_decisions_for_another_run_are_refused(run_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    path.write_text(
+        json.dumps(
+            {
+                "run_id": "20250101T000000-ffffff",
+                "decisions": [{"cluster_id": "c1", "decision": "approve"}],
+            }
+        )
+    )
+    with pytest.raises(ConfigError, match="made for run 20250101T000000-ffffff"):
+        apply_merge(run_dir, path)
+    path.write_text(json.dumps({"run_id": RUN_ID, "decisions": [{"decision": "approve"}]}))
+    with pytest.raises(ConfigError, match=r"decisions\[0\]: each decision needs a cluster_id"):
+        apply_merge(run_dir, path)
