@@ -299,3 +299,20 @@ def test_leading_zeros_and_full_width_digits_survive(tmp_path):
         "04524",
         "０９０－１２３４－５６７８",
     )
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(alphabet=",;\t|\"'\n\r =김佐王a0０\x00", max_size=400))
+def test_random_delimited_text_keeps_accounting(tmp_path, text):
+    p = tmp_path / "random.csv"
+    p.write_bytes(text.encode("utf-8"))
+    try:
+        ingest = read(p)
+    except InputError:
+        return
+    assert balanced(ingest)
+    assert len(ingest.issues) == int(ingest.counts["rows_rejected"].sum())
+    for frame in ingest.records.values():
+        assert frame["record_id"].is_unique

@@ -311,6 +311,7 @@ def _load_file(
             entity = entity or src.entity or "contacts"
             frame, prof, mapping, unmapped = schema.empty(entity), None, {}, []
             frame = frame.drop(columns=["record_id"])
+            table.frame = pd.DataFrame()  # no header: nothing that could be a row was read
         else:
             frame, entity, prof, mapping, unmapped = _map(table, src, profile, where)
             n = len(frame)

@@ -96,7 +96,7 @@ def read_csv(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
         idx = _physical_to_record(ends, opts.header_row - skip_lines)
     else:
         idx = find_header(head_rows)
-    if idx >= len(head_rows):
+    if idx >= len(head_rows) or not any(c.strip() for c in head_rows[idx]):
         yield _empty([*warnings, "no header row found"], dec.encoding, delimiter)
         return
     header, hw = unique_header(head_rows[idx])
