@@ -41,3 +41,10 @@ def test_inspect_unreadable_file_exits_3_with_one_line(runner, tmp_path):
 def test_inspect_missing_file_exits_3(runner, tmp_path):
     result = runner.invoke(cli, ["sources", "inspect", str(tmp_path / "nope.csv")])
     assert result.exit_code == 3 and "file not found" in result.stderr
+
+
+def test_inspect_wrong_encoding_names_the_option(runner):
+    path = R / "readers" / "contacts_cp949.csv"
+    result = runner.invoke(cli, ["sources", "inspect", str(path), "--encoding", "utf-8"])
+    assert result.exit_code == 3
+    assert "it looks like cp949" in result.stderr and "--encoding" in result.stderr

@@ -484,7 +484,13 @@ def inspect_paths(
     for p in paths:
         name = re.sub(r"[^A-Za-z0-9_\-]+", "_", p.stem).strip("_").lower() or "source"
         src = SourceConfig(name=name, path=str(p.resolve()), encoding=encoding, profile=profile)
-        ingest = read_sources([src], base_dir=p.resolve().parent)
+        try:
+            ingest = read_sources([src], base_dir=p.resolve().parent)
+        except InputError as e:
+            # no config here: point at the command's own options instead of sources[0]
+            msg = str(e).replace("set encoding in sources[0]", "pass --encoding")
+            msg = msg.replace("set a different encoding in sources[0]", "pass another --encoding")
+            raise InputError(msg.replace(" (sources[0].path = ", " (path ")) from None
         for rec in ingest.files.to_dict("records"):
             out.append({k: rec.get(k) for k in INSPECT_KEYS})
     return out
