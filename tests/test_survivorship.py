@@ -179,3 +179,17 @@ def test_shipped_rules_load() -> None:
     assert rules.master[0] == "most_complete"
     assert rules.rule_for("email").keep_losing_as == "alternate_emails"
     assert rules.rule_for("owner").rule == "master"
+
+
+def test_name_parts_come_with_their_full_name() -> None:
+    # "longest" per part would give first_name Minjun and last_name Minjun
+    c = make_contacts(
+        full_name=["Kim Minjun", "Minjun Kim"],
+        first_name=["Kim", "Minjun"],
+        last_name=["Minjun", "Kim"],
+        email=["a@x.com", None],
+    )
+    g = golden_of(c, one_cluster(2))
+    assert (g["full_name"], g["first_name"], g["last_name"]) == ("Kim Minjun", "Kim", "Minjun")
+    prov = json.loads(g["golden_from"])
+    assert prov["first_name"] == ["t:1", "follows:full_name"]

@@ -493,6 +493,7 @@ th small,td small{display:block;color:#777;font-size:11px;font-weight:normal}
 td.golden,th.golden{background:#fffbe6}tr.diff th{color:#b00020}tr.diff td{background:#fff1f0}
 tr.diff td.golden{background:#fff4cc}td.won{outline:2px solid #ffd54f;outline-offset:-2px}
 .splitbox{float:right;font-weight:normal;font-size:11px;color:#a65}
+table.pairs th{white-space:nowrap}
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.hi{background:#e8f5e9}
 td.mid{background:#fffde7}td.lo{background:#ffebee}td.null{color:#999}
 .master{color:#555;margin:2px 0}
