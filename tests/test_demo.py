@@ -116,7 +116,7 @@ def test_mbox_holds_mail_bounces_and_an_autoreply(ws) -> None:
     truth = pd.read_csv(ws.truth_dir / "mail.csv", dtype=str, keep_default_na=False)
     assert len(box) == len(truth)
     kinds = set(truth["kind"])
-    assert {"mail", "bounce_hard", "bounce_soft"} <= kinds
+    assert {"mail", "bounce_hard", "bounce_soft", "autoreply"} <= kinds
     for i, msg in enumerate(box):
         row = truth.iloc[i]
         m = email.message_from_bytes(msg.as_bytes(), policy=policy.default)

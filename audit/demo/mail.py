@@ -176,6 +176,7 @@ def build_mailbox(
     rep_by_name = {n: r for n, r in zip([r[0] for r in nm.REPS], reps, strict=True)}
     sel = people.iloc[np.sort(idx)]
     recs = sel.to_dict("records")
+    autoreplied = False  # the first customer thread always gets one, so every size has it
     rand = rng.random((len(sel), 8))
     ids = rng.integers(0, 2**62, size=(len(sel), 6))
     days = rng.integers(2, 540, size=(len(sel), 3))
@@ -235,7 +236,7 @@ def build_mailbox(
             if cc_rep:
                 who.append(("Cc", cc_rep[1], cc_rep[2]))
             items.append((when, text, who, {}))
-            if rand[i, 7] < 0.6:
+            if rand[i, 7] < 0.6 and autoreplied:
                 r_when = when + dt.timedelta(hours=3)
                 r_id = f"<{ids[i, (t + 1) % 6]:016x}r{t}@mail.gmail.com>"
                 reply = _plain(
@@ -244,7 +245,8 @@ def build_mailbox(
                     "Sent", f"In-Reply-To: {mid}\nReferences: {mid}\n",
                 )  # fmt: skip
                 items.append((r_when, reply, [("From", rep_mail, rep_id), ("To", email, pid)], {}))
-            elif rand[i, 7] > 0.96:  # an out-of-office answer to our mail: not a bounce
+            elif rand[i, 7] > 0.96 or not autoreplied:  # out-of-office: not a bounce
+                autoreplied = True
                 a_when = when + dt.timedelta(hours=5)
                 a_subj, a_body = AUTO[lc]
                 auto = _plain(
