@@ -162,15 +162,26 @@ def _coalesce(frame: pd.DataFrame, cols: list[str]) -> pd.Series:
 
 
 def _json_extra(frame: pd.DataFrame, cols: list[str]) -> list[str | None]:
+    """Per row, a JSON object (sorted keys) of the non-empty values of `cols`, or None.
+
+    Built column by column over the non-empty cells only: vendor exports with hundreds of
+    mostly empty custom properties would otherwise cost a dict per row and column.
+    Same text as json.dumps(..., ensure_ascii=False, sort_keys=True).
+    """
+    n = len(frame)
     if not cols:
-        return [None] * len(frame)
-    keys = sorted(cols)
-    values = [frame[k].tolist() for k in keys]
-    out: list[str | None] = []
-    for row in zip(*values, strict=True):
-        d = {k: v for k, v in zip(keys, row, strict=True) if v is not None and v == v}
-        out.append(json.dumps(d, ensure_ascii=False, sort_keys=True) if d else None)
-    return out
+        return [None] * n
+    parts: list[list[str]] = [[] for _ in range(n)]
+    for k in sorted(cols):
+        col = frame[k]
+        mask = col.notna().to_numpy()
+        if not mask.any():
+            continue
+        key = json.dumps(k, ensure_ascii=False) + ": "
+        rows = np.flatnonzero(mask)
+        for i, v in zip(rows.tolist(), col.to_numpy(dtype=object)[mask].tolist(), strict=True):
+            parts[i].append(key + json.dumps(v, ensure_ascii=False))
+    return ["{" + ", ".join(p) + "}" if p else None for p in parts]
 
 
 def _map(
