@@ -193,3 +193,19 @@ def test_name_parts_come_with_their_full_name() -> None:
     assert (g["full_name"], g["first_name"], g["last_name"]) == ("Kim Minjun", "Kim", "Minjun")
     prov = json.loads(g["golden_from"])
     assert prov["first_name"] == ["t:1", "follows:full_name"]
+
+
+def test_address_parts_stay_together_and_follows_chain() -> None:
+    c = make_contacts(
+        address=["1 Main St", "221B Baker Street"],
+        city=["Springfield", None],
+        postal_code=["12345", "NW1 6XE"],
+        country=["US", "GB"],
+        country_code=["US", "GB"],
+        email=["a@x.com", "a@x.com"],
+        company=["Acme", None],
+    )
+    g = golden_of(c, one_cluster(2))
+    assert g["address"] == "221B Baker Street"  # longest
+    assert (g["postal_code"], g["country"], g["country_code"]) == ("NW1 6XE", "GB", "GB")
+    assert g["city"] == "Springfield"  # the winner has none: filled from the master

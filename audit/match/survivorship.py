@@ -177,10 +177,8 @@ def propose_golden(
         picked[f] = src
         golden[f] = w.take(f, src)
         pieces.append(_prov_piece(f, w.rid_json_at(src), fr.rule))
-    for f in canon:
+    for f in _follow_order(rs, canon):
         fr = rs.rule_for(f)
-        if not fr.follows:
-            continue
         base = w.first(w.order("master"), w.present[f])
         src = base
         if fr.follows in picked:
@@ -189,6 +187,7 @@ def propose_golden(
             has = np.zeros(w.k, dtype=bool)
             has[ok] = w.present[f][lead[ok]]
             src = np.where(has, lead, base)
+        picked[f] = src
         golden[f] = w.take(f, src)
         pieces.append(_prov_piece(f, w.rid_json_at(src), f"follows:{fr.follows}"))
     frame = pd.DataFrame(golden)
@@ -200,6 +199,19 @@ def propose_golden(
         if c not in frame.columns:
             frame[c] = None
     return frame[out_cols]
+
+
+def _follow_order(rs: SurvivorshipRules, canon: list[str]) -> list[str]:
+    """Fields with `follows`, each after the field it follows (country_code after country)."""
+    todo = [f for f in canon if rs.rule_for(f).follows]
+    done: list[str] = []
+    while todo:
+        ready = [f for f in todo if rs.rule_for(f).follows not in todo]
+        if not ready:  # a cycle: take them in column order, each falls back to the master
+            ready = todo[:1]
+        done += ready
+        todo = [f for f in todo if f not in ready]
+    return done
 
 
 _MISSING = np.iinfo("int64").min
