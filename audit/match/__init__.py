@@ -51,19 +51,27 @@ def match(
     linked = link(feats, rules, review=cfg.review_threshold, auto=cfg.auto_threshold)
     t1 = time.perf_counter()
     p = linked.pairs
+    pi, pj = p["i"].to_numpy(np.int64), p["j"].to_numpy(np.int64)
+    # records are sorted by record_id, so sorting positions sorts ids (l < r holds as i < j)
+    order = np.lexsort((pj, pi))
+    p = p.iloc[order].reset_index(drop=True)
+    pi, pj = pi[order], pj[order]
     pairs = p.drop(columns=["i", "j"])
-    pairs.insert(0, "record_id_r", ids[p["j"].to_numpy()])
-    pairs.insert(0, "record_id_l", ids[p["i"].to_numpy()])
-    pairs = pairs.sort_values(["record_id_l", "record_id_r"], kind="stable").reset_index(drop=True)
-    clusters = _clusters(ids, linked.labels, pairs)
-    golden = _golden(data, clusters, sources, np.flatnonzero(linked.labels >= 0))
-    clusters = _survivors(clusters, golden, data)
-    issues = _issues(clusters, pairs)
+    pairs.insert(0, "record_id_r", ids[pj])
+    pairs.insert(0, "record_id_l", ids[pi])
+    members, clusters = _clusters(ids, linked.labels, pi, pj, p)
+    t2 = time.perf_counter()
+    golden = _golden(data, clusters, sources, members)
+    t3 = time.perf_counter()
+    clusters, surv_pos = _survivors(clusters, golden, data, ids, members)
+    issues = _issues(clusters, surv_pos, members, ids, pi, pj, p["score"].to_numpy())
     stats: dict[str, Any] = dict(linked.stats)
     stats["timings"] = {
         "prepare": round(t_prep, 4),
         **stats["timings"],
-        "clusters_and_issues": round(time.perf_counter() - t1, 4),
+        "clusters": round(t2 - t1, 4),
+        "golden": round(t3 - t2, 4),
+        "issues": round(time.perf_counter() - t3, 4),
     }
     stats["clusters"] = int(clusters["cluster_id"].nunique()) if len(clusters) else 0
     stats["records_in_clusters"] = len(clusters)
@@ -82,28 +90,42 @@ def _empty() -> Matches:
     return Matches(pairs=pairs, clusters=clusters, issues=schema.empty_issues())
 
 
-def _clusters(ids: np.ndarray, labels: np.ndarray, pairs: pd.DataFrame) -> pd.DataFrame:
-    has = labels >= 0
-    df = pd.DataFrame({"label": labels[has], "record_id": ids[has]})
-    if df.empty:
-        return _empty().clusters
-    # records are sorted by record_id, so a cluster's first member holds its smallest id
-    first = df.drop_duplicates("label")
-    names = dict(zip(first["label"], [cluster_id(r) for r in first["record_id"]], strict=True))
-    df["cluster_id"] = df["label"].map(names)
-    df["n_records"] = df.groupby("label")["record_id"].transform("size").astype("int64")
-    # cluster band: auto only when every member pair inside it is auto
-    by_rec = dict(zip(df["record_id"], df["cluster_id"], strict=True))
-    cl = pairs["record_id_l"].map(by_rec)
-    inside = pairs[cl.notna() & (cl == pairs["record_id_r"].map(by_rec))]
-    inside = inside.assign(cluster_id=cl[inside.index])
-    worst = inside.groupby("cluster_id")["score"].agg(["min", "max"])
-    band_auto = inside.assign(a=inside["band"] == "auto").groupby("cluster_id")["a"].all()
-    df["band"] = np.where(df["cluster_id"].map(band_auto).fillna(False), "auto", "review")
-    df["max_score"] = df["cluster_id"].map(worst["max"]).astype("float64")
-    df["is_survivor"] = False
-    out = df[CLUSTER_COLUMNS].sort_values(["cluster_id", "record_id"], kind="stable")
-    return out.reset_index(drop=True)
+def _clusters(
+    ids: np.ndarray, labels: np.ndarray, pi: np.ndarray, pj: np.ndarray, p: pd.DataFrame
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Member positions (sorted by cluster_id, record_id) and the clusters table."""
+    members = np.flatnonzero(labels >= 0)
+    if len(members) == 0:
+        return members, _empty().clusters
+    lab = labels[members]
+    uniq, first, inv = np.unique(lab, return_index=True, return_inverse=True)
+    # positions are in record_id order, so each cluster's first member has its smallest id
+    cid = np.array([cluster_id(str(ids[members[k]])) for k in first], dtype=object)
+    size = np.bincount(inv)
+    li = labels[pi]
+    inside = (li >= 0) & (li == labels[pj])
+    k_pair = np.searchsorted(uniq, li[inside])
+    score = p["score"].to_numpy()[inside]
+    is_auto = (p["band"].to_numpy() == "auto")[inside]
+    best = np.zeros(len(uniq))
+    np.maximum.at(best, k_pair, score)
+    n_auto = np.bincount(k_pair, weights=is_auto, minlength=len(uniq))
+    n_in = np.bincount(k_pair, minlength=len(uniq))
+    band = np.where((n_in > 0) & (n_auto == n_in), "auto", "review")
+    rank = np.argsort(np.argsort(cid, kind="stable"), kind="stable")
+    order = np.lexsort((members, rank[inv]))
+    members, inv = members[order], inv[order]
+    clusters = pd.DataFrame(
+        {
+            "cluster_id": cid[inv],
+            "record_id": ids[members],
+            "band": band[inv],
+            "is_survivor": False,
+            "n_records": size[inv].astype("int64"),
+            "max_score": best[inv],
+        }
+    )
+    return members, clusters
 
 
 def _golden(
@@ -119,44 +141,73 @@ def _golden(
         from audit.match.survivorship import propose_golden
     except ImportError:  # pragma: no cover - survivorship is built in parallel
         return pd.DataFrame()
-    return propose_golden(data.iloc[positions], clusters, sources)
+    return propose_golden(data.iloc[np.sort(positions)], clusters, sources)
 
 
-def _survivors(clusters: pd.DataFrame, golden: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
-    """is_survivor from the golden proposal; else the most complete record, then smallest id."""
+def _survivors(
+    clusters: pd.DataFrame,
+    golden: pd.DataFrame,
+    data: pd.DataFrame,
+    ids: np.ndarray,
+    members: np.ndarray,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """is_survivor from the golden proposal; else the most complete record, then smallest id.
+
+    Returns the clusters and, per member row, the position of its cluster's survivor.
+    """
     if clusters.empty:
-        return clusters
+        return clusters, np.zeros(0, np.int64)
+    k = pd.factorize(clusters["cluster_id"])[0]
+    surv = np.zeros(0, np.int64)
     if "survivor_id" in golden.columns and len(golden):
-        surv = set(golden["survivor_id"].astype(str))
-    else:
+        wanted = golden["survivor_id"].astype(str).to_numpy(dtype=object)
+        pos = np.searchsorted(ids, wanted)
+        pos = pos[(pos < len(ids)) & (ids[np.minimum(pos, len(ids) - 1)] == wanted)]
+        surv = np.sort(pos)
+    is_surv = np.isin(members, surv)
+    has = np.bincount(k, weights=is_surv, minlength=k.max() + 1) == 1
+    if not has.all():  # no (or an unusable) golden proposal: most complete record wins
         canon = [c.name for c in schema.ENTITIES["contacts"] if not c.derived]
         present = [c for c in canon if c in data.columns]
-        filled = data[present].notna().sum(axis=1)
-        fill = dict(zip(data["record_id"].astype(str), filled, strict=True))
-        tmp = clusters.assign(_f=clusters["record_id"].map(fill))
-        tmp = tmp.sort_values(["cluster_id", "_f", "record_id"], ascending=[True, False, True])
-        surv = set(tmp.drop_duplicates("cluster_id")["record_id"])
-    return clusters.assign(is_survivor=clusters["record_id"].isin(surv))
+        filled = data.iloc[members][present].notna().sum(axis=1).to_numpy()
+        order = np.lexsort((members, -filled, k))
+        first = order[np.r_[True, k[order][1:] != k[order][:-1]]]
+        fallback = np.zeros(len(members), bool)
+        fallback[first] = True
+        is_surv = np.where(has[k], is_surv, fallback)
+    surv_of = np.zeros(k.max() + 1, np.int64)
+    surv_of[k[is_surv]] = members[is_surv]
+    return clusters.assign(is_survivor=is_surv), surv_of[k]
 
 
-def _issues(clusters: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+def _issues(
+    clusters: pd.DataFrame,
+    surv_pos: np.ndarray,
+    members: np.ndarray,
+    ids: np.ndarray,
+    pi: np.ndarray,
+    pj: np.ndarray,
+    score: np.ndarray,
+) -> pd.DataFrame:
     """One uniqueness finding per non-survivor cluster member, naming the record it duplicates."""
     if clusters.empty:
         return schema.empty_issues()
-    surv = clusters[clusters["is_survivor"]].set_index("cluster_id")["record_id"]
-    rest = clusters[~clusters["is_survivor"]].copy()
-    rest["survivor"] = rest["cluster_id"].map(surv)
-    key = pairs.set_index(["record_id_l", "record_id_r"])["score"]
-    lo = rest[["record_id", "survivor"]].min(axis=1)
-    hi = rest[["record_id", "survivor"]].max(axis=1)
-    idx = pd.MultiIndex.from_arrays([lo, hi])
-    rest["score"] = key.reindex(idx).to_numpy()
-    auto = rest["band"] == "auto"
-    score_txt = rest["score"].map(lambda s: "" if pd.isna(s) else f" (score {s:.3f})")
+    rest = ~clusters["is_survivor"].to_numpy(bool)
+    m, s = members[rest], surv_pos[rest]
+    n = np.int64(len(ids))
+    keys = pi * n + pj  # pairs are sorted by (i, j), so keys are sorted
+    want = np.minimum(m, s) * n + np.maximum(m, s)
+    at = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+    found = (len(keys) > 0) & (keys[at] == want) if len(keys) else np.zeros(len(m), bool)
+    sc = np.where(found, score[at] if len(keys) else 0.0, np.nan)
+    auto = clusters["band"].to_numpy()[rest] == "auto"
+    survivor = ids[s].astype(object)
+    cid = clusters["cluster_id"].to_numpy(dtype=object)[rest]
+    score_txt = np.array(["" if v != v else f" (score {v:.3f})" for v in sc.tolist()], dtype=object)
     return schema.conform_issues(
         pd.DataFrame(
             {
-                "record_id": rest["record_id"].to_numpy(),
+                "record_id": ids[m],
                 "entity": "contacts",
                 "field": None,
                 "rule_id": np.where(auto, "match.duplicate.probable", "match.duplicate.possible"),
@@ -168,14 +219,8 @@ def _issues(clusters: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
                     "possible duplicate of another contact (review)",
                 ),
                 "value": None,
-                "suggestion": ("merge into " + rest["survivor"].astype(str)).to_numpy(),
-                "evidence": (
-                    "cluster "
-                    + rest["cluster_id"].astype(str)
-                    + ": matches "
-                    + rest["survivor"].astype(str)
-                    + score_txt
-                ).to_numpy(),
+                "suggestion": "merge into " + survivor,
+                "evidence": "cluster " + cid + ": matches " + survivor + score_txt,
             }
         )
     )
