@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from audit.text import fold, key
+from audit.text import fold
 
 from .columns import map_unique
 
@@ -121,16 +121,17 @@ def name_case(value: str | None) -> str | None:
     return "".join(out)
 
 
+_NON_ALNUM = re.compile(r"[\W_]+")
+
+
 def name_key(value: str | None) -> str | None:
     """Order-insensitive key for Latin names, space-free key for CJK names."""
     if value is None:
         return None
-    s = clean_text(value)
-    if s is None:
-        return None
+    s = value.casefold() if value.isascii() else fold(value).casefold()
     if has_cjk(s):
-        return key(s) or None
-    tokens = sorted(t for t in (key(t) for t in _SPLIT.split(s)) if t)
+        return _NON_ALNUM.sub("", s) or None
+    tokens = sorted(t for t in (_NON_ALNUM.sub("", t) for t in _SPLIT.split(s)) if t)
     return " ".join(tokens) or None
 
 

@@ -17,6 +17,17 @@ from audit.text import fold
 from ..kinds import Context, Outcome, Params, Skip, kind
 
 
+def on_distinct(s: pd.Series, fn: Any, dtype: Any = object) -> pd.Series:
+    """fn over the distinct values (as a str Series), spread back over the rows."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    u = pd.Series(pd.array([str(x) for x in uniques], dtype="str"))
+    res = fn(u)
+    arr = np.asarray(res, dtype=dtype)
+    fill = np.zeros(1, dtype=arr.dtype) if dtype is bool else np.asarray([None], dtype=object)
+    both = np.concatenate([arr, fill])
+    return pd.Series(both[np.where(codes < 0, len(uniques), codes)], index=s.index)
+
+
 def column(frame: pd.DataFrame, name: str | None) -> pd.Series:
     """The rule's column, or Skip when the data has no such column."""
     if name is None or name not in frame.columns:
@@ -177,7 +188,7 @@ def is_placeholder(
     value: str, which: str, extra: frozenset[str] = frozenset(), tokens: bool = False
 ) -> bool:
     lists = placeholder_lists()
-    v = fold(value).casefold()
+    v = value.casefold() if value.isascii() else fold(value).casefold()
     if v in extra:
         return True
     if tokens and any(t in _JUNK_TOKENS for t in v.split()):

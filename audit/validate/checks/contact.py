@@ -16,7 +16,7 @@ import pandas as pd
 from audit.normalize.columns import factorize, map_values
 
 from ..kinds import Context, Outcome, Params, kind
-from .basic import column
+from .basic import column, on_distinct
 
 
 def email_problem(value: str) -> str | None:
@@ -104,20 +104,20 @@ _LOOKS = {
 def wrong_field(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     """Present values must not look like another kind of value (an email in the phone field)."""
     s = column(frame, rule.field)
-    text = s.astype("str")
-    bad = pd.Series(False, index=frame.index)
-    what = pd.Series(None, index=frame.index, dtype=object)
-    for look in rule.params.looks_like:
-        hit = text.str.fullmatch(_LOOKS[look]).fillna(False).astype(bool) & ~bad
-        what[hit] = look
-        bad |= hit
-    return Outcome(
-        failed=bad,
-        extra={"looks_like": what},
-        evidence=what.map(
-            lambda w: None if w is None else f"looks like {'an' if w == 'email' else 'a'} {w}"
-        ),
+
+    def looks(u: pd.Series) -> np.ndarray:
+        what = np.full(len(u), None, dtype=object)
+        for look in rule.params.looks_like:
+            hit = u.str.fullmatch(_LOOKS[look]).fillna(False).to_numpy(bool) & (what == None)  # noqa: E711
+            what[hit] = look
+        return what
+
+    what = on_distinct(s, looks)
+    bad = what.notna()
+    evidence = what.map(
+        lambda w: None if w is None else f"looks like {'an' if w == 'email' else 'a'} {w}"
     )
+    return Outcome(failed=bad, extra={"looks_like": what}, evidence=evidence)
 
 
 class PhoneCountryParams(Params):

@@ -21,7 +21,7 @@ from pydantic import ConfigDict, Field
 from audit.normalize.emails import email_key
 
 from ..kinds import Context, Outcome, Params, Skip, kind
-from .basic import column
+from .basic import column, on_distinct
 
 
 def _lines(name: str) -> list[str]:
@@ -47,8 +47,16 @@ def _keys(s: pd.Series) -> pd.Series:
     )
 
 
+def _rule_keys(frame: pd.DataFrame, rule: Any, ctx: Context) -> pd.Series:
+    """Email keys of the rule's column, computed once per run (several stale rules need them)."""
+    tag = ("email_key", rule.entity, rule.field)
+    if tag not in ctx.cache:
+        ctx.cache[tag] = _keys(frame[rule.field])
+    return ctx.cache[tag]
+
+
 def _domains(s: pd.Series) -> pd.Series:
-    return s.astype("str").str.extract(r"@([^@]+)$", expand=False).str.lower()
+    return on_distinct(s, lambda u: u.str.extract(r"@([^@]+)$", expand=False).str.lower())
 
 
 def _fmt_date(ts: Any) -> str:
@@ -92,7 +100,7 @@ def hard_bounce(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     ev = _events(ctx)
     hard = ev[ev["hard"]].sort_values(["key", "at"], na_position="first", kind="stable")
     last = hard.groupby("key", sort=True).tail(1).set_index("key")
-    keys = _keys(s)
+    keys = _rule_keys(frame, rule, ctx)
     bad = keys.isin(last.index) & s.notna()
     evidence = pd.Series(None, index=frame.index, dtype=object)
     if bad.any():
@@ -120,7 +128,7 @@ def soft_bounces(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     g = soft.groupby("key")["at"].agg(["count", "min", "max"])
     span = (g["max"] - g["min"]).dt.days.fillna(0)
     repeated = g[(g["count"] >= rule.params.min_count) & (span >= rule.params.min_days)]
-    keys = _keys(s)
+    keys = _rule_keys(frame, rule, ctx)
     bad = keys.isin(repeated.index) & s.notna()
     evidence = pd.Series(None, index=frame.index, dtype=object)
     if bad.any():
@@ -159,7 +167,7 @@ def status_flag(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     wanted = {v.casefold() for v in rule.params.values}
     folded = st.astype("str").str.strip().str.lower()
     marked = folded.isin(wanted).fillna(False).astype(bool) & s.notna()
-    keys = _keys(s)
+    keys = _rule_keys(frame, rule, ctx)
     where = (frame.get("source", pd.Series("?", index=frame.index)).astype("str") + ": ").where(
         marked, None
     )
@@ -214,7 +222,7 @@ def inactive(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     s = column(frame, rule.field)
     if not any(f in frame.columns for f in rule.params.date_fields):
         raise Skip(f"none of {', '.join(rule.params.date_fields)}")
-    keys = _keys(s)
+    keys = _rule_keys(frame, rule, ctx)
     activity = keys.map(_last_seen(frame, ctx, keys, rule.params.date_fields))
     anything = keys.map(
         _last_seen(frame, ctx, keys, [*rule.params.date_fields, *rule.params.alive_fields])
@@ -256,7 +264,7 @@ def role_account(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     """The mailbox is a shared role (info@, sales@, admin@) where a person is expected."""
     s = column(frame, rule.field)
     roles = domain_list("role_locals")
-    local = s.astype("str").str.extract(r"^([^@+]+)", expand=False).str.lower()
+    local = on_distinct(s, lambda u: u.str.extract(r"^([^@+]+)", expand=False).str.lower())
     bad = local.isin(roles).fillna(False).astype(bool) & s.notna()
     return Outcome(failed=bad, evidence=("role mailbox " + local + "@").where(bad, None))
 
