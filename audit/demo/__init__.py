@@ -20,7 +20,7 @@ from audit.demo import commerce, mail, sources, workspace
 from audit.demo import workspace as ws_names
 from audit.demo.people import build_people, rng_for
 from audit.demo.problems import Planted
-from audit.demo.truth import stale_problems, write_truth
+from audit.demo.truth import mailbox_key, stale_problems, write_truth
 
 __all__ = ["Workspace", "generate_workspace"]
 
@@ -168,10 +168,6 @@ def generate_workspace(dir: Path, *, size: int = 1000, seed: int = 7) -> Workspa
     sources.write_stripe_subscriptions(subs, cust_of, data / ws_names.STRIPE_SUBSCRIPTIONS)
     counts["stripe_subscriptions"] = len(subs)
 
-    business = _business_problems(seed, hub, orders, stripe_people, people, cust_of, data)
-    probs.extend(business.pop("_problems"))
-    counts.update(business)
-
     # --- the inbox
     texts, who, mail_truth = mail.build_mailbox(people, idx["inbox"], rng_for(seed, "inbox"))
     mail.write_mbox(texts, data / ws_names.MBOX)
@@ -184,6 +180,14 @@ def generate_workspace(dir: Path, *, size: int = 1000, seed: int = 7) -> Workspa
         )
     )
     counts["inbox"] = len(texts)
+
+    # every address a contact row carries: tickets from anyone else point at no contact
+    known = {mailbox_key(e) for frame in ents for e in frame["email"] if isinstance(e, str)} - {
+        None
+    }
+    business = _business_problems(seed, hub, orders, stripe_people, people, cust_of, data, known)
+    probs.extend(business.pop("_problems"))
+    counts.update(business)
 
     ent_path, prob_path = write_truth(truth_dir, ents, probs, people, mail_truth)
     cfg = root / "demo.yaml"
@@ -208,6 +212,7 @@ def _business_problems(
     people: pd.DataFrame,
     cust_of: dict[str, tuple[str, str, str]],
     data: Path,
+    known: set[str],
 ) -> dict:
     """Deals, stage history, orders, tickets, surveys, spend, quotas; with their planted faults."""
     rng = rng_for(seed, "business")
@@ -313,6 +318,15 @@ def _business_problems(
         "solved_at",
         "ticket_solved_before_created",
         "Solved at is before Created at",
+    )
+    orphan_t = [i for i, e in enumerate(tickets["requester_email"]) if mailbox_key(e) not in known]
+    record(
+        "zendesk",
+        ws_names.ZENDESK,
+        orphan_t,
+        "requester_email",
+        "ticket_orphan_requester",
+        "no contact row carries this address (it was mistyped or left out)",
     )
     sources.write_zendesk_tickets(tickets, data / ws_names.ZENDESK)
     out["zendesk"] = len(tickets)

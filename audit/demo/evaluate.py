@@ -41,6 +41,7 @@ RULE_KINDS: dict[str, str] = {
     "deals.contact_id.exists": "deal_orphan_contact",
     "orders.amount.non_negative": "order_negative_amount",
     "tickets.solved_at.after_created": "ticket_solved_before_created",
+    "tickets.requester_email.exists": "ticket_orphan_requester",
 }
 # planted kinds that no detector should flag as stale (one soft bounce is not a dead address)
 NOT_FLAGGED = ("email_soft_bounce",)
@@ -230,6 +231,17 @@ def _duplicates(
             tp += int((c * (c - 1) // 2).sum())
     out.append(_row("duplicates.clusters", n_truth, n_pred, tp, "clusters"))
     return out
+
+
+def unmapped_rules(run: Any) -> pd.DataFrame:
+    """Rules that fired but map to no planted kind (their findings are not scored here)."""
+    _, issues, _, _ = _load(run)
+    if not len(issues):
+        return pd.DataFrame(columns=["rule_id", "n"])
+    ids = issues["rule_id"].astype(str)
+    ids = ids[ids.map(kind_of).isna()]
+    counts = ids.value_counts().sort_index()
+    return pd.DataFrame({"rule_id": counts.index, "n": counts.to_numpy()})
 
 
 def format_table(table: pd.DataFrame) -> str:

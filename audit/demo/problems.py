@@ -40,7 +40,12 @@ PROBLEM_KINDS: dict[str, str] = {
     "deal_orphan_contact": "deal associated with a contact id that exists nowhere",
     "order_negative_amount": "order with a negative amount",
     "ticket_solved_before_created": "ticket whose solved time is before its creation time",
+    "ticket_orphan_requester": "ticket whose requester address is on no contact row (it was "
+    "mistyped or left out there): an integrity finding, not planted on purpose",
 }
+
+# kinds that follow from other damage rather than being planted: there may be none of them
+EMERGENT = ("ticket_orphan_requester",)
 
 STALE_KIND_TO_PROBLEM = {
     "hard_bounce": "email_bounced",

@@ -27,7 +27,7 @@ def rss_mb() -> float:
 
 def one(size: int, seed: int, keep: Path | None, pipeline_too: bool) -> int:
     from audit.demo import generate_workspace
-    from audit.demo.evaluate import evaluate, format_table
+    from audit.demo.evaluate import evaluate, format_table, unmapped_rules
 
     root = keep or Path(tempfile.mkdtemp(prefix=f"crm-audit-demo-{size}-"))
     t0 = time.perf_counter()
@@ -57,6 +57,8 @@ def one(size: int, seed: int, keep: Path | None, pipeline_too: bool) -> int:
     )
     table = evaluate(result, ws.truth_dir)
     print(format_table(table), flush=True)
+    other = unmapped_rules(result)
+    print("findings not scored (no planted kind):", ", ".join(f"{r} {n}" for r, n in other.values))
     print(
         "json:",
         json.dumps(
