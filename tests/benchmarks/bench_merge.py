@@ -80,9 +80,13 @@ def peak_mb() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="10k contacts")
-    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--n", type=int, default=1_000_000, help="contacts for propose_golden")
+    ap.add_argument(
+        "--apply-n", type=int, default=100_000, help="contacts in the run folder for apply/undo"
+    )
     args = ap.parse_args()
     n = 10_000 if args.quick else args.n
+    apply_n = min(n, args.apply_n)
     frame, clusters = contacts(n)
     rules = load_rules()
     print(
@@ -96,6 +100,8 @@ def main() -> None:
         f"propose_golden: {dt:.2f} s ({len(clusters) / dt:,.0f} member records/s), "
         f"{len(golden):,} golden records, peak RSS {peak_mb():,.0f} MB"
     )
+    if apply_n != n:
+        frame, clusters = contacts(apply_n)
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp) / "run"
         (run / "records").mkdir(parents=True)
