@@ -193,6 +193,8 @@ def parse_dates(
             texts = [str(v) for v in u[rest]]
             df = infer_dayfirst(texts) if dayfirst is None else dayfirst
             res[rest] = _ns(_to_utc([parse_one(t, dayfirst=df) for t in texts], tz))
+    lo, hi = pd.Timestamp(_MIN, tz="UTC").value, pd.Timestamp(_MAX, tz="UTC").value
+    res[(res < lo) | (res > hi)] = nat  # the same bounds in UTC, whatever the local zone
     picked = np.append(res, nat)[np.where(codes < 0, len(res), codes)]
     out = pd.Series(pd.DatetimeIndex(picked.view("M8[ns]")).tz_localize("UTC"), index=series.index)
     out = out.astype(UTC_NS)
