@@ -8,6 +8,7 @@ every run), and for apply + undo over a run folder of N contacts.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import resource
 import sys
@@ -23,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from audit import schema
 from audit.config import dump_config, parse_config
 from audit.match.survivorship import load_rules, propose_golden
-from audit.merge import apply_merge, undo_merge
+from audit.merge import apply_merge, undo_merge, write_review
+from audit.model import Ingest, Matches, RunResult, Scorecard, Verdict
 
 
 def contacts(n: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -73,6 +75,36 @@ def contacts(n: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
     return schema.conform(frame, "contacts"), clusters
 
 
+def _result(frame: pd.DataFrame, clusters: pd.DataFrame, tmp: Path) -> RunResult:
+    pairs = clusters.merge(clusters, on="cluster_id")
+    pairs = pairs[pairs["record_id_x"] < pairs["record_id_y"]]
+    pairs = pd.DataFrame(
+        {
+            "record_id_l": pairs["record_id_x"].to_numpy(),
+            "record_id_r": pairs["record_id_y"].to_numpy(),
+            "score": 0.9,
+            "band": "review",
+            "rule_id": "match.fuzzy",
+            "sim_name": 0.8,
+        }
+    )
+    cfg = parse_config({"sources": [{"name": "s0", "path": "x.csv"}]}, base_dir=tmp)
+    empty = pd.DataFrame()
+    return RunResult(
+        run_id="bench",
+        as_of=dt.date(2026, 1, 31),
+        config=cfg,
+        ingest=Ingest(records={"contacts": frame}, issues=empty, counts=empty),
+        records={"contacts": frame},
+        issues=empty,
+        matches=Matches(pairs=pairs, clusters=clusters),
+        scorecard=Scorecard(1.0, empty, empty, empty, empty),
+        verdict=Verdict(True, ()),
+        kpis=None,
+        timings={},
+    )
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -103,6 +135,12 @@ def main() -> None:
     if apply_n != n:
         frame, clusters = contacts(apply_n)
     with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        paths = write_review(
+            _result(frame, clusters, Path(tmp)), Path(tmp) / "review", redact=False
+        )
+        sizes = ", ".join(f"{p.name} {p.stat().st_size / 1e6:.1f} MB" for p in paths)
+        print(f"write_review ({apply_n:,} contacts): {time.perf_counter() - t:.2f} s; {sizes}")
         run = Path(tmp) / "run"
         (run / "records").mkdir(parents=True)
         cfg = parse_config({"sources": [{"name": "s0", "path": "x.csv"}]}, base_dir=Path(tmp))
