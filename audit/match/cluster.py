@@ -76,21 +76,24 @@ def cluster(
     for a, b, s in zip(extra_i.tolist(), extra_j.tolist(), extra_s.tolist(), strict=True):
         if s >= link_at:
             strong[(a, b)] = s
-    for members in by_comp.values():
-        _complete_linkage(members, strong, out)
+    comp_edges: dict[int, list[tuple[float, int, int]]] = {}
+    for (a, b), sc in strong.items():
+        comp_edges.setdefault(int(labels[a]), []).append((sc, a, b))
+    for comp, members in by_comp.items():
+        _complete_linkage(members, comp_edges.get(comp, []), strong, out)
     return out, (extra_i, extra_j, extra_s)
 
 
 def _complete_linkage(
-    members: list[int], strong: dict[tuple[int, int], float], out: np.ndarray
+    members: list[int],
+    comp_edges: list[tuple[float, int, int]],
+    strong: dict[tuple[int, int], float],
+    out: np.ndarray,
 ) -> None:
     """Merge groups along the strongest links, only when all cross pairs are links."""
     group = {m: m for m in members}
     parts: dict[int, list[int]] = {m: [m] for m in members}
-    edges = sorted(
-        ((s, a, b) for (a, b), s in strong.items() if a in group and b in group),
-        key=lambda e: (-e[0], e[1], e[2]),
-    )
+    edges = sorted(comp_edges, key=lambda e: (-e[0], e[1], e[2]))
     for _, a, b in edges:
         ga, gb = group[a], group[b]
         if ga == gb:
