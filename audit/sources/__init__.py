@@ -161,6 +161,10 @@ def _coalesce(frame: pd.DataFrame, cols: list[str]) -> pd.Series:
     return out
 
 
+# the C string encoder json.dumps(..., ensure_ascii=False) uses, without its per-call setup
+_json_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
 def _json_extra(frame: pd.DataFrame, cols: list[str]) -> list[str | None]:
     """Per row, a JSON object (sorted keys) of the non-empty values of `cols`, or None.
 
@@ -177,10 +181,10 @@ def _json_extra(frame: pd.DataFrame, cols: list[str]) -> list[str | None]:
         mask = col.notna().to_numpy()
         if not mask.any():
             continue
-        key = json.dumps(k, ensure_ascii=False) + ": "
+        key = _json_str(k) + ": "
         rows = np.flatnonzero(mask)
         for i, v in zip(rows.tolist(), col.to_numpy(dtype=object)[mask].tolist(), strict=True):
-            parts[i].append(key + json.dumps(v, ensure_ascii=False))
+            parts[i].append(key + (_json_str(v) if type(v) is str else json.dumps(v)))
     return ["{" + ", ".join(p) + "}" if p else None for p in parts]
 
 
