@@ -437,7 +437,7 @@ def build_surveys(
                     (t["requester_email"], "ces", float(ce), 1.0, 7.0, t["external_id"], at)
                 )
             if rr[3] < 0.3:  # a 1-5 "would you recommend us" question: an NPS-like score only
-                rec = float(min(5.0, max(1.0, cs + (1 if rr[1] > 0.7 else 0))))
+                rec = float(round((ce - 1) / 6 * 4 + 1))  # tracks effort, spread over 1-5
                 rows.append((t["requester_email"], "nps", rec, 1.0, 5.0, t["external_id"], at))
     sup = pd.DataFrame(
         rows,
