@@ -61,6 +61,21 @@ def main() -> None:
         dt = time.perf_counter() - t0
         assert len(ing.records["contacts"]) == n_xlsx
         print(f"xlsx: {n_xlsx:,} rows in {dt:.2f} s = {n_xlsx / dt:,.0f} rows/s")
+
+        # a HubSpot all-properties export: 205 columns, mostly empty custom properties
+        head = ["Record ID", "First Name", "Last Name", "Email", "Contact owner"]
+        head += [f"Prop {i}" for i in range(200)]
+        with (d / "hubspot.csv").open("w", encoding="utf-8") as fh:
+            fh.write(",".join(f'"{h}"' for h in head) + "\n")
+            for i in range(n_xlsx):
+                props = ["v" if (i * 7 + j) % 20 == 0 else "" for j in range(200)]
+                row = [str(i), "민준", "김", f"u{i}@example.kr", "Lee", *props]
+                fh.write(",".join(f'"{v}"' for v in row) + "\n")
+        t0 = time.perf_counter()
+        ing = read_sources([SourceConfig(name="h", path="hubspot.csv")], base_dir=d)
+        dt = time.perf_counter() - t0
+        assert ing.files.iloc[0]["profile"] == "hubspot.contacts"
+        print(f"wide: {n_xlsx:,} rows x {len(head)} columns in {dt:.2f} s")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:,.0f} MiB")
 
