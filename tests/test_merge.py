@@ -487,3 +487,14 @@ def test_json_decisions_for_another_run_are_refused(run_dir: Path, tmp_path: Pat
     path.write_text(json.dumps({"run_id": RUN_ID, "decisions": [{"decision": "approve"}]}))
     with pytest.raises(ConfigError, match=r"decisions\[0\]: each decision needs a cluster_id"):
         apply_merge(run_dir, path)
+
+
+def test_decisions_csv_saved_by_korean_excel(run_dir: Path, tmp_path: Path) -> None:
+    frame = pd.read_csv(
+        run_dir / "merge_proposals.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
+    frame.loc[(frame.cluster_id == "c1") & (frame.role == "golden"), "decision"] = "approve"
+    path = tmp_path / "p.csv"
+    frame.to_csv(path, index=False, encoding="cp949", errors="replace")
+    assert "김민준".encode("cp949") in path.read_bytes()
+    assert apply_merge(run_dir, path).merged == ["c1"]

@@ -120,9 +120,19 @@ def run_id_of(path: Path) -> str | None:
 
 def _csv_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: could not be read as UTF-8 CSV ({e}).") from None
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: could not be read ({e}).") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Excel saves CSV in the local code page (cp949 in Korea, cp932 in Japan)
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None:
+            raise InputError(f"{path}: not readable text; save it as CSV UTF-8.") from None
+        text = str(best)
     reader = csv.reader(io.StringIO(text, newline=""))
     rows = list(reader)
     return _rows_with_header(path, rows)
