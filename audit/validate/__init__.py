@@ -22,7 +22,16 @@ from .engine import checked_frame, issues_for, run_rule
 from .kinds import KINDS, Context
 from .rulepack import Rule, load_pack, load_rules
 
-__all__ = ["KINDS", "Rule", "catalogue", "load_pack", "load_rules", "validate"]
+__all__ = [
+    "KINDS",
+    "Rule",
+    "catalogue",
+    "catalogue_markdown",
+    "kind_catalogue",
+    "load_pack",
+    "load_rules",
+    "validate",
+]
 
 SHIPPED_PACKS = (
     "contacts.core",
@@ -95,8 +104,35 @@ def kind_catalogue() -> list[dict[str, Any]]:
         {
             "kind": name,
             "engine": k.engine,
-            "params": sorted(k.params.model_fields),
+            "params": sorted(f.alias or n for n, f in k.params.model_fields.items()),
             "doc": k.doc,
         }
         for name, k in KINDS.items()
     ]
+
+
+def _cell(v: Any) -> str:
+    text = "" if v is None else str(v)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def catalogue_markdown() -> str:
+    """The rule catalogue and the kinds as Markdown tables (for cog in the README)."""
+    lines = [
+        "| rule id | kind | engine | dimension | severity | parameters | message |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in catalogue():
+        params = ", ".join(
+            f"{k}={v}" for k, v in sorted(r["params"].items()) if v not in (None, [])
+        )
+        lines.append(
+            f"| `{r['rule_id']}` | {r['kind']} | {r['engine']} | {r['dimension']} "
+            f"| {r['severity']} | {_cell(params)} | {_cell(r['message'])} |"
+        )
+    lines += ["", "| kind | engine | parameters | checks |", "|---|---|---|---|"]
+    for k in kind_catalogue():
+        lines.append(
+            f"| `{k['kind']}` | {k['engine']} | {', '.join(k['params'])} | {_cell(k['doc'])} |"
+        )
+    return "\n".join(lines) + "\n"

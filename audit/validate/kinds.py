@@ -95,7 +95,8 @@ def kind(
     """Register a vectorized check function as a rule kind (its docstring documents it)."""
 
     def deco(fn: Check) -> Check:
-        doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else name
+        first = (fn.__doc__ or name).strip().split("\n\n")[0]
+        doc = " ".join(line.strip() for line in first.splitlines())
         KINDS.add(
             name,
             Kind(
