@@ -58,7 +58,8 @@ def demo(
     n_rows = sum(ws.n_rows.values())
     click.echo(
         f"demo workspace: {ws.root} ({ws.n_persons} persons, {n_rows} rows in "
-        f"{len(ws.n_rows)} sources; ground truth in {ws.truth_dir})",
+        f"{len(ws.n_rows)} sources; ground truth in {ws.truth_dir}); "
+        f"rerun with: crm-audit run {ws.config}",
         err=True,
     )
     if generate_only:

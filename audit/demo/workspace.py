@@ -36,9 +36,11 @@ NPS_QUESTION = "How likely are you to recommend Aster Global to a friend or coll
 
 def config_text(prefix: str = "", output_dir: str = "reports") -> str:
     d = f"{prefix}data/"
-    return f"""# crm-audit demo workspace config (written by `crm-audit demo`; rerun with
-#   crm-audit run {prefix}demo.yaml
-# ). Paths are relative to this file. Ground truth for measuring detection is in {prefix}truth/.
+    where = "crm-audit-demo/demo.yaml" if not prefix else "configs/demo.yaml"
+    return f"""# The crm-audit demo workspace config, written by `crm-audit demo` (configs/demo.yaml is the
+# same file pointing at ./crm-audit-demo from the repository). After `crm-audit demo`, rerun:
+#   crm-audit run {where}
+# Paths are relative to this file. The ground truth for measuring detection is in {prefix}truth/.
 version: 1
 as_of: {AS_OF}              # fixed, so that every run of the demo gives the same output
 
