@@ -498,3 +498,24 @@ def test_decisions_csv_saved_by_korean_excel(run_dir: Path, tmp_path: Path) -> N
     frame.to_csv(path, index=False, encoding="cp949", errors="replace")
     assert "김민준".encode("cp949") in path.read_bytes()
     assert apply_merge(run_dir, path).merged == ["c1"]
+
+
+def test_review_without_duplicates_still_writes_its_files(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    result = replace(
+        demo_result(tmp_path), matches=Matches(pairs=pd.DataFrame(), clusters=pd.DataFrame())
+    )
+    paths = write_review(result, tmp_path / "r", redact=False)
+    assert sorted(p.name for p in paths) == [
+        "merge_proposals.csv",
+        "merge_proposals.xlsx",
+        "merge_review.html",
+    ]
+    assert (
+        "No duplicate clusters were proposed" in (tmp_path / "r" / "merge_review.html").read_text()
+    )
+    header = (tmp_path / "r" / "merge_proposals.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(header) == 1 and header[0].startswith(
+        "cluster_id,band,score,role,record_id,decision"
+    )
