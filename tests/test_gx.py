@@ -32,8 +32,15 @@ def result(tmp_path_factory: pytest.TempPathFactory):
     )
     frames["surveys"] = make_frame("surveys", survey_type=["nps", "xyz"], score=["9", "11"])
     recs, _ = normalize(frames, NormalizeConfig(), [])
-    docs = tmp_path_factory.mktemp("gx") / "docs"
-    cfg = RulesConfig(gx=True, gx_docs=str(docs))
+    tmp = tmp_path_factory.mktemp("gx")
+    docs = tmp / "docs"
+    (tmp / "extra.yaml").write_text(
+        "pack: extra\nentity: contacts\nrules:\n"
+        "  - id: contacts.email_key.unique\n    kind: unique\n    field: email_key\n"
+        "    dimension: uniqueness\n    message: shared\n",
+        encoding="utf-8",
+    )
+    cfg = RulesConfig(packs=[*RulesConfig().packs, str(tmp / "extra.yaml")], gx_docs=str(docs))
     return validate(recs, cfg, as_of=AS_OF, stale_after_days=730), docs
 
 
@@ -55,11 +62,12 @@ def test_gx_fit_kinds_compile_to_builtin_expectations(result) -> None:
     types = {r["rule_id"]: r["expectation"] for r in v.contract["results"] if r["rule_id"]}
     assert types["contacts.email.required"] == "expect_column_values_to_not_be_null"
     assert types["contacts.phone.e164"] == "expect_column_values_to_match_regex"
-    assert types["contacts.email.unique"] == "expect_column_values_to_be_unique"
+    assert types["contacts.email_key.unique"] == "expect_column_values_to_be_unique"
     assert types["deals.amount.non_negative"] == "expect_column_values_to_be_between"
     assert types["surveys.survey_type.known"] == "expect_column_values_to_be_in_set"
     flag = {r["rule_id"]: r["flag_column"] for r in v.contract["results"] if r["rule_id"]}
     assert flag["contacts.email.valid"] and flag["contacts.phone.valid"]
+    assert flag["contacts.external_id.unique"]  # unique within source: no GX built-in
     assert not flag["contacts.email.required"]
 
 

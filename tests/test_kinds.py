@@ -156,3 +156,16 @@ def test_placeholder_words_inside_a_full_name_and_typo_needs_a_sane_domain() -> 
     assert not is_placeholder("浩二 nolastname", "text")
     assert not is_placeholder("Testa Rossi", "text", tokens=True)
     assert typo_fix("gmail,com") is None  # a syntax error, reported by contacts.email.valid
+
+
+def test_unique_within_a_group() -> None:
+    from audit.validate.checks.basic import UniqueParams, unique
+
+    frame = make_frame("contacts", external_id=["A", "A", "A", "B"])
+    frame["source"] = ["s1", "s1", "s2", "s2"]
+    rule = Rule("contacts.external_id.unique", "unique", "contacts", "external_id", "uniqueness",
+                "warning", "m", None, UniqueParams(within="source"), "t", "t")  # fmt: skip
+    ctx = Context(records={"contacts": frame}, as_of=AS_OF, stale_after_days=730)
+    out = unique(frame, rule, ctx)
+    assert out.failed.tolist() == [True, True, False, False]
+    assert out.evidence.iloc[0] == "2 records share this value"

@@ -52,8 +52,9 @@ def compile_suite(runs: list[RuleRun], records: dict[str, pd.DataFrame]) -> dict
         frame = records[rule.entity]
         entry = plan.setdefault(rule.entity, {"columns": {}, "expectations": []})
         kind = KINDS.get(rule.kind)
-        if kind.gx is not None and rule.field in frame.columns:
-            name, kwargs = kind.gx(rule)
+        compiled = kind.gx(rule) if kind.gx is not None and rule.field in frame.columns else None
+        if compiled is not None:
+            name, kwargs = compiled
             entry["columns"][rule.field] = frame[rule.field]
         else:
             col = flag_column(rule.id)

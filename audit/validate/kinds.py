@@ -66,7 +66,7 @@ class Skip(Exception):
 
 
 Check = Callable[[pd.DataFrame, Any, Context], Outcome]
-GxCompile = Callable[[Any], tuple[str, dict[str, Any]]]
+GxCompile = Callable[[Any], tuple[str, dict[str, Any]] | None]  # None: use a flag column
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,6 @@ DOMAINS = [
     "qq.com",
     "outlook.com",
     "acme.co.kr",
-    "gmial.com",
 ]
 COMPANIES = ["Acme Inc.", "㈜삼성", "ソニー株式会社", "华为技术有限公司", "Globex LLC", None]
 COUNTRIES = ["KR", "대한민국", "Japan", "日本", "US", "USA"]  # pairs per phone region

@@ -119,18 +119,33 @@ def value_range(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     return Outcome(failed=bad & s.notna(), checked=s.notna())
 
 
-@kind("unique", gx=lambda r: ("ExpectColumnValuesToBeUnique", {"column": r.field}))
+class UniqueParams(Params):
+    within: str | None = None  # e.g. source: values must be unique inside each source only
+
+
+def _unique_gx(r: Any) -> tuple[str, dict[str, Any]] | None:
+    if r.params.within is not None:
+        return None  # GX has no grouped uniqueness: the engine's flag column stands in
+    return "ExpectColumnValuesToBeUnique", {"column": r.field}
+
+
+@kind("unique", params=UniqueParams, gx=_unique_gx)
 def unique(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
-    """Present values must not repeat; every holder of a repeated value is reported."""
+    """Present values must not repeat (inside each `within` group, if given); every holder of a
+    repeated value is reported."""
     s = column(frame, rule.field)
     p = present(s)
+    keys = [rule.field] if rule.params.within is None else [rule.params.within, rule.field]
+    for k in keys:
+        column(frame, k)
+    sub = frame.loc[p, keys]
+    d = sub.duplicated(keep=False)
     dup = pd.Series(False, index=frame.index)
-    vals = s[p]
-    d = vals.duplicated(keep=False)
     dup.loc[d.index] = d.to_numpy()
-    counts = vals[d].map(vals[d].value_counts())
     evidence = pd.Series(None, index=frame.index, dtype=object)
-    evidence.loc[counts.index] = [f"{int(n)} records share this value" for n in counts]
+    if d.any():
+        counts = sub[d].groupby(keys, sort=False, dropna=False)[rule.field].transform("size")
+        evidence.loc[counts.index] = [f"{int(n)} records share this value" for n in counts]
     return Outcome(failed=dup, evidence=evidence)
 
 
