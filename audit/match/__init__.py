@@ -16,12 +16,37 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from audit import schema
 from audit.config import MatchConfig, SourceConfig
 from audit.model import Matches
 
 PAIR_COLUMNS = ["record_id_l", "record_id_r", "score", "band", "rule_id"]
+# contact columns the feature preparation reads (plus optional dob / ident / street_number)
+FEATURE_INPUTS = (
+    "record_id",
+    "source",
+    "external_id",
+    "full_name",
+    "first_name",
+    "last_name",
+    "email",
+    "email_key",
+    "phone",
+    "mobile",
+    "phone_e164",
+    "company",
+    "company_key",
+    "address",
+    "street_number",
+    "city",
+    "region",
+    "postal_code",
+    "dob",
+    "ident",
+)
 CLUSTER_COLUMNS = ["cluster_id", "record_id", "band", "is_survivor", "n_records", "max_score"]
 
 
@@ -44,7 +69,11 @@ def match(
     if contacts is None or len(contacts) == 0:
         return _empty()
     t0 = time.perf_counter()
-    data = contacts.sort_values("record_id", kind="stable").reset_index(drop=True)
+    # one canonical record order (by record_id) makes every later step independent of the
+    # input row order; only the columns matching reads are reordered
+    row_order = pc.sort_indices(pa.array(contacts["record_id"].astype(str))).to_numpy()
+    used = [c for c in FEATURE_INPUTS if c in contacts.columns]
+    data = contacts[used].take(row_order).reset_index(drop=True)
     ids = data["record_id"].astype(str).to_numpy(dtype=object)
     feats = features(data)
     t_prep = time.perf_counter() - t0
@@ -61,9 +90,9 @@ def match(
     pairs.insert(0, "record_id_l", ids[pi])
     members, clusters = _clusters(ids, linked.labels, pi, pj, p)
     t2 = time.perf_counter()
-    golden = _golden(data, clusters, sources, members)
+    golden = _golden(contacts, clusters, sources, row_order[members])
     t3 = time.perf_counter()
-    clusters, surv_pos = _survivors(clusters, golden, data, ids, members)
+    clusters, surv_pos = _survivors(clusters, golden, contacts, row_order, ids, members)
     issues = _issues(clusters, surv_pos, members, ids, pi, pj, p["score"].to_numpy())
     stats: dict[str, Any] = dict(linked.stats)
     stats["timings"] = {
@@ -112,7 +141,8 @@ def _clusters(
     n_auto = np.bincount(k_pair, weights=is_auto, minlength=len(uniq))
     n_in = np.bincount(k_pair, minlength=len(uniq))
     band = np.where((n_in > 0) & (n_auto == n_in), "auto", "review")
-    rank = np.argsort(np.argsort(cid, kind="stable"), kind="stable")
+    rank = np.empty(len(cid), np.int64)
+    rank[pc.sort_indices(pa.array(cid, pa.string())).to_numpy()] = np.arange(len(cid))
     order = np.lexsort((members, rank[inv]))
     members, inv = members[order], inv[order]
     clusters = pd.DataFrame(
@@ -147,7 +177,8 @@ def _golden(
 def _survivors(
     clusters: pd.DataFrame,
     golden: pd.DataFrame,
-    data: pd.DataFrame,
+    contacts: pd.DataFrame,
+    order: np.ndarray,
     ids: np.ndarray,
     members: np.ndarray,
 ) -> tuple[pd.DataFrame, np.ndarray]:
@@ -168,8 +199,8 @@ def _survivors(
     has = np.bincount(k, weights=is_surv, minlength=k.max() + 1) == 1
     if not has.all():  # no (or an unusable) golden proposal: most complete record wins
         canon = [c.name for c in schema.ENTITIES["contacts"] if not c.derived]
-        present = [c for c in canon if c in data.columns]
-        filled = data.iloc[members][present].notna().sum(axis=1).to_numpy()
+        present = [c for c in canon if c in contacts.columns]
+        filled = contacts.iloc[order[members]][present].notna().sum(axis=1).to_numpy()
         order = np.lexsort((members, -filled, k))
         first = order[np.r_[True, k[order][1:] != k[order][:-1]]]
         fallback = np.zeros(len(members), bool)
@@ -204,23 +235,24 @@ def _issues(
     survivor = ids[s].astype(object)
     cid = clusters["cluster_id"].to_numpy(dtype=object)[rest]
     score_txt = np.array(["" if v != v else f" (score {v:.3f})" for v in sc.tolist()], dtype=object)
-    return schema.conform_issues(
-        pd.DataFrame(
-            {
-                "record_id": ids[m],
-                "entity": "contacts",
-                "field": None,
-                "rule_id": np.where(auto, "match.duplicate.probable", "match.duplicate.possible"),
-                "dimension": schema.Dimension.UNIQUENESS.value,
-                "severity": np.where(auto, "warning", "info"),
-                "message": np.where(
-                    auto,
-                    "probable duplicate of another contact",
-                    "possible duplicate of another contact (review)",
-                ),
-                "value": None,
-                "suggestion": "merge into " + survivor,
-                "evidence": "cluster " + cid + ": matches " + survivor + score_txt,
-            }
-        )
+    srt = np.argsort(m, kind="stable")  # positions follow record_id order
+    out = pd.DataFrame(
+        {
+            "record_id": ids[m],
+            "entity": "contacts",
+            "field": None,
+            "rule_id": np.where(auto, "match.duplicate.probable", "match.duplicate.possible"),
+            "dimension": schema.Dimension.UNIQUENESS.value,
+            "severity": np.where(auto, "warning", "info"),
+            "message": np.where(
+                auto,
+                "probable duplicate of another contact",
+                "possible duplicate of another contact (review)",
+            ),
+            "value": None,
+            "suggestion": "merge into " + survivor,
+            "evidence": "cluster " + cid + ": matches " + survivor + score_txt,
+        }
     )
+    out = out.iloc[srt].reset_index(drop=True)[schema.ISSUE_COLUMNS].astype(object)
+    return out.where(out.notna(), None)

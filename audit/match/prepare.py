@@ -375,7 +375,7 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     if pc.any(gap).as_py():
         e164 = pc.coalesce(e164, _apply(pc.if_else(gap, raw_phone, _NULL), pa_digits))
     out["phone"] = e164
-    out["phone_tail"] = _apply(out["phone"], _tail7)
+    out["phone_tail"] = _tail7(out["phone"])
     company = pc.coalesce(_col(frame, "company_key"), _col(frame, "company"))
     out["company"] = _apply(company, pa_company_key)
     out["address"] = _apply(_col(frame, "address"), pa_address_key)

@@ -252,7 +252,7 @@ class _Work:
         self.cluster_ids = np.asarray(uniq, dtype=object)
         self.k = len(uniq)
         self.rid = m["record_id"].to_numpy(dtype=object)
-        self.rid_rank = np.argsort(np.argsort(self.rid, kind="stable"), kind="stable")
+        self.rid_rank = _rank(m["record_id"])
         canon = [c.name for c in schema.ENTITIES["contacts"]]
         self.present = {c: _present(m[c]).to_numpy() for c in canon}
         mappable = [c.name for c in schema.ENTITIES["contacts"] if not c.derived]
@@ -371,6 +371,17 @@ class _Work:
         return _join_groups(self.codes[order], self.rid[order], self.k, "; ")
 
 
+def _rank(ids: pd.Series) -> np.ndarray:
+    """Rank of each id in code-point order (Arrow's sort: UTF-8 byte order is the same)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    order = pc.sort_indices(pa.array(ids.astype(str).to_numpy(dtype=object), type=pa.string()))
+    rank = np.empty(len(ids), dtype="int64")
+    rank[order.to_numpy()] = np.arange(len(ids), dtype="int64")
+    return rank
+
+
 def _desc(ns: np.ndarray) -> np.ndarray:
     """Sort key for descending order with missing values last."""
     return np.where(ns > _MISSING, -ns, _LAST)
@@ -423,40 +434,30 @@ def _combine(w: _Work, field: str, sep: str) -> tuple[np.ndarray, np.ndarray]:
 def _losing(w: _Work, golden: pd.DataFrame, fields: list[str]) -> np.ndarray:
     """Distinct non-golden values of `fields` per cluster, master first, '; '-joined."""
     order = w.order("master")
-    parts = []
-    offset = 0
+    codes: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    for f in fields:  # the golden values first: they are what the losing values must differ from
+        g = np.asarray(golden[f], dtype=object)
+        has = pd.notna(g)
+        codes.append(np.flatnonzero(has))
+        values.append(g[has])
+    n_gold = sum(len(c) for c in codes)
     for f in fields:
         o = order[w.present[f][order]]
-        offset += len(o)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "c": w.codes[o],
-                    "pos": np.arange(len(o)) + (offset - len(o)),
-                    "v": pd.Series(w.m[f].to_numpy(dtype=object)[o], dtype="str"),
-                }
-            )
-        )
-    long = pd.concat(parts, ignore_index=True)
-    long["v"] = long["v"].str.strip()
-    long["k"] = _fold(long["v"])
-    long["gold"] = False
-    kept = []
-    for f in fields:
-        g = pd.Series(np.asarray(golden[f], dtype=object))
-        has = g.notna().to_numpy()
-        kept.append(
-            pd.DataFrame(
-                {"c": np.flatnonzero(has), "pos": -1, "v": "", "k": _fold(g[has]).to_numpy()}
-            )
-        )
-    both = pd.concat([*kept, long], ignore_index=True)
-    both["gold"] = both["gold"].isna()  # the kept rows have no flag: they are golden values
-    both = both.sort_values(["c", "pos"], kind="stable").drop_duplicates(["c", "k"])
-    long = both[~both["gold"].to_numpy(dtype=bool)]
-    return _join_groups(
-        long["c"].to_numpy(dtype="int64"), long["v"].to_numpy(dtype=object), w.k, "; "
-    )
+        codes.append(w.codes[o])
+        values.append(w.m[f].to_numpy(dtype=object)[o])
+    c = np.concatenate(codes).astype("int64")
+    v = np.concatenate(values)
+    if len(c) == n_gold:
+        return np.full(w.k, None, dtype=object)
+    gold = np.zeros(len(c), dtype=bool)
+    gold[:n_gold] = True
+    kcode = pd.factorize(_fold(pd.Series(v, dtype="str")))[0].astype("int64")
+    idx = np.argsort(c, kind="stable")  # per cluster: golden, then field by field, master first
+    c, v, kcode, gold = c[idx], v[idx], kcode[idx], gold[idx]
+    seen = pd.Series(c * (int(kcode.max()) + 1) + kcode).duplicated().to_numpy()
+    keep = ~seen & ~gold
+    return _join_groups(c[keep], np.asarray([str(x) for x in v[keep]], dtype=object), w.k, "; ")
 
 
 def _join_groups(codes: np.ndarray, values: np.ndarray, k: int, sep: str) -> np.ndarray:
@@ -472,7 +473,8 @@ def _join_groups(codes: np.ndarray, values: np.ndarray, k: int, sep: str) -> np.
 
 
 def _fold(s: pd.Series) -> pd.Series:
-    return s.astype("str").str.casefold().str.replace(r"[\s\-().]", "", regex=True)
+    """Comparison key of a value: lower case, no spaces or phone punctuation (Arrow-native)."""
+    return s.astype("str").str.strip().str.lower().str.replace(r"[\s\-().]", "", regex=True)
 
 
 def _prov_piece(field: str, encoded: Any, rule: str) -> Any:
