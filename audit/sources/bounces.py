@@ -277,7 +277,8 @@ def analyze(msg: Message) -> Report:
             rep = _from_dsn(msg, [], blocks=_parse_blocks(inline))
             if rep is not None:
                 return rep
-    if _looks_like_bounce(msg) or msg.get_content_maintype() == "text":
+    raw_body = msg.get_payload() if not msg.is_multipart() else ""
+    if isinstance(raw_body, str) and "notificationType" in raw_body:
         rep = _from_notification(_human_text(msg))
         if rep is not None:
             return rep
@@ -433,10 +434,12 @@ def _from_notification(text: str) -> Report | None:
 def _looks_like_bounce(msg: Message) -> bool:
     sender = decode_header_text(msg.get("From", ""))
     subject = decode_header_text(msg.get("Subject", ""))
-    names = getaddresses([sender])
-    daemon = any(_DAEMON.search(n.strip()) or _DAEMON.search(a) for n, a in names)
-    local = [a.split("@", 1)[0].lower() for _, a in names if "@" in a]
-    daemon = daemon or any(_DAEMON.match(x) for x in local)
+    daemon = False
+    if re.search(r"daemon|postmaster|delivery|nobody|root", sender, re.IGNORECASE):
+        names = getaddresses([sender])
+        daemon = any(_DAEMON.search(n.strip()) or _DAEMON.search(a) for n, a in names)
+        local = [a.split("@", 1)[0].lower() for _, a in names if "@" in a]
+        daemon = daemon or any(_DAEMON.match(x) for x in local)
     return bool(
         msg.get("X-Failed-Recipients") or daemon or _BOUNCE_SUBJECT.search(subject)
     ) and not _AUTOREPLY_SUBJECT.search(subject)

@@ -77,7 +77,15 @@ def tables(messages: Iterable[tuple[int, bytes | Exception]], reader: str) -> li
             )
             continue
         parsed.append((index, msg))
-    owners = _owners(m for _, m in parsed)
+    addrs = {
+        index: (
+            _addrs(msg, "From"),
+            _addrs(msg, "To", "Cc"),
+            _addrs(msg, "Delivered-To", "X-Original-To"),
+        )
+        for index, msg in parsed
+    }  # parsed once: address parsing is the slowest step on large mailboxes
+    owners = _owners(addrs.values())
     acts: list[dict[str, str | None]] = []
     act_rows: list[int] = []
     events: list[dict[str, str | None]] = []
@@ -105,8 +113,7 @@ def tables(messages: Iterable[tuple[int, bytes | Exception]], reader: str) -> li
             continue
         if report.kind in ("complaint", "delivered"):
             continue
-        sender = _addrs(msg, "From")
-        rcpts = _addrs(msg, "To", "Cc")
+        sender, rcpts, _ = addrs[index]
         outgoing = bool(sender) and sender[0][1] in owners
         counterpart = rcpts if outgoing else sender
         acts.append(
@@ -180,15 +187,17 @@ def tables(messages: Iterable[tuple[int, bytes | Exception]], reader: str) -> li
     return out
 
 
-def _owners(messages: Iterable[Message]) -> set[str]:
+def _owners(
+    addrs: Iterable[tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]],
+) -> set[str]:
     delivered: Counter[str] = Counter()
     seen: Counter[str] = Counter()
     n = 0
-    for msg in messages:
+    for sender, rcpts, deliv in addrs:
         n += 1
-        for _, a in _addrs(msg, "Delivered-To", "X-Original-To"):
+        for _, a in deliv:
             delivered[a] += 1
-        for a in {a for _, a in _addrs(msg, "From", "To", "Cc")}:
+        for a in {a for _, a in sender + rcpts}:
             seen[a] += 1
     if delivered:
         return set(delivered)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.header import decode_header, make_header
 from email.message import Message
 
@@ -17,12 +18,15 @@ _CHARSET_FIX = {
 }
 
 
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
 def decode_header_text(value: object) -> str:
     """An RFC 2047 header as text; undecodable pieces are kept with replacement marks."""
     if value is None:
         return ""
     s = str(value)
-    if any("\udc80" <= ch <= "\udcff" for ch in s):
+    if _SURROGATES.search(s):
         # raw 8-bit header (common from Asian mailers): the parser kept the bytes as surrogates
         raw = s.encode("ascii", "surrogateescape")
         for codec in ("utf-8", "cp949", "cp932", "gb18030"):
