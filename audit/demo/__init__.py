@@ -5,7 +5,7 @@
     # ws.config -> demo.yaml, ws.truth_dir -> truth/ (entities.csv, problems.csv, README.md)
 
 Deterministic and offline: the same seed and size give byte-identical files on every machine
-(own name lists instead of Faker, seeded numpy streams, fixed zip times in the workbook).
+(own name lists instead of Faker, seeded numpy streams, a workbook writer with fixed times).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit.demo import commerce, mail, sources, workspace
+from audit.demo import commerce, mail, sources
 from audit.demo import workspace as ws_names
 from audit.demo.people import build_people, rng_for
 from audit.demo.problems import Planted
@@ -191,7 +191,7 @@ def generate_workspace(dir: Path, *, size: int = 1000, seed: int = 7) -> Workspa
 
     ent_path, prob_path = write_truth(truth_dir, ents, probs, people, mail_truth)
     cfg = root / "demo.yaml"
-    cfg.write_text(workspace.config_text(), encoding="utf-8")
+    cfg.write_text(ws_names.config_text(), encoding="utf-8")
     return Workspace(
         root=root,
         config=cfg,
