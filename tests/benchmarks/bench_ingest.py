@@ -76,6 +76,21 @@ def main() -> None:
         dt = time.perf_counter() - t0
         assert ing.files.iloc[0]["profile"] == "hubspot.contacts"
         print(f"wide: {n_xlsx:,} rows x {len(head)} columns in {dt:.2f} s")
+
+        n_mail = n_xlsx // 5
+        with (d / "inbox.mbox").open("w", encoding="utf-8") as fh:
+            for i in range(n_mail):
+                fh.write(
+                    "From x@example.com Mon Mar  4 10:00:00 2024\n"
+                    f"From: 김민준{i % 500} <u{i % 500}@example.kr>\nTo: me@example.com\n"
+                    f"Delivered-To: me@example.com\nDate: Mon, 04 Mar 2024 10:{i % 60:02d}:00 +0900\n"
+                    f"Subject: hello {i}\nMessage-ID: <m{i}@example.kr>\n\n" + "body\n" * 20 + "\n"
+                )
+        t0 = time.perf_counter()
+        ing = read_sources([SourceConfig(name="m", path="inbox.mbox")], base_dir=d)
+        dt = time.perf_counter() - t0
+        assert len(ing.records["activities"]) == n_mail
+        print(f"mbox: {n_mail:,} messages in {dt:.2f} s = {n_mail / dt:,.0f} messages/s")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:,.0f} MiB")
 
