@@ -83,7 +83,8 @@ def main() -> None:
                 fh.write(
                     "From x@example.com Mon Mar  4 10:00:00 2024\n"
                     f"From: 김민준{i % 500} <u{i % 500}@example.kr>\nTo: me@example.com\n"
-                    f"Delivered-To: me@example.com\nDate: Mon, 04 Mar 2024 10:{i % 60:02d}:00 +0900\n"
+                    "Delivered-To: me@example.com\n"
+                    f"Date: Mon, 04 Mar 2024 10:{i % 60:02d}:00 +0900\n"
                     f"Subject: hello {i}\nMessage-ID: <m{i}@example.kr>\n\n" + "body\n" * 20 + "\n"
                 )
         t0 = time.perf_counter()
