@@ -112,19 +112,25 @@ def link(
     timings["training"] = round(time.perf_counter() - t, 4)
     t = time.perf_counter()
     scorer = _Scorer(comparer, model, rules)
+    kept: list[dict[str, Any]] = []
     keep_i: list[np.ndarray] = []
     keep_j: list[np.ndarray] = []
     for s in range(0, len(cand_i), CHUNK):
         ci, cj = cand_i[s : s + CHUNK], cand_j[s : s + CHUNK]
-        p = scorer.score(ci, cj)["score"]
-        hit = p >= review
+        d = scorer.score(ci, cj, detail=True)
+        hit = d["score"] >= review
+        kept.append({k: v[hit] for k, v in d.items()})
         keep_i.append(ci[hit])
         keep_j.append(cj[hit])
     ki = np.concatenate(keep_i) if keep_i else np.zeros(0, np.int64)
     kj = np.concatenate(keep_j) if keep_j else np.zeros(0, np.int64)
+    detail = (
+        {k: np.concatenate([d[k] for d in kept]) for k in kept[0]}
+        if kept
+        else scorer.score(ki, kj, detail=True)
+    )
     timings["scoring"] = round(time.perf_counter() - t, 4)
     t = time.perf_counter()
-    detail = scorer.score(ki, kj, detail=True)
 
     def _score_more(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return scorer.score(a, b)["score"]

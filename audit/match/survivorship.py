@@ -336,8 +336,9 @@ class _Work:
                 np.lexsort((self.rid_rank, rd, im, -self.prio, srank, self.codes)), ok
             )
         if rule == "longest":
-            text = self.m[field].astype("string").str.strip().str.len()
-            length = text.fillna(-1).to_numpy(dtype="int64")
+            col = self.m[field]
+            text = col if pd.api.types.is_string_dtype(col) else col.astype("str")
+            length = text.str.len().fillna(-1).to_numpy(dtype="int64")
             return self.first(np.lexsort((self.rid_rank, rd, im, -length, self.codes)), ok)
         # earliest / latest
         col = self.m[field]
@@ -452,7 +453,7 @@ def _losing(w: _Work, golden: pd.DataFrame, fields: list[str]) -> np.ndarray:
         return np.full(w.k, None, dtype=object)
     gold = np.zeros(len(c), dtype=bool)
     gold[:n_gold] = True
-    kcode = pd.factorize(_fold(pd.Series(v, dtype="str")))[0].astype("int64")
+    kcode = _fold_codes(v)
     idx = np.argsort(c, kind="stable")  # per cluster: golden, then field by field, master first
     c, v, kcode, gold = c[idx], v[idx], kcode[idx], gold[idx]
     seen = pd.Series(c * (int(kcode.max()) + 1) + kcode).duplicated().to_numpy()
@@ -472,9 +473,14 @@ def _join_groups(codes: np.ndarray, values: np.ndarray, k: int, sep: str) -> np.
     return out
 
 
-def _fold(s: pd.Series) -> pd.Series:
-    """Comparison key of a value: lower case, no spaces or phone punctuation (Arrow-native)."""
-    return s.astype("str").str.strip().str.lower().str.replace(r"[\s\-().]", "", regex=True)
+def _fold_codes(values: np.ndarray) -> np.ndarray:
+    """Equal codes for values equal once lower-cased and stripped of spaces and - . ( )."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array([v if isinstance(v, str) else str(v) for v in values], type=pa.string())
+    key = pc.replace_substring_regex(pc.utf8_lower(arr), r"[\s\-().]", "")
+    return pc.dictionary_encode(key).indices.to_numpy(zero_copy_only=False).astype("int64")
 
 
 def _prov_piece(field: str, encoded: Any, rule: str) -> Any:
