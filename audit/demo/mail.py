@@ -109,6 +109,15 @@ def _plain(
     return head + "\n" + payload
 
 
+def _greeting(rep: str, lc: str) -> str:
+    """How a customer addresses our rep: 'Emily', '김지현', '佐藤' (+様 in the template)."""
+    if lc == "en":
+        return rep.split()[0] if rep.isascii() else rep
+    if lc == "ja":
+        return rep.split()[0]
+    return rep
+
+
 def _signature(p: dict) -> str:
     lc, phone = p["locale"], intl_phone(p["country"], p["phone"])
     comp = p["company"] if isinstance(p["company"], str) else ""
@@ -174,6 +183,7 @@ def build_mailbox(
     items: list[tuple[dt.datetime, str, list[tuple[str, str, str]], dict]] = []
     reps = [(n, f"{m}@{nm.OUR_DOMAIN}", f"rep:{m}") for n, m in nm.REPS]
     rep_by_name = {n: r for n, r in zip([r[0] for r in nm.REPS], reps, strict=True)}
+    rep_tz = {n: TZ[h] for (n, _), h in zip(nm.REPS, nm.REP_HOME, strict=True)}
     sel = people.iloc[np.sort(idx)]
     recs = sel.to_dict("records")
     autoreplied = False  # the first customer thread always gets one, so every size has it
@@ -226,7 +236,7 @@ def build_mailbox(
             )
             mid = f"<{ids[i, t % 6]:016x}{t}@mail.gmail.com>"
             cc_rep = reps[(int(rand[i, 5] * 8) + 1) % len(reps)] if rand[i, 6] < 0.3 else None
-            body = BODIES[lc].format(rep=rep_name) + _signature(p)
+            body = BODIES[lc].format(rep=_greeting(rep_name, lc)) + _signature(p)
             text = _plain(
                 _addr(name, email), _addr(rep_name, rep_mail),
                 _addr(cc_rep[0], cc_rep[1]) if cc_rep else None, subj, _date(when, TZ[lc]), mid, body,
@@ -241,7 +251,7 @@ def build_mailbox(
                 r_id = f"<{ids[i, (t + 1) % 6]:016x}r{t}@mail.gmail.com>"
                 reply = _plain(
                     _addr(rep_name, rep_mail), _addr(name, email), None, "Re: " + subj,
-                    _date(r_when, 9), r_id, REPLY.format(rep=rep_name, company=nm.OUR_COMPANY),
+                    _date(r_when, rep_tz[rep_name]), r_id, REPLY.format(rep=rep_name, company=nm.OUR_COMPANY),
                     "Sent", f"In-Reply-To: {mid}\nReferences: {mid}\n",
                 )  # fmt: skip
                 items.append((r_when, reply, [("From", rep_mail, rep_id), ("To", email, pid)], {}))
