@@ -47,6 +47,16 @@ def phone_problem(value: str) -> str | None:
 
 
 _AT_ONCE = re.compile(r"^[^@]+@[^@]+$")
+# Plain lower-case ASCII addresses that email-validator always accepts (no quoting, no IDNA,
+# no '--' labels, no special-use TLD, within RFC lengths): the bulk of any CRM. Settling them
+# with one vectorized match saves ~30 us per distinct address; tests/test_validate.py checks
+# the pattern against email-validator itself.
+FAST_VALID_EMAIL = (
+    r"(?=[^@]{1,64}@)(?=.{3,254}$)"
+    r"[a-z0-9_+\-]+(?:\.[a-z0-9_+\-]+)*"
+    r"@(?!.*--)(?!.*\.(?:arpa|invalid|local|localhost|onion|test)$)"
+    r"(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9\-]{0,61}[a-z])?"
+)
 
 
 @kind("email_valid")
@@ -58,11 +68,13 @@ def email_valid(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     todo = list(range(len(uniques)))
     if uniques:
         u = pd.Series(pd.array([str(v) for v in uniques], dtype="str"))
-        # pre-pass: without exactly one '@' (and text on both sides) no address is valid
+        # pre-pass: without exactly one '@' (and text on both sides) no address is valid;
+        # plain ASCII addresses of the usual shape are valid without asking
         obvious = ~u.str.fullmatch(_AT_ONCE.pattern).fillna(False).to_numpy(bool)
         for i in np.flatnonzero(obvious):
             reasons[i] = "An email address must have exactly one @-sign with text on each side."
-        todo = [int(i) for i in np.flatnonzero(~obvious)]
+        plain = u.str.fullmatch(FAST_VALID_EMAIL).fillna(False).to_numpy(bool)
+        todo = [int(i) for i in np.flatnonzero(~obvious & ~plain)]
     results = map_values(email_problem, [str(uniques[i]) for i in todo], parallel=True)
     for i, r in zip(todo, results, strict=True):
         reasons[i] = r
