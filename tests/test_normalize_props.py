@@ -84,3 +84,24 @@ def test_numbers_and_bools_never_raise(s: str) -> None:
     v = parse_number(s)
     assert v is None or v == v
     parse_bool(s)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(text, text, text, text, text), min_size=1, max_size=5))
+def test_the_stage_never_raises_and_keeps_every_row(rows: list[tuple[str, ...]]) -> None:
+    from audit.config import NormalizeConfig
+    from audit.normalize import normalize
+    from tests.factories import make_contacts, make_frame
+
+    cols = list(zip(*rows, strict=True))
+    contacts = make_contacts(
+        email=list(cols[0]),
+        phone=list(cols[1]),
+        full_name=list(cols[2]),
+        country=list(cols[3]),
+        created_at=list(cols[4]),
+    )
+    deals = make_frame("deals", amount=list(cols[0]), is_closed=list(cols[1]))
+    recs, issues = normalize({"contacts": contacts, "deals": deals}, NormalizeConfig(), [])
+    assert len(recs["contacts"]) == len(rows) and len(recs["deals"]) == len(rows)
+    assert set(issues["record_id"]) <= set(contacts["record_id"]) | set(deals["record_id"])
