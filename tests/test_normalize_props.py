@@ -25,7 +25,7 @@ emailish = st.builds(
 phoneish = st.text(alphabet="0123456789+-() ０１２３４５６７８９ext.", max_size=20)
 dateish = st.text(alphabet="0123456789/-.: 年月日년월일오전후上下午AMP", max_size=24)
 
-SETTINGS = settings(max_examples=150, deadline=None)
+SETTINGS = settings(max_examples=100, deadline=None)
 
 
 @SETTINGS
@@ -86,7 +86,7 @@ def test_numbers_and_bools_never_raise(s: str) -> None:
     parse_bool(s)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.lists(st.tuples(text, text, text, text, text), min_size=1, max_size=5))
 def test_the_stage_never_raises_and_keeps_every_row(rows: list[tuple[str, ...]]) -> None:
     from audit.config import NormalizeConfig
