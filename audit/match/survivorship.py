@@ -220,26 +220,30 @@ _LAST = np.iinfo("int64").max
 
 def _members(contacts: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
     """Cluster members (clusters of two or more) joined to their contact rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     mem = clusters[["cluster_id", "record_id"]].dropna()
     mem = pd.DataFrame(
         {"cluster_id": mem["cluster_id"].astype(str), "record_id": mem["record_id"].astype(str)}
     ).drop_duplicates("record_id")
-    rids = contacts["record_id"].astype(str).to_numpy(dtype=object)
-    index = pd.Index(rids)
-    if not index.is_unique:
-        keep_first = ~index.duplicated()
-        index, contacts, rids = index[keep_first], contacts[keep_first], rids[keep_first]
-    pos = index.get_indexer(mem["record_id"].to_numpy(dtype=object))
-    found = pos >= 0
-    m = contacts.iloc[pos[found]].reset_index(drop=True)
+    contact_ids = pa.array(contacts["record_id"].astype(str).to_numpy(dtype=object), pa.string())
+    member_ids = pa.array(mem["record_id"].to_numpy(dtype=object), pa.string())
+    # first contact row of each member id (a repeated record id keeps its first row)
+    pos = pc.index_in(member_ids, value_set=contact_ids).to_numpy(zero_copy_only=False)
+    found = ~np.isnan(pos) if pos.dtype.kind == "f" else np.ones(len(pos), dtype=bool)
+    pos = pos[found].astype("int64")
+    cids = mem["cluster_id"].to_numpy(dtype=object)[found]
+    codes, uniq = pd.factorize(cids)
+    keep = np.bincount(codes, minlength=len(uniq))[codes] >= 2
+    m = contacts.iloc[pos[keep]].reset_index(drop=True)
     m = m.drop(columns=["cluster_id"], errors="ignore")
-    m["record_id"] = rids[pos[found]]
-    m.insert(0, "cluster_id", mem["cluster_id"].to_numpy(dtype=object)[found])
+    m["record_id"] = mem["record_id"].to_numpy(dtype=object)[found][keep]
+    m.insert(0, "cluster_id", cids[keep])
     for c in schema.columns("contacts"):
         if c not in m.columns:
             m[c] = pd.Series([None] * len(m), index=m.index, dtype="object")
-    size = m.groupby("cluster_id")["record_id"].transform("size")
-    return m[(size >= 2).to_numpy()].reset_index(drop=True)
+    return m
 
 
 class _Work:
