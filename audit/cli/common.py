@@ -127,6 +127,7 @@ def summary_data(result: RunResult) -> dict[str, Any]:
                 "kpi_id": r["kpi_id"],
                 "value": _num(r.get("value")),
                 "unit": r.get("unit"),
+                "status": r.get("status") or "ok",
             }
             for r in result.kpis.to_dict("records")
         ]
@@ -167,6 +168,16 @@ def _num(v: Any) -> float | None:
     return None if f != f else round(f, 4)
 
 
+def _fmt_kpi(v: float, unit: str | None) -> str:
+    if unit == "ratio":
+        return f"{v:.1%}"
+    if unit in ("days", "hours", "years"):
+        return f"{v:,.1f} {unit}"
+    if unit == "count":
+        return f"{v:,.0f}"
+    return f"{v:,.2f}"
+
+
 def echo_summary(result: RunResult, fmt: str) -> None:
     data = summary_data(result)
     if fmt == "json":
@@ -197,11 +208,13 @@ def echo_summary(result: RunResult, fmt: str) -> None:
         click.echo("  quick wins:")
         for w in gate["quick_wins"]:
             click.echo(f"    - {w}")
-    if data["kpis"]:
+    shown_kpis = [k for k in data["kpis"] if k["value"] is not None]
+    if shown_kpis:
         click.echo("  kpis:")
-        for k in data["kpis"]:
-            v = k["value"]
-            shown = "n/a" if v is None else (f"{v:.1%}" if k["unit"] == "ratio" else f"{v:,.2f}")
-            click.echo(f"    {k['kpi_id']:<28} {shown}")
+        for k in shown_kpis:
+            click.echo(f"    {k['kpi_id']:<30} {_fmt_kpi(k['value'], k['unit'])}")
+    missing = [k["kpi_id"] for k in data["kpis"] if k["value"] is None]
+    if missing:
+        click.echo(f"  no value:    {len(missing)} KPIs ({', '.join(missing)})")
     if data["run_dir"]:
         click.echo(f"  report:      {Path(data['run_dir']) / 'summary.html'}")

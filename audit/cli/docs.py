@@ -89,11 +89,16 @@ def config_reference() -> str:
             tp = field.annotation
             key = f"{prefix}{name}"
             inner = [a for a in typing.get_args(tp) if isinstance(a, type)] or [tp]
-            sub = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)),
-                       None)
+            sub = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
             if typing.get_origin(tp) is list and sub is not None:
-                rows.append([f"`{key}`", "list", "(required)" if field.is_required() else "",
-                             field.description or ""])
+                rows.append(
+                    [
+                        f"`{key}`",
+                        "list",
+                        "(required)" if field.is_required() else "",
+                        field.description or "",
+                    ]
+                )
                 walk(sub, f"{key}[].")
             elif sub is not None and typing.get_origin(tp) is None:
                 walk(sub, f"{key}.")
@@ -109,8 +114,10 @@ def exit_codes() -> str:
 
 
 def schema_reference() -> str:
-    parts = ["**Issues** (one row per finding, `issues.csv`)\n",
-             table(["column", "meaning"], [[f"`{c.name}`", c.doc] for c in schema.ISSUES])]
+    parts = [
+        "**Issues** (one row per finding, `issues.csv`)\n",
+        table(["column", "meaning"], [[f"`{c.name}`", c.doc] for c in schema.ISSUES]),
+    ]
     prov = ", ".join(f"`{c.name}`" for c in schema.PROVENANCE)
     parts.append(f"\nEvery entity starts with the provenance columns {prov}.\n")
     rows = []
@@ -119,3 +126,47 @@ def schema_reference() -> str:
         rows.append([f"`{entity}`", names])
     parts.append(table(["entity", "canonical columns (* = derived by normalize)"], rows))
     return "\n".join(parts)
+
+
+def reader_catalogue() -> str:
+    from audit.sources.readers import READERS
+
+    rows = [
+        [f"`{name}`", ", ".join(spec.suffixes) + (" (folder)" if spec.folder else ""), spec.doc]
+        for name, spec in READERS.items()
+    ]
+    return table(["reader", "suffixes", "what it reads"], rows)
+
+
+def profile_catalogue() -> str:
+    from audit.sources.profiles import PROFILES
+
+    rows = []
+    for name, prof in PROFILES.items():
+        signature = " + ".join(f"`{h}`" for h in prof.detect[0])
+        rows.append([f"`{name}`", prof.entity, signature, prof.doc])
+    return table(["profile", "entity", "header signature (one of)", "notes"], rows)
+
+
+def inspect_keys() -> str:
+    from audit.sources import INSPECT_KEYS
+
+    return table(["key", "meaning"], [[f"`{k}`", v] for k, v in INSPECT_KEYS.items()])
+
+
+def rule_catalogue() -> str:
+    from audit.validate import catalogue_markdown
+
+    return catalogue_markdown()
+
+
+def kpi_catalogue() -> str:
+    from audit.kpis.catalogue import catalogue_markdown
+
+    return catalogue_markdown()
+
+
+def run_json_schema() -> str:
+    from audit.report import RUN_JSON_SCHEMA
+
+    return RUN_JSON_SCHEMA.strip()
