@@ -91,6 +91,8 @@ def make_contacts(n: int, distinct: float, seed: int = 7) -> pd.DataFrame:
     pool = make_pool(max(1, int(n * distinct)), rng)
     rows = pool.iloc[rng.integers(0, len(pool), n)].reset_index(drop=True)
     rows = rows.astype({c: "str" for c in rows.columns})
+    # a person exported again gets a new row id in the source (no spurious id duplicates)
+    rows["external_id"] = [f"R{k}" for k in range(n)]
     rows["record_id"] = [f"bench:{k}" for k in range(1, n + 1)]
     rows["source"] = "bench"
     rows["source_file"] = "bench.csv"
