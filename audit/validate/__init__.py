@@ -87,7 +87,9 @@ def catalogue(packs: tuple[str, ...] = SHIPPED_PACKS) -> list[dict[str, Any]]:
                     "entity": r.entity,
                     "field": r.field,
                     "kind": r.kind,
-                    "engine": k.engine,
+                    # where this rule runs in the GX contract: a built-in expectation, or the
+                    # engine's flag column (vectorized kinds, or parameters GX cannot express)
+                    "engine": "gx" if k.gx is not None and k.gx(r) is not None else "vectorized",
                     "dimension": r.dimension,
                     "severity": r.severity,
                     "message": r.message,
