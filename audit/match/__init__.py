@@ -192,9 +192,8 @@ def _survivors(
     surv = np.zeros(0, np.int64)
     if "survivor_id" in golden.columns and len(golden):
         wanted = golden["survivor_id"].astype(str).to_numpy(dtype=object)
-        pos = np.searchsorted(ids, wanted)
-        pos = pos[(pos < len(ids)) & (ids[np.minimum(pos, len(ids) - 1)] == wanted)]
-        surv = np.sort(pos)
+        at = pd.Index(clusters["record_id"].to_numpy(dtype=object)).get_indexer(wanted)
+        surv = np.sort(members[at[at >= 0]])
     is_surv = np.isin(members, surv)
     has = np.bincount(k, weights=is_surv, minlength=k.max() + 1) == 1
     if not has.all():  # no (or an unusable) golden proposal: most complete record wins

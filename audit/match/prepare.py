@@ -314,11 +314,24 @@ def _apply_py(arr: pa.Array, fn: Callable[[object], object]) -> pa.Array:
 
 
 def _split(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """(given, family) arrays from full names, on the distinct values."""
+    """(given, family) arrays from full names, on the distinct values.
+
+    Latin names are split in Arrow (last token is the family name); only names holding CJK
+    characters go through `split_full_name`.
+    """
     d = pc.dictionary_encode(arr)
-    parts = [split_full_name(v) for v in d.dictionary.to_pylist()]
-    g = pa.array([p[0] for p in parts], type=pa.string())
-    f = pa.array([p[1] for p in parts], type=pa.string())
+    u = d.dictionary
+    latin = pc.extract_regex(u, r"^(?P<g>.+) (?P<f>[^ ]+)$")
+    g = pc.struct_field(latin, [0])
+    f = pc.struct_field(latin, [1])
+    single = pc.invert(pc.match_substring(u, " "))
+    g = pc.if_else(single, u, g)
+    cjk = pc.fill_null(pc.match_substring_regex(u, _CJK_RE2), False)
+    if pc.any(cjk).as_py():
+        sub = pc.filter(u, cjk).to_pylist()
+        parts = [split_full_name(v) for v in sub]
+        g = pc.replace_with_mask(g, cjk, pa.array([p[0] for p in parts], type=pa.string()))
+        f = pc.replace_with_mask(f, cjk, pa.array([p[1] for p in parts], type=pa.string()))
     return pc.take(g, d.indices), pc.take(f, d.indices)
 
 
@@ -366,9 +379,12 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
         fallback = _apply_py(pc.if_else(gap, raw_email, _NULL), _email_fallback)
         email = pc.coalesce(email, fallback)
     out["email"] = _null_empty(pc.utf8_trim_whitespace(email))
-    parts = pc.extract_regex(pc.fill_null(out["email"], ""), r"^(?P<local>.*)@(?P<domain>[^@]*)$")
-    out["email_local"] = _null_empty(pc.fill_null(pc.struct_field(parts, [0]), ""))
-    out["email_domain"] = _null_empty(pc.fill_null(pc.struct_field(parts, [1]), ""))
+    at = pc.split_pattern(pc.fill_null(out["email"], ""), "@", max_splits=1, reverse=True)
+    two = pc.equal(pc.list_value_length(at), 2)
+    local = pc.list_element(pc.if_else(two, at, pa.scalar(["", ""], at.type)), 0)
+    domain = pc.list_element(pc.if_else(two, at, pa.scalar(["", ""], at.type)), 1)
+    out["email_local"] = _null_empty(local)
+    out["email_domain"] = _null_empty(domain)
     e164 = _null_empty(pc.replace_substring(_col(frame, "phone_e164"), "+", ""))
     raw_phone = pc.coalesce(_col(frame, "phone"), _col(frame, "mobile"))
     gap = pc.and_(pc.is_null(e164), pc.is_valid(raw_phone))
