@@ -69,9 +69,11 @@ def test_generate_only_prints_the_config_path(runner, tmp_path: Path) -> None:
     assert not (tmp_path / "w" / "reports").exists()
 
 
-def test_without_options_it_works_in_the_current_folder(runner) -> None:
-    with runner.isolated_filesystem() as here:
-        res = runner.invoke(cli, ["demo", "--size", "40", "--generate-only"])
-        assert res.exit_code == 0, res.output
-        assert (Path(here) / "crm-audit-demo" / "demo.yaml").is_file()
-        assert (Path(here) / "crm-audit-demo" / "truth" / "problems.csv").is_file()
+def test_without_options_it_works_in_the_current_folder(
+    runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(cli, ["demo", "--size", "40", "--generate-only"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "crm-audit-demo" / "demo.yaml").is_file()
+    assert (tmp_path / "crm-audit-demo" / "truth" / "problems.csv").is_file()
