@@ -312,3 +312,6 @@ def test_evaluate_gives_perfect_scores_to_a_perfect_run(ws, ent, prob, tmp_path:
     assert table.loc["duplicates.pairs", "precision"] == 1.0
     assert table.loc["duplicates.pairs", "recall"] == 1.0
     assert table.loc["duplicates.pairs", "n_truth"] > 0
+    for trap in ("household", "namesake"):
+        assert table.loc[f"duplicates.not_merged.{trap}", "n_truth"] > 0
+        assert table.loc[f"duplicates.not_merged.{trap}", "recall"] == 1.0

@@ -10,6 +10,7 @@ inbox reader gives one contact per address, so their records join on (source, ma
 
 from __future__ import annotations
 
+from collections import Counter
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -170,7 +171,7 @@ def evaluate(run: Any, truth_dir: str | Path) -> pd.DataFrame:
                 "rules": "stale rules must not fire",
             }
         )
-    rows += _duplicates(records, ent, pairs, clusters, mail_sources)
+    rows += _duplicates(records, ent, pairs, clusters, mail_sources, truth)
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
@@ -192,6 +193,7 @@ def _duplicates(
     pairs: pd.DataFrame,
     clusters: pd.DataFrame,
     mail_sources: set[str],
+    truth_dir: Path,
 ) -> list[dict[str, Any]]:
     contacts = records[records["entity"] == "contacts"]
     is_mail = ent["source"].isin(mail_sources)
@@ -224,12 +226,47 @@ def _duplicates(
     n_pred = tp = 0
     if len(clusters) and "cluster_id" in clusters:
         cl = clusters.assign(person=clusters["record_id"].map(person)).dropna(subset=["person"])
-        for _, g in cl.groupby("cluster_id", sort=True):
-            k = len(g)
-            n_pred += k * (k - 1) // 2
-            c = g["person"].value_counts()
-            tp += int((c * (c - 1) // 2).sum())
+        k = cl.groupby("cluster_id").size()
+        c = cl.groupby(["cluster_id", "person"]).size()
+        n_pred, tp = int((k * (k - 1) // 2).sum()), int((c * (c - 1) // 2).sum())
     out.append(_row("duplicates.clusters", n_truth, n_pred, tp, "clusters"))
+    out += _traps(person, pairs, truth_dir)
+    return out
+
+
+def _traps(person: dict[str, str], pairs: pd.DataFrame, truth_dir: Path) -> list[dict[str, Any]]:
+    """Households and namesakes: record pairs of different persons that look alike.
+
+    'n_truth' counts such record pairs, 'n_flagged' those put in the auto-merge band (wrong),
+    'recall' the share kept out of it.
+    """
+    persons = pd.read_csv(truth_dir / "persons.csv", dtype=str, keep_default_na=False)
+    n_rec = pd.Series(list(person.values())).value_counts()
+    auto = pairs[pairs["band"] == "auto"] if len(pairs) and "band" in pairs else pairs
+    merged: Counter[tuple[str, str]] = Counter()
+    if len(auto):
+        pl, pr = auto["record_id_l"].map(person), auto["record_id_r"].map(person)
+        for a, b in zip(pl, pr, strict=True):
+            if isinstance(a, str) and isinstance(b, str) and a != b:
+                merged[(min(a, b), max(a, b))] += 1
+    out = []
+    for col, label in (("household_of", "household"), ("namesake_of", "namesake")):
+        links = persons.loc[persons[col] != "", ["person_id", col]].itertuples(index=False)
+        total = wrong = 0
+        for a, b in links:
+            total += int(n_rec.get(a, 0) * n_rec.get(b, 0))
+            wrong += merged.get((min(a, b), max(a, b)), 0)
+        out.append(
+            {
+                "check": f"duplicates.not_merged.{label}",
+                "n_truth": total,
+                "n_flagged": wrong,
+                "tp": total - wrong,
+                "precision": float("nan"),
+                "recall": (total - wrong) / total if total else float("nan"),
+                "rules": "auto band must not hold them",
+            }
+        )
     return out
 
 

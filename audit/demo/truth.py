@@ -150,7 +150,9 @@ soft bounces to `email_repeated_soft_bounce`, of which none are planted.
 Rule ids map to problem kinds in `audit.demo.evaluate.RULE_KINDS`. Duplicates are scored
 pairwise: `duplicates.pairs` (auto + review band), `duplicates.pairs.auto`, and
 `duplicates.clusters` (every pair inside a proposed cluster), against all pairs of contact
-records that share a person_id.
+records that share a person_id. `duplicates.not_merged.household` and `.namesake` count the
+record pairs of look-alike different persons and how many of them the auto-merge band kept
+out (recall = share kept out).
 
 ## persons.csv, mail.csv
 
