@@ -237,7 +237,7 @@ def test_blocking_counts_before_comparing_and_skips_over_frequent_keys():
         BlockingRule(id="email", keys=["email"]),
         BlockingRule(id="phone", keys=["phone"], max_block=2),
     ]
-    i, j, _, stats = candidate_pairs(Codes(feats), rules)
+    i, j, stats = candidate_pairs(Codes(feats), rules)
     assert list(zip(i.tolist(), j.tolist(), strict=True)) == [(0, 1)]
     assert stats["phone"]["skipped_keys"] == 1 and stats["phone"]["skipped_pairs"] == 3
 

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from audit.match.blocking import Codes
+from audit.match.blocking import Codes, as_arrow
 from audit.match.rules import Comparison
 
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -51,8 +53,8 @@ class Comparer:
             codes = self.codes.get(c.field)
             self.counts[c.field] = np.bincount(codes[codes >= 0], minlength=int(codes.max()) + 1)
         # given and family names share one vocabulary so swapped order can be detected
-        both = pd.concat([feats["given"], feats["family"]], ignore_index=True)
-        joint, _ = pd.factorize(both, use_na_sentinel=True)
+        both = pa.concat_arrays([as_arrow(feats["given"]), as_arrow(feats["family"])])
+        joint = pc.fill_null(pc.dictionary_encode(both).indices, -1).to_numpy(zero_copy_only=False)
         n = len(feats)
         self._gj, self._fj = joint[:n].astype(np.int64), joint[n:].astype(np.int64)
         self._lengths: dict[str, np.ndarray] = {}

@@ -101,7 +101,7 @@ def link(
     t = time.perf_counter()
     n = len(feats)
     comparer = Comparer(feats, rules.comparisons, rules.nicknames)
-    cand_i, cand_j, _, block_counts = candidate_pairs(comparer.codes, rules.blocking, side)
+    cand_i, cand_j, block_counts = candidate_pairs(comparer.codes, rules.blocking, side)
     timings["blocking"] = round(time.perf_counter() - t, 4)
     if side is not None:
         total = float((side == 0).sum()) * float((side == 1).sum())
