@@ -86,3 +86,18 @@ def test_skipped_rules_are_not_sent_to_gx(result) -> None:
     assert skipped  # tickets, orders, subscriptions are absent
     sent = {r["rule_id"] for r in v.contract["results"]}
     assert not skipped & sent
+
+
+def test_contract_does_not_depend_on_row_order() -> None:
+    frames, _ = planted(60)
+    out = []
+    for seed in (None, 4):
+        fr = (
+            frames
+            if seed is None
+            else {k: f.sample(frac=1, random_state=seed) for k, f in frames.items()}
+        )
+        recs, _ = normalize(fr, NormalizeConfig(), [])
+        v = validate(recs, RulesConfig(packs=["contacts.core"]), as_of=AS_OF)
+        out.append(json.dumps(v.contract, sort_keys=True))
+    assert out[0] == out[1]

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .engine import RuleRun
@@ -106,6 +107,11 @@ def run_contract(
     for entity in sorted(plan):
         entry = plan[entity]
         frame = pd.DataFrame(entry["columns"])
+        # rows in record_id order, so the sample of unexpected values GX reports does not
+        # depend on the order the input rows came in
+        ids = records[entity]["record_id"].astype("str").fillna("")
+        frame = frame.iloc[np.argsort(ids.to_numpy(dtype=object), kind="stable")]
+        frame = frame.reset_index(drop=True)
         batch_def = source.add_dataframe_asset(entity).add_batch_definition_whole_dataframe("all")
         suite = context.suites.add(gx.ExpectationSuite(name=f"crm_audit.{entity}"))
         suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=1))
