@@ -29,6 +29,15 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "phone": ("null", "far", "tail", "shared", "exact"),
 }
 WORKERS = 2
+# levels only a string similarity can give, per kind (used to bound a pair's best score)
+FUZZY_LEVELS: dict[str, tuple[int, ...]] = {
+    "name": (2,),
+    "given_name": (2, 3),
+    "text": (2, 3),
+    "identifier": (2,),
+    "date": (2,),
+    "email": (3,),
+}
 
 
 @dataclass
@@ -38,6 +47,7 @@ class Compared:
     level: np.ndarray  # int8, index into LEVELS[kind]
     sim: np.ndarray  # float32, NaN where null
     tf_code: np.ndarray  # int64 code of the agreed value on exact agreement, else -1
+    pending: np.ndarray | None = None  # fuzzy=False: pairs a string similarity could lift
 
 
 class Comparer:
@@ -84,7 +94,15 @@ class Comparer:
         g, f = self._gj, self._fj
         return (g[i] >= 0) & (f[i] >= 0) & (g[i] == f[j]) & (f[i] == g[j]) & (g[i] != g[j])
 
-    def compare(self, comp: Comparison, i: np.ndarray, j: np.ndarray) -> Compared:
+    def compare(
+        self, comp: Comparison, i: np.ndarray, j: np.ndarray, fuzzy: bool = True
+    ) -> Compared:
+        """Levels of one field over pairs (i, j).
+
+        With fuzzy=False only integer codes are used (no string is touched): pairs that a string
+        similarity could still lift above 'far' are flagged in `pending`, which lets the scorer
+        drop hopeless pairs before paying for rapidfuzz.
+        """
         field = comp.field
         if field in ("given", "family"):
             sw = self.swapped(i, j)
@@ -114,10 +132,24 @@ class Comparer:
         sim = np.full(n, np.nan, np.float32)
         sim[exact] = 1.0
         tf_code = np.where(exact, tf_side, -1)
+        kind = comp.kind
+        if not fuzzy:
+            pending = np.zeros(n, bool)
+            if kind in FUZZY_LEVELS:
+                pending[todo] = True
+            if kind == "email":
+                dc = self.codes.get("email_domain")
+                pending[todo] = dc[i[todo]] == dc[j[todo]]
+                lc = self.codes.get("email_local")
+                level[todo[lc[i[todo]] == lc[j[todo]]]] = 2
+            elif kind == "phone":
+                tc = self.codes.get("phone_tail")
+                level[todo[(tc[i[todo]] >= 0) & (tc[i[todo]] == tc[j[todo]])]] = 2
+                level[exact & (self.counts[field][np.maximum(ci, 0)] >= comp.shared_at)] = 3
+            return Compared(level=level, sim=sim, tf_code=tf_code, pending=pending)
         vals = self._vals(field)
         a = vals[i[todo]]
         b = vals[j[todo]]
-        kind = comp.kind
         if kind in ("name", "given_name", "text"):
             s = _jw(a, b)
             sim[todo] = s
@@ -151,7 +183,8 @@ class Comparer:
             same_domain = np.flatnonzero(dc[i[todo]] == dc[j[todo]])
             if len(same_domain):
                 xa, xb = la[same_domain], lb[same_domain]
-                typo = (_osa(xa, xb) <= 1) & ~_digits_only_difference(xa, xb)
+                one = np.flatnonzero(_osa(xa, xb) <= 1)
+                typo = one[~_digits_only_difference(xa[one], xb[one])]
                 level[todo[same_domain[typo]]] = 3
             lc = self.codes.get("email_local")
             same_local = lc[i[todo]] == lc[j[todo]]
@@ -182,7 +215,7 @@ class Comparer:
         # an initial on one side ("j" / "john") or a prefix ("chris" / "christopher")
         la = self._len("given")[ii]
         lb = self._len("given")[jj]
-        short = np.flatnonzero(((la <= 2) | (lb <= 2) | (s >= 0.8)) & ~out)
+        short = np.flatnonzero(((la <= 2) | (lb <= 2) | (s >= 0.8)) & ~out & (s < 0.88))
         if len(short):
             pre = np.fromiter(
                 (

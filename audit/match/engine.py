@@ -16,7 +16,7 @@ import pandas as pd
 
 from audit.match.blocking import candidate_pairs
 from audit.match.cluster import cluster
-from audit.match.compare import LEVELS, Comparer
+from audit.match.compare import FUZZY_LEVELS, LEVELS, Comparer
 from audit.match.fellegi_sunter import Model, probability, train
 from audit.match.rules import MatchRules
 
@@ -41,12 +41,48 @@ class _Scorer:
             (b.exact_rule, b.keys) for b in rules.blocking if b.exact_rule is not None
         ]
         self.comparisons = 0
+        self.pruned = 0
         self.guards = rules.guards
+        self._best: dict[str, float] = {}
+        for f in model.fields:
+            lv = FUZZY_LEVELS.get(f.comp.kind, ())
+            self._best[f.comp.field] = max((float(f.bits[k]) for k in lv), default=-np.inf)
 
-    def score(self, i: np.ndarray, j: np.ndarray, detail: bool = False) -> dict[str, Any]:
+    def _bound(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """An upper bound of each pair's probability from integer codes alone."""
+        contrib: dict[str, np.ndarray] = {}
+        for f in self.model.fields:
+            c = self.comparer.compare(f.comp, i, j, fuzzy=False)
+            w = f.contribution(c)
+            if c.pending is not None and c.pending.any():
+                w = np.where(c.pending, np.maximum(w, self._best[f.comp.field]), w)
+            contrib[f.comp.field] = w.astype(np.float32)
+        p = probability(self.model.combine(contrib, len(i)))
+        ext = self.comparer.codes.get("external_id")
+        p[(ext[i] >= 0) & (ext[i] == ext[j])] = 1.0  # forced to 1 by match.exact.external_id
+        return p
+
+    def score(
+        self, i: np.ndarray, j: np.ndarray, detail: bool = False, floor: float | None = None
+    ) -> dict[str, Any]:
+        """Score pairs. With `floor`, pairs whose best possible score is below it are not
+        compared on strings at all (their score is reported as 0)."""
+        if floor is not None and len(i):
+            need = self._bound(i, j) >= floor
+            if not need.all():
+                sub = self.score(i[need], j[need], detail)
+                out: dict[str, Any] = {}
+                for k, v in sub.items():
+                    full = np.zeros(len(i), dtype=v.dtype)
+                    if k == "rule_id":
+                        full[:] = FUZZY_RULE
+                    full[need] = v
+                    out[k] = full
+                self.pruned += int((~need).sum())
+                return out
         self.comparisons += len(i)
         n = len(i)
-        out: dict[str, Any] = {}
+        out = {}
         contrib: dict[str, np.ndarray] = {}
         levels: dict[str, np.ndarray] = {}
         for f in self.model.fields:
@@ -117,7 +153,7 @@ def link(
     keep_j: list[np.ndarray] = []
     for s in range(0, len(cand_i), CHUNK):
         ci, cj = cand_i[s : s + CHUNK], cand_j[s : s + CHUNK]
-        d = scorer.score(ci, cj, detail=True)
+        d = scorer.score(ci, cj, detail=True, floor=review)
         hit = d["score"] >= review
         kept.append({k: v[hit] for k, v in d.items()})
         keep_i.append(ci[hit])
@@ -133,7 +169,7 @@ def link(
     t = time.perf_counter()
 
     def _score_more(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return scorer.score(a, b)["score"]
+        return scorer.score(a, b, floor=review)["score"]
 
     labels, (ei, ej, es) = cluster(n, ki, kj, detail["score"], review, _score_more)
     timings["clustering"] = round(time.perf_counter() - t, 4)
@@ -152,6 +188,7 @@ def link(
         "candidate_pairs": len(cand_i),
         "candidate_pairs_by_rule": block_counts,
         "comparisons": int(scorer.comparisons),
+        "pruned_before_strings": int(scorer.pruned),
         "pairs_review_or_better": len(pairs),
         "cluster_check_pairs": len(ei),
         "prior": model.prior,
