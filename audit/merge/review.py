@@ -96,13 +96,23 @@ def build_proposals(result: RunResult) -> Proposals:
     texts = _texts(sub, rec_cols)
     by_id = {
         rid: {"record_id": rid, **row}
-        for rid, row in zip(rids[wanted], texts.to_dict("records"), strict=True)
+        for rid, row in zip(rids[wanted].tolist(), texts, strict=True)
     }
-    gold_texts = _texts(golden, [*FIELDS, *alternates]).to_dict("records")
+    gold_texts = _texts(golden, [*FIELDS, *alternates])
+    heads = [
+        dict(zip(("cluster_id", "survivor_id", "survivor_rule", "golden_from"), vals, strict=True))
+        for vals in zip(
+            *(
+                golden[c].astype(object).where(golden[c].notna(), None).tolist()
+                for c in ("cluster_id", "survivor_id", "survivor_rule", "golden_from")
+            ),
+            strict=True,
+        )
+    ]
     pairs = m.pairs if m.pairs is not None else pd.DataFrame()
     pair_cols, pair_by_cluster = _pairs_by_cluster(pairs, cl)
     out = []
-    for g, gt in zip(golden.to_dict("records"), gold_texts, strict=True):
+    for g, gt in zip(heads, gold_texts, strict=True):
         cid = str(g["cluster_id"])
         ids = [r for r in dict.fromkeys(members.get(cid, [])) if r in by_id]
         survivor = str(g["survivor_id"])
@@ -128,8 +138,8 @@ def build_proposals(result: RunResult) -> Proposals:
     return Proposals(out, FIELDS, alternates)
 
 
-def _texts(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    """Display text of `cols` (missing ones empty), column by column."""
+def _texts(frame: pd.DataFrame, cols: list[str]) -> list[dict[str, str]]:
+    """Display text of `cols` (missing ones empty) per row, computed column by column."""
     out = {}
     for c in cols:
         if c not in frame.columns:
@@ -143,9 +153,12 @@ def _texts(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
                 midnight, utc.dt.strftime("%Y-%m-%d %H:%M:%S UTC")
             )
             out[c] = text.astype(object).where(s.notna(), "").tolist()
+        elif s.dtype != object and pd.api.types.is_string_dtype(s):
+            out[c] = s.fillna("").tolist()  # Arrow-backed text: no per-value conversion
         else:
             out[c] = [_text(v) for v in s.tolist()]
-    return pd.DataFrame(out, index=range(len(frame)))
+    names = list(out)
+    return [dict(zip(names, vals, strict=True)) for vals in zip(*out.values(), strict=True)]
 
 
 def _text(value: Any) -> str:
@@ -191,8 +204,9 @@ def _pairs_by_cluster(
     ]
     cols = [c for c in base if c in p.columns] + sims + expl
     out: dict[str, list[dict[str, Any]]] = {}
-    for c, row in zip(p["_c"], p[cols].to_dict("records"), strict=True):
-        out.setdefault(c, []).append(row)
+    columns = [p[c].astype(object).where(p[c].notna(), None).tolist() for c in cols]
+    for c, vals in zip(p["_c"].tolist(), zip(*columns, strict=True), strict=True):
+        out.setdefault(c, []).append(dict(zip(cols, vals, strict=True)))
     return cols, out
 
 
