@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from audit.match.blocking import candidate_pairs
 from audit.match.cluster import cluster
@@ -210,34 +212,35 @@ def _pairs_frame(
         "band": band,
         "rule_id": d["rule_id"],
     }
-    why_parts: list[np.ndarray] = []
     for f in model.fields:
         name = f.comp.field
         cols[f"sim_{name}"] = np.round(d[f"sim_{name}"].astype(np.float64), 4)
     for f in model.fields:
         name = f.comp.field
         cols[f"w_{name}"] = np.round(d[f"w_{name}"].astype(np.float64), 2)
+    cols["why"] = _why(d, model, len(i))
+    return pd.DataFrame(cols)
+
+
+def _why(d: dict[str, Any], model: Model, n: int) -> pd.Series:
+    """'email exact (+13.8), phone far (-1.6), ...' per pair, built in Arrow from lookup tables."""
+    parts: list[pa.Array] = []
+    span = 2 * _WMAX + 1
     for f in model.fields:
         name = f.comp.field
         lv = d[f"lv_{name}"].astype(np.int64)
         w10 = np.clip(np.rint(d[f"w_{name}"] * 10), -_WMAX, _WMAX).astype(np.int64) + _WMAX
-        # one lookup table per field: (level, weight in tenths of a bit) -> "email exact (+13.8)"
-        table = np.array(
+        # one table per field: (level, weight in tenths of a bit) -> "email exact (+13.8)"
+        table = pa.array(
             [
-                "" if k == 0 else f"{name} {LEVELS[f.comp.kind][k]} ({(v - _WMAX) / 10:+.1f})"
+                None if k == 0 else f"{name} {LEVELS[f.comp.kind][k]} ({(v - _WMAX) / 10:+.1f})"
                 for k in range(len(LEVELS[f.comp.kind]))
-                for v in range(2 * _WMAX + 1)
+                for v in range(span)
             ],
-            dtype=object,
+            type=pa.string(),
         )
-        text = table[lv * (2 * _WMAX + 1) + w10]
-        why_parts.append(text)
-    if why_parts:
-        why = why_parts[0]
-        for part in why_parts[1:]:
-            sep = np.where((why != "") & (part != ""), ", ", "")
-            why = why + sep + part
-    else:
-        why = np.full(len(i), "", dtype=object)
-    cols["why"] = why
-    return pd.DataFrame(cols)
+        parts.append(pc.take(table, pa.array(lv * span + w10)))
+    if not parts:
+        return pd.Series([""] * n, dtype=object)
+    joined = pc.binary_join_element_wise(*parts, ", ", null_handling="skip")
+    return pd.Series(joined.to_numpy(zero_copy_only=False), dtype=object)
