@@ -8,7 +8,6 @@ openpyxl write-only) keep 100k persons fast.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -513,6 +512,3 @@ def write_canonical(frame: pd.DataFrame, path: Path, dates: dict[str, str] | Non
         if out[c].dtype.kind == "f":
             out[c] = out[c].map(lambda v: "" if v != v else f"{v:.2f}")
     write_csv(out, path)
-
-
-Writer = Callable[..., object]
