@@ -284,3 +284,16 @@ def test_fast_accept_pattern_only_accepts_what_email_validator_accepts(address: 
     """Every address the vectorized pre-pass settles as valid, email-validator accepts too."""
     if re.fullmatch(FAST_VALID_EMAIL, address):
         assert email_problem(address) is None, address
+
+
+def test_empty_frames_run_every_rule_without_errors() -> None:
+    recs, issues = normalize(
+        {"contacts": schema.empty("contacts"), "deals": schema.empty("deals")},
+        NormalizeConfig(),
+        [],
+    )
+    assert len(issues) == 0
+    assert str(recs["contacts"]["created_at"].dtype) == "datetime64[ns, UTC]"
+    v = validate(recs, RulesConfig(gx=False), as_of=AS_OF)
+    assert set(v.checked["status"]) == {"empty", "skipped"}
+    assert (v.checked["n_checked"] == 0).all()

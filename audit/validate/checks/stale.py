@@ -208,6 +208,8 @@ def _last_seen(frame: pd.DataFrame, ctx: Context, keys: pd.Series, fields: list[
             pd.DataFrame({"key": _keys(ev["address"][alive]), "at": ev["occurred_at"][alive]})
         )
     seen = pd.concat(parts, ignore_index=True).dropna()
+    if seen.empty:
+        return pd.Series(dtype="datetime64[ns, UTC]")
     return seen.groupby("key")["at"].max()
 
 
@@ -223,8 +225,13 @@ def inactive(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     if not any(f in frame.columns for f in rule.params.date_fields):
         raise Skip(f"none of {', '.join(rule.params.date_fields)}")
     keys = _rule_keys(frame, rule, ctx)
-    activity = keys.map(_last_seen(frame, ctx, keys, rule.params.date_fields))
-    anything = keys.map(
+
+    def lookup(by_key: pd.Series) -> pd.Series:
+        found = by_key.reindex(keys.to_numpy())
+        return pd.Series(found.to_numpy(), index=keys.index, dtype="datetime64[ns, UTC]")
+
+    activity = lookup(_last_seen(frame, ctx, keys, rule.params.date_fields))
+    anything = lookup(
         _last_seen(frame, ctx, keys, [*rule.params.date_fields, *rule.params.alive_fields])
     )
     last = anything.where(activity.notna())
