@@ -531,12 +531,11 @@ def _from_text(msg: Message) -> Report | None:
             )
             and not re.search(r"permanent|gave up|giving up|failed", notice[:3000], re.IGNORECASE)
         )
-        cls, reason = classify(
-            status,
-            near + " " + notice[:3000] if len(near) < 80 else near,
-            transient=transient,
-            context=near,
-        )
+        # the recipient's own lines decide when they carry a code; the whole notice only when
+        # they say nothing (one shared reason for every recipient)
+        own_code = _STATUS.search(near) or _REPLY.search(near)
+        text = near if own_code or len(near) >= 80 else near + " " + notice[:3000]
+        cls, reason = classify(status, text, transient=transient, context=near)
         bounces.append(Bounce(address, status, cls, reason, _short(near)))
     kind = (
         "delay"
