@@ -48,3 +48,10 @@ def test_inspect_wrong_encoding_names_the_option(runner):
     result = runner.invoke(cli, ["sources", "inspect", str(path), "--encoding", "utf-8"])
     assert result.exit_code == 3
     assert "it looks like cp949" in result.stderr and "--encoding" in result.stderr
+
+
+def test_inspect_mail_shows_tables_built_by_the_reader(runner):
+    result = runner.invoke(cli, ["sources", "inspect", str(R / "readers" / "inbox.mbox")])
+    assert result.exit_code == 0
+    assert "entity: email_events" in result.output
+    assert "columns:    address, event, classification, status" in result.output

@@ -40,20 +40,25 @@ def inspect_cmd(paths: tuple[Path, ...], fmt: str, encoding: str | None, profile
         click.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
         return
     for rec in records:
+        mapping = rec.get("mapping") or {}
+        built = bool(mapping) and all(k == v for k, v in mapping.items())
+        profile = rec["profile"] or ("(columns built by the reader)" if built else "(generic)")
         click.echo(f"{rec['source_file']}")
         click.echo(f"  reader:     {rec['reader']}")
-        click.echo(f"  profile:    {rec['profile'] or '(generic)'}  entity: {rec['entity']}")
+        click.echo(f"  profile:    {profile}  entity: {rec['entity']}")
         if rec.get("encoding") or rec.get("delimiter"):
             click.echo(f"  encoding:   {rec['encoding']}  delimiter: {rec['delimiter']!r}")
         if rec.get("sheet"):
             click.echo(f"  sheet:      {rec['sheet']}")
-        click.echo(f"  header row: {rec['header_row']}")
+        if rec.get("header_row"):
+            click.echo(f"  header row: {rec['header_row']}")
         click.echo(
             f"  rows read:  {rec['rows_read']} (ingested {rec['rows_ingested']}, "
             f"rejected {rec['rows_rejected']})"
         )
-        mapping = rec.get("mapping") or {}
-        if mapping:
+        if built:
+            click.echo(f"  columns:    {', '.join(mapping)}")
+        elif mapping:
             click.echo("  mapping:")
             for k, v in mapping.items():
                 click.echo(f"    {k} -> {v}")
