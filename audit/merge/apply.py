@@ -24,7 +24,7 @@ import yaml
 from audit import schema
 from audit.errors import ConfigError, InputError
 from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden
-from audit.merge.cells import as_text
+from audit.merge.cells import as_text, unneutralize
 from audit.merge.decisions import APPROVE, REJECT, SPLIT, Decision, read_decisions, run_id_of
 from audit.merge.runfolder import (
     RunFolder,
@@ -350,6 +350,11 @@ def _golden_row(
     return out
 
 
+def _plain(row: list[str]) -> list[str]:
+    """A run-folder CSV row without its formula-guard quotes: the pipeline reads real values."""
+    return [unneutralize(v) if v.startswith("'") else v for v in row]
+
+
 def _write_merged_config(
     run: RunFolder, out_dir: Path, merged: TextTable, original: TextTable
 ) -> Path:
@@ -378,7 +383,7 @@ def _write_merged_config(
             old.unlink()
     new_sources: list[dict[str, Any]] = []
     for name in contact_sources:
-        rows = [r for r, s in zip(merged.rows, src_col, strict=True) if s == name]
+        rows = [_plain(r) for r, s in zip(merged.rows, src_col, strict=True) if s == name]
         if not rows:
             continue
         part = TextTable(header=merged.header, rows=rows, newline=merged.newline, bom=merged.bom)
@@ -409,7 +414,9 @@ def _write_merged_config(
         if "source" not in other.header:
             continue
         src = other.column("source")
-        keep = [r for r, s in zip(other.rows, src, strict=True) if s in set(contact_sources)]
+        keep = [
+            _plain(r) for r, s in zip(other.rows, src, strict=True) if s in set(contact_sources)
+        ]
         if not keep:
             continue
         part = TextTable(header=other.header, rows=keep, newline=other.newline, bom=other.bom)

@@ -11,23 +11,30 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBERISH = re.compile(r"[+-]?[0-9][0-9 ().\-/]*")
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# digits (or masked digits) with phone punctuation and list separators: cannot call anything
+_PLAIN_NUMBER = re.compile(r"[+-]?[\d*][\d* ().\-/;,]*")
 _EMAIL = re.compile(r"^([^@\s]{1,2})[^@\s]*(@.+)$")
+
+
+def _needs_quote(value: str) -> bool:
+    """The same rule as the run folder's CSV writer, so text read back round-trips."""
+    stripped = value.lstrip(" \n")
+    if stripped.startswith("'") and stripped[1:2] in ("=", "+", "-", "@", "\t", "\r", "'"):
+        return True
+    if not value.startswith(_TRIGGERS) and not stripped.startswith(_TRIGGERS):
+        return False
+    return not _PLAIN_NUMBER.fullmatch(value)
 
 
 def neutralize(value: str) -> str:
     """Prefix a single quote where a spreadsheet would treat the text as a formula."""
-    if not value or not value.startswith(_FORMULA_START):
-        return value
-    if value[0] in "+-" and _NUMBERISH.fullmatch(value):
-        return value
-    return "'" + value
+    return "'" + value if value and _needs_quote(value) else value
 
 
 def unneutralize(value: str) -> str:
-    """Undo `neutralize` on text read back from a sheet the reviewer edited."""
-    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+    """Undo `neutralize` on text read back from a sheet or a run folder's CSV."""
+    if value.startswith("'") and _needs_quote(value[1:]):
         return value[1:]
     return value
 
