@@ -235,23 +235,31 @@ def _issues(
     cid = clusters["cluster_id"].to_numpy(dtype=object)[rest]
     score_txt = np.array(["" if v != v else f" (score {v:.3f})" for v in sc.tolist()], dtype=object)
     srt = np.argsort(m, kind="stable")  # positions follow record_id order
+    k = len(m)
+
+    def col(values: object) -> pd.Series:
+        arr = np.empty(k, dtype=object)
+        arr[:] = values
+        return pd.Series(arr[srt], dtype=object)
+
     out = pd.DataFrame(
         {
-            "record_id": ids[m],
-            "entity": "contacts",
-            "field": None,
-            "rule_id": np.where(auto, "match.duplicate.probable", "match.duplicate.possible"),
-            "dimension": schema.Dimension.UNIQUENESS.value,
-            "severity": np.where(auto, "warning", "info"),
-            "message": np.where(
-                auto,
-                "probable duplicate of another contact",
-                "possible duplicate of another contact (review)",
+            "record_id": col(ids[m]),
+            "entity": col("contacts"),
+            "field": col(None),
+            "rule_id": col(np.where(auto, "match.duplicate.probable", "match.duplicate.possible")),
+            "dimension": col(schema.Dimension.UNIQUENESS.value),
+            "severity": col(np.where(auto, "warning", "info")),
+            "message": col(
+                np.where(
+                    auto,
+                    "probable duplicate of another contact",
+                    "possible duplicate of another contact (review)",
+                )
             ),
-            "value": None,
-            "suggestion": "merge into " + survivor,
-            "evidence": "cluster " + cid + ": matches " + survivor + score_txt,
+            "value": col(None),
+            "suggestion": col("merge into " + survivor),
+            "evidence": col("cluster " + cid + ": matches " + survivor + score_txt),
         }
     )
-    out = out.iloc[srt].reset_index(drop=True)[schema.ISSUE_COLUMNS].astype(object)
-    return out.where(out.notna(), None)
+    return out
