@@ -76,8 +76,10 @@ def match(
     data = contacts[used].take(row_order).reset_index(drop=True)
     ids = data["record_id"].astype(str).to_numpy(dtype=object)
     feats = features(data)
+    del data  # only the features are needed from here on: keep the peak memory low
     t_prep = time.perf_counter() - t0
     linked = link(feats, rules, review=cfg.review_threshold, auto=cfg.auto_threshold)
+    del feats
     t1 = time.perf_counter()
     p = linked.pairs
     pi, pj = p["i"].to_numpy(np.int64), p["j"].to_numpy(np.int64)

@@ -44,6 +44,11 @@ class Codes:
             self._dicts[name] = enc.dictionary
         return self._cache[name]
 
+    def dictionary(self, name: str) -> pa.Array:
+        """The Arrow array of distinct values behind `get(name)`'s codes."""
+        self.get(name)
+        return self._dicts[name]  # type: ignore[return-value]
+
     def uniques(self, name: str) -> np.ndarray:
         """The distinct values behind `get(name)`'s codes, in code order."""
         self.get(name)

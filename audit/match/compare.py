@@ -57,7 +57,6 @@ class Comparer:
         self.feats = feats
         self.codes = Codes(feats)
         self.comparisons = [c for c in comparisons if feats[c.field].notna().any()]
-        self._vals_cache: dict[str, np.ndarray] = {}
         self.counts: dict[str, np.ndarray] = {}
         for c in self.comparisons:
             codes = self.codes.get(c.field)
@@ -72,16 +71,12 @@ class Comparer:
             self.codes.get("given"), self.codes.uniques("given"), nicknames
         )
 
-    def _vals(self, field: str) -> np.ndarray:
-        """Object array of a feature's strings, built only for fields compared fuzzily."""
-        if field not in self._vals_cache:
-            codes = self.codes.get(field)
-            uniq = self.codes.uniques(field)
-            table = np.empty(len(uniq) + 1, dtype=object)
-            table[: len(uniq)] = uniq
-            table[-1] = None
-            self._vals_cache[field] = table[codes]
-        return self._vals_cache[field]
+    def _strings(self, field: str, rows: np.ndarray) -> np.ndarray:
+        """The strings of `rows` (all non-null) as Python objects, taken from the Arrow
+        dictionary on demand: nothing of full size is kept per field."""
+        codes = self.codes.get(field)[rows]
+        d = self.codes.dictionary(field)
+        return pc.take(d, pa.array(codes)).to_numpy(zero_copy_only=False)
 
     def _len(self, field: str) -> np.ndarray:
         if field not in self._lengths:
@@ -147,9 +142,8 @@ class Comparer:
                 level[todo[(tc[i[todo]] >= 0) & (tc[i[todo]] == tc[j[todo]])]] = 2
                 level[exact & (self.counts[field][np.maximum(ci, 0)] >= comp.shared_at)] = 3
             return Compared(level=level, sim=sim, tf_code=tf_code, pending=pending)
-        vals = self._vals(field)
-        a = vals[i[todo]]
-        b = vals[j[todo]]
+        a = self._strings(field, i[todo])
+        b = self._strings(field, j[todo])
         if kind in ("name", "given_name", "text"):
             s = _jw(a, b)
             sim[todo] = s
@@ -175,8 +169,8 @@ class Comparer:
             # vs john.smith@): only a typo at the same domain counts as close
             # a typo is one edit at the same domain, and not a digit added or changed
             # (adam.brown38@ vs adam.brown@ are two people named Adam Brown)
-            loc = self._vals("email_local")
-            la, lb = loc[i[todo]], loc[j[todo]]
+            la = self._strings("email_local", i[todo])
+            lb = self._strings("email_local", j[todo])
             s = _jw(la, lb)
             sim[todo] = s * 0.9
             dc = self.codes.get("email_domain")
