@@ -22,8 +22,8 @@ import pandas as pd
 from audit import schema
 from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden
 from audit.merge.cells import as_text, neutralize
-from audit.merge.cells import redact as redact_value
 from audit.model import RunResult
+from audit.report import safe
 
 HTML_FILE = "merge_review.html"
 XLSX_FILE = "merge_proposals.xlsx"
@@ -43,12 +43,38 @@ def write_review(result: RunResult, run_dir: Path, *, redact: bool) -> list[Path
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     props = build_proposals(result)
-    paths = [
-        _write_html(result.run_id, props, run_dir / HTML_FILE, redact=redact),
-        _write_xlsx(props, run_dir / XLSX_FILE, redact=redact),
-        _write_csv(props, run_dir / CSV_FILE, redact=redact),
+    if redact:
+        props = redact_proposals(props)
+    return [
+        _write_html(result.run_id, props, run_dir / HTML_FILE),
+        _write_xlsx(props, run_dir / XLSX_FILE),
+        _write_csv(props, run_dir / CSV_FILE),
     ]
-    return paths
+
+
+def redact_proposals(props: Proposals) -> Proposals:
+    """Mask emails and phones everywhere, ids included, the way the run folder masks them.
+
+    Ids keep a digest (`inbox:k***@example.com~1a2b3c4d`), equal to the ids in a redacted run
+    folder's records, so decisions made on a redacted review still apply to that folder.
+    """
+    out = []
+    for c in props.clusters:
+        out.append(
+            {
+                **c,
+                "survivor": safe.redact_id(c["survivor"]),
+                "golden": {k: safe.redact_cell(v, k) for k, v in c["golden"].items()},
+                "golden_from": {
+                    f: [safe.redact_id(str(v[0])), *v[1:]] for f, v in c["golden_from"].items()
+                },
+                "records": [
+                    {k: safe.redact_cell(v, k) for k, v in r.items()} for r in c["records"]
+                ],
+                "pairs": [safe.redact_obj(p) for p in c["pairs"]],
+            }
+        )
+    return Proposals(out, props.fields, props.alternates)
 
 
 class Proposals:
@@ -216,7 +242,7 @@ def _pairs_by_cluster(
 PROPOSAL_HEAD = ["cluster_id", "band", "score", "role", "record_id", "decision", "source"]
 
 
-def proposal_rows(props: Proposals, *, redact: bool) -> tuple[list[str], list[list[str]]]:
+def proposal_rows(props: Proposals) -> tuple[list[str], list[list[str]]]:
     """One golden row then one row per record, per cluster (the layout `merge apply` reads)."""
     header = [*PROPOSAL_HEAD, *props.fields, *props.alternates, "matched_because"]
     rows: list[list[str]] = []
@@ -233,8 +259,8 @@ def proposal_rows(props: Proposals, *, redact: bool) -> tuple[list[str], list[li
                 "",
                 "",
                 "",
-                *[_show(f, gold.get(f, ""), redact) for f in props.fields],
-                *[_show(f, gold.get(f, ""), redact) for f in props.alternates],
+                *[gold.get(f, "") for f in props.fields],
+                *[gold.get(f, "") for f in props.alternates],
                 f"survivor {c['survivor']} ({c['survivor_rule']}); {prov}",
             ]
         )
@@ -249,16 +275,12 @@ def proposal_rows(props: Proposals, *, redact: bool) -> tuple[list[str], list[li
                     r["record_id"],
                     "",
                     r["source"],
-                    *[_show(f, r.get(f, ""), redact) for f in props.fields],
+                    *[r.get(f, "") for f in props.fields],
                     *["" for _ in props.alternates],
                     why.get(r["record_id"], ""),
                 ]
             )
     return header, rows
-
-
-def _show(field: str, value: str, redact: bool) -> str:
-    return redact_value(field, value) if redact else value
 
 
 def _why_by_record(c: dict[str, Any]) -> dict[str, str]:
@@ -286,8 +308,8 @@ def _isnum(v: Any) -> bool:
         return False
 
 
-def _write_csv(props: Proposals, path: Path, *, redact: bool) -> Path:
-    header, rows = proposal_rows(props, redact=redact)
+def _write_csv(props: Proposals, path: Path) -> Path:
+    header, rows = proposal_rows(props)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
@@ -296,10 +318,10 @@ def _write_csv(props: Proposals, path: Path, *, redact: bool) -> Path:
     return path
 
 
-def _write_xlsx(props: Proposals, path: Path, *, redact: bool) -> Path:
+def _write_xlsx(props: Proposals, path: Path) -> Path:
     from audit.merge.sheet import BOLD, FILLED, PLAIN, Sheet, write_xlsx
 
-    header, rows = proposal_rows(props, redact=redact)
+    header, rows = proposal_rows(props)
     role_i = header.index("role")
     widths = {"cluster_id": 14, "record_id": 18, "decision": 11, "matched_because": 60}
     proposals = Sheet(
@@ -342,7 +364,7 @@ def _e(v: Any) -> str:
     return html.escape(as_text(v), quote=True)
 
 
-def _write_html(run_id: str, props: Proposals, path: Path, *, redact: bool) -> Path:
+def _write_html(run_id: str, props: Proposals, path: Path) -> Path:
     shown = props.clusters[:MAX_HTML_CLUSTERS]
     n_auto = sum(c["band"] == "auto" for c in props.clusters)
     parts = [
@@ -375,7 +397,7 @@ def _write_html(run_id: str, props: Proposals, path: Path, *, redact: bool) -> P
         "</header><main>"
     )
     for c in shown:
-        parts.append(_cluster_html(c, props, redact=redact))
+        parts.append(_cluster_html(c, props))
     if not shown:
         parts.append('<p class="empty">No duplicate clusters were proposed in this run.</p>')
     parts.append(f"</main><script>{_JS}</script></body></html>")
@@ -383,7 +405,7 @@ def _write_html(run_id: str, props: Proposals, path: Path, *, redact: bool) -> P
     return path
 
 
-def _cluster_html(c: dict[str, Any], props: Proposals, *, redact: bool) -> str:
+def _cluster_html(c: dict[str, Any], props: Proposals) -> str:
     cid = c["cluster_id"]
     recs = c["records"]
     score = (
@@ -432,19 +454,16 @@ def _cluster_html(c: dict[str, Any], props: Proposals, *, redact: bool) -> str:
             who = src[0] if isinstance(src[0], str) else "; ".join(src[0])
             note = f'<small class="from">from {_e(who)} · {_e(src[1])}</small>'
 
-        out.append(
-            f"<tr{cls}><th>{_e(f)}</th>"
-            f'<td class="golden">{_e(_show(f, gold.get(f, ""), redact))}{note}</td>'
-        )
+        out.append(f'<tr{cls}><th>{_e(f)}</th><td class="golden">{_e(gold.get(f, ""))}{note}</td>')
         for r, v in zip(recs, vals, strict=True):
             won = ' class="won"' if src is not None and src[0] == r["record_id"] else ""
-            out.append(f"<td{won}>{_e(_show(f, v, redact))}</td>")
+            out.append(f"<td{won}>{_e(v)}</td>")
         out.append("</tr>")
     for a in props.alternates:
         if gold.get(a):
             out.append(
                 f'<tr class="alt"><th>{_e(a)}</th><td class="golden">'
-                f'{_e(_show(a, gold[a], redact))}<small class="from">losing values kept</small>'
+                f'{_e(gold[a])}<small class="from">losing values kept</small>'
                 f'</td><td colspan="{len(recs)}"></td></tr>'
             )
     out.append("</tbody></table>")

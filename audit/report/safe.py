@@ -48,7 +48,9 @@ __all__ = [
     "md_escape",
     "neutralize",
     "neutralize_frame",
+    "redact_cell",
     "redact_frame",
+    "redact_id",
     "redact_obj",
     "redact_text",
     "unneutralize",
@@ -160,7 +162,8 @@ def _is_id_column(name: str) -> bool:
     return name in _STRUCTURAL or name in ("id", "ids") or name.endswith(("_id", "_ids"))
 
 
-def _redact_cell(value: Any, column: str | None) -> Any:
+def redact_cell(value: Any, column: str | None) -> Any:
+    """One cell's redacted form, by what its column holds (email, phone, id, JSON, text)."""
     if not isinstance(value, str) or not value:
         return value
     name = (column or "").lower()
@@ -212,7 +215,7 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if _is_text(out[col]):
             name = str(col)
             mask = _text_mask(out[col], _MAY_HOLD_PII)
-            out[col] = _map_where(out[col], mask, lambda v, n=name: _redact_cell(v, n))
+            out[col] = _map_where(out[col], mask, lambda v, n=name: redact_cell(v, n))
     return out
 
 
@@ -225,7 +228,7 @@ def redact_obj(obj: Any, key: str | None = None) -> Any:
     if isinstance(obj, (list, tuple)):
         return type(obj)(redact_obj(v, key) for v in obj)
     if isinstance(obj, str):
-        return _redact_cell(obj, key)
+        return redact_cell(obj, key)
     return obj
 
 
