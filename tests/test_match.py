@@ -259,3 +259,19 @@ def test_bad_match_rules_are_a_config_error(tmp_path):
         load_rules(str(bad))
     with pytest.raises(ConfigError, match="unknown match rules"):
         load_rules("nope.nothing")
+
+
+def test_golden_proposals_made_in_slices_equal_one_call(monkeypatch):
+    import audit.match as stage
+
+    cases = {
+        "first_name": ["Ines", "Ines", "Omar", "Omar"],
+        "last_name": ["Duarte", "Duarte", "Haddad", "Haddad"],
+        "email": ["ines.d@example.pt", "ines.d@example.pt", "omar@h.io", "omar@h.io"],
+    }
+    whole = _run(cases, bg=300)
+    monkeypatch.setattr(stage, "GOLDEN_SLICE", 1)
+    sliced = _run(cases, bg=300)
+    assert whole.golden["cluster_id"].nunique() >= 2
+    pd.testing.assert_frame_equal(whole.golden, sliced.golden)
+    pd.testing.assert_frame_equal(whole.clusters, sliced.clusters)

@@ -10,6 +10,7 @@ record positions back to record ids and writes the uniqueness findings.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -47,6 +48,7 @@ FEATURE_INPUTS = (
     "dob",
     "ident",
 )
+GOLDEN_SLICE = 50_000  # clusters per call of propose_golden
 CLUSTER_COLUMNS = ["cluster_id", "record_id", "band", "is_survivor", "n_records", "max_score"]
 
 
@@ -173,7 +175,16 @@ def _golden(
         from audit.match.survivorship import propose_golden
     except ImportError:  # pragma: no cover - survivorship is built in parallel
         return pd.DataFrame()
-    return propose_golden(data.iloc[np.sort(positions)], clusters, sources)
+    # proposals are per cluster, so they are made in slices of clusters: same result, and the
+    # survivorship step's working memory stays bounded at 1M records
+    cid = clusters["cluster_id"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, cid[1:] != cid[:-1]])
+    cuts = [*starts[::GOLDEN_SLICE].tolist(), len(cid)]
+    parts = []
+    for a, b in itertools.pairwise(cuts):
+        rows = np.sort(positions[a:b])
+        parts.append(propose_golden(data.iloc[rows], clusters.iloc[a:b], sources))
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def _survivors(
