@@ -18,6 +18,10 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import getaddresses
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 from audit.sources.mailtext import decode_header_text, part_text
 
@@ -25,7 +29,7 @@ _ADDR = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@[A-Za-z0-9](?:[A-Za-z0-9\
 _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _REPLY = re.compile(r"(?<![\d.\-])([45][0-5]\d)(?:[\s\-]|$)")
 _DAEMON = re.compile(
-    r"^(mailer-daemon|mail-daemon|postmaster|mailerdaemon|mail\.daemon|mdaemon|"
+    r"^(mailer-daemon|mail-daemon|postmaster|post_master|mailerdaemon|mail\.daemon|mdaemon|"
     r"mail delivery (subsystem|system)|mailer_daemon|nobody|root)$|mailer-daemon@|postmaster@",
     re.IGNORECASE,
 )
@@ -105,7 +109,7 @@ _HARD = (
         r"(user|mailbox|recipient|address|account|addressee)\b.{0,40}"
         r"(does not exist|doesn'?t exist|not exist|unknown|not found|invalid|is not valid|"
         r"not listed|no longer (exists|valid|available|active)|unavailable|not recognized)|"
-        r"invalid (recipient|mailbox|address|user)|recipient (address )?rejected|"
+        r"invalid (recipient|mailbox|address|user)|"
         r"(mailbox|user|recipient) not found|RecipNotFound|no mailbox|not a valid (user|mailbox|"
         r"recipient|address)|unrouteable address|unknown or illegal alias|addressee unknown|"
         r"does not have an (email )?account|delivery to the following recipient failed "
@@ -140,6 +144,38 @@ _HARD_STATUS = {
 }
 
 
+_PHRASE_FILE = Path(__file__).with_name("bounce_phrases.yaml")
+
+
+@cache
+def _phrase_tables() -> dict[str, tuple[tuple[str, re.Pattern[str]], ...]]:
+    """Per group (soft, hard), one compiled pattern per reason, in the file's order.
+
+    Phrases and pairs are literal server wording; a pair's two halves may be at most 80
+    characters apart so that they stay in one sentence of a long notice.
+    """
+    data = yaml.safe_load(_PHRASE_FILE.read_text(encoding="utf-8"))
+    out: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {}
+    for group in ("soft", "hard"):
+        reasons = []
+        for reason, spec in data[group].items():
+            alts = [re.escape(p) for p in spec.get("phrases", [])]
+            alts += [f"{re.escape(a)}.{{0,80}}?{re.escape(b)}" for a, b in spec.get("pairs", [])]
+            alts += list(spec.get("patterns", []))
+            reasons.append((reason, re.compile("|".join(f"(?:{a})" for a in alts))))
+        out[group] = tuple(reasons)
+    return out
+
+
+def phrase_reason(text: str, group: str) -> str | None:
+    """The first reason of `group` (soft|hard) whose wording appears in the text."""
+    low = re.sub(r"\s+", " ", text).lower()
+    for reason, rx in _phrase_tables()[group]:
+        if rx.search(low):
+            return reason
+    return None
+
+
 @dataclass(frozen=True)
 class Bounce:
     address: str
@@ -170,7 +206,10 @@ _DIRECTORY = re.compile(
     r"no longer (exists|valid|active|in use)|has been (deleted|removed|closed)",
     re.IGNORECASE,
 )
-_AT_RCPT = re.compile(r"rcpt( to)?\b|in reply to rcpt|recipient address rejected", re.IGNORECASE)
+_AT_RCPT = re.compile(
+    r"rcpt([ _]to)?\b|in reply to rcpt|recipient address rejected|does not like recipient",
+    re.IGNORECASE,
+)
 _SENDER_SIDE = re.compile(
     r"sender (address |domain )?(rejected|refused|verify failed|unknown|invalid|denied)|"
     r"(domain of )?sender (address|domain)\b.{0,60}(does not exist|not exist|invalid|unknown|"
@@ -187,14 +226,20 @@ def classify(
 
     Order of evidence:
     1. transient (4.x.x, Action: delayed) is always soft;
-    2. specific wording for a soft cause (full mailbox, spam block, policy, expired) wins over
-       the reply class, and 5.1.7/5.1.8 or a rejection at MAIL FROM are about the *sender*;
-    3. an explicit address status (5.1.1, 5.1.2, 5.1.6, 5.1.10, also found inside the
-       diagnostic text when the report's own status is generic) is hard;
-    4. a status whose subject is the mail system (5.3), content (5.6) or policy (5.7) is soft;
-    5. "user unknown"-style wording is hard, except after DATA (the server had accepted the
-       recipient at RCPT TO: a content filter) or when the reply is generic, gives no SMTP
-       stage and no directory wording (filtering gateways answer that way for mail they drop).
+    2. wording of a specific soft cause from the phrase tables (full mailbox, suspended or
+       filtered account, relaying, IP block, rejected sender) wins over everything else;
+    3. broader soft wording (spam, policy, expired, ...) wins unless wording for a dead address
+       (phrase tables or our own patterns) is there too, and 5.1.7/5.1.8 or a rejection at
+       MAIL FROM are about the *sender*;
+    4. an explicit address status (5.1.1, 5.1.2, 5.1.6, 5.1.10, also found inside the
+       diagnostic text when the report's own status is generic) is hard, and so is a 521/556
+       reply (RFC 7504: the host or domain accepts no mail);
+    5. a status whose subject is mailbox state (5.2), the mail system (5.3), content (5.6) or
+       policy (5.7) is soft unless the server's words say the address does not exist;
+    6. "user unknown"-style wording is hard, except after DATA (the server had accepted the
+       recipient at RCPT TO: a content filter) or, for our own looser patterns, when the reply
+       is generic, gives no SMTP stage and no directory wording (filtering gateways answer that
+       way for mail they drop).
     """
     text = re.sub(r"\s+", " ", diagnostic or "")
     context = re.sub(r"\s+", " ", context)
@@ -203,8 +248,17 @@ def classify(
             if rx.search(text):
                 return "soft", name
         return "soft", "temporary"
+    soft_words = phrase_reason(text, "soft")
+    if soft_words:
+        return "soft", soft_words
+    hard_words = phrase_reason(text, "hard")
+    reply = _REPLY.search(text)
+    if reply and reply.group(1) in ("521", "556") and not _SENDER_SIDE.search(text):
+        return "hard", "not_accept"
+    # wording for a dead address beats a generic soft word ("rejected by", "policy", "denied")
+    dead = bool(hard_words or _STRONG_HARD.search(text)) and not _SPECIFIC_SOFT.search(text)
     for name, rx in _SOFT_RE:
-        if rx.search(text) and not _specific_hard(text):
+        if rx.search(text) and not dead:
             return "soft", name
     if _SENDER_SIDE.search(text):
         return "soft", "sender_rejected"
@@ -215,20 +269,20 @@ def classify(
     if status in _HARD_STATUS:
         return "hard", _HARD_STATUS[status]
     subject = status.split(".")[1] if status and status.count(".") == 2 else ""
-    if subject in ("2", "3", "6", "7") and not _DIRECTORY.search(text):
+    if subject in ("2", "3", "6", "7") and not _DIRECTORY.search(text) and not hard_words:
         # the server classed the failure itself: mailbox state (disabled, full), mail system,
         # content, security/policy; none of them says the address does not exist
         return "soft", {"2": "mailbox_disabled", "3": "mail_system", "6": "content"}.get(
             subject, "blocked"
         )
-    for name, rx in _HARD_RE:
-        if not rx.search(text):
-            continue
+    matches = [hard_words] if hard_words else []
+    matches += [name for name, rx in _HARD_RE if rx.search(text)]
+    for name in matches:
         if _AFTER_DATA.search(text) or _AFTER_DATA.search(context):
             return "soft", "filtered"
         if (
-            status in (None, "5.0.0")
-            and name == "user_unknown"
+            name == "user_unknown"
+            and not (status or "").startswith("5.1.")
             and not (_AT_RCPT.search(text) or _AT_RCPT.search(context))
             and not _DIRECTORY.search(text)
         ):
@@ -237,22 +291,19 @@ def classify(
     return "soft", {"4": "network", "5": "protocol"}.get(subject, "other")
 
 
-def _specific_hard(text: str) -> bool:
-    """Wording such as 'user unknown' beats a generic soft word like 'rejected by' or 'policy'."""
-    strong = re.search(
-        r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|"
-        r"RecipNotFound|mailbox not found|user not found|invalid recipient|host unknown|"
-        r"host not found|domain not found",
-        text,
-        re.IGNORECASE,
-    )
-    specific_soft = re.search(
-        r"full|quota|spam|blacklist|blocklist|reputation|suspend|disabled|inactive|too (big|large)|"
-        r"expired|timed? ?out|rate|too many|virus|spf|dkim|dmarc|not found, try again",
-        text,
-        re.IGNORECASE,
-    )
-    return bool(strong) and not specific_soft
+_SPECIFIC_SOFT = re.compile(
+    r"full|quota|spam|blacklist|blocklist|reputation|suspend|disabled|inactive|too (big|large)|"
+    r"expired|timed? ?out|rate|too many|virus|spf|dkim|dmarc|not found, try again",
+    re.IGNORECASE,
+)
+
+
+_STRONG_HARD = re.compile(
+    r"user unknown|unknown user|no such (user|mailbox|recipient)|does not exist|"
+    r"RecipNotFound|mailbox not found|user not found|invalid recipient|host unknown|"
+    r"host not found|domain not found",
+    re.IGNORECASE,
+)
 
 
 def analyze(msg: Message) -> Report:
@@ -369,6 +420,9 @@ def _from_dsn(
             status_m = _STATUS.search(block.get("status", ""))
             status = ".".join(status_m.groups()) if status_m else None
             diag = block.get("diagnostic-code", "")
+            # "X-Unix; ..." is a local delivery program's own error (procmail, a full disk, a
+            # missing home directory): the mail system failed, not the address
+            local_program = diag.lower().startswith("x-unix")
             diag = diag.split(";", 1)[1].strip() if ";" in diag[:12] else diag.strip()
             if action in ("delivered", "relayed", "expanded") or (status or "").startswith("2"):
                 delivered += 1
@@ -383,6 +437,8 @@ def _from_dsn(
             cls, reason = classify(
                 status, text, transient=transient, context=_near(human, address, 600)
             )
+            if local_program and cls == "hard":
+                cls, reason = "soft", "mailer_error"
             bounces.append(Bounce(address, status, cls, reason, _short(diag or text)))
     if bounces:
         kind = (
@@ -408,6 +464,9 @@ def _from_notification(text: str) -> Report | None:
 
     The JSON is often wrapped by the mailer, so fields are read by pattern, not json.loads.
     """
+    if '\\"notificationType\\"' in text:
+        # the SNS envelope holds the SES event as a JSON string: quotes escaped once
+        text = text.replace('\\"', '"')
     m = _NOTIFICATION.search(text)
     if not m:
         return None
@@ -514,7 +573,7 @@ def _from_text(msg: Message) -> Report | None:
         return None
     bounces = []
     for address in dict.fromkeys(candidates):
-        near = _near(notice, address) or notice
+        near = _near(notice, address, ignore=frozenset(own | senders)) or notice
         status_m = _STATUS.search(near) or _STATUS.search(notice)
         status = ".".join(status_m.groups()) if status_m else None
         reply = _REPLY.search(near)
@@ -565,8 +624,12 @@ def _original_to(msg: Message) -> list[str]:
     return []
 
 
-def _near(text: str, address: str, width: int = 400) -> str:
-    """The text about one recipient: from its address to the next other address."""
+def _near(text: str, address: str, width: int = 400, ignore: frozenset[str] = frozenset()) -> str:
+    """The text about one recipient: from its address to the next other address.
+
+    Addresses in `ignore` (the notice's own sender and receiver, quoted in qmail's
+    "From: <...> RCPT: <...>" lines) do not end the recipient's text.
+    """
     low = text.lower()
     i = low.find(address.lower())
     if i < 0:
@@ -574,7 +637,8 @@ def _near(text: str, address: str, width: int = 400) -> str:
     end = i + len(address)
     window = text[end : end + width]
     for m in _ADDR.finditer(window):
-        if m.group(0).strip(".").lower() != address.lower():
+        other = m.group(0).strip(".").lower()
+        if other != address.lower() and other not in ignore:
             window = window[: m.start()]
             break
     # before the address: its own line, plus the line above when that one names no other
