@@ -168,3 +168,16 @@ def test_duplicate_ids_and_empty_file_are_input_errors(runner, tmp_path):
         cli, ["dedupe", str(empty), "--id-column", "cust_id", "--out", str(tmp_path)]
     )
     assert res.exit_code == 3 and "empty" in res.stderr
+
+
+def test_shuffled_input_gives_identical_files(runner, tmp_path):
+    rows = PEOPLE + [("a7", "Maria", "Kowalski", None, "+61 2 9999 0001", None, None, None)]
+    a = _write(tmp_path / "a.csv", rows)
+    b = _write(tmp_path / "b.csv", list(reversed(rows)))
+    for src, out in ((a, "oa"), (b, "ob")):
+        res = runner.invoke(
+            cli, ["dedupe", str(src), "--id-column", "cust_id", "--out", str(tmp_path / out)]
+        )
+        assert res.exit_code == 0, res.output
+    for name in ("pairs.csv", "clusters.csv"):
+        assert (tmp_path / "oa" / name).read_bytes() == (tmp_path / "ob" / name).read_bytes()
