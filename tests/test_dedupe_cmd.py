@@ -171,7 +171,7 @@ def test_duplicate_ids_and_empty_file_are_input_errors(runner, tmp_path):
 
 
 def test_shuffled_input_gives_identical_files(runner, tmp_path):
-    rows = PEOPLE + [("a7", "Maria", "Kowalski", None, "+61 2 9999 0001", None, None, None)]
+    rows = [*PEOPLE, ("a7", "Maria", "Kowalski", None, "+61 2 9999 0001", None, None, None)]
     a = _write(tmp_path / "a.csv", rows)
     b = _write(tmp_path / "b.csv", list(reversed(rows)))
     for src, out in ((a, "oa"), (b, "ob")):
