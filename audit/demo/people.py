@@ -64,7 +64,7 @@ def make_phones(rng: np.random.Generator, countries: list[str], landline: np.nda
     a3 = _digits(rng, n, 3, 2)
     jp_mob = pick(rng, ["090", "080", "070"], n)
     cn_mob = pick(rng, ["138", "139", "137", "150", "151", "186", "188", "135"], n)
-    cn_tail = _digits(rng, n, 8, 2)
+    cn_tail = [f"{int(t[0]) % 6 + 2}{t[1:]}" for t in _digits(rng, n, 8, 2)]  # 021-8xx: service
     us_area = pick(rng, US_AREAS, n)
     out = []
     for i, c in enumerate(countries):
@@ -368,7 +368,7 @@ def _assign_stale(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         at += k
     df["stale_kind"] = stale
     emails = df["email"].tolist()
-    used = set(emails)
+    used = {mailbox_key(e) for e in emails}
     for i in np.flatnonzero(stale != None):  # noqa: E711
         kind = stale[i]
         local, _, dom = emails[i].partition("@")
@@ -390,11 +390,11 @@ def _assign_stale(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
             if df["created_at"].iat[i] > old:
                 df.iat[i, df.columns.get_loc("created_at")] = old - pd.Timedelta(days=200)
         if emails[i] != before:
-            if emails[i] in used:  # a shared mailbox would make two persons one: keep it apart
+            if mailbox_key(emails[i]) in used:  # a shared mailbox would make two persons one
                 emails[i] = before
                 stale[i] = None
             else:
-                used.add(emails[i])
+                used.add(mailbox_key(emails[i]))
     df["stale_kind"] = stale
     df["email"] = emails
     return df
@@ -405,12 +405,33 @@ def days_before(days: int) -> pd.Timestamp:
 
 
 def _unique_emails(df: pd.DataFrame) -> pd.DataFrame:
-    """Distinct persons never share an address: a clash gets a number, as mail providers do."""
-    dup = df.groupby("email").cumcount()
-    clash = dup > 0
-    if clash.any():
-        parts = df.loc[clash, "email"].str.split("@", n=1)
-        df.loc[clash, "email"] = [
-            f"{p[0]}{k + 1}@{p[1]}" for p, k in zip(parts, dup[clash], strict=True)
-        ]
+    """Distinct persons never share a mailbox (Gmail dots and +tags count as the same one):
+    a clash gets a number, as mail providers suggest."""
+    used: set[str | None] = set()
+    out = []
+    for e in df["email"].tolist():
+        k = mailbox_key(e)
+        if k in used:
+            local, _, dom = e.partition("@")
+            n = 2
+            while mailbox_key(f"{local}{n}@{dom}") in used:
+                n += 1
+            e = f"{local}{n}@{dom}"
+            k = mailbox_key(e)
+        used.add(k)
+        out.append(e)
+    df["email"] = out
     return df
+
+
+GMAIL = ("gmail.com", "googlemail.com")
+
+
+def mailbox_key(email: object) -> str | None:
+    """The mailbox an address reaches: lower-case; Gmail ignores dots and +tags."""
+    if not isinstance(email, str) or "@" not in email:
+        return None
+    local, _, dom = email.strip().lower().rpartition("@")
+    if dom in GMAIL:
+        local = local.split("+", 1)[0].replace(".", "")
+    return f"{local}@{dom}"

@@ -366,6 +366,7 @@ def write_stripe_subscriptions(
 # ---------------------------------------------------------------- Mailchimp
 
 
+LEID_BASE = {"subscribed": 100_000_000, "unsubscribed": 400_000_000, "cleaned": 700_000_000}
 UNSUB_REASONS = ["", "I no longer want to receive these emails", "Too frequent", "Other"]
 CAMPAIGNS = ["October Newsletter", "Product update", "Webinar invite", "Spring promotion"]
 
@@ -426,7 +427,8 @@ def write_mailchimp(
             "CLEAN_CAMPAIGN_ID": campaign_id,
         }
     cols |= {
-        "LEID": [str(x) for x in rng.integers(10_000_000, 99_999_999, n)],
+        # unique per audience: each status file draws from its own range
+        "LEID": [str(x) for x in LEID_BASE[status] + np.cumsum(rng.integers(1, 300, n))],
         "EUID": [f"{x:010x}" for x in rng.integers(0, 2**40, n)],
         "NOTES": None,
         "TAGS": pick(rng, ["", "", '"VIP"', '"Webinar","Blog"', '"Customer"'], n),

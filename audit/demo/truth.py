@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from audit.demo.people import mailbox_key
 from audit.demo.problems import PROBLEM_KINDS, STALE_KIND_TO_PROBLEM
+
+__all__ = ["mailbox_key", "stale_problems", "write_truth"]
 
 ENTITY_COLUMNS = [
     "source", "source_file", "sheet", "source_row", "person_id", "email", "header", "variant",
@@ -25,17 +28,6 @@ PROBLEM_COLUMNS = [
     "problem_kind",
     "detail",
 ]
-GMAIL = ("gmail.com", "googlemail.com")
-
-
-def mailbox_key(email: object) -> str | None:
-    """The mailbox an address reaches: lower-case; Gmail ignores dots and +tags."""
-    if not isinstance(email, str) or "@" not in email:
-        return None
-    local, _, dom = email.strip().lower().rpartition("@")
-    if dom in GMAIL:
-        local = local.split("+", 1)[0].replace(".", "")
-    return f"{local}@{dom}"
 
 
 def stale_problems(
