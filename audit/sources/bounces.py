@@ -202,7 +202,8 @@ _AFTER_DATA = re.compile(
 )
 # the recipient's own directory said so: a lookup result, not a filter's generic refusal
 _DIRECTORY = re.compile(
-    r"not recogni[sz]ed|not listed|couldn'?t be found|unrouteable address|invalid .{0,20}user ?id|"
+    r"not recogni[sz]ed|mail\.local: unknown user|not listed|couldn'?t be found|"
+    r"unrouteable address|invalid .{0,20}user ?id|"
     r"no longer (exists|valid|active|in use)|has been (deleted|removed|closed)",
     re.IGNORECASE,
 )
@@ -253,7 +254,13 @@ def classify(
         return "soft", soft_words
     hard_words = phrase_reason(text, "hard")
     reply = _REPLY.search(text)
-    if reply and reply.group(1) in ("521", "556") and not _SENDER_SIDE.search(text):
+    if (
+        reply
+        and reply.group(1) in ("521", "556")
+        and not (status or "").startswith("5.7")
+        and not _SENDER_SIDE.search(text)
+        and not _BLOCK_WORDS.search(text)
+    ):
         return "hard", "not_accept"
     # wording for a dead address beats a generic soft word ("rejected by", "policy", "denied")
     dead = bool(hard_words or _STRONG_HARD.search(text)) and not _SPECIFIC_SOFT.search(text)
@@ -262,10 +269,14 @@ def classify(
             return "soft", name
     if _SENDER_SIDE.search(text):
         return "soft", "sender_rejected"
-    if status in (None, "5.0.0"):
-        inner = _STATUS.search(text)
-        if inner and inner.group(1) == "5":
-            status = ".".join(inner.groups())
+    if status in (None, "5.0.0") or (status or "").startswith("5.5."):
+        # a generic or protocol-class status (Sendmail reports the reply to DATA as 5.5.x)
+        # says nothing about the address: a more specific code in the server's words does
+        inner = [".".join(m.groups()) for m in _STATUS.finditer(text)]
+        inner = [c for c in inner if c.startswith("5.") and c != status]
+        specific = [c for c in inner if c in _HARD_STATUS] or inner
+        if specific:
+            status = specific[0]
     if status in _HARD_STATUS:
         return "hard", _HARD_STATUS[status]
     subject = status.split(".")[1] if status and status.count(".") == 2 else ""
@@ -291,6 +302,8 @@ def classify(
     return "soft", {"4": "network", "5": "protocol"}.get(subject, "other")
 
 
+# a 521 is also what some servers send to a blocked client IP
+_BLOCK_WORDS = re.compile(r"block|spam|\b(dns)?bl\b|dnsbl|blacklist|reputation", re.IGNORECASE)
 _SPECIFIC_SOFT = re.compile(
     r"full|quota|spam|blacklist|blocklist|reputation|suspend|disabled|inactive|too (big|large)|"
     r"expired|timed? ?out|rate|too many|virus|spf|dkim|dmarc|not found, try again",
@@ -419,6 +432,8 @@ def _from_dsn(
             action = block.get("action", "").strip().lower()
             status_m = _STATUS.search(block.get("status", ""))
             status = ".".join(status_m.groups()) if status_m else None
+            # "Status: 5.0.0 (Remote SMTP server has rejected address)": the comment says more
+            status_note = block.get("status", "").partition("(")[2].rstrip(")")
             diag = block.get("diagnostic-code", "")
             # "X-Unix; ..." is a local delivery program's own error (procmail, a full disk, a
             # missing home directory): the mail system failed, not the address
@@ -427,15 +442,28 @@ def _from_dsn(
             if action in ("delivered", "relayed", "expanded") or (status or "").startswith("2"):
                 delivered += 1
                 continue
-            transient = action == "delayed" or (status or "").startswith("4")
+            judged = status
+            if action == "failed" and status in ("4.1.1", "4.1.2") and phrase_reason(diag, "hard"):
+                # the sender gave up on an address the server called unknown, only with a
+                # temporary code (Postfix's 450 "User unknown in virtual alias table")
+                judged = "5" + status[1:]
+            transient = action == "delayed" or (judged or "").startswith("4")
             if transient:
                 delayed += 1
             text = diag or _near(human, address) or human[:2000]
-            if status == "5.0.0" or not status:
+            if status == "5.0.0" or not status or status.startswith("5.5."):
                 # generic status: let the server's words decide, and the human part if silent
                 text = f"{text} {_near(human, address)}"
+            if not diag:
+                # no per-recipient words at all: the notice's opening sentence is the reason
+                # ("The user(s) account is disabled.")
+                opening = _ADDR.search(human)
+                text = f"{human[: opening.start() if opening else 300][-300:]} {text}"
             cls, reason = classify(
-                status, text, transient=transient, context=_near(human, address, 600)
+                judged,
+                f"{text} {status_note}" if status_note else text,
+                transient=transient,
+                context=_near(human, address, 600),
             )
             if local_program and cls == "hard":
                 cls, reason = "soft", "mailer_error"
@@ -624,6 +652,9 @@ def _original_to(msg: Message) -> list[str]:
     return []
 
 
+_NEXT_ENTRY = re.compile(r"\n(?=[45]\d\d[ -])")
+
+
 def _near(text: str, address: str, width: int = 400, ignore: frozenset[str] = frozenset()) -> str:
     """The text about one recipient: from its address to the next other address.
 
@@ -645,6 +676,15 @@ def _near(text: str, address: str, width: int = 400, ignore: frozenset[str] = fr
     # address (Domino and Exchange put the reason on the line before the recipient)
     line_start = text.rfind("\n", 0, i) + 1
     before = text[line_start:i]
+    # a Sendmail transcript gives each recipient one "550 <addr>... reason" line; once the
+    # recipient has its reply, a new line with a reply code or a new session is someone else's
+    for m in _NEXT_ENTRY.finditer(window):
+        line = window[m.start() + 1 :].split("\n", 1)[0]
+        if address.lower() in line.lower():
+            continue  # Sendmail's own summary line for this recipient
+        if _REPLY.search(before + window[: m.start()]):
+            window = window[: m.start()]
+            break
     prev_start = text.rfind("\n", 0, max(line_start - 1, 0)) + 1
     prev_line = text[prev_start:line_start] if line_start else ""
     if prev_line.strip() and not _ADDR.search(prev_line):
