@@ -9,7 +9,6 @@ given first, or 'Family, Given'; keys drop accents, case, punctuation and width 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 
 import numpy as np
@@ -45,15 +44,6 @@ def has_cjk(value: str) -> bool:
     return _CJK.search(value) is not None
 
 
-_NON_ALNUM = re.compile(r"[\W_]+")
-_LEGAL = re.compile(
-    r"\b(inc|incorporated|llc|l l c|ltd|limited|co|corp|corporation|company|gmbh|ag|sa|sas|"
-    r"bv|nv|plc|pty|pte|llp|lp|kk|the|group)\b"
-)
-_LEGAL_CJK = re.compile(
-    r"株式会社|有限会社|合同会社|合資会社|合名会社|\(株\)|（株）|㈱|\(有\)|㈲|주식회사|유한회사|"
-    r"\(주\)|（주）|㈜|股份有限公司|有限责任公司|有限責任公司|有限公司|集团|集團|公司"
-)
 _STREET = {
     "street": "st",
     "str": "st",
@@ -88,18 +78,6 @@ def _text(value: object) -> str | None:
     return s or None
 
 
-def name_key(value: object) -> str | None:
-    """Case-, width- and accent-folded name with single spaces between tokens."""
-    s = _text(value)
-    if s is None:
-        return None
-    s = s.casefold()
-    if not has_cjk(s):
-        s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
-    s = _NON_ALNUM.sub(" ", s).strip()
-    return s or None
-
-
 def split_full_name(full: str | None) -> tuple[str | None, str | None]:
     """(given, family) from a folded full name: CJK family-first, Latin given-first."""
     if not full:
@@ -121,56 +99,12 @@ def split_full_name(full: str | None) -> tuple[str | None, str | None]:
     return " ".join(parts[:-1]), parts[-1]
 
 
-def _comma_swap(values: np.ndarray) -> np.ndarray:
-    """'Family, Given' -> 'Given Family' for Latin names (only rows holding a comma)."""
-    out = values.copy()
-    ser = pd.Series(values, dtype="object")
-    has = ser.str.contains(",", regex=False, na=False).to_numpy()
-    if has.any():
-        out[has] = map_unique(values[has], _latin_comma)
-    return out
-
-
 def _latin_comma(value: object) -> str | None:
     s = _text(value)
     if s and "," in s and not has_cjk(s):
         family, _, given = s.partition(",")
         s = f"{given.strip()} {family.strip()}"
     return s
-
-
-def address_key(value: object) -> str | None:
-    s = name_key(value)
-    if s is None:
-        return None
-    return " ".join(_STREET.get(t, t) for t in s.split()) or None
-
-
-def company_key(value: object) -> str | None:
-    s = _text(value)
-    if s is None:
-        return None
-    s = _LEGAL_CJK.sub(" ", s).casefold()
-    s = _NON_ALNUM.sub(" ", s)
-    s = _LEGAL.sub(" ", s)
-    s = "".join(s.split())
-    return s or None
-
-
-def ident_key(value: object) -> str | None:
-    s = _text(value)
-    if s is None:
-        return None
-    s = "".join(ch for ch in s.casefold() if ch.isalnum())
-    return s or None
-
-
-def digits(value: object) -> str | None:
-    s = _text(value)
-    if s is None:
-        return None
-    d = "".join(ch for ch in s if ch.isdigit())
-    return d or None
 
 
 def date_key(value: object) -> str | None:
@@ -260,25 +194,6 @@ _LEGAL_RE2 = (
     r"\b(inc|incorporated|llc|ltd|limited|co|corp|corporation|company|gmbh|ag|sa|sas|"
     r"bv|nv|plc|pty|pte|llp|lp|kk|the|group)\b"
 )
-
-
-def map_unique_pa(values: np.ndarray, fn: Callable[[pa.Array], pa.Array]) -> np.ndarray:
-    """A pyarrow string function over the distinct values only, broadcast back."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype="object"), use_na_sentinel=True)
-    arr = pa.array([str(u) for u in uniques], type=pa.string())
-    out = np.empty(len(uniques) + 1, dtype=object)
-    out[: len(uniques)] = fn(arr).to_numpy(zero_copy_only=False)
-    out[-1] = None
-    return out[codes]
-
-
-def map_unique(values: pd.Series | np.ndarray, fn: Callable[[object], object]) -> np.ndarray:
-    """fn over the distinct values only, broadcast back (None where the input is missing)."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype="object"), use_na_sentinel=True)
-    out = np.empty(len(uniques) + 1, dtype=object)
-    out[: len(uniques)] = [fn(u) for u in uniques]
-    out[-1] = None
-    return out[codes]
 
 
 _NULL = pa.scalar(None, pa.string())
@@ -412,12 +327,6 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {k: pd.Series(v, dtype=dtype, index=frame.index) for k, v in out.items()}
     ).reset_index(drop=True)
-
-
-def _domain(x: pa.Array) -> pa.Array:
-    at = pc.match_substring(x, "@")
-    dom = pc.replace_substring_regex(x, "^.*@", "")
-    return _null_empty(pc.if_else(at, dom, pa.scalar(None, pa.string())))
 
 
 def _tail7(x: pa.Array) -> pa.Array:
