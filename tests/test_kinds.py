@@ -169,3 +169,25 @@ def test_unique_within_a_group() -> None:
     out = unique(frame, rule, ctx)
     assert out.failed.tolist() == [True, True, False, False]
     assert out.evidence.iloc[0] == "2 records share this value"
+
+
+PLACEHOLDER_SAMPLES = [
+    "test", "Test", "TEST ", "asdf", "N/A", "xxx", "aaaa", "a a a", "---", "?", "Kim", "Na",
+    "nolastname", "浩二 nolastname", "John nolastname", "contest", "테스트", "없음",
+    "none@none.com", "test@test.com", "a@example.com", "x@x.com", "kim@naver.com",
+    "010-0000-0000", "123-456-7890", "+1 123 456 7890", "010-1234-5678", "０１０-００００-００００",
+    "02-312-3456", "5555555555", "12345", "", "info@test.com", "x@localhost", "aaa@aaa.com",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("which", ["text", "email", "phone"])
+@pytest.mark.parametrize("tokens", [False, True])
+def test_vectorized_placeholder_pass_equals_the_per_value_function(
+    which: str, tokens: bool
+) -> None:
+    from audit.validate.checks.basic import is_placeholder, placeholder_flags
+
+    u = pd.Series(pd.array(PLACEHOLDER_SAMPLES, dtype="str"))
+    got = placeholder_flags(u, which, frozenset({"n.v."}), tokens).tolist()
+    want = [is_placeholder(v, which, frozenset({"n.v."}), tokens) for v in PLACEHOLDER_SAMPLES]
+    assert got == want

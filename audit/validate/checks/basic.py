@@ -227,14 +227,55 @@ def is_placeholder(
     return v in lists["text"] or bool(_REPEAT.match(v.replace(" ", ""))) or bool(_NO_WORD.match(v))
 
 
+_PRINTABLE = [chr(c) for c in range(33, 127)]
+_REPEAT_ASCII = "(?:" + "|".join(re.escape(c) + "{3,}" for c in _PRINTABLE) + ")"
+_REPEAT_DIGIT7 = "(?:" + "|".join(f"{d}{{7}}" for d in "0123456789") + ")"
+
+
+def placeholder_flags(
+    u: pd.Series, which: str, extra: frozenset[str] = frozenset(), tokens: bool = False
+) -> np.ndarray:
+    """is_placeholder over a column of distinct values: plain ASCII values in one vectorized
+    pass (the same tests, in Arrow), the rest one by one."""
+    lists = placeholder_lists()
+    ascii_ = u.str.fullmatch(r"[\x00-\x7f]*").fillna(False).to_numpy(bool)
+    out = np.zeros(len(u), dtype=bool)
+    a = u[ascii_]
+    if len(a):
+        low = a.str.lower()
+        hit = low.isin(extra)
+        if which == "phone":
+            digits = low.str.replace(r"\D", "", regex=True)
+            hit |= (digits.str.len() > 0) & (
+                digits.isin(lists["phone_digits"])
+                | ((digits.str.len() >= 7) & digits.str.slice(-7).str.fullmatch(_REPEAT_DIGIT7))
+                | digits.str.lstrip("0").str.startswith("123456789")
+            )
+        elif which == "email":
+            local = low.str.extract(r"^(.*)@", expand=False)
+            domain = low.str.extract(r"@([^@]*)$", expand=False).fillna(low)
+            first = domain.str.split(".").str[0]
+            hit |= low.isin(lists["email"]) | domain.isin(lists["email_domains"])
+            hit |= local.isin(lists["text"]) & (local == first)
+        else:
+            hit |= low.isin(lists["text"])
+            hit |= low.str.replace(" ", "", regex=False).str.fullmatch(_REPEAT_ASCII)
+            hit |= low.str.fullmatch(r"[\W_]+")
+        if tokens:
+            words = "|".join(re.escape(t) for t in sorted(_JUNK_TOKENS))
+            hit |= low.str.contains(rf"(?:^|\s)(?:{words})(?:\s|$)", regex=True)
+        out[ascii_] = hit.fillna(False).to_numpy(bool)
+    rest = np.flatnonzero(~ascii_)
+    for i in rest:
+        out[i] = is_placeholder(str(u.iloc[i]), which, extra, tokens)
+    return out
+
+
 @kind("placeholder", params=PlaceholderParams)
 def placeholder(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     """Present values must not be junk typed to pass a required field (test, N/A, 010-0000-0000)."""
     s = column(frame, rule.field)
     extra = frozenset(fold(v).casefold() for v in rule.params.values)
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    flags = [
-        is_placeholder(str(u), rule.params.which, extra, rule.params.tokens) for u in uniques
-    ] + [False]
-    picked = np.asarray(flags, dtype=bool)[np.where(codes < 0, len(uniques), codes)]
-    return Outcome(failed=pd.Series(picked, index=frame.index))
+    p = rule.params
+    flags = on_distinct(s, lambda u: placeholder_flags(u, p.which, extra, p.tokens), dtype=bool)
+    return Outcome(failed=flags.astype(bool))

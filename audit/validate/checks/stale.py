@@ -194,23 +194,37 @@ class InactiveParams(Params):
     alive_fields: list[str] = Field(default_factory=lambda: ["updated_at"])
 
 
-def _last_seen(frame: pd.DataFrame, ctx: Context, keys: pd.Series, fields: list[str]) -> pd.Series:
-    """Latest date per email key over every record with the address (`fields`), the activities
-    logged against it and the mail received from it."""
-    parts = [pd.DataFrame({"key": keys, "at": frame[f]}) for f in fields if f in frame.columns]
+_NAT = np.iinfo(np.int64).min
+
+
+def _ns(values: pd.Series) -> np.ndarray:
+    """UTC nanoseconds of a datetime column (NaT as int64 min), without Python objects."""
+    return pd.to_datetime(values, utc=True).astype("datetime64[ns, UTC]").array.asi8
+
+
+def _last_seen(
+    frame: pd.DataFrame, ctx: Context, codes: np.ndarray, index: pd.Index, fields: list[str]
+) -> np.ndarray:
+    """Latest date (UTC ns) per email key (codes into `index`) over every record with the
+    address (`fields`), the activities logged against it and the mail received from it."""
+    best = np.full(len(index), _NAT, dtype=np.int64)
+
+    def fold_in(key_codes: np.ndarray, at: np.ndarray) -> None:
+        ok = (key_codes >= 0) & (at != _NAT)
+        np.maximum.at(best, key_codes[ok], at[ok])
+
+    for f in fields:
+        if f in frame.columns:
+            fold_in(codes, _ns(frame[f]))
     acts = ctx.records.get("activities")
     if acts is not None and len(acts) and "contact_email" in acts.columns:
-        parts.append(pd.DataFrame({"key": _keys(acts["contact_email"]), "at": acts["occurred_at"]}))
+        fold_in(index.get_indexer(_keys(acts["contact_email"])), _ns(acts["occurred_at"]))
     ev = ctx.records.get("email_events")
     if ev is not None and len(ev):
         alive = ev["event"].astype("str").str.lower().isin(["received", "reply", "replied"])
-        parts.append(
-            pd.DataFrame({"key": _keys(ev["address"][alive]), "at": ev["occurred_at"][alive]})
-        )
-    seen = pd.concat(parts, ignore_index=True).dropna()
-    if seen.empty:
-        return pd.Series(dtype="datetime64[ns, UTC]")
-    return seen.groupby("key")["at"].max()
+        sub = ev[alive.to_numpy(bool)]
+        fold_in(index.get_indexer(_keys(sub["address"])), _ns(sub["occurred_at"]))
+    return best
 
 
 @kind(
@@ -225,16 +239,15 @@ def inactive(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     if not any(f in frame.columns for f in rule.params.date_fields):
         raise Skip(f"none of {', '.join(rule.params.date_fields)}")
     keys = _rule_keys(frame, rule, ctx)
-
-    def lookup(by_key: pd.Series) -> pd.Series:
-        found = by_key.reindex(keys.to_numpy())
-        return pd.Series(found.to_numpy(), index=keys.index, dtype="datetime64[ns, UTC]")
-
-    activity = lookup(_last_seen(frame, ctx, keys, rule.params.date_fields))
-    anything = lookup(
-        _last_seen(frame, ctx, keys, [*rule.params.date_fields, *rule.params.alive_fields])
+    codes, uniques = pd.factorize(keys, use_na_sentinel=True)
+    index = pd.Index(uniques, dtype=object)
+    activity = _last_seen(frame, ctx, codes, index, rule.params.date_fields)
+    anything = _last_seen(
+        frame, ctx, codes, index, [*rule.params.date_fields, *rule.params.alive_fields]
     )
-    last = anything.where(activity.notna())
+    per_key = np.where(activity != _NAT, anything, _NAT)
+    picked = np.append(per_key, _NAT)[np.where(codes < 0, len(per_key), codes)]
+    last = pd.Series(pd.DatetimeIndex(picked.view("M8[ns]")).tz_localize("UTC"), index=frame.index)
     days = rule.params.days or ctx.stale_after_days
     cutoff = pd.Timestamp(ctx.as_of, tz="UTC") - pd.Timedelta(days=days)
     checked = s.notna() & last.notna()
