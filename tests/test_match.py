@@ -281,3 +281,10 @@ def test_golden_proposals_made_in_slices_equal_one_call(monkeypatch):
 
     pd.testing.assert_frame_equal(plain(whole.golden), plain(sliced.golden))
     pd.testing.assert_frame_equal(whole.clusters, sliced.clusters)
+
+
+def test_tiny_input_still_finds_an_exact_duplicate():
+    # two rows only: the weights fall back on prior pseudo-counts instead of "all agree"
+    m = match(make_contacts(email=["a@b.com", "A@B.com"], first_name=["Ann", "Ann"]), CFG)
+    assert len(m.pairs) == 1 and m.pairs.band.iloc[0] == "auto"
+    assert match(make_contacts(email=["a@b.com"]), CFG).pairs.empty

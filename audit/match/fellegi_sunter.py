@@ -23,6 +23,12 @@ from audit.match.rules import Comparison, MatchRules
 
 _M_TOP = 0.85
 _M_FAR = 0.05
+# Pseudo-counts so that a small input (20 rows) does not learn that everything agrees: u of an
+# exact level starts from 1 in 1,000 over 10,000 imaginary pairs, a value's share from 1% over
+# 100 imaginary records. At 5,000 records and more the data outweighs them.
+PRIOR_PAIRS, PRIOR_U = 10_000.0, 0.001
+PRIOR_RECORDS, PRIOR_SHARE = 100.0, 0.01
+MAX_PRIOR = 0.05  # at most 1 in 20 record pairs is a duplicate, however small the input
 
 
 @dataclass
@@ -160,8 +166,10 @@ def _discount_matches(f: FieldWeights, exact: tuple[float, float], prior: float)
     agree, both = exact
     matches = prior * both
     top = len(f.levels) - 1
-    raw = agree / both
-    u = (agree - f.m[top] * matches) / max(both - matches, 1.0)
+    raw = (agree + PRIOR_PAIRS * PRIOR_U) / (both + PRIOR_PAIRS)
+    u = (agree - f.m[top] * matches + PRIOR_PAIRS * PRIOR_U) / max(
+        both - matches + PRIOR_PAIRS, 1.0
+    )
     new = float(np.clip(u, max(raw * 0.1, 1e-12), 0.999))
     rest = f.u[1:top].sum()
     if rest > 0:
@@ -187,7 +195,6 @@ def train(
     for c in comps:
         k = len(LEVELS[c.kind])
         counts = comparer.counts[c.field].astype(float)
-        share = counts / max(counts.sum(), 1.0)
         # exact agreement between two random records is counted, not sampled: the number of
         # record pairs sharing a value, minus the expected true matches among them (see below);
         # the other levels are shared out by what the random pairs show among non-exact pairs
@@ -201,7 +208,9 @@ def train(
             agree = float((k0.astype(float) * k1).sum())
             both = float(k0.sum()) * float(k1.sum())
         exact_pairs[c.field] = (agree, max(both, 1.0))
-        u_exact = float(np.clip(agree / max(both, 1.0), 1e-12, 0.999))
+        u_exact = float(
+            np.clip((agree + PRIOR_PAIRS * PRIOR_U) / (both + PRIOR_PAIRS), 1e-12, 0.999)
+        )
         lv = comparer.compare(c, ri, rj).level
         lv = lv[(lv > 0) & (lv < k - 1)]
         other = np.bincount(lv, minlength=k)[1 : k - 1].astype(float) + 0.5
@@ -210,10 +219,11 @@ def train(
         u[k - 1] = u_exact
         tf_u = None
         if c.tf:
-            tf_u = np.maximum(share, 1.0 / max(counts.sum(), 1.0))
+            total = float(counts.sum())
+            tf_u = (counts + PRIOR_RECORDS * PRIOR_SHARE) / (total + PRIOR_RECORDS)
         fields.append(FieldWeights(c, _initial_m(c.kind), u, tf_u, t.tf_max_bits))
     groups = {g: rules.groups[g].rest for g in sorted({c.group for c in comps})}
-    prior = float(np.clip(0.5 * n / max(total_pairs, 1.0), 1e-12, 0.5))
+    prior = float(np.clip(0.5 * n / max(total_pairs, 1.0), 1e-12, MAX_PRIOR))
     model = Model(fields=fields, groups=groups, prior=prior)
     if len(cand_i) == 0:
         return model
@@ -237,7 +247,7 @@ def train(
         contrib = {f.comp.field: f.contribution(compared[f.comp.field]) for f in fields}
         p = probability(model.combine(contrib, ns))
         expected = float(p.sum()) * (len(cand_i) / ns)
-        model.prior = float(np.clip(expected / max(total_pairs, 1.0), 1e-12, 0.5))
+        model.prior = float(np.clip(expected / max(total_pairs, 1.0), 1e-12, MAX_PRIOR))
         for f in fields:
             _discount_matches(f, exact_pairs[f.comp.field], model.prior)
         model.history.append({"prior": model.prior, "expected_matches": expected})
