@@ -86,6 +86,24 @@ def false_positive_kinds(pairs: pd.DataFrame, truth: pd.Series, contacts: pd.Dat
     }
 
 
+def calibration(contacts: pd.DataFrame, truth: pd.Series) -> None:
+    """Is the score a probability? Share of true pairs per score bin (pairs kept down to 0.01)."""
+    m = match(contacts, MatchConfig(review_threshold=0.01))
+    p = m.pairs
+    same = truth.reindex(p["record_id_l"]).to_numpy() == truth.reindex(p["record_id_r"]).to_numpy()
+    bins = [0.01, 0.1, 0.3, 0.5, 0.6, 0.8, 0.95, 0.99, 0.999, 1.0001]
+    cut = pd.cut(p["score"], bins, right=False)
+    table = pd.DataFrame(
+        {
+            "pairs": p.groupby(cut, observed=False).size(),
+            "mean_score": p["score"].groupby(cut, observed=False).mean().round(3),
+            "share_true": pd.Series(same).groupby(cut.to_numpy(), observed=False).mean().round(3),
+        }
+    )
+    print("  calibration (score bin, pairs, mean score, share of true pairs):")
+    print(table.to_string())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100_000)
@@ -93,6 +111,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--time-normalize", action="store_true", help="count normalize in the wall")
     ap.add_argument("--no-accuracy", action="store_true")
+    ap.add_argument(
+        "--calibration", action="store_true", help="also print score bins vs share of true pairs"
+    )
     ap.add_argument(
         "--cache", type=Path, default=None, help="folder to keep/reuse the generated data"
     )
@@ -146,6 +167,8 @@ def main() -> None:
             f"({e['tp']:,} of {e['pairs']:,} pairs true; {e['true_pairs']:,} true pairs)"
         )
     print("  false positives:", false_positive_kinds(m.pairs, truth, contacts))
+    if args.calibration:
+        calibration(contacts, truth)
     lab = truth.reindex(m.clusters["record_id"]).to_numpy()
     pure = pd.Series(lab).groupby(m.clusters["cluster_id"].to_numpy()).nunique()
     print(f"  clusters holding more than one person: {int((pure > 1).sum())} of {len(pure)}")
