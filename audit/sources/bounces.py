@@ -326,11 +326,12 @@ def analyze(msg: Message) -> Report:
     report_type = (msg.get_param("report-type") or "") if msg.is_multipart() else ""
     if "message/feedback-report" in ctypes or str(report_type).lower() == "feedback-report":
         return Report("complaint")
-    dsn_parts = [
-        p
-        for p in parts
-        if p.get_content_type() in ("message/delivery-status", "message/global-delivery-status")
-    ]
+    # a returned message may itself be a bounce (a bounce of a bounce): its report is not ours,
+    # unless the notice has none of its own and only wraps the real report (relaying gateways)
+    dsn_types = ("message/delivery-status", "message/global-delivery-status")
+    dsn_parts = [p for p in _outer_parts(msg) if p.get_content_type() in dsn_types]
+    if not dsn_parts and _looks_like_bounce(msg):
+        dsn_parts = [p for p in parts if p.get_content_type() in dsn_types]
     if dsn_parts:
         rep = _from_dsn(msg, dsn_parts)
         if rep is not None:
@@ -353,6 +354,18 @@ def analyze(msg: Message) -> Report:
     if _is_autoreply(msg):
         return Report("autoreply")
     return Report("message")
+
+
+def _outer_parts(msg: Message):
+    """Every part of the message except what is inside an attached message/rfc822."""
+    yield msg
+    if msg.get_content_type() in ("message/rfc822", "text/rfc822-headers"):
+        return
+    payload = msg.get_payload()
+    if msg.is_multipart() and isinstance(payload, list):
+        for sub in payload:
+            if isinstance(sub, Message):
+                yield from _outer_parts(sub)
 
 
 def _blocks(part: Message) -> list[dict[str, str]]:
@@ -559,8 +572,10 @@ def _walk_own(msg: Message):
 _ORIGINAL_MARK = re.compile(
     r"^(-+ ?(original message|this is a copy of the message|message text follows|"
     r"included is a copy|the header of the original|original message follows|"
-    r"below this line is a copy)|original message follows|message headers follow|"
-    r"content-type: message/rfc822|received: ?from|return-path:)",
+    r"below this line is a copy|unsent message follows)|original message follows|"
+    r"message headers follow|"
+    r"content-type: message/rfc822|received: ?from|return-path:|bounced e-?mail:|"
+    r"from \S+@\S+ +\w{3} \w{3} +\d)",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -594,6 +609,10 @@ def _from_text(msg: Message) -> Report | None:
             if a in own or a in senders or re.match(r"(mailer-?daemon|mail-daemon)@", a):
                 continue
             candidates.append(a)
+        # "please contact postmaster@..." is help, not a failed recipient
+        helpdesk = {a for a in candidates if _HELP_DESK.match(a)}
+        if helpdesk != set(candidates):
+            candidates = [a for a in candidates if a not in helpdesk]
     if not candidates:
         orig_to = _original_to(msg)
         candidates = [a for a in orig_to if a not in own]
@@ -633,6 +652,7 @@ def _from_text(msg: Message) -> Report | None:
     return Report(kind, bounces)
 
 
+_HELP_DESK = re.compile(r"(postmaster|hostmaster|abuse|support|helpdesk|noc)@", re.IGNORECASE)
 _ID_HEADER = re.compile(r"\s*(message-id|references|in-reply-to|x-[\w-]+-id)\s*:", re.IGNORECASE)
 
 
