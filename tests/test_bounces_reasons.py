@@ -189,3 +189,44 @@ def test_ses_notification_with_escaped_json_is_read():
     )
     rep = analyze(_msg(text))
     assert [(b.address, b.classification) for b in rep.bounces] == [("gone@example.com", "hard")]
+
+
+def test_a_returned_bounce_inside_the_notice_does_not_add_recipients():
+    inner = (
+        _dsn(
+            "Final-Recipient: rfc822; other@example.net\nAction: failed\nStatus: 5.3.5\n"
+            "Diagnostic-Code: smtp; 553 5.3.5 system config error\n"
+        )
+        .replace('boundary="B"', 'boundary="C"')
+        .replace("--B", "--C")
+    )
+    outer = _dsn(
+        "Final-Recipient: rfc822; gone@example.org\nAction: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 User unknown\n"
+    ).replace("--B--\n", f"--B\nContent-Type: message/rfc822\n\n{inner}\n--B--\n")
+    assert [b.address for b in analyze(_msg(outer)).bounces] == ["gone@example.org"]
+    # a gateway that only wraps the real report: the wrapped report is the one to read
+    wrapper = (
+        "From: MAILER-DAEMON@gw.example.com\nTo: me@example.com\nSubject: Returned mail\n"
+        'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="W"\n\n'
+        "--W\nContent-Type: text/plain\n\nSee the attached report.\n\n"
+        f"--W\nContent-Type: message/rfc822\n\n{outer}\n--W--\n"
+    )
+    assert [b.address for b in analyze(_msg(wrapper)).bounces] == ["gone@example.org"]
+
+
+def test_help_desk_and_quoted_original_addresses_are_not_recipients():
+    text = (
+        "From: MAILER-DAEMON@mx.example.jp\nTo: me@example.jp\n"
+        "Subject: Undelivered Mail Returned to Sender\n\n"
+        "I'm sorry to have to inform you that the message returned\n"
+        "below could not be delivered to one or more destinations.\n"
+        "For further assistance, please contact <support@isp.example.jp>\n\n"
+        "<gone@example.or.jp>: host mx.example.or.jp[192.0.2.22] said: 550 5.1.1\n"
+        "    <gone@example.or.jp>: Recipient address rejected: User unknown (in reply to RCPT\n"
+        "    TO command)\n\n"
+        "From me@example.jp  Sat Oct  4 08:00:07 2025\n"
+        "From: Me <someone-else@example.jp>\nTo: gone@example.or.jp\n"
+    )
+    got = [(b.address, b.classification) for b in analyze(_msg(text)).bounces]
+    assert got == [("gone@example.or.jp", "hard")]

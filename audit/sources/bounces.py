@@ -331,7 +331,12 @@ def analyze(msg: Message) -> Report:
     dsn_types = ("message/delivery-status", "message/global-delivery-status")
     dsn_parts = [p for p in _outer_parts(msg) if p.get_content_type() in dsn_types]
     if not dsn_parts and _looks_like_bounce(msg):
-        dsn_parts = [p for p in parts if p.get_content_type() in dsn_types]
+        for attached in _outer_parts(msg):
+            inner = attached.get_payload() if attached.get_content_type() == "message/rfc822" else 0
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                dsn_parts = [p for p in _outer_parts(inner[0]) if p.get_content_type() in dsn_types]
+                if dsn_parts:
+                    break
     if dsn_parts:
         rep = _from_dsn(msg, dsn_parts)
         if rep is not None:
