@@ -25,9 +25,9 @@ _M_TOP = 0.85
 _M_FAR = 0.05
 # Pseudo-counts so that a small input (20 rows) does not learn that everything agrees: u of an
 # exact level starts from 1 in 1,000 over 10,000 imaginary pairs, a value's share from 1% over
-# 100 imaginary records. At 5,000 records and more the data outweighs them.
+# 10 imaginary records. At 5,000 records and more the data outweighs them.
 PRIOR_PAIRS, PRIOR_U = 10_000.0, 0.001
-PRIOR_RECORDS, PRIOR_SHARE = 100.0, 0.01
+PRIOR_RECORDS, PRIOR_SHARE = 10.0, 0.01
 MAX_PRIOR = 0.05  # at most 1 in 20 record pairs is a duplicate, however small the input
 
 
