@@ -230,3 +230,14 @@ def test_help_desk_and_quoted_original_addresses_are_not_recipients():
     )
     got = [(b.address, b.classification) for b in analyze(_msg(text)).bounces]
     assert got == [("gone@example.or.jp", "hard")]
+
+
+def test_sender_side_refusals_stay_soft_despite_dead_address_words():
+    # "does not exist" / "invalid address" are in the user-unknown table, but here they are
+    # about the sender
+    for status, words in [
+        ("5.7.1", "554 5.7.1 <me@x.example>: Sender address rejected: Domain does not exist."),
+        ("5.1.8", "550 5.1.8 <me@x.example>: Sender address rejected: Domain not found"),
+        (None, "550 Invalid address (in reply to MAIL FROM command)"),
+    ]:
+        assert classify(status, words) == ("soft", "sender_rejected"), words
