@@ -208,14 +208,15 @@ def _dates(series: pd.Series, tz: pd.Series) -> tuple[pd.Series, pd.Series]:
     zones = pd.unique(tz.to_numpy())
     if len(zones) == 1:
         return parse_dates(series, str(zones[0]))
-    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
-    failed = pd.Series(False, index=series.index)
+    ns = np.full(len(series), np.iinfo(np.int64).min, dtype=np.int64)
+    failed = np.zeros(len(series), dtype=bool)
     for zone in sorted(str(z) for z in zones):
         rows = (tz == zone).to_numpy()
         o, f = parse_dates(series[rows], zone)
-        out[rows] = o.to_numpy()
+        ns[rows] = o.array.asi8  # UTC nanoseconds: no per-row Timestamp objects
         failed[rows] = f.to_numpy()
-    return out, failed
+    out = pd.Series(pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC"), index=series.index)
+    return out.astype("datetime64[ns, UTC]"), pd.Series(failed, index=series.index)
 
 
 def _phones(

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from audit.text import fold
 
-from .columns import map_unique
+from .columns import broadcast, map_unique
 
 _ASCII_CLEAN = r"^[!-~](?:[ -~]*[!-~])?$"
 _PARTICLES = {
@@ -173,23 +174,35 @@ def name_columns(frame: pd.DataFrame) -> pd.DataFrame:
     if not {"first_name", "last_name", "full_name"} <= set(out.columns):
         return out
     first, last, full = out["first_name"], out["last_name"], out["full_name"]
-    need_full = full.isna() & (first.notna() | last.notna())
-    basis = full.copy()
+    need_full = (full.isna() & (first.notna() | last.notna())).to_numpy(bool)
+    basis = full
     if need_full.any():
-        sub = out.loc[need_full, ["first_name", "last_name"]].astype(object)
-        sub = sub.where(sub.notna(), None)
-        pairs = pd.Series(list(zip(sub["first_name"], sub["last_name"], strict=True)), dtype=object)
-        codes, uniques = pd.factorize(pairs)
-        joined_u = [join_name(f, la) for f, la in uniques]
-        joined = [joined_u[c] for c in codes]
-        basis.loc[need_full] = joined
-        out.loc[need_full, "full_name"] = joined
-    need_parts = full.notna() & first.isna() & last.isna()
+        # one join per distinct (first, last) pair, gathered back with integer codes
+        fc, fu = pd.factorize(first, use_na_sentinel=True)
+        lc, lu = pd.factorize(last, use_na_sentinel=True)
+        pair = (fc.astype(np.int64) + 1) * (len(lu) + 1) + (lc + 1)
+        combos, inverse = np.unique(pair[need_full], return_inverse=True)
+        joined_u = [
+            join_name(
+                None if c // (len(lu) + 1) == 0 else str(fu[c // (len(lu) + 1) - 1]),
+                None if c % (len(lu) + 1) == 0 else str(lu[c % (len(lu) + 1) - 1]),
+            )
+            for c in combos.tolist()
+        ]
+        codes = np.full(len(out), -1, dtype=np.int64)
+        codes[need_full] = inverse
+        made = broadcast(codes, joined_u, out.index)
+        out["full_name"] = full.where(~need_full, made)
+        basis = out["full_name"]
+    need_parts = (full.notna() & first.isna() & last.isna()).to_numpy(bool)
     if need_parts.any():
-        codes, uniques = pd.factorize(out.loc[need_parts, "full_name"])
-        split_u = [split_latin(str(v)) for v in uniques]
-        splits = [split_u[c] for c in codes]
-        out.loc[need_parts, "first_name"] = [s[0] for s in splits]
-        out.loc[need_parts, "last_name"] = [s[1] for s in splits]
+        pc, pu = pd.factorize(out["full_name"].where(need_parts), use_na_sentinel=True)
+        split_u = [split_latin(str(v)) for v in pu]
+        out["first_name"] = first.where(
+            ~need_parts, broadcast(pc, [x[0] for x in split_u], out.index)
+        )
+        out["last_name"] = last.where(
+            ~need_parts, broadcast(pc, [x[1] for x in split_u], out.index)
+        )
     out["name_key"] = map_unique(basis, name_key)
     return out
