@@ -3,10 +3,13 @@
 Standard reports (RFC 3464 `multipart/report; report-type=delivery-status`) are parsed field
 by field. Many servers (Exchange, Gmail, qmail, Japanese carriers, ...) send plain-text notices
 instead, so those are recognized by sender, subject and failure wording, and the failed address
-and SMTP codes are taken from the text. Classification follows the diagnostic wording first
-(a "5.x" reply for a full mailbox or a spam block is not a dead address) and falls back to the
-RFC 3463 status code. Autoreplies, spam-complaint reports (ARF) and delivery receipts are not
-bounces.
+and SMTP codes are taken from the text. Classification finds a reason first: the diagnostic
+wording, matched against per-reason phrase tables (bounce_phrases.yaml, ported from sisimai,
+BSD-2-Clause) and our own patterns, then the RFC 3463 status and the reply code. A "5.x" reply
+for a full mailbox or a spam block is not a dead address, and "user unknown" counts only when
+the server said it at RCPT TO or with an address status (5.1.x): filtering gateways answer
+"user unknown" to mail they drop after DATA. Autoreplies, spam-complaint reports (ARF) and
+delivery receipts are not bounces.
 
 Only `hard` means "this address is dead". Soft covers full mailboxes, expired retries, blocks,
 policy and reputation rejections: the address may still be fine.
