@@ -182,12 +182,13 @@ def name_columns(frame: pd.DataFrame) -> pd.DataFrame:
         lc, lu = pd.factorize(last, use_na_sentinel=True)
         pair = (fc.astype(np.int64) + 1) * (len(lu) + 1) + (lc + 1)
         combos, inverse = np.unique(pair[need_full], return_inverse=True)
+        firsts = np.asarray([None, *(str(v) for v in fu)], dtype=object)
+        lasts = np.asarray([None, *(str(v) for v in lu)], dtype=object)
         joined_u = [
-            join_name(
-                None if c // (len(lu) + 1) == 0 else str(fu[c // (len(lu) + 1) - 1]),
-                None if c % (len(lu) + 1) == 0 else str(lu[c % (len(lu) + 1) - 1]),
+            join_name(f, la)
+            for f, la in zip(
+                firsts[combos // (len(lu) + 1)], lasts[combos % (len(lu) + 1)], strict=True
             )
-            for c in combos.tolist()
         ]
         codes = np.full(len(out), -1, dtype=np.int64)
         codes[need_full] = inverse

@@ -69,8 +69,8 @@ def make_pool(n: int, rng: np.random.Generator) -> pd.DataFrame:
     created = (base + pd.to_timedelta(secs, unit="s")).strftime("%Y-%m-%d %H:%M:%S")
     # most people were active in the last two years; about 5% were not
     ago = np.where(rng.random(n) < 0.05, rng.integers(731, 1500, n), rng.integers(0, 700, n))
-    last = pd.Timestamp("2026-01-31") - pd.to_timedelta(ago * 86400 + secs % 86400, unit="s")
-    act = last.strftime("%Y-%m-%dT%H:%M:%SZ")
+    seen = pd.Timestamp("2026-01-31") - pd.to_timedelta(ago * 86400 + secs % 86400, unit="s")
+    act = seen.strftime("%Y-%m-%dT%H:%M:%SZ")
     return pd.DataFrame(
         {
             "external_id": np.char.add("C", i.astype(str)),
