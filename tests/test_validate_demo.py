@@ -15,6 +15,7 @@ from audit.pipeline import analyse
 
 pytestmark = pytest.mark.slow
 
+
 def test_precision_and_recall_per_planted_kind(tmp_path: Path) -> None:
     ws = generate_workspace(tmp_path / "demo", size=400, seed=3)
     cfg = load_config(ws.config)
