@@ -57,7 +57,9 @@ def test_only_the_pipeline_imports_every_stage() -> None:
         used = {
             n.module.split(".")[1]
             for n in ast.walk(tree)
-            if isinstance(n, ast.ImportFrom) and n.module and n.module.startswith("audit.")
+            if isinstance(n, ast.ImportFrom)
+            and n.module
+            and n.module.startswith("audit.")
             and len(n.module.split(".")) > 1
         } & stages
         own = mod.split(".")[1] if "." in mod else ""
@@ -79,7 +81,8 @@ def test_no_print_in_the_package_outside_the_cli() -> None:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         calls = [
-            n for n in ast.walk(tree)
+            n
+            for n in ast.walk(tree)
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
         ]
         assert not calls, f"{_module(path)} prints; return data and let the CLI print it"

@@ -87,8 +87,10 @@ def _shuffle_csv_rows(path: Path, rng: random.Random) -> bool:
     rng.shuffle(body)
     buf = io.StringIO(newline="")
     csv.writer(buf, lineterminator="\r\n" if "\r\n" in text else "\n").writerows([header, *body])
-    path.write_bytes(("\ufeff" if raw.startswith(b"\xef\xbb\xbf") else "").encode(enc)
-                     + buf.getvalue().encode(enc))
+    path.write_bytes(
+        ("\ufeff" if raw.startswith(b"\xef\xbb\xbf") else "").encode(enc)
+        + buf.getvalue().encode(enc)
+    )
     return True
 
 

@@ -19,8 +19,9 @@ def test_audit_paths_directly_writes_run_folder_and_json_summary(
         "sato@example.jp,佐藤 花子,090-1234-5678\n",
         encoding="utf-8",
     )
-    result = runner.invoke(cli, ["audit", str(src), "--out", str(tmp_path / "runs"), "--format",
-                                 "json"])
+    result = runner.invoke(
+        cli, ["audit", str(src), "--out", str(tmp_path / "runs"), "--format", "json"]
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["records"]["contacts"] == 2
