@@ -42,7 +42,10 @@ def inspect_cmd(paths: tuple[Path, ...], fmt: str, encoding: str | None, profile
     for rec in records:
         mapping = rec.get("mapping") or {}
         built = bool(mapping) and all(k == v for k, v in mapping.items())
-        profile = rec["profile"] or ("(columns built by the reader)" if built else "(generic)")
+        by_reader = built and rec["reader"] in ("mbox", "eml", "emlx", "vcf")
+        profile = rec["profile"] or (
+            "(columns built by the reader)" if by_reader else "(generic mapping)"
+        )
         click.echo(f"{rec['source_file']}")
         click.echo(f"  reader:     {rec['reader']}")
         click.echo(f"  profile:    {profile}  entity: {rec['entity']}")

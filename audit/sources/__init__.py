@@ -29,7 +29,7 @@ from audit.config import SourceConfig
 from audit.errors import ConfigError, InputError
 from audit.model import Ingest
 from audit.sources.decoding import fold_header
-from audit.sources.detect import candidates, detect_profile, generic_mapping
+from audit.sources.detect import candidates, detect_profile, generic_mapping, guess_entity
 from audit.sources.profiles import PROFILES, Profile, load_profile
 from audit.sources.provenance import content_ids, key_ids
 from audit.sources.readers import READERS, RawTable, ReaderOptions, ReaderSpec, reader_for_suffix
@@ -87,8 +87,13 @@ def _resolve(src: SourceConfig, base_dir: Path, where: str) -> list[Path]:
     if not full.exists():
         raise InputError(f"{full}: file not found ({where}.path = {src.path!r}).")
     if full.is_dir():
+        # exports arrive as nested folders (Google Takeout/Mail/All mail.mbox, Mailchimp's
+        # members_export_*/cleaned.csv): read the whole tree, minus hidden and Office lock files
         files = sorted(
-            p for p in full.iterdir() if p.is_file() and not p.name.startswith((".", "~$"))
+            p
+            for p in full.rglob("*")
+            if p.is_file()
+            and not any(part.startswith((".", "~$")) for part in p.relative_to(full).parts)
         )
         if not files:
             raise InputError(f"{full}: the folder is empty ({where}.path).")
@@ -207,7 +212,7 @@ def _map(
         return out, entity, None, mapping, unmapped
     prof = detect_profile(header) if profile == "auto" else profile
     assert not isinstance(prof, str)
-    entity = prof.entity if prof is not None else (src.entity or "contacts")
+    entity = prof.entity if prof is not None else (src.entity or guess_entity(header))
     if entity not in schema.ENTITIES:
         raise ConfigError(f"{where}.entity: {entity!r} is not one of {', '.join(schema.ENTITIES)}.")
     allowed = schema.mappable(entity)
@@ -491,6 +496,18 @@ def read_sources(sources: Sequence[SourceConfig], *, base_dir: Path) -> Ingest:
     return Ingest(records=out, issues=issue_frame, counts=count_frame, files=pd.DataFrame(files))
 
 
+def _plain(value: Any) -> Any:
+    """JSON-friendly: a frame's NaN for a missing value becomes None, 3.0 becomes 3."""
+    if isinstance(value, float):
+        if value != value:
+            return None
+        if value.is_integer():
+            return int(value)
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    return value
+
+
 def inspect_paths(
     paths: Sequence[Path], *, encoding: str | None = None, profile: str = "auto"
 ) -> list[dict[str, Any]]:
@@ -507,7 +524,7 @@ def inspect_paths(
             msg = msg.replace("set a different encoding in sources[0]", "pass another --encoding")
             raise InputError(msg.replace(" (sources[0].path = ", " (path ")) from None
         for rec in ingest.files.to_dict("records"):
-            out.append({k: rec.get(k) for k in INSPECT_KEYS})
+            out.append({k: _plain(rec.get(k)) for k in INSPECT_KEYS})
     return out
 
 

@@ -60,3 +60,18 @@ def generic_mapping(header: Sequence[str], entity: str) -> dict[str, str]:
             mapping[h] = col
             used.add(col)
     return mapping
+
+
+def guess_entity(header: Sequence[str]) -> str:
+    """The entity whose canonical columns and synonyms cover most of a profile-less header.
+
+    A folder of exports audited without a config holds orders, spend or deal-stage tables next
+    to contact lists; naming each file's entity by hand should not be needed when its headers
+    already say what it is. Contacts win ties: it is the entity most files without a profile hold.
+    """
+    best, best_n = "contacts", len(generic_mapping(header, "contacts"))
+    for entity in schema.ENTITIES:
+        n = len(generic_mapping(header, entity))
+        if n > best_n:
+            best, best_n = entity, n
+    return best
