@@ -384,7 +384,43 @@ def _load_file(
                 table.aggregate,
             )
         )
+        if prof is not None and prof.events and "email" in frame.columns:
+            out.append(_profile_events(table, frame, prof, info))
     return out
+
+
+def _profile_events(
+    table: RawTable, frame: pd.DataFrame, prof: Profile, info: dict[str, Any]
+) -> _Loaded:
+    """email_events rows from a list export's dated columns (see profiles.EventRule)."""
+    by_fold = {fold_header(str(h)): str(h) for h in reversed(list(table.frame.columns))}
+    parts = []
+    for rule in prof.events:
+        cols = [by_fold[fold_header(a)] for a in rule.at if fold_header(a) in by_fold]
+        if not cols:
+            continue
+        at = _coalesce(table.frame.reset_index(drop=True), list(dict.fromkeys(cols)))
+        keep = (at.notna() & frame["email"].notna()).to_numpy()
+        if not keep.any():
+            continue
+        part = frame.loc[keep, ["source", "source_file", "source_row"]].copy()
+        part["address"] = frame.loc[keep, "email"]
+        part["event"] = rule.event
+        part["classification"] = rule.classification
+        part["reason"] = rule.reason
+        part["occurred_at"] = at[keep].to_numpy()
+        part["extra"] = None
+        parts.append(part)
+    events = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else schema.empty("email_events").drop(columns=["record_id"])
+    )
+    count = {**{k: info[k] for k in ("source", "source_file")}, "entity": "email_events"}
+    count |= {"rows_read": len(events), "rows_ingested": len(events), "rows_rejected": 0}
+    ev_info = {**info, **count, "mapping": {}, "unmapped": [], "warnings": []}
+    ev_info["warnings"] = [f"email events derived from {prof.name} dated columns"]
+    return _Loaded("email_events", events, None, count, ev_info, [], None)
 
 
 def _merge_mail_contacts(frames: list[pd.DataFrame]) -> pd.DataFrame:

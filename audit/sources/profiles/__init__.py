@@ -57,6 +57,20 @@ class StatusRule(BaseModel):
     set: str
 
 
+class EventRule(BaseModel):
+    """A dated column of a list export that records an email event (opt-in, unsubscribe, ...).
+
+    List tools export their history as columns (Mailchimp OPTIN_TIME, UNSUB_TIME, CLEAN_TIME);
+    as `email_events` rows they feed list-growth KPIs and stale-email evidence.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    event: str
+    at: list[str]
+    classification: str | None = None
+    reason: str | None = None
+
+
 class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
@@ -69,6 +83,7 @@ class Profile(BaseModel):
     set: dict[str, str] = Field(default_factory=dict)
     status: list[StatusRule] = Field(default_factory=list)
     strip_apostrophe: list[str] = Field(default_factory=list)
+    events: list[EventRule] = Field(default_factory=list)
 
     def matches(self, folded: set[str]) -> int:
         """Size of the best detect list fully present in the header (0 = no match)."""
