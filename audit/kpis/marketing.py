@@ -103,8 +103,8 @@ def conversion_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
     "email_list_growth_rate",
     title="Email list growth rate",
     unit="ratio",
-    definition="(new subscribers − unsubscribes − hard bounces − complaints) in the period "
-    "÷ list size at period start",
+    definition="(new subscribers − unsubscribes − hard bounces or cleaned − complaints) in the "
+    "period ÷ list size at period start",
     needs=("email_events.address", "email_events.event", "email_events.occurred_at"),
     uses=("email_events.classification",),
 )
@@ -119,7 +119,8 @@ def email_list_growth_rate(
     )
     ev["_delta"] = 0
     ev.loc[kind.isin(["subscribe", "subscribed"]), "_delta"] = 1
-    ev.loc[kind.isin(["unsubscribe", "unsubscribed", "complaint", "spam"]) | hard, "_delta"] = -1
+    dropped = kind.isin(["unsubscribe", "unsubscribed", "complaint", "spam", "cleaned"])
+    ev.loc[dropped | hard, "_delta"] = -1
     ev = ev[ev["_addr"].notna() & ev["_delta"].ne(0) & ev["occurred_at"].notna()]
     ev = ev.sort_values(["_addr", "occurred_at"], kind="stable")
     before = ev[ev["occurred_at"] < period.start]
