@@ -24,7 +24,7 @@ from .countries import country_code, timezone_for_country
 from .dates import parse_dates, parse_one
 from .emails import clean_email, email_columns, email_key
 from .names import clean_text, clean_text_column, name_case, name_columns, name_key
-from .phones import parse_phone, region_for_country
+from .phones import PROBLEMS, parse_phone, parse_phone_checked, region_for_country
 
 __all__ = [
     "clean_email",
@@ -60,6 +60,7 @@ def normalize(
 ) -> tuple[Records, Issues]:
     """Typed, cleaned records plus the values that could not be normalized (as issues)."""
     by_source = {s.name: s for s in sources}
+    PROBLEMS.clear()
     out: Records = {}
     found: list[pd.DataFrame] = []
     for entity in sorted(records):
@@ -246,12 +247,14 @@ def _phones(
         pair = np.where(vcodes < 0, -1, vcodes.astype(np.int64) * len(rvalues) + rcodes)
         combos, codes = np.unique(pair, return_inverse=True)
         keep = combos >= 0
-        items = [
-            (str(vvalues[c // len(rvalues)]), str(rvalues[c % len(rvalues)]))
-            for c in combos[keep].tolist()
-        ]
+        picked = combos[keep]
+        vtext = np.asarray(vvalues, dtype=object)[picked // len(rvalues)]
+        rtext = np.asarray([str(r) for r in rvalues], dtype=object)[picked % len(rvalues)]
+        items = list(zip(vtext.tolist(), rtext.tolist(), strict=True))
         codes = np.where(pair < 0, -1, codes - (0 if keep.all() else 1))
-        parsed = map_values(parse_phone, items, parallel=True)
+        parsed = map_values(parse_phone_checked, items, parallel=True)
+        # the validate stage reads these instead of parsing every number again
+        PROBLEMS.update({p[0]: p[3] for p in parsed if p[0] is not None})
         e164 = broadcast(codes, [p[0] for p in parsed], out.index)
         ext = broadcast(codes, [p[1] for p in parsed], out.index)
         kind = broadcast(codes, [p[2] for p in parsed], out.index)
