@@ -196,11 +196,7 @@ def _timezones(
 ) -> pd.Series:
     tz = _per_source(frame, by_source, "timezone")
     if "country_code" in frame.columns and tz.isna().any():
-        from_country = (
-            frame["country_code"]
-            .astype(object)
-            .map(lambda c: timezone_for_country(c) if isinstance(c, str) else None)
-        )
+        from_country = map_unique(frame["country_code"], timezone_for_country, dtype=None)
         tz = tz.where(tz.notna(), from_country)
     return tz.where(tz.notna(), cfg.timezone).astype(object)
 
@@ -228,11 +224,7 @@ def _phones(
 ) -> list[pd.DataFrame]:
     """phone_e164/phone_ext/phone_type from phone, else mobile; unreadable numbers as issues."""
     region = _per_source(out, by_source, "phone_region")
-    from_country = (
-        out["country_code"]
-        .astype(object)
-        .map(lambda c: region_for_country(c) if isinstance(c, str) else None)
-    )
+    from_country = map_unique(out["country_code"], region_for_country, dtype=None)
     region = region.where(region.notna(), from_country).where(
         lambda r: r.notna(), cfg.default_region
     )

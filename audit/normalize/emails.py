@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from audit.text import fold
 
 from .columns import broadcast, factorize
 
+# One '@', ASCII letters/digits/._%+- only, alphanumeric at both ends: fold, unquoting and the
+# multiple-address split leave such a value alone, so clean_email is just lower-casing
+# (tests/test_normalize.py checks this against clean_email).
+_PLAIN = r"[A-Za-z0-9](?:[A-Za-z0-9._%+\-]*[A-Za-z0-9])?@[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?"
 _ANGLE = re.compile(r"<([^<>@\s]+@[^<>\s]+)>")
 _SPLIT = re.compile(r"[;,\s]+")
 _GMAIL = {"gmail.com", "googlemail.com"}
@@ -94,7 +99,15 @@ def email_domain(email: str | None) -> str | None:
 def email_columns(series: pd.Series) -> dict[str, pd.Series]:
     """email (clean), email_key, email_domain and a 'multiple' flag, computed per distinct value."""
     codes, uniques = factorize(series)
-    cleaned = [clean_email(v) for v in uniques]
+    cleaned: list[tuple[str | None, bool]] = [(None, False)] * len(uniques)
+    plain = np.zeros(len(uniques), dtype=bool)
+    if uniques:
+        u = pd.Series(pd.array(uniques, dtype="str"))
+        plain = u.str.fullmatch(_PLAIN).fillna(False).to_numpy(bool)
+        for i, low in zip(np.flatnonzero(plain), u[plain].str.lower(), strict=True):
+            cleaned[i] = (low, False)
+    for i in np.flatnonzero(~plain):
+        cleaned[i] = clean_email(uniques[i])
     emails = [c[0] for c in cleaned]
     out: dict[str, list[object]] = {
         "email": emails,

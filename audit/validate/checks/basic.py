@@ -20,7 +20,10 @@ from ..kinds import Context, Outcome, Params, Skip, kind
 def on_distinct(s: pd.Series, fn: Any, dtype: Any = object) -> pd.Series:
     """fn over the distinct values (as a str Series), spread back over the rows."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    u = pd.Series(pd.array([str(x) for x in uniques], dtype="str"))
+    if isinstance(uniques.dtype, pd.StringDtype) and uniques.dtype.na_value is np.nan:
+        u = pd.Series(uniques)  # already the text: iterating Arrow per value costs seconds
+    else:
+        u = pd.Series(pd.array([str(x) for x in uniques], dtype="str"))
     res = fn(u)
     arr = np.asarray(res, dtype=dtype)
     fill = np.zeros(1, dtype=arr.dtype) if dtype is bool else np.asarray([None], dtype=object)

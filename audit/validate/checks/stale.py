@@ -41,7 +41,7 @@ def typo_map() -> dict[str, str]:
 
 def _keys(s: pd.Series) -> pd.Series:
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    keys = [email_key(str(u)) for u in uniques] + [None]
+    keys = [email_key(str(u)) for u in np.asarray(uniques, dtype=object)] + [None]
     return pd.Series(
         np.asarray(keys, dtype=object)[np.where(codes < 0, len(uniques), codes)], index=s.index
     )
