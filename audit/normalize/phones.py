@@ -27,6 +27,7 @@ _TYPES = {
     PhoneNumberType.VOIP: "voip",
 }
 REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
+_SPACES = re.compile(r"\s+")
 INVALID = "not a valid number for its country (wrong length or unassigned prefix)"
 
 
@@ -43,7 +44,8 @@ def parse_phone_checked(
 ) -> tuple[str | None, str | None, str | None, str | None]:
     """parse_phone plus `e164_problem(e164)` (None when valid or when there is no E.164)."""
     raw, region = item
-    s = fold_dashes(fold(raw))
+    # fold() of ASCII text only collapses whitespace; skipping NFKC saves a few us a number
+    s = _SPACES.sub(" ", raw).strip() if raw.isascii() else fold_dashes(fold(raw))
     if not any(ch.isdigit() for ch in s):
         return None, None, None, None
     if s.startswith("00") and not s.startswith("000"):
@@ -55,8 +57,8 @@ def parse_phone_checked(
     if not phonenumbers.is_possible_number(num):
         return None, None, None, None
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-    kind = _TYPES.get(phonenumbers.number_type(num))
-    return e164, (num.extension or None), kind, _problem_of_parsed(num, e164)
+    ntype = phonenumbers.number_type(num)
+    return e164, (num.extension or None), _TYPES.get(ntype), _problem_of_parsed(num, e164, ntype)
 
 
 def e164_problem(value: str) -> str | None:
@@ -73,14 +75,16 @@ def e164_problem(value: str) -> str | None:
     return INVALID
 
 
-def _problem_of_parsed(num: phonenumbers.PhoneNumber, e164: str) -> str | None:
+def _problem_of_parsed(num: phonenumbers.PhoneNumber, e164: str, ntype: int) -> str | None:
     """`e164_problem(e164)` without parsing e164 again, when that provably gives `num` back.
 
     Re-parsing '+<cc><nsn>' finds the same country code (calling codes are prefix-free) and the
     same national significant number unless the country's national-prefix rule matches the
     start of nsn, or nsn is shorter than 2 / longer than 17 digits (parse errors). Validity
     depends only on (cc, nsn), so outside those cases it equals is_valid_number(num); inside
-    them, e164 is simply parsed again.
+    them, e164 is simply parsed again. is_valid_number(num) is number_type(num) != UNKNOWN:
+    both look the number up in the metadata of region_code_for_number(num) (no region: no
+    metadata, UNKNOWN, invalid), so the type computed for phone_type answers it.
     """
     cc = num.country_code
     nsn = phonenumbers.national_significant_number(num)
@@ -97,7 +101,7 @@ def _problem_of_parsed(num: phonenumbers.PhoneNumber, e164: str) -> str | None:
     prefix = _national_prefix(cc)
     if prefix is None or prefix.match(nsn):
         return e164_problem(e164)
-    return None if phonenumbers.is_valid_number(num) else INVALID
+    return None if ntype != PhoneNumberType.UNKNOWN else INVALID
 
 
 _NO_PREFIX = re.compile(r"(?!)")  # matches nothing: the country has no national prefix rule
