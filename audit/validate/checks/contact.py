@@ -130,9 +130,11 @@ def wrong_field(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
 
     what = on_distinct(s, looks)
     bad = what.notna()
-    evidence = what.map(
-        lambda w: None if w is None else f"looks like {'an' if w == 'email' else 'a'} {w}"
-    )
+    labels = what.to_numpy(dtype=object)
+    evidence_arr = np.full(len(labels), None, dtype=object)
+    for look in rule.params.looks_like:
+        evidence_arr[labels == look] = f"looks like {'an' if look == 'email' else 'a'} {look}"
+    evidence = pd.Series(evidence_arr, index=s.index, dtype=object)
     return Outcome(failed=bad, extra={"looks_like": what}, evidence=evidence)
 
 
@@ -171,8 +173,18 @@ def phone_country(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
             (cc, frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(cc, ()))) if cc else None
         )
     per_row = _spread(codes, regions, s.index)
-    fits = [r is None or c in r[1] for r, c in zip(per_row, country.astype(object), strict=True)]
-    bad = both & ~pd.Series(fits, index=frame.index)
+    # judge each distinct (number, country) pair once, not every row
+    ccodes, countries = factorize(country)
+    pair = np.where(
+        (codes < 0) | (ccodes < 0), -1, codes.astype(np.int64) * max(1, len(countries)) + ccodes
+    )
+    combos, inverse = np.unique(pair, return_inverse=True)
+    fit_combo = np.ones(len(combos), dtype=bool)
+    for j, c in enumerate(combos.tolist()):
+        if c >= 0:
+            r = regions[c // max(1, len(countries))]
+            fit_combo[j] = r is None or countries[c % max(1, len(countries))] in r[1]
+    bad = both & ~pd.Series(fit_combo[inverse.reshape(-1)], index=frame.index)
     evidence = pd.Series(None, index=frame.index, dtype=object)
     if bad.any():
         evidence[bad] = [
