@@ -8,7 +8,7 @@ distinct value, so a million rows with the usual repetition cost seconds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from audit.config import NormalizeConfig, SourceConfig
 from audit.model import Issues, Records
 
 from .amounts import parse_bools, parse_number, parse_numbers
-from .columns import as_text, broadcast, map_unique, map_values
+from .columns import as_text, broadcast, map_unique, start_map
 from .companies import company_key
 from .countries import country_code, timezone_for_country
 from .dates import parse_dates, parse_one
@@ -132,7 +132,8 @@ def _entity(
     if entity == "contacts":
         out = name_columns(out)
         out["company_key"] = map_unique(out["company"], company_key)
-        issues.extend(_phones(out, frame, cfg, by_source))
+        # phone parsing runs in worker processes while the other columns are normalized here
+        phones_at, finish_phones = len(issues), _phones(out, frame, cfg, by_source)
     if entity == "companies":
         out["company_key"] = map_unique(out["name"], company_key)
     tz = _timezones(out, cfg, by_source)
@@ -185,6 +186,8 @@ def _entity(
         elif kind == schema.INT:
             nums, _ = parse_numbers(out[col])
             out[col] = nums.round().astype("Int64")
+    if entity == "contacts":
+        issues[phones_at:phones_at] = finish_phones()
     for col in derived:
         if col in out.columns and out[col].dtype == object:
             out[col] = out[col].astype("str")
@@ -221,56 +224,70 @@ def _phones(
     raw: pd.DataFrame,
     cfg: NormalizeConfig,
     by_source: dict[str, SourceConfig],
-) -> list[pd.DataFrame]:
-    """phone_e164/phone_ext/phone_type from phone, else mobile; unreadable numbers as issues."""
+) -> Callable[[], list[pd.DataFrame]]:
+    """phone_e164/phone_ext/phone_type from phone, else mobile; unreadable numbers as issues.
+
+    Starts the parsing and returns the function that waits for it, fills the columns and
+    returns the issues.
+    """
     region = _per_source(out, by_source, "phone_region")
     from_country = map_unique(out["country_code"], region_for_country, dtype=None)
     region = region.where(region.notna(), from_country).where(
         lambda r: r.notna(), cfg.default_region
     )
-    found: list[pd.DataFrame] = []
-    results: dict[str, tuple[pd.Series, pd.Series, pd.Series]] = {}
     rcodes, rvalues = pd.factorize(region.astype(object))
+    rnames = np.asarray([str(r) for r in rvalues], dtype=object)
+    plans: dict[str, tuple[np.ndarray, np.ndarray, int, int]] = {}
+    items: list[tuple[str, str]] = []
     for col in ("phone", "mobile"):
         values = out[col]
         present = values.notna().to_numpy()
         vcodes, vvalues = pd.factorize(values, use_na_sentinel=True)
-        # one parse per distinct (value, region) pair
+        # one parse per distinct (value, region) pair, both columns in one batch
         pair = np.where(vcodes < 0, -1, vcodes.astype(np.int64) * len(rvalues) + rcodes)
         combos, codes = np.unique(pair, return_inverse=True)
         keep = combos >= 0
         picked = combos[keep]
         vtext = np.asarray(vvalues, dtype=object)[picked // len(rvalues)]
-        rtext = np.asarray([str(r) for r in rvalues], dtype=object)[picked % len(rvalues)]
-        items = list(zip(vtext.tolist(), rtext.tolist(), strict=True))
-        codes = np.where(pair < 0, -1, codes - (0 if keep.all() else 1))
-        parsed = map_values(parse_phone_checked, items, parallel=True)
+        codes = np.where(pair < 0, -1, codes.reshape(-1) - (0 if keep.all() else 1))
+        plans[col] = (present, codes, len(items), len(picked))
+        items.extend(zip(vtext.tolist(), rnames[picked % len(rvalues)].tolist(), strict=True))
+    pending = start_map(parse_phone_checked, items, parallel=True)
+
+    def finish() -> list[pd.DataFrame]:
+        parsed_all = pending()
         # the validate stage reads these instead of parsing every number again
-        PROBLEMS.update({p[0]: p[3] for p in parsed if p[0] is not None})
-        e164 = broadcast(codes, [p[0] for p in parsed], out.index)
-        ext = broadcast(codes, [p[1] for p in parsed], out.index)
-        kind = broadcast(codes, [p[2] for p in parsed], out.index)
-        results[col] = (e164, ext, kind)
-        bad = pd.Series(present, index=out.index) & e164.isna()
-        found.append(
-            _issues(
-                out,
-                raw[col] if col in raw.columns else out[col],
-                bad,
-                "contacts",
-                col,
-                "normalize.phone.unparseable",
-                "'{value}' could not be read as a phone number.",
-                "Add the country code (+82 10 ...) or correct the digits.",
-                evidence="default region " + region.astype("str"),
+        PROBLEMS.update({p[0]: p[3] for p in parsed_all if p[0] is not None})
+        found: list[pd.DataFrame] = []
+        results: dict[str, tuple[pd.Series, pd.Series, pd.Series]] = {}
+        for col, (present, codes, start, n) in plans.items():
+            parsed = parsed_all[start : start + n]
+            e164 = broadcast(codes, [p[0] for p in parsed], out.index)
+            ext = broadcast(codes, [p[1] for p in parsed], out.index)
+            kind = broadcast(codes, [p[2] for p in parsed], out.index)
+            results[col] = (e164, ext, kind)
+            bad = pd.Series(present, index=out.index) & e164.isna()
+            found.append(
+                _issues(
+                    out,
+                    raw[col] if col in raw.columns else out[col],
+                    bad,
+                    "contacts",
+                    col,
+                    "normalize.phone.unparseable",
+                    "'{value}' could not be read as a phone number.",
+                    "Add the country code (+82 10 ...) or correct the digits.",
+                    evidence="default region " + region.astype("str"),
+                )
             )
-        )
-    phone, mobile = results["phone"], results["mobile"]
-    use_phone = phone[0].notna()
-    out["phone_e164"] = phone[0].where(use_phone, mobile[0])
-    out["phone_ext"] = phone[1].where(use_phone, mobile[1])
-    out["phone_type"] = phone[2].where(use_phone, mobile[2])
-    return found
+        phone, mobile = results["phone"], results["mobile"]
+        use_phone = phone[0].notna()
+        out["phone_e164"] = phone[0].where(use_phone, mobile[0])
+        out["phone_ext"] = phone[1].where(use_phone, mobile[1])
+        out["phone_type"] = phone[2].where(use_phone, mobile[2])
+        return found
+
+    return finish
 
 
 def _issues(

@@ -42,17 +42,36 @@ def map_values(
     `fn` must be a module-level function (it is pickled by reference). Order is kept, so the
     result is identical to the serial loop.
     """
+    return start_map(fn, values, parallel=parallel)()
+
+
+def start_map(
+    fn: Callable[[Any], Any], values: Sequence[Any], *, parallel: bool = True
+) -> Callable[[], list[Any]]:
+    """map_values started now and collected later: the workers run while the caller goes on
+    with other columns. Call the returned function exactly once to get the results (below the
+    parallel threshold the serial loop simply runs then).
+    """
     n_workers = workers() if parallel else 1
     if n_workers <= 1 or len(values) < PARALLEL_MIN:
-        return [fn(v) for v in values]
+        return lambda: [fn(v) for v in values]
     values = list(values)
     step = -(-len(values) // (n_workers * 4))
-    chunks = [(fn, values[i : i + step]) for i in range(0, len(values), step)]
-    out: list[Any] = []
-    with ProcessPoolExecutor(max_workers=n_workers) as pool:
-        for part in pool.map(_apply_chunk, chunks):
-            out.extend(part)
-    return out
+    pool = ProcessPoolExecutor(max_workers=n_workers)
+    futures = [
+        pool.submit(_apply_chunk, (fn, values[i : i + step])) for i in range(0, len(values), step)
+    ]
+
+    def collect() -> list[Any]:
+        out: list[Any] = []
+        try:
+            for f in futures:
+                out.extend(f.result())
+        finally:
+            pool.shutdown(cancel_futures=True)
+        return out
+
+    return collect
 
 
 def factorize(series: pd.Series) -> tuple[np.ndarray, list[Any]]:
