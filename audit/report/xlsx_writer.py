@@ -2,7 +2,7 @@
 
 Cells go through `safe.neutralize` (no formula can start a cell; none is ever written either),
 characters Excel cannot store are replaced by U+FFFD, datetimes are written as naive UTC (Excel
-has no time zones). `xlsx_package` writes the file with fixed zip entry times, so identical runs
+has no time zones). `audit.xlsx` writes the file with fixed zip entry times, so identical runs
 give identical bytes; `freeze_xlsx` does the same afterwards for xlsx files made by openpyxl
 (the merge review's).
 """
@@ -22,7 +22,8 @@ import pandas as pd
 from audit.report import safe
 from audit.report.context import ReportContext, writer
 from audit.report.views import build_summary
-from audit.report.xlsx_package import frame_sheet_xml, sheet_xml, write_xlsx_package
+from audit.xlsx import Sheet
+from audit.xlsx import write_xlsx as write_workbook
 
 MAX_ROWS = 1_048_575  # Excel's sheet limit, minus the header (the CSV files hold every row)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -59,12 +60,12 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return out
 
 
-def _frame_sheet(title: str, frame: pd.DataFrame, used: set[str]) -> tuple[str, str]:
+def _frame_sheet(title: str, frame: pd.DataFrame, used: set[str]) -> Sheet:
     name = _sheet_name(title, used)
     if frame.columns.empty:
-        return name, sheet_xml([], header=False)
+        return Sheet(name)
     header = [_cell(str(c)) for c in frame.columns]
-    return name, frame_sheet_xml(safe.neutralize_frame(frame.head(MAX_ROWS)), header)
+    return Sheet(name, safe.neutralize_frame(frame.head(MAX_ROWS)), header=header)
 
 
 def _summary_rows(ctx: ReportContext) -> list[list[Any]]:
@@ -130,14 +131,15 @@ def write_xlsx(ctx: ReportContext, out_dir: Path) -> list[Path]:
     """report.xlsx: summary, issues, duplicates, clusters, kpis, scores and the other tables."""
     used: set[str] = set()
     summary = [[_cell(v) for v in row] for row in _summary_rows(ctx)]
-    sheets = [(_sheet_name("summary", used), sheet_xml(summary, header=False))]
+    sheets = [Sheet(_sheet_name("summary", used), summary)]
     for title, name in SHEETS:
         if title in ("issues", "duplicates", "clusters", "kpis", "scores") or name in ctx.tables:
             sheets.append(_frame_sheet(title, ctx.table(name), used))
     for name in ctx.names("breakdowns/"):
         sheets.append(_frame_sheet("r_" + name.split("/", 1)[1], ctx.tables[name], used))
     path = out_dir / "report.xlsx"
-    write_xlsx_package(path, sheets, stamp=_as_of_date(str(ctx.run.get("as_of", ""))))
+    stamp = dt.datetime.combine(_as_of_date(str(ctx.run.get("as_of", ""))), dt.time())
+    write_workbook(path, sheets, stamp=stamp)
     return [path]
 
 
