@@ -319,31 +319,33 @@ def _write_csv(props: Proposals, path: Path) -> Path:
 
 
 def _write_xlsx(props: Proposals, path: Path) -> Path:
-    from audit.merge.sheet import BOLD, FILLED, PLAIN, Sheet, write_xlsx
+    from audit.xlsx import Bold, Dropdown, Sheet, write_xlsx
 
     header, rows = proposal_rows(props)
     role_i = header.index("role")
     widths = {"cluster_id": 14, "record_id": 18, "decision": 11, "matched_because": 60}
     proposals = Sheet(
         "proposals",
-        [header, *([neutralize(v) for v in row] for row in rows)],
-        styles=[BOLD, *(FILLED if r[role_i] == "golden" else PLAIN for r in rows)],
+        [[neutralize(v) or None for v in row] for row in rows],  # empty cells, not ""
+        header=header,
+        fills=[r[role_i] == "golden" for r in rows],
         widths=[widths.get(h, 16) for h in header],
-        freeze="F2",
+        freeze_cols=header.index("decision"),  # the cluster and record stay in view
         autofilter=True,
-        dropdown=(
-            header.index("decision"),
+        dropdown=Dropdown(
+            "decision",
             ("approve", "reject", "split"),
-            "approve or reject the cluster on any of its rows; split on a record row keeps "
-            "that record out of the merge.",
-            "Choose approve, reject or split (or leave it empty).",
+            title="Decision",
+            prompt="approve or reject the cluster on any of its rows; split on a record row "
+            "keeps that record out of the merge.",
+            error="Choose approve, reject or split (or leave it empty).",
         ),
     )
     how = Sheet(
         "how to",
         [
-            ["How to review these merge proposals"],
-            [""],
+            [Bold("How to review these merge proposals")],
+            [],
             ["Each cluster has a golden row (the proposed merged record) and one row per record."],
             ["In the decision column write approve or reject on any row of the cluster."],
             ["To keep a record out of an otherwise good merge, write split on that record's row."],
@@ -351,7 +353,6 @@ def _write_xlsx(props: Proposals, path: Path) -> Path:
             ["Then run: crm-audit merge apply RUN --decisions merge_proposals.xlsx"],
             ["Values that began with = + - @ were prefixed with ' so they cannot run as formulas."],
         ],
-        styles=[BOLD, *[PLAIN] * 7],
         widths=[100],
     )
     return write_xlsx(path, [proposals, how])
