@@ -2,12 +2,13 @@
 
 Each `write_*` function takes the rows of one source (a view of the true persons, already
 duplicated and damaged by `problems`) and writes one file. Bulk writes (pandas `to_csv`,
-openpyxl write-only) keep 100k persons fast.
+`audit.xlsx`) keep 100k persons fast.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import pandas as pd
 from audit.demo import names as nm
 from audit.demo.people import e164, intl_phone, pick
 from audit.demo.problems import Planted, make_duplicates, plant_bad_values
-from audit.demo.xlsx import Bold, Sheet, write_xlsx
+from audit.xlsx import Sheet, write_xlsx
 
 CONTACT_COLS = [
     "person_id", "locale", "country", "first_name", "last_name", "full_name", "email", "phone",
@@ -211,6 +212,12 @@ def _texts(col: pd.Series) -> list[object]:
     return [None if x != x else x for x in col.tolist()]
 
 
+def _days(col: pd.Series) -> list[dt.date | None]:
+    """Calendar days (date cells, as the office types them); None where there is no date."""
+    days = pd.to_datetime(col).dt.floor("D")
+    return [None if d is pd.NaT else d.date() for d in days]
+
+
 def write_workbook(
     customers: pd.DataFrame, leads: pd.DataFrame, path: Path, rng: np.random.Generator
 ) -> None:
@@ -222,8 +229,8 @@ def write_workbook(
     n = len(customers)
     dept = pick(rng, depts, n)
     note = pick(rng, notes, n)
-    created = pd.to_datetime(customers["created_at"]).dt.floor("D").dt.to_pydatetime()
-    last = pd.to_datetime(customers["last_activity_at"]).dt.floor("D").dt.to_pydatetime()
+    created = _days(customers["created_at"])
+    last = _days(customers["last_activity_at"])
     blank_last = (rng.random(n) < 0.05) & customers["stale_kind"].isna().to_numpy()
     fields = (
         "full_name",
@@ -236,7 +243,7 @@ def write_workbook(
         "owner",
     )
     cols = [[None if x != x else x for x in customers[c].tolist()] for c in fields]
-    rows: list[list[object]] = [[Bold("2026年度 顧客一覧（社外秘）")], [], headers]
+    rows: list[list[object]] = []
     for i in range(n):
         name, comp, title_, email, phone, postal, addr, owner = (c[i] for c in cols)
         rows.append(
@@ -250,19 +257,23 @@ def write_workbook(
         for c in ("full_name", "company", "email", "phone")
     ]
     countries = [nm.COUNTRY_NAME[c] for c in leads["country"]]
-    lead_rows: list[list[object]] = [
-        ["Name", "Company", "Email", "Phone", "Country", "Interest", "Scanned at"]
-    ]
+    lead_rows: list[list[object]] = []
     for i in range(len(leads)):
         name, comp, email, phone = (c[i] for c in lcols)
         lead_rows.append([name, comp, email, phone, countries[i], interest[i] or None, scanned[i]])
-    write_xlsx(
+    lead_head = ["Name", "Company", "Email", "Phone", "Country", "Interest", "Scanned at"]
+    write_xlsx(  # saved the way Excel saves a Japanese office's workbook
         path,
         [
-            Sheet("顧客一覧", rows, merged=[f"A1:{chr(ord('A') + len(headers) - 1)}1"]),
-            Sheet("Expo leads", lead_rows),
+            Sheet("顧客一覧", rows, header=headers, title="2026年度 顧客一覧（社外秘）"),
+            Sheet("Expo leads", lead_rows, header=lead_head),
         ],
+        stamp=dt.datetime(2026, 10, 30, 9, 0),
+        shared_strings=True,
+        font="Yu Gothic",
+        date_format="yyyy/mm/dd",
         creator="Aster Global Tokyo",
+        application="Microsoft Excel",
     )
 
 
