@@ -18,6 +18,7 @@ from audit import schema
 from audit.config import RulesConfig
 from audit.model import Records, Validation
 
+from .checks.basic import forget_distinct
 from .engine import checked_frame, issues_for, run_rule
 from .kinds import KINDS, Context
 from .rulepack import Rule, load_pack, load_rules
@@ -55,7 +56,10 @@ def validate(
     """Issues for every failed check, the per-rule counts, and the GX contract summary."""
     rules = load_rules(cfg, base_dir)
     ctx = Context(records=records, as_of=as_of, stale_after_days=stale_after_days)
-    runs = [run_rule(r, ctx) for r in rules]
+    try:
+        runs = [run_rule(r, ctx) for r in rules]
+    finally:
+        forget_distinct()
     found = [issues_for(r, records[r.rule.entity]) for r in runs if r.n_failed]
     issues = (
         schema.conform_issues(pd.concat(found, ignore_index=True))

@@ -13,11 +13,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from audit.normalize.columns import factorize, map_values
+from audit.normalize.columns import map_values
 from audit.normalize.phones import PROBLEMS, e164_problem
 
 from ..kinds import Context, Outcome, Params, kind
-from .basic import column, on_distinct
+from .basic import column, distinct, on_distinct
 
 
 def email_problem(value: str) -> str | None:
@@ -96,6 +96,12 @@ def phone_valid(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     return Outcome(failed=per_row.notna(), evidence=per_row)
 
 
+def factorize(series: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Codes (-1 for missing) and the distinct values as Python objects (shared per run)."""
+    codes, uniques = distinct(series)
+    return codes, list(np.asarray(uniques, dtype=object))
+
+
 def _spread(codes: np.ndarray, values: list[Any], index: pd.Index) -> pd.Series:
     arr = np.asarray([*values, None], dtype=object)[np.where(codes < 0, len(values), codes)]
     return pd.Series(arr, index=index, dtype=object)
@@ -166,12 +172,19 @@ def phone_country(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     country = column(frame, rule.params.country_field)
     both = s.notna() & country.notna()
     codes, uniques = factorize(s)
+    # the calling code depends only on the first three digits: judge each prefix once
+    by_prefix: dict[str, tuple[int, frozenset[str]] | None] = {}
     regions: list[tuple[int, frozenset[str]] | None] = []
     for v in uniques:
-        cc = calling_code(str(v))
-        regions.append(
-            (cc, frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(cc, ()))) if cc else None
-        )
+        head = str(v).lstrip("+")[:3]
+        if head not in by_prefix:
+            cc = calling_code(head)
+            by_prefix[head] = (
+                (cc, frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(cc, ())))
+                if cc
+                else None
+            )
+        regions.append(by_prefix[head])
     per_row = _spread(codes, regions, s.index)
     # judge each distinct (number, country) pair once, not every row
     ccodes, countries = factorize(country)

@@ -21,7 +21,7 @@ from pydantic import ConfigDict, Field
 from audit.normalize.emails import email_key
 
 from ..kinds import Context, Outcome, Params, Skip, kind
-from .basic import column, on_distinct
+from .basic import column, distinct, on_distinct
 
 
 def _lines(name: str) -> list[str]:
@@ -40,7 +40,7 @@ def typo_map() -> dict[str, str]:
 
 
 def _keys(s: pd.Series) -> pd.Series:
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    codes, uniques = distinct(s)
     keys = [email_key(str(u)) for u in np.asarray(uniques, dtype=object)] + [None]
     return pd.Series(
         np.asarray(keys, dtype=object)[np.where(codes < 0, len(uniques), codes)], index=s.index
