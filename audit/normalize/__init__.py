@@ -53,6 +53,8 @@ EMAIL_COLUMNS = {
     "email_events": ("address",),
 }
 _SKIP = {"record_id", "source", "source_file", "extra"}
+# Text columns the phone parse reads (the record's country gives the default region).
+_PHONE_INPUTS = ("country", "phone", "mobile")
 
 
 def normalize(
@@ -92,10 +94,36 @@ def _entity(
     out = schema.conform(frame, entity) if entity in schema.ENTITIES else frame.copy()
     issues: list[pd.DataFrame] = []
     emails = set(EMAIL_COLUMNS.get(entity, ()))
-    for col, kind in kinds.items():
-        if col in _SKIP or col in derived or kind != schema.STR or col in emails:
-            continue
+    text_cols = [
+        col
+        for col, kind in kinds.items()
+        if col not in _SKIP and col not in derived and kind == schema.STR and col not in emails
+    ]
+    # what phone parsing needs comes first, so the workers start before the other columns
+    early = [c for c in text_cols if c in _PHONE_INPUTS]
+    for col in early:
         out[col] = clean_text_column(as_text(out[col]))
+    if "country" in out.columns and "country_code" in out.columns:
+        out["country_code"] = map_unique(out["country"], country_code)
+        unknown = out["country"].notna() & out["country_code"].isna()
+        issues.append(
+            _issues(
+                out,
+                frame["country"],
+                unknown,
+                entity,
+                "country",
+                "normalize.country.unknown",
+                "'{value}' is not a country name or ISO code we know.",
+                "Use an ISO 3166 code (KR, JP, US) or the English name.",
+            )
+        )
+    if entity == "contacts":
+        # phone parsing runs in worker processes while the other columns are normalized here
+        finish_phones = _phones(out, frame, cfg, by_source)
+    for col in text_cols:
+        if col not in early:
+            out[col] = clean_text_column(as_text(out[col]))
     for col in sorted(emails):
         cols = email_columns(as_text(out[col]))
         out[col] = cols["email"]
@@ -114,26 +142,9 @@ def _entity(
         )
         if entity == "contacts" and col == "email":
             out["email_key"], out["email_domain"] = cols["email_key"], cols["email_domain"]
-    if "country" in out.columns and "country_code" in out.columns:
-        out["country_code"] = map_unique(out["country"], country_code)
-        unknown = out["country"].notna() & out["country_code"].isna()
-        issues.append(
-            _issues(
-                out,
-                frame["country"],
-                unknown,
-                entity,
-                "country",
-                "normalize.country.unknown",
-                "'{value}' is not a country name or ISO code we know.",
-                "Use an ISO 3166 code (KR, JP, US) or the English name.",
-            )
-        )
     if entity == "contacts":
         out = name_columns(out)
         out["company_key"] = map_unique(out["company"], company_key)
-        # phone parsing runs in worker processes while the other columns are normalized here
-        phones_at, finish_phones = len(issues), _phones(out, frame, cfg, by_source)
     if entity == "companies":
         out["company_key"] = map_unique(out["name"], company_key)
     tz = _timezones(out, cfg, by_source)
@@ -187,7 +198,7 @@ def _entity(
             nums, _ = parse_numbers(out[col])
             out[col] = nums.round().astype("Int64")
     if entity == "contacts":
-        issues[phones_at:phones_at] = finish_phones()
+        issues.extend(finish_phones(out))
     for col in derived:
         if col in out.columns and out[col].dtype == object:
             out[col] = out[col].astype("str")
@@ -224,11 +235,11 @@ def _phones(
     raw: pd.DataFrame,
     cfg: NormalizeConfig,
     by_source: dict[str, SourceConfig],
-) -> Callable[[], list[pd.DataFrame]]:
+) -> Callable[[pd.DataFrame], list[pd.DataFrame]]:
     """phone_e164/phone_ext/phone_type from phone, else mobile; unreadable numbers as issues.
 
-    Starts the parsing and returns the function that waits for it, fills the columns and
-    returns the issues.
+    Starts the parsing and returns the function that waits for it, fills the columns of the
+    (same rows') frame it is given and returns the issues.
     """
     region = _per_source(out, by_source, "phone_region")
     from_country = map_unique(out["country_code"], region_for_country, dtype=None)
@@ -254,7 +265,7 @@ def _phones(
         items.extend(zip(vtext.tolist(), rnames[picked % len(rvalues)].tolist(), strict=True))
     pending = start_map(parse_phone_checked, items, parallel=True)
 
-    def finish() -> list[pd.DataFrame]:
+    def finish(out: pd.DataFrame) -> list[pd.DataFrame]:
         parsed_all = pending()
         # the validate stage reads these instead of parsing every number again
         PROBLEMS.update({p[0]: p[3] for p in parsed_all if p[0] is not None})
