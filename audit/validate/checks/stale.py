@@ -59,6 +59,14 @@ def _domains(s: pd.Series) -> pd.Series:
     return on_distinct(s, lambda u: u.str.extract(r"@([^@]+)$", expand=False).str.lower())
 
 
+def _rule_domains(frame: pd.DataFrame, rule: Any, ctx: Context) -> pd.Series:
+    """Domains of the rule's column, computed once per run (disposable and typo rules)."""
+    tag = ("domain", rule.entity, rule.field)
+    if tag not in ctx.cache:
+        ctx.cache[tag] = _domains(frame[rule.field])
+    return ctx.cache[tag]
+
+
 def _fmt_date(ts: Any) -> str:
     return "unknown date" if ts is None or ts is pd.NaT or ts != ts else f"{ts:%Y-%m-%d}"
 
@@ -272,11 +280,14 @@ class ListParams(Params):
 @kind("domain_in_list", params=ListParams)
 def domain_in_list(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     """The address's domain is on a shipped list (e.g. disposable mail providers)."""
-    s = column(frame, rule.field)
+    column(frame, rule.field)  # Skip when the column is absent
     listed = domain_list(rule.params.list_name)
-    dom = _domains(s)
+    dom = _rule_domains(frame, rule, ctx)
     bad = dom.isin(listed).fillna(False).astype(bool)
-    return Outcome(failed=bad, evidence=("domain " + dom).where(bad, None).astype(object))
+    evidence = pd.Series(None, index=frame.index, dtype=object)
+    if bad.any():
+        evidence[bad] = ("domain " + dom[bad].astype(object)).to_numpy(dtype=object)
+    return Outcome(failed=bad, evidence=evidence)
 
 
 @kind("role_account")
@@ -321,7 +332,7 @@ def typo_fix(domain: str, max_distance: int = 1) -> str | None:
 def typo_domain(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     """The domain looks like a typo of a common mailbox provider (gmial.com -> gmail.com)."""
     s = column(frame, rule.field)
-    dom = _domains(s)
+    dom = _rule_domains(frame, rule, ctx)
     codes, uniques = pd.factorize(dom, use_na_sentinel=True)
     fixes = [typo_fix(str(u), rule.params.max_distance) for u in uniques] + [None]
     fix = pd.Series(
