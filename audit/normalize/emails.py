@@ -104,7 +104,7 @@ def email_columns(series: pd.Series) -> dict[str, pd.Series]:
     if uniques:
         u = pd.Series(pd.array(uniques, dtype="str"))
         plain = u.str.fullmatch(_PLAIN).fillna(False).to_numpy(bool)
-        for i, low in zip(np.flatnonzero(plain), u[plain].str.lower(), strict=True):
+        for i, low in zip(np.flatnonzero(plain), u[plain].str.lower().tolist(), strict=True):
             cleaned[i] = (low, False)
     for i in np.flatnonzero(~plain):
         cleaned[i] = clean_email(uniques[i])
