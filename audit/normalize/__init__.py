@@ -152,48 +152,15 @@ def _entity(
         if col in derived:
             continue
         raw = frame[col] if col in frame.columns else out[col]
-        if kind == schema.DATETIME:
-            out[col], failed = _dates(out[col], tz)
-            issues.append(
-                _issues(
-                    out,
-                    raw,
-                    failed,
-                    entity,
-                    col,
-                    "normalize.date.unparseable",
-                    "'{value}' is not a date we can read.",
-                    "Write dates as YYYY-MM-DD (or YYYY-MM-DD HH:MM).",
-                )
-            )
-        elif kind == schema.FLOAT:
-            out[col], failed = parse_numbers(out[col])
-            issues.append(
-                _issues(
-                    out,
-                    raw,
-                    failed,
-                    entity,
-                    col,
-                    "normalize.number.unparseable",
-                    "'{value}' is not a number.",
-                    "Write numbers with digits only (1234.50).",
-                )
-            )
-        elif kind == schema.BOOL:
-            out[col], failed = parse_bools(out[col])
-            issues.append(
-                _issues(
-                    out,
-                    raw,
-                    failed,
-                    entity,
-                    col,
-                    "normalize.bool.unparseable",
-                    "'{value}' is not a yes/no value.",
-                    "Use true/false or yes/no.",
-                )
-            )
+        if kind in _TYPED:
+            rule_id, message, suggestion = _TYPED[kind]
+            if kind == schema.DATETIME:
+                out[col], failed = _dates(out[col], tz)
+            elif kind == schema.FLOAT:
+                out[col], failed = parse_numbers(out[col])
+            else:
+                out[col], failed = parse_bools(out[col])
+            issues.append(_issues(out, raw, failed, entity, col, rule_id, message, suggestion))
         elif kind == schema.INT:
             nums, _ = parse_numbers(out[col])
             out[col] = nums.round().astype("Int64")
@@ -203,6 +170,26 @@ def _entity(
         if col in out.columns and out[col].dtype == object:
             out[col] = out[col].astype("str")
     return out, issues
+
+
+# kind -> (rule id, message, suggestion) of a value normalize could not type
+_TYPED: dict[str, tuple[str, str, str]] = {
+    schema.DATETIME: (
+        "normalize.date.unparseable",
+        "'{value}' is not a date we can read.",
+        "Write dates as YYYY-MM-DD (or YYYY-MM-DD HH:MM).",
+    ),
+    schema.FLOAT: (
+        "normalize.number.unparseable",
+        "'{value}' is not a number.",
+        "Write numbers with digits only (1234.50).",
+    ),
+    schema.BOOL: (
+        "normalize.bool.unparseable",
+        "'{value}' is not a yes/no value.",
+        "Use true/false or yes/no.",
+    ),
+}
 
 
 def _timezones(
