@@ -69,3 +69,18 @@ def test_inspect_json_has_nulls_not_nan(tmp_path: Path) -> None:
     (rec,) = json.loads(result.stdout)
     assert rec["entity"] == "orders" and rec["profile"] is None and rec["sheet"] is None
     assert rec["header_row"] == 1
+
+
+def test_a_canonical_header_wins_over_a_synonym_of_it(tmp_path: Path) -> None:
+    # a file written by crm-audit (merge apply) has record_id (synonym of "record id") and
+    # external_id: the external id must come from external_id, not from record_id
+    f = tmp_path / "contacts.csv"
+    f.write_text(
+        "record_id,source,external_id,email\nhubspot:75819,hubspot,75819,kim@example.kr\n",
+        encoding="utf-8",
+    )
+    ingest = read_sources([SourceConfig(name="hubspot", path=str(f))], base_dir=tmp_path)
+    c = ingest.records["contacts"]
+    assert c["external_id"].tolist() == ["75819"]
+    assert c["record_id"].tolist() == ["hubspot:75819"]
+    assert json.loads(c["extra"].iloc[0])["record_id"] == "hubspot:75819"

@@ -54,12 +54,20 @@ def generic_mapping(header: Sequence[str], entity: str) -> dict[str, str]:
     table = _synonyms()[entity]
     mapping: dict[str, str] = {}
     used: set[str] = set()
+    # a header that IS a canonical name wins over a synonym of it elsewhere in the header
+    # (a file written by crm-audit has both `record_id` (synonym "record id") and `external_id`)
+    exact = {fold_header(c): c for c in schema.mappable(entity)}
     for h in header:
-        col = table.get(fold_header(h))
+        col = exact.get(fold_header(h))
         if col and col not in used:
             mapping[h] = col
             used.add(col)
-    return mapping
+    for h in header:
+        col = table.get(fold_header(h))
+        if h not in mapping and col and col not in used:
+            mapping[h] = col
+            used.add(col)
+    return {h: mapping[h] for h in header if h in mapping}
 
 
 def guess_entity(header: Sequence[str]) -> str:
