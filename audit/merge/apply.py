@@ -35,11 +35,24 @@ from audit.merge.runfolder import (
     read_text_table,
     sha256,
 )
+from audit.normalize.emails import clean_email, email_key
 
 LOG_FORMAT = "crm-audit.merge-log"
 MERGED_FILE = "contacts.csv"
 LOG_FILE = "merge_log.json"
 CONFIG_FILE = "config.merged.yaml"
+# columns of other entities that name a contact, and how: by external id or by email address
+CONTACT_REFS: dict[str, str] = {
+    "contact_id": "id",
+    "customer_id": "id",
+    "requester_id": "id",
+    "respondent_id": "id",
+    "contact_email": "email",
+    "customer_email": "email",
+    "requester_email": "email",
+    "respondent_email": "email",
+}
+REF_SEPARATOR = ";"  # multi-valued references ('101;102'), as the integrity rule reads them
 
 
 @dataclass
@@ -52,6 +65,7 @@ class MergeResult:
     n_after: int
     merged: list[str] = field(default_factory=list)  # cluster ids merged
     skipped: dict[str, str] = field(default_factory=dict)  # cluster id -> why not merged
+    repointed: dict[str, dict[str, int]] = field(default_factory=dict)  # entity -> column -> n
 
 
 @dataclass
@@ -190,9 +204,11 @@ def apply_merge(
     if not exact:
         # the records file uses a CSV dialect we would not reproduce: keep it verbatim
         log["input"]["verbatim"] = raw.decode("utf-8")
+    repoint = _repoint_maps(entries, merged)
+    config_path, repointed = _write_merged_config(run, out_dir, merged, table, repoint)
+    log["repointed"] = repointed
     log_path = out_dir / LOG_FILE
     log_path.write_text(_log_text(log), encoding="utf-8")
-    config_path = _write_merged_config(run, out_dir, merged, table)
     return MergeResult(
         out_dir=out_dir,
         contacts=contacts_path,
@@ -202,6 +218,7 @@ def apply_merge(
         n_after=len(out_rows),
         merged=sorted(gold),
         skipped=skipped,
+        repointed=repointed,
     )
 
 
@@ -355,14 +372,100 @@ def _plain(row: list[str]) -> list[str]:
     return [unneutralize(v) if v.startswith("'") else v for v in row]
 
 
+def _ref_key(value: str, how: str) -> str:
+    """The key references are compared by: the id, or the email key normalize would give."""
+    v = value.strip()
+    if how != "email" or not v:
+        return v
+    clean = clean_email(v)[0] or v.lower()
+    return email_key(clean) or clean
+
+
+@dataclass
+class Repoint:
+    """Where references to merged-away contacts go: old id/email key -> the golden row's value."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
+
+    def rewrite(self, value: str, how: str) -> tuple[str, int]:
+        """The value with every reference to a merged-away contact replaced, and how many."""
+        if not value.strip():
+            return value, 0
+        table = self.ids if how == "id" else self.emails
+        parts = value.split(REF_SEPARATOR)
+        out: list[str] = []
+        n = 0
+        for part in parts:
+            new = table.get(_ref_key(part, how))
+            if new is None:
+                out.append(part)
+                continue
+            n += 1
+            if new not in (p.strip() for p in out):  # two merged contacts: one reference
+                lead = part[: len(part) - len(part.lstrip())]
+                out.append(lead + new + part[len(part.rstrip()) :])
+        return (REF_SEPARATOR.join(out), n) if n else (value, 0)
+
+
+def _repoint_maps(entries: list[dict[str, Any]], merged: TextTable) -> Repoint:
+    """Each merged record's external id and email key -> its golden row's, as a CRM merge does.
+
+    Keys that a contact still in the merged file carries are left alone (they still resolve),
+    and so is a key that two golden rows claim: no guessing which one a reference meant.
+    """
+    kept: dict[str, set[str]] = {"id": set(), "email": set()}
+    for how, col in (("id", "external_id"), ("email", "email")):
+        if col in merged.header:
+            kept[how] = {_ref_key(unneutralize(v), how) for v in merged.column(col) if v}
+    found: dict[str, dict[str, set[str]]] = {"id": {}, "email": {}}
+    for e in entries:
+        for how, col in (("id", "external_id"), ("email", "email")):
+            target = unneutralize(str(e["golden"].get(col) or "")).strip()
+            if not target:
+                continue
+            for o in e["originals"]:
+                key = _ref_key(unneutralize(str(o["row"].get(col) or "")), how)
+                if key and key not in kept[how] and key != _ref_key(target, how):
+                    found[how].setdefault(key, set()).add(target)
+    ids = {k: next(iter(v)) for k, v in found["id"].items() if len(v) == 1}
+    emails = {k: next(iter(v)) for k, v in found["email"].items() if len(v) == 1}
+    return Repoint(ids=ids, emails=emails)
+
+
+def _repoint_rows(
+    table: TextTable, repoint: Repoint | None
+) -> tuple[list[list[str]], list[dict[str, int]]]:
+    """The table's rows (plain text) with contact references re-pointed; hits per row, column."""
+    rows = [_plain(_pad(r, table)) for r in table.rows]
+    hits: list[dict[str, int]] = [{} for _ in rows]
+    if repoint is None:
+        return rows, hits
+    for col, how in CONTACT_REFS.items():
+        if col not in table.header:
+            continue
+        i = table.header.index(col)
+        for r, h in zip(rows, hits, strict=True):
+            r[i], k = repoint.rewrite(r[i], how)
+            if k:
+                h[col] = k
+    return rows, hits
+
+
 def _write_merged_config(
-    run: RunFolder, out_dir: Path, merged: TextTable, original: TextTable
-) -> Path:
+    run: RunFolder,
+    out_dir: Path,
+    merged: TextTable,
+    original: TextTable,
+    repoint: Repoint | None = None,
+) -> tuple[Path, dict[str, dict[str, int]]]:
     """The run's config with its contact sources replaced by slices of the merged contacts.
 
     One slice per original source (merged/contacts/<source>.csv, canonical headers), so each
     keeps its own phone region and timezone: a Seoul sheet's 010-... numbers must still parse
-    as Korean when the pipeline re-reads them.
+    as Korean when the pipeline re-reads them. Deals, tickets and the other entities that name
+    contacts get their references re-pointed from merged-away contacts to the golden rows, in
+    slices of their own (merged/<entity>/<source>.csv, same source names, so same record ids).
     """
     data = json.loads(json.dumps(run.config_data))  # deep copy
     base = Path(data.pop("base_dir", ".") or ".")
@@ -402,20 +505,86 @@ def _write_merged_config(
             if orig.get(key) not in (None, 0):
                 src[key] = orig[key]
         new_sources.append(src)
+    others = {e: read_text_table(p)[0] for e, p in sorted(run.other_records.items())}
+    # a source that gave records of two entities (a folder of exports) cannot become one slice
+    # under its own name: it stays as it was, its references not re-pointed
+    entities_of: dict[str, set[str]] = {}
+    for entity, other in others.items():
+        if "source" in other.header:
+            for s in set(other.column("source")):
+                entities_of.setdefault(s, set()).add(entity)
+    # last time's re-pointed slices: only files named as we name them, never an input export
+    paths = (absolute(x.get("path")) for x in by_name.values())
+    inputs = {Path(p).resolve() for p in paths if p}
+    for entity in sorted(schema.ENTITIES):
+        for name in sorted(by_name):
+            stale = out_dir / entity / f"{name}.csv"
+            if entity != "contacts" and stale.is_file() and stale.resolve() not in inputs:
+                stale.unlink()
+    replacement: dict[str, dict[str, Any]] = {}
+    repointed: dict[str, dict[str, int]] = {}
+    plain_rows: dict[str, list[list[str]]] = {}
+    for entity, other in others.items():
+        if "source" not in other.header:
+            continue
+        refs = any(c in other.header for c in CONTACT_REFS)
+        rows, hits = _repoint_rows(other, repoint if refs else None)
+        plain_rows[entity] = rows
+        if not refs:
+            continue
+        src_names = other.column("source")
+        counts: dict[str, int] = {}
+        for name in sorted(set(src_names)):
+            mine = [i for i, s in enumerate(src_names) if s == name]
+            if name not in contact_sources:  # contact sources' rows: in <entity>.csv below
+                if name not in by_name or entities_of[name] != {entity}:
+                    continue
+                part = TextTable(
+                    header=other.header,
+                    rows=[rows[i] for i in mine],
+                    newline=other.newline,
+                    bom=other.bom,
+                )
+                target = out_dir / entity / f"{name}.csv"
+                _refuse_input(target, run)
+                if target.resolve() in inputs:
+                    raise ConfigError(
+                        f"{target}: --out would overwrite an input export; choose another folder."
+                    )
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(part.to_bytes())
+                src: dict[str, Any] = {
+                    "name": name,
+                    "path": f"{entity}/{target.name}",
+                    "format": "csv",
+                    "profile": "none",
+                    "entity": entity,
+                }
+                for key in ("phone_region", "timezone", "priority"):
+                    if by_name[name].get(key) not in (None, 0):
+                        src[key] = by_name[name][key]
+                replacement[name] = src
+            for i in mine:
+                for col, k in hits[i].items():
+                    counts[col] = counts.get(col, 0) + k
+        if counts:
+            repointed[entity] = dict(sorted(counts.items()))
     for s in data.get("sources", []):
         if s.get("name") in contact_sources:
+            continue
+        if s.get("name") in replacement:
+            new_sources.append(replacement[s["name"]])
             continue
         s = dict(s)
         s["path"] = absolute(s.get("path"))
         new_sources.append(s)
     # entities other than contacts that the replaced sources also produced (mail: bounces)
-    for entity, path in sorted(run.other_records.items()):
-        other, _ = read_text_table(path)
+    for entity, other in others.items():
         if "source" not in other.header:
             continue
-        src = other.column("source")
+        src_names = other.column("source")
         keep = [
-            _plain(r) for r, s in zip(other.rows, src, strict=True) if s in set(contact_sources)
+            r for r, s in zip(plain_rows[entity], src_names, strict=True) if s in contact_sources
         ]
         if not keep:
             continue
@@ -445,13 +614,14 @@ def _write_merged_config(
     path = out_dir / CONFIG_FILE
     head = (
         f"# Written by `crm-audit merge apply` for run {run.run_id}: the run's config with its\n"
-        "# contact sources replaced by the merged contacts (one slice per source, in contacts/).\n"
+        "# contact sources replaced by the merged contacts (one slice per source, in contacts/)\n"
+        "# and the deals, tickets, ... that named merged-away contacts re-pointed (<entity>/).\n"
         "# Re-run the audit on merged data: crm-audit run <this file>\n"
     )
     path.write_text(
         head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
-    return path
+    return path, repointed
 
 
 def undo_merge(log_path: Path, *, out: Path | None = None, force: bool = False) -> UndoResult:
@@ -549,6 +719,22 @@ def _resync_config(log: dict[str, Any], out_dir: Path, restored: TextTable) -> N
         if slices.is_dir():
             for p in slices.glob("*.csv"):
                 p.unlink()
+        for rel in _repointed_slices(out_dir / CONFIG_FILE):  # and so are re-pointed tables
+            (out_dir / rel).unlink(missing_ok=True)
         (out_dir / CONFIG_FILE).unlink(missing_ok=True)
         return
     _write_merged_config(run, out_dir, restored, restored)
+
+
+def _repointed_slices(config_path: Path) -> list[str]:
+    """The re-pointed tables a merged config reads (<entity>/<source>.csv, next to it)."""
+    try:
+        data = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    out = []
+    for s in data.get("sources") or []:
+        path, entity = str(s.get("path") or ""), s.get("entity")
+        if entity not in (None, "contacts") and path == f"{entity}/{s.get('name')}.csv":
+            out.append(path)
+    return sorted(out)
