@@ -69,17 +69,21 @@ class NormalizeConfig(_Model):
     timezone: str = Field("UTC", description="timezone of naive timestamps")
 
 
+# the rule packs in rules/ that a config uses unless it names its own
+SHIPPED_PACKS: tuple[str, ...] = (
+    "contacts.core",
+    "contacts.stale",
+    "deals.core",
+    "tickets.core",
+    "subscriptions.core",
+    "orders.core",
+    "surveys.core",
+)
+
+
 class RulesConfig(_Model):
     packs: list[str] = Field(
-        default_factory=lambda: [
-            "contacts.core",
-            "contacts.stale",
-            "deals.core",
-            "tickets.core",
-            "subscriptions.core",
-            "orders.core",
-            "surveys.core",
-        ],
+        default_factory=lambda: list(SHIPPED_PACKS),
         description="rule pack names (rules/*.yaml) or paths to your own packs",
     )
     disable: list[str] = Field(default_factory=list, description="rule ids to switch off")

@@ -168,17 +168,9 @@ def _num(v: Any) -> float | None:
     return None if f != f else round(f, 4)
 
 
-def _fmt_kpi(v: float, unit: str | None) -> str:
-    if unit == "ratio":
-        return f"{v:.1%}"
-    if unit in ("days", "hours", "years"):
-        return f"{v:,.1f} {unit}"
-    if unit == "count":
-        return f"{v:,.0f}"
-    return f"{v:,.2f}"
-
-
 def echo_summary(result: RunResult, fmt: str) -> None:
+    from audit.kpis.catalogue import format_value
+
     data = summary_data(result)
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
@@ -212,7 +204,7 @@ def echo_summary(result: RunResult, fmt: str) -> None:
     if shown_kpis:
         click.echo("  kpis:")
         for k in shown_kpis:
-            click.echo(f"    {k['kpi_id']:<30} {_fmt_kpi(k['value'], k['unit'])}")
+            click.echo(f"    {k['kpi_id']:<30} {format_value(k['value'], k['unit'])}")
     missing = [k["kpi_id"] for k in data["kpis"] if k["value"] is None]
     if missing:
         click.echo(f"  no value:    {len(missing)} KPIs ({', '.join(missing)})")

@@ -11,19 +11,7 @@ from typing import Any
 import click
 
 from audit.errors import EXIT_GATE_FAILED, ConfigError
-
-
-def _shown(value: float, unit: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if unit == "ratio":
-        return f"{value:.1%}"
-    if unit == "count":
-        return f"{value:,.0f}"
-    if unit == "score":
-        return f"{value:,.1f}"
-    suffix = {"days": " days", "hours": " h", "years": " years"}.get(unit, "")
-    return f"{value:,.2f}{suffix}"
+from audit.kpis.catalogue import format_value
 
 
 def _from_run_dir(
@@ -120,7 +108,7 @@ def kpis(target: Path, period: str | None, fmt: str) -> None:
         label = table["period"].iloc[0] if len(table) else ""
         click.echo(f"KPIs for {label} (as of {as_of.isoformat()})")
         for r in table.to_dict("records"):
-            shown = _shown(r["value"], r["unit"]) if r["status"] == "ok" else r["status"]
+            shown = format_value(r["value"], r["unit"]) if r["status"] == "ok" else r["status"]
             extra = f"  [{r['variant']}]" if r["status"] == "ok" and r["variant"] else ""
             note = f"  ({r['note']})" if r["status"] != "ok" and r["note"] else ""
             click.echo(f"  {r['kpi_id']:<31} {shown:>14}{extra}{note}")

@@ -7,6 +7,7 @@ gated), its unit and its formula in words.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +84,20 @@ def kpi(
         return fn
 
     return deco
+
+
+def format_value(value: float | None, unit: str | None) -> str:
+    """A KPI value as people read it, by unit; the one formatter for CLI text and causes."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if unit == "ratio":
+        return f"{value:.1%}"
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit == "score":
+        return f"{value:,.1f}"
+    suffix = {"days": " days", "hours": " h", "years": " years"}.get(unit or "", "")
+    return f"{value:,.2f}{suffix}"
 
 
 def catalogue_markdown() -> str:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from audit.config import KpiConfig
+from audit.kpis.catalogue import format_value
 from audit.model import Issues, Matches, Records
 
 # columns of other entities that point at a contact, by what they hold
@@ -186,16 +187,6 @@ def clean_records(
     return out, stats
 
 
-def _fmt(value: float, unit: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if unit == "ratio":
-        return f"{value:.1%}"
-    if unit == "count":
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
-
-
 def kpi_impact(
     raw_records: Records,
     clean: Records,
@@ -241,7 +232,9 @@ def kpi_impact(
             moved or r["status"] != c["status"] or any(x.startswith("denominator") for x in cause)
         )
         if changed:
-            cause.append(f"{spec.kpi_id} {_fmt(rv, spec.unit)} -> {_fmt(cv, spec.unit)}")
+            cause.append(
+                f"{spec.kpi_id} {format_value(rv, spec.unit)} -> {format_value(cv, spec.unit)}"
+            )
         elif r["status"] == "no_data" and c["status"] == "no_data":
             cause = ["no data"]
         else:

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from audit import schema
-from audit.config import RulesConfig
+from audit.config import SHIPPED_PACKS, RulesConfig
 from audit.model import Records, Validation
 
 from .checks.basic import forget_distinct
@@ -33,16 +33,6 @@ __all__ = [
     "load_rules",
     "validate",
 ]
-
-SHIPPED_PACKS = (
-    "contacts.core",
-    "contacts.stale",
-    "deals.core",
-    "tickets.core",
-    "subscriptions.core",
-    "orders.core",
-    "surveys.core",
-)
 
 
 def validate(

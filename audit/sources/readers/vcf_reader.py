@@ -136,15 +136,7 @@ def read_vcf(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
         if upper == "BEGIN:VCARD":
             if current is not None:
                 n += 1
-                rejected.append(
-                    Rejected(
-                        n,
-                        start_line,
-                        "source.row.truncated",
-                        "vCard without END:VCARD",
-                        "\n".join(current)[:200],
-                    )
-                )
+                rejected.append(_truncated(n, start_line, current))
             current, start_line = [], lineno
         elif upper == "END:VCARD" and current is not None:
             n += 1
@@ -155,15 +147,7 @@ def read_vcf(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
             current.append(line)
     if current is not None:
         n += 1
-        rejected.append(
-            Rejected(
-                n,
-                start_line,
-                "source.row.truncated",
-                "vCard without END:VCARD",
-                "\n".join(current)[:200],
-            )
-        )
+        rejected.append(_truncated(n, start_line, current))
     frame = pd.DataFrame(rows, columns=COLUMNS, dtype=object)
     yield RawTable(
         frame=frame,
@@ -174,4 +158,11 @@ def read_vcf(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
         warnings=list(dec.warnings),
         entity="contacts",
         canonical=True,
+    )
+
+
+def _truncated(n: int, line: int, lines: list[str]) -> Rejected:
+    """A card cut off before END:VCARD (a damaged or truncated export): a row issue, kept."""
+    return Rejected(
+        n, line, "source.row.truncated", "vCard without END:VCARD", "\n".join(lines)[:200]
     )
