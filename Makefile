@@ -47,6 +47,7 @@ smoke: venv
 check: lint docs-check test smoke
 
 bench: venv
+	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q -p no:cacheprovider tests/test_normalize_props.py
 	$(PY) tests/benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:

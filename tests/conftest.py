@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
+
+# Property tests are reproducible by default: the same examples on every run, so CI never fails
+# at random. `make bench` (or HYPOTHESIS_PROFILE=thorough) explores new random examples with a
+# larger budget; a counterexample found there becomes an ordinary test.
+settings.register_profile("repro", derandomize=True, print_blob=True)
+settings.register_profile("thorough", derandomize=False, max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repro"))
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -65,7 +65,9 @@ def clean_email(value: object) -> tuple[str | None, bool]:
         with_at = [p for p in _SPLIT.split(s) if "@" in p]
         if len(with_at) > 1 and all(p.count("@") == 1 for p in with_at):
             multiple, s = True, with_at[0]
-    s = s.strip(".;, ")
+    # one strip over every wrapper character at once: stripping them in two passes left
+    # '0<' from '0<.', which a second cleaning turned into '0' (not idempotent)
+    s = s.strip(".;, \t'\"<>")
     if not s:
         return None, False
     local, at, domain = s.rpartition("@")
