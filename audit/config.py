@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -21,6 +21,39 @@ from audit.schema import Dimension
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def _check_timezone(v: str | None) -> str | None:
+    """An IANA zone name, checked now: a typo would otherwise shift every timestamp silently."""
+    if v is None:
+        return v
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(
+            f"unknown time zone {v!r}; use an IANA name such as Asia/Seoul, Europe/Berlin or UTC"
+        ) from None
+    return v
+
+
+def _check_region(v: str | None) -> str | None:
+    """An ISO 3166-1 alpha-2 region that phonenumbers knows (upper-cased)."""
+    if v is None:
+        return v
+    import phonenumbers
+
+    up = v.strip().upper()
+    if up not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(
+            f"unknown phone region {v!r}; use a two-letter country code such as KR, JP, US or DE"
+        )
+    return up
+
+
+# a share of rows, a score or a threshold: always 0..1
+Share = Annotated[float, Field(ge=0, le=1)]
 
 
 class SourceConfig(_Model):
@@ -60,6 +93,34 @@ class SourceConfig(_Model):
             raise ValueError("use letters, digits, '_' or '-' only (it becomes part of ids)")
         return v
 
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str | None) -> str | None:
+        return _check_timezone(v)
+
+    @field_validator("phone_region")
+    @classmethod
+    def _region(cls, v: str | None) -> str | None:
+        return _check_region(v)
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if v.lower() in ("tab", "\\t"):
+            v = "\t"
+        if len(v) != 1:
+            raise ValueError(f"a delimiter is one character (',', ';', '|' or tab), not {v!r}")
+        return v
+
+    @field_validator("header_row")
+    @classmethod
+    def _header_row(cls, v: int | None) -> int | None:
+        if v is not None and v < 1:
+            raise ValueError("header_row counts from 1 (the first line or row of the file)")
+        return v
+
 
 class NormalizeConfig(_Model):
     default_region: str = Field(
@@ -67,6 +128,16 @@ class NormalizeConfig(_Model):
         description="phone region for numbers with no country code and no source region",
     )
     timezone: str = Field("UTC", description="timezone of naive timestamps")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        return _check_timezone(v) or v
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        return _check_region(v) or v
 
 
 # the rule packs in rules/ that a config uses unless it names its own
@@ -127,10 +198,10 @@ class MatchConfig(_Model):
 
 class Thresholds(_Model):
     overall: float = Field(0.8, ge=0, le=1, description="minimum overall quality score")
-    dimensions: dict[Dimension, float] = Field(
+    dimensions: dict[Dimension, Share] = Field(
         default_factory=dict, description="minimum score per dimension"
     )
-    rules: dict[str, float] = Field(
+    rules: dict[str, Share] = Field(
         default_factory=dict, description="rule id -> share of rows that must pass"
     )
     kpi_inputs: float = Field(
@@ -140,7 +211,7 @@ class Thresholds(_Model):
         description="minimum completeness/validity of each KPI's input fields",
     )
     strict: bool = Field(False, description="warnings fail the gate too")
-    weights: dict[Dimension, float] = Field(
+    weights: dict[Dimension, Annotated[float, Field(ge=0, le=1000)]] = Field(
         default_factory=dict,
         description="dimension -> weight in the overall score (default 1 for each measured one)",
     )
@@ -205,6 +276,13 @@ class PipelineConfig(_Model):
         ".", description="folder relative paths resolve against (set by the loader)"
     )
 
+    @field_validator("as_of")
+    @classmethod
+    def _as_of(cls, v: dt.date | None) -> dt.date | None:
+        if v is not None and not dt.date(1900, 1, 1) <= v <= dt.date(2199, 12, 31):
+            raise ValueError(f"as_of {v} is out of range; give a date between 1900 and 2199")
+        return v
+
     @field_validator("sources")
     @classmethod
     def _unique_names(cls, v: list[SourceConfig]) -> list[SourceConfig]:
@@ -219,6 +297,40 @@ class PipelineConfig(_Model):
         """A path from this config, resolved against the config's folder."""
         p = Path(path).expanduser()
         return p if p.is_absolute() else Path(self.base_dir) / p
+
+
+# A config is a small hand-written file: nothing in it needs anchors/aliases or deep nesting,
+# and both are how a few hundred bytes of YAML expand to millions of items or blow the stack.
+MAX_YAML_DEPTH = 50
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases and nesting deeper than MAX_YAML_DEPTH."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.MarkedYAMLError(
+                problem="YAML aliases (*name) are not allowed in a config; write the values out",
+                problem_mark=mark,
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.MarkedYAMLError(
+                    problem=f"nested deeper than {MAX_YAML_DEPTH} levels",
+                    problem_mark=self.peek_event().start_mark,
+                )
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+
+def safe_yaml(text: str) -> Any:
+    """Parse a config-like YAML text without aliases or deep nesting (raises yaml.YAMLError)."""
+    return yaml.load(text, Loader=_ConfigLoader)
 
 
 def _node_for(root: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
@@ -275,13 +387,13 @@ def parse_config(
         line = ""
         if text is not None:
             try:
-                node = _node_for(yaml.compose(text), loc)
+                node = _node_for(yaml.compose(text, Loader=_ConfigLoader), loc)
             except yaml.YAMLError:
                 node = None
             if node is not None:
                 line = f", line {node.start_mark.line + 1}"
         where = _loc_text(loc) or "(top level)"
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = f"unknown key '{loc[-1]}'; check its spelling against configs/example.yaml"
         elif err["type"] == "missing":
@@ -304,7 +416,7 @@ def load_config(path: str | Path) -> PipelineConfig:
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"{p}: could not read the config ({e}). Save it as UTF-8.") from None
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark else ""

@@ -31,6 +31,10 @@ class KpiValue:
 
 KpiFn = Callable[[Frames, KpiPeriod, Mapping[str, Any]], KpiValue]
 
+# What a KPI parameter may hold: a tuple of allowed words, or one of these value kinds.
+NUMBER, WORDS, TIMEZONE = "number", "list of words", "time zone"
+ParamSpec = tuple[str, ...] | str
+
 
 @dataclass(frozen=True)
 class KpiSpec:
@@ -43,6 +47,7 @@ class KpiSpec:
     uses: tuple[str, ...]
     fn: KpiFn = field(repr=False)
     needs_any: bool = False  # True: data in any one needed entity is enough (alternatives)
+    params: Mapping[str, ParamSpec] = field(default_factory=dict)
 
     @property
     def entities(self) -> tuple[str, ...]:
@@ -67,6 +72,7 @@ def kpi(
     needs: tuple[str, ...],
     uses: tuple[str, ...] = (),
     needs_any: bool = False,
+    params: Mapping[str, ParamSpec] | None = None,
 ) -> Callable[[KpiFn], KpiFn]:
     """Register a KPI function under `kpi_id`.
 
@@ -80,10 +86,44 @@ def kpi(
 
     def deco(fn: KpiFn) -> KpiFn:
         area = fn.__module__.rsplit(".", 1)[-1]
-        KPIS.add(kpi_id, KpiSpec(kpi_id, title, unit, area, definition, needs, uses, fn, needs_any))
+        spec = KpiSpec(
+            kpi_id, title, unit, area, definition, needs, uses, fn, needs_any, dict(params or {})
+        )
+        KPIS.add(kpi_id, spec)
         return fn
 
     return deco
+
+
+def param_problems(spec: KpiSpec, given: Mapping[str, Any]) -> list[str]:
+    """What is wrong with `kpis.params.<kpi>` for this KPI: unknown keys, values of the wrong kind.
+
+    Checked before any work, because a misspelled key would otherwise be ignored and the KPI
+    computed with its default, which looks like a right answer.
+    """
+    out: list[str] = []
+    for key, value in given.items():
+        allowed = spec.params.get(key)
+        if allowed is None:
+            known = ", ".join(sorted(spec.params)) or "none"
+            out.append(f"unknown parameter {key!r} (this KPI takes: {known})")
+        elif isinstance(allowed, tuple):
+            if str(value) not in allowed:
+                out.append(f"{key}: {value!r} is not one of {', '.join(allowed)}")
+        elif allowed == NUMBER:
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                out.append(f"{key}: give a positive number, not {value!r}")
+        elif allowed == WORDS:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                out.append(f"{key}: give a list of words, e.g. [marketing, sales]")
+        elif allowed == TIMEZONE:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(str(value))
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                out.append(f"{key}: unknown time zone {value!r} (an IANA name such as Asia/Seoul)")
+    return out
 
 
 def format_value(value: float | None, unit: str | None) -> str:

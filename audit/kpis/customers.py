@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit.kpis.catalogue import KpiValue, kpi
+from audit.kpis.catalogue import NUMBER, WORDS, KpiValue, kpi
 from audit.kpis.inputs import (
     Frames,
     active_mask,
@@ -117,6 +117,7 @@ def revenue_churn(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) 
     "(renewed or lapsed in the period)",
     needs=("subscriptions.started_at",),
     uses=("subscriptions.renewed_at", "subscriptions.ended_at", "subscriptions.canceled_at"),
+    params={"variant": ("logo", "dollar")},
 )
 def renewal_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     subs = frames["subscriptions"]
@@ -173,6 +174,7 @@ def retention_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any])
     definition="retention spend in the period ÷ customers retained (active at start and end)",
     needs=("spend.amount", "spend.spent_on", "subscriptions.started_at"),
     uses=("spend.category",),
+    params={"categories": WORDS},
 )
 def customer_retention_cost(
     frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
@@ -278,6 +280,7 @@ def _lifespan(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> K
     needs=("orders.ordered_at", "subscriptions.started_at"),
     uses=("subscriptions.canceled_at", "subscriptions.ended_at"),
     needs_any=True,
+    params={"lifespan_years": NUMBER},
 )
 def customer_lifespan(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     return _lifespan(frames, period, params)
@@ -291,6 +294,7 @@ def customer_lifespan(frames: Frames, period: KpiPeriod, params: Mapping[str, An
     "lifespan; historical variant: revenue to date ÷ customers",
     needs=("orders.amount", "orders.ordered_at"),
     uses=("orders.customer_id", "orders.customer_email"),
+    params={"variant": ("purchase_frequency", "historical"), "lifespan_years": NUMBER},
 )
 def clv(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     if str(params.get("variant", "purchase_frequency")) == "historical":

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit.kpis.catalogue import KpiValue, kpi
+from audit.kpis.catalogue import WORDS, KpiValue, kpi
 from audit.kpis.inputs import Frames, customer_key, fold, ratio
 from audit.kpis.period import KpiPeriod
 
@@ -63,6 +63,7 @@ def converted_leads(frames: Frames) -> pd.Series:
     "subscription falls in the period",
     needs=("spend.amount", "spend.spent_on"),
     uses=("spend.category", "orders.ordered_at", "subscriptions.started_at"),
+    params={"categories": WORDS},
 )
 def cac(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     spend = frames["spend"]

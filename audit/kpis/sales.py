@@ -66,6 +66,7 @@ def close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> 
     "(kpis.params base: leads divides by contacts created in the period)",
     needs=("deals.created_at", "deals.stage"),
     uses=("deals.is_won", "contacts.created_at"),
+    params={"base": ("deals", "leads")},
 )
 def funnel_close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     d = frames["deals"]
@@ -111,6 +112,7 @@ def pipeline_stage_length(frames: Frames, period: KpiPeriod, params: Mapping[str
     "(kpis.params population: closed includes lost deals)",
     needs=("deals.created_at",),
     uses=("deals.closed_at", "deals.is_won", "deals.stage"),
+    params={"population": ("won", "closed")},
 )
 def sales_cycle_length(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     d = frames["deals"]

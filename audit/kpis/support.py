@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit.kpis.catalogue import KpiValue, kpi
+from audit.kpis.catalogue import TIMEZONE, KpiValue, kpi
 from audit.kpis.inputs import Frames, customer_key, ratio
 from audit.kpis.period import KpiPeriod
 
@@ -204,6 +204,9 @@ def csat(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiVal
     "legacy 1-5: lower is easier)",
     needs=("surveys.survey_type", "surveys.score", "surveys.answered_at"),
     uses=("surveys.scale_max",),
+    params={
+        "direction": ("higher is easier", "lower is easier", "higher_is_easier", "lower_is_easier")
+    },
 )
 def ces(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     rows = responses(frames, period, "ces")
@@ -231,6 +234,7 @@ def ces(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValu
     "(kpis.params timezone, default UTC) ÷ tickets created in the period",
     needs=("tickets.created_at",),
     uses=("tickets.solved_at", "tickets.first_solved_at"),
+    params={"timezone": TIMEZONE},
 )
 def same_day_closed_cases(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     t = frames["tickets"]

@@ -195,7 +195,7 @@ def status_flag(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
 
 
 class InactiveParams(Params):
-    days: int | None = None  # default: the pipeline's stale_after_days
+    days: int | None = Field(None, ge=1)  # default: the pipeline's stale_after_days
     date_fields: list[str] = Field(default_factory=lambda: ["last_activity_at"])
     # later dates here count as a sign of life but never condemn an address on their own:
     # list tools bump 'updated_at' on every import or sync
