@@ -249,6 +249,21 @@ class OutputConfig(_Model):
     language: Literal["en", "ko", "ja", "zh"] = Field("en", description="label language")
 
 
+class LimitsConfig(_Model):
+    """Resource bounds for reading files (a small hostile file must not take the machine)."""
+
+    max_sheet_cells: int = Field(
+        50_000_000, ge=1, description="largest used area (rows x columns) of one sheet"
+    )
+    max_unpacked_mb: int = Field(
+        2048, ge=1, description="largest inflated size of one zip archive or workbook (MiB)"
+    )
+    max_members: int = Field(10_000, ge=1, description="most files inside one zip archive")
+    max_nesting: int = Field(
+        200, ge=1, le=900, description="deepest JSON nesting; deeper records are rejected"
+    )
+
+
 class HistoryConfig(_Model):
     enabled: bool = True
     path: str | None = Field(
@@ -272,6 +287,7 @@ class PipelineConfig(_Model):
     kpis: KpiConfig = Field(default_factory=KpiConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
     base_dir: str = Field(
         ".", description="folder relative paths resolve against (set by the loader)"
     )

@@ -32,6 +32,7 @@ from audit.report import write_report
 from audit.schema import conform_issues
 from audit.score import score
 from audit.sources import read_sources
+from audit.sources.readers import Limits
 from audit.validate import validate
 
 
@@ -100,7 +101,9 @@ def analyse(
     timings: dict[str, float] = {}
     progress("sources")
     with timed("sources", timings):
-        ingest = read_sources(cfg.sources, base_dir=Path(cfg.base_dir))
+        ingest = read_sources(
+            cfg.sources, base_dir=Path(cfg.base_dir), limits=Limits(**cfg.limits.model_dump())
+        )
     progress("normalize")
     with timed("normalize", timings):
         records, norm_issues = normalize(ingest.records, cfg.normalize, cfg.sources)

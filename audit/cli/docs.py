@@ -55,6 +55,17 @@ def cli_reference() -> str:
 
 def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        base, *given = typing.get_args(tp)
+        meta = [x for m in given for x in (getattr(m, "metadata", None) or [m])]
+        lo = next(
+            (getattr(m, "ge", None) for m in meta if getattr(m, "ge", None) is not None), None
+        )
+        hi = next(
+            (getattr(m, "le", None) for m in meta if getattr(m, "le", None) is not None), None
+        )
+        bounds = f" ({lo:g}..{hi:g})" if lo is not None and hi is not None else ""
+        return f"{_type_name(base)}{bounds}"
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(tp))
     if origin is typing.Literal:

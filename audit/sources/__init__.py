@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob as globmod
 import json
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,14 @@ from audit.sources.decoding import fold_header
 from audit.sources.detect import candidates, detect_profile, generic_mapping, guess_entity
 from audit.sources.profiles import PROFILES, Profile, load_profile
 from audit.sources.provenance import content_ids, key_ids
-from audit.sources.readers import READERS, RawTable, ReaderOptions, ReaderSpec, reader_for_suffix
+from audit.sources.readers import (
+    READERS,
+    Limits,
+    RawTable,
+    ReaderOptions,
+    ReaderSpec,
+    reader_for_suffix,
+)
 
 __all__ = ["INSPECT_KEYS", "catalog_markdown", "inspect_paths", "read_sources"]
 
@@ -310,13 +318,22 @@ def _load_file(
     profile: Profile | str | None,
     base_dir: Path,
     where: str,
+    limits: Limits | None = None,
 ) -> list[_Loaded]:
+    try:
+        regular = stat.S_ISREG(path.stat().st_mode)
+    except OSError as e:
+        raise InputError(f"{path}: cannot be opened ({e.strerror}).") from None
+    if not regular:
+        # a device, pipe or socket (/dev/zero, a FIFO) would be read until memory runs out
+        raise InputError(f"{path}: is not a regular file (a device, pipe or socket); not read.")
     opts = ReaderOptions(
         encoding=src.encoding,
         delimiter=src.delimiter,
         sheet=src.sheet,
         header_row=src.header_row,
         where=where,
+        limits=limits or Limits(),
     )
     tables = list(spec.fn(path, opts))
     rel = _rel(path, base_dir)
@@ -477,7 +494,9 @@ def _conformed(df: pd.DataFrame, entity: str, *, may_have_nan: bool) -> pd.DataF
     return pd.DataFrame(data, index=pd.RangeIndex(n), dtype=object, copy=False)
 
 
-def read_sources(sources: Sequence[SourceConfig], *, base_dir: Path) -> Ingest:
+def read_sources(
+    sources: Sequence[SourceConfig], *, base_dir: Path, limits: Limits | None = None
+) -> Ingest:
     """Read every source; see the module docstring for the contract."""
     by_source_entity: dict[tuple[str, str], list[_Loaded]] = {}
     issues: list[dict[str, Any]] = []
@@ -500,7 +519,7 @@ def read_sources(sources: Sequence[SourceConfig], *, base_dir: Path) -> Ingest:
                     }
                 )
                 continue
-            for loaded in _load_file(path, spec, src, profile, base_dir, where):
+            for loaded in _load_file(path, spec, src, profile, base_dir, where, limits):
                 by_source_entity.setdefault((src.name, loaded.entity), []).append(loaded)
                 issues += loaded.issues
                 counts.append(loaded.count)

@@ -20,6 +20,20 @@ from audit.registry import Registry
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Resource bounds every reader honours, so that a small hostile file cannot take the
+    machine: a 5 KB workbook that claims 17 billion cells, a zip that inflates to gigabytes,
+    JSON nested ten thousand levels deep. Defaults fit real exports with room to spare; the
+    config's `limits:` section raises them (names and defaults are listed in the README).
+    """
+
+    max_sheet_cells: int = 50_000_000  # rows x columns of one sheet's used area
+    max_unpacked_mb: int = 2048  # total inflated size of one archive or workbook
+    max_members: int = 10_000  # files inside one archive
+    max_nesting: int = 200  # JSON arrays and objects inside each other
+
+
+@dataclass(frozen=True)
 class ReaderOptions:
     """Per-source overrides from the config; None means detect."""
 
@@ -28,6 +42,7 @@ class ReaderOptions:
     sheet: str | None = None
     header_row: int | None = None
     where: str = ""  # how to name the source in error hints, e.g. "sources[0]"
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)

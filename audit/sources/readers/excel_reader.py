@@ -9,6 +9,8 @@ lost by Excel (a postcode typed as a number) cannot be recovered here; normalize
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +21,11 @@ from audit.errors import InputError
 from audit.sources.layout import find_header, is_footer, unique_header
 from audit.sources.readers import RawTable, ReaderOptions, Rejected, reader
 
-MAX_UNZIPPED = 2 << 30  # 2 GiB: larger inflated content is treated as a zip bomb
 MAX_RATIO = 200  # compression ratio above which a large member is treated as a zip bomb
+_CELL_REF = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_SHEET = re.compile(rb"<sheet\b[^>]*>")
+_ATTR = re.compile(rb'\b([A-Za-z:]+)="([^"]*)"')
+_CHUNK = 16 << 20
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -43,7 +48,98 @@ def cell_text(v: object) -> str | None:
     return str(v)
 
 
-def _check_container(path: Path, data_head: bytes) -> None:
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _used_area(zf: zipfile.ZipFile, member: str) -> tuple[int, int, int, int] | None:
+    """(first row, first column, last row, last column) of the cells a sheet's XML names.
+
+    Scanned before calamine loads the sheet: calamine allocates the whole rectangle, so one
+    value typed at XFD1048576 makes it ask for hundreds of gigabytes and abort the process.
+    Read in chunks, so the scan's memory is bounded whatever the sheet's size.
+    """
+    r0 = c0 = 1 << 30
+    r1 = c1 = 0
+    tail = b""
+    try:
+        with zf.open(member) as fh:
+            while True:
+                chunk = fh.read(_CHUNK)
+                if not chunk:
+                    break
+                data = tail + chunk
+                last_end = 0
+                for m in _CELL_REF.finditer(data):
+                    c, r = _col_number(m.group(1)), int(m.group(2))
+                    r0, r1, c0, c1 = min(r0, r), max(r1, r), min(c0, c), max(c1, c)
+                    last_end = m.end()
+                tail = data[max(last_end, len(data) - 256) :]
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError):
+        return None
+    return (r0, c0, r1, c1) if r1 else None
+
+
+def _sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> worksheet XML member, from workbook.xml and its relationships."""
+    try:
+        book = zf.read("xl/workbook.xml")
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return {}
+    targets: dict[bytes, str] = {}
+    for m in re.finditer(rb"<Relationship\b[^>]*>", rels):
+        a = dict(_ATTR.findall(m.group(0)))
+        if b"Id" in a and b"Target" in a:
+            t = a[b"Target"].decode("utf-8", "replace").lstrip("/")
+            targets[a[b"Id"]] = t if t.startswith("xl/") else f"xl/{t}"
+    out: dict[str, str] = {}
+    for m in _SHEET.finditer(book):
+        a = dict(_ATTR.findall(m.group(0)))
+        rid = a.get(b"r:id")
+        if rid in targets and b"name" in a:
+            out[html.unescape(a[b"name"].decode("utf-8", "replace"))] = targets[rid]
+    return out
+
+
+def _a1(row: int, col: int) -> str:
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row}"
+
+
+def check_sheet_sizes(path: Path, names: list[str], opts: ReaderOptions) -> None:
+    """Refuse a sheet whose used area exceeds limits.max_sheet_cells, naming its far corner."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return  # .xls/.xlsb are binary and .ods repeats cells by count: bounded by file size
+    limit = opts.limits.max_sheet_cells
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return  # calamine reports the damage in its own words
+    with zf:
+        members = _sheet_members(zf)
+        for name in names:
+            area = _used_area(zf, members[name]) if name in members else None
+            if area is None:
+                continue
+            r0, c0, r1, c1 = area
+            cells = (r1 - r0 + 1) * (c1 - c0 + 1)
+            if cells > limit:
+                raise InputError(
+                    f"{path}: sheet {name!r} spans {_a1(r0, c0)}:{_a1(r1, c1)} ({cells:,} cells; "
+                    f"the limit is {limit:,}, limits.max_sheet_cells). A stray value far from "
+                    "the data does this: in Excel press Ctrl+End to find it, delete the empty "
+                    "rows and columns around the data, save, and audit again."
+                )
+
+
+def _check_container(path: Path, data_head: bytes, opts: ReaderOptions) -> None:
     """Refuse encrypted workbooks and zip bombs with a clear sentence, before calamine."""
     suffix = path.suffix.lower()
     if data_head.startswith(_OLE) and suffix in (".xlsx", ".xlsm", ".xlsb"):
@@ -64,10 +160,12 @@ def _check_container(path: Path, data_head: bytes) -> None:
             ) from None
         total = sum(i.file_size for i in infos)
         packed = sum(i.compress_size for i in infos) or 1
-        if total > MAX_UNZIPPED or (total > (64 << 20) and total / packed > MAX_RATIO):
+        limit = opts.limits.max_unpacked_mb << 20
+        if total > limit or (total > (64 << 20) and total / packed > MAX_RATIO):
             raise InputError(
                 f"{path}: would inflate to {total >> 20} MiB from {packed >> 10} KiB (a zip "
-                "bomb or a corrupt file); it was not read."
+                f"bomb or a corrupt file; limits.max_unpacked_mb is {opts.limits.max_unpacked_mb}"
+                "); it was not read."
             )
 
 
@@ -84,7 +182,7 @@ def read_excel(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
     if not head:
         yield RawTable(frame=pd.DataFrame(), reader="excel", warnings=["file is empty"])
         return
-    _check_container(path, head)
+    _check_container(path, head, opts)
     try:
         wb = CalamineWorkbook.from_path(str(path))
         metas = list(wb.sheets_metadata)
@@ -119,6 +217,7 @@ def read_excel(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
                 )
             else:
                 chosen.append(m)
+    check_sheet_sizes(path, [m.name for m in chosen], opts)
     tables = []
     for m in chosen:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,55 @@ def _text(v: object) -> str | None:
         return "true" if v else "false"
     if isinstance(v, (int, float)):
         return str(v)
-    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+    try:
+        return json.dumps(v, ensure_ascii=False, sort_keys=True)
+    except RecursionError:  # pragma: no cover - the parser refuses such depth first
+        return "(nested too deeply to show)"
+
+
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
+
+
+def _split_top_array(text: str, max_depth: int) -> list[tuple[int, str, bool]] | None:
+    """The items of a top-level JSON array as (line, text, too_deep), without recursion.
+
+    Used only when the whole document is nested too deeply for the parser: the valid records
+    beside one hostile item are still read, and that item alone is rejected.
+    """
+    start = text.find("[")
+    if start < 0 or text[:start].strip():
+        return None
+    items: list[tuple[int, str, bool]] = []
+    depth, item_start, deepest = 0, start + 1, 0
+    for m in _TOKENS.finditer(text, start):
+        tok = m.group(0)
+        if tok in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif tok in "]}":
+            depth -= 1
+            if depth == 0:  # the end of the top array
+                piece = text[item_start : m.start()]
+                if piece.strip():
+                    line = text.count("\n", 0, item_start) + 1
+                    items.append((line, piece, deepest - 1 > max_depth))
+                return items
+        elif tok == "," and depth == 1:
+            line = text.count("\n", 0, item_start) + 1
+            items.append((line, text[item_start : m.start()], deepest - 1 > max_depth))
+            item_start, deepest = m.end(), 1
+    return None
+
+
+def _loads_item(piece: str, line: int, too_deep: bool, max_depth: int) -> object:
+    if too_deep:
+        return Rejected(
+            0, line, "source.row.too_deep", f"nested deeper than {max_depth} levels", piece[:200]
+        )
+    try:
+        return json.loads(piece)
+    except (json.JSONDecodeError, RecursionError) as e:
+        return Rejected(0, line, "source.row.unparseable", str(e)[:200], piece[:200])
 
 
 @reader("json", suffixes=(".json", ".jsonl", ".ndjson"))
@@ -44,11 +93,23 @@ def read_json(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
                 items.append(json.loads(line))
             except json.JSONDecodeError as e:
                 items.append(Rejected(0, i, "source.row.unparseable", str(e), line[:200]))
+            except RecursionError:
+                depth = opts.limits.max_nesting
+                items.append(_loads_item(line, i, True, depth))
     else:
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as e:
             raise InputError(f"{path}: is not valid JSON (line {e.lineno}: {e.msg}).") from None
+        except RecursionError:
+            depth = opts.limits.max_nesting
+            parts = _split_top_array(text, depth)
+            if parts is None:
+                raise InputError(
+                    f"{path}: is nested too deeply to read (more than {depth} levels, "
+                    "limits.max_nesting) and is not a list of records."
+                ) from None
+            doc = [_loads_item(piece, line, deep, depth) for line, piece, deep in parts]
         if isinstance(doc, dict):
             lists = [v for v in doc.values() if isinstance(v, list)]
             doc = lists[0] if len(lists) == 1 else [doc]

@@ -17,9 +17,7 @@ import pandas as pd
 from audit.errors import InputError
 from audit.sources.readers import RawTable, ReaderOptions, reader, reader_for_suffix
 
-MAX_MEMBER = 1 << 30  # 1 GiB inflated per member
-MAX_TOTAL = 4 << 30
-MAX_RATIO = 200
+MAX_RATIO = 200  # inflated / packed above which more than 64 MiB of content is a zip bomb
 
 
 @reader("zip", suffixes=(".zip",))
@@ -34,30 +32,47 @@ def read_zip(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
         raise InputError(
             f"{path}: is not a readable ZIP archive ({e}); download it again."
         ) from None
+    limits = opts.limits
+    limit = limits.max_unpacked_mb << 20
     with zf, tempfile.TemporaryDirectory(prefix="crm-audit-zip-") as tmp:
         infos = [i for i in zf.infolist() if not i.is_dir()]
+        if len(infos) > limits.max_members:
+            raise InputError(
+                f"{path}: holds {len(infos):,} files (limits.max_members is "
+                f"{limits.max_members:,}); it was not read. Unpack it and audit the folder."
+            )
         total = sum(i.file_size for i in infos)
-        if total > MAX_TOTAL:
-            raise InputError(f"{path}: would inflate to {total >> 20} MiB; it was not read.")
-        skipped = []
+        packed = sum(i.compress_size for i in infos) or 1
+        if total > limit or (total > (64 << 20) and total / packed > MAX_RATIO):
+            raise InputError(
+                f"{path}: would inflate to {total >> 20} MiB from {packed >> 10} KiB (a zip "
+                f"bomb or a corrupt archive; limits.max_unpacked_mb is {limits.max_unpacked_mb}"
+                "); it was not read."
+            )
+        skipped: list[str] = []
+        written = 0
         for n, info in enumerate(sorted(infos, key=lambda i: i.filename)):
-            name = PurePosixPath(info.filename)
-            if name.name.startswith((".", "__MACOSX")) or "__MACOSX" in name.parts:
+            # Windows tools write folder\file.csv: the same member a POSIX tool writes with '/'
+            name = PurePosixPath(info.filename.replace("\\", "/"))
+            if "__MACOSX" in name.parts or any(p.startswith(".") for p in name.parts):
+                skipped.append(f"{info.filename} (hidden or macOS metadata)")
                 continue
             spec = reader_for_suffix(name.suffix)
             if spec is None or spec.name == "zip":
-                skipped.append(info.filename)
+                why = "an archive inside the archive" if spec else "no reader for this kind"
+                skipped.append(f"{info.filename} ({why})")
                 continue
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > MAX_MEMBER or (info.file_size > (64 << 20) and ratio > MAX_RATIO):
-                raise InputError(
-                    f"{path}: member {info.filename} would inflate to {info.file_size >> 20} MiB "
-                    "(a zip bomb or a corrupt archive); it was not read."
-                )
             target = Path(tmp) / f"member{n}{name.suffix}"
             try:
                 with zf.open(info) as src, target.open("wb") as dst:
+                    # count what really comes out: a member's declared size can lie
                     while chunk := src.read(1 << 20):
+                        written += len(chunk)
+                        if written > limit:
+                            raise InputError(
+                                f"{path}: inflates past {limits.max_unpacked_mb} MiB at member "
+                                f"{info.filename} (limits.max_unpacked_mb); it was not read."
+                            )
                         dst.write(chunk)
             except (zipfile.BadZipFile, OSError, EOFError) as e:
                 raise InputError(
@@ -72,6 +87,6 @@ def read_zip(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
             yield RawTable(
                 frame=pd.DataFrame(),
                 reader="zip",
-                warnings=[f"skipped members with no reader: {', '.join(skipped)}"],
+                warnings=[f"{len(skipped)} member(s) not read: {'; '.join(skipped)}"],
                 member="(skipped)",
             )
