@@ -232,6 +232,17 @@ class KpiConfig(_Model):
         default_factory=dict,
         description="KPI id -> parameters (e.g. clv: {variant: ...})",
     )
+    timezone: str | None = Field(
+        None,
+        description="the business's time zone: period bounds, calendar days and date-only "
+        "values; default: the sources' zone when they all name the same one, else "
+        "normalize.timezone",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str | None) -> str | None:
+        return _check_timezone(v)
 
     @field_validator("period", mode="before")
     @classmethod
@@ -459,6 +470,32 @@ def config_for_paths(paths: list[Path], *, as_of: dt.date | None = None) -> Pipe
         source="<command line>",
         base_dir=Path.cwd(),
     )
+
+
+def business_timezone(cfg: PipelineConfig) -> tuple[str, str]:
+    """(IANA zone, why) for periods, calendar days and date-only values.
+
+    A quarter is the business's quarter: a deal closed at 00:30 on April 1 in Seoul belongs to
+    Q2 for a Seoul business, whatever UTC says. Without kpis.timezone, the sources' own zone
+    is used when every source that names one names the same one.
+    """
+    if cfg.kpis.timezone:
+        return cfg.kpis.timezone, "kpis.timezone"
+    named = sorted({s.timezone for s in cfg.sources if s.timezone})
+    if len(named) == 1:
+        return named[0], "the time zone every source names"
+    why = "normalize.timezone"
+    if len(named) > 1:
+        why += f" (the sources name {len(named)} zones: {', '.join(named)}; set kpis.timezone)"
+    return cfg.normalize.timezone, why
+
+
+def with_business_timezone(cfg: PipelineConfig) -> PipelineConfig:
+    """The config with kpis.timezone resolved, so every stage and run.json see one zone."""
+    if cfg.kpis.timezone:
+        return cfg
+    zone, _ = business_timezone(cfg)
+    return cfg.model_copy(update={"kpis": cfg.kpis.model_copy(update={"timezone": zone})})
 
 
 def dump_config(cfg: PipelineConfig) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit import history
-from audit.config import PipelineConfig, dump_config
+from audit.config import PipelineConfig, dump_config, with_business_timezone
 from audit.gate import gate
 from audit.kpis import (
     clean_records,
@@ -97,6 +97,7 @@ def analyse(
 ) -> RunResult:
     """Run every stage in memory and return the result (nothing written)."""
     preflight(cfg)
+    cfg = with_business_timezone(cfg)
     as_of = cfg.as_of or dt.datetime.now(dt.UTC).date()
     timings: dict[str, float] = {}
     progress("sources")
@@ -106,7 +107,9 @@ def analyse(
         )
     progress("normalize")
     with timed("normalize", timings):
-        records, norm_issues = normalize(ingest.records, cfg.normalize, cfg.sources)
+        records, norm_issues = normalize(
+            ingest.records, cfg.normalize, cfg.sources, calendar_tz=cfg.kpis.timezone
+        )
     progress("validate")
     with timed("validate", timings):
         validation = validate(

@@ -19,7 +19,7 @@ from audit.kpis.breakdowns import compute_breakdowns
 from audit.kpis.catalogue import KPIS, KpiSpec, KpiValue, catalogue_markdown, kpi
 from audit.kpis.impact import clean_records, kpi_impact
 from audit.kpis.inputs import Frames
-from audit.kpis.period import KpiPeriod, parse_period
+from audit.kpis.period import KpiPeriod, midnight, parse_period
 from audit.model import Records
 
 KPI_COLUMNS = [
@@ -111,12 +111,12 @@ def compute_kpis(
     Example:
         kpis = compute_kpis(records, cfg.kpis, as_of=dt.date(2026, 4, 2))
     """
-    period = parse_period(cfg.period, as_of=as_of)
+    period = parse_period(cfg.period, as_of=as_of, tz=cfg.timezone)
     frames = Frames(records)
     withheld = withheld or {}
     partial = (
         f"the period is not over on {as_of.isoformat()}: partial"
-        if period.end > pd.Timestamp(as_of, tz="UTC") + pd.Timedelta(days=1)
+        if period.end > midnight(as_of + dt.timedelta(days=1), period.tz)
         else ""
     )
     rows = []

@@ -236,6 +236,6 @@ def compute_breakdowns(
     records: Records, cfg: KpiConfig, *, as_of: dt.date
 ) -> dict[str, pd.DataFrame]:
     """Name -> tidy frame for the CRM reports (empty frames when the entity has no rows)."""
-    period = parse_period(cfg.period, as_of=as_of)
+    period = parse_period(cfg.period, as_of=as_of, tz=cfg.timezone)
     frames = Frames(records)
     return {name: fn(frames, period).reset_index(drop=True) for name, fn in BREAKDOWNS.items()}

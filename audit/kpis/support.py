@@ -231,14 +231,14 @@ def ces(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValu
     title="Same-day closed cases",
     unit="ratio",
     definition="tickets created in the period and first solved on the same calendar day "
-    "(kpis.params timezone, default UTC) ÷ tickets created in the period",
+    "(kpis.params timezone, default kpis.timezone) ÷ tickets created in the period",
     needs=("tickets.created_at",),
     uses=("tickets.solved_at", "tickets.first_solved_at"),
     params={"timezone": TIMEZONE},
 )
 def same_day_closed_cases(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     t = frames["tickets"]
-    tz = str(params.get("timezone", "UTC"))
+    tz = str(params.get("timezone", period.tz))
     created = t[period.mask(t["created_at"])]
     solved = _first_solved(created)
     same = created["created_at"].dt.tz_convert(tz).dt.date == solved.dt.tz_convert(tz).dt.date

@@ -58,15 +58,23 @@ _PHONE_INPUTS = ("country", "phone", "mobile")
 
 
 def normalize(
-    records: Records, cfg: NormalizeConfig, sources: Sequence[SourceConfig] = ()
+    records: Records,
+    cfg: NormalizeConfig,
+    sources: Sequence[SourceConfig] = (),
+    *,
+    calendar_tz: str | None = None,
 ) -> tuple[Records, Issues]:
-    """Typed, cleaned records plus the values that could not be normalized (as issues)."""
+    """Typed, cleaned records plus the values that could not be normalized (as issues).
+
+    `calendar_tz` is the business's zone (kpis.timezone): a date without a time ("2026-01-01")
+    is a calendar day, placed at midnight there so that it never changes day in a report.
+    """
     by_source = {s.name: s for s in sources}
     PROBLEMS.clear()
     out: Records = {}
     found: list[pd.DataFrame] = []
     for entity in sorted(records):
-        frame, issues = _entity(entity, records[entity], cfg, by_source)
+        frame, issues = _entity(entity, records[entity], cfg, by_source, calendar_tz)
         out[entity] = frame
         found.extend(issues)
     found = [f for f in found if len(f)]
@@ -88,6 +96,7 @@ def _entity(
     frame: pd.DataFrame,
     cfg: NormalizeConfig,
     by_source: dict[str, SourceConfig],
+    calendar_tz: str | None = None,
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     kinds = schema.column_kinds(entity) if entity in schema.ENTITIES else {}
     derived = {c.name for c in schema.ENTITIES.get(entity, ()) if c.derived}
@@ -155,7 +164,7 @@ def _entity(
         if kind in _TYPED:
             rule_id, message, suggestion = _TYPED[kind]
             if kind == schema.DATETIME:
-                out[col], failed = _dates(out[col], tz)
+                out[col], failed = _dates(out[col], tz, calendar_tz)
             elif kind == schema.FLOAT:
                 out[col], failed = parse_numbers(out[col])
             else:
@@ -202,15 +211,17 @@ def _timezones(
     return tz.where(tz.notna(), cfg.timezone).astype(object)
 
 
-def _dates(series: pd.Series, tz: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _dates(
+    series: pd.Series, tz: pd.Series, calendar_tz: str | None = None
+) -> tuple[pd.Series, pd.Series]:
     zones = pd.unique(tz.to_numpy())
     if len(zones) == 1:
-        return parse_dates(series, str(zones[0]))
+        return parse_dates(series, str(zones[0]), date_tz=calendar_tz)
     ns = np.full(len(series), np.iinfo(np.int64).min, dtype=np.int64)
     failed = np.zeros(len(series), dtype=bool)
     for zone in sorted(str(z) for z in zones):
         rows = (tz == zone).to_numpy()
-        o, f = parse_dates(series[rows], zone)
+        o, f = parse_dates(series[rows], zone, date_tz=calendar_tz)
         ns[rows] = o.array.asi8  # UTC nanoseconds: no per-row Timestamp objects
         failed[rows] = f.to_numpy()
     out = pd.Series(pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC"), index=series.index)

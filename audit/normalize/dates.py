@@ -4,7 +4,9 @@ ISO values (the bulk of any export) are parsed vectorized; everything else once 
 value: US/EU slashes and dots, 2026年1月5日, 2026. 1. 5., 2026년 1월 5일, 오전/오후 and 上午/下午
 times, RFC 2822 mail dates, Excel serial numbers. Whether 03/04/2026 is March or April is decided
 per column from the unambiguous values (a day above 12), never per cell. Naive times are read in
-the source's timezone, then converted to UTC.
+the source's timezone, then converted to UTC. A date with no time is a calendar day, not an
+instant: with `date_tz` (the business's zone) it is placed at midnight there, so that
+"2026-01-01" from a Seoul sheet stays January 1 in a New York business's Q1.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ _WS = re.compile(r"\s+")
 _YEAR = re.compile(r"\d{4}")
 _WORD = re.compile(r"[A-Za-z]{3}")
 _EXCEL = re.compile(r"^\d{5}(?:\.\d+)?$")
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+# a time of day anywhere in the text: 14:03, 14時, 2시, 오후, 下午, 3 pm, or an Excel fraction
+_HAS_TIME = re.compile(r"\d\s*[:時시]|오전|오후|上午|下午|午前|午後|\b[ap]\.?m\b|^\d{5}\.\d", re.I)
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _DEFAULT = dt.datetime(2000, 1, 1)
 # Outside these years a value is not a CRM date (and would overflow datetime64[ns]).
@@ -171,9 +176,18 @@ def _to_utc(values: list[dt.datetime | None], tz: str) -> pd.Series:
 
 
 def parse_dates(
-    series: pd.Series, tz: str = "UTC", *, dayfirst: bool | None = None
+    series: pd.Series,
+    tz: str = "UTC",
+    *,
+    dayfirst: bool | None = None,
+    date_tz: str | None = None,
 ) -> tuple[pd.Series, pd.Series]:
-    """(UTC datetimes, mask of values present but not understood). Keeps the index."""
+    """(UTC datetimes, mask of values present but not understood). Keeps the index.
+
+    Naive date-times are local times in `tz`; dates without a time are midnights in `date_tz`
+    (default `tz`).
+    """
+    date_tz = date_tz or tz
     if str(series.dtype).startswith("datetime64"):
         s = series if series.dt.tz is not None else series.dt.tz_localize(tz)
         return s.dt.tz_convert("UTC").astype(UTC_NS), pd.Series(False, index=series.index)
@@ -185,14 +199,31 @@ def parse_dates(
         naive = u.str.fullmatch(_ISO_NAIVE).fillna(False).to_numpy(bool)
         aware = u.str.fullmatch(_ISO_TZ).fillna(False).to_numpy(bool)
         if naive.any():
-            res[naive] = _ns(_iso(u[naive], tz, aware=False))
+            day = naive & u.str.fullmatch(_ISO_DATE).fillna(False).to_numpy(bool)
+            clock = naive & ~day
+            if clock.any():
+                res[clock] = _ns(_iso(u[clock], tz, aware=False))
+            if day.any():
+                res[day] = _ns(_iso(u[day], date_tz, aware=False))
         if aware.any():
             res[aware] = _ns(_iso(u[aware], tz, aware=True))
         rest = ~(naive | aware) | (res == nat)
         if rest.any():
             texts = [str(v) for v in u[rest]]
             df = infer_dayfirst(texts) if dayfirst is None else dayfirst
-            res[rest] = _ns(_to_utc([parse_one(t, dayfirst=df) for t in texts], tz))
+            parsed = [parse_one(t, dayfirst=df) for t in texts]
+            if date_tz == tz:
+                res[rest] = _ns(_to_utc(parsed, tz))
+            else:
+                day = np.array([not _HAS_TIME.search(t) for t in texts], dtype=bool)
+                both = np.empty(len(texts), dtype=np.int64)
+                both[~day] = _ns(
+                    _to_utc([p for p, d in zip(parsed, day, strict=True) if not d], tz)
+                )
+                both[day] = _ns(
+                    _to_utc([p for p, d in zip(parsed, day, strict=True) if d], date_tz)
+                )
+                res[rest] = both
     lo, hi = pd.Timestamp(_MIN, tz="UTC").value, pd.Timestamp(_MAX, tz="UTC").value
     res[(res < lo) | (res > hi)] = nat  # the same bounds in UTC, whatever the local zone
     picked = np.append(res, nat)[np.where(codes < 0, len(res), codes)]
