@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from audit.errors import ConfigError, InputError
 from audit.schema import Dimension
@@ -232,6 +239,13 @@ class KpiConfig(_Model):
         default_factory=dict,
         description="KPI id -> parameters (e.g. clv: {variant: ...})",
     )
+    currency: str | None = Field(
+        None, description="currency to report money in; amounts in others need currency_rates"
+    )
+    currency_rates: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict,
+        description="currency code -> value of 1 unit in kpis.currency (e.g. KRW: 0.00072)",
+    )
     timezone: str | None = Field(
         None,
         description="the business's time zone: period bounds, calendar days and date-only "
@@ -243,6 +257,27 @@ class KpiConfig(_Model):
     @classmethod
     def _timezone(cls, v: str | None) -> str | None:
         return _check_timezone(v)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z]{3}", v.strip()):
+            raise ValueError(f"{v!r} is not a three-letter currency code such as USD or KRW")
+        return v.strip().upper() if v else v
+
+    @field_validator("currency_rates")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k in v if not re.fullmatch(r"[A-Za-z]{3}", k.strip())]
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: use three-letter currency codes as keys")
+        return {k.strip().upper(): r for k, r in v.items()}
+
+    @model_validator(mode="after")
+    def _rates_need_base(self) -> KpiConfig:
+        if self.currency_rates and not self.currency:
+            raise ValueError("currency_rates needs kpis.currency (the currency they convert to)")
+        return self
 
     @field_validator("period", mode="before")
     @classmethod

@@ -267,9 +267,24 @@ def test_notes_flag_mixed_currencies_undated_deals_and_partial_periods() -> None
         "1 won, 1 lost; 1 closed deals without closed_at left out; "
         "the period is not over on 2026-03-15: partial"
     )
-    assert (
-        "mixed currencies KRW, USD summed without conversion" in out.loc["quota_attainment", "note"]
+    # a won and a dollar are never added: the KPI is withheld and says how to convert
+    assert out.loc["quota_attainment", "status"] == "withheld"
+    assert out.loc["quota_attainment", "note"] == (
+        "deals amounts are in 2 currencies (KRW, USD): "
+        "set kpis.currency and kpis.currency_rates to convert them"
     )
+    converted = compute_kpis(
+        {"deals": deals, "quotas": quotas},
+        KpiConfig(
+            period="2026-Q1",
+            include=["quota_attainment"],
+            currency="USD",
+            currency_rates={"KRW": 0.5},
+        ),
+        as_of=dt.date(2026, 3, 15),
+    ).set_index("kpi_id")
+    assert converted.loc["quota_attainment", "status"] == "ok"
+    assert "converted to USD" in converted.loc["quota_attainment", "note"]
 
 
 def test_a_bare_year_in_yaml_is_a_period() -> None:

@@ -44,3 +44,5 @@ def test_kpi_case_through_the_cli(case: dict[str, Any], tmp_path: Path) -> None:
             assert row["n"] == want["n"], (kpi_id, row)
         if "status" in want:
             assert row["status"] == want["status"], (kpi_id, row)
+        if "note_has" in want:
+            assert want["note_has"] in (row["note"] or ""), (kpi_id, row)

@@ -19,6 +19,7 @@ from audit.kpis.breakdowns import compute_breakdowns
 from audit.kpis.catalogue import KPIS, KpiSpec, KpiValue, catalogue_markdown, kpi
 from audit.kpis.impact import clean_records, kpi_impact
 from audit.kpis.inputs import Frames
+from audit.kpis.money import MoneyRules, mix
 from audit.kpis.period import KpiPeriod, midnight, parse_period
 from audit.model import Records
 
@@ -81,18 +82,18 @@ def _join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def _currency_note(spec: KpiSpec, frames: Frames) -> str:
-    """Amounts are summed as given: say so when an input mixes currencies."""
-    seen: set[str] = set()
-    for f in (*spec.needs, *spec.uses):
-        entity, _, col = f.partition(".")
-        if col != "amount" or not frames.has(entity) or "currency" not in frames[entity]:
+def _money(spec: KpiSpec, frames: Frames, rules: MoneyRules) -> tuple[str, str]:
+    """(why the KPI's amounts cannot be summed, note on how they were): one currency per sum."""
+    problems, notes = [], []
+    for entity in sorted(
+        {f.split(".")[0] for f in (*spec.needs, *spec.uses) if f.endswith(".amount")}
+    ):
+        if not frames.has(entity):
             continue
-        cur = frames[entity]["currency"].dropna()
-        seen |= {str(c).strip().upper() for c in cur if str(c).strip()}
-    if len(seen) > 1:
-        return f"mixed currencies {', '.join(sorted(seen))} summed without conversion"
-    return ""
+        m = mix(frames.typed(entity), rules)
+        problems.append(m.problem(entity, rules))
+        notes.append(m.note(entity, rules))
+    return _join(*problems), _join(*notes)
 
 
 def compute_kpis(
@@ -112,7 +113,8 @@ def compute_kpis(
         kpis = compute_kpis(records, cfg.kpis, as_of=dt.date(2026, 4, 2))
     """
     period = parse_period(cfg.period, as_of=as_of, tz=cfg.timezone)
-    frames = Frames(records)
+    rules = MoneyRules(cfg.currency, dict(cfg.currency_rates))
+    frames = Frames(records, money=rules)
     withheld = withheld or {}
     partial = (
         f"the period is not over on {as_of.isoformat()}: partial"
@@ -135,10 +137,13 @@ def compute_kpis(
             "note": "",
         }
         missing = _missing(spec, frames)
+        money_problem, money_note = ("", "") if missing else _money(spec, frames, rules)
         if spec.kpi_id in withheld:
             row.update(status="withheld", note=withheld[spec.kpi_id])
         elif missing:
             row.update(status="no_data", note=missing)
+        elif money_problem:
+            row.update(status="withheld", note=money_problem)
         else:
             try:
                 got = spec.fn(frames, period, cfg.params.get(spec.kpi_id, {}))
@@ -146,7 +151,7 @@ def compute_kpis(
                 row.update(status="error", note=f"KPI failed: {type(e).__name__}: {e}")
                 rows.append(row)
                 continue
-            row.update(variant=got.variant, note=_join(got.note, _currency_note(spec, frames)))
+            row.update(variant=got.variant, note=_join(got.note, money_note))
             if got.n is not None:
                 row["n"] = int(got.n)
             if got.value is None or not math.isfinite(got.value):

@@ -13,6 +13,7 @@ import pandas as pd
 from audit.config import KpiConfig
 from audit.kpis.inputs import Frames, deal_outcome
 from audit.kpis.marketing import converted_leads
+from audit.kpis.money import paid_orders
 from audit.kpis.period import KpiPeriod, parse_period
 from audit.kpis.sales import quota_rows
 from audit.model import Records
@@ -146,7 +147,7 @@ def activity_by_owner(f: Frames, period: KpiPeriod) -> pd.DataFrame:
 
 
 def profitability(f: Frames, period: KpiPeriod) -> pd.DataFrame:
-    o = f["orders"]
+    o = paid_orders(f)  # revenue net of refunds, failed payments left out
     o = o[period.mask(o["ordered_at"])]
     what = o["category"].where(o["category"].notna(), o["product"])
     rows = pd.DataFrame({"segment": _label(what), "revenue": o["amount"]})

@@ -8,6 +8,7 @@ shows that by computing these again after duplicates are merged.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -19,11 +20,12 @@ from audit.kpis.inputs import (
     customer_key,
     monthly_amount,
     ratio,
+    renewals,
     subscription_stop,
 )
+from audit.kpis.money import paid_orders
 from audit.kpis.period import KpiPeriod
 
-VOID_ORDER_STATUS = {"refunded", "canceled", "cancelled", "failed", "void", "voided"}
 RETENTION_SPEND = ("retention", "customer success", "customer_success", "success")
 
 
@@ -38,11 +40,9 @@ def _active_keys(subs: pd.DataFrame, at: pd.Timestamp) -> set[str]:
 
 
 def _orders(frames: Frames) -> pd.DataFrame:
-    orders = frames["orders"].copy()
-    orders["_key"] = customer_key(orders, "customer_id", "customer_email")
-    status = orders["status"].map(lambda v: "" if v is None else str(v).casefold())
-    keep = orders["_key"].notna() & orders["amount"].notna() & ~status.isin(VOID_ORDER_STATUS)
-    return orders[keep]
+    """Paid orders of known customers (refunds netted; see audit.kpis.money)."""
+    orders = paid_orders(frames)
+    return orders[orders["_key"].notna()]
 
 
 @kpi(
@@ -116,12 +116,17 @@ def revenue_churn(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) 
     definition="subscriptions renewed in the period ÷ subscriptions up for renewal "
     "(renewed or lapsed in the period)",
     needs=("subscriptions.started_at",),
-    uses=("subscriptions.renewed_at", "subscriptions.ended_at", "subscriptions.canceled_at"),
+    uses=(
+        "subscriptions.renewed_at",
+        "subscriptions.current_period_start",
+        "subscriptions.ended_at",
+        "subscriptions.canceled_at",
+    ),
     params={"variant": ("logo", "dollar")},
 )
 def renewal_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     subs = frames["subscriptions"]
-    renewed = period.mask(subs["renewed_at"])
+    renewed = period.mask(renewals(subs))
     lapsed = period.mask(subscription_stop(subs)) & ~renewed
     due = renewed | lapsed
     if str(params.get("variant", "logo")) == "dollar":
@@ -193,12 +198,34 @@ def customer_retention_cost(
     )
 
 
-def _annual(frames: Frames, period: KpiPeriod) -> tuple[float, int, int]:
-    """(revenue, purchases, distinct customers) over the 12 months ending at period end."""
-    orders = _orders(frames)
-    year = period.year_before_end()
-    in_year = orders[year.mask(orders["ordered_at"])]
-    return float(in_year["amount"].sum()), len(in_year), int(in_year["_key"].nunique())
+@dataclass(frozen=True)
+class _Year:
+    """Paid orders over the 12 months ending at the period end."""
+
+    revenue: float  # net of refunds, guests included
+    priced: int  # purchases with a readable amount (the APV denominator)
+    keyed: int  # purchases of known customers (the frequency numerator)
+    customers: int
+
+    @property
+    def apv(self) -> float | None:
+        return ratio(self.revenue, self.priced)
+
+    @property
+    def frequency(self) -> float | None:
+        return ratio(self.keyed, self.customers)
+
+
+def _annual(frames: Frames, period: KpiPeriod) -> _Year:
+    orders = paid_orders(frames)
+    in_year = orders[period.year_before_end().mask(orders["ordered_at"])]
+    keyed = in_year["_key"].notna()
+    return _Year(
+        revenue=float(in_year["amount"].sum()),
+        priced=int(in_year["amount"].notna().sum()),
+        keyed=int(keyed.sum()),
+        customers=int(in_year.loc[keyed, "_key"].nunique()),
+    )
 
 
 @kpi(
@@ -209,8 +236,8 @@ def _annual(frames: Frames, period: KpiPeriod) -> tuple[float, int, int]:
     needs=("orders.amount", "orders.ordered_at"),
 )
 def avg_purchase_value(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
-    revenue, purchases, _ = _annual(frames, period)
-    return KpiValue(ratio(revenue, purchases), n=purchases, variant="annual")
+    y = _annual(frames, period)
+    return KpiValue(y.apv, n=y.priced, variant="annual, net of refunds, guest orders included")
 
 
 @kpi(
@@ -222,8 +249,8 @@ def avg_purchase_value(frames: Frames, period: KpiPeriod, params: Mapping[str, A
     uses=("orders.customer_id", "orders.customer_email"),
 )
 def purchase_frequency(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
-    _, purchases, customers = _annual(frames, period)
-    return KpiValue(ratio(purchases, customers), n=customers, variant="purchases per year")
+    y = _annual(frames, period)
+    return KpiValue(y.frequency, n=y.customers, variant="purchases per year")
 
 
 @kpi(
@@ -235,10 +262,10 @@ def purchase_frequency(frames: Frames, period: KpiPeriod, params: Mapping[str, A
     uses=("orders.customer_id", "orders.customer_email"),
 )
 def customer_value(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
-    revenue, purchases, customers = _annual(frames, period)
-    apv, freq = ratio(revenue, purchases), ratio(purchases, customers)
+    y = _annual(frames, period)
+    apv, freq = y.apv, y.frequency
     value = None if apv is None or freq is None else apv * freq
-    return KpiValue(value, n=customers, variant="per year")
+    return KpiValue(value, n=y.customers, variant="per year")
 
 
 def _lifespan(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
@@ -306,8 +333,8 @@ def clv(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValu
             n=customers,
             variant="historical: revenue to date ÷ customers",
         )
-    revenue, purchases, customers = _annual(frames, period)
-    apv, freq = ratio(revenue, purchases), ratio(purchases, customers)
+    y = _annual(frames, period)
+    apv, freq, customers = y.apv, y.frequency, y.customers
     life = _lifespan(frames, period, params)
     variant = f"purchase frequency: value × frequency × lifespan ({life.variant or 'n/a'})"
     if apv is None or freq is None or life.value is None:

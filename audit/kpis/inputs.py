@@ -8,12 +8,19 @@ entity, keeps every KPI function short and tolerant of text columns.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
 from audit import schema
 
 DELINQUENT = {"past_due", "unpaid", "delinquent"}
+# Subscription states that never paid (Stripe): a trial is not a customer and adds no MRR
+# (ChartMogul and Stripe's own MRR both start at the first paid period); incomplete means the
+# first payment never succeeded.
+NEVER_PAID = {"trialing", "trial", "incomplete", "incomplete_expired"}
+# Paused collection (Stripe pause_collection, ChartMogul "paused"): still a customer, no MRR.
+PAUSED = {"paused"}
 TRUE_TEXT = {"true", "t", "yes", "y", "1", "won", "closed"}
 FALSE_TEXT = {"false", "f", "no", "n", "0", "lost", "open"}
 
@@ -79,18 +86,25 @@ def fold(s: pd.Series, prefix: str = "") -> pd.Series:
 
 
 class Frames:
-    """Records with every canonical column typed by its schema kind, built once per entity."""
+    """Records with every canonical column typed by its schema kind, built once per entity.
 
-    def __init__(self, records: Mapping[str, pd.DataFrame]) -> None:
+    With money rules (kpis.currency and currency_rates), amounts of an entity whose currencies
+    can all be converted arrive converted to the base currency (audit.kpis.money).
+    """
+
+    def __init__(self, records: Mapping[str, pd.DataFrame], money: Any = None) -> None:
         self._records = records
         self._cache: dict[str, pd.DataFrame] = {}
+        self._typed: dict[str, pd.DataFrame] = {}
+        self.money = money
 
     def has(self, entity: str) -> bool:
         f = self._records.get(entity)
         return f is not None and len(f) > 0
 
-    def __getitem__(self, entity: str) -> pd.DataFrame:
-        if entity not in self._cache:
+    def typed(self, entity: str) -> pd.DataFrame:
+        """The entity with every column typed, amounts in the currencies they were written in."""
+        if entity not in self._typed:
             raw = self._records.get(entity)
             if raw is None:
                 raw = schema.empty(entity) if entity in schema.ENTITIES else pd.DataFrame()
@@ -113,7 +127,19 @@ class Frames:
                     out[col] = frame[col]
                 else:
                     out[col] = as_text(frame[col])
-            self._cache[entity] = pd.DataFrame(out, index=frame.index)
+            self._typed[entity] = pd.DataFrame(out, index=frame.index)
+        return self._typed[entity]
+
+    def __getitem__(self, entity: str) -> pd.DataFrame:
+        """The typed entity, amounts converted to kpis.currency where the rates allow it."""
+        if entity not in self._cache:
+            typed = self.typed(entity)
+            if self.money is not None and self.money.base:
+                from audit.kpis.money import in_base, mix
+
+                if mix(typed, self.money).convertible:
+                    typed = in_base(typed, self.money)
+            self._cache[entity] = typed
         return self._cache[entity]
 
 
@@ -147,10 +173,38 @@ def subscription_stop(subs: pd.DataFrame) -> pd.Series:
     return stop.where(~delinquent, term_end + pd.Timedelta(days=30))
 
 
+def paid_start(subs: pd.DataFrame) -> pd.Series:
+    """When paid service began: the start, or the end of a free trial when there was one."""
+    start = subs["started_at"]
+    if "trial_end" not in subs:
+        return start
+    trial = subs["trial_end"]
+    return start.where(trial.isna() | (trial <= start), trial)
+
+
+def renewals(subs: pd.DataFrame) -> pd.Series:
+    """When each subscription last renewed: renewed_at when given, else the current period's
+    start when it is a later period than the first paid one (Stripe exports only the current
+    period; its start is the subscription's first day for a new subscription, not a renewal).
+    """
+    given = subs["renewed_at"]
+    if "current_period_start" not in subs:
+        return given
+    cps = subs["current_period_start"]
+    later = cps > paid_start(subs) + pd.Timedelta(days=1)
+    status = fold(subs["status"]) if "status" in subs else pd.Series(None, index=subs.index)
+    derived = cps.where(later.fillna(False) & ~status.isin(NEVER_PAID))
+    return given.where(given.notna(), derived)
+
+
 def active_mask(subs: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
-    """Subscriptions active just before `at`: started before it and not stopped by then."""
+    """Paying subscriptions just before `at`: paid service began before it, not stopped yet.
+
+    Trials and subscriptions whose first payment never succeeded are never active.
+    """
     stop = subscription_stop(subs)
-    started = (subs["started_at"] < at).fillna(False)
+    status = fold(subs["status"]) if "status" in subs else pd.Series(None, index=subs.index)
+    started = ((paid_start(subs) < at) & ~status.isin(NEVER_PAID)).fillna(False)
     running = (stop.isna() | (stop >= at)).fillna(False)
     return (started & running).astype(bool)
 
@@ -160,14 +214,27 @@ def monthly_amount(subs: pd.DataFrame) -> pd.Series:
     factor = subs["interval"].map(
         lambda v: MONTHS_PER_INTERVAL.get(str(v).strip().casefold(), 1.0) if v else 1.0
     )
-    return subs["amount"].fillna(0.0) / factor.astype("float64")
+    status = fold(subs["status"]) if "status" in subs else pd.Series(None, index=subs.index)
+    amount = subs["amount"].fillna(0.0).where(~status.isin(PAUSED | NEVER_PAID), 0.0)
+    return amount / factor.astype("float64")
+
+
+WON_STATUS = {"won", "closedwon", "closed_won"}
+LOST_STATUS = {"lost", "closedlost", "closed_lost"}
+OPEN_STATUS = {"open"}
 
 
 def deal_outcome(deals: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """(won, lost) masks: is_won/is_closed when given, else read from the stage name."""
+    """(won, lost) masks: is_won/is_closed when given, else the CRM's status (Pipedrive's
+    Won/Lost/Open), else the stage name (HubSpot's closedwon/closedlost)."""
     stage = deals["stage"].map(lambda v: "" if v is None else str(v).casefold().replace(" ", ""))
     stage_won = stage.str.contains("won", regex=False) | stage.isin(["closedwon", "won"])
     stage_lost = stage.str.contains("lost", regex=False)
+    if "status" in deals:
+        status = fold(deals["status"]).map(lambda v: (v or "").replace(" ", ""))
+        known = status.isin(WON_STATUS | LOST_STATUS | OPEN_STATUS)
+        stage_won = status.isin(WON_STATUS) | (~known & stage_won)
+        stage_lost = status.isin(LOST_STATUS) | (~known & stage_lost)
     is_won = deals["is_won"]
     is_closed = deals["is_closed"]
     won = is_won.fillna(stage_won).astype(bool)

@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 
 from audit.kpis.catalogue import WORDS, KpiValue, kpi
-from audit.kpis.inputs import Frames, customer_key, fold, ratio
+from audit.kpis.inputs import NEVER_PAID, Frames, customer_key, fold, paid_start, ratio
+from audit.kpis.money import paid_orders
 from audit.kpis.period import KpiPeriod
 
 ACQUISITION_SPEND = ("sales", "marketing", "advertising", "ads")
@@ -22,18 +23,16 @@ def first_seen(frames: Frames) -> pd.Series:
     """Customer key -> first order or subscription start (the acquisition date)."""
     parts = []
     if frames.has("orders"):
-        o = frames["orders"]
-        parts.append(
-            pd.DataFrame(
-                {"k": customer_key(o, "customer_id", "customer_email"), "t": o["ordered_at"]}
-            )
-        )
+        o = paid_orders(frames)  # a customer whose only payment failed was not acquired
+        parts.append(pd.DataFrame({"k": o["_key"], "t": o["ordered_at"]}))
     if frames.has("subscriptions"):
         s = frames["subscriptions"]
+        status = fold(s["status"])
+        paying = ~status.isin(NEVER_PAID)  # a trial is not an acquired customer
         parts.append(
             pd.DataFrame(
-                {"k": customer_key(s, "customer_id", "customer_email"), "t": s["started_at"]}
-            )
+                {"k": customer_key(s, "customer_id", "customer_email"), "t": paid_start(s)}
+            )[paying.to_numpy()]
         )
     if not parts:
         return pd.Series(dtype="datetime64[ns, UTC]")
@@ -67,6 +66,12 @@ def converted_leads(frames: Frames) -> pd.Series:
 )
 def cac(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     spend = frames["spend"]
+    if spend["category"].notna().sum() == 0:
+        return KpiValue(
+            None,
+            note="the spend has no category, so acquisition spend cannot be told from the rest: "
+            "add a category column (sales, marketing, ...) to the spend file",
+        )
     cats = {str(c).casefold() for c in params.get("categories", ACQUISITION_SPEND)}
     in_cat = spend["category"].map(lambda v: v is not None and str(v).casefold() in cats)
     cost = float(spend.loc[in_cat & period.mask(spend["spent_on"]), "amount"].sum())

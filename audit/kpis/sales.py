@@ -15,12 +15,12 @@ from audit.kpis.catalogue import KpiValue, kpi
 from audit.kpis.inputs import (
     Frames,
     active_mask,
-    customer_key,
     deal_outcome,
     fold,
     monthly_amount,
     ratio,
 )
+from audit.kpis.money import paid_orders
 from audit.kpis.period import KpiPeriod
 
 
@@ -155,15 +155,14 @@ def net_new_revenue(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
             note=f"MRR {start:,.2f} -> {end:,.2f}",
             variant="net new MRR",
         )
-    o = frames["orders"]
-    key = customer_key(o, "customer_id", "customer_email")
-    o = o.assign(_key=key)[key.notna() & o["amount"].notna()]
+    o = paid_orders(frames)
+    o = o[o["_key"].notna()]
     first = o.groupby("_key")["ordered_at"].transform("min")
     new_rows = o[period.mask(first) & period.mask(o["ordered_at"])]
     return KpiValue(
         float(new_rows["amount"].sum()),
         n=int(new_rows["_key"].nunique()),
-        variant="revenue from customers whose first order is in the period",
+        variant="revenue (net of refunds) from customers whose first paid order is in the period",
     )
 
 

@@ -17,7 +17,7 @@ from audit import schema
 from audit.config import NormalizeConfig, SourceConfig
 from audit.model import Issues, Records
 
-from .amounts import parse_bools, parse_number, parse_numbers
+from .amounts import currencies, parse_bools, parse_number, parse_numbers
 from .columns import as_text, broadcast, map_unique, start_map
 from .companies import company_key
 from .countries import country_code, timezone_for_country
@@ -173,6 +173,9 @@ def _entity(
         elif kind == schema.INT:
             nums, _ = parse_numbers(out[col])
             out[col] = nums.round().astype("Int64")
+    if "amount" in out.columns and "currency" in out.columns:
+        raw_amount = frame["amount"] if "amount" in frame.columns else None
+        out["currency"] = currencies(out["currency"], raw_amount)
     if entity == "contacts":
         issues.extend(finish_phones(out))
     for col in derived:

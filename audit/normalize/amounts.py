@@ -62,6 +62,141 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out.astype("float64"), failed
 
 
+# Currency written inside an amount: symbols and words, longest first ("US$" before "$").
+# "$" alone is read as USD and "¥" as JPY (the common case in the exports we read); "元", "RMB"
+# and "CN¥" mark yuan. An ISO code written beside the number ("KRW 130,000") wins.
+_SYMBOLS: tuple[tuple[str, str], ...] = (
+    ("us$", "USD"),
+    ("a$", "AUD"),
+    ("au$", "AUD"),
+    ("c$", "CAD"),
+    ("ca$", "CAD"),
+    ("hk$", "HKD"),
+    ("nt$", "TWD"),
+    ("s$", "SGD"),
+    ("r$", "BRL"),
+    ("cn¥", "CNY"),
+    ("rmb", "CNY"),
+    ("元", "CNY"),
+    ("人民币", "CNY"),
+    ("₩", "KRW"),
+    ("원", "KRW"),
+    ("円", "JPY"),
+    ("¥", "JPY"),
+    ("€", "EUR"),
+    ("£", "GBP"),
+    ("₹", "INR"),
+    ("₫", "VND"),
+    ("₱", "PHP"),
+    ("฿", "THB"),
+    ("$", "USD"),
+)
+_ISO_CODE = re.compile(r"(?<![A-Za-z])([A-Za-z]{3})(?![A-Za-z])")
+
+
+def currency_of(value: object) -> str | None:
+    """The ISO 4217 code an amount text carries ('$100' -> USD, '₩130,000' -> KRW), or None.
+
+    Amounts typed with a symbol and no currency column were summed as plain numbers: a won
+    and a dollar became the same unit. Keeping the currency lets the KPI stage refuse that.
+    """
+    if value is None or isinstance(value, int | float):
+        return None
+    s = fold(str(value)).casefold().replace(" ", "")
+    if not s or not any(c.isdigit() for c in s):
+        return None
+    m = _ISO_CODE.search(s)
+    if m and m.group(1).upper() in _ISO_CODES:
+        return m.group(1).upper()
+    for symbol, code in _SYMBOLS:
+        if symbol in s:
+            return code
+    return None
+
+
+def currency_code(value: object) -> str | None:
+    """A currency column's value as an ISO code: 'usd' -> USD, '$' -> USD, '원' -> KRW."""
+    if value is None:
+        return None
+    s = fold(str(value)).strip()
+    if not s:
+        return None
+    if s.upper() in _ISO_CODES:
+        return s.upper()
+    low = s.casefold().replace(" ", "")
+    for symbol, code in _SYMBOLS:
+        if low == symbol:
+            return code
+    return s.upper()
+
+
+_ISO_CODES = frozenset(
+    {
+        "AED",
+        "ARS",
+        "AUD",
+        "BDT",
+        "BGN",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CZK",
+        "DKK",
+        "EGP",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "ISK",
+        "JPY",
+        "KES",
+        "KRW",
+        "KZT",
+        "MNT",
+        "MXN",
+        "MYR",
+        "NGN",
+        "NOK",
+        "NZD",
+        "PEN",
+        "PHP",
+        "PKR",
+        "PLN",
+        "QAR",
+        "RON",
+        "RSD",
+        "RUB",
+        "SAR",
+        "SEK",
+        "SGD",
+        "THB",
+        "TRY",
+        "TWD",
+        "UAH",
+        "USD",
+        "VND",
+        "ZAR",
+    }
+)
+
+
+def currencies(currency: pd.Series, amount_text: pd.Series | None) -> pd.Series:
+    """The currency column as ISO codes, filled from the amount's own symbol where empty."""
+    from .columns import map_unique
+
+    code = map_unique(currency, currency_code, dtype=None)
+    if amount_text is not None:
+        from_amount = map_unique(amount_text, currency_of, dtype=None)
+        code = code.where(code.notna(), from_amount)
+    return code.astype(object)
+
+
 def parse_bool(value: object) -> bool | None:
     if value is None:
         return None
