@@ -249,6 +249,14 @@ def columns(entity: str) -> list[str]:
     return [c.name for c in PROVENANCE] + [c.name for c in ENTITIES[entity]]
 
 
+def content_columns(entity: str) -> list[str]:
+    """The columns that say what a record is (canonical, read from the source): two rows of
+    one source equal on all of them are the same record exported twice. Provenance, `extra`
+    and derived columns are left out.
+    """
+    return [c.name for c in ENTITIES[entity] if not c.derived]
+
+
 def column_kinds(entity: str) -> dict[str, str]:
     return {c.name: c.kind for c in (*PROVENANCE, *ENTITIES[entity])}
 

@@ -35,6 +35,8 @@ EXAMPLES: dict[str, tuple[str, str, dict[str, Any], dict[str, list[Any]]]] = {
     ),
     "range": ("deals", "amount", {"min": 0}, {"amount": ["10", "-1"]}),
     "unique": ("contacts", "external_id", {}, {"external_id": ["A", "B", "B"]}),
+    # the same deal pasted twice (no id): the second copy is reported, not the first
+    "duplicate_row": ("deals", "name", {}, {"name": ["A", "B", "B"], "amount": ["1", "2", "2"]}),
     "max_age": (
         "contacts",
         "updated_at",

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -29,7 +30,11 @@ def run_case(case: dict[str, Any], tmp: Path) -> dict[str, dict[str, Any]]:
     (tmp / "run.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     result = CliRunner().invoke(cli, ["run", str(tmp / "run.yaml"), "--out", str(tmp / "out")])
     assert result.exit_code == 0, result.output + result.stderr
-    run = json.loads(next((tmp / "out").glob("*/run.json")).read_text(encoding="utf-8"))
+    run_dir = next((tmp / "out").glob("*/run.json")).parent
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    found = pd.read_csv(run_dir / "issues.csv")["rule_id"].value_counts().to_dict()
+    for rule_id, count in case.get("findings", {}).items():
+        assert found.get(rule_id, 0) == count, (rule_id, found.get(rule_id, 0))
     return {k["kpi_id"]: k for k in run["kpis"]}
 
 

@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from audit import schema
 from audit.config import NormalizeConfig, RulesConfig
 from audit.normalize import normalize
+from audit.packdata import find_rule_file
 from audit.validate import validate
 from audit.validate.checks.contact import FAST_VALID_EMAIL, email_problem, phone_problem
+from audit.validate.rulepack import load_pack
 from tests.factories import make_contacts, make_frame
 
 AS_OF = dt.date(2026, 1, 31)
@@ -154,7 +156,7 @@ def test_rules_for_absent_entities_are_skipped_not_passed() -> None:
     frames, _ = planted(30)
     _, v = _run(frames, packs=["contacts.core", "tickets.core"])
     t = v.checked[v.checked["entity"] == "tickets"]
-    assert len(t) == 4
+    assert len(t) == len(load_pack(find_rule_file("tickets.core"))) >= 4
     assert set(t["status"]) == {"skipped"} and set(t["n_checked"]) == {0}
     assert t["note"].str.contains("no tickets").all()
 

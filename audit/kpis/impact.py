@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from audit import schema
 from audit.config import KpiConfig
 from audit.kpis.catalogue import format_value
 from audit.model import Issues, Matches, Records
@@ -106,6 +107,27 @@ def _apply_golden(contacts: pd.DataFrame, matches: Matches, survivors: set[str])
     return contacts
 
 
+# Business records whose copies inflate KPIs when an export is read twice or pasted twice.
+BUSINESS_ENTITIES = ("deals", "orders", "tickets", "subscriptions")
+
+
+def first_copies(frame: pd.DataFrame, entity: str) -> pd.DataFrame:
+    """The frame with each record once: the first row per (source, external id), and the first
+    of rows without an id that repeat each other value for value (the `<entity>.external_id.
+    unique` and `<entity>.row.duplicate` rules report the rest)."""
+    has_id = (
+        frame["external_id"].notna()
+        if "external_id" in frame
+        else pd.Series(False, index=frame.index)
+    )
+    by_id = frame[has_id].duplicated(subset=["source", "external_id"], keep="first")
+    cols = ["source", *(c for c in schema.content_columns(entity) if c in frame.columns)]
+    no_id = frame.loc[~has_id, cols]
+    by_content = no_id.astype(str).where(no_id.notna(), "\x00").duplicated(keep="first")
+    drop = pd.concat([by_id, by_content]).reindex(frame.index, fill_value=False)
+    return frame[~drop.astype(bool)]
+
+
 def clean_records(
     records: Records,
     issues: Issues,
@@ -119,7 +141,20 @@ def clean_records(
     their survivor; emails with an error-severity finding or a freshness finding are cleared.
     """
     out = dict(records)
-    stats = {"duplicates_merged": 0, "emails_excluded": 0, "references_repointed": 0}
+    stats = {
+        "duplicates_merged": 0,
+        "emails_excluded": 0,
+        "references_repointed": 0,
+        "business_duplicates_removed": 0,
+    }
+    for entity in BUSINESS_ENTITIES:
+        frame = out.get(entity)
+        if frame is not None and len(frame):
+            kept = first_copies(frame, entity)
+            if len(kept) < len(frame):
+                stats["business_duplicates_removed"] += len(frame) - len(kept)
+                stats[f"{entity}_duplicates_removed"] = len(frame) - len(kept)
+            out[entity] = kept
     contacts = records.get("contacts")
     if contacts is None or contacts.empty:
         return out, stats
@@ -222,6 +257,10 @@ def kpi_impact(
             cause.append(f"customer count {pct:+.0%} after merging {merged:,} duplicates")
         if stats.get("emails_excluded") and "contacts.email" in fields:
             cause.append(f"{stats['emails_excluded']:,} invalid or stale emails excluded")
+        for entity in sorted(entities & set(BUSINESS_ENTITIES)):
+            if stats.get(f"{entity}_duplicates_removed"):
+                n = stats[f"{entity}_duplicates_removed"]
+                cause.append(f"{n:,} duplicate {entity} rows counted once")
         rn, cn = r["n"], c["n"]
         if not (pd.isna(rn) or pd.isna(cn)) and int(rn) != int(cn):
             cause.append(f"denominator {int(rn):,} -> {int(cn):,}")

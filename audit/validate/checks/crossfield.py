@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit import schema
 from audit.text import key
 
 from ..kinds import Context, Outcome, Params, kind
@@ -68,3 +69,33 @@ def date_order(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     if bad.any():
         evidence[bad] = [f"{rule.params.after} is {f:%Y-%m-%d %H:%M} UTC" for f in first[bad]]
     return Outcome(failed=bad, checked=both, evidence=evidence)
+
+
+class DuplicateRowParams(Params):
+    within: str = "source"  # rows are the same record only inside one source (one export)
+
+
+@kind("duplicate_row", params=DuplicateRowParams, needs_field=False)
+def duplicate_row(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """A row with no record id whose every canonical value repeats an earlier row of the same
+    source (an export taken twice, a pasted block): every copy after the first is reported.
+
+    Rows with an id are the id-uniqueness rule's to report, so one defect is one finding. The
+    same deal exported twice doubles its weight in close rate and cycle length; the KPI stage's
+    clean view keeps the first copy only (audit.kpis.impact.clean_records).
+    """
+    cols = [c for c in schema.content_columns(rule.entity) if c in frame.columns]
+    within = rule.params.within
+    column(frame, within)
+    content = frame[cols]
+    filled = content.notna().any(axis=1)
+    if "external_id" in frame.columns:
+        filled &= frame["external_id"].isna()
+    keyed = frame[[within, *cols]].astype(str).where(frame[[within, *cols]].notna(), "\x00")
+    dup = keyed.duplicated(keep="first") & filled
+    evidence = pd.Series(None, index=frame.index, dtype=object)
+    if dup.any():
+        first = keyed.groupby(list(keyed.columns), sort=False).ngroup()
+        first_row = frame.groupby(first.to_numpy(), sort=False)["record_id"].transform("first")
+        evidence[dup] = [f"same as {r}" for r in first_row[dup]]
+    return Outcome(failed=dup, checked=filled, evidence=evidence)
