@@ -31,7 +31,9 @@ def _probability(d: pd.DataFrame) -> pd.Series:
 
 
 def _days(a: pd.Series, b: pd.Series) -> pd.Series:
-    return (b - a).dt.total_seconds() / 86400
+    """Days from a to b; missing or negative durations (reported by rules) are NaN."""
+    d = (b - a).dt.total_seconds() / 86400
+    return d.where(d >= 0)
 
 
 def pipeline_by_stage(f: Frames, period: KpiPeriod) -> pd.DataFrame:
@@ -168,16 +170,24 @@ def profitability(f: Frames, period: KpiPeriod) -> pd.DataFrame:
 
 
 def sales_cycle(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    """Won deals' cycle length by owner and by lead source (one row per value of each)."""
     d = f["deals"]
     won, _ = deal_outcome(d)
     rows = d[won & period.mask(d["closed_at"])]
-    rows = pd.DataFrame(
-        {"owner": _label(rows["owner"]), "days": _days(rows["created_at"], rows["closed_at"])}
-    )
-    g = rows.groupby("owner", sort=True)["days"].agg(["size", "mean", "median"])
-    return g.rename(
-        columns={"size": "deals", "mean": "mean_days", "median": "median_days"}
-    ).reset_index()
+    days = _days(rows["created_at"], rows["closed_at"])
+    parts = []
+    for by, col in (("owner", "owner"), ("lead source", "lead_source")):
+        g = (
+            pd.DataFrame({"value": _label(rows[col]), "days": days})
+            .dropna(subset=["days"])
+            .groupby("value", sort=True)["days"]
+            .agg(["size", "mean", "median"])
+            .reset_index()
+        )
+        g.insert(0, "by", by)
+        parts.append(g)
+    out = pd.concat(parts, ignore_index=True)
+    return out.rename(columns={"size": "deals", "mean": "mean_days", "median": "median_days"})
 
 
 def stage_length(f: Frames, period: KpiPeriod) -> pd.DataFrame:
@@ -185,7 +195,7 @@ def stage_length(f: Frames, period: KpiPeriod) -> pd.DataFrame:
     done = st[period.mask(st["exited_at"])]
     rows = pd.DataFrame(
         {"stage": _label(done["stage"]), "days": _days(done["entered_at"], done["exited_at"])}
-    )
+    ).dropna(subset=["days"])
     g = rows.groupby("stage", sort=True)["days"].agg(["size", "mean", "median"])
     return g.rename(
         columns={"size": "visits", "mean": "mean_days", "median": "median_days"}

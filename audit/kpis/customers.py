@@ -291,6 +291,13 @@ def _lifespan(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> K
     if span.empty:
         return KpiValue(None, n=0, note="no orders before the period end")
     years = (span["max"] - span["min"]).dt.total_seconds() / (365.25 * 86400)
+    if not (years > 0).any():
+        return KpiValue(
+            None,
+            n=len(span),
+            note="every customer has bought once: an observed span of 0 says nothing about "
+            "lifespan; set kpis.params lifespan_years",
+        )
     return KpiValue(
         float(years.mean()),
         n=len(span),

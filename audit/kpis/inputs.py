@@ -243,5 +243,23 @@ def deal_outcome(deals: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return won, lost
 
 
+def elapsed(start: pd.Series, end: pd.Series, *, unit: str) -> tuple[pd.Series, str]:
+    """(durations end − start in `unit` (hours or days), note on the rows left out).
+
+    A duration with a missing end point, or one that ends before it starts (a rule such as
+    tickets.solved_at.after_created already reports it), is not a duration: averaging it in
+    pulls the mean toward nonsense. Both are left out and counted in the note; n is what is left.
+    """
+    per = {"hours": 3600.0, "days": 86400.0}[unit]
+    d = (end - start).dt.total_seconds() / per
+    missing, negative = int(d.isna().sum()), int((d < 0).sum())
+    notes = []
+    if missing:
+        notes.append(f"{missing} without a start or end time left out")
+    if negative:
+        notes.append(f"{negative} that end before they start left out")
+    return d[d >= 0], "; ".join(notes)
+
+
 def ratio(num: float, den: float) -> float | None:
     return None if den == 0 else float(num) / float(den)

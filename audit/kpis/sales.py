@@ -16,6 +16,7 @@ from audit.kpis.inputs import (
     Frames,
     active_mask,
     deal_outcome,
+    elapsed,
     fold,
     monthly_amount,
     ratio,
@@ -24,15 +25,13 @@ from audit.kpis.money import paid_orders
 from audit.kpis.period import KpiPeriod
 
 
-def _days(a: pd.Series, b: pd.Series) -> pd.Series:
-    return (b - a).dt.total_seconds() / 86400
-
-
-def _mean_median(days: pd.Series) -> tuple[float | None, str]:
-    days = days.dropna()
+def _mean_median(start: pd.Series, end: pd.Series) -> tuple[float | None, int, str]:
+    """(mean days, n, note) over the durations that exist (see inputs.elapsed)."""
+    days, left_out = elapsed(start, end, unit="days")
     if days.empty:
-        return None, "nothing measured"
-    return float(days.mean()), f"median {days.median():,.1f} days over {len(days)}"
+        return None, 0, "; ".join(p for p in ("nothing measured", left_out) if p)
+    note = f"median {days.median():,.1f} days over {len(days)}"
+    return float(days.mean()), len(days), "; ".join(p for p in (note, left_out) if p)
 
 
 @kpi(
@@ -74,12 +73,30 @@ def funnel_close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, An
     cohort = period.mask(d["created_at"])
     w = int((won & cohort).sum())
     if str(params.get("base", "deals")) == "leads":
-        leads = int(period.mask(frames["contacts"]["created_at"]).sum())
+        # leads of the cohort that became a won deal: a lead with two won deals is one lead,
+        # so the rate never exceeds 100%
+        c = frames["contacts"]
+        cohort_leads = c[period.mask(c["created_at"])]
+        won_deals = d[won]
+        ids = set(won_deals["contact_id"].dropna())
+        emails = set(fold(won_deals["contact_email"]).dropna())
+        if not ids and not emails:
+            # deals that name no contact cannot be traced to leads: the seed's count
+            leads = len(cohort_leads)
+            return KpiValue(
+                ratio(w, leads),
+                n=leads,
+                note=f"{w} won deals created in the period of {leads} leads; the deals name "
+                "no contact, so a lead with two deals counts twice",
+                variant="created cohort: won deals ÷ leads created",
+            )
+        converted = cohort_leads["external_id"].isin(ids) | fold(cohort_leads["email"]).isin(emails)
+        leads, conv = len(cohort_leads), int(converted.sum())
         return KpiValue(
-            ratio(w, leads),
+            ratio(conv, leads),
             n=leads,
-            note=f"{w} won of {leads} leads",
-            variant="created cohort: won deals ÷ leads created",
+            note=f"{conv} of {leads} leads created in the period became a won deal",
+            variant="created cohort: leads with a won deal ÷ leads created",
         )
     return KpiValue(
         ratio(w, cohort.sum()),
@@ -100,8 +117,8 @@ def funnel_close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, An
 def pipeline_stage_length(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     st = frames["deal_stages"]
     done = st[period.mask(st["exited_at"])]
-    value, note = _mean_median(_days(done["entered_at"], done["exited_at"]))
-    return KpiValue(value, n=len(done), note=note, variant="completed stage visits")
+    value, n, note = _mean_median(done["entered_at"], done["exited_at"])
+    return KpiValue(value, n=n, note=note, variant="completed stage visits")
 
 
 @kpi(
@@ -120,10 +137,10 @@ def sales_cycle_length(frames: Frames, period: KpiPeriod, params: Mapping[str, A
     population = str(params.get("population", "won"))
     pick = (won | lost) if population == "closed" else won
     rows = d[pick & period.mask(d["closed_at"])]
-    value, note = _mean_median(_days(rows["created_at"], rows["closed_at"]))
+    value, n, note = _mean_median(rows["created_at"], rows["closed_at"])
     return KpiValue(
         value,
-        n=len(rows),
+        n=n,
         note=note,
         variant="all closed deals" if population == "closed" else "won deals only",
     )

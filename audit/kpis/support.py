@@ -13,36 +13,36 @@ from typing import Any
 import pandas as pd
 
 from audit.kpis.catalogue import TIMEZONE, KpiValue, kpi
-from audit.kpis.inputs import Frames, customer_key, ratio
+from audit.kpis.inputs import Frames, customer_key, elapsed, ratio
 from audit.kpis.period import KpiPeriod
-
-
-def _hours(a: pd.Series, b: pd.Series) -> pd.Series:
-    return (b - a).dt.total_seconds() / 3600
 
 
 def _first_solved(t: pd.DataFrame) -> pd.Series:
     return t["first_solved_at"].where(t["first_solved_at"].notna(), t["solved_at"])
 
 
-def _resolution(frames: Frames, period: KpiPeriod, *, first: bool) -> pd.Series:
+def _resolution(frames: Frames, period: KpiPeriod, *, first: bool) -> tuple[pd.Series, str]:
     t = frames["tickets"]
     solved = _first_solved(t) if first else t["solved_at"]
-    hours = _hours(t["created_at"], solved)
-    return hours[period.mask(solved)].dropna()
+    rows = period.mask(solved)
+    return elapsed(t.loc[rows, "created_at"], solved[rows], unit="hours")
 
 
 def _resolution_kpi(frames: Frames, period: KpiPeriod, *, first: bool, median: bool) -> KpiValue:
-    hours = _resolution(frames, period, first=first)
+    hours, left_out = _resolution(frames, period, first=first)
     which = "first resolution (first solve)" if first else "full resolution (last solve)"
     if hours.empty:
-        return KpiValue(None, n=0, note="no ticket solved in the period", variant=which)
+        note = "; ".join(p for p in ("no ticket solved in the period", left_out) if p)
+        return KpiValue(None, n=0, note=note, variant=which)
     mean, med = float(hours.mean()), float(hours.median())
+    note = (
+        f"mean {mean:,.1f} h, median {med:,.1f} h, P90 {hours.quantile(0.9):,.1f} h "
+        "(calendar hours)"
+    )
     return KpiValue(
         med if median else mean,
         n=len(hours),
-        note=f"mean {mean:,.1f} h, median {med:,.1f} h, P90 {hours.quantile(0.9):,.1f} h "
-        "(calendar hours)",
+        note="; ".join(p for p in (note, left_out) if p),
         variant=f"{'median' if median else 'mean'}, {which}",
     )
 
@@ -108,9 +108,12 @@ def responses(frames: Frames, period: KpiPeriod, kind: str) -> pd.DataFrame:
     typ = s["survey_type"].map(lambda v: "" if v is None else str(v).strip().casefold())
     rows = s[typ.eq(kind) & period.mask(s["answered_at"]) & s["score"].notna()].copy()
     top = rows["score"].max() if len(rows) else 0
-    default_max = {"nps": 10.0 if top > 5 else 5.0, "csat": 5.0 if top <= 5 else 10.0}.get(
-        kind, 7.0 if top > 5 else 5.0
-    )
+    # a 0 exists only on a 0-10 scale: an NPS survey of unhappy answers (all 0-5) is still 0-10
+    zero = bool(len(rows)) and rows["score"].min() == 0
+    default_max = {
+        "nps": 10.0 if top > 5 or zero else 5.0,
+        "csat": 5.0 if top <= 5 else 10.0,
+    }.get(kind, 7.0 if top > 5 else 5.0)
     default_min = 0.0 if kind == "nps" and default_max == 10 else 1.0
     rows["_max"] = rows["scale_max"].fillna(default_max)
     rows["_min"] = rows["scale_min"].fillna(default_min)
@@ -261,11 +264,13 @@ def same_day_closed_cases(frames: Frames, period: KpiPeriod, params: Mapping[str
 )
 def sla_compliance(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     t = frames["tickets"]
-    rows = t[period.mask(t["solved_at"]) & t["sla_hours"].notna() & t["created_at"].notna()]
-    met = _hours(rows["created_at"], rows["solved_at"]) <= rows["sla_hours"]
+    rows = t[period.mask(t["solved_at"]) & t["sla_hours"].notna()]
+    hours, left_out = elapsed(rows["created_at"], rows["solved_at"], unit="hours")
+    met = hours <= rows.loc[hours.index, "sla_hours"]
+    note = f"{int(met.sum())} of {len(hours)} within target; no pause states"
     return KpiValue(
-        ratio(met.sum(), len(rows)),
-        n=len(rows),
-        note=f"{int(met.sum())} of {len(rows)} within target; no pause states",
+        ratio(met.sum(), len(hours)),
+        n=len(hours),
+        note="; ".join(p for p in (note, left_out) if p),
         variant="resolution target, calendar hours",
     )
