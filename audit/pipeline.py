@@ -49,7 +49,7 @@ def analyse(
     timings: dict[str, float] = {}
     progress("sources")
     with timed("sources", timings):
-        ingest = read_sources(cfg.sources, base_dir=Path(cfg.base_dir))
+        ingest = read_sources(cfg.sources, base_dir=Path(cfg.base_dir), not_read=cfg.not_read)
     progress("normalize")
     with timed("normalize", timings):
         records, norm_issues = normalize(ingest.records, cfg.normalize, cfg.sources)
