@@ -28,12 +28,20 @@ from audit import schema
 from audit.config import SourceConfig
 from audit.errors import ConfigError, InputError
 from audit.model import Ingest
+from audit.sources import surveys
 from audit.sources.decoding import fold_header
-from audit.sources.detect import candidates, detect_profile, generic_mapping, guess_entity
+from audit.sources.detect import candidates, detect, generic_mapping, guess_entity
 from audit.sources.listing import folder_files, source_name
 from audit.sources.profiles import PROFILES, Profile, load_profile
 from audit.sources.provenance import content_ids, key_ids
-from audit.sources.readers import READERS, RawTable, ReaderOptions, ReaderSpec, reader_for_suffix
+from audit.sources.readers import (
+    READERS,
+    RawTable,
+    ReaderOptions,
+    ReaderSpec,
+    Rejected,
+    reader_for_suffix,
+)
 
 __all__ = [
     "INSPECT_KEYS",
@@ -217,7 +225,12 @@ def _map(
             extra = [e or x for e, x in zip(extra, frame["extra"].tolist(), strict=True)]
         out["extra"] = extra
         return out, entity, None, mapping, unmapped
-    prof = detect_profile(header) if profile == "auto" else profile
+    if profile == "auto":
+        prof, note = detect(header)
+        if note:
+            table.warnings.append(note)
+    else:
+        prof = profile
     assert not isinstance(prof, str)
     entity = prof.entity if prof is not None else (src.entity or guess_entity(header))
     if entity not in schema.ENTITIES:
@@ -330,6 +343,7 @@ def _load_file(
     sheets = [t for t in tables if t.sheet]
     out = []
     for table in tables:
+        derived: list[tuple[pd.DataFrame, list[surveys.ScoreColumn]]] = []
         file = f"{rel}!{table.member}" if table.member else rel
         if table.sheet and len(sheets) > 1:
             file = f"{file}#{table.sheet}"
@@ -340,6 +354,7 @@ def _load_file(
             frame = frame.drop(columns=["record_id"])
             table.frame = pd.DataFrame()  # no header: nothing that could be a row was read
         else:
+            questions = {} if table.canonical else surveys.prepare(table)
             frame, entity, prof, mapping, unmapped = _map(table, src, profile, where)
             n = len(frame)
             rows = table.source_row if table.source_row is not None else list(range(1, n + 1))
@@ -348,6 +363,15 @@ def _load_file(
             frame.insert(0, "source_row", pd.Series(list(map(str, rows)), index=idx, dtype=object))
             frame.insert(0, "source_file", pd.Series(file, index=idx, dtype=object))
             frame.insert(0, "source", pd.Series(src.name, index=idx, dtype=object))
+            scores = [] if table.canonical else surveys.score_columns(table.frame, questions)
+            if scores and entity == "contacts":
+                answers = surveys.survey_frame(table.frame, frame, scores, frame.get("email"))
+                if prof is None or surveys.is_survey_profile(prof.name):
+                    frame = _drop_anonymous(frame, table)
+                    table.warnings.append(
+                        "survey export: respondents with an email, phone or name are contacts"
+                    )
+                derived.append((answers, scores))
         frame = frame.reset_index(drop=True)
         count = {
             "source": src.name,
@@ -393,7 +417,52 @@ def _load_file(
         )
         if prof is not None and prof.events and "email" in frame.columns:
             out.append(_profile_events(table, frame, prof, info))
+        for answers, scores in derived:
+            out.append(_survey_loaded(answers, scores, info))
     return out
+
+
+_IDENTITY = ("email", "phone", "mobile", "full_name", "first_name", "last_name")
+
+
+def _drop_anonymous(frame: pd.DataFrame, table: RawTable) -> pd.DataFrame:
+    """Survey responses with no email, phone or name are answers, not contacts.
+
+    They are reported as info rows (source.row.anonymous_response) so that the contacts count
+    still adds up: rows read = contacts + rejected, and every answer is in `surveys`.
+    """
+    cols = [c for c in _IDENTITY if c in frame.columns]
+    anon = frame[cols].isna().all(axis=1).to_numpy() if cols else np.ones(len(frame), bool)
+    if not anon.any():
+        return frame
+    for recno in frame.loc[anon, "source_row"].tolist():
+        table.rejected.append(
+            Rejected(
+                int(recno),
+                None,
+                "source.row.anonymous_response",
+                "survey response without an email, phone or name (its answers are in surveys)",
+                "",
+                "info",
+            )
+        )
+    table.frame = table.frame[~anon]
+    return frame[~anon]
+
+
+def _survey_loaded(
+    answers: pd.DataFrame, scores: list[surveys.ScoreColumn], info: dict[str, Any]
+) -> _Loaded:
+    if answers.empty:
+        answers = schema.empty("surveys").drop(columns=["record_id"])
+    count = {**{k: info[k] for k in ("source", "source_file")}, "entity": "surveys"}
+    count |= {"rows_read": len(answers), "rows_ingested": len(answers), "rows_rejected": 0}
+    found = "; ".join(
+        f"{s.survey_type} {s.scale_min}-{s.scale_max}: {s.question[:60]!r}" for s in scores
+    )
+    s_info = {**info, **count, "profile": info["profile"], "mapping": {}, "unmapped": []}
+    s_info["warnings"] = [f"survey answers read from the score questions ({found})"]
+    return _Loaded("surveys", answers, "external_id", count, s_info, [], None)
 
 
 def _profile_events(
