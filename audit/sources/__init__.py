@@ -48,6 +48,7 @@ __all__ = [
     "catalog_markdown",
     "inspect_paths",
     "read_sources",
+    "read_table",
     "sources_for_paths",
 ]
 
@@ -761,6 +762,43 @@ def inspect_paths(
         for rec in ingest.files.to_dict("records"):
             out.append({k: _plain(rec.get(k)) for k in INSPECT_KEYS})
     return out
+
+
+@dataclass
+class Table:
+    """One file's table as written (header kept, values text or None), for commands that
+    work on a plain file rather than on canonical records (`dedupe`)."""
+
+    frame: pd.DataFrame
+    rows_read: int
+    rejected: list[str]  # one line per row not read: "line 7: 5 fields where the header has 4"
+    encoding: str | None
+    warnings: list[str]
+
+
+def read_table(path: Path, *, encoding: str | None = None) -> Table:
+    """A CSV/TSV/TXT or the first sheet of a workbook, read like any source file.
+
+    The same encoding detection (cp949, cp932, ... never guessed as cp1250), delimiter
+    sniffing, header detection and row accounting as `read_sources`: rows_read equals the
+    frame's rows plus `rejected`. Raises InputError for anything else or an empty file.
+    """
+    spec = _choose_reader(path, "auto", in_folder=False)
+    if spec is None or spec.name not in ("csv", "excel"):
+        raise InputError(f"{path}: is not a CSV, TSV or spreadsheet; give one of those.")
+    tables = [t for t in spec.fn(path, ReaderOptions(encoding=encoding)) if len(t.frame.columns)]
+    if not tables:
+        raise InputError(f"{path}: the file is empty (no header row); give a file with a header.")
+    table = tables[0]
+    warnings = list(table.warnings)
+    if len(tables) > 1:
+        warnings.append(f"read the first sheet ({table.sheet}) of {len(tables)}")
+    rejected = []
+    for r in table.rejected:
+        where = f"line {r.line}" if r.line else f"row {r.row}"
+        rejected.append(f"{where}: {r.reason}")
+    frame = table.frame.reset_index(drop=True)
+    return Table(frame, table.rows_read, rejected, table.encoding, warnings)
 
 
 def catalog_markdown() -> str:
