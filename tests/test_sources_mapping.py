@@ -100,3 +100,18 @@ def test_japanese_import_template_markers_are_ignored(runner: CliRunner, tmp_pat
         "担当営業": "owner",
     }
     assert rec["unmapped"] == ["備考"]
+
+
+def test_a_near_miss_that_maps_less_than_the_header_names_is_not_used(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # a hand-made deals sheet shares 3 of 4 columns with a Salesforce opportunity report,
+    # but its "Deal Name" is only understood by the generic header names
+    f = tmp_path / "deals.csv"
+    f.write_text(
+        "Deal Name,Stage,Amount,Close Date\nAcme renewal,won,12000,2026-01-10\n", encoding="utf-8"
+    )
+    (rec,) = _inspect(runner, f)
+    assert rec["profile"] is None
+    assert rec["mapping"]["Deal Name"] == "name"
+    assert any("looks like salesforce.opportunities" in w for w in rec["warnings"])

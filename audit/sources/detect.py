@@ -63,11 +63,17 @@ def detect(header: Sequence[str]) -> tuple[Profile | None, str | None]:
         return None, (
             f"looks like {names} (one signature column missing each); set profile: to choose"
         )
-    note = (
+    prof = PROFILES.get(best[2])
+    seen = (
         f"looks like {best[2]}: {best[0]} of {best[4]} signature columns; "
-        f"{', '.join(best[3])} missing; mapped by {best[2]}"
+        f"{', '.join(best[3])} missing"
     )
-    return PROFILES.get(best[2]), note
+    # a near miss only earns the profile's mapping when it maps more of the file than the
+    # generic header names do (a plain "Deal Name,Stage,Amount" sheet is not an opportunity
+    # report that lost a column)
+    if best[1] <= len(generic_mapping(header, prof.entity)):
+        return None, f"{seen}; mapped by header names (set profile: {best[2]} to use it)"
+    return prof, f"{seen}; mapped by {best[2]}"
 
 
 def candidates(header: Sequence[str]) -> list[str]:
