@@ -29,7 +29,10 @@ class SourceConfig(_Model):
     name: str = Field(
         description="short name used in record ids and reports (letters of any script, 0-9, _ -)"
     )
-    path: str = Field(description="file, glob (data/*.csv) or folder; relative to the config")
+    path: str = Field(
+        description="file, folder or glob (data/*.csv, only when no file has that exact name); "
+        "relative to the config"
+    )
     format: str = Field(
         "auto",
         description="reader: auto (by suffix and content), csv, excel, mbox, eml, vcf, ...",
