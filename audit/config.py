@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -66,8 +67,13 @@ Share = Annotated[float, Field(ge=0, le=1)]
 class SourceConfig(_Model):
     """One source: a file, a glob or a folder of exports."""
 
-    name: str = Field(description="short name used in record ids and reports (a-z, 0-9, _ -)")
-    path: str = Field(description="file, glob (data/*.csv) or folder; relative to the config")
+    name: str = Field(
+        description="short name used in record ids and reports (letters of any script, 0-9, _ -)"
+    )
+    path: str = Field(
+        description="file, folder or glob (data/*.csv, only when no file has that exact name); "
+        "relative to the config"
+    )
     format: str = Field(
         "auto",
         description="reader: auto (by suffix and content), csv, excel, mbox, eml, vcf, ...",
@@ -96,7 +102,8 @@ class SourceConfig(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9_\-]+", v):
+        # \w: letters of any script, so a file named 顧客管理_2026.xlsx keeps a readable name
+        if not re.fullmatch(r"[\w\-]+", v):
             raise ValueError("use letters, digits, '_' or '-' only (it becomes part of ids)")
         return v
 
@@ -337,6 +344,17 @@ class PipelineConfig(_Model):
     base_dir: str = Field(
         ".", description="folder relative paths resolve against (set by the loader)"
     )
+    # files met in folders given on the command line that are not read, with the reason
+    _not_read: list[tuple[str, str]] = PrivateAttr(default_factory=list)
+
+    @property
+    def not_read(self) -> list[tuple[str, str]]:
+        """(file, reason) for every file of a command-line folder that is not read.
+
+        Kept out of the config's keys: a folder given on the command line becomes one source
+        per file, and the files left out (hidden, lock files, no reader) must still be listed.
+        """
+        return self._not_read
 
     @field_validator("as_of")
     @classmethod
@@ -490,21 +508,21 @@ def load_config(path: str | Path) -> PipelineConfig:
 
 
 def config_for_paths(paths: list[Path], *, as_of: dt.date | None = None) -> PipelineConfig:
-    """A default config for exports given directly on the command line (auto-detected)."""
-    sources = []
-    used: set[str] = set()
-    for p in paths:
-        name = re.sub(r"[^A-Za-z0-9_\-]+", "_", p.stem).strip("_").lower() or "source"
-        base, i = name, 2
-        while name in used:
-            name, i = f"{base}_{i}", i + 1
-        used.add(name)
-        sources.append({"name": name, "path": str(p.resolve())})
-    return parse_config(
+    """A default config for exports given directly on the command line (auto-detected).
+
+    A folder becomes one source per file, as `crm-audit init` writes it, so per-source scores
+    and survivorship priorities work the same with or without a config.
+    """
+    from audit.sources import sources_for_paths
+
+    sources, not_read = sources_for_paths(paths)
+    cfg = parse_config(
         {"sources": sources, "as_of": as_of},
         source="<command line>",
         base_dir=Path.cwd(),
     )
+    cfg._not_read = not_read
+    return cfg
 
 
 def business_timezone(cfg: PipelineConfig) -> tuple[str, str]:

@@ -103,7 +103,10 @@ def analyse(
     progress("sources")
     with timed("sources", timings):
         ingest = read_sources(
-            cfg.sources, base_dir=Path(cfg.base_dir), limits=Limits(**cfg.limits.model_dump())
+            cfg.sources,
+            base_dir=Path(cfg.base_dir),
+            limits=Limits(**cfg.limits.model_dump()),
+            not_read=cfg.not_read,
         )
     progress("normalize")
     with timed("normalize", timings):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -181,3 +182,32 @@ def test_shuffled_input_gives_identical_files(runner, tmp_path):
         assert res.exit_code == 0, res.output
     for name in ("pairs.csv", "clusters.csv"):
         assert (tmp_path / "oa" / name).read_bytes() == (tmp_path / "ob" / name).read_bytes()
+
+
+def test_a_cp949_file_is_read_as_korean_and_every_row_is_accounted_for(runner, tmp_path):
+    # Excel on Korean Windows saves plain "CSV" as cp949; names seen in public Korean code
+    src = tmp_path / "고객.csv"
+    src.write_bytes(
+        (
+            "cust_id,name,email,phone\n"
+            "k1,김민수,minsu@example.com,010-1234-5678\n"
+            "k2,김민수,minsu@example.com,010-1234-5678\n"
+            "k3,John Smith,john@example.com,010-9999-0000\n"
+            "k4,이영희,younghee@example.com,010-2345-6789, met at expo\n"
+            "k5,Jane Doe,jane@example.com,010-8888-0000\n"
+        ).encode("cp949")
+    )
+    out = tmp_path / "o"
+    res = runner.invoke(
+        cli, ["dedupe", str(src), "--id-column", "cust_id", "--out", str(out), "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    (info,) = summary["inputs"]
+    assert info["encoding"] == "cp949"
+    # the ragged row is not silently dropped: it is counted and named
+    assert (info["rows_read"], info["rows_used"], info["rows_rejected"]) == (5, 4, 1)
+    assert any("line 5" in n and "5 fields where the header has 4" in n for n in summary["notes"])
+    assert summary["records"] == 4
+    pairs = list(csv.DictReader((out / "pairs.csv").open(encoding="utf-8")))
+    assert {(p["id_l"], p["id_r"]) for p in pairs} == {("k1", "k2")}

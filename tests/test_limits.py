@@ -140,7 +140,7 @@ def test_json_nested_ten_thousand_deep_loses_only_that_record(
     path.write_text(text, encoding="utf-8")
     result = _audit(runner, tmp_path, path)
     assert result.exit_code in (0, 1), result.stderr
-    run = next((tmp_path / "out").iterdir())
+    run = next((tmp_path / "out").glob("*/run.json")).parent
     ingest = pd.read_csv(run / "ingest.csv")
     assert ingest[["rows_read", "rows_ingested", "rows_rejected"]].sum().tolist() == [7, 6, 1]
     issues = pd.read_csv(run / "issues.csv")

@@ -524,3 +524,14 @@ def test_review_without_duplicates_still_writes_its_files(tmp_path: Path) -> Non
     assert len(header) == 1 and header[0].startswith(
         "cluster_id,band,score,role,record_id,decision"
     )
+
+
+def test_a_decisions_csv_saved_by_korean_excel_keeps_its_record_ids(tmp_path: Path) -> None:
+    # plain "CSV" from Excel on Korean Windows is cp949; record ids carry Korean source names
+    dec = tmp_path / "decisions.csv"
+    dec.write_bytes(
+        "cluster_id,decision,split_off\nc1,split,고객명단:h3f2a9c\nc2,approve,\n".encode("cp949")
+    )
+    got = read_decisions(dec)
+    assert got["c1"].split_off == ["고객명단:h3f2a9c"]
+    assert got["c2"].decision == "approve"

@@ -21,7 +21,13 @@ def test_folder_with_mixed_files(tmp_path):
     readers = set(ingest.files["reader"].dropna())
     assert readers == {"csv", "vcf", "mbox"}
     skipped = ingest.files[ingest.files["reader"].isna()]
-    assert "notes.pdf" in skipped["warnings"].iloc[0][0]
+    warnings = sorted(w for ws in skipped["warnings"] for w in ws)
+    assert warnings == [
+        ".DS_Store: hidden file",
+        "notes.pdf: no reader for this kind of file",
+    ]
+    listed = ingest.issues[ingest.issues["rule_id"] == "source.file.skipped"]
+    assert sorted(listed["value"]) == [".DS_Store", "notes.pdf"]
     c = ingest.records["contacts"]
     assert list(c.columns[: len(schema.columns("contacts"))]) == schema.columns("contacts")
     assert c["record_id"].is_unique

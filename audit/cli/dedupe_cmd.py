@@ -2,52 +2,41 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import click
 
-from audit.errors import ConfigError, InputError
+from audit.errors import ConfigError
 
 
-def _read_table(path: Path) -> object:
-    """A CSV/TSV as text columns; delimiter sniffed, UTF-8 (with BOM) or a detected encoding."""
-    import pandas as pd
+def _read_table(path: Path) -> tuple[object, list[str], dict[str, object]]:
+    """A CSV/TSV/spreadsheet read by the sources stage's reader: (frame, notes for the user).
 
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
+    One reader for every input: the same encoding detection (a cp949 file is Korean, not
+    cp1250 mojibake), header detection and row accounting as an audit; rows it cannot take
+    are reported, never dropped silently.
+    """
+    from audit.sources import read_table
 
-        best = from_bytes(raw[:200_000]).best()
-        if best is None:
-            raise InputError(
-                f"{path}: could not detect the text encoding; save it as UTF-8 and retry."
-            ) from None
-        text = raw.decode(best.encoding, errors="replace")
-    if not text.strip():
-        raise InputError(f"{path}: the file is empty; give a CSV with a header row.")
-    sample = text[:65536]
-    try:
-        delim = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delim = "\t" if path.suffix.lower() == ".tsv" else ","
-    import io
-
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delim,
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-        )
-    except (pd.errors.ParserError, ValueError) as e:
-        raise InputError(f"{path}: not a readable CSV ({str(e).splitlines()[0]}).") from None
+    table = read_table(path)
+    frame = table.frame
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.replace("", None)
+    notes = [f"{path}: {w}" for w in table.warnings]
+    if table.rejected:
+        shown = "; ".join(table.rejected[:5]) + (" ..." if len(table.rejected) > 5 else "")
+        notes.append(
+            f"{path}: {len(table.rejected)} of {table.rows_read} rows not read ({shown}); "
+            "fix them in the file (quote values that contain the delimiter) and re-run"
+        )
+    info = {
+        "file": str(path),
+        "encoding": table.encoding,
+        "rows_read": table.rows_read,
+        "rows_used": len(frame),
+        "rows_rejected": len(table.rejected),
+    }
+    return frame, notes, info
 
 
 def _parse_fields(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -139,7 +128,9 @@ def dedupe(
     if len(inputs) > 2:
         raise ConfigError("give one file to deduplicate or two files to link, not more.")
     overrides = _parse_fields(fields)
-    frames = [_read_table(p) for p in inputs]
+    read = [_read_table(p) for p in inputs]
+    frames = [f for f, _, _ in read]
+    notes = [n for _, ns, _ in read for n in ns]
     result = dedupe_frames(
         frames,  # type: ignore[arg-type]
         id_column,
@@ -161,6 +152,8 @@ def dedupe(
         "pairs": {str(k): int(v) for k, v in bands.items()},
         "clusters": int(result.clusters["cluster_id"].nunique()),
         "files": [str(out / "pairs.csv"), str(out / "clusters.csv")],
+        "inputs": [info for _, _, info in read],
+        "notes": notes,
     }
     if fmt == "json":
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
@@ -174,6 +167,8 @@ def dedupe(
     )
     for f in summary["files"]:
         click.echo(f"  wrote {f}")
+    for n in notes:
+        click.echo(f"  note: {n}", err=True)
 
 
 def _write_csv(frame: object, path: Path) -> None:

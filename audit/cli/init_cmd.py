@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -13,50 +12,30 @@ import yaml
 from audit.errors import AuditError, ConfigError
 
 
-def _find_files(paths: tuple[Path, ...]) -> list[Path]:
-    from audit.sources.readers import reader_for_suffix
-
-    found: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            found += sorted(
-                f
-                for f in p.rglob("*")
-                if f.is_file() and not f.name.startswith(".") and reader_for_suffix(f.suffix)
-            )
-        else:
-            found.append(p)
-    return list(dict.fromkeys(found))
-
-
-def _name(path: Path, used: set[str]) -> str:
-    base = re.sub(r"[^A-Za-z0-9_\-]+", "_", path.stem).strip("_").lower() or "source"
-    name, i = base, 2
-    while name in used:
-        name, i = f"{base}_{i}", i + 1
-    used.add(name)
-    return name
-
-
 def draft_config(paths: tuple[Path, ...], config_path: Path) -> str:
     """YAML text of a config with one source per export found, annotated with what was detected."""
-    from audit.sources import inspect_paths
+    from audit.sources import inspect_paths, sources_for_paths
 
-    files = _find_files(paths)
-    if not files:
-        raise ConfigError(
-            f"no readable exports found in {', '.join(map(str, paths))} "
-            "(csv, tsv, txt, xlsx, xls, ods, mbox, eml, emlx, vcf, json)."
-        )
-    used: set[str] = set()
+    try:
+        entries, not_read = sources_for_paths(list(paths))
+    except AuditError as e:
+        raise ConfigError(f"no readable exports found: {e}") from None
     lines = [
         "# crm-audit config written by `crm-audit init`; configs/example.yaml documents every key.",
         "version: 1",
         "sources:",
     ]
-    for f in files:
-        rel = os.path.relpath(f.resolve(), config_path.resolve().parent)
-        entry: dict[str, Any] = {"name": _name(f, used), "path": Path(rel).as_posix()}
+    base = config_path.resolve().parent
+    for file, reason in not_read:
+        lines.append(f"  # {os.path.relpath(file, base)}: not read ({reason})")
+    for found in entries:
+        f = Path(found["path"])
+        rel = os.path.relpath(f, base)
+        entry: dict[str, Any] = {"name": found["name"], "path": Path(rel).as_posix()}
+        if not f.exists():  # loose messages of one folder: one source given as a pattern
+            lines.append(f"  # {rel}: mail messages, read as one mailbox")
+            lines += ["  " + ln for ln in yaml.safe_dump([entry], allow_unicode=True).splitlines()]
+            continue
         try:
             tables = inspect_paths([f])
         except AuditError as e:

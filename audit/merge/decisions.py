@@ -21,6 +21,7 @@ from typing import Any
 
 from audit.errors import ConfigError, InputError
 from audit.merge.cells import unneutralize
+from audit.sources.decoding import decode
 
 APPROVE, REJECT, SPLIT = "approve", "reject", "split"
 _WORDS = {
@@ -123,16 +124,9 @@ def _csv_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         data = path.read_bytes()
     except OSError as e:
         raise InputError(f"{path}: could not be read ({e}).") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel saves CSV in the local code page (cp949 in Korea, cp932 in Japan)
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data).best()
-        if best is None:
-            raise InputError(f"{path}: not readable text; save it as CSV UTF-8.") from None
-        text = str(best)
+    # Excel saves CSV in the local code page (cp949 in Korea, cp932 in Japan): decode it the
+    # way every source file is decoded, so a reviewer's Korean notes are not mojibake
+    text = decode(data, encoding=None, file=str(path)).text
     reader = csv.reader(io.StringIO(text, newline=""))
     rows = list(reader)
     return _rows_with_header(path, rows)

@@ -29,8 +29,10 @@ from audit import schema
 from audit.config import SourceConfig
 from audit.errors import ConfigError, InputError
 from audit.model import Ingest
+from audit.sources import surveys
 from audit.sources.decoding import fold_header
-from audit.sources.detect import candidates, detect_profile, generic_mapping, guess_entity
+from audit.sources.detect import candidates, detect, generic_mapping, guess_entity
+from audit.sources.listing import folder_files, source_name
 from audit.sources.profiles import PROFILES, Profile, load_profile
 from audit.sources.provenance import content_ids, key_ids
 from audit.sources.readers import (
@@ -39,10 +41,18 @@ from audit.sources.readers import (
     RawTable,
     ReaderOptions,
     ReaderSpec,
+    Rejected,
     reader_for_suffix,
 )
 
-__all__ = ["INSPECT_KEYS", "catalog_markdown", "inspect_paths", "read_sources"]
+__all__ = [
+    "INSPECT_KEYS",
+    "catalog_markdown",
+    "inspect_paths",
+    "read_sources",
+    "read_table",
+    "sources_for_paths",
+]
 
 COUNT_COLUMNS = ["source", "source_file", "entity", "rows_read", "rows_ingested", "rows_rejected"]
 # Keys of each inspect record (JSON output of `crm-audit sources inspect --format json`).
@@ -80,10 +90,17 @@ class _Loaded:
     aggregate: str | None
 
 
-def _resolve(src: SourceConfig, base_dir: Path, where: str) -> list[Path]:
+def _resolve(
+    src: SourceConfig, base_dir: Path, where: str
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(files to read, [(file not read, reason)]) for a source's path, glob or folder.
+
+    A path that exists is taken as written, never as a pattern: `export [1].csv` is a file
+    name, not a character class. Only a path that does not exist is tried as a glob.
+    """
     raw = Path(src.path).expanduser()
     full = raw if raw.is_absolute() else base_dir / raw
-    if _GLOB.search(src.path):
+    if not full.exists() and _GLOB.search(src.path):
         hits = sorted(Path(p) for p in globmod.glob(str(full), recursive=True))
         hits = [p for p in hits if p.is_file()]
         if not hits:
@@ -91,22 +108,15 @@ def _resolve(src: SourceConfig, base_dir: Path, where: str) -> list[Path]:
                 f"{full}: the pattern matches no file ({where}.path); check the folder and "
                 "the pattern."
             )
-        return hits
+        return hits, []
     if not full.exists():
         raise InputError(f"{full}: file not found ({where}.path = {src.path!r}).")
     if full.is_dir():
-        # exports arrive as nested folders (Google Takeout/Mail/All mail.mbox, Mailchimp's
-        # members_export_*/cleaned.csv): read the whole tree, minus hidden and Office lock files
-        files = sorted(
-            p
-            for p in full.rglob("*")
-            if p.is_file()
-            and not any(part.startswith((".", "~$")) for part in p.relative_to(full).parts)
-        )
+        files, skipped = folder_files(full)
         if not files:
-            raise InputError(f"{full}: the folder is empty ({where}.path).")
-        return files
-    return [full]
+            raise InputError(f"{full}: the folder has no file to read ({where}.path).")
+        return files, skipped
+    return [full], []
 
 
 def _sniff_reader(path: Path) -> ReaderSpec | None:
@@ -115,7 +125,7 @@ def _sniff_reader(path: Path) -> ReaderSpec | None:
             head = fh.read(2048)
     except OSError:
         return None
-    if head.startswith(b"From "):
+    if head.lstrip(b"\r\n").startswith(b"From "):
         return READERS.get("mbox")
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         return READERS.get("excel")
@@ -218,7 +228,12 @@ def _map(
             extra = [e or x for e, x in zip(extra, frame["extra"].tolist(), strict=True)]
         out["extra"] = extra
         return out, entity, None, mapping, unmapped
-    prof = detect_profile(header) if profile == "auto" else profile
+    if profile == "auto":
+        prof, note = detect(header)
+        if note:
+            table.warnings.append(note)
+    else:
+        prof = profile
     assert not isinstance(prof, str)
     entity = prof.entity if prof is not None else (src.entity or guess_entity(header))
     if entity not in schema.ENTITIES:
@@ -340,6 +355,7 @@ def _load_file(
     sheets = [t for t in tables if t.sheet]
     out = []
     for table in tables:
+        derived: list[tuple[pd.DataFrame, list[surveys.ScoreColumn]]] = []
         file = f"{rel}!{table.member}" if table.member else rel
         if table.sheet and len(sheets) > 1:
             file = f"{file}#{table.sheet}"
@@ -350,6 +366,7 @@ def _load_file(
             frame = frame.drop(columns=["record_id"])
             table.frame = pd.DataFrame()  # no header: nothing that could be a row was read
         else:
+            questions = {} if table.canonical else surveys.prepare(table)
             frame, entity, prof, mapping, unmapped = _map(table, src, profile, where)
             n = len(frame)
             rows = table.source_row if table.source_row is not None else list(range(1, n + 1))
@@ -358,6 +375,15 @@ def _load_file(
             frame.insert(0, "source_row", pd.Series(list(map(str, rows)), index=idx, dtype=object))
             frame.insert(0, "source_file", pd.Series(file, index=idx, dtype=object))
             frame.insert(0, "source", pd.Series(src.name, index=idx, dtype=object))
+            scores = [] if table.canonical else surveys.score_columns(table.frame, questions)
+            if scores and entity == "contacts":
+                answers = surveys.survey_frame(table.frame, frame, scores, frame.get("email"))
+                if prof is None or surveys.is_survey_profile(prof.name):
+                    frame = _drop_anonymous(frame, table)
+                    table.warnings.append(
+                        "survey export: respondents with an email, phone or name are contacts"
+                    )
+                derived.append((answers, scores))
         frame = frame.reset_index(drop=True)
         count = {
             "source": src.name,
@@ -403,7 +429,52 @@ def _load_file(
         )
         if prof is not None and prof.events and "email" in frame.columns:
             out.append(_profile_events(table, frame, prof, info))
+        for answers, scores in derived:
+            out.append(_survey_loaded(answers, scores, info))
     return out
+
+
+_IDENTITY = ("email", "phone", "mobile", "full_name", "first_name", "last_name")
+
+
+def _drop_anonymous(frame: pd.DataFrame, table: RawTable) -> pd.DataFrame:
+    """Survey responses with no email, phone or name are answers, not contacts.
+
+    They are reported as info rows (source.row.anonymous_response) so that the contacts count
+    still adds up: rows read = contacts + rejected, and every answer is in `surveys`.
+    """
+    cols = [c for c in _IDENTITY if c in frame.columns]
+    anon = frame[cols].isna().all(axis=1).to_numpy() if cols else np.ones(len(frame), bool)
+    if not anon.any():
+        return frame
+    for recno in frame.loc[anon, "source_row"].tolist():
+        table.rejected.append(
+            Rejected(
+                int(recno),
+                None,
+                "source.row.anonymous_response",
+                "survey response without an email, phone or name (its answers are in surveys)",
+                "",
+                "info",
+            )
+        )
+    table.frame = table.frame[~anon]
+    return frame[~anon]
+
+
+def _survey_loaded(
+    answers: pd.DataFrame, scores: list[surveys.ScoreColumn], info: dict[str, Any]
+) -> _Loaded:
+    if answers.empty:
+        answers = schema.empty("surveys").drop(columns=["record_id"])
+    count = {**{k: info[k] for k in ("source", "source_file")}, "entity": "surveys"}
+    count |= {"rows_read": len(answers), "rows_ingested": len(answers), "rows_rejected": 0}
+    found = "; ".join(
+        f"{s.survey_type} {s.scale_min}-{s.scale_max}: {s.question[:60]!r}" for s in scores
+    )
+    s_info = {**info, **count, "profile": info["profile"], "mapping": {}, "unmapped": []}
+    s_info["warnings"] = [f"survey answers read from the score questions ({found})"]
+    return _Loaded("surveys", answers, "external_id", count, s_info, [], None)
 
 
 def _profile_events(
@@ -494,36 +565,109 @@ def _conformed(df: pd.DataFrame, entity: str, *, may_have_nan: bool) -> pd.DataF
     return pd.DataFrame(data, index=pd.RangeIndex(n), dtype=object, copy=False)
 
 
+def _file_issue(src_name: str, file: str, rule: str, severity: str, message: str) -> dict:
+    """A finding about a whole file (not read, or not readable): the run lists it."""
+    return {
+        "record_id": None,
+        "entity": None,
+        "field": None,
+        "rule_id": rule,
+        "dimension": schema.Dimension.INTEGRITY.value,
+        "severity": severity,
+        "message": message,
+        "value": file,
+        "suggestion": None,
+        "evidence": f"source={src_name}",
+    }
+
+
+def _not_read_info(src_name: str, file: str, reason: str) -> dict[str, Any]:
+    name = Path(file).name
+    return {
+        "source": src_name,
+        "source_file": file,
+        "reader": None,
+        "warnings": [f"{name}: {reason}"],
+    }
+
+
 def read_sources(
-    sources: Sequence[SourceConfig], *, base_dir: Path, limits: Limits | None = None
+    sources: Sequence[SourceConfig],
+    *,
+    base_dir: Path,
+    limits: Limits | None = None,
+    not_read: Sequence[tuple[str, str]] = (),
 ) -> Ingest:
-    """Read every source; see the module docstring for the contract."""
+    """Read every source; see the module docstring for the contract.
+
+    A file that cannot be read (corrupt, undecodable, not what its name says) becomes a
+    `source.file.unreadable` finding and the other files are still read: one bad export in a
+    folder of thirteen must not hide the twelve others. Only when no file at all could be read
+    is that an InputError. Files not read on purpose (hidden, lock files, no reader; `not_read`
+    adds those a command-line folder left out) are `source.file.skipped` findings.
+    """
     by_source_entity: dict[tuple[str, str], list[_Loaded]] = {}
     issues: list[dict[str, Any]] = []
     counts: list[dict[str, Any]] = []
     files: list[dict[str, Any]] = []
+    failures: list[InputError] = []
+    n_read = 0
+    for file, reason in not_read:
+        rel = _rel(Path(file), base_dir)
+        issues.append(
+            _file_issue("", rel, "source.file.skipped", "info", f"{rel}: {reason}; not read")
+        )
+        files.append(_not_read_info("", rel, reason))
     for i, src in enumerate(sources):
         where = f"sources[{i}]"
-        paths = _resolve(src, base_dir, where)
+        paths, skipped = _resolve(src, base_dir, where)
         profile = _profile_for(src, base_dir, where)
         in_folder = len(paths) > 1 or Path(base_dir / src.path).is_dir()
+        for path, reason in skipped:
+            rel = _rel(path, base_dir)
+            issues.append(
+                _file_issue(
+                    src.name, rel, "source.file.skipped", "info", f"{rel}: {reason}; not read"
+                )
+            )
+            files.append(_not_read_info(src.name, rel, reason))
         for path in paths:
+            rel = _rel(path, base_dir)
             spec = _choose_reader(path, src.format, in_folder=in_folder)
             if spec is None:
-                files.append(
-                    {
-                        "source": src.name,
-                        "source_file": _rel(path, base_dir),
-                        "reader": None,
-                        "warnings": [f"{path.name}: no reader for this kind of file; skipped"],
-                    }
+                reason = "no reader for this kind of file"
+                issues.append(
+                    _file_issue(
+                        src.name, rel, "source.file.skipped", "info", f"{rel}: {reason}; not read"
+                    )
                 )
+                files.append(_not_read_info(src.name, rel, reason))
                 continue
-            for loaded in _load_file(path, spec, src, profile, base_dir, where, limits):
+            try:
+                loaded_file = _load_file(path, spec, src, profile, base_dir, where, limits)
+            except InputError as e:
+                failures.append(e)
+                issues.append(
+                    _file_issue(
+                        src.name,
+                        rel,
+                        "source.file.unreadable",
+                        "error",
+                        f"{e} The other files were read.",
+                    )
+                )
+                files.append({**_not_read_info(src.name, rel, str(e)), "reader": spec.name})
+                continue
+            n_read += 1
+            for loaded in loaded_file:
                 by_source_entity.setdefault((src.name, loaded.entity), []).append(loaded)
                 issues += loaded.issues
                 counts.append(loaded.count)
                 files.append(loaded.info)
+    if failures and not n_read:
+        first = failures[0]
+        more = f" ({len(failures) - 1} other file(s) could not be read either)"
+        raise InputError(str(first) + (more if len(failures) > 1 else ""), hint=first.hint)
     records: dict[str, list[pd.DataFrame]] = {}
     concatenated: set[str] = set()  # entities whose frames were concatenated (NaN possible)
     for (source, entity), parts in by_source_entity.items():
@@ -563,13 +707,62 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_MAIL_GROUP = (".eml", ".emlx")
+
+
+def sources_for_paths(paths: Sequence[Path]) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
+    """One source per export file for files and folders given without a config.
+
+    Returns (source entries {name, path}, [(file, reason)] for files of the folders not read).
+    The same split as `crm-audit init` writes, so per-source scores and survivorship priority
+    work the same either way. Loose .eml/.emlx messages of one folder are one source (a
+    mailbox saved message by message), named after the folder. Raises InputError when a
+    folder holds nothing to read.
+    """
+    used: set[str] = set()
+    out: list[dict[str, str]] = []
+    not_read: list[tuple[str, str]] = []
+    seen: set[Path] = set()
+    for p in paths:
+        if not p.is_dir():
+            if p.resolve() not in seen:
+                seen.add(p.resolve())
+                out.append({"name": source_name(p, used), "path": str(p.resolve())})
+            continue
+        files, skipped = folder_files(p)
+        not_read += [(str(f.resolve()), why) for f, why in skipped]
+        mail_dirs: dict[Path, None] = {}
+        n_before = len(out)
+        for f in files:
+            if f.resolve() in seen:
+                continue
+            seen.add(f.resolve())
+            if f.suffix.lower() in _MAIL_GROUP:
+                mail_dirs.setdefault(f.parent.resolve(), None)
+                continue
+            if _choose_reader(f, "auto", in_folder=True) is None:
+                not_read.append((str(f.resolve()), "no reader for this kind of file"))
+                continue
+            out.append({"name": source_name(f, used), "path": str(f.resolve())})
+        for d in mail_dirs:
+            pattern = str(Path(globmod.escape(str(d))) / "*.eml*")
+            out.append({"name": source_name(Path(d.name or "mail"), used), "path": pattern})
+        if len(out) == n_before:
+            raise InputError(
+                f"{p}: the folder holds no export to read (csv, tsv, txt, xlsx, xls, ods, "
+                "mbox, eml, emlx, vcf, json, zip)."
+            )
+    return out, not_read
+
+
 def inspect_paths(
     paths: Sequence[Path], *, encoding: str | None = None, profile: str = "auto"
 ) -> list[dict[str, Any]]:
     """Per file and table, what was read and how (keys: INSPECT_KEYS). Raises InputError."""
     out: list[dict[str, Any]] = []
+    used: set[str] = set()
     for p in paths:
-        name = re.sub(r"[^A-Za-z0-9_\-]+", "_", p.stem).strip("_").lower() or "source"
+        name = source_name(p, used)
         src = SourceConfig(name=name, path=str(p.resolve()), encoding=encoding, profile=profile)
         try:
             ingest = read_sources([src], base_dir=p.resolve().parent)
@@ -581,6 +774,43 @@ def inspect_paths(
         for rec in ingest.files.to_dict("records"):
             out.append({k: _plain(rec.get(k)) for k in INSPECT_KEYS})
     return out
+
+
+@dataclass
+class Table:
+    """One file's table as written (header kept, values text or None), for commands that
+    work on a plain file rather than on canonical records (`dedupe`)."""
+
+    frame: pd.DataFrame
+    rows_read: int
+    rejected: list[str]  # one line per row not read: "line 7: 5 fields where the header has 4"
+    encoding: str | None
+    warnings: list[str]
+
+
+def read_table(path: Path, *, encoding: str | None = None) -> Table:
+    """A CSV/TSV/TXT or the first sheet of a workbook, read like any source file.
+
+    The same encoding detection (cp949, cp932, ... never guessed as cp1250), delimiter
+    sniffing, header detection and row accounting as `read_sources`: rows_read equals the
+    frame's rows plus `rejected`. Raises InputError for anything else or an empty file.
+    """
+    spec = _choose_reader(path, "auto", in_folder=False)
+    if spec is None or spec.name not in ("csv", "excel"):
+        raise InputError(f"{path}: is not a CSV, TSV or spreadsheet; give one of those.")
+    tables = [t for t in spec.fn(path, ReaderOptions(encoding=encoding)) if len(t.frame.columns)]
+    if not tables:
+        raise InputError(f"{path}: the file is empty (no header row); give a file with a header.")
+    table = tables[0]
+    warnings = list(table.warnings)
+    if len(tables) > 1:
+        warnings.append(f"read the first sheet ({table.sheet}) of {len(tables)}")
+    rejected = []
+    for r in table.rejected:
+        where = f"line {r.line}" if r.line else f"row {r.row}"
+        rejected.append(f"{where}: {r.reason}")
+    frame = table.frame.reset_index(drop=True)
+    return Table(frame, table.rows_read, rejected, table.encoding, warnings)
 
 
 def catalog_markdown() -> str:

@@ -18,24 +18,56 @@ FOOTER = re.compile(
 _NUMBERISH = re.compile(r"^[\s\d.,:/\-+()'$€¥₩%]*$")
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?(?:\d[\s\-.()]*){8,}")
+# dates and times in titles ("Exported 2026-03-01 09:00") are not phone numbers
+_DATE_TIME = re.compile(
+    r"\d{4}[-/.年]\s?\d{1,2}[-/.月]\s?\d{1,2}日?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2}(:\d{2})?"
+)
+
+
+def looks_like_data(cells: Sequence[object]) -> bool:
+    """A row holding an email address or a phone number is a record, never a title or header."""
+    for c in cells:
+        if not isinstance(c, str):
+            continue
+        if _EMAIL.search(c) or _PHONE.search(_DATE_TIME.sub(" ", c)):
+            return True
+    return False
+
+
+def _title_like(cells: Sequence[object]) -> bool:
+    """What a title line above a table looks like: one or two filled cells, no email or phone."""
+    return len(cells) <= 2 and not looks_like_data(cells)
+
+
 def find_header(rows: Sequence[Sequence[object]], *, scan: int = 30) -> int:
     """0-based index of the header row among the first `scan` rows (title rows skipped).
 
-    The header is the first row that is about as wide as the table below it and whose cells
-    are words rather than numbers or dates.
+    The header is the first row that is about as wide as the table's usual row and whose
+    cells are words rather than numbers, dates, emails or phones. Rows above it are skipped
+    only when they look like title lines (one or two filled cells, no email or phone): a
+    customer row is never taken for a title, so when a row that looks like data comes before
+    anything that looks like a header, the first row is the header and every row is kept.
+    The usual width (not the widest row) sets the bar, so one row with unquoted commas
+    ("met at expo, likes golf, call back") cannot push the real header out.
     """
     head = [[c for c in r if c not in (None, "")] for r in rows[:scan]]
-    if not head:
+    widths = [len(r) for r in head if r]
+    if not widths:
         return 0
-    widest = max((len(r) for r in head), default=0)
-    need = max(2, (widest + 1) // 2) if widest > 1 else 1
+    usual = max(set(widths), key=lambda w: (widths.count(w), w))
+    need = max(2, (usual + 1) // 2) if usual > 1 else 1
+    first = next(i for i, cells in enumerate(head) if cells)
     for i, cells in enumerate(head):
-        if len(cells) < need:
+        if not cells:
             continue
         texty = sum(1 for c in cells if isinstance(c, str) and not _NUMBERISH.match(c))
-        if texty >= max(1, len(cells) * 0.6):
+        if len(cells) >= need and texty >= max(1, len(cells) * 0.6) and not looks_like_data(cells):
             return i
-    return next((i for i, cells in enumerate(head) if cells), 0)
+        if not _title_like(cells):
+            return first
+    return first
 
 
 def unique_header(names: Sequence[object]) -> tuple[list[str], list[str]]:

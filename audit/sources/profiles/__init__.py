@@ -44,6 +44,8 @@ BUILTIN = (
     "intercom.users",
     "typeform.responses",
     "google_forms.responses",
+    "surveymonkey.responses",
+    "qualtrics.responses",
     "kintone.customers",
     "google.contacts",
     "outlook.contacts",

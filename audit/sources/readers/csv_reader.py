@@ -17,7 +17,7 @@ import pandas as pd
 
 from audit.errors import InputError
 from audit.sources.decoding import decode
-from audit.sources.layout import find_header, is_footer, unique_header
+from audit.sources.layout import find_header, is_footer, looks_like_data, unique_header
 from audit.sources.readers import RawTable, ReaderOptions, Rejected, reader
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -80,8 +80,18 @@ def read_csv(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
     delimiter = delimiter or sniff_delimiter(
         body[:65536], prefer_tab=path.suffix.lower() in (".tsv", ".tab", ".txt")
     )
-    # header: parse the first records to find it below any title rows
-    head_reader = csv.reader(io.StringIO(body[:262144]), delimiter=delimiter, strict=False)
+    # header: parse the first records to find it below any title rows; the window reaches at
+    # least 31 lines, so a header wider than 256 KiB (thousands of custom properties) is whole
+    window = 262144
+    end = -1
+    for _ in range(31):
+        end = body.find("\n", end + 1)
+        if end < 0:
+            window = len(body)
+            break
+    else:
+        window = max(window, end + 1)
+    head_reader = csv.reader(io.StringIO(body[:window]), delimiter=delimiter, strict=False)
     head_rows: list[list[str]] = []
     ends: list[int] = []
     try:
@@ -103,21 +113,57 @@ def read_csv(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
     warnings += hw
     header_lines = ends[idx]  # physical lines of `body` up to and including the header
     header_row = skip_lines + (ends[idx - 1] if idx else 0) + 1
-    titles = sum(1 for r in head_rows[:idx] if any(c.strip() for c in r))
+    titles = [" ".join(c.strip() for c in r if c.strip()) for r in head_rows[:idx]]
+    titles = [t for t in titles if t]
     if titles:
-        warnings.append(f"skipped {titles} title line(s) above the header")
+        shown = "; ".join(repr(t[:60]) for t in titles[:3])
+        warnings.append(f"skipped {len(titles)} title line(s) above the header: {shown}")
+    if not opts.header_row and looks_like_data(head_rows[idx]):
+        warnings.append(
+            f"line {header_row} was taken as the header but holds an email or phone; if the "
+            "file has no header row, add one (no row was dropped)"
+        )
     table = None
     if not any("\n" in h for h in head_rows[idx]):
         raw = data.removeprefix(b"\xef\xbb\xbf") if same_bytes else body.encode("utf-8")
         table = _fast(raw, header, delimiter, header_lines + (skip_lines if same_bytes else 0))
     if table is None:
         table = _careful(body, header, delimiter, header_lines, skip_lines, str(path))
+    _trailing_footers(table, delimiter)
     table.reader = "csv"
     table.encoding = dec.encoding
     table.delimiter = delimiter
     table.header_row = header_row
     table.warnings = warnings + table.warnings
     yield table
+
+
+def _trailing_footers(table: RawTable, delimiter: str) -> None:
+    """Totals/copyright rows at the bottom that fit in the columns are footers, not records.
+
+    The same rule as the spreadsheet reader, so a "Total" line is reported (info) whether the
+    report was saved as CSV or as a workbook.
+    """
+    frame = table.frame
+    n = len(frame)
+    if n < 2:
+        return
+    numbers = table.source_row if table.source_row is not None else list(range(1, n + 1))
+    cut = n
+    while cut > 1:
+        row = frame.iloc[cut - 1].tolist()
+        if not is_footer(row):
+            break
+        cut -= 1
+    if cut == n:
+        return
+    footers = []
+    for i in range(cut, n):
+        text = delimiter.join("" if v is None else str(v) for v in frame.iloc[i].tolist())
+        footers.append(Rejected(numbers[i], None, "source.row.footer", "footer line", text, "info"))
+    table.frame = frame.iloc[:cut].reset_index(drop=True)
+    table.source_row = list(numbers[:cut])
+    table.rejected = sorted([*table.rejected, *footers], key=lambda r: r.row)
 
 
 def _physical_to_record(ends: list[int], line: int) -> int:

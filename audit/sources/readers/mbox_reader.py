@@ -27,10 +27,13 @@ def _messages(path: Path) -> Iterator[tuple[int, bytes | Exception]]:
 def read_mbox(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
     """Contacts, activities and bounce events from an mbox file."""
     with path.open("rb") as fh:
-        head = fh.read(5)
-    if head and head != b"From ":
+        head = fh.read(4096)
+    # blank lines before the first "From " line are common in hand-joined mailboxes; the stdlib
+    # parser skips them, so only the first line with text must be a "From " separator
+    first = head.lstrip(b"\r\n\t ")
+    if first and not first.startswith(b"From "):
         raise InputError(
-            f"{path}: is not an mbox file (it does not start with 'From '); set format: eml if "
-            "it is a single message."
+            f"{path}: is not an mbox mailbox (its first line with text does not start with "
+            "'From '); check that this is the mailbox export you meant."
         )
     yield from mail.tables(_messages(path), "mbox")

@@ -1,0 +1,117 @@
+"""Headers as real exports and hand-made sheets write them: near-miss vendor exports, legacy
+abbreviations, prefixes, and the required/optional markers of import templates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from audit.cli import cli
+
+# Salesforce Data Export Contact.csv field order (research/source_formats.md §3.2, as public
+# SOQL and field lists show it), exported without AccountId: no signature matched in full.
+SF_CONTACT_NO_ACCOUNT = (
+    "Id,IsDeleted,MasterRecordId,LastName,FirstName,Salutation,Name,OtherStreet,OtherCity,"
+    "MailingStreet,MailingCity,MailingState,MailingPostalCode,MailingCountry,Phone,Fax,"
+    "MobilePhone,HomePhone,Email,Title,Department,LeadSource,OwnerId,CreatedDate,"
+    "LastModifiedDate,LastActivityDate,EmailBouncedReason,EmailBouncedDate,IsEmailBounced\n"
+    "0035g00000A1bCdAAJ,false,,Kim,Minjun,Mr.,Minjun Kim,,,1 Teheran-ro,Seoul,,06164,"
+    "South Korea,+82 2 555 0100,,+82 10 1234 5678,,minjun@example.kr,CTO,IT,Web,"
+    "0055g000001AbCdAAE,2025-01-05T09:00:00.000Z,2025-06-01T09:00:00.000Z,2025-05-30,,,false\n"
+)
+
+
+def _inspect(runner: CliRunner, path: Path) -> list[dict]:
+    res = runner.invoke(cli, ["sources", "inspect", str(path), "--format", "json"])
+    assert res.exit_code == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def test_a_salesforce_export_missing_one_signature_column_is_still_salesforce(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    f = tmp_path / "Contact.csv"
+    f.write_text(SF_CONTACT_NO_ACCOUNT, encoding="utf-8")
+    (rec,) = _inspect(runner, f)
+    assert rec["profile"] == "salesforce.contacts"
+    assert any(
+        "looks like salesforce.contacts: 3 of 4 signature columns; AccountId missing" in w
+        for w in rec["warnings"]
+    )
+    m = rec["mapping"]
+    assert m["MobilePhone"] == "mobile"
+    assert (m["MailingStreet"], m["MailingCity"], m["MailingCountry"]) == (
+        "address",
+        "city",
+        "country",
+    )
+    assert "MobilePhone" not in rec["unmapped"]
+    # the text summary says it too
+    res = runner.invoke(cli, ["sources", "inspect", str(f)])
+    assert "looks like salesforce.contacts" in res.stdout
+
+
+def test_a_generic_header_that_misses_every_signature_is_not_forced_onto_a_profile(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    f = tmp_path / "list.csv"
+    f.write_text("Name,Email,Phone\nKim,kim@example.com,010-1234-5678\n", encoding="utf-8")
+    (rec,) = _inspect(runner, f)
+    assert rec["profile"] is None
+    assert not any("looks like" in w for w in rec["warnings"])
+
+
+def test_legacy_abbreviated_and_prefixed_headers_map(runner: CliRunner, tmp_path: Path) -> None:
+    f = tmp_path / "legacy_crm.csv"
+    f.write_text(
+        "Cntct_ID,Cntct_Fst,Cntct_Lst,Cntct_Eml,Cntct_Ph,Mailing Street,MailingCity,Company Phone\n"
+        "C-17,Ji-eun,Lee,lee@example.kr,02-555-0100,12 Sejong-daero,Seoul,02-555-0199\n",
+        encoding="utf-8",
+    )
+    (rec,) = _inspect(runner, f)
+    assert rec["mapping"] == {
+        "Cntct_ID": "external_id",
+        "Cntct_Fst": "first_name",
+        "Cntct_Lst": "last_name",
+        "Cntct_Eml": "email",
+        "Cntct_Ph": "phone",
+        "Mailing Street": "address",
+        "MailingCity": "city",
+    }
+    # a company's phone is not the contact's phone: kept, not guessed
+    assert rec["unmapped"] == ["Company Phone"]
+
+
+def test_japanese_import_template_markers_are_ignored(runner: CliRunner, tmp_path: Path) -> None:
+    f = tmp_path / "取引先リスト.csv"
+    f.write_text(
+        "取引先名(必須),担当者名（必須）,メールアドレス*,電話番号（任意）,担当営業,備考\n"
+        "株式会社さくら,佐藤 花子,hanako@example.jp,03-1234-5678,鈴木,展示会\n",
+        encoding="utf-8",
+    )
+    (rec,) = _inspect(runner, f)
+    assert rec["mapping"] == {
+        "取引先名(必須)": "company",
+        "担当者名（必須）": "full_name",
+        "メールアドレス*": "email",
+        "電話番号（任意）": "phone",
+        "担当営業": "owner",
+    }
+    assert rec["unmapped"] == ["備考"]
+
+
+def test_a_near_miss_that_maps_less_than_the_header_names_is_not_used(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # a hand-made deals sheet shares 3 of 4 columns with a Salesforce opportunity report,
+    # but its "Deal Name" is only understood by the generic header names
+    f = tmp_path / "deals.csv"
+    f.write_text(
+        "Deal Name,Stage,Amount,Close Date\nAcme renewal,won,12000,2026-01-10\n", encoding="utf-8"
+    )
+    (rec,) = _inspect(runner, f)
+    assert rec["profile"] is None
+    assert rec["mapping"]["Deal Name"] == "name"
+    assert any("looks like salesforce.opportunities" in w for w in rec["warnings"])
