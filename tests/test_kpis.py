@@ -10,6 +10,8 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audit.config import KpiConfig
 from audit.errors import ConfigError
@@ -307,3 +309,39 @@ def test_a_failing_kpi_is_a_row_not_a_crash() -> None:
         assert out.iloc[0]["note"] == "KPI failed: ZeroDivisionError: boom"
     finally:
         del KPIS._entries["zz_broken"]
+
+
+@settings(deadline=None, max_examples=25)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 7),  # customer
+            st.integers(-400, 80),  # start day relative to 2026-01-01
+            st.one_of(st.none(), st.integers(1, 400)),  # length in days, None = running
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_retention_and_churn_of_one_period_add_up_to_one(
+    subs: list[tuple[int, int, int | None]],
+) -> None:
+    """Same population, same period: a customer at the start is either kept or lost, also
+    when customers churn and come back, sign up, or hold several subscriptions."""
+    base = pd.Timestamp("2026-01-01")
+    rows = {
+        "customer_id": [f"c{c}" for c, _, _ in subs],
+        "started_at": [str((base + pd.Timedelta(days=s)).date()) for _, s, _ in subs],
+        "ended_at": [
+            None if n is None else str((base + pd.Timedelta(days=s + n)).date()) for _, s, n in subs
+        ],
+    }
+    frame = make_frame("subscriptions", **rows)
+    cfg = KpiConfig(period="2026-Q1", include=["retention_rate", "churn_rate"])
+    out = compute_kpis({"subscriptions": frame}, cfg, as_of=AS_OF).set_index("kpi_id")
+    if out.loc["churn_rate", "status"] != "ok":
+        assert out.loc["retention_rate", "status"] == "no_data"
+        return
+    total = out.loc["retention_rate", "value"] + out.loc["churn_rate", "value"]
+    assert total == pytest.approx(1.0)
+    assert out.loc["retention_rate", "n"] == out.loc["churn_rate", "n"]

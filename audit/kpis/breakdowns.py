@@ -12,7 +12,7 @@ import pandas as pd
 
 from audit.config import KpiConfig
 from audit.kpis.inputs import Frames, deal_outcome
-from audit.kpis.marketing import converted_leads
+from audit.kpis.marketing import converted_leads, won_leads
 from audit.kpis.money import paid_orders
 from audit.kpis.period import KpiPeriod, parse_period
 from audit.kpis.sales import quota_rows
@@ -100,13 +100,18 @@ def goal_progress(f: Frames, period: KpiPeriod) -> pd.DataFrame:
 def conversion_by_lead_source(f: Frames, period: KpiPeriod) -> pd.DataFrame:
     c = f["contacts"]
     cohort = period.mask(c["created_at"])
-    rows = pd.DataFrame({"lead_source": _label(c["lead_source"]), "converted": converted_leads(f)})[
-        cohort
-    ]
+    rows = pd.DataFrame(
+        {
+            "lead_source": _label(c["lead_source"]),
+            "opportunity": converted_leads(f),
+            "won": won_leads(f),
+        }
+    )[cohort]
     g = rows.groupby("lead_source", sort=True).agg(
-        leads=("converted", "size"), converted=("converted", "sum")
+        leads=("won", "size"), opportunities=("opportunity", "sum"), won=("won", "sum")
     )
-    g["conversion_rate"] = g["converted"] / g["leads"]
+    g["opportunity_rate"] = g["opportunities"] / g["leads"]
+    g["conversion_rate"] = g["won"] / g["leads"]
     return g.reset_index()
 
 

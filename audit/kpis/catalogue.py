@@ -140,16 +140,40 @@ def format_value(value: float | None, unit: str | None) -> str:
     return f"{value:,.2f}{suffix}"
 
 
+# What each entity's rows count as, stated once for the catalogue (the rules live in
+# audit.kpis.inputs and audit.kpis.money).
+COUNTS = {
+    "orders": "paid orders: failed, voided, pending, authorized-only and fully refunded left "
+    "out; partial refunds netted",
+    "subscriptions": "paying subscriptions: trialing and incomplete never; past_due until 30 "
+    "days after the unpaid term; paused without MRR; cancellations at the prepaid term's end",
+    "deals": "outcome from is_won/is_closed, else status (Won/Lost/Open), else the stage name",
+    "tickets": "durations that end before they start, or lack an end, left out",
+    "surveys": "latest answer per respondent; scale from the data (a 0 means 0-10)",
+}
+
+
 def catalogue_markdown() -> str:
-    """The KPI catalogue for the README (cog): id, area, unit, definition and input fields."""
+    """The KPI catalogue for the README (cog): id, area, unit, definition, the time and money
+    rules that apply, what its records count as, and its input fields."""
     lines = [
-        "| KPI | area | unit | definition | needs (filled) | reads if present |",
-        "|---|---|---|---|---|---|",
+        "| KPI | area | unit | definition | time | money | counts | needs (filled) "
+        "| reads if present |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, spec in KPIS.items():
+        fields = (*spec.needs, *spec.uses)
         needs = ", ".join(f"`{f}`" for f in spec.needs)
         uses = ", ".join(f"`{f}`" for f in spec.uses)
         definition = spec.definition.replace("|", "\\|")
+        time = "period in `kpis.timezone`"
+        money = (
+            "one currency per sum (`kpis.currency_rates` or withheld)"
+            if any(f.endswith(".amount") for f in fields)
+            else "—"
+        )
+        entities = sorted({f.split(".")[0] for f in fields} & COUNTS.keys())
+        counts = "; ".join(f"{e}: {COUNTS[e]}" for e in entities) or "—"
         head = f"| `{name}` | {spec.area} | {spec.unit} | {spec.title}: {definition}"
-        lines.append(f"{head} | {needs} | {uses} |")
+        lines.append(f"{head} | {time} | {money} | {counts} | {needs} | {uses} |")
     return "\n".join(lines)

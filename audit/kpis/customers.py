@@ -109,6 +109,71 @@ def revenue_churn(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) 
     )
 
 
+def _mrr_by_customer(subs: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
+    """Customer key -> MRR of their paying subscriptions just before `at`."""
+    active = active_mask(subs, at)
+    return monthly_amount(subs)[active].groupby(subs.loc[active, "_key"]).sum()
+
+
+def _revenue_retention(frames: Frames, period: KpiPeriod, *, net: bool) -> KpiValue:
+    subs = _subs(frames)
+    start = _mrr_by_customer(subs, period.start)
+    end = _mrr_by_customer(subs, period.end).reindex(start.index).fillna(0.0)
+    base = float(start.sum())
+    kept = end if net else end.clip(upper=start)
+    lost = start[end == 0].sum()
+    down = (start - end).clip(lower=0).sum() - lost
+    up = (end - start).clip(lower=0).sum()
+    note = (
+        f"MRR at start {base:,.2f} from {len(start)} customers; churned {lost:,.2f}, "
+        f"contraction {down:,.2f}, expansion {up:,.2f}"
+    )
+    return KpiValue(
+        ratio(float(kept.sum()), base),
+        n=len(start),
+        note=note,
+        variant="net: with expansion" if net else "gross: expansion capped per customer",
+    )
+
+
+_MRR_USES = (
+    "subscriptions.interval",
+    "subscriptions.customer_id",
+    "subscriptions.customer_email",
+    "subscriptions.canceled_at",
+    "subscriptions.ended_at",
+    "subscriptions.status",
+)
+
+
+@kpi(
+    "gross_revenue_retention",
+    title="Gross revenue retention (GRR)",
+    unit="ratio",
+    definition="MRR at period end of the customers active at start, each capped at their "
+    "starting MRR (churn and contraction count, expansion does not) ÷ their MRR at start",
+    needs=("subscriptions.started_at", "subscriptions.amount"),
+    uses=_MRR_USES,
+)
+def gross_revenue_retention(
+    frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
+) -> KpiValue:
+    return _revenue_retention(frames, period, net=False)
+
+
+@kpi(
+    "net_revenue_retention",
+    title="Net revenue retention (NRR)",
+    unit="ratio",
+    definition="MRR at period end of the customers active at start (expansion, contraction "
+    "and churn all count; new customers do not) ÷ their MRR at start",
+    needs=("subscriptions.started_at", "subscriptions.amount"),
+    uses=_MRR_USES,
+)
+def net_revenue_retention(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    return _revenue_retention(frames, period, net=True)
+
+
 @kpi(
     "renewal_rate",
     title="Renewal rate",
@@ -148,7 +213,9 @@ def renewal_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -
     "retention_rate",
     title="Customer retention rate",
     unit="ratio",
-    definition="(E − N) ÷ S: customers at end minus new customers, over customers at start",
+    definition="customers active at start still active at end ÷ customers active at start "
+    "(= 1 − churn rate on the same population); kpis.params variant: formula gives (E − N) ÷ S, "
+    "which also counts customers who left before the period and came back",
     needs=("subscriptions.started_at",),
     uses=(
         "subscriptions.customer_id",
@@ -156,6 +223,7 @@ def renewal_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -
         "subscriptions.canceled_at",
         "subscriptions.ended_at",
     ),
+    params={"variant": ("cohort", "formula")},
 )
 def retention_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     subs = _subs(frames)
@@ -164,11 +232,21 @@ def retention_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any])
     first = subs.groupby("_key")["started_at"].min()
     new = set(first.index[period.mask(first)])
     n_new = len(e & new)
+    back = len(e - s - new)  # left before the period, active again at its end
+    if str(params.get("variant", "cohort")) == "formula":
+        return KpiValue(
+            ratio(len(e) - n_new, len(s)),
+            n=len(s),
+            note=f"S={len(s)}, E={len(e)}, N={n_new}; {back} reactivated customers count in E",
+            variant="(E − N) ÷ S",
+        )
+    kept = len(s & e)
     return KpiValue(
-        ratio(len(e) - n_new, len(s)),
+        ratio(kept, len(s)),
         n=len(s),
-        note=f"S={len(s)}, E={len(e)}, N={n_new}; reactivated customers count in E, not N",
-        variant="(E − N) ÷ S",
+        note=f"{kept} of {len(s)} customers kept; {n_new} new and {back} reactivated are "
+        "outside this population",
+        variant="start cohort kept (1 − churn rate)",
     )
 
 

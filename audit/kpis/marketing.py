@@ -9,12 +9,21 @@ from typing import Any
 import pandas as pd
 
 from audit.kpis.catalogue import WORDS, KpiValue, kpi
-from audit.kpis.inputs import NEVER_PAID, Frames, customer_key, fold, paid_start, ratio
+from audit.kpis.inputs import (
+    NEVER_PAID,
+    Frames,
+    customer_key,
+    deal_outcome,
+    fold,
+    paid_start,
+    ratio,
+)
 from audit.kpis.money import paid_orders
 from audit.kpis.period import KpiPeriod
 
 ACQUISITION_SPEND = ("sales", "marketing", "advertising", "ads")
 CONVERTED_STAGES = {"opportunity", "customer", "evangelist", "won", "closedwon", "closed won"}
+CUSTOMER_STAGES = {"customer", "evangelist", "won", "closedwon", "closed won"}
 UNREACHABLE_STATUS = {"bounced", "cleaned", "invalid", "complained", "spam", "hard_bounce"}
 EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -40,18 +49,35 @@ def first_seen(frames: Frames) -> pd.Series:
     return both.groupby("k")["t"].min()
 
 
+def _linked(c: pd.DataFrame, deals: pd.DataFrame) -> pd.Series:
+    """Per contact: a deal of `deals` points at it (by the contact's id or email)."""
+    emails = {str(e).casefold() for e in deals["contact_email"].dropna()}
+    ids = set(deals["contact_id"].dropna())
+    by_email = c["email"].map(lambda v: v is not None and str(v).casefold() in emails)
+    return (by_email | c["external_id"].isin(ids)).astype(bool)
+
+
 def converted_leads(frames: Frames) -> pd.Series:
-    """Per contact: True when its lifecycle stage is past lead or a deal points at it."""
+    """Per contact: True when it became an opportunity: lifecycle past lead or any deal."""
     c = frames["contacts"]
     stage = c["lifecycle_stage"].map(lambda v: "" if v is None else str(v).casefold())
     converted = stage.isin(CONVERTED_STAGES)
     if frames.has("deals"):
-        d = frames["deals"]
-        emails = {str(e).casefold() for e in d["contact_email"].dropna()}
-        ids = set(d["contact_id"].dropna())
-        by_email = c["email"].map(lambda v: v is not None and str(v).casefold() in emails)
-        converted = converted | by_email | c["external_id"].isin(ids)
+        converted = converted | _linked(c, frames["deals"])
     return converted.astype(bool)
+
+
+def won_leads(frames: Frames) -> pd.Series:
+    """Per contact: True when it became a customer: a won deal points at it, or its lifecycle
+    stage says customer (the seed's definition of a converted lead)."""
+    c = frames["contacts"]
+    stage = c["lifecycle_stage"].map(lambda v: "" if v is None else str(v).casefold())
+    won = stage.isin(CUSTOMER_STAGES)
+    if frames.has("deals"):
+        d = frames["deals"]
+        is_won, _ = deal_outcome(d)
+        won = won | _linked(c, d[is_won])
+    return won.astype(bool)
 
 
 @kpi(
@@ -87,21 +113,44 @@ def cac(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValu
 
 @kpi(
     "conversion_rate_by_lead_source",
-    title="Lead conversion rate (all sources; per source in the breakdown)",
+    title="Sales conversion rate (all sources; per source in the breakdown)",
     unit="ratio",
-    definition="leads created in the period that became opportunities or customers "
-    "÷ leads created in the period",
+    definition="leads created in the period that became customers (a won deal, or lifecycle "
+    "stage customer) ÷ leads created in the period",
     needs=("contacts.created_at", "contacts.lead_source"),
-    uses=("contacts.lifecycle_stage",),
+    uses=("contacts.lifecycle_stage", "deals.is_won", "deals.stage"),
 )
 def conversion_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     c = frames["contacts"]
     cohort = period.mask(c["created_at"])
-    won = converted_leads(frames) & cohort
+    won = won_leads(frames) & cohort
     return KpiValue(
         ratio(won.sum(), cohort.sum()),
         n=int(cohort.sum()),
-        variant="created-in-period cohort",
+        note=f"{int(won.sum())} of {int(cohort.sum())} leads became customers",
+        variant="created-in-period cohort, lead -> won",
+    )
+
+
+@kpi(
+    "lead_to_opportunity_rate",
+    title="Lead-to-opportunity rate",
+    unit="ratio",
+    definition="leads created in the period that became opportunities (any deal, or lifecycle "
+    "stage opportunity or later) ÷ leads created in the period",
+    needs=("contacts.created_at",),
+    uses=("contacts.lifecycle_stage", "deals.contact_id", "deals.contact_email"),
+)
+def lead_to_opportunity_rate(
+    frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
+) -> KpiValue:
+    c = frames["contacts"]
+    cohort = period.mask(c["created_at"])
+    opp = converted_leads(frames) & cohort
+    return KpiValue(
+        ratio(opp.sum(), cohort.sum()),
+        n=int(cohort.sum()),
+        variant="created-in-period cohort, lead -> opportunity",
     )
 
 

@@ -102,6 +102,29 @@ def resolution_time_full_median(
     return _resolution_kpi(frames, period, first=False, median=True)
 
 
+@kpi(
+    "first_reply_time",
+    title="Average first reply time",
+    unit="hours",
+    definition="mean(first reply − created) over tickets created in the period that got a reply",
+    needs=("tickets.created_at", "tickets.first_reply_at"),
+)
+def first_reply_time(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    t = frames["tickets"]
+    rows = t[period.mask(t["created_at"]) & t["first_reply_at"].notna()]
+    hours, left_out = elapsed(rows["created_at"], rows["first_reply_at"], unit="hours")
+    if hours.empty:
+        note = "; ".join(p for p in ("no ticket of the period got a reply", left_out) if p)
+        return KpiValue(None, n=0, note=note)
+    note = f"median {hours.median():,.1f} h (calendar hours)"
+    return KpiValue(
+        float(hours.mean()),
+        n=len(hours),
+        note="; ".join(p for p in (note, left_out) if p),
+        variant="mean, tickets created in the period",
+    )
+
+
 def responses(frames: Frames, period: KpiPeriod, kind: str) -> pd.DataFrame:
     """Survey answers of one type in the period, with the scale filled in (given or inferred)."""
     s = frames["surveys"]
