@@ -236,6 +236,43 @@ class Period(_Model):
     end: dt.date = Field(description="exclusive end")
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class BusinessHours(_Model):
+    """Opening hours for support durations (in kpis.timezone)."""
+
+    start: str = Field("09:00", description="opening time HH:MM")
+    end: str = Field("18:00", description="closing time HH:MM")
+    days: list[str] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"],
+        description="working days (mon ... sun)",
+    )
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        m = re.fullmatch(r"(\d{1,2}):(\d{2})", str(v).strip())
+        if not m or int(m[1]) > 24 or int(m[2]) > 59:
+            raise ValueError(f"{v!r} is not a time of day; write it as HH:MM (09:00)")
+        return f"{int(m[1]):02d}:{m[2]}"
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: list[str]) -> list[str]:
+        out = [str(d).strip().lower()[:3] for d in v]
+        bad = [d for d in out if d not in _WEEKDAYS]
+        if bad or not out:
+            raise ValueError(f"days are mon, tue, wed, thu, fri, sat, sun (got {v!r})")
+        return out
+
+    @model_validator(mode="after")
+    def _order(self) -> BusinessHours:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start}")
+        return self
+
+
 class KpiConfig(_Model):
     period: str | Period | None = Field(
         None,
@@ -252,6 +289,11 @@ class KpiConfig(_Model):
     currency_rates: dict[str, Annotated[float, Field(gt=0)]] = Field(
         default_factory=dict,
         description="currency code -> value of 1 unit in kpis.currency (e.g. KRW: 0.00072)",
+    )
+    business_hours: BusinessHours | None = Field(
+        None,
+        description="measure support durations (resolution, first reply, SLA) in these "
+        "opening hours instead of calendar hours",
     )
     timezone: str | None = Field(
         None,

@@ -236,6 +236,32 @@ def test_breakdowns_per_owner_source_and_reason() -> None:
     }
 
 
+def test_customer_profitability_shows_who_brings_the_money() -> None:
+    orders = make_frame(
+        "orders",
+        customer_id=["a", "a", "b", "c", "c", None, "d"],
+        amount=["100", "50", "300", "80", "40", "25", "500"],
+        amount_refunded=[None, None, None, "80", None, None, None],
+        status=["paid", "paid", "paid", "paid", "paid", "paid", "failed"],
+        ordered_at=[
+            "2026-01-05",
+            "2025-11-05",  # before the period: revenue to date only
+            "2026-02-01",
+            "2026-02-02",  # refunded in full: not a purchase
+            "2026-03-01",
+            "2026-03-02",  # a guest order
+            "2026-03-03",  # failed: no money
+        ],
+    )
+    b = compute_breakdowns({"orders": orders}, KpiConfig(period="2026-Q1"), as_of=AS_OF)
+    rows = b["customer_profitability"].set_index("customer")
+    assert list(rows.index) == ["b", "a", "c", "(guest orders)"]
+    assert rows["revenue"].tolist() == [300.0, 100.0, 40.0, 25.0]
+    assert rows.loc["a", "revenue_to_date"] == 150.0
+    assert rows.loc["b", "share"] == pytest.approx(300 / 465)
+    assert rows.loc["c", "cum_share"] == pytest.approx(440 / 465)
+
+
 def test_breakdowns_on_no_records_are_empty_frames() -> None:
     b = compute_breakdowns({}, KpiConfig(period="2026-Q1"), as_of=AS_OF)
     assert all(isinstance(f, pd.DataFrame) for f in b.values())

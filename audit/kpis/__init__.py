@@ -20,7 +20,7 @@ from audit.kpis.catalogue import KPIS, KpiSpec, KpiValue, catalogue_markdown, kp
 from audit.kpis.impact import clean_records, kpi_impact
 from audit.kpis.inputs import Frames
 from audit.kpis.money import MoneyRules, mix
-from audit.kpis.period import KpiPeriod, midnight, parse_period
+from audit.kpis.period import KpiPeriod, midnight, parse_period, with_hours
 from audit.model import Records
 
 KPI_COLUMNS = [
@@ -112,7 +112,7 @@ def compute_kpis(
     Example:
         kpis = compute_kpis(records, cfg.kpis, as_of=dt.date(2026, 4, 2))
     """
-    period = parse_period(cfg.period, as_of=as_of, tz=cfg.timezone)
+    period = with_hours(parse_period(cfg.period, as_of=as_of, tz=cfg.timezone), cfg.business_hours)
     rules = MoneyRules(cfg.currency, dict(cfg.currency_rates))
     frames = Frames(records, money=rules)
     withheld = withheld or {}

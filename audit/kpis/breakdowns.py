@@ -174,6 +174,56 @@ def profitability(f: Frames, period: KpiPeriod) -> pd.DataFrame:
     return out.reset_index()
 
 
+TOP_CUSTOMERS = 100
+
+
+def customer_profitability(f: Frames, period: KpiPeriod) -> pd.DataFrame:
+    """Which customers bring the money (the seed's profitability report): paid orders net of
+    refunds per customer in the period, with their revenue to date and their share; the top
+    customers one by one, everyone else (and guest orders) in summary rows."""
+    o = paid_orders(f)
+    o = o[o["ordered_at"] < period.end]
+    during = o[period.mask(o["ordered_at"])]
+    total = float(during["amount"].sum())
+    keyed = during[during["_key"].notna()]
+    if keyed.empty:
+        return pd.DataFrame(
+            columns=["customer", "orders", "revenue", "revenue_to_date", "share", "cum_share"]
+        )
+    g = keyed.groupby("_key").agg(orders=("amount", "size"), revenue=("amount", "sum"))
+    g["revenue_to_date"] = o[o["_key"].notna()].groupby("_key")["amount"].sum()
+    g = g.reset_index().rename(columns={"_key": "customer"})
+    g = g.sort_values(["revenue", "customer"], ascending=[False, True], kind="stable")
+    g["share"] = g["revenue"] / total if total else float("nan")
+    g["cum_share"] = g["share"].cumsum()
+    top, rest = g.head(TOP_CUSTOMERS), g.iloc[TOP_CUSTOMERS:]
+    tail = []
+    if len(rest):
+        tail.append(
+            {
+                "customer": f"(other {len(rest):,} customers)",
+                "orders": int(rest["orders"].sum()),
+                "revenue": float(rest["revenue"].sum()),
+                "revenue_to_date": float(rest["revenue_to_date"].sum()),
+                "share": float(rest["share"].sum()),
+                "cum_share": float(g["cum_share"].iloc[-1]),
+            }
+        )
+    guests = during[during["_key"].isna()]
+    if len(guests):
+        tail.append(
+            {
+                "customer": "(guest orders)",
+                "orders": len(guests),
+                "revenue": float(guests["amount"].sum()),
+                "revenue_to_date": float("nan"),
+                "share": float(guests["amount"].sum()) / total if total else float("nan"),
+                "cum_share": 1.0,
+            }
+        )
+    return pd.concat([top, pd.DataFrame(tail)], ignore_index=True) if tail else top
+
+
 def sales_cycle(f: Frames, period: KpiPeriod) -> pd.DataFrame:
     """Won deals' cycle length by owner and by lead source (one row per value of each)."""
     d = f["deals"]
@@ -242,6 +292,7 @@ BREAKDOWNS = {
     "lost_deals_by_reason": lost_deals_by_reason,
     "activity_by_owner": activity_by_owner,
     "profitability": profitability,
+    "customer_profitability": customer_profitability,
     "sales_cycle": sales_cycle,
     "stage_length": stage_length,
     "resolution_by_agent": resolution_by_agent,

@@ -32,7 +32,7 @@ class KpiValue:
 KpiFn = Callable[[Frames, KpiPeriod, Mapping[str, Any]], KpiValue]
 
 # What a KPI parameter may hold: a tuple of allowed words, or one of these value kinds.
-NUMBER, WORDS, TIMEZONE = "number", "list of words", "time zone"
+NUMBER, WORDS, TIMEZONE, SHARE = "number", "list of words", "time zone", "share 0..1"
 ParamSpec = tuple[str, ...] | str
 
 
@@ -113,6 +113,9 @@ def param_problems(spec: KpiSpec, given: Mapping[str, Any]) -> list[str]:
         elif allowed == NUMBER:
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 out.append(f"{key}: give a positive number, not {value!r}")
+        elif allowed == SHARE:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+                out.append(f"{key}: give a share between 0 and 1 (0.7 for 70%), not {value!r}")
         elif allowed == WORDS:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 out.append(f"{key}: give a list of words, e.g. [marketing, sales]")

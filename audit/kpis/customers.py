@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit.kpis.catalogue import NUMBER, WORDS, KpiValue, kpi
+from audit.kpis.catalogue import NUMBER, SHARE, WORDS, KpiValue, kpi
 from audit.kpis.inputs import (
     Frames,
     active_mask,
@@ -432,6 +432,46 @@ def clv(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValu
         note=f"purchase value {apv:,.2f} × frequency {freq:,.2f}/year × lifespan "
         f"{life.value:,.2f} years",
         variant=variant,
+    )
+
+
+@kpi(
+    "clv_saas",
+    title="Customer lifetime value (subscriptions, gross margin)",
+    unit="currency",
+    definition="ARPA × gross margin ÷ monthly customer churn: ARPA = MRR at period end ÷ "
+    "paying customers at period end; monthly churn from the period's logo churn; "
+    "kpis.params gross_margin (0..1) is required",
+    needs=("subscriptions.started_at", "subscriptions.amount"),
+    uses=_MRR_USES,
+    params={"gross_margin": SHARE},
+)
+def clv_saas(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
+    margin = params.get("gross_margin")
+    if margin is None:
+        return KpiValue(
+            None, note="set kpis.params.clv_saas.gross_margin (e.g. 0.8): revenue is not profit"
+        )
+    subs = _subs(frames)
+    end = _mrr_by_customer(subs, period.end)
+    start = _active_keys(subs, period.start)
+    lost = start - _active_keys(subs, period.end)
+    arpa = ratio(float(end.sum()), len(end))
+    churn = ratio(len(lost), len(start))
+    months = period.days / (365.25 / 12)
+    if arpa is None or churn is None:
+        return KpiValue(None, n=len(end), note="no paying customers at the start or the end")
+    if churn == 0:
+        return KpiValue(
+            None, n=len(start), note="no customer churned: lifetime (1 ÷ churn) is undefined"
+        )
+    monthly = 1 - (1 - churn) ** (1 / months)
+    return KpiValue(
+        arpa * float(margin) / monthly,
+        n=len(end),
+        note=f"ARPA {arpa:,.2f}/month × margin {float(margin):.0%} ÷ monthly churn "
+        f"{monthly:.2%} ({churn:.1%} over {months:.1f} months)",
+        variant="SaaS: ARPA × gross margin ÷ churn",
     )
 
 

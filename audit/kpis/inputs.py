@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from audit import schema
@@ -243,15 +244,62 @@ def deal_outcome(deals: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return won, lost
 
 
-def elapsed(start: pd.Series, end: pd.Series, *, unit: str) -> tuple[pd.Series, str]:
+def business_seconds(
+    start: pd.Series, end: pd.Series, tz: str, hours: tuple[int, int, str]
+) -> pd.Series:
+    """Seconds of opening hours between two instants (local days in `tz`), vectorized.
+
+    First day from the later of start and opening to closing, last day from opening to the
+    earlier of end and closing, whole working days between (numpy's business-day count).
+    """
+    open_s, close_s, weekmask = hours
+    ok = start.notna() & end.notna()
+    out = pd.Series(float("nan"), index=start.index)
+    if not ok.any():
+        return out
+    s = start[ok].dt.tz_convert(tz).dt.tz_localize(None)
+    e = end[ok].dt.tz_convert(tz).dt.tz_localize(None)
+    s_day, e_day = s.dt.normalize(), e.dt.normalize()
+    s_sec = (s - s_day).dt.total_seconds().to_numpy()
+    e_sec = (e - e_day).dt.total_seconds().to_numpy()
+    sd = s_day.to_numpy().astype("datetime64[D]")
+    ed = e_day.to_numpy().astype("datetime64[D]")
+    s_work = np.is_busday(sd, weekmask=weekmask)
+    e_work = np.is_busday(ed, weekmask=weekmask)
+    same = sd == ed
+    first = np.where(s_work, np.clip(close_s - np.maximum(s_sec, open_s), 0, None), 0.0)
+    last = np.where(e_work, np.clip(np.minimum(e_sec, close_s) - open_s, 0, None), 0.0)
+    between = np.busday_count(sd + 1, ed, weekmask=weekmask).clip(min=0) * (close_s - open_s)
+    within = np.where(
+        s_work,
+        np.clip(np.minimum(e_sec, close_s) - np.maximum(s_sec, open_s), 0, None),
+        0.0,
+    )
+    total = np.where(same, within, first + last + between)
+    backwards = (e < s).to_numpy()
+    out[ok] = np.where(backwards, -1.0, total)  # negative: left out by elapsed()
+    return out
+
+
+def elapsed(
+    start: pd.Series,
+    end: pd.Series,
+    *,
+    unit: str,
+    period: Any = None,
+) -> tuple[pd.Series, str]:
     """(durations end − start in `unit` (hours or days), note on the rows left out).
 
     A duration with a missing end point, or one that ends before it starts (a rule such as
     tickets.solved_at.after_created already reports it), is not a duration: averaging it in
     pulls the mean toward nonsense. Both are left out and counted in the note; n is what is left.
+    With a period that carries business hours (kpis.business_hours), hours are opening hours.
     """
     per = {"hours": 3600.0, "days": 86400.0}[unit]
-    d = (end - start).dt.total_seconds() / per
+    if period is not None and period.hours is not None and unit == "hours":
+        d = business_seconds(start, end, period.tz, period.hours) / per
+    else:
+        d = (end - start).dt.total_seconds() / per
     missing, negative = int(d.isna().sum()), int((d < 0).sum())
     notes = []
     if missing:

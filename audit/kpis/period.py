@@ -28,6 +28,8 @@ class KpiPeriod:
     end: pd.Timestamp
     label: str
     tz: str = "UTC"
+    # opening hours for support durations: (start seconds, end seconds, numpy weekmask)
+    hours: tuple[int, int, str] | None = None
 
     def mask(self, when: pd.Series) -> pd.Series:
         """True where a timestamp falls inside the period (missing timestamps never do)."""
@@ -42,11 +44,26 @@ class KpiPeriod:
         local_end = self.end.tz_convert(self.tz)
         start = (local_end - pd.DateOffset(years=1)).tz_convert("UTC")
         label = f"12 months to {local_end:%Y-%m-%d}"
-        return KpiPeriod(pd.Timestamp(start), self.end, label, self.tz)
+        return KpiPeriod(pd.Timestamp(start), self.end, label, self.tz, self.hours)
 
     def local_date(self, when: pd.Series) -> pd.Series:
         """The calendar day of each timestamp in the business's zone ("same day" questions)."""
         return when.dt.tz_convert(self.tz).dt.date
+
+
+def with_hours(period: KpiPeriod, hours: Any) -> KpiPeriod:
+    """The period with the business's opening hours (kpis.business_hours), or as it is."""
+    if hours is None:
+        return period
+    from dataclasses import replace
+
+    def sec(hhmm: str) -> int:
+        h, m = hhmm.split(":")
+        return int(h) * 3600 + int(m) * 60
+
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    mask = "".join("1" if d in hours.days else "0" for d in days)
+    return replace(period, hours=(sec(hours.start), sec(hours.end), mask))
 
 
 def midnight(d: dt.date, tz: str = "UTC") -> pd.Timestamp:

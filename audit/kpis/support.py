@@ -17,6 +17,10 @@ from audit.kpis.inputs import Frames, customer_key, elapsed, ratio
 from audit.kpis.period import KpiPeriod
 
 
+def _clock(period: KpiPeriod) -> str:
+    return "business hours, kpis.business_hours" if period.hours else "calendar hours"
+
+
 def _first_solved(t: pd.DataFrame) -> pd.Series:
     return t["first_solved_at"].where(t["first_solved_at"].notna(), t["solved_at"])
 
@@ -25,7 +29,7 @@ def _resolution(frames: Frames, period: KpiPeriod, *, first: bool) -> tuple[pd.S
     t = frames["tickets"]
     solved = _first_solved(t) if first else t["solved_at"]
     rows = period.mask(solved)
-    return elapsed(t.loc[rows, "created_at"], solved[rows], unit="hours")
+    return elapsed(t.loc[rows, "created_at"], solved[rows], unit="hours", period=period)
 
 
 def _resolution_kpi(frames: Frames, period: KpiPeriod, *, first: bool, median: bool) -> KpiValue:
@@ -37,7 +41,7 @@ def _resolution_kpi(frames: Frames, period: KpiPeriod, *, first: bool, median: b
     mean, med = float(hours.mean()), float(hours.median())
     note = (
         f"mean {mean:,.1f} h, median {med:,.1f} h, P90 {hours.quantile(0.9):,.1f} h "
-        "(calendar hours)"
+        f"({_clock(period)})"
     )
     return KpiValue(
         med if median else mean,
@@ -112,11 +116,13 @@ def resolution_time_full_median(
 def first_reply_time(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     t = frames["tickets"]
     rows = t[period.mask(t["created_at"]) & t["first_reply_at"].notna()]
-    hours, left_out = elapsed(rows["created_at"], rows["first_reply_at"], unit="hours")
+    hours, left_out = elapsed(
+        rows["created_at"], rows["first_reply_at"], unit="hours", period=period
+    )
     if hours.empty:
         note = "; ".join(p for p in ("no ticket of the period got a reply", left_out) if p)
         return KpiValue(None, n=0, note=note)
-    note = f"median {hours.median():,.1f} h (calendar hours)"
+    note = f"median {hours.median():,.1f} h ({_clock(period)})"
     return KpiValue(
         float(hours.mean()),
         n=len(hours),
@@ -288,12 +294,12 @@ def same_day_closed_cases(frames: Frames, period: KpiPeriod, params: Mapping[str
 def sla_compliance(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     t = frames["tickets"]
     rows = t[period.mask(t["solved_at"]) & t["sla_hours"].notna()]
-    hours, left_out = elapsed(rows["created_at"], rows["solved_at"], unit="hours")
+    hours, left_out = elapsed(rows["created_at"], rows["solved_at"], unit="hours", period=period)
     met = hours <= rows.loc[hours.index, "sla_hours"]
-    note = f"{int(met.sum())} of {len(hours)} within target; no pause states"
+    note = f"{int(met.sum())} of {len(hours)} within target ({_clock(period)}); no pause states"
     return KpiValue(
         ratio(met.sum(), len(hours)),
         n=len(hours),
         note="; ".join(p for p in (note, left_out) if p),
-        variant="resolution target, calendar hours",
+        variant=f"resolution target, {_clock(period)}",
     )
