@@ -53,7 +53,7 @@ and config except `run_id` and `timings`.
 | records | {entity: int} | records per entity after normalize/merge |
 | counts | [object] | per file and entity: rows_read, rows_ingested, rows_rejected |
 | timings | {stage: seconds} | wall time per stage (not deterministic) |
-| scores.overall | float 0..1 | overall quality score |
+| scores.overall | float 0..1 or null | overall score; null: nothing measured (overall_note) |
 | scores.by_dimension / by_source / by_owner / by_rule / by_field | [object] | scorecard tables |
 | verdict | object | passed, reasons, warnings, withheld_kpis {kpi: reason}, quick_wins |
 | kpis | [object] or null | kpi_id, title, period, value, unit, n, ...; null when the gate failed |
@@ -223,6 +223,9 @@ def result_document(result: RunResult, tables: dict[str, pd.DataFrame]) -> dict[
         "timings": timings,
         "scores": {
             "overall": sc.overall,
+            "overall_note": None
+            if sc.overall == sc.overall
+            else "n/a: no dimension was measured on the records read",
             **{k: tables[f"scores/{k}"] for k in ("by_dimension", "by_source", "by_owner")},
             **{k: tables[f"scores/{k}"] for k in ("by_rule", "by_field")},
         },

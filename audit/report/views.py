@@ -115,6 +115,7 @@ class Summary:
     overall: float | None
     passed: bool
     dimensions: list[tuple[str, float | None]]
+    dimension_notes: list[tuple[str, str]]  # (dimension, why it is n/a) for unmeasured ones
     verdict: dict[str, Any]
     trend: TableView
     series: pd.DataFrame
@@ -244,6 +245,13 @@ def _build_summary(ctx: ReportContext) -> Summary:
         dims = [
             (str(d), _num(s)) for d, s in zip(by_dim["dimension"], by_dim["score"], strict=True)
         ]
+    notes: list[tuple[str, str]] = []
+    if {"dimension", "score", "note"} <= set(by_dim.columns):
+        notes = [
+            (str(d), str(n))
+            for d, s, n in zip(by_dim["dimension"], by_dim["score"], by_dim["note"], strict=True)
+            if _num(s) is None and isinstance(n, str) and n
+        ]
     verdict = run.get("verdict") or {}
     issues_meta = run.get("issues") or {}
     pairs = ctx.table("duplicates")
@@ -271,6 +279,7 @@ def _build_summary(ctx: ReportContext) -> Summary:
         overall=_num(scores.get("overall")),
         passed=bool(verdict.get("passed", False)),
         dimensions=dims,
+        dimension_notes=notes,
         verdict=verdict,
         trend=table_view(ctx.table("scores/trend")),
         series=ctx.table("scores/series"),
