@@ -45,12 +45,13 @@ def _pct(x: float) -> str:
     return f"{x:.1%}".replace(".0%", "%")
 
 
-def _failures(rules: pd.DataFrame, dim: str, n: int = 3) -> str:
-    """What fails in a dimension, worst rules first: '412 contacts have no email'."""
+def _failures(rules: pd.DataFrame, dim: str, entity: str, n: int = 3) -> str:
+    """What fails in a dimension of an entity, worst rules first: '412 contacts have no email'."""
     if rules.empty:
         return ""
     mine = rules[
         rules["dimension"].eq(dim)
+        & rules["entity"].eq(entity)
         & rules["status"].eq("ok")
         & rules["severity"].ne("info")
         & rules["n_failed"].gt(0)
@@ -66,6 +67,34 @@ def _failures(rules: pd.DataFrame, dim: str, n: int = 3) -> str:
     if len(mine) > n:
         parts.append(f"{len(mine) - n} more rules")
     return ", ".join(parts)
+
+
+def _floor_reasons(scorecard: Scorecard, floors: Mapping[str, float]) -> list[str]:
+    """A reason per entity whose rows fall under a dimension's floor.
+
+    Floors apply to each entity a dimension checks, not only to the rows pooled over all of
+    them: 30% broken contact emails must not pass because 5,000 orders are fine.
+    """
+    ent = scorecard.by_entity
+    if ent is None or ent.empty or "score" not in ent:
+        return []
+    rules = scorecard.by_rule if scorecard.by_rule is not None else pd.DataFrame()
+    out = []
+    for key, floor in floors.items():
+        mine = ent[ent["dimension"].eq(key) & ent["n_checked"].gt(0)]
+        for r in mine.itertuples():
+            if not r.score < floor:
+                continue
+            name = key if len(mine) == 1 else f"{key} of {r.entity}"
+            detail = f"{int(r.n_failed):,} of {int(r.n_checked):,} {r.entity} fail"
+            what = _failures(rules, key, r.entity)
+            where = "duplicates.csv and merge_review.html" if key == "uniqueness" else "issues.csv"
+            out.append(
+                f"{name} {_pct(r.score)} < floor {_pct(floor)} (thresholds.dimensions.{key}): "
+                + "; ".join(p for p in (detail, what) if p)
+                + f"; see {where}"
+            )
+    return out
 
 
 def _field_quality(scorecard: Scorecard) -> dict[tuple[str, str], tuple[int, float, float]]:
@@ -170,24 +199,7 @@ def gate(
         reasons.append(
             f"overall {_f(scorecard.overall)} < {_f(thresholds.overall)} (thresholds.overall)"
         )
-    by_dim = dims.set_index("dimension") if dims is not None and not dims.empty else None
-    for key, floor in thresholds.floors().items():
-        if by_dim is None or key not in by_dim.index or by_dim.loc[key, "status"] != "measured":
-            continue  # n/a: not part of the gate (the summary says why it was not measured)
-        d = by_dim.loc[key]
-        if d["score"] < floor:
-            what = _failures(rules, key)
-            rows = (
-                f"{int(d['n_failed']):,} of {int(d['n_checked']):,} rows fail"
-                if "n_checked" in d
-                else ""
-            )
-            detail = "; ".join(p for p in (rows, what) if p)
-            where = "duplicates.csv and merge_review.html" if key == "uniqueness" else "issues.csv"
-            reasons.append(
-                f"{key} {_pct(d['score'])} < floor {_pct(floor)} "
-                f"(thresholds.dimensions.{key}): {detail}; see {where}"
-            )
+    reasons.extend(_floor_reasons(scorecard, thresholds.floors()))
     by_rule = rules.drop_duplicates("rule_id").set_index("rule_id") if not rules.empty else None
     for rid, share in sorted(thresholds.rules.items()):
         if by_rule is None or rid not in by_rule.index:

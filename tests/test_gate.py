@@ -10,7 +10,7 @@ from audit.gate import gate, quick_wins
 from audit.schema import empty_issues
 from audit.score import score
 from tests.factories import make_contacts, make_frame
-from tests.test_score import CHECKED, EMPTY_MATCHES, ISSUES, checked, ten_contacts
+from tests.test_score import CHECKED, EMPTY_MATCHES, ISSUES, checked, issues, ten_contacts
 
 
 def card(records=None, chk=CHECKED, iss=ISSUES, **thresholds):  # type: ignore[no-untyped-def]
@@ -28,10 +28,33 @@ def test_default_floors_fail_a_red_dimension_behind_a_green_overall() -> None:
     v = gate(card(), Thresholds(overall=0.7))
     assert not v.passed
     assert v.reasons == (
-        "completeness 50% < floor 80% (thresholds.dimensions.completeness): 5 of 10 rows "
+        "completeness 50% < floor 80% (thresholds.dimensions.completeness): 5 of 10 contacts "
         "fail; 5 contacts have no email; see issues.csv",
-        "validity 80% < floor 90% (thresholds.dimensions.validity): 2 of 10 rows fail; "
+        "validity 80% < floor 90% (thresholds.dimensions.validity): 2 of 10 contacts fail; "
         "2 contacts fail contacts.email.valid; see issues.csv",
+    )
+
+
+def test_a_floor_holds_for_each_entity_not_only_for_the_pooled_rows() -> None:
+    contacts = make_contacts(email=[f"p{i}@x.com" for i in range(10)])
+    deals = make_frame("deals", amount=[str(i) for i in range(40)])
+    chk = checked(
+        ("contacts.email.valid", "contacts", "email", "validity", "error", 10, 3),
+        ("deals.amount.non_negative", "deals", "amount", "validity", "error", 40, 0),
+    )
+    iss = issues(
+        *[
+            (f"t:{i}", "contacts", "email", "contacts.email.valid", "validity", "error")
+            for i in (1, 2, 3)
+        ]
+    )
+    sc = card(records={"contacts": contacts, "deals": deals}, chk=chk, iss=iss)
+    dims = sc.by_dimension.set_index("dimension")
+    assert dims.loc["validity", "score"] == pytest.approx(47 / 50)  # pooled: 3 of 50 rows
+    v = gate(sc, Thresholds(overall=0.5))
+    assert v.reasons == (
+        "validity of contacts 70% < floor 90% (thresholds.dimensions.validity): 3 of 10 "
+        "contacts fail; 3 contacts fail contacts.email.valid; see issues.csv",
     )
 
 
@@ -53,9 +76,9 @@ def test_overall_dimension_and_rule_thresholds_give_readable_reasons() -> None:
     assert not v.passed
     assert v.reasons == (
         "overall 0.77 < 0.85 (thresholds.overall)",
-        "completeness 50% < floor 90% (thresholds.dimensions.completeness): 5 of 10 rows "
+        "completeness 50% < floor 90% (thresholds.dimensions.completeness): 5 of 10 contacts "
         "fail; 5 contacts have no email; see issues.csv",
-        "validity 80% < floor 90% (thresholds.dimensions.validity): 2 of 10 rows fail; "
+        "validity 80% < floor 90% (thresholds.dimensions.validity): 2 of 10 contacts fail; "
         "2 contacts fail contacts.email.valid; see issues.csv",
         "contacts.email.valid pass rate 0.80 < 0.95 (2 rows fail)",
         "nope.rule.x did not run, but thresholds.rules requires 0.50",

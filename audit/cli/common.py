@@ -108,10 +108,15 @@ def summary_data(result: RunResult) -> dict[str, Any]:
     sc = result.scorecard
     dims: dict[str, Any] = {}
     floors = result.config.thresholds.floors()
+    ent = sc.by_entity
     if not sc.by_dimension.empty and "dimension" in sc.by_dimension:
         for row in sc.by_dimension.to_dict("records"):
             dim = str(row["dimension"])
+            mine = ent[ent["dimension"].eq(dim)] if "dimension" in ent else ent
             dims[dim] = {
+                "by_entity": {
+                    str(e): _num(s) for e, s in zip(mine["entity"], mine["score"], strict=True)
+                },
                 "score": _num(row.get("score")),
                 "status": str(row.get("status") or ""),
                 "n_checked": int(row.get("n_checked", 0) or 0),
@@ -219,9 +224,14 @@ def echo_summary(result: RunResult, fmt: str) -> None:
             )
             continue
         floor = f"floor {d['floor']:.0%}" if d["floor"] else "no floor"
+        per = {e: s for e, s in d["by_entity"].items() if s is not None}
+        weakest = ""
+        if len(per) > 1:
+            e = min(per, key=lambda k: (per[k], k))
+            weakest = f"; weakest: {e} {per[e]:.1%}"
         click.echo(
             f"    {dim:<13} {d['score']:>7.1%}  {floor:<10} "
-            f"({d['n_failed']:,} of {d['n_checked']:,} rows fail)"
+            f"({d['n_failed']:,} of {d['n_checked']:,} rows fail{weakest})"
         )
     click.echo(
         f"  issues:      {data['issues']['total']}"

@@ -312,6 +312,7 @@ def score(
     failing = failing_rows(rules, issues, matches)
     entities = sorted(e for e, n in n_rows.items() if n)
     by_dimension = dimension_scores(rules, weights, failing, entities)
+    by_entity = _rows(rules, failing, ["entity", "dimension"])
     rules = rules.assign(lift=rule_lift(rules, failing, by_dimension))
     inventory = field_inventory(records, rules, kpi_needs or {})
     by_record = record_scores(records, issues, matches, rules)
@@ -324,4 +325,5 @@ def score(
         by_field=field_scores(rules, inventory, failing),
         by_rule=rules,
         inventory=inventory,
+        by_entity=by_entity[["entity", "dimension", "score", "n_checked", "n_failed"]],
     )
