@@ -149,6 +149,19 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
     ),
     "none": ("none", "없음", "なし", "无"),
     "not_measured": ("n/a", "n/a", "n/a", "n/a"),
+    "bounces": ("Bounced email", "반송된 이메일", "バウンスしたメール", "退回的邮件"),
+    "dead_addresses": (
+        "Dead addresses (hard bounces)",
+        "사용할 수 없는 주소 (하드 바운스)",
+        "無効なアドレス（ハードバウンス）",
+        "失效地址（硬退回）",
+    ),
+    "bounce_counts": (
+        "{n} bounce messages: {hard} hard, {soft} soft",
+        "반송 메시지 {n}건: 하드 {hard}, 소프트 {soft}",
+        "バウンスメッセージ {n} 件: ハード {hard}、ソフト {soft}",
+        "退信 {n} 封：硬退回 {hard}，软退回 {soft}",
+    ),
     "note": ("Note", "비고", "備考", "备注"),
     "overall_not_measured": (
         "n/a: no dimension was measured on the records read",

@@ -84,6 +84,9 @@ def render_md(ctx: ReportContext) -> str:
         lines += [f"| {e(L['dimension'])} | {e(L['count'])} |", "| --- | ---: |"]
         lines += [f"| {e(L.get(d, d))} | {n} |" for d, n in s.issues_by_dimension] + [""]
     lines += md_table(s.issues_by_rule, L["no_issues"])
+    if s.bounce_counts["n"]:
+        lines += [f"## {e(L['bounces'])}", "", e(L["bounce_counts"].format(**s.bounce_counts)), ""]
+        lines += [f"### {e(L['dead_addresses'])}", "", *md_table(s.dead_addresses, L["none"])]
     d = s.duplicates
     bands = ", ".join(f"{e(k)} {v}" for k, v in (d.get("by_band") or {}).items())
     lines += [

@@ -269,3 +269,8 @@ def test_bounce_only_mbox_lists_the_dead_addresses_and_is_not_scored(
         "olivia.walker@contoso.com",
     ]
     assert {d["score"] for d in data["dimensions"].values()} == {None}
+    md = (Path(data["run_dir"]) / "summary.md").read_text(encoding="utf-8")
+    dead = md.split("### Dead addresses (hard bounces)")[1].split("##")[0]
+    assert "olivia.walker@contoso.com | 5.1.1" in dead and "liam.nguyen@fabrikam.co.jp" in dead
+    assert "emma.patel@hanbitsoft.co.kr" not in dead  # mailbox full: soft, not dead
+    assert "3 bounce messages: 2 hard, 1 soft" in md
