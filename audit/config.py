@@ -210,10 +210,57 @@ class MatchConfig(_Model):
     )
 
 
+# The default floor of each dimension: a dimension under its floor fails the gate whatever the
+# overall score, so one red dimension cannot hide behind five green ones. Why each value is
+# defensible is written in the README ("Quality gate"); a config lowers one or switches it off.
+DEFAULT_FLOORS: dict[Dimension, float] = {
+    Dimension.COMPLETENESS: 0.80,
+    Dimension.VALIDITY: 0.90,
+    Dimension.UNIQUENESS: 0.90,
+    Dimension.FRESHNESS: 0.80,
+    Dimension.CONSISTENCY: 0.90,
+    Dimension.INTEGRITY: 0.95,
+}
+
+
+# why each default floor is where it is (printed in the README by cog)
+FLOOR_REASONS: dict[Dimension, str] = {
+    Dimension.COMPLETENESS: (
+        "more than one row in five without a required value (an email, a name, a deal amount) "
+        "leaves every count and segment built on that field short by over 20%"
+    ),
+    Dimension.VALIDITY: (
+        "one row in ten with an invalid value is one unreachable customer or wrong amount in "
+        "ten; invalid values are fixable entry errors, so the bar is high"
+    ),
+    Dimension.UNIQUENESS: (
+        "more than one extra copy per ten records inflates customer counts, reach and "
+        "per-customer averages by over 10%: merge first, then report"
+    ),
+    Dimension.FRESHNESS: (
+        "lower than validity because contact data decays on its own (people change jobs, "
+        "mailboxes close); past one dead or stale address in five, reach KPIs mislead"
+    ),
+    Dimension.CONSISTENCY: (
+        "contradictions (closed deals without a close date, a phone from another country) "
+        "are entry errors; more than one in ten means a broken process, not noise"
+    ),
+    Dimension.INTEGRITY: (
+        "a reference is either right or wrong, and every orphan (a deal whose contact does not "
+        "exist) drops out of per-customer revenue: the strictest floor"
+    ),
+}
+
+
 class Thresholds(_Model):
     overall: float = Field(0.8, ge=0, le=1, description="minimum overall quality score")
-    dimensions: dict[Dimension, Share] = Field(
-        default_factory=dict, description="minimum score per dimension"
+    dimensions: dict[Dimension, Share | None] = Field(
+        default_factory=lambda: dict(DEFAULT_FLOORS),
+        description=(
+            "minimum score (share of checked rows with no failed check) per dimension; keys "
+            "you set replace their default, 0 or null switches a floor off; default: "
+            + ", ".join(f"{d.value} {v:g}" for d, v in DEFAULT_FLOORS.items())
+        ),
     )
     rules: dict[str, Share] = Field(
         default_factory=dict, description="rule id -> share of rows that must pass"
@@ -229,6 +276,20 @@ class Thresholds(_Model):
         default_factory=dict,
         description="dimension -> weight in the overall score (default 1 for each measured one)",
     )
+
+    @field_validator("dimensions", mode="after")
+    @classmethod
+    def _floors_over_defaults(
+        cls, v: dict[Dimension, float | None]
+    ) -> dict[Dimension, float | None]:
+        for dim, floor in v.items():
+            if floor is not None and not 0 <= floor <= 1:
+                raise ValueError(f"{dim.value}: a floor is a share between 0 and 1, got {floor}")
+        return {**DEFAULT_FLOORS, **v}
+
+    def floors(self) -> dict[str, float]:
+        """The floors in force: defaults merged with the config, switched-off ones dropped."""
+        return {str(d): float(f) for d, f in sorted(self.dimensions.items()) if f}
 
 
 class Period(_Model):

@@ -26,29 +26,75 @@ def _f(x: float) -> str:
 def quick_wins(scorecard: Scorecard, n: int = N_QUICK_WINS) -> tuple[str, ...]:
     """The rule fixes that lift the overall score most, in points (0-100 scale).
 
-    Fixing every failure of a rule lifts its pass rate to 1; its dimension score moves by
-    (1 − pass rate) ÷ rules in the dimension, the overall by the dimension's weight share.
+    The score stage computes each rule's `lift`: the rows where it is the only failing check
+    of its dimension, as a share of the dimension's rows, times the dimension's weight share.
     """
-    rules, dims = scorecard.by_rule, scorecard.by_dimension
-    if rules is None or rules.empty or dims is None or dims.empty:
+    rules = scorecard.by_rule
+    if rules is None or rules.empty or "lift" not in rules:
         return ()
-    measured = dims[dims["status"].eq("measured") & dims["weight"].gt(0)]
-    total_w = float(measured["weight"].sum())
-    if not total_w:
-        return ()
-    info = measured.set_index("dimension")
-    cand = rules[rules["status"].eq("ok") & rules["severity"].ne("info") & rules["n_failed"].gt(0)]
-    wins = []
-    for r in cand.itertuples():
-        if r.dimension not in info.index:
-            continue
-        d = info.loc[r.dimension]
-        lift = (1 - r.pass_rate) / d["n_rules"] * d["weight"] / total_w * 100
-        wins.append((-lift, r.rule_id, int(r.n_failed)))
-    wins.sort()
+    cand = rules[rules["lift"].gt(0) & rules["n_failed"].gt(0)]
+    wins = sorted(zip(-cand["lift"], cand["rule_id"], cand["n_failed"], strict=True))
     return tuple(
-        f"fix {nf:,} {rid} failures: +{-neg:.1f} points" for neg, rid, nf in wins[:n] if -neg > 0
+        f"fix {int(nf):,} {rid} failures: +{-neg:.1f} points"
+        for neg, rid, nf in wins[:n]
+        if -neg >= 0.05
     )
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}".replace(".0%", "%")
+
+
+def _failures(rules: pd.DataFrame, dim: str, entity: str, n: int = 3) -> str:
+    """What fails in a dimension of an entity, worst rules first: '412 contacts have no email'."""
+    if rules.empty:
+        return ""
+    mine = rules[
+        rules["dimension"].eq(dim)
+        & rules["entity"].eq(entity)
+        & rules["status"].eq("ok")
+        & rules["severity"].ne("info")
+        & rules["n_failed"].gt(0)
+    ].sort_values(["n_failed", "rule_id"], ascending=[False, True], kind="stable")
+    parts = []
+    for r in mine.head(n).itertuples():
+        if r.rule_id.endswith(".required") and r.field:
+            parts.append(f"{r.n_failed:,} {r.entity} have no {r.field}")
+        elif r.rule_id == "match.duplicate.records":
+            parts.append(f"{r.n_failed:,} {r.entity} are extra copies in duplicate clusters")
+        else:
+            parts.append(f"{r.n_failed:,} {r.entity} fail {r.rule_id}")
+    if len(mine) > n:
+        parts.append(f"{len(mine) - n} more rules")
+    return ", ".join(parts)
+
+
+def _floor_reasons(scorecard: Scorecard, floors: Mapping[str, float]) -> list[str]:
+    """A reason per entity whose rows fall under a dimension's floor.
+
+    Floors apply to each entity a dimension checks, not only to the rows pooled over all of
+    them: 30% broken contact emails must not pass because 5,000 orders are fine.
+    """
+    ent = scorecard.by_entity
+    if ent is None or ent.empty or "score" not in ent:
+        return []
+    rules = scorecard.by_rule if scorecard.by_rule is not None else pd.DataFrame()
+    out = []
+    for key, floor in floors.items():
+        mine = ent[ent["dimension"].eq(key) & ent["n_checked"].gt(0)]
+        for r in mine.itertuples():
+            if not r.score < floor:
+                continue
+            name = key if len(mine) == 1 else f"{key} of {r.entity}"
+            detail = f"{int(r.n_failed):,} of {int(r.n_checked):,} {r.entity} fail"
+            what = _failures(rules, key, r.entity)
+            where = "duplicates.csv and merge_review.html" if key == "uniqueness" else "issues.csv"
+            out.append(
+                f"{name} {_pct(r.score)} < floor {_pct(floor)} (thresholds.dimensions.{key}): "
+                + "; ".join(p for p in (detail, what) if p)
+                + f"; see {where}"
+            )
+    return out
 
 
 def _field_quality(scorecard: Scorecard) -> dict[tuple[str, str], tuple[int, float, float]]:
@@ -126,7 +172,20 @@ def gate(
         else rules
     )
     if n_records and (measured is None or measured.empty or ran.empty):
-        reasons.append("no quality check ran on the records: nothing to base a pass on")
+        entities = ", ".join(
+            f"{int(n):,} {e}" for e, n in inv.groupby("entity")["n_records"].first().items() if n
+        )
+        if measured is None or measured.empty:
+            reasons.append(
+                f"nothing measurable: no rule of the rule packs checks the records read "
+                f"({entities}); every dimension is n/a, and the gate does not pass without "
+                "evidence"
+            )
+        else:
+            reasons.append(
+                f"no rule of the rule packs ran on the records read ({entities}): only the "
+                "findings of reading and normalizing were scored, which is no evidence to pass on"
+            )
     if not rules.empty:
         for r in rules[rules["status"].eq("errored")].itertuples():
             reasons.append(f"check {r.rule_id} errored: its result is unknown, so it fails")
@@ -134,22 +193,13 @@ def gate(
         n_records
         and measured is not None
         and not measured.empty
+        and not math.isnan(scorecard.overall)
         and scorecard.overall < thresholds.overall
     ):
         reasons.append(
             f"overall {_f(scorecard.overall)} < {_f(thresholds.overall)} (thresholds.overall)"
         )
-    by_dim = dims.set_index("dimension") if dims is not None and not dims.empty else None
-    for dim, t in sorted(thresholds.dimensions.items()):
-        key = str(dim)
-        if by_dim is None or key not in by_dim.index or by_dim.loc[key, "status"] != "measured":
-            reasons.append(
-                f"{key} was not measured (no rule ran) but thresholds.dimensions sets {_f(t)}"
-            )
-        elif by_dim.loc[key, "score"] < t:
-            reasons.append(
-                f"{key} {_f(by_dim.loc[key, 'score'])} < {_f(t)} (thresholds.dimensions.{key})"
-            )
+    reasons.extend(_floor_reasons(scorecard, thresholds.floors()))
     by_rule = rules.drop_duplicates("rule_id").set_index("rule_id") if not rules.empty else None
     for rid, share in sorted(thresholds.rules.items()):
         if by_rule is None or rid not in by_rule.index:

@@ -19,7 +19,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     as_of TEXT NOT NULL,
-    overall REAL NOT NULL,
+    overall REAL,
     passed INTEGER NOT NULL,
     n_records INTEGER NOT NULL,
     n_issues INTEGER NOT NULL,
@@ -39,7 +39,21 @@ def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(path)
     con.executescript(_SCHEMA)
+    _allow_null_overall(con)
     return con
+
+
+def _allow_null_overall(con: sqlite3.Connection) -> None:
+    """Histories written before 'n/a' required an overall score; a run may now have none."""
+    cols = {r[1]: r[3] for r in con.execute("PRAGMA table_info(runs)")}
+    if not cols.get("overall"):
+        return
+    table = _SCHEMA.split(";")[0].replace("runs (", "runs_new (", 1)
+    with con:
+        con.execute(table)
+        con.execute("INSERT INTO runs_new SELECT * FROM runs")
+        con.execute("DROP TABLE runs")
+        con.execute("ALTER TABLE runs_new RENAME TO runs")
 
 
 def record(path: Path, result: RunResult) -> None:
@@ -59,7 +73,7 @@ def record(path: Path, result: RunResult) -> None:
             (
                 result.run_id,
                 result.as_of.isoformat(),
-                float(result.scorecard.overall),
+                _score(result.scorecard.overall),
                 int(result.verdict.passed),
                 n_records,
                 len(result.issues),

@@ -59,6 +59,7 @@ class Scorecard:
         default_factory=pd.DataFrame
     )  # rule_id, n_checked, n_failed, pass_rate
     inventory: pd.DataFrame = field(default_factory=pd.DataFrame)  # field inventory
+    by_entity: pd.DataFrame = field(default_factory=pd.DataFrame)  # entity, dimension, score
 
 
 @dataclass(frozen=True)

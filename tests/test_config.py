@@ -46,6 +46,44 @@ def test_config_errors_name_file_line_and_key(tmp_path: Path, text: str, fragmen
     assert str(tmp_path / "cfg.yaml") in str(e.value)
 
 
+def test_dimension_floors_default_merge_with_the_config_and_switch_off(tmp_path: Path) -> None:
+    base = "sources:\n  - name: crm\n    path: a.csv\n"
+    assert load_config(write(tmp_path, base)).thresholds.floors() == {
+        "completeness": 0.8,
+        "consistency": 0.9,
+        "freshness": 0.8,
+        "integrity": 0.95,
+        "uniqueness": 0.9,
+        "validity": 0.9,
+    }
+    cfg = load_config(
+        write(
+            tmp_path,
+            base + "thresholds:\n  dimensions: {freshness: 0.6, integrity: null, validity: 0}\n",
+        )
+    )
+    assert cfg.thresholds.floors() == {
+        "completeness": 0.8,
+        "consistency": 0.9,
+        "freshness": 0.6,
+        "uniqueness": 0.9,
+    }
+    with pytest.raises(ConfigError) as e:
+        load_config(write(tmp_path, base + "thresholds:\n  dimensions: {validity: 90}\n"))
+    assert "thresholds.dimensions" in str(e.value)
+
+
+def test_run_help_states_the_default_floors() -> None:
+    from click.testing import CliRunner
+
+    from audit.cli import cli
+    from audit.config import DEFAULT_FLOORS
+
+    text = " ".join(CliRunner().invoke(cli, ["run", "--help"]).output.split())
+    for dim, floor in DEFAULT_FLOORS.items():
+        assert f"{dim.value} {floor:g}" in text
+
+
 def test_example_config_documents_and_loads(repo: Path) -> None:
     cfg = load_config(repo / "configs" / "example.yaml")
     assert cfg.sources

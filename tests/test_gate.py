@@ -10,7 +10,7 @@ from audit.gate import gate, quick_wins
 from audit.schema import empty_issues
 from audit.score import score
 from tests.factories import make_contacts, make_frame
-from tests.test_score import CHECKED, EMPTY_MATCHES, ISSUES, checked, ten_contacts
+from tests.test_score import CHECKED, EMPTY_MATCHES, ISSUES, checked, issues, ten_contacts
 
 
 def card(records=None, chk=CHECKED, iss=ISSUES, **thresholds):  # type: ignore[no-untyped-def]
@@ -19,8 +19,51 @@ def card(records=None, chk=CHECKED, iss=ISSUES, **thresholds):  # type: ignore[n
 
 
 def test_passes_when_every_threshold_is_met() -> None:
-    v = gate(card(), Thresholds(overall=0.7))  # overall 0.8 = (0.9 + 0.5 + 1.0) / 3
+    # overall 0.77 = (0.8 + 0.5 + 1.0) / 3; completeness and validity meet lowered floors
+    v = gate(card(), Thresholds(overall=0.7, dimensions={"completeness": 0.5, "validity": 0.8}))
     assert v.passed and v.reasons == ()
+
+
+def test_default_floors_fail_a_red_dimension_behind_a_green_overall() -> None:
+    v = gate(card(), Thresholds(overall=0.7))
+    assert not v.passed
+    assert v.reasons == (
+        "completeness 50% < floor 80% (thresholds.dimensions.completeness): 5 of 10 contacts "
+        "fail; 5 contacts have no email; see issues.csv",
+        "validity 80% < floor 90% (thresholds.dimensions.validity): 2 of 10 contacts fail; "
+        "2 contacts fail contacts.email.valid; see issues.csv",
+    )
+
+
+def test_a_floor_holds_for_each_entity_not_only_for_the_pooled_rows() -> None:
+    contacts = make_contacts(email=[f"p{i}@x.com" for i in range(10)])
+    deals = make_frame("deals", amount=[str(i) for i in range(40)])
+    chk = checked(
+        ("contacts.email.valid", "contacts", "email", "validity", "error", 10, 3),
+        ("deals.amount.non_negative", "deals", "amount", "validity", "error", 40, 0),
+    )
+    iss = issues(
+        *[
+            (f"t:{i}", "contacts", "email", "contacts.email.valid", "validity", "error")
+            for i in (1, 2, 3)
+        ]
+    )
+    sc = card(records={"contacts": contacts, "deals": deals}, chk=chk, iss=iss)
+    dims = sc.by_dimension.set_index("dimension")
+    assert dims.loc["validity", "score"] == pytest.approx(47 / 50)  # pooled: 3 of 50 rows
+    v = gate(sc, Thresholds(overall=0.5))
+    assert v.reasons == (
+        "validity of contacts 70% < floor 90% (thresholds.dimensions.validity): 3 of 10 "
+        "contacts fail; 3 contacts fail contacts.email.valid; see issues.csv",
+    )
+
+
+def test_a_floor_can_be_switched_off_and_unmeasured_dimensions_are_not_gated() -> None:
+    off = gate(card(), Thresholds(overall=0.7, dimensions={"completeness": None, "validity": None}))
+    zero = gate(card(), Thresholds(overall=0.7, dimensions={"completeness": 0, "validity": 0}))
+    assert off.passed and zero.passed
+    # freshness, consistency and integrity are not measured here: n/a, not failures
+    assert Thresholds().floors()["freshness"] == 0.8
 
 
 def test_overall_dimension_and_rule_thresholds_give_readable_reasons() -> None:
@@ -32,9 +75,11 @@ def test_overall_dimension_and_rule_thresholds_give_readable_reasons() -> None:
     v = gate(card(), t)
     assert not v.passed
     assert v.reasons == (
-        "overall 0.80 < 0.85 (thresholds.overall)",
-        "completeness 0.50 < 0.90 (thresholds.dimensions.completeness)",
-        "freshness was not measured (no rule ran) but thresholds.dimensions sets 0.50",
+        "overall 0.77 < 0.85 (thresholds.overall)",
+        "completeness 50% < floor 90% (thresholds.dimensions.completeness): 5 of 10 contacts "
+        "fail; 5 contacts have no email; see issues.csv",
+        "validity 80% < floor 90% (thresholds.dimensions.validity): 2 of 10 contacts fail; "
+        "2 contacts fail contacts.email.valid; see issues.csv",
         "contacts.email.valid pass rate 0.80 < 0.95 (2 rows fail)",
         "nope.rule.x did not run, but thresholds.rules requires 0.50",
     )
@@ -46,10 +91,22 @@ def test_warning_rule_below_its_threshold_fails_only_when_strict() -> None:
         ("contacts.email.required", "contacts", "email", "completeness", "error", 10, 0),
     )
     sc = card(chk=chk, iss=empty_issues())
-    lax = gate(sc, Thresholds(overall=0.5, rules={"contacts.phone.valid": 0.9}))
+    # the validity floor is switched off: only the warning rule's own threshold is at stake
+    lax = gate(
+        sc,
+        Thresholds(overall=0.5, dimensions={"validity": None}, rules={"contacts.phone.valid": 0.9}),
+    )
     assert lax.passed
     assert lax.warnings == ("contacts.phone.valid pass rate 0.70 < 0.90 (3 rows fail)",)
-    strict = gate(sc, Thresholds(overall=0.5, rules={"contacts.phone.valid": 0.9}, strict=True))
+    strict = gate(
+        sc,
+        Thresholds(
+            overall=0.5,
+            dimensions={"validity": None},
+            rules={"contacts.phone.valid": 0.9},
+            strict=True,
+        ),
+    )
     assert not strict.passed
     assert strict.reasons == ("strict: contacts.phone.valid pass rate 0.70 < 0.90 (3 rows fail)",)
 
@@ -59,7 +116,7 @@ def test_warning_rule_below_its_threshold_fails_only_when_strict() -> None:
     [
         ({}, CHECKED, "no records were read: empty inputs never pass (check the sources)"),
         ({"contacts": make_contacts(n=0)}, CHECKED, "no records were read"),
-        (None, checked(), "no quality check ran on the records"),
+        (None, checked(), "no rule of the rule packs ran on the records read (10 contacts)"),
         (
             None,
             checked(("contacts.email.valid", "contacts", "email", "validity", "error", -1, 0)),
@@ -86,7 +143,7 @@ def test_kpi_withheld_on_its_own_inputs_while_the_gate_passes() -> None:
         "email_reachability": ["contacts.email"],
         "nps": ["surveys.score"],  # no surveys: no_data later, not withheld
     }
-    v = gate(sc, Thresholds(overall=0.5), needs)
+    v = gate(sc, Thresholds(overall=0.5, dimensions={"completeness": 0.5, "validity": 0.5}), needs)
     assert v.passed
     assert v.withheld_kpis == {
         "churn_rate": "subscriptions.started_at completeness 0.71 < 0.90",
@@ -109,11 +166,11 @@ def test_missing_column_is_named() -> None:
 
 def test_quick_wins_rank_fixes_by_points_of_overall_score() -> None:
     sc = card()
-    # completeness rule: (1 - 0.5) / 1 rule x 1/3 weight share = +16.7 points;
-    # email validity: (1 - 0.8) / 2 rules x 1/3 = +3.3 points
+    # completeness: 5 rows fail only the required rule, of 10 rows, x 1/3 weight share
+    # = +16.7 points; email validity: 2 of 10 rows x 1/3 = +6.7 points
     assert quick_wins(sc) == (
         "fix 5 contacts.email.required failures: +16.7 points",
-        "fix 2 contacts.email.valid failures: +3.3 points",
+        "fix 2 contacts.email.valid failures: +6.7 points",
     )
     assert gate(sc, Thresholds(overall=0.99)).quick_wins == quick_wins(sc)
 

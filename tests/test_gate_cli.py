@@ -59,10 +59,22 @@ def test_run_fails_with_reasons_and_quick_wins_on_strict_thresholds(
 
 
 def test_run_json_then_kpis_from_the_run_folder(runner: CliRunner, tmp_path: Path) -> None:
-    cfg = workspace(tmp_path, "{overall: 0.5, kpi_inputs: 0.9}")
+    # 2 of 4 contacts have an invalid email (ann@example.org is a placeholder, bob@@bad is
+    # malformed) and 1 of 4 has none: red under the default floors (validity 90%, completeness
+    # 80%, per entity), so this config lowers them to keep the KPIs flowing
+    cfg = workspace(
+        tmp_path,
+        "{overall: 0.5, kpi_inputs: 0.9, dimensions: {validity: 0.5, completeness: 0.75}}",
+    )
     result = runner.invoke(cli, ["run", str(cfg), "--format", "json"])
     data = json.loads(result.stdout)
     gate = data["gate"]
+    assert data["dimensions"]["validity"]["floor"] == 0.5
+    assert data["dimensions"]["validity"]["by_entity"] == {"contacts": 0.5, "deals": 1.0}
+    assert (
+        data["dimensions"]["validity"]["n_failed"],
+        data["dimensions"]["validity"]["n_checked"],
+    ) == (2, 7)
     # one email of four missing and one malformed: reachability is withheld, the rest computed
     assert gate["passed"] and result.exit_code == 0, gate["reasons"]
     assert gate["withheld_kpis"]["email_reachability"].startswith(

@@ -49,6 +49,24 @@ def test_recording_a_run_twice_keeps_one_row(db: Path) -> None:
     con.close()
 
 
+def test_a_run_with_nothing_measured_is_recorded_in_an_old_history(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    with sqlite3.connect(path) as con:  # the schema before n/a: overall REAL NOT NULL
+        con.executescript(
+            "CREATE TABLE runs (run_id TEXT PRIMARY KEY, as_of TEXT NOT NULL, "
+            "overall REAL NOT NULL, passed INTEGER NOT NULL, n_records INTEGER NOT NULL, "
+            "n_issues INTEGER NOT NULL, n_duplicate_pairs INTEGER NOT NULL, sources TEXT NOT NULL);"
+            "INSERT INTO runs VALUES ('20260101T000000-a', '2026-01-01', 0.9, 1, 5, 0, 0, '[]');"
+        )
+    con.close()
+    history.record(path, _run("20260201T000000-b", float("nan")))
+    runs = history.previous(path)
+    assert [(r["run_id"], r["overall"]) for r in runs] == [
+        ("20260101T000000-a", 0.9),
+        ("20260201T000000-b", None),
+    ]
+
+
 def test_missing_history_file_means_no_runs(tmp_path: Path) -> None:
     assert history.previous(tmp_path / "none.sqlite") == []
     assert not (tmp_path / "none.sqlite").exists()

@@ -107,11 +107,22 @@ def summary_data(result: RunResult) -> dict[str, Any]:
     """The machine-readable summary printed by --format json (keys documented in the README)."""
     sc = result.scorecard
     dims: dict[str, Any] = {}
+    floors = result.config.thresholds.floors()
+    ent = sc.by_entity
     if not sc.by_dimension.empty and "dimension" in sc.by_dimension:
         for row in sc.by_dimension.to_dict("records"):
-            dims[str(row["dimension"])] = {
+            dim = str(row["dimension"])
+            mine = ent[ent["dimension"].eq(dim)] if "dimension" in ent else ent
+            dims[dim] = {
+                "by_entity": {
+                    str(e): _num(s) for e, s in zip(mine["entity"], mine["score"], strict=True)
+                },
                 "score": _num(row.get("score")),
+                "status": str(row.get("status") or ""),
+                "n_checked": int(row.get("n_checked", 0) or 0),
                 "n_failed": int(row.get("n_failed", 0) or 0),
+                "floor": floors.get(dim),
+                "note": str(row.get("note") or "") or None,
             }
     by_dim_issues = (
         result.issues.groupby("dimension", dropna=False).size().sort_index().to_dict()
@@ -138,7 +149,11 @@ def summary_data(result: RunResult) -> dict[str, Any]:
         "as_of": result.as_of.isoformat(),
         "records": n_records,
         "score": _num(sc.overall),
+        "score_note": None
+        if _num(sc.overall) is not None
+        else "n/a: no dimension was measured on the records read",
         "dimensions": dims,
+        "bounces": _bounces(result),
         "issues": {
             "total": len(result.issues),
             "by_dimension": {str(k): int(v) for k, v in by_dim_issues.items()},
@@ -157,6 +172,24 @@ def summary_data(result: RunResult) -> dict[str, Any]:
             "quick_wins": list(result.verdict.quick_wins),
         },
         "kpis": kpis,
+    }
+
+
+def _bounces(result: RunResult) -> dict[str, Any]:
+    """Bounced recipients read from inbox exports: the dead addresses are what a user acts on."""
+    from audit.report.run_folder import bounces
+    from audit.report.safe import mask_email
+
+    b = bounces(result.records)
+    kind = b["classification"].astype("object").fillna("").astype(str)
+    dead = sorted({str(r) for r in b.loc[kind.eq("hard"), "recipient"].dropna()})
+    if result.config.output.redact:
+        dead = sorted({mask_email(a) for a in dead})
+    return {
+        "messages": len(b),
+        "hard": int(kind.eq("hard").sum()),
+        "soft": int(kind.eq("soft").sum()),
+        "dead_addresses": dead,
     }
 
 
@@ -179,14 +212,39 @@ def echo_summary(result: RunResult, fmt: str) -> None:
     click.echo(f"crm-audit run {data['run_id']} (as of {data['as_of']})")
     click.echo(f"  records:     {recs}")
     score = data["score"]
-    click.echo(f"  quality:     {score:.1%}" if score is not None else "  quality:     n/a")
+    click.echo(
+        f"  quality:     {score:.1%}"
+        if score is not None
+        else f"  quality:     {data['score_note']}"
+    )
     for dim, d in data["dimensions"].items():
-        s = f"{d['score']:.1%}" if d["score"] is not None else "n/a"
-        click.echo(f"    {dim:<13} {s:>7}  ({d['n_failed']} failed checks)")
+        if d["score"] is None:
+            click.echo(
+                f"    {dim:<13} {'n/a':>7}  ({(d['note'] or 'not measured').removeprefix('n/a: ')})"
+            )
+            continue
+        floor = f"floor {d['floor']:.0%}" if d["floor"] else "no floor"
+        per = {e: s for e, s in d["by_entity"].items() if s is not None}
+        weakest = ""
+        if len(per) > 1:
+            e = min(per, key=lambda k: (per[k], k))
+            weakest = f"; weakest: {e} {per[e]:.1%}"
+        click.echo(
+            f"    {dim:<13} {d['score']:>7.1%}  {floor:<10} "
+            f"({d['n_failed']:,} of {d['n_checked']:,} rows fail{weakest})"
+        )
     click.echo(
         f"  issues:      {data['issues']['total']}"
         + "".join(f"  {k}={v}" for k, v in data["issues"]["by_dimension"].items())
     )
+    b = data["bounces"]
+    if b["messages"]:
+        dead = b["dead_addresses"]
+        shown = ", ".join(dead[:10]) + (f" and {len(dead) - 10} more" if len(dead) > 10 else "")
+        click.echo(
+            f"  bounces:     {b['messages']} ({b['hard']} hard, {b['soft']} soft); "
+            f"{len(dead)} dead addresses" + (f": {shown}" if dead else "")
+        )
     dup = data["duplicates"]
     bands = ", ".join(f"{k}={v}" for k, v in dup["pairs"].items()) or "none"
     click.echo(f"  duplicates:  {dup['clusters']} clusters; pairs {bands}")

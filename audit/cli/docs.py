@@ -86,6 +86,8 @@ def _default(field: Any) -> str:
         return "" if d is None else repr(d.value if hasattr(d, "value") else d)
     if field.default_factory is not None:
         v = field.default_factory()
+        if isinstance(v, dict):
+            v = {getattr(k, "value", k): x for k, x in v.items()}
         return "" if isinstance(v, BaseModel) else repr(v)
     return "(required)"
 
@@ -118,6 +120,16 @@ def config_reference() -> str:
 
     walk(PipelineConfig, "")
     return table(["key", "type", "default", "meaning"], rows)
+
+
+def gate_floors() -> str:
+    """The default floor of each dimension, and why it is there."""
+    from audit.config import DEFAULT_FLOORS, FLOOR_REASONS
+
+    return table(
+        ["dimension", "default floor", "why"],
+        [[f"`{d.value}`", f"{f:.0%}", FLOOR_REASONS[d]] for d, f in DEFAULT_FLOORS.items()],
+    )
 
 
 def exit_codes() -> str:

@@ -54,6 +54,13 @@ def run_cmd(
     Exit code 0 when the gate passes, 1 when it fails: use it as the step before metrics
     in cron, Airflow, Dagster, GitHub Actions or a Makefile.
 
+    The gate fails when the overall score is under thresholds.overall (default 0.8) or
+    a measured dimension is under its floor (thresholds.dimensions) in any entity it checks.
+    Default floors: completeness 0.8, validity 0.9, uniqueness 0.9, freshness 0.8,
+    consistency 0.9, integrity 0.95; 0 or null switches one off. Scores are shares of rows
+    with no failed check. A dimension no rule measured is n/a and not gated; with nothing
+    measured at all the gate fails.
+
     \b
     Example:
         crm-audit run configs/example.yaml && make publish-kpis

@@ -43,8 +43,9 @@ def render_md(ctx: ReportContext) -> str:
     ]
     if s.redacted:
         lines += [f"> {e(L['redacted'])}", ""]
+    overall = _pct(s.overall) if s.overall is not None else L["overall_not_measured"]
     lines += [
-        f"**{e(L['overall_score'])}: {_pct(s.overall)}** · {e(L['gate'])}: {icon} **{e(verdict)}**"
+        f"**{e(L['overall_score'])}: {e(overall)}** · {e(L['gate'])}: {icon} **{e(verdict)}**"
         f" · {e(L['issues'])}: {s.issues_total}",
         "",
         f"## {e(L['dimensions'])}",
@@ -55,12 +56,14 @@ def render_md(ctx: ReportContext) -> str:
         i, j = s.trend.columns.index("dimension"), s.trend.columns.index("delta")
         prev = {row[i]: row[j] for row in s.trend.rows}
     if s.dimensions:
+        notes = dict(s.dimension_notes)
         lines += [
-            f"| {e(L['dimension'])} | {e(L['score'])} | {e(L['delta'])} |",
-            "| --- | ---: | ---: |",
+            f"| {e(L['dimension'])} | {e(L['score'])} | {e(L['delta'])} | {e(L['note'])} |",
+            "| --- | ---: | ---: | --- |",
         ]
         lines += [
-            f"| {e(L.get(d, d))} | {_pct(v)} | {e(prev.get(d, ''))} |" for d, v in s.dimensions
+            f"| {e(L.get(d, d))} | {_pct(v)} | {e(prev.get(d, ''))} | {e(notes.get(d, ''))} |"
+            for d, v in s.dimensions
         ]
         lines.append("")
     else:
@@ -81,6 +84,9 @@ def render_md(ctx: ReportContext) -> str:
         lines += [f"| {e(L['dimension'])} | {e(L['count'])} |", "| --- | ---: |"]
         lines += [f"| {e(L.get(d, d))} | {n} |" for d, n in s.issues_by_dimension] + [""]
     lines += md_table(s.issues_by_rule, L["no_issues"])
+    if s.bounce_counts["n"]:
+        lines += [f"## {e(L['bounces'])}", "", e(L["bounce_counts"].format(**s.bounce_counts)), ""]
+        lines += [f"### {e(L['dead_addresses'])}", "", *md_table(s.dead_addresses, L["none"])]
     d = s.duplicates
     bands = ", ".join(f"{e(k)} {v}" for k, v in (d.get("by_band") or {}).items())
     lines += [

@@ -14,8 +14,8 @@ Layout of `reports/<run-id>/` (the json and csv writers always write these):
     impact.csv                raw vs clean KPI values (when the KPI stage gives a table)
     records/<entity>.csv      normalized records, one file per entity ...
     records/<entity>.parquet  ... and the same as Parquet, so later commands get the types back
-    scores/<table>.csv        by_dimension, by_source, by_owner, by_record, by_field, by_rule,
-                              inventory, checks (rules that ran), trend (vs previous runs)
+    scores/<table>.csv        by_dimension, by_entity, by_source, by_owner, by_record, by_field,
+                              by_rule, inventory, checks (rules that ran), trend (vs previous runs)
     breakdowns/<name>.csv     CRM report tables (pipeline, sales cycle, ...) when computed
     summary.html, summary.md, report.xlsx   the human-facing formats in output.formats
 
@@ -53,8 +53,8 @@ and config except `run_id` and `timings`.
 | records | {entity: int} | records per entity after normalize/merge |
 | counts | [object] | per file and entity: rows_read, rows_ingested, rows_rejected |
 | timings | {stage: seconds} | wall time per stage (not deterministic) |
-| scores.overall | float 0..1 | overall quality score |
-| scores.by_dimension / by_source / by_owner / by_rule / by_field | [object] | scorecard tables |
+| scores.overall | float 0..1 or null | overall score; null: nothing measured (overall_note) |
+| scores.by_dimension / by_entity / by_source / by_owner / by_rule / by_field | [object] | scores |
 | verdict | object | passed, reasons, warnings, withheld_kpis {kpi: reason}, quick_wins |
 | kpis | [object] or null | kpi_id, title, period, value, unit, n, ...; null when the gate failed |
 | impact | any | raw vs clean KPI values with their cause (KPI stage) |
@@ -79,6 +79,7 @@ TOP_TABLES: dict[str, str] = {
 }
 SCORE_TABLES = (
     "by_dimension",
+    "by_entity",
     "by_source",
     "by_owner",
     "by_record",
@@ -170,6 +171,7 @@ def result_tables(result: RunResult) -> dict[str, pd.DataFrame]:
         tables[f"records/{entity}"] = _sorted(frame, ["record_id"])
     score_frames = {
         "by_dimension": (sc.by_dimension, ["dimension"]),
+        "by_entity": (sc.by_entity, ["entity", "dimension"]),
         "by_source": (sc.by_source, ["source", "dimension"]),
         "by_owner": (sc.by_owner, ["owner"]),
         "by_record": (sc.by_record, ["record_id"]),
@@ -223,7 +225,11 @@ def result_document(result: RunResult, tables: dict[str, pd.DataFrame]) -> dict[
         "timings": timings,
         "scores": {
             "overall": sc.overall,
-            **{k: tables[f"scores/{k}"] for k in ("by_dimension", "by_source", "by_owner")},
+            "overall_note": None
+            if sc.overall == sc.overall
+            else "n/a: no dimension was measured on the records read",
+            **{k: tables[f"scores/{k}"] for k in ("by_dimension", "by_entity", "by_source")},
+            "by_owner": tables["scores/by_owner"],
             **{k: tables[f"scores/{k}"] for k in ("by_rule", "by_field")},
         },
         "verdict": {

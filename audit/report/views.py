@@ -115,6 +115,9 @@ class Summary:
     overall: float | None
     passed: bool
     dimensions: list[tuple[str, float | None]]
+    dimension_notes: list[tuple[str, str]]  # (dimension, why it is n/a) for unmeasured ones
+    bounce_counts: dict[str, int]  # messages, hard, soft
+    dead_addresses: TableView  # hard-bounced recipients: the addresses to stop mailing
     verdict: dict[str, Any]
     trend: TableView
     series: pd.DataFrame
@@ -244,6 +247,21 @@ def _build_summary(ctx: ReportContext) -> Summary:
         dims = [
             (str(d), _num(s)) for d, s in zip(by_dim["dimension"], by_dim["score"], strict=True)
         ]
+    notes: list[tuple[str, str]] = []
+    if {"dimension", "score", "note"} <= set(by_dim.columns):
+        notes = [
+            (str(d), str(n))
+            for d, s, n in zip(by_dim["dimension"], by_dim["score"], by_dim["note"], strict=True)
+            if _num(s) is None and isinstance(n, str) and n
+        ]
+    bounces = ctx.table("bounces")
+    kind = (
+        bounces["classification"].astype("object").fillna("").astype(str)
+        if "classification" in bounces
+        else pd.Series(dtype=str)
+    )
+    dead = bounces[kind.eq("hard")] if len(kind) else bounces
+    dead_cols = ["recipient", "status", "reason", "date", "source_file"]
     verdict = run.get("verdict") or {}
     issues_meta = run.get("issues") or {}
     pairs = ctx.table("duplicates")
@@ -271,6 +289,13 @@ def _build_summary(ctx: ReportContext) -> Summary:
         overall=_num(scores.get("overall")),
         passed=bool(verdict.get("passed", False)),
         dimensions=dims,
+        dimension_notes=notes,
+        bounce_counts={
+            "n": len(bounces),
+            "hard": int(kind.eq("hard").sum()),
+            "soft": int(kind.eq("soft").sum()),
+        },
+        dead_addresses=table_view(dead, columns=dead_cols, max_rows=100),
         verdict=verdict,
         trend=table_view(ctx.table("scores/trend")),
         series=ctx.table("scores/series"),

@@ -70,16 +70,20 @@ def _frame_sheet(title: str, frame: pd.DataFrame, used: set[str]) -> Sheet:
 
 def _summary_rows(ctx: ReportContext) -> list[list[Any]]:
     s, L = build_summary(ctx), ctx.labels
+    notes = dict(s.dimension_notes)
     rows: list[list[Any]] = [
         [L["title"]],
         [L["run"], s.run_id],
         [L["as_of"], s.as_of],
-        [L["overall_score"], s.overall],
+        [L["overall_score"], s.overall if s.overall is not None else L["overall_not_measured"]],
         [L["gate"], L["passed"] if s.passed else L["failed"]],
         [L["issues"], s.issues_total],
         [],
-        [L["dimension"], L["score"]],
-        *[[L.get(d, d), v] for d, v in s.dimensions],
+        [L["dimension"], L["score"], L["note"]],
+        *[
+            [L.get(d, d), v if v is not None else L["not_measured"], notes.get(d, "")]
+            for d, v in s.dimensions
+        ],
     ]
     for key in ("reasons", "warnings", "quick_wins"):
         items = s.verdict.get(key) or []

@@ -66,6 +66,46 @@ def duplicate_excess(matches: Matches) -> tuple[int, set[str]]:
     return len(members) - len(groups), members
 
 
+def duplicate_extras(matches: Matches) -> set[str]:
+    """Ids of the records beyond one per duplicate cluster: the rows a merge would remove.
+
+    The survivor of each cluster stays; without a survivor flag the smallest id stays.
+    """
+    cl = matches.clusters if matches is not None else None
+    if cl is not None and not cl.empty and {"cluster_id", "record_id"} <= set(cl.columns):
+        if "band" in cl.columns:
+            cl = cl[cl["band"].astype("object").isin(DUPLICATE_BANDS)]
+        cl = cl.assign(record_id=cl["record_id"].astype(str))
+        if "is_survivor" in cl.columns:
+            surv = cl["is_survivor"].astype("object").map(lambda v: str(v).lower() == "true")
+            cl = cl.assign(_keep=surv)
+            kept = cl.groupby("cluster_id")["_keep"].transform("any")
+            first = cl["record_id"].eq(cl.groupby("cluster_id")["record_id"].transform("min"))
+            cl = cl.assign(_keep=cl["_keep"] | (~kept & first))
+        else:
+            first = cl["record_id"].eq(cl.groupby("cluster_id")["record_id"].transform("min"))
+            cl = cl.assign(_keep=first)
+        return set(cl.loc[~cl["_keep"], "record_id"])
+    _, members = duplicate_excess(matches)
+    if not members:
+        return set()
+    pairs = matches.pairs
+    p = pairs[pairs["band"].astype("object").isin(DUPLICATE_BANDS)]
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip(p["record_id_l"].astype(str), p["record_id_r"].astype(str), strict=True):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {m for m in members if find(m) != m}
+
+
 def rule_table(
     checked: pd.DataFrame | None,
     issues: Issues,
