@@ -84,8 +84,16 @@ class ScoreColumn:
     scale_max: int
 
 
-def is_survey_profile(name: str | None) -> bool:
-    return name in _SURVEY_PROFILES
+def is_form_export(profile: str | None, header: list[str]) -> bool:
+    """A survey tool's export (its rows are responses), not a CRM list with a score column.
+
+    Only then are responses without an email, phone or name kept out of contacts: a customer
+    list with a CSAT column keeps every row as a contact.
+    """
+    if profile is not None:
+        return profile in _SURVEY_PROFILES
+    folded = {fold_header(h) for h in header}
+    return any(fold_header(a) in folded for a in (*_ANSWERED_AT, "Completion time", "#"))
 
 
 def prepare(table: RawTable) -> dict[str, str]:
