@@ -115,3 +115,30 @@ def test_a_near_miss_that_maps_less_than_the_header_names_is_not_used(
     assert rec["profile"] is None
     assert rec["mapping"]["Deal Name"] == "name"
     assert any("looks like salesforce.opportunities" in w for w in rec["warnings"])
+
+
+def test_two_equally_near_profiles_map_by_neither_and_say_so(monkeypatch) -> None:
+    # two list tools whose exports share a shape: a header missing one column of each
+    # signature must not be guessed to belong to either
+    import importlib
+
+    from audit.registry import Registry
+    from audit.sources.profiles import Profile
+
+    detect_mod = importlib.import_module("audit.sources.detect")
+
+    reg: Registry[Profile] = Registry("profile")
+    for name, extra in (("tool_a.members", "Tool A ID"), ("tool_b.members", "Tool B ID")):
+        reg.add(
+            name,
+            Profile(
+                name=name,
+                entity="contacts",
+                detect=[["Email", "Full Name", "Signup Date", extra]],
+                columns={"email": ["Email"], "full_name": ["Full Name"]},
+            ),
+        )
+    monkeypatch.setattr(detect_mod, "PROFILES", reg)
+    prof, note = detect_mod.detect(["Email", "Full Name", "Signup Date", "Phone"])
+    assert prof is None
+    assert note is not None and "tool_a.members or tool_b.members" in note

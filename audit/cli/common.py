@@ -143,6 +143,13 @@ def summary_data(result: RunResult) -> dict[str, Any]:
             for r in result.kpis.to_dict("records")
         ]
     n_records = {e: len(f) for e, f in sorted(result.records.items())}
+    iss = result.issues
+    not_read = []
+    if len(iss):
+        files = iss[iss["rule_id"].isin(["source.file.unreadable", "source.file.skipped"])]
+        for r in files.sort_values(["rule_id", "value"]).to_dict("records"):
+            kind = "unreadable" if r["rule_id"] == "source.file.unreadable" else "skipped"
+            not_read.append({"file": r["value"], "kind": kind, "message": r["message"]})
     return {
         "run_id": result.run_id,
         "run_dir": str(result.run_dir) if result.run_dir else None,
@@ -172,6 +179,7 @@ def summary_data(result: RunResult) -> dict[str, Any]:
             "quick_wins": list(result.verdict.quick_wins),
         },
         "kpis": kpis,
+        "not_read": not_read,
     }
 
 
@@ -211,6 +219,14 @@ def echo_summary(result: RunResult, fmt: str) -> None:
     recs = ", ".join(f"{n} {e}" for e, n in data["records"].items()) or "no records"
     click.echo(f"crm-audit run {data['run_id']} (as of {data['as_of']})")
     click.echo(f"  records:     {recs}")
+    # a file that could not be read must not go unnoticed behind exit 0
+    for f in data["not_read"]:
+        if f["kind"] == "unreadable":
+            click.echo(f"  NOT READ:    {f['message']}")
+    skipped = [f["file"] for f in data["not_read"] if f["kind"] == "skipped"]
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+        click.echo(f"  skipped:     {len(skipped)} file(s): {shown}")
     score = data["score"]
     click.echo(
         f"  quality:     {score:.1%}"

@@ -378,7 +378,8 @@ def _load_file(
             scores = [] if table.canonical else surveys.score_columns(table.frame, questions)
             if scores and entity == "contacts":
                 answers = surveys.survey_frame(table.frame, frame, scores, frame.get("email"))
-                if prof is None or surveys.is_survey_profile(prof.name):
+                header = [str(c) for c in table.frame.columns]
+                if surveys.is_form_export(prof.name if prof else None, header):
                     frame = _drop_anonymous(frame, table)
                     table.warnings.append(
                         "survey export: respondents with an email, phone or name are contacts"

@@ -36,9 +36,18 @@ def looks_like_data(cells: Sequence[object]) -> bool:
     return False
 
 
-def _title_like(cells: Sequence[object]) -> bool:
-    """What a title line above a table looks like: one or two filled cells, no email or phone."""
-    return len(cells) <= 2 and not looks_like_data(cells)
+def _title_like(cells: Sequence[object], need: int) -> bool:
+    """What a title line above a table looks like: few filled cells, no email or phone.
+
+    Few: one or two, or fewer than half the table's usual width ("Report, Generated,
+    2026-01-01" above ten columns). A one-cell sentence that mentions an address ("Exported by
+    admin@example.com") is a title; a lone address is a record of a file with no header.
+    """
+    if len(cells) > 2 and len(cells) >= need:
+        return False
+    if not looks_like_data(cells):
+        return True
+    return len(cells) == 1 and len(str(cells[0]).split()) >= 3
 
 
 def find_header(rows: Sequence[Sequence[object]], *, scan: int = 30) -> int:
@@ -65,7 +74,7 @@ def find_header(rows: Sequence[Sequence[object]], *, scan: int = 30) -> int:
         texty = sum(1 for c in cells if isinstance(c, str) and not _NUMBERISH.match(c))
         if len(cells) >= need and texty >= max(1, len(cells) * 0.6) and not looks_like_data(cells):
             return i
-        if not _title_like(cells):
+        if not _title_like(cells, need):
             return first
     return first
 

@@ -28,7 +28,7 @@ _WORDING: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\bnps\b|net promoter|likely .{0,60}\brecommend|likelihood .{0,20}recommend|"
             r"recommend .{0,60}\b(friend|colleague|family|others)|"
-            r"추천할 (의향|가능성)|추천하시겠|추천 의향|추천하실|"
+            r"추천\s?(할|하실|하시겠|의향|가능성)|"
             r"(勧め|薦め|すすめ|推薦|推奨).{0,12}(可能性|ますか|たい|思いますか)|"
             r"推荐给.{0,12}(朋友|同事|他人|家人)|推荐.{0,8}(可能性|意愿)|推薦給",
             re.IGNORECASE,
@@ -37,7 +37,7 @@ _WORDING: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "ces",
         re.compile(
-            r"\bces\b|customer effort|how easy|easy (was it|is it|it was|to)|effort|"
+            r"\bces\b|customer effort|how easy|easy (was it|is it|it was|to|for)|effort|"
             r"쉽게|쉬웠|얼마나 쉬|簡単|容易|轻松|輕鬆",
             re.IGNORECASE,
         ),
@@ -45,7 +45,7 @@ _WORDING: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "csat",
         re.compile(
-            r"\bcsat\b|satisf|만족|満足|满意|滿意",
+            r"\bcsat\b|satisf|how happy|happy with|만족|満足|满意|滿意",
             re.IGNORECASE,
         ),
     ),
@@ -84,8 +84,16 @@ class ScoreColumn:
     scale_max: int
 
 
-def is_survey_profile(name: str | None) -> bool:
-    return name in _SURVEY_PROFILES
+def is_form_export(profile: str | None, header: list[str]) -> bool:
+    """A survey tool's export (its rows are responses), not a CRM list with a score column.
+
+    Only then are responses without an email, phone or name kept out of contacts: a customer
+    list with a CSAT column keeps every row as a contact.
+    """
+    if profile is not None:
+        return profile in _SURVEY_PROFILES
+    folded = {fold_header(h) for h in header}
+    return any(fold_header(a) in folded for a in (*_ANSWERED_AT, "Completion time", "#"))
 
 
 def prepare(table: RawTable) -> dict[str, str]:

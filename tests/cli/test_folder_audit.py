@@ -116,6 +116,12 @@ def test_a_folder_is_one_source_per_file_and_a_broken_file_is_a_finding(
     assert set(skipped) == {".DS_Store", "~$顧客管理_2026.xlsx"}
     assert "hidden file" in skipped[".DS_Store"]
     assert "lock file" in skipped["~$顧客管理_2026.xlsx"]
+    # the terminal summary names the file that was not read, so exit 0 does not hide it
+    summary = json.loads(res.stdout)
+    unreadable = [f for f in summary["not_read"] if f["kind"] == "unreadable"]
+    assert [Path(f["file"]).name for f in unreadable] == ["broken.xlsx"]
+    text = runner.invoke(cli, ["audit", str(root), "--out", str(tmp_path / "runs2")])
+    assert "NOT READ:" in text.stdout and "broken.xlsx" in text.stdout
 
 
 def test_init_writes_the_same_sources_the_folder_audit_uses(

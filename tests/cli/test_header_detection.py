@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 
 from audit.cli import cli
@@ -135,3 +136,25 @@ def test_a_totals_footer_is_reported_in_a_csv_as_in_a_workbook(
     with (run_dir / "issues.csv").open(encoding="utf-8-sig") as fh:
         footers = [i for i in csv.DictReader(fh) if i["rule_id"] == "source.row.footer"]
     assert len(footers) == 1 and footers[0]["severity"] == "info"
+
+
+@pytest.mark.parametrize(
+    ("title", "header_row"),
+    [
+        ("Report,Generated,2026-01-01\n\n", 3),  # three short cells above ten columns
+        ("Exported by admin@example.com\n", 2),  # a sentence that mentions an address
+    ],
+)
+def test_title_lines_that_are_not_one_cell_or_mention_an_address(
+    runner: CliRunner, tmp_path: Path, title: str, header_row: int
+) -> None:
+    f = tmp_path / "export.csv"
+    f.write_text(
+        title + "name,email,phone,city,country,owner,stage,source,created,notes\n"
+        "Kim,kim@example.kr,010-1234-5678,Seoul,KR,Lee,lead,web,2026-01-01,\n"
+        "Park,park@example.kr,010-2234-5678,Busan,KR,Lee,lead,web,2026-01-02,\n",
+        encoding="utf-8",
+    )
+    (rec,) = _inspect(runner, f)
+    assert rec["header_row"] == header_row
+    assert (rec["rows_read"], rec["rows_ingested"]) == (2, 2)

@@ -139,3 +139,14 @@ def test_a_korean_google_form_nps_question_is_found(runner: CliRunner, tmp_path:
     assert recs["contacts"]["profile"] == "google_forms.responses"
     assert recs["contacts"]["rows_ingested"] == 2
     assert recs["surveys"]["rows_ingested"] == 2
+
+
+def test_a_customer_list_with_a_csat_column_keeps_every_row_as_a_contact(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    f = tmp_path / "accounts.csv"
+    f.write_text("company,CSAT\nAcme,5\nGlobex,4\nInitech,3\n", encoding="utf-8")
+    res = runner.invoke(cli, ["sources", "inspect", str(f), "--format", "json"])
+    recs = {r["entity"]: r for r in json.loads(res.stdout)}
+    assert (recs["contacts"]["rows_ingested"], recs["contacts"]["rows_rejected"]) == (3, 0)
+    assert recs["surveys"]["rows_ingested"] == 3
