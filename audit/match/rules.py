@@ -43,6 +43,9 @@ FEATURES = (
     "xb_ja",
     "xa_zh",
     "xb_zh",
+    "xf_ko",  # romanized family name per language
+    "xf_ja",
+    "xf_zh",
 )
 
 Kind = Literal["exact", "name", "given_name", "text", "identifier", "date", "email", "phone"]

@@ -358,8 +358,27 @@ def native_full_key(lang: str, given: str | None, family: str | None) -> str | N
     return fk + gk if fk and gk else None
 
 
+@lru_cache(maxsize=100_000)
+def ja_family_split(whole: str) -> tuple[str, str] | None:
+    """(family, given) of a kanji name written without a space, where UniDic tags the first
+    word as a family name (五十嵐幸紀男 -> 五十嵐 + 幸紀男); None when it does not."""
+    words = list(_tagger()(whole))
+    if len(words) < 2 or getattr(words[0].feature, "pos4", None) != "姓":
+        return None
+    family = words[0].surface
+    return (family, whole[len(family) :]) if whole.startswith(family) else None
+
+
 def native_keys(lang: str, given: str | None, family: str | None) -> tuple[str | None, str | None]:
-    """(family key, given key) of a native-script name (family and given already split)."""
+    """(family key, given key) of a native-script name (family and given already split).
+
+    The matcher splits an unspaced kanji name by length (two characters of family name from
+    four characters on); for the Japanese reading, UniDic's family-name tag decides instead.
+    """
+    if lang == "ja" and family and given and _HAN.search(family + given):
+        split = ja_family_split(family + given)
+        if split:
+            family, given = split
     fk = fold(lang, reading(family, lang, family=True)) if family else None
     gk = fold(lang, reading(given, lang)) if given else None
     return fk, gk
