@@ -384,6 +384,33 @@ def native_keys(lang: str, given: str | None, family: str | None) -> tuple[str |
     return fk, gk
 
 
+# Two-syllable Korean and two-character Chinese family names (the others are one syllable).
+_FAMILY2 = {
+    "남궁", "황보", "제갈", "선우", "독고", "사공", "서문", "동방",
+    "欧阳", "歐陽", "司马", "司馬", "上官", "诸葛", "諸葛", "东方", "東方", "皇甫", "尉迟", "尉遲",
+}  # fmt: skip
+
+
+def split_native(full: str) -> tuple[str | None, str | None]:
+    """(family, given) of a native name written whole: the first word when spaced; else
+    UniDic's family-name word for Japanese kanji, one (or a known two) character(s) for Korean
+    and Chinese. Kana written without a space cannot be split: all of it is the given name."""
+    words = full.split()
+    if len(words) > 1:
+        return words[0], "".join(words[1:])
+    s = full.strip()
+    if len(s) < 2:
+        return s or None, None
+    if script_of(s) == KANA:
+        return None, s
+    if script_of(s) == HAN:
+        split = ja_family_split(s)
+        if split and len(s) >= 4:
+            return split
+    n = 2 if s[:2] in _FAMILY2 else 1
+    return s[:n], s[n:]
+
+
 def name_latn(given: str | None, family: str | None) -> str | None:
     """A readable romanized form of a CJK name, family first, per language: 'ko: gim minjun'.
 
