@@ -121,7 +121,7 @@ def test_japanese_given_names_in_kana_agree():
 def test_whole_latin_name_read_in_both_orders():
     want = rz.native_keys("ko", "민준", "김")
     for given, family in (("Min Jun", "Kim"), ("Kim Min", "Jun"), ("Minjun", "Gim")):
-        fk, gk, ka, kb = rz.latin_keys("ko", given, family)
+        _, _, ka, kb = rz.latin_keys("ko", given, family)
         assert want[0] + want[1] in (ka, kb)
     # the common family name is taken as the family, whichever end it is written at
     assert rz.latin_keys("ko", "Kim Min", "Jun")[:2] == want
