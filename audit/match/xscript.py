@@ -42,7 +42,35 @@ def features(given: pa.Array, family: pa.Array) -> dict[str, pa.Array]:
         return empty
     both = pc.binary_join_element_wise(pc.fill_null(given, ""), pc.fill_null(family, ""), "\x1f")
     enc = pc.dictionary_encode(both)
-    rows = [_keys(v) for v in enc.dictionary.to_pylist()]
+    uniq = enc.dictionary.to_pylist()
+    rows: list[tuple[str | None, ...] | None] = [None] * len(uniq)
+    # most names are two Latin words ('minjun' + 'kim'): their keys are put together from the
+    # folds of the distinct words, per language, instead of folding every name
+    simple: list[tuple[int, str, str]] = []
+    for k, v in enumerate(uniq):
+        g, _, f = v.partition("\x1f")
+        if g and f and " " not in g and " " not in f and g.isascii() and f.isascii():
+            simple.append((k, g, f))
+        else:
+            rows[k] = _keys(v)
+    if simple:
+        words = sorted({w for _, g, f in simple for w in (g, f)})
+        folded = {lang: {w: rz.fold(lang, w) for w in words} for lang in rz.LANGS}
+        ranks = {lang: rz.family_rank(lang) for lang in rz.LANGS}
+        latin = str(rz.LATIN)
+        for k, g, f in simple:
+            row: list[str | None] = [latin]
+            for lang in rz.LANGS:
+                fg, ff = folded[lang][g], folded[lang][f]
+                ka = ff + fg if ff and fg else None
+                kb = fg + ff if ff and fg else None
+                rank = ranks[lang]
+                rf, rl = rank.get(fg or ""), rank.get(ff or "")
+                if rf is not None and (rl is None or rf < rl):  # family written first
+                    row += [fg, ff, ka, kb]
+                else:
+                    row += [ff, fg, ka, kb]
+            rows[k] = tuple(row)
     out = {}
     for k, col in enumerate(COLUMNS):
         values = pa.array([r[k] for r in rows], type=pa.string())

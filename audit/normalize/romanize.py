@@ -321,6 +321,11 @@ def _family_rank() -> dict[str, dict[str, int]]:
     return ranks
 
 
+def family_rank(lang: str) -> dict[str, int]:
+    """Rank (0 = most common) of common family names by their key; empty for Japanese."""
+    return _family_rank().get(lang, {})
+
+
 def latin_keys(
     lang: str, given: str | None, family: str | None
 ) -> tuple[str | None, str | None, str | None, str | None]:
@@ -344,7 +349,7 @@ def latin_keys(
     rest_a, rest_b = fold(lang, " ".join(words[:-1])), fold(lang, " ".join(words[1:]))
     ka = last + rest_a if last and rest_a else None
     kb = first + rest_b if first and rest_b else None
-    rank = _family_rank().get(lang)
+    rank = family_rank(lang)
     if rank:
         rf, rl = rank.get(first or ""), rank.get(last or "")
         if rf is not None and (rl is None or rf < rl):
