@@ -135,6 +135,8 @@ class Comparer:
         if self.xs is not None and field in ("given", "family"):
             xs_hit, xs_tf = self.xs.agree(field, i, j)  # same name in two scripts
             exact |= xs_hit
+            if field == "given":  # a kanji given name read another way: unknown, not far
+                null |= self.xs.unreadable(i, j, exact)
         todo = np.flatnonzero(~null & ~exact)
         labels = LEVELS[comp.kind]
         top = len(labels) - 1

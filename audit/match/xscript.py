@@ -115,6 +115,20 @@ class CrossScript:
             for field, c in (("family", self.f[lang]), ("given", self.g[lang]))
         }
 
+    def unreadable(self, i: np.ndarray, j: np.ndarray, agreed: np.ndarray) -> np.ndarray:
+        """Kanji vs Latin given names that do not agree while the Japanese family names do.
+
+        A kanji given name has many readings and the dictionary knows one (its reading matches
+        the romaji of about 1 in 5 spellings of a public given-name list), so that disagreement
+        is unknown rather than far. Counted as far, it also taught the model that real matches
+        often disagree on given names, which weakened the given name for everyone.
+        """
+        si, sj = self.script[i], self.script[j]
+        han_latin = ((si == rz.HAN) & (sj == rz.LATIN)) | ((si == rz.LATIN) & (sj == rz.HAN))
+        f, g = self.f["ja"], self.g["ja"]
+        family = (f[i] >= 0) & ((f[i] == f[j]) | (f[i] == g[j]) | (g[i] == f[j]))
+        return han_latin & family & ~agreed
+
     def agree(self, field: str, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(hit, tf_code) per pair: the field's romanized keys agree between two scripts.
 

@@ -264,16 +264,21 @@ def main() -> None:
         zip(pairs.loc[is_auto, "record_id_l"], pairs.loc[is_auto, "record_id_r"], strict=True)
     )
     region_of = {f"p{k * per + p}": r for k, r in enumerate(REGIONS) for p in range(1, per + 1)}
-    stats: dict[str, list[int]] = {r: [0, 0, 0] for r in ("all", *REGIONS)}
+    rec = df.set_index("record_id")
+    stats: dict[str, list[int]] = {r: [0, 0, 0] for r in ("all", *REGIONS, "with contact")}
     for pid in kinds:
         pair = (f"{pid}-l", f"{pid}-n")  # record ids sort l < n
-        for key in ("all", region_of[pid.rstrip("csf")]):
+        a, b = rec.loc[pair[0]], rec.loc[pair[1]]
+        shared = any(pd.notna(a[c]) and a[c] == b[c] for c in ("phone", "email", "company"))
+        keys = ["all", region_of[pid.rstrip("csf")]] + (["with contact"] if shared else [])
+        for key in keys:
             stats[key][0] += 1
             stats[key][1] += pair in found
             stats[key][2] += pair in auto
+    # 'with contact': the pairs that share a phone, an email or a company, not just name + city
     for key, (tot, rev, au) in stats.items():
         print(
-            f"  cross-script true pairs {key:3s}: {tot:5,}  recall auto+review {rev / tot:.4f}  "
+            f"  cross-script true pairs {key:12s}: {tot:6,}  recall auto+review {rev / tot:.4f}  "
             f"auto {au / tot:.4f}"
         )
 
