@@ -89,6 +89,11 @@ ENTITIES: dict[str, tuple[Column, ...]] = {
         Column("phone_ext", doc="extension of that number, if any", derived=True),
         Column("phone_type", doc="mobile, fixed, fixed_or_mobile, toll_free, voip", derived=True),
         Column("name_key", doc="folded name for matching", derived=True),
+        Column(
+            "name_latn",
+            doc="romanized reading of a Hangul, kana or hanzi name, per language, family first",
+            derived=True,
+        ),
         Column("company_key", doc="company without legal form, folded", derived=True),
         Column("country_code", doc="ISO 3166-1 alpha-2", derived=True),
     ),

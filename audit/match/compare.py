@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from audit.match.blocking import Codes, as_arrow
 from audit.match.rules import Comparison
+from audit.match.xscript import SCRIPT, CrossScript
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "exact": ("null", "far", "exact"),
@@ -70,6 +71,18 @@ class Comparer:
         self._nick = _nickname_pairs(
             self.codes.get("given"), self.codes.uniques("given"), nicknames
         )
+        self.xs: CrossScript | None = None
+        if SCRIPT in feats.columns and feats[SCRIPT].notna().any():
+            self.xs = CrossScript(self.codes, lambda f: len(self.counts[f]))
+
+    def tf_shares(self, field: str, prior_records: float, prior_share: float) -> np.ndarray:
+        """Share of records holding each value code (term frequency), smoothed; for names, the
+        romanized values' shares follow (see `CrossScript.agree` for their codes)."""
+        counts = self.counts[field].astype(float)
+        out = (counts + prior_records * prior_share) / (float(counts.sum()) + prior_records)
+        if self.xs is not None and field in ("given", "family"):
+            out = np.concatenate([out, self.xs.shares(field, prior_records, prior_share)])
+        return out
 
     def _strings(self, field: str, rows: np.ndarray) -> np.ndarray:
         """The strings of `rows` (all non-null) as Python objects, taken from the Arrow
@@ -118,6 +131,12 @@ class Comparer:
         n = len(i)
         null = (ci < 0) | (cj < 0)
         exact = ~null & (ci == cj)
+        xs_hit = None
+        if self.xs is not None and field in ("given", "family"):
+            xs_hit, xs_tf = self.xs.agree(field, i, j)  # same name in two scripts
+            exact |= xs_hit
+            if field == "given":  # a kanji given name read another way: unknown, not far
+                null |= self.xs.unreadable(i, j, exact)
         todo = np.flatnonzero(~null & ~exact)
         labels = LEVELS[comp.kind]
         top = len(labels) - 1
@@ -127,6 +146,8 @@ class Comparer:
         sim = np.full(n, np.nan, np.float32)
         sim[exact] = 1.0
         tf_code = np.where(exact, tf_side, -1)
+        if xs_hit is not None:
+            tf_code = np.where(xs_hit, xs_tf, tf_code)
         kind = comp.kind
         if not fuzzy:
             pending = np.zeros(n, bool)

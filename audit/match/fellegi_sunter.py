@@ -219,8 +219,7 @@ def train(
         u[k - 1] = u_exact
         tf_u = None
         if c.tf:
-            total = float(counts.sum())
-            tf_u = (counts + PRIOR_RECORDS * PRIOR_SHARE) / (total + PRIOR_RECORDS)
+            tf_u = comparer.tf_shares(c.field, PRIOR_RECORDS, PRIOR_SHARE)
         fields.append(FieldWeights(c, _initial_m(c.kind), u, tf_u, t.tf_max_bits))
     groups = {g: rules.groups[g].rest for g in sorted({c.group for c in comps})}
     prior = float(np.clip(0.5 * n / max(total_pairs, 1.0), 1e-12, MAX_PRIOR))

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from audit.match.xscript import features as xscript_features
 from audit.text import fold
 
 # Two-syllable Korean family names; any other Hangul name has a one-syllable family name.
@@ -282,6 +283,7 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     family = _null_empty(family)
     out: dict[str, pa.Array] = {"given": given, "family": family}
     out["family_initial"] = pc.utf8_slice_codeunits(family, 0, 1)
+    out.update(xscript_features(given, family))
     g, f = pc.fill_null(given, ""), pc.fill_null(family, "")
     le = pc.less_equal(g, f)
     name = pc.binary_join_element_wise(pc.if_else(le, g, f), pc.if_else(le, f, g), "")

@@ -35,6 +35,17 @@ FEATURES = (
     "dob",
     "ident",
     "external_id",
+    # romanized whole names per language (audit/match/xscript.py), for cross-script blocking:
+    # xa_* reads a Latin name's last word first, xb_* reads it as written
+    "xa_ko",
+    "xb_ko",
+    "xa_ja",
+    "xb_ja",
+    "xa_zh",
+    "xb_zh",
+    "xf_ko",  # romanized family name per language
+    "xf_ja",
+    "xf_zh",
 )
 
 Kind = Literal["exact", "name", "given_name", "text", "identifier", "date", "email", "phone"]

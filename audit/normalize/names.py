@@ -206,4 +206,28 @@ def name_columns(frame: pd.DataFrame) -> pd.DataFrame:
             ~need_parts, broadcast(pc, [x[1] for x in split_u], out.index)
         )
     out["name_key"] = map_unique(basis, name_key)
+    out["name_latn"] = _name_latn(out)
     return out
+
+
+def _name_latn(frame: pd.DataFrame) -> pd.Series:
+    """Romanized readings of CJK names (audit/normalize/romanize.py), from the parts when both
+    are there, else from the full name; per distinct name, and only for names holding CJK."""
+    from .romanize import name_latn, split_native
+
+    parts = frame["last_name"].fillna("") + "\x1f" + frame["first_name"].fillna("")
+    whole = frame["full_name"].fillna("")
+    use_parts = frame["last_name"].notna() & frame["first_name"].notna()
+    basis = parts.where(use_parts, "\x1e" + whole)
+    cjk = basis.str.contains(_CJK.pattern, regex=True)
+    if not cjk.any():
+        return pd.Series(None, index=frame.index, dtype="str")
+
+    def one(value: str) -> str | None:
+        if value.startswith("\x1e"):
+            family, given = split_native(value[1:])
+        else:
+            family, _, given = value.partition("\x1f")
+        return name_latn(given or None, family or None)
+
+    return map_unique(basis.where(cjk), one)
