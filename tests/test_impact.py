@@ -46,7 +46,12 @@ def world() -> tuple[dict[str, pd.DataFrame], pd.DataFrame, Matches]:
 def test_clean_view_merges_trusted_clusters_and_drops_bad_emails() -> None:
     records, iss, matches = world()
     clean, stats = clean_records(records, iss, matches)
-    assert stats == {"duplicates_merged": 1, "emails_excluded": 1, "references_repointed": 1}
+    assert stats == {
+        "duplicates_merged": 1,
+        "emails_excluded": 1,
+        "references_repointed": 1,
+        "deleted_excluded": 0,
+    }
     assert clean["contacts"]["record_id"].tolist() == ["t:1", "t:3", "t:4"]
     assert clean["contacts"].set_index("record_id").loc["t:4", "email"] is None
     assert clean["subscriptions"]["customer_email"].tolist()[1] == "ann@x.com"

@@ -101,24 +101,61 @@ def _events(ctx: Context) -> pd.DataFrame:
     return out
 
 
-@kind("hard_bounce")
-def hard_bounce(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
-    """The address hard-bounced in an inbox export (evidence: date, status, reason)."""
-    s = column(frame, rule.field)
-    ev = _events(ctx)
-    hard = ev[ev["hard"]].sort_values(["key", "at"], na_position="first", kind="stable")
-    last = hard.groupby("key", sort=True).tail(1).set_index("key")
+def _vendor_hard(frame: pd.DataFrame, rule: Any, ctx: Context) -> pd.Series:
+    """Per email key, the source apps' own hard-bounce evidence ("<source>: <field>: <words>").
+
+    The class was decided at ingest from the vendor's reason text (sources/flags.py), so a
+    "hard bounce reason" that names a full mailbox is soft there and not counted here.
+    """
+    if "email_bounce" not in frame.columns:
+        return pd.Series(dtype=object)
+    hard = frame["email_bounce"].astype("str").str.lower().eq("hard").fillna(False).astype(bool)
+    if not hard.any():
+        return pd.Series(dtype=object)
+    src = frame["source"].astype("str") if "source" in frame.columns else "?"
+    reason = frame.get("email_bounce_reason", pd.Series(None, index=frame.index))
+    label = src + ": " + reason.astype(object).where(reason.notna(), "hard bounce").astype("str")
     keys = _rule_keys(frame, rule, ctx)
-    bad = keys.isin(last.index) & s.notna()
+    return (
+        pd.DataFrame({"key": keys[hard], "label": label[hard]})
+        .dropna()
+        .sort_values(["key", "label"], kind="stable")
+        .groupby("key")["label"]
+        .agg(lambda x: "; ".join(dict.fromkeys(x)))
+    )
+
+
+@kind("hard_bounce", columns=lambda r: ("email_bounce", "email_bounce_reason"))
+def hard_bounce(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """The address hard-bounced: in an inbox export (evidence: date, status, reason) or by the
+    source app's own bounce field (evidence: the vendor's reason). Every record with the
+    address (email key) is flagged, not only the row that carries the bounce."""
+    s = column(frame, rule.field)
+    try:
+        ev = _events(ctx)
+    except Skip:
+        if "email_bounce" not in frame.columns or frame["email_bounce"].isna().all():
+            raise Skip("no email_events (bounce) records and no source bounce field") from None
+        ev = None
+    keys = _rule_keys(frame, rule, ctx)
+    texts: dict[str, list[str]] = {}
+    if ev is not None:
+        hard = ev[ev["hard"]].sort_values(["key", "at"], na_position="first", kind="stable")
+        last = hard.groupby("key", sort=True).tail(1)
+        for k, at, st, rs in zip(
+            last["key"], last["at"], last["status"], last["reason"], strict=True
+        ):
+            texts.setdefault(k, []).append(
+                f"hard bounce {_fmt_date(at)}"
+                + (f" ({st})" if isinstance(st, str) and st else "")
+                + (f": {rs}" if isinstance(rs, str) and rs else "")
+            )
+    for k, label in _vendor_hard(frame, rule, ctx).items():
+        texts.setdefault(k, []).append(f"marked hard-bounced by {label}")
+    bad = keys.isin(list(texts)) & s.notna()
     evidence = pd.Series(None, index=frame.index, dtype=object)
     if bad.any():
-        rows = last.loc[keys[bad]]
-        evidence[bad] = [
-            f"hard bounce {_fmt_date(at)}"
-            + (f" ({st})" if isinstance(st, str) and st else "")
-            + (f": {rs}" if isinstance(rs, str) and rs else "")
-            for at, st, rs in zip(rows["at"], rows["status"], rows["reason"], strict=True)
-        ]
+        evidence[bad] = ["; ".join(texts[k]) for k in keys[bad]]
     return Outcome(failed=bad, evidence=evidence)
 
 
@@ -192,6 +229,30 @@ def status_flag(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     if bad.any():
         evidence[bad] = ["status " + str(by_key.get(k, "")) for k in keys[bad]]
     return Outcome(failed=bad, evidence=evidence)
+
+
+class MarkedParams(Params):
+    flag: str = "email_opt_out"
+
+
+_YES = {"true", "yes", "1"}
+
+
+@kind("marked", params=MarkedParams, columns=lambda r: (r.params.flag,))
+def marked(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """The source app itself set a yes/no mark on the record (opted out, deleted): reported
+    with the source's name, skipped when no source carries the mark at all."""
+    column(frame, rule.field)  # Skip when the column is absent
+    flag = column(frame, rule.params.flag)
+    if flag.isna().all():
+        raise Skip(f"no source has a {rule.params.flag} field")
+    yes = flag.astype(object).map(
+        lambda v: bool(v) if isinstance(v, bool | np.bool_) else str(v).strip().lower() in _YES
+    )
+    yes = yes.fillna(False).astype(bool) & flag.notna()
+    src = frame["source"].astype("str") if "source" in frame.columns else "?"
+    evidence = (src + f": {rule.params.flag} = true").where(yes, None).astype(object)
+    return Outcome(failed=yes, checked=flag.notna(), evidence=evidence)
 
 
 class InactiveParams(Params):
