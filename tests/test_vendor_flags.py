@@ -203,6 +203,17 @@ def test_vendor_fields_reach_the_canonical_columns(
         assert all(json.loads(e) for e in c["extra"])
 
 
+def test_stripe_deleted_customer(tmp_path: Path) -> None:
+    c = _contacts(
+        tmp_path,
+        "stripe.csv",
+        "id,Email,Created (UTC),Delinquent,deleted\n"
+        "cus_1,a@x.example,2025-01-01 10:00,false,\ncus_2,b@x.example,2025-01-02 10:00,true,true\n",
+    )
+    assert [None if pd.isna(v) else v for v in c["is_deleted"]] == [None, "true"]
+    assert "Delinquent" in json.loads(c["extra"].iloc[1])  # a payment state, kept as read
+
+
 def test_generic_deleted_column_and_nothing_lost(tmp_path: Path) -> None:
     c = _contacts(tmp_path, "p.csv", "Name,Email,Deleted\nA,a@x.example,yes\nB,b@x.example,\n")
     assert c["is_deleted"].tolist()[0] == "yes"
