@@ -80,9 +80,16 @@ def test_every_salesforce_hard_bounce_is_a_freshness_finding(
     assert len(hard_rows) == 21
     assert sorted(bounced["value"]) == sorted(hard_rows["Email"])
     # the vendor's own words are the evidence
-    for email, reason in zip(hard_rows["Email"], hard_rows["EmailBouncedReason"], strict=True):
+    for email, reason, date in zip(
+        hard_rows["Email"],
+        hard_rows["EmailBouncedReason"],
+        hard_rows["EmailBouncedDate"],
+        strict=True,
+    ):
         (ev,) = bounced.loc[bounced["value"] == email, "evidence"]
-        assert reason in ev and "contact" in ev
+        assert (
+            reason in ev and f"on {date}" in ev and ev.startswith("marked hard-bounced by contact")
+        )
     soft = raw.loc[raw["EmailBouncedReason"].str.contains("over quota|deferred"), "Email"]
     assert not set(soft) & set(bounced["value"])
     # reachability: the hard bounces are not reachable, the soft ones are

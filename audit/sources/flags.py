@@ -110,9 +110,14 @@ def apply_flags(
         for c in dict.fromkeys(cols):
             values = frame[c].tolist()
             if rule.flag == "email_bounce":
-                for i, v in enumerate(values):
+                at_cols = [by_fold[fold_header(a)] for a in rule.at if fold_header(a) in by_fold]
+                dates = frame[at_cols[0]].tolist() if at_cols else [None] * n
+                for i, (v, when_bounced) in enumerate(zip(values, dates, strict=True)):
                     if when is None or _text(v).casefold() in when:
-                        add(i, *_bounce(_text(v), c, rule.hard))
+                        cls, why, has_words = _bounce(_text(v), c, rule.hard)
+                        if why and _text(when_bounced):
+                            why += f" on {_text(when_bounced)}"
+                        add(i, cls, why, has_words)
                 continue
             got = flags.setdefault(rule.flag, [None] * n)
             for i, v in enumerate(values):

@@ -72,6 +72,7 @@ class FlagRule(BaseModel):
     column: list[str]
     when: list[str] | None = None
     hard: bool = True
+    at: list[str] = Field(default_factory=list)  # email_bounce: when it bounced (evidence)
 
 
 class EventRule(BaseModel):
