@@ -51,6 +51,7 @@ def test_clean_view_merges_trusted_clusters_and_drops_bad_emails() -> None:
         "emails_excluded": 1,
         "references_repointed": 1,
         "business_duplicates_removed": 0,
+        "deleted_excluded": 0,
     }
     assert clean["contacts"]["record_id"].tolist() == ["t:1", "t:3", "t:4"]
     assert clean["contacts"].set_index("record_id").loc["t:4", "email"] is None

@@ -91,6 +91,12 @@ EXAMPLES: dict[str, tuple[str, str, dict[str, Any], dict[str, list[Any]]]] = {
         {"days": 365},
         {"email": ["a@b.com", "c@d.com"], "last_activity_at": ["2025-12-01", "2023-01-01"]},
     ),
+    "marked": (
+        "contacts",
+        "email",
+        {"flag": "email_opt_out"},
+        {"email": ["a@b.com", "c@d.com"], "email_opt_out": ["false", "yes"]},
+    ),
     "domain_in_list": ("contacts", "email", {}, {"email": ["a@gmail.com", "a@mailinator.com"]}),
     "role_account": ("contacts", "email", {}, {"email": ["kim@acme.com", "sales@acme.com"]}),
     "typo_domain": ("contacts", "email", {}, {"email": ["a@gmail.com", "a@gmial.com"]}),

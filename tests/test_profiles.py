@@ -69,8 +69,9 @@ def test_salesforce_footer_is_reported_not_read():
     assert len(footers) == 3 and set(footers["severity"]) == {"info"}
     c = ingest.counts.iloc[0]
     assert (c["rows_read"], c["rows_ingested"], c["rows_rejected"]) == (7, 4, 3)
-    # IsEmailBounced = true becomes email_status 'bounced'
-    assert ingest.records["contacts"]["email_status"].tolist()[0] == "bounced"
+    # IsEmailBounced = true is the vendor's own hard bounce, kept with the field it came from
+    c0 = ingest.records["contacts"].iloc[0]
+    assert (c0["email_bounce"], c0["email_bounce_reason"]) == ("hard", "IsEmailBounced: true")
 
 
 def test_shopify_apostrophes_are_stripped_and_leading_zeros_kept():

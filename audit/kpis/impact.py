@@ -138,7 +138,8 @@ def clean_records(
     """(records with the audit's fixes applied in memory, counts of what changed).
 
     Clusters whose band is in `bands`, or whose `decision` approves the merge, collapse onto
-    their survivor; emails with an error-severity finding or a freshness finding are cleared.
+    their survivor; emails with an error-severity finding or a freshness finding are cleared;
+    contacts the source marks deleted or archived (`is_deleted`) are left out.
     """
     out = dict(records)
     stats = {
@@ -146,6 +147,7 @@ def clean_records(
         "emails_excluded": 0,
         "references_repointed": 0,
         "business_duplicates_removed": 0,
+        "deleted_excluded": 0,
     }
     for entity in BUSINESS_ENTITIES:
         frame = out.get(entity)
@@ -158,6 +160,14 @@ def clean_records(
     contacts = records.get("contacts")
     if contacts is None or contacts.empty:
         return out, stats
+    if "is_deleted" in contacts:
+        # deleted or archived in the source (Salesforce IsDeleted, ...): not a customer any more
+        gone = contacts["is_deleted"].map(
+            lambda v: v is True or (isinstance(v, str) and v.strip().casefold() == "true")
+        )
+        gone = gone.fillna(False).astype(bool)
+        stats["deleted_excluded"] = int(gone.sum())
+        contacts = contacts[~gone.to_numpy()]
     away = _merged_away(matches, bands)
     rid = contacts["record_id"].astype(str)
     loser_ids = pd.Series(list(away.keys()), dtype=object)
@@ -253,8 +263,12 @@ def kpi_impact(
         cause = []
         if n_raw != n_cln and entities & CUSTOMER_ENTITIES:
             pct = (n_cln - n_raw) / n_raw if n_raw else 0.0
-            merged = stats.get("duplicates_merged", n_raw - n_cln)
-            cause.append(f"customer count {pct:+.0%} after merging {merged:,} duplicates")
+            deleted = stats.get("deleted_excluded", 0)
+            merged = stats.get("duplicates_merged", n_raw - n_cln - deleted)
+            why = [f"merging {merged:,} duplicates"] if merged else []
+            if deleted:
+                why.append(f"leaving out {deleted:,} deleted or archived contacts")
+            cause.append(f"customer count {pct:+.0%} after {' and '.join(why)}")
         if stats.get("emails_excluded") and "contacts.email" in fields:
             cause.append(f"{stats['emails_excluded']:,} invalid or stale emails excluded")
         for entity in sorted(entities & set(BUSINESS_ENTITIES)):

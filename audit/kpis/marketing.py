@@ -198,9 +198,9 @@ def email_list_growth_rate(
     title="Email reachability",
     unit="ratio",
     definition="contacts with a deliverable-looking email (present, well-formed, not bounced, "
-    "cleaned or complained) ÷ all contacts",
+    "cleaned or complained; opted-out addresses count as reachable) ÷ all contacts",
     needs=("contacts.email",),
-    uses=("contacts.email_status",),
+    uses=("contacts.email_status", "contacts.email_bounce", "contacts.email_opt_out"),
 )
 def email_reachability(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     c = frames["contacts"]
@@ -208,6 +208,8 @@ def email_reachability(frames: Frames, period: KpiPeriod, params: Mapping[str, A
     shaped = email.map(lambda v: v is not None and bool(EMAIL_SHAPE.match(v)))
     status = c["email_status"].map(lambda v: "" if v is None else str(v).strip().casefold())
     ok = shaped & ~status.isin(UNREACHABLE_STATUS)
+    # the source app's own hard bounce (Salesforce EmailBouncedReason, HubSpot, Intercom, ...)
+    ok = ok & ~c["email_bounce"].map(lambda v: v is not None and str(v).casefold() == "hard")
     if frames.has("email_events"):
         ev = frames["email_events"]
         kind = ev["event"].map(lambda v: "" if v is None else str(v).casefold())
@@ -215,9 +217,12 @@ def email_reachability(frames: Frames, period: KpiPeriod, params: Mapping[str, A
         dead = ev.loc[(kind.eq("bounce") & cls.eq("hard")) | kind.eq("complaint"), "address"]
         dead_set = {str(a).strip().casefold() for a in dead.dropna()}
         ok = ok & ~email.isin(dead_set)
+    # opted out is not unreachable: the address works, it just may not get marketing mail
+    opted = int((ok & c["email_opt_out"].fillna(False).astype(bool)).sum())
+    note = f"{int(ok.sum())} of {len(c)} contacts reachable by email"
     return KpiValue(
         ratio(ok.sum(), len(c)),
         n=len(c),
-        note=f"{int(ok.sum())} of {len(c)} contacts reachable by email",
+        note=note + (f" ({opted} of them opted out of marketing mail)" if opted else ""),
         variant="all contacts",
     )

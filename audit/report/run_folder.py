@@ -58,6 +58,7 @@ and config except `run_id` and `timings`.
 | verdict | object | passed, reasons, warnings, withheld_kpis {kpi: reason}, quick_wins |
 | kpis | [object] or null | kpi_id, title, period, value, unit, n, ...; null when the gate failed |
 | impact | any | raw vs clean KPI values with their cause (KPI stage) |
+| clean_view | object | KPI clean view: duplicates_merged, emails_excluded, deleted_excluded, ... |
 | issues | object | total, by_dimension, by_severity, by_rule {rule_id: count} |
 | duplicates | object | n_pairs, by_band, n_clusters, n_records_in_clusters, n_golden, stats |
 | contract | object | Great Expectations suite summary (wall-clock keys removed) |
@@ -241,6 +242,7 @@ def result_document(result: RunResult, tables: dict[str, pd.DataFrame]) -> dict[
         },
         "kpis": None if result.kpis is None else tables["kpis"],
         "impact": impact,
+        "clean_view": dict(sorted((result.extras.get("clean_stats") or {}).items())),
         "issues": {
             "total": len(result.issues),
             "by_dimension": _count_by(result.issues, "dimension"),

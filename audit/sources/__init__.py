@@ -32,6 +32,7 @@ from audit.model import Ingest
 from audit.sources import surveys
 from audit.sources.decoding import fold_header
 from audit.sources.detect import candidates, detect, generic_mapping, guess_entity
+from audit.sources.flags import apply_flags
 from audit.sources.listing import folder_files, source_name
 from audit.sources.profiles import PROFILES, Profile, load_profile
 from audit.sources.provenance import content_ids, key_ids
@@ -298,6 +299,11 @@ def _map(
                     out["email_status"] = None
                 current = out["email_status"]
                 out["email_status"] = current.where(~hit.astype(bool) | current.notna(), rule.set)
+    if (prof is not None and prof.flags) or "email_bounce" in out.columns:
+        bounce_from = [h for h, c in mapping.items() if c == "email_bounce"]
+        out = apply_flags(
+            out, frame, prof.flags if prof else [], bounce_from[0] if bounce_from else None
+        )
     return out, entity, prof, mapping, unmapped
 
 

@@ -4,7 +4,8 @@ A profile says how to recognize an export by its header (`detect`: lists of head
 all be present, any list suffices; `none`: headers that must be absent) and how to map it to a
 canonical entity (`columns`: canonical column -> header aliases, the first present non-empty
 value wins), plus quirks: constant values (`set`), `email_status` derived from a status column
-(`status`), `strip_apostrophe` for Shopify-style text markers.
+(`status`), the vendor's own bounce, opt-out and deleted fields (`flags`), `strip_apostrophe`
+for Shopify-style text markers.
 
 A user adds a profile without code by pointing a source's `profile:` at a YAML file of the same
 shape; the built-ins live in this folder and are listed explicitly in BUILTIN.
@@ -13,6 +14,7 @@ shape; the built-ins live in this folder and are listed explicitly in BUILTIN.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -59,6 +61,22 @@ class StatusRule(BaseModel):
     set: str
 
 
+class FlagRule(BaseModel):
+    """A vendor's own bounce, opt-out or deleted field (see sources/flags.py).
+
+    `when`: the values that set the flag (any case); without it any value that is not empty or
+    a "no" (false, 0) does. `hard`: for email_bounce, what the field claims when its words say
+    nothing more (a flag or a count); reason wording can still make it soft.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    flag: Literal["email_bounce", "email_opt_out", "is_deleted"]
+    column: list[str]
+    when: list[str] | None = None
+    hard: bool = True
+    at: list[str] = Field(default_factory=list)  # email_bounce: when it bounced (evidence)
+
+
 class EventRule(BaseModel):
     """A dated column of a list export that records an email event (opt-in, unsubscribe, ...).
 
@@ -84,6 +102,7 @@ class Profile(BaseModel):
     columns: dict[str, list[str]]
     set: dict[str, str] = Field(default_factory=dict)
     status: list[StatusRule] = Field(default_factory=list)
+    flags: list[FlagRule] = Field(default_factory=list)
     strip_apostrophe: list[str] = Field(default_factory=list)
     events: list[EventRule] = Field(default_factory=list)
 
@@ -120,6 +139,7 @@ def load_profile(path: Path) -> Profile:
     bad = [c for c in [*prof.columns, *prof.set, *prof.strip_apostrophe] if c not in allowed]
     if prof.status and "email_status" not in allowed:
         bad.append("email_status")
+    bad += [f.flag for f in prof.flags if f.flag not in allowed]
     if bad:
         raise ConfigError(
             f"{path}: {', '.join(sorted(set(bad)))} is not a column of {prof.entity}; "

@@ -101,24 +101,61 @@ def _events(ctx: Context) -> pd.DataFrame:
     return out
 
 
-@kind("hard_bounce")
-def hard_bounce(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
-    """The address hard-bounced in an inbox export (evidence: date, status, reason)."""
-    s = column(frame, rule.field)
-    ev = _events(ctx)
-    hard = ev[ev["hard"]].sort_values(["key", "at"], na_position="first", kind="stable")
-    last = hard.groupby("key", sort=True).tail(1).set_index("key")
+def _vendor_hard(frame: pd.DataFrame, rule: Any, ctx: Context) -> pd.Series:
+    """Per email key, the source apps' own hard-bounce evidence ("<source>: <field>: <words>").
+
+    The class was decided at ingest from the vendor's reason text (sources/flags.py), so a
+    "hard bounce reason" that names a full mailbox is soft there and not counted here.
+    """
+    if "email_bounce" not in frame.columns:
+        return pd.Series(dtype=object)
+    hard = frame["email_bounce"].astype("str").str.lower().eq("hard").fillna(False).astype(bool)
+    if not hard.any():
+        return pd.Series(dtype=object)
+    src = frame["source"].astype("str") if "source" in frame.columns else "?"
+    reason = frame.get("email_bounce_reason", pd.Series(None, index=frame.index))
+    label = src + ": " + reason.astype(object).where(reason.notna(), "hard bounce").astype("str")
     keys = _rule_keys(frame, rule, ctx)
-    bad = keys.isin(last.index) & s.notna()
+    return (
+        pd.DataFrame({"key": keys[hard], "label": label[hard]})
+        .dropna()
+        .sort_values(["key", "label"], kind="stable")
+        .groupby("key")["label"]
+        .agg(lambda x: "; ".join(dict.fromkeys(x)))
+    )
+
+
+@kind("hard_bounce", columns=lambda r: ("email_bounce", "email_bounce_reason"))
+def hard_bounce(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """The address hard-bounced: in an inbox export (evidence: date, status, reason) or by the
+    source app's own bounce field (evidence: the vendor's reason). Every record with the
+    address (email key) is flagged, not only the row that carries the bounce."""
+    s = column(frame, rule.field)
+    try:
+        ev = _events(ctx)
+    except Skip:
+        if "email_bounce" not in frame.columns or frame["email_bounce"].isna().all():
+            raise Skip("no email_events (bounce) records and no source bounce field") from None
+        ev = None
+    keys = _rule_keys(frame, rule, ctx)
+    texts: dict[str, list[str]] = {}
+    if ev is not None:
+        hard = ev[ev["hard"]].sort_values(["key", "at"], na_position="first", kind="stable")
+        last = hard.groupby("key", sort=True).tail(1)
+        for k, at, st, rs in zip(
+            last["key"], last["at"], last["status"], last["reason"], strict=True
+        ):
+            texts.setdefault(k, []).append(
+                f"hard bounce {_fmt_date(at)}"
+                + (f" ({st})" if isinstance(st, str) and st else "")
+                + (f": {rs}" if isinstance(rs, str) and rs else "")
+            )
+    for k, label in _vendor_hard(frame, rule, ctx).items():
+        texts.setdefault(k, []).append(f"marked hard-bounced by {label}")
+    bad = keys.isin(list(texts)) & s.notna()
     evidence = pd.Series(None, index=frame.index, dtype=object)
     if bad.any():
-        rows = last.loc[keys[bad]]
-        evidence[bad] = [
-            f"hard bounce {_fmt_date(at)}"
-            + (f" ({st})" if isinstance(st, str) and st else "")
-            + (f": {rs}" if isinstance(rs, str) and rs else "")
-            for at, st, rs in zip(rows["at"], rows["status"], rows["reason"], strict=True)
-        ]
+        evidence[bad] = ["; ".join(texts[k]) for k in keys[bad]]
     return Outcome(failed=bad, evidence=evidence)
 
 
@@ -192,6 +229,30 @@ def status_flag(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     if bad.any():
         evidence[bad] = ["status " + str(by_key.get(k, "")) for k in keys[bad]]
     return Outcome(failed=bad, evidence=evidence)
+
+
+class MarkedParams(Params):
+    flag: str = "email_opt_out"
+
+
+_YES = {"true", "yes", "1"}
+
+
+@kind("marked", params=MarkedParams, columns=lambda r: (r.params.flag,))
+def marked(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
+    """The source app itself set a yes/no mark on the record (opted out, deleted): reported
+    with the source's name, skipped when no source carries the mark at all."""
+    column(frame, rule.field)  # Skip when the column is absent
+    flag = column(frame, rule.params.flag)
+    if flag.isna().all():
+        raise Skip(f"no source has a {rule.params.flag} field")
+    yes = flag.astype(object).map(
+        lambda v: bool(v) if isinstance(v, bool | np.bool_) else str(v).strip().lower() in _YES
+    )
+    yes = yes.fillna(False).astype(bool) & flag.notna()
+    src = frame["source"].astype("str") if "source" in frame.columns else "?"
+    evidence = (src + f": {rule.params.flag} = true").where(yes, None).astype(object)
+    return Outcome(failed=yes, checked=flag.notna(), evidence=evidence)
 
 
 class InactiveParams(Params):
@@ -301,6 +362,53 @@ def role_account(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
 
 
 _DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?\.[a-z0-9-]+")
+# QWERTY neighbours: a mistyped letter is nearly always a key next to the right one
+_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_POS = {ch: (r, c + 0.5 * r) for r, row in enumerate(_ROWS) for c, ch in enumerate(row)}
+
+
+def _near_keys(a: str, b: str) -> bool:
+    pa, pb = _POS.get(a), _POS.get(b)
+    return pa is not None and pb is not None and abs(pa[0] - pb[0]) <= 1 and abs(pa[1] - pb[1]) <= 1
+
+
+_VOWELS = set("aeiouy")
+
+
+def _first_letter_ok(tag: str, at: int, typed: str) -> bool:
+    """A letter left out or added: never the first one left out, and one added before it
+    only when doubled or a neighbouring key (ggmail)."""
+    if at > 0:
+        return True
+    if tag == "delete":
+        return False
+    return typed[0] == typed[1:2] or _near_keys(typed[0], typed[1:2] or " ")
+
+
+def _typing_slip(typed: str, meant: str) -> bool:
+    """Whether every edit from `meant` to `typed` looks like a slip: two letters swapped, a
+    letter added or left out, a key next to the right one or a vowel for a vowel (gmeil). The
+    first letter is where distinct names differ (hive/live, cloud/icloud, mlive/live), so an
+    edit there counts only as a neighbouring key or a doubled letter (uahoo, ggmail)."""
+    from rapidfuzz.distance import Levenshtein
+
+    if len(typed) == len(meant):
+        diff = [i for i, (a, b) in enumerate(zip(typed, meant, strict=True)) if a != b]
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == meant[diff[1]]:
+            return typed[diff[1]] == meant[diff[0]]  # two letters swapped (gmial)
+    for op in Levenshtein.editops(meant, typed):
+        if op.tag == "replace":
+            a, b = meant[op.src_pos], typed[op.dest_pos]
+            if not (_near_keys(a, b) or (op.src_pos and a in _VOWELS and b in _VOWELS)):
+                return False
+        elif op.tag in ("delete", "insert") and not _first_letter_ok(op.tag, op.dest_pos, typed):
+            return False
+    return True
+
+
+@cache
+def _real_domains() -> frozenset[str]:
+    return domain_list("common_domains") | domain_list("real_domains")
 
 
 class TypoParams(Params):
@@ -308,22 +416,31 @@ class TypoParams(Params):
 
 
 def typo_fix(domain: str, max_distance: int = 1) -> str | None:
-    """The common domain `domain` is probably a typo of, or None."""
+    """The common mail domain `domain` is probably a typo of, or None.
+
+    A curated typo (typo_domains.txt) is always one. Otherwise a domain that is itself a real
+    mail domain (real_domains.txt, common_domains.txt) is not, and one within `max_distance`
+    edits of a common provider is only when the edits look like slips of the fingers. A name of
+    2-3 letters before the dot is only ever a typo in its ending (qq.co, aol.con): one letter
+    away from 'aol' or 'gmx' is far more often another company (aon.com, gm.com) than a slip.
+    """
     from rapidfuzz.distance import OSA
 
     if not domain or not _DOMAIN.fullmatch(domain):
         return None  # 'gmail,com' is a syntax error (contacts.email.valid), not a typo domain
-    common = domain_list("common_domains")
-    if domain in common:
-        return None
     known = typo_map().get(domain)
     if known:
         return known
+    if domain in _real_domains():
+        return None
+    label = domain.split(".", 1)[0]
     best, best_d = None, max_distance + 1
     limit = max_distance + (1 if len(domain) >= 10 else 0)
-    for c in sorted(common):
+    for c in sorted(domain_list("common_domains")):
+        if len(label) <= 3 and c.split(".", 1)[0] != label:
+            continue
         d = OSA.distance(domain, c, score_cutoff=limit)
-        if d <= limit and d < best_d:
+        if d <= limit and d < best_d and _typing_slip(domain, c):
             best, best_d = c, d
     return best
 
@@ -342,12 +459,16 @@ def typo_domain(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     bad = fix.notna()
     suggestion = pd.Series(None, index=frame.index, dtype=object)
     if bad.any():
+        # a guess for a person to confirm, never a value to write back
         suggestion[bad] = [
-            f"{str(e).rpartition('@')[0]}@{f}" for e, f in zip(s[bad], fix[bad], strict=True)
+            f"did you mean {str(e).rpartition('@')[0]}@{f}? (a guess: confirm with the contact)"
+            for e, f in zip(s[bad], fix[bad], strict=True)
         ]
     return Outcome(
         failed=bad,
         suggestion=suggestion,
-        evidence=("did you mean " + fix.astype("str") + "?").where(bad, None).astype(object),
+        evidence=("domain " + dom.astype("str") + " is one slip away from " + fix.astype("str"))
+        .where(bad, None)
+        .astype(object),
         extra={"fix": fix},
     )
