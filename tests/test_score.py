@@ -92,7 +92,26 @@ def test_errored_check_is_not_counted_as_a_pass() -> None:
     )
     dims = sc.by_dimension.set_index("dimension")
     assert dims.loc["validity", "status"] == "errored"
+    assert dims.loc["validity", "note"] == (
+        "n/a: its checks errored (contacts.email.valid), so the result is unknown"
+    )
+    assert pd.isna(dims.loc["validity", "score"])
     assert sc.by_rule.set_index("rule_id").loc["contacts.email.valid", "status"] == "errored"
+
+
+def test_a_dimension_whose_rules_found_no_column_is_na_with_the_reason() -> None:
+    chk = checked(
+        ("contacts.email.required", "contacts", "email", "completeness", "error", 10, 0),
+        ("contacts.email.bounced", "contacts", "email", "freshness", "error", 0, 0),
+    )
+    sc = score(
+        {"contacts": ten_contacts()}, empty_issues(), EMPTY_MATCHES, Thresholds(), checked=chk
+    )
+    fresh = sc.by_dimension.set_index("dimension").loc["freshness"]
+    assert (fresh["status"], fresh["note"]) == (
+        "not_measured",
+        "n/a: its 1 rules found nothing to check: their columns are missing or empty in the data",
+    )
 
 
 def test_findings_of_other_stages_become_pseudo_rules() -> None:
