@@ -178,6 +178,25 @@ def test_record_and_owner_scores_show_the_worst_rep() -> None:
     assert owners.iloc[0]["weakest"] in ("validity", "email_health")
 
 
+def test_a_record_component_is_clean_warned_or_failed_however_many_rules_check_it() -> None:
+    chk = checked(
+        *[
+            (f"contacts.email.c{i}", "contacts", "email", "validity", "error", 10, 0)
+            for i in range(9)
+        ],
+        ("contacts.email.valid", "contacts", "email", "validity", "error", 10, 1),
+        ("contacts.phone.valid", "contacts", "phone", "validity", "warning", 10, 1),
+    )
+    iss = issues(
+        ("t:1", "contacts", "email", "contacts.email.valid", "validity", "error"),
+        ("t:2", "contacts", "phone", "contacts.phone.valid", "validity", "warning"),
+    )
+    sc = score({"contacts": ten_contacts()}, iss, EMPTY_MATCHES, Thresholds(), checked=chk)
+    rec = sc.by_record.set_index("record_id")["validity"]
+    # one failed rule of eleven is still an invalid record, not a 91% valid one
+    assert (rec["t:1"], rec["t:2"], rec["t:3"]) == (0.0, 0.5, 1.0)
+
+
 def test_field_inventory_covers_canonical_and_unmapped_columns() -> None:
     deals = make_frame("deals", amount=["10", None], owner=["ann", "ann"], source="crm")
     sc = score(
