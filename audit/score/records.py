@@ -1,8 +1,9 @@
 """Per-record health: validity, completeness, duplicate risk, email health and staleness.
 
 One row per record of every entity. Each component is 1 (no finding), 0.5 (warnings only) or
-0 (an error), however many rules check it, so an owner's mean of a component is the share of
-their records that are clean in it, as the dimension scores are shares of clean rows. A
+0 (an error), however many rules check it, so an owner's mean of a component reads as the
+share of their records that are clean in it (a warned record counts half), the way dimension
+scores are shares of clean rows. A
 component that does not apply (email health of a deal) is left empty and the record score is
 the mean of the rest.
 Owners are ranked on the same numbers, which makes a CRM adoption problem visible by rep.
