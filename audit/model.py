@@ -65,7 +65,8 @@ class Scorecard:
 @dataclass(frozen=True)
 class Verdict:
     passed: bool
-    reasons: tuple[str, ...]  # "validity 0.81 < 0.90 (thresholds.dimensions.validity)"
+    # "validity 81% < floor 90% (thresholds.dimensions.validity): 19 of 100 contacts fail; ..."
+    reasons: tuple[str, ...]
     warnings: tuple[str, ...] = ()
     withheld_kpis: dict[str, str] = field(default_factory=dict)  # kpi_id -> reason
     quick_wins: tuple[str, ...] = ()

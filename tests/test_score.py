@@ -92,7 +92,26 @@ def test_errored_check_is_not_counted_as_a_pass() -> None:
     )
     dims = sc.by_dimension.set_index("dimension")
     assert dims.loc["validity", "status"] == "errored"
+    assert dims.loc["validity", "note"] == (
+        "n/a: its checks errored (contacts.email.valid), so the result is unknown"
+    )
+    assert pd.isna(dims.loc["validity", "score"])
     assert sc.by_rule.set_index("rule_id").loc["contacts.email.valid", "status"] == "errored"
+
+
+def test_a_dimension_whose_rules_found_no_column_is_na_with_the_reason() -> None:
+    chk = checked(
+        ("contacts.email.required", "contacts", "email", "completeness", "error", 10, 0),
+        ("contacts.email.bounced", "contacts", "email", "freshness", "error", 0, 0),
+    )
+    sc = score(
+        {"contacts": ten_contacts()}, empty_issues(), EMPTY_MATCHES, Thresholds(), checked=chk
+    )
+    fresh = sc.by_dimension.set_index("dimension").loc["freshness"]
+    assert (fresh["status"], fresh["note"]) == (
+        "not_measured",
+        "n/a: its 1 rules found nothing to check: their columns are missing or empty in the data",
+    )
 
 
 def test_findings_of_other_stages_become_pseudo_rules() -> None:
@@ -157,6 +176,25 @@ def test_record_and_owner_scores_show_the_worst_rep() -> None:
     assert owners["owner"].tolist() == ["bob", "ann"]  # worst first
     assert owners.iloc[0]["n_records"] == 5
     assert owners.iloc[0]["weakest"] in ("validity", "email_health")
+
+
+def test_a_record_component_is_clean_warned_or_failed_however_many_rules_check_it() -> None:
+    chk = checked(
+        *[
+            (f"contacts.email.c{i}", "contacts", "email", "validity", "error", 10, 0)
+            for i in range(9)
+        ],
+        ("contacts.email.valid", "contacts", "email", "validity", "error", 10, 1),
+        ("contacts.phone.valid", "contacts", "phone", "validity", "warning", 10, 1),
+    )
+    iss = issues(
+        ("t:1", "contacts", "email", "contacts.email.valid", "validity", "error"),
+        ("t:2", "contacts", "phone", "contacts.phone.valid", "validity", "warning"),
+    )
+    sc = score({"contacts": ten_contacts()}, iss, EMPTY_MATCHES, Thresholds(), checked=chk)
+    rec = sc.by_record.set_index("record_id")["validity"]
+    # one failed rule of eleven is still an invalid record, not a 91% valid one
+    assert (rec["t:1"], rec["t:2"], rec["t:3"]) == (0.0, 0.5, 1.0)
 
 
 def test_field_inventory_covers_canonical_and_unmapped_columns() -> None:

@@ -107,8 +107,8 @@ def _not_measured_note(rules: pd.DataFrame, dim: str, entities: Sequence[str]) -
     present = mine[mine["entity"].isin(entities)]
     if len(present):
         return (
-            f"n/a: its {len(present)} rules found nothing to check "
-            "(their columns are missing or empty in the data)"
+            f"n/a: its {len(present)} rules found nothing to check: their columns are "
+            "missing or empty in the data"
         )
     if set(mine["severity"]) == {"info"}:
         return "n/a: only info rules check it, and they do not score"

@@ -1,7 +1,11 @@
 """Per-record health: validity, completeness, duplicate risk, email health and staleness.
 
-One row per record of every entity. Components are 0..1 (1 = healthy); a component that does
-not apply (email health of a deal) is left empty and the record score is the mean of the rest.
+One row per record of every entity. Each component is 1 (no finding), 0.5 (warnings only) or
+0 (an error), however many rules check it, so an owner's mean of a component reads as the
+share of their records that are clean in it (a warned record counts half), the way dimension
+scores are shares of clean rows. A
+component that does not apply (email health of a deal) is left empty and the record score is
+the mean of the rest.
 Owners are ranked on the same numbers, which makes a CRM adoption problem visible by rep.
 """
 
@@ -79,9 +83,6 @@ def record_scores(
         ent_rules = rules[
             rules["entity"].eq(entity) & rules["status"].eq("ok") & rules["severity"].ne("info")
         ]
-        n_valid_rules = int(
-            ent_rules["dimension"].isin(["validity", "consistency", "integrity"]).sum()
-        )
         n_comp_rules = int(ent_rules["dimension"].eq("completeness").sum())
         mine = iss[iss["entity"].astype("object").eq(entity)] if iss is not None else None
         if mine is not None and len(mine):
@@ -89,8 +90,11 @@ def record_scores(
             def per(mask: pd.Series, _m: pd.DataFrame = mine) -> pd.Series:
                 return _m[mask].groupby("record_id")["rule_id"].nunique()
 
-            bad_valid = per(mine["_dim"].isin(["validity", "consistency", "integrity"]))
-            bad_comp = per(mine["_dim"].eq("completeness"))
+            valid_like = mine["_dim"].isin(["validity", "consistency", "integrity"])
+            valid_err = per(valid_like & mine["_sev"].eq("error"))
+            valid_warn = per(valid_like & mine["_sev"].eq("warning"))
+            comp_err = per(mine["_dim"].eq("completeness") & mine["_sev"].eq("error"))
+            comp_warn = per(mine["_dim"].eq("completeness") & mine["_sev"].eq("warning"))
             email = mine["_field"].str.startswith("email")
             email_err = per(email & mine["_sev"].eq("error"))
             email_warn = per(email & mine["_sev"].eq("warning"))
@@ -99,15 +103,19 @@ def record_scores(
             n_err = mine[mine["_sev"].eq("error")].groupby("record_id").size()
             n_warn = mine[mine["_sev"].eq("warning")].groupby("record_id").size()
         else:
-            bad_valid = bad_comp = email_err = email_warn = pd.Series(dtype="float64")
+            valid_err = valid_warn = comp_err = comp_warn = pd.Series(dtype="float64")
+            email_err = email_warn = pd.Series(dtype="float64")
             fresh_err = fresh_warn = n_err = n_warn = pd.Series(dtype="float64")
 
         def look(s: pd.Series, _ids: pd.Series = ids) -> np.ndarray:
             return s.reindex(_ids).fillna(0).to_numpy(dtype="float64")
 
-        out["validity"] = 1 - np.minimum(1, look(bad_valid) / max(n_valid_rules, 1))
+        def health(err: pd.Series, warn: pd.Series) -> np.ndarray:
+            return 1 - np.where(look(err) > 0, 1.0, np.where(look(warn) > 0, 0.5, 0.0))
+
+        out["validity"] = health(valid_err, valid_warn)
         if n_comp_rules:
-            out["completeness"] = 1 - np.minimum(1, look(bad_comp) / n_comp_rules)
+            out["completeness"] = health(comp_err, comp_warn)
         else:
             out["completeness"] = _fill_share(frame).to_numpy()
         out["duplicate_risk"] = (
@@ -120,9 +128,7 @@ def record_scores(
             out["email_health"] = np.where(frame["email"].notna().to_numpy(), 1 - penalty, 0.0)
         else:
             out["email_health"] = np.nan
-        out["freshness"] = 1 - np.where(
-            look(fresh_err) > 0, 1.0, np.where(look(fresh_warn) > 0, 0.5, 0.0)
-        )
+        out["freshness"] = health(fresh_err, fresh_warn)
         out["score"] = out[list(COMPONENTS)].mean(axis=1, skipna=True)
         out["n_errors"] = look(n_err).astype("int64")
         out["n_warnings"] = look(n_warn).astype("int64")
