@@ -52,7 +52,9 @@ def analyse(
         ingest = read_sources(cfg.sources, base_dir=Path(cfg.base_dir))
     progress("normalize")
     with timed("normalize", timings):
-        records, norm_issues = normalize(ingest.records, cfg.normalize, cfg.sources)
+        records, norm_issues = normalize(
+            ingest.records, cfg.normalize, cfg.sources, files=ingest.files
+        )
     progress("validate")
     with timed("validate", timings):
         validation = validate(
