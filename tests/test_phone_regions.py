@@ -239,3 +239,29 @@ def test_an_invalid_number_names_the_region_tried_and_an_example_of_that_country
     assert "JP" in row["message"]
     assert "+81" in row["suggestion"] and "+82" not in row["suggestion"]
     assert row["evidence"] == "region JP from country"
+
+
+def test_vendor_country_columns_kept_in_extra_give_the_record_its_region() -> None:
+    raw = make_contacts(
+        phone=["090-1234-5678", "98765 43210", "8811 2233", "(212) 555-0142"],
+        extra=[
+            '{"Locale": "ja-JP"}',
+            '{"IP Country": "india", "IP Country Code": "in"}',
+            '{"Default Address Country Code": "MN"}',
+            '{"Notes": "no country here"}',
+        ],
+    )
+    records, _ = normalize({"contacts": raw}, NormalizeConfig())
+    c = records["contacts"]
+    assert c["phone_e164"].tolist() == [
+        "+819012345678",
+        "+919876543210",
+        "+97688112233",
+        "+12125550142",
+    ]
+    assert c["phone_region_from"].tolist() == [
+        "Locale",
+        "IP Country Code",
+        "Default Address Country Code",
+        "normalize.default_region",
+    ]

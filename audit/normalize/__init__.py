@@ -436,20 +436,24 @@ def _source_summaries(
         return [], hushed
     sources = out["source"].astype(object)
     rows: list[dict[str, object]] = []
-    for name in sorted({str(s) for s in sources.dropna().unique()}):
+    national = {col: _national(got) for col, got in cols.items()}
+    bad = {
+        col: national[col] & got["verdict"].eq(NOT_VALID).fillna(False) for col, got in cols.items()
+    }
+    totals = sum(national.values()).groupby(sources).sum()
+    fails = sum(bad.values()).groupby(sources).sum()
+    # only the few sources over the line are looked at row by row
+    over = [str(n) for n in fails.index if fails[n] >= 5 and fails[n] * 2 > totals[n]]
+    for name in sorted(over):
         in_src = sources.eq(name)
-        total, bad_rows, values = 0, pd.Series(False, index=out.index), []
+        total, bad_rows, values = int(totals[name]), pd.Series(False, index=out.index), []
         regions: Counter[str] = Counter()
         for col, got in cols.items():
-            national = in_src & _national(got)
-            bad = national & got["verdict"].eq(NOT_VALID).fillna(False)
-            total += int(national.sum())
-            bad_rows |= bad
-            values.extend(str(v) for v in out.loc[bad, col].dropna())
-            regions.update(str(r) for r in got["region"][bad])
+            rows_bad = in_src & bad[col]
+            bad_rows |= rows_bad
+            values.extend(str(v) for v in out.loc[rows_bad, col].dropna())
+            regions.update(str(r) for r in got["region"][rows_bad])
         n_bad = len(values)
-        if n_bad < 5 or n_bad * 2 <= total:
-            continue
         used = regions.most_common(1)[0][0]
         hint = [inferred[name].region] if name in inferred else []
         guess, fits = guess_region(values, [r for r in hint if r != used])

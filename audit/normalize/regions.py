@@ -136,8 +136,11 @@ def record_countries(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     if "extra" not in frame.columns:
         return region, why
     extra = frame["extra"].astype(object)
+    todo = region.isna() & extra.notna()
+    if todo.any():  # one pass over all rows, then the few that name a country field
+        todo &= extra.astype(str).str.contains("Country|Locale", regex=True)
     for name in COUNTRY_FIELDS:
-        todo = region.isna() & extra.notna()
+        todo &= region.isna()
         if not todo.any():
             break
         key = json.dumps(name, ensure_ascii=False) + ": "
@@ -184,11 +187,13 @@ def infer_source_regions(
         return {}
     out: dict[str, Inferred] = {}
     skipped = set(skip)
-    sources = frame["source"].astype(object)
-    for name in sorted({str(s) for s in sources.dropna().unique()} - skipped):
-        rows = (sources == name).to_numpy()
-        part = frame.loc[rows]
-        votes = _evidence(part, record_region[rows], (encodings or {}).get(name, ()))
+    groups = frame.groupby(frame["source"].astype(object), sort=True).indices
+    for name, positions in groups.items():
+        if str(name) in skipped:
+            continue
+        name = str(name)
+        part = frame.iloc[positions]
+        votes = _evidence(part, record_region.iloc[positions], (encodings or {}).get(name, ()))
         found = _choose(part, votes, default)
         if found is not None:
             out[name] = found
