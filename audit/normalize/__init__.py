@@ -254,9 +254,12 @@ def _phones(
     """
     explicit = _per_source(out, by_source, "phone_region")
     record, record_why = record_countries(out.assign(extra=raw["extra"]) if "extra" in raw else out)
-    set_by_user = {name for name, s in by_source.items() if s.phone_region}
+    settled = {name for name, s in by_source.items() if s.phone_region}
+    if "source" in out.columns:  # a source whose every record has a country needs no guess
+        lacking = set(out.loc[record.isna(), "source"].astype(str))
+        settled |= {str(s) for s in out["source"].dropna().unique()} - lacking
     inferred = infer_source_regions(
-        out, record, default=cfg.default_region, skip=set_by_user, encodings=encodings
+        out, record, default=cfg.default_region, skip=settled, encodings=encodings
     )
     sources = out["source"].astype(object) if "source" in out.columns else None
     guessed = (
@@ -309,6 +312,12 @@ def _phones(
                 for i, name in enumerate(("e164", "ext", "type", "region", "verdict", "detail"))
             }
             got["present"] = pd.Series(present, index=out.index)
+            # finding texts once per distinct (value, regions) read, spread like the rest
+            texts = [
+                _finding_text(v, r) for v, r in zip(items[start : start + n], reads, strict=True)
+            ]
+            for i, name in enumerate(("rule_id", "message", "suggestion")):
+                got[name] = broadcast(codes, [t[i] for t in texts], out.index, dtype=None)
             cols[col] = got
         phone, mobile = cols["phone"], cols["mobile"]
         use_phone = phone["e164"].notna()
@@ -360,6 +369,26 @@ _PHONE_RULES = {
 }
 
 
+def _finding_text(item: tuple[str, str], read: tuple) -> tuple[str | None, ...]:  # type: ignore[type-arg]
+    """(rule id, message, suggestion) for one read that is not a valid number (Nones if it is)."""
+    verdict, region, detail = read[4], read[3], read[5]
+    if verdict is None:
+        return None, None, None
+    rule_id, message, suggestion = _PHONE_RULES[verdict]
+    if isinstance(region, str):
+        lead = region
+    elif verdict == NOT_VALID:  # written with +country: the country code is the number's own
+        lead = detail[detail.find("(") + 1 : -1]
+    else:
+        lead = None
+    where = detail.replace(",", " or ") if verdict == NOT_VALID and region else detail
+    return (
+        rule_id,
+        message.format(value=item[0], where=where),
+        suggestion.format(example=example_number(lead)),
+    )
+
+
 def _phone_findings(
     out: pd.DataFrame,
     raw: pd.DataFrame,
@@ -372,47 +401,39 @@ def _phone_findings(
     summary, hushed = _source_summaries(out, cols, inferred, default)
     found = list(summary)
     for col, got in cols.items():
-        verdict, region, detail = got["verdict"], got["region"], got["detail"]
+        verdict, region = got["verdict"], got["region"]
         mask = got["present"] & verdict.notna() & ~(hushed & verdict.eq(NOT_VALID))
         if not mask.any():
             continue
-        rows = mask[mask].index
-        why = why_of(region[rows])
-        values = (raw[col] if col in raw.columns else out[col]).astype(object)[rows]
-        records: list[dict[str, object]] = []
-        for rid, value, v, r, d, w in zip(
-            out.loc[rows, "record_id"],
-            values,
-            verdict[rows],
-            region[rows],
-            detail[rows],
-            why,
-            strict=True,
-        ):
-            rule_id, message, suggestion = _PHONE_RULES[v]
-            text = None if value is None or value != value else str(value)
-            if isinstance(r, str):
-                lead, evidence = r, f"region {r} from {w}"
-            elif v == NOT_VALID:  # written with +country: the country code is the number's own
-                lead, evidence = d[d.find("(") + 1 : -1], "country code written in the number"
-            else:
-                lead, evidence = None, "not a phone number whatever the region"
-            where = d.replace(",", " or ") if v == NOT_VALID and isinstance(r, str) else d
-            records.append(
+        m = mask.to_numpy(dtype=bool)
+        values = (raw[col] if col in raw.columns else out[col]).astype(object)[m]
+        r = region[m]
+        evidence = ("region " + r.astype(str) + " from " + why_of(r).astype(str)).where(
+            r.notna(),
+            verdict[m].map(
+                lambda v: (
+                    "country code written in the number"
+                    if v == NOT_VALID
+                    else "not a phone number whatever the region"
+                )
+            ),
+        )
+        found.append(
+            pd.DataFrame(
                 {
-                    "record_id": rid,
+                    "record_id": out.loc[m, "record_id"].astype(object).to_numpy(),
                     "entity": "contacts",
                     "field": col,
-                    "rule_id": rule_id,
+                    "rule_id": got["rule_id"][m].to_numpy(),
                     "dimension": "validity",
                     "severity": "warning",
-                    "message": message.format(value=text, where=where),
-                    "value": text,
-                    "suggestion": suggestion.format(example=example_number(lead)),
-                    "evidence": evidence,
+                    "message": got["message"][m].to_numpy(),
+                    "value": [None if v is None or v != v else str(v) for v in values],
+                    "suggestion": got["suggestion"][m].to_numpy(),
+                    "evidence": evidence.to_numpy(),
                 }
             )
-        found.append(pd.DataFrame(records))
+        )
     return found
 
 
