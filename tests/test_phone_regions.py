@@ -265,3 +265,29 @@ def test_vendor_country_columns_kept_in_extra_give_the_record_its_region() -> No
         "Default Address Country Code",
         "normalize.default_region",
     ]
+
+
+def test_northwind_customers_each_phone_read_in_its_own_country_or_reported() -> None:
+    """Microsoft's Northwind sample customers (21 countries, national formats of the 1990s).
+
+    By reading the file: France went from 8 to 10 digits in 1996 (40.32.21.21), London's 171
+    became 020 in 2000 and Mexico City's (5) became 55 in 2001, so those are findings naming
+    their own country, never E.164 values, and never read as US numbers.
+    """
+    contacts, issues = _audit("northwind_customers.csv")
+    written = contacts.dropna(subset=["phone_e164"])
+    assert written["phone_e164"].map(_valid).all()
+    for e164, country in zip(written["phone_e164"], written["country_code"], strict=True):
+        cc = phonenumbers.parse(e164, None).country_code
+        assert country in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[cc], (e164, country)
+    invalid = issues[issues["rule_id"] == "normalize.phone.invalid"]
+    by_id = contacts.set_index("record_id")
+    assert len(invalid) == int(contacts["phone_e164"].isna().sum())
+    for rid, message in zip(invalid["record_id"], invalid["message"], strict=True):
+        assert f"valid {by_id.loc[rid, 'country_code']} number" in message
+    old = contacts["phone"].str.match(r"\d\d\.\d\d\.|\(171\)|\(5\) 555")
+    # 7 French, 4 London (171), 3 Mexico City (5) 555 and one Venezuelan (5) 555 number
+    assert old.sum() == 15 and contacts.loc[old, "phone_e164"].isna().all()
+    # each record was read in its own country: no source-wide guess, no source-level finding
+    assert not issues["rule_id"].isin(["normalize.phone.region"]).any()
+    assert set(written["phone_region_from"]) == {"country"}

@@ -327,7 +327,8 @@ def _phones(
         out["phone_region"] = used
         out["phone_region_from"] = why_of(used).where(out["phone_e164"].notna())
         out.loc[out["phone_e164"].notna() & used.isna(), "phone_region_from"] = "+country code"
-        return _phone_findings(out, raw, cols, why_of, inferred, cfg.default_region)
+        own = record.notna()
+        return _phone_findings(out, raw, cols, why_of, inferred, cfg.default_region, own)
 
     return finish
 
@@ -396,9 +397,10 @@ def _phone_findings(
     why_of: Callable[[pd.Series], pd.Series],
     inferred: dict[str, Inferred],
     default: str,
+    own: pd.Series,
 ) -> list[pd.DataFrame]:
     """Row findings per phone column; one source-level finding where most numbers fail."""
-    summary, hushed = _source_summaries(out, cols, inferred, default)
+    summary, hushed = _source_summaries(out, cols, inferred, default, own)
     found = list(summary)
     for col, got in cols.items():
         verdict, region = got["verdict"], got["region"]
@@ -447,17 +449,21 @@ def _source_summaries(
     cols: dict[str, dict[str, pd.Series]],
     inferred: dict[str, Inferred],
     default: str,
+    own: pd.Series,
 ) -> tuple[list[pd.DataFrame], pd.Series]:
     """One finding for a source whose national numbers mostly fail in the region used, and
     one (info) for a source whose region was inferred. Also returns the rows whose own
     'invalid' finding the first replaces (hundreds of identical row findings help nobody).
+
+    Only numbers read in a source-wide region (phone_region, inferred, default) count: a
+    record read in its own country keeps its own finding, since no source setting fixes it.
     """
     hushed = pd.Series(False, index=out.index)
     if "source" not in out.columns:
         return [], hushed
     sources = out["source"].astype(object)
     rows: list[dict[str, object]] = []
-    national = {col: _national(got) for col, got in cols.items()}
+    national = {col: _national(got) & ~own for col, got in cols.items()}
     bad = {
         col: national[col] & got["verdict"].eq(NOT_VALID).fillna(False) for col, got in cols.items()
     }
@@ -495,7 +501,7 @@ def _source_summaries(
                 "rule_id": "normalize.phone.region",
                 "dimension": "validity",
                 "severity": "warning",
-                "message": message + ".",
+                "message": message if message.endswith("?") else message + ".",
                 "value": None,
                 "suggestion": suggestion,
                 "evidence": f"source={name}; region {used}; {evidence}",
