@@ -1,8 +1,10 @@
 """Phone numbers to E.164 with phonenumbers, keeping extensions and the number type.
 
-A number without '+country' is read in a default region: the source's `phone_region`, else the
-record's country, else the config default. Full-width digits and odd dashes are folded first.
-Parsing runs once per distinct (value, region) pair, across processes when there are many.
+A number without '+country' is read in the regions a record offers, strongest evidence first
+(regions.py decides which); only a valid number becomes E.164, and a value a spreadsheet turned
+into a number (3.60E+11, a '.0' tail, a lost trunk 0) is never taken for a phone. Full-width
+digits and odd dashes are folded first. Parsing runs once per distinct (value, regions) pair,
+across processes when there are many.
 
 The same parse also settles whether the E.164 result is a valid number, so the validate stage
 does not parse every number a second time (about 30 us a number): `PROBLEMS` remembers, per
@@ -146,10 +148,6 @@ class ProblemCache:
 
 
 PROBLEMS = ProblemCache()
-
-
-def region_for_country(code: str | None) -> str | None:
-    return code if code in REGIONS else None
 
 
 # --- reading one raw value under the regions a record offers -------------------------------
