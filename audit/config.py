@@ -91,7 +91,8 @@ class SourceConfig(_Model):
     header_row: int | None = Field(None, description="1-based header row (default: detected)")
     phone_region: str | None = Field(
         None,
-        description="default phone region (ISO alpha-2) for numbers without +country",
+        description="phone region (ISO alpha-2) for numbers without +country; wins over the"
+        " record's country and over the region inferred from the source",
     )
     timezone: str | None = Field(None, description="timezone of naive timestamps (IANA name)")
     columns: dict[str, str] = Field(
@@ -139,7 +140,8 @@ class SourceConfig(_Model):
 class NormalizeConfig(_Model):
     default_region: str = Field(
         "US",
-        description="phone region for numbers with no country code and no source region",
+        description="phone region when neither sources[].phone_region, the record's country"
+        " nor the source's evidence gives one",
     )
     timezone: str = Field("UTC", description="timezone of naive timestamps")
 

@@ -111,7 +111,11 @@ def analyse(
     progress("normalize")
     with timed("normalize", timings):
         records, norm_issues = normalize(
-            ingest.records, cfg.normalize, cfg.sources, calendar_tz=cfg.kpis.timezone
+            ingest.records,
+            cfg.normalize,
+            cfg.sources,
+            files=ingest.files,
+            calendar_tz=cfg.kpis.timezone,
         )
     progress("validate")
     with timed("validate", timings):

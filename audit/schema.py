@@ -92,6 +92,17 @@ ENTITIES: dict[str, tuple[Column, ...]] = {
         Column("phone_e164", doc="phone (or mobile) in E.164", derived=True),
         Column("phone_ext", doc="extension of that number, if any", derived=True),
         Column("phone_type", doc="mobile, fixed, fixed_or_mobile, toll_free, voip", derived=True),
+        Column(
+            "phone_region",
+            doc="region a number without +country was read in (ISO alpha-2)",
+            derived=True,
+        ),
+        Column(
+            "phone_region_from",
+            doc="why that region: sources[].phone_region, country, a vendor country column,"
+            " source evidence, normalize.default_region, +country code",
+            derived=True,
+        ),
         Column("name_key", doc="folded name for matching", derived=True),
         Column(
             "name_latn",

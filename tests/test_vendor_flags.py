@@ -32,7 +32,9 @@ def _run(tmp_path: Path, runner: CliRunner, files: dict[str, str], kpis: bool = 
     srcs = "".join(f"  - name: {Path(n).stem.lower()}\n    path: {n}\n" for n in files)
     cfg = tmp_path / "c.yaml"
     cfg.write_text(
-        "as_of: 2026-04-02\nsources:\n" + srcs + "thresholds:\n  overall: 0\n  kpi_inputs: 0\n  dimensions: {freshness: 0}\n"
+        "as_of: 2026-04-02\nsources:\n"
+        + srcs
+        + "thresholds:\n  overall: 0\n  kpi_inputs: 0\n  dimensions: {freshness: 0}\n"
         "kpis:\n  period: 2026-Q1\n  include: [active_customers, email_reachability]\n"
         "output:\n  dir: runs\n",
         encoding="utf-8",

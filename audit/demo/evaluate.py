@@ -25,6 +25,7 @@ RULE_KINDS: dict[str, str] = {
     "contacts.email.syntax": "email_syntax",
     "contacts.phone.valid": "phone_invalid",
     "normalize.phone.unparseable": "phone_invalid",
+    "normalize.phone.invalid": "phone_invalid",
     "contacts.*.placeholder": "placeholder",
     "contacts.*.wrong_field": "wrong_field",
     "contacts.email.required": "missing_email",

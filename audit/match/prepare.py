@@ -305,7 +305,9 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     e164 = _null_empty(pc.replace_substring(_col(frame, "phone_e164"), "+", ""))
     raw_phone = pc.coalesce(_col(frame, "phone"), _col(frame, "mobile"))
     gap = pc.and_(pc.is_null(e164), pc.is_valid(raw_phone))
-    if pc.any(gap).as_py():
+    # after normalize, a missing phone_e164 means "not a valid phone" (a spreadsheet's
+    # 3.60E+11, a number of no country): its digits must not block or match
+    if "phone_e164" not in frame.columns and pc.any(gap).as_py():
         e164 = pc.coalesce(e164, _apply(pc.if_else(gap, raw_phone, _NULL), pa_digits))
     out["phone"] = e164
     out["phone_tail"] = _tail7(out["phone"])

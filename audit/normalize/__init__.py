@@ -8,6 +8,7 @@ distinct value, so a million rows with the usual repetition cost seconds.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -20,11 +21,20 @@ from audit.model import Issues, Records
 from .amounts import currencies, parse_bools, parse_number, parse_numbers
 from .columns import as_text, broadcast, map_unique, start_map
 from .companies import company_key
-from .countries import country_code, timezone_for_country
+from .countries import country_code, region_name, timezone_for_country
 from .dates import parse_dates, parse_one
 from .emails import clean_email, email_columns, email_key
 from .names import clean_text, clean_text_column, name_case, name_columns, name_key
-from .phones import PROBLEMS, parse_phone, parse_phone_checked, region_for_country
+from .phones import (
+    NOT_VALID,
+    PROBLEMS,
+    SPREADSHEET,
+    UNPARSEABLE,
+    example_number,
+    parse_phone,
+    read_phone,
+)
+from .regions import SAMPLE, Inferred, guess_region, infer_source_regions, record_countries
 
 __all__ = [
     "clean_email",
@@ -61,20 +71,27 @@ def normalize(
     records: Records,
     cfg: NormalizeConfig,
     sources: Sequence[SourceConfig] = (),
+    files: pd.DataFrame | None = None,
     *,
     calendar_tz: str | None = None,
 ) -> tuple[Records, Issues]:
     """Typed, cleaned records plus the values that could not be normalized (as issues).
 
+    `files` is the sources stage's per-file table (source, encoding, ...): a file's legacy
+    encoding is evidence of its country for phones written without '+country'.
     `calendar_tz` is the business's zone (kpis.timezone): a date without a time ("2026-01-01")
     is a calendar day, placed at midnight there so that it never changes day in a report.
     """
     by_source = {s.name: s for s in sources}
+    encodings: dict[str, list[str | None]] = {}
+    if files is not None and {"source", "encoding"} <= set(files.columns):
+        for src, enc in zip(files["source"], files["encoding"], strict=True):
+            encodings.setdefault(str(src), []).append(enc if isinstance(enc, str) else None)
     PROBLEMS.clear()
     out: Records = {}
     found: list[pd.DataFrame] = []
     for entity in sorted(records):
-        frame, issues = _entity(entity, records[entity], cfg, by_source, calendar_tz)
+        frame, issues = _entity(entity, records[entity], cfg, by_source, encodings, calendar_tz)
         out[entity] = frame
         found.extend(issues)
     found = [f for f in found if len(f)]
@@ -96,6 +113,7 @@ def _entity(
     frame: pd.DataFrame,
     cfg: NormalizeConfig,
     by_source: dict[str, SourceConfig],
+    encodings: dict[str, list[str | None]],
     calendar_tz: str | None = None,
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     kinds = schema.column_kinds(entity) if entity in schema.ENTITIES else {}
@@ -129,7 +147,7 @@ def _entity(
         )
     if entity == "contacts":
         # phone parsing runs in worker processes while the other columns are normalized here
-        finish_phones = _phones(out, frame, cfg, by_source)
+        finish_phones = _phones(out, frame, cfg, by_source, encodings)
     for col in text_cols:
         if col not in early:
             out[col] = clean_text_column(as_text(out[col]))
@@ -236,18 +254,31 @@ def _phones(
     raw: pd.DataFrame,
     cfg: NormalizeConfig,
     by_source: dict[str, SourceConfig],
+    encodings: dict[str, list[str | None]],
 ) -> Callable[[pd.DataFrame], list[pd.DataFrame]]:
-    """phone_e164/phone_ext/phone_type from phone, else mobile; unreadable numbers as issues.
+    """phone_e164/phone_ext/phone_type/phone_region(_from) from phone, else mobile.
 
-    Starts the parsing and returns the function that waits for it, fills the columns of the
-    (same rows') frame it is given and returns the issues.
+    Only a valid number gets an E.164 value; the others keep their raw text and become
+    findings naming the region tried. Starts the parsing and returns the function that waits
+    for it, fills the columns of the (same rows') frame it is given and returns the issues.
     """
-    region = _per_source(out, by_source, "phone_region")
-    from_country = map_unique(out["country_code"], region_for_country, dtype=None)
-    region = region.where(region.notna(), from_country).where(
-        lambda r: r.notna(), cfg.default_region
+    explicit = _per_source(out, by_source, "phone_region")
+    record, record_why = record_countries(out.assign(extra=raw["extra"]) if "extra" in raw else out)
+    settled = {name for name, s in by_source.items() if s.phone_region}
+    if "source" in out.columns:  # a source whose every record has a country needs no guess
+        lacking = set(out.loc[record.isna(), "source"].astype(str))
+        settled |= {str(s) for s in out["source"].dropna().unique()} - lacking
+    inferred = infer_source_regions(
+        out, record, default=cfg.default_region, skip=settled, encodings=encodings
     )
-    rcodes, rvalues = pd.factorize(region.astype(object))
+    sources = out["source"].astype(object) if "source" in out.columns else None
+    guessed = (
+        sources.map({k: v.region for k, v in inferred.items()}).astype(object)
+        if sources is not None
+        else pd.Series([None] * len(out), index=out.index, dtype=object)
+    )
+    chain = _chains(explicit, record, guessed, cfg.default_region)
+    rcodes, rvalues = pd.factorize(chain.astype(object))
     rnames = np.asarray([str(r) for r in rvalues], dtype=object)
     plans: dict[str, tuple[np.ndarray, np.ndarray, int, int]] = {}
     items: list[tuple[str, str]] = []
@@ -255,7 +286,7 @@ def _phones(
         values = out[col]
         present = values.notna().to_numpy()
         vcodes, vvalues = pd.factorize(values, use_na_sentinel=True)
-        # one parse per distinct (value, region) pair, both columns in one batch
+        # one parse per distinct (value, region chain) pair, both columns in one batch
         pair = np.where(vcodes < 0, -1, vcodes.astype(np.int64) * len(rvalues) + rcodes)
         combos, codes = np.unique(pair, return_inverse=True)
         keep = combos >= 0
@@ -264,42 +295,253 @@ def _phones(
         codes = np.where(pair < 0, -1, codes.reshape(-1) - (0 if keep.all() else 1))
         plans[col] = (present, codes, len(items), len(picked))
         items.extend(zip(vtext.tolist(), rnames[picked % len(rvalues)].tolist(), strict=True))
-    pending = start_map(parse_phone_checked, items, parallel=True)
+    pending = start_map(read_phone, items, parallel=True)
+
+    def why_of(used: pd.Series) -> pd.Series:
+        """Where the region each number was read in came from (rows of `used`)."""
+        idx = used.index
+        why = pd.Series([None] * len(used), index=idx, dtype=object)
+        national = used.notna()
+        for other, text in (
+            (guessed, "source evidence"),
+            (record, record_why[idx]),
+            (explicit, "sources[].phone_region"),
+        ):
+            why = why.where(~(national & used.eq(other[idx]).fillna(False)), text)
+        return why.where(why.notna() | ~national, "normalize.default_region")
 
     def finish(out: pd.DataFrame) -> list[pd.DataFrame]:
-        parsed_all = pending()
+        read_all = pending()
         # the validate stage reads these instead of parsing every number again
-        PROBLEMS.update({p[0]: p[3] for p in parsed_all if p[0] is not None})
-        found: list[pd.DataFrame] = []
-        results: dict[str, tuple[pd.Series, pd.Series, pd.Series]] = {}
+        PROBLEMS.update({r[0]: None for r in read_all if r[0] is not None})
+        cols: dict[str, dict[str, pd.Series]] = {}
         for col, (present, codes, start, n) in plans.items():
-            parsed = parsed_all[start : start + n]
-            e164 = broadcast(codes, [p[0] for p in parsed], out.index)
-            ext = broadcast(codes, [p[1] for p in parsed], out.index)
-            kind = broadcast(codes, [p[2] for p in parsed], out.index)
-            results[col] = (e164, ext, kind)
-            bad = pd.Series(present, index=out.index) & e164.isna()
-            found.append(
-                _issues(
-                    out,
-                    raw[col] if col in raw.columns else out[col],
-                    bad,
-                    "contacts",
-                    col,
-                    "normalize.phone.unparseable",
-                    "'{value}' could not be read as a phone number.",
-                    "Add the country code (+82 10 ...) or correct the digits.",
-                    evidence="default region " + region.astype("str"),
-                )
-            )
-        phone, mobile = results["phone"], results["mobile"]
-        use_phone = phone[0].notna()
-        out["phone_e164"] = phone[0].where(use_phone, mobile[0])
-        out["phone_ext"] = phone[1].where(use_phone, mobile[1])
-        out["phone_type"] = phone[2].where(use_phone, mobile[2])
-        return found
+            reads = read_all[start : start + n]
+            got = {
+                name: broadcast(codes, [r[i] for r in reads], out.index, dtype=None)
+                for i, name in enumerate(("e164", "ext", "type", "region", "verdict", "detail"))
+            }
+            got["present"] = pd.Series(present, index=out.index)
+            # finding texts once per distinct (value, regions) read, spread like the rest
+            texts = [
+                _finding_text(v, r) for v, r in zip(items[start : start + n], reads, strict=True)
+            ]
+            for i, name in enumerate(("rule_id", "message", "suggestion")):
+                got[name] = broadcast(codes, [t[i] for t in texts], out.index, dtype=None)
+            cols[col] = got
+        phone, mobile = cols["phone"], cols["mobile"]
+        use_phone = phone["e164"].notna()
+        for name, key in (("phone_e164", "e164"), ("phone_ext", "ext"), ("phone_type", "type")):
+            out[name] = phone[key].where(use_phone, mobile[key])
+        used = phone["region"].where(use_phone, mobile["region"]).where(out["phone_e164"].notna())
+        out["phone_region"] = used
+        out["phone_region_from"] = why_of(used).where(out["phone_e164"].notna())
+        out.loc[out["phone_e164"].notna() & used.isna(), "phone_region_from"] = "+country code"
+        own = record.notna()
+        return _phone_findings(out, raw, cols, why_of, inferred, cfg.default_region, own)
 
     return finish
+
+
+def _chains(explicit: pd.Series, record: pd.Series, guessed: pd.Series, default: str) -> pd.Series:
+    """Per row, the regions to try in order: 'JP', 'KR,JP'; the default only with no evidence.
+
+    The source's inferred region is a guess, so a record with its own country never falls
+    back to it; the user's explicit phone_region does fall back to the record's country.
+    """
+    guessed = guessed.where(record.isna())
+    parts = [s.astype(object).where(s.notna(), "").astype(str) for s in (explicit, record, guessed)]
+    keys, combos = pd.factorize(parts[0] + "|" + parts[1] + "|" + parts[2])
+    chains = []
+    for combo in combos:
+        seen = list(dict.fromkeys(r for r in str(combo).split("|") if r))
+        chains.append(",".join(seen) if seen else default)
+    return pd.Series(np.asarray(chains, dtype=object)[keys], index=explicit.index, dtype=object)
+
+
+# per verdict: rule id, message, suggestion
+_PHONE_RULES = {
+    UNPARSEABLE: (
+        "normalize.phone.unparseable",
+        "'{value}' could not be read as a phone number.",
+        "Add the country code ({example}) or correct the digits.",
+    ),
+    NOT_VALID: (
+        "normalize.phone.invalid",
+        "'{value}' is not a valid {where} number (wrong length or unassigned prefix).",
+        "Correct the digits or write the number with its country code ({example}); if this"
+        " source's numbers are from another country, set sources[].phone_region.",
+    ),
+    SPREADSHEET: (
+        "normalize.phone.spreadsheet",
+        "The spreadsheet turned this phone into a number ('{value}': {where}); it is not used.",
+        "Re-export the column as text (format it as Text before saving) and re-run.",
+    ),
+}
+
+
+def _finding_text(item: tuple[str, str], read: tuple) -> tuple[str | None, ...]:  # type: ignore[type-arg]
+    """(rule id, message, suggestion) for one read that is not a valid number (Nones if it is)."""
+    verdict, region, detail = read[4], read[3], read[5]
+    if verdict is None:
+        return None, None, None
+    rule_id, message, suggestion = _PHONE_RULES[verdict]
+    if isinstance(region, str):
+        lead = region
+    elif verdict == NOT_VALID:  # written with +country: the country code is the number's own
+        lead = detail[detail.find("(") + 1 : -1]
+    else:
+        lead = None
+    where = detail.replace(",", " or ") if verdict == NOT_VALID and region else detail
+    return (
+        rule_id,
+        message.format(value=item[0], where=where),
+        suggestion.format(example=example_number(lead)),
+    )
+
+
+def _phone_findings(
+    out: pd.DataFrame,
+    raw: pd.DataFrame,
+    cols: dict[str, dict[str, pd.Series]],
+    why_of: Callable[[pd.Series], pd.Series],
+    inferred: dict[str, Inferred],
+    default: str,
+    own: pd.Series,
+) -> list[pd.DataFrame]:
+    """Row findings per phone column; one source-level finding where most numbers fail."""
+    summary, hushed = _source_summaries(out, cols, inferred, default, own)
+    found = list(summary)
+    for col, got in cols.items():
+        verdict, region = got["verdict"], got["region"]
+        mask = got["present"] & verdict.notna() & ~(hushed & verdict.eq(NOT_VALID))
+        if not mask.any():
+            continue
+        m = mask.to_numpy(dtype=bool)
+        values = (raw[col] if col in raw.columns else out[col]).astype(object)[m]
+        r = region[m]
+        evidence = ("region " + r.astype(str) + " from " + why_of(r).astype(str)).where(
+            r.notna(),
+            verdict[m].map(
+                lambda v: (
+                    "country code written in the number"
+                    if v == NOT_VALID
+                    else "not a phone number whatever the region"
+                )
+            ),
+        )
+        found.append(
+            pd.DataFrame(
+                {
+                    "record_id": out.loc[m, "record_id"].astype(object).to_numpy(),
+                    "entity": "contacts",
+                    "field": col,
+                    "rule_id": got["rule_id"][m].to_numpy(),
+                    "dimension": "validity",
+                    "severity": "warning",
+                    "message": got["message"][m].to_numpy(),
+                    "value": [None if v is None or v != v else str(v) for v in values],
+                    "suggestion": got["suggestion"][m].to_numpy(),
+                    "evidence": evidence.to_numpy(),
+                }
+            )
+        )
+    return found
+
+
+def _national(got: dict[str, pd.Series]) -> pd.Series:
+    """Present values read in a region (not written with '+country', not a spreadsheet number)."""
+    return got["present"] & got["region"].notna() & got["verdict"].ne(SPREADSHEET)
+
+
+def _source_summaries(
+    out: pd.DataFrame,
+    cols: dict[str, dict[str, pd.Series]],
+    inferred: dict[str, Inferred],
+    default: str,
+    own: pd.Series,
+) -> tuple[list[pd.DataFrame], pd.Series]:
+    """One finding for a source whose national numbers mostly fail in the region used, and
+    one (info) for a source whose region was inferred. Also returns the rows whose own
+    'invalid' finding the first replaces (hundreds of identical row findings help nobody).
+
+    Only numbers read in a source-wide region (phone_region, inferred, default) count: a
+    record read in its own country keeps its own finding, since no source setting fixes it.
+    """
+    hushed = pd.Series(False, index=out.index)
+    if "source" not in out.columns:
+        return [], hushed
+    sources = out["source"].astype(object)
+    rows: list[dict[str, object]] = []
+    national = {col: _national(got) & ~own for col, got in cols.items()}
+    bad = {
+        col: national[col] & got["verdict"].eq(NOT_VALID).fillna(False) for col, got in cols.items()
+    }
+    totals = sum(national.values()).groupby(sources).sum()
+    fails = sum(bad.values()).groupby(sources).sum()
+    # only the few sources over the line are looked at row by row
+    over = [str(n) for n in fails.index if fails[n] >= 5 and fails[n] * 2 > totals[n]]
+    for name in sorted(over):
+        in_src = sources.eq(name)
+        total, bad_rows, values = int(totals[name]), pd.Series(False, index=out.index), []
+        regions: Counter[str] = Counter()
+        for col, got in cols.items():
+            rows_bad = in_src & bad[col]
+            bad_rows |= rows_bad
+            values.extend(str(v) for v in out.loc[rows_bad, col].dropna())
+            regions.update(str(r) for r in got["region"][rows_bad])
+        n_bad = len(values)
+        used = regions.most_common(1)[0][0]
+        hint = [inferred[name].region] if name in inferred else []
+        guess, fits = guess_region(values, [r for r in hint if r != used])
+        message = f"{n_bad} of {total} phones in source '{name}' do not parse as {used} numbers"
+        if guess and guess != used:
+            message += f"; are they from {region_name(guess)} ({guess})?"
+            suggestion = f"Set phone_region: {guess} for source '{name}' in sources[]."
+            tried = min(len(set(values)), SAMPLE)
+            evidence = f"{fits} of {tried} distinct failing numbers are valid as {guess}"
+        else:
+            suggestion = f"Set phone_region for source '{name}' in sources[] to its country."
+            evidence = "no common region makes most of them valid"
+        rows.append(
+            {
+                "record_id": None,
+                "entity": "contacts",
+                "field": "phone",
+                "rule_id": "normalize.phone.region",
+                "dimension": "validity",
+                "severity": "warning",
+                "message": message if message.endswith("?") else message + ".",
+                "value": None,
+                "suggestion": suggestion,
+                "evidence": f"source={name}; region {used}; {evidence}",
+            }
+        )
+        hushed |= bad_rows
+    used_inferred = {
+        str(s)
+        for s in sources[out["phone_region_from"].eq("source evidence").fillna(False)].unique()
+    }
+    for name, inf in sorted(inferred.items()):
+        if name not in used_inferred:
+            continue
+        rows.append(
+            {
+                "record_id": None,
+                "entity": "contacts",
+                "field": "phone",
+                "rule_id": "normalize.phone.region_inferred",
+                "dimension": "validity",
+                "severity": "info",
+                "message": f"Phones without a country code in source '{name}' were read as"
+                f" {inf.region} numbers (no phone_region set).",
+                "value": None,
+                "suggestion": f"Set phone_region for source '{name}' in sources[] to confirm or"
+                " change it.",
+                "evidence": f"source={name}; {inf.why}",
+            }
+        )
+    return ([pd.DataFrame(rows)] if rows else []), hushed
 
 
 def _issues(

@@ -92,3 +92,16 @@ TIMEZONES = {
 def timezone_for_country(code: str | None) -> str | None:
     """The zone of a single-timezone country (naive timestamps from there are local time)."""
     return TIMEZONES.get(code or "")
+
+
+@cache
+def _names() -> dict[str, str]:
+    raw = json.loads(
+        resources.files("audit.normalize").joinpath("data/countries.json").read_text("utf-8")
+    )
+    return {code: names[0] for code, names in raw.items() if names}
+
+
+def region_name(code: str) -> str:
+    """The English name of an ISO alpha-2 region (the code itself when unknown)."""
+    return _names().get(code, code)

@@ -1,8 +1,10 @@
 """Phone numbers to E.164 with phonenumbers, keeping extensions and the number type.
 
-A number without '+country' is read in a default region: the source's `phone_region`, else the
-record's country, else the config default. Full-width digits and odd dashes are folded first.
-Parsing runs once per distinct (value, region) pair, across processes when there are many.
+A number without '+country' is read in the regions a record offers, strongest evidence first
+(regions.py decides which); only a valid number becomes E.164, and a value a spreadsheet turned
+into a number (3.60E+11, a '.0' tail, a lost trunk 0) is never taken for a phone. Full-width
+digits and odd dashes are folded first. Parsing runs once per distinct (value, regions) pair,
+across processes when there are many.
 
 The same parse also settles whether the E.164 result is a valid number, so the validate stage
 does not parse every number a second time (about 30 us a number): `PROBLEMS` remembers, per
@@ -148,5 +150,130 @@ class ProblemCache:
 PROBLEMS = ProblemCache()
 
 
-def region_for_country(code: str | None) -> str | None:
-    return code if code in REGIONS else None
+# --- reading one raw value under the regions a record offers -------------------------------
+
+# verdicts of read_phone (None: a valid number, written as E.164)
+UNPARSEABLE = "unparseable"  # no digits, or nothing phonenumbers can read as a number
+NOT_VALID = "invalid"  # reads as a number, but not a valid one in any region tried
+SPREADSHEET = "spreadsheet"  # a spreadsheet turned the phone into a number: precision lost
+
+# 3.60E+11, 8.2e9: Excel shows long numbers in scientific notation and saves what it shows
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
+# 9012345678.0: a number column read as float and written back
+_FLOAT_TAIL = re.compile(r"\+?\d{5,}\.0+")
+_DIGITS_ONLY = re.compile(r"\d{6,}")
+_MIN_DIGITS = 6  # fewer digits than any country's subscriber numbers: not a phone at all
+
+
+def spreadsheet_damage(raw: str) -> str | None:
+    """Why the value is a spreadsheet number rather than a phone, or None.
+
+    Regardless of region: scientific notation has lost digits for good, and a '.0' tail
+    shows a float column (which has also dropped any leading zero).
+    """
+    s = raw.strip()
+    if _SCIENTIFIC.fullmatch(s):
+        return "scientific notation (digits are lost)"
+    if _FLOAT_TAIL.fullmatch(s):
+        return "a '.0' float tail"
+    return None
+
+
+def _lost_leading_zero(raw: str, e164: str, region: str) -> bool:
+    """A bare digit run whose country always writes its trunk '0', without it (90... for 090...).
+
+    phonenumbers accepts national numbers without the trunk prefix, so 9012345678 reads as a
+    valid Japanese mobile; but nobody in Japan writes it so: a spreadsheet that stored the
+    phone as a number dropped the zero. Countries whose formats mark the prefix optional
+    (India's mobiles, Beijing's 010) or that have none (US '1' is not written) are not flagged.
+    """
+    s = raw.strip()
+    if not _DIGITS_ONLY.fullmatch(s) or s.startswith("0"):
+        return False
+    meta = PhoneMetadata.metadata_for_region(region)
+    if meta is None or meta.national_prefix != "0" or not e164.endswith(s):
+        return False
+    nsn = phonenumbers.national_significant_number(phonenumbers.parse(e164, None))
+    if s != nsn:
+        return False
+    fmt = _choose_format(meta.number_format, nsn)
+    if fmt is None or not fmt.national_prefix_formatting_rule:
+        return False
+    return "0" in fmt.national_prefix_formatting_rule and not (
+        fmt.national_prefix_optional_when_formatting
+    )
+
+
+def _choose_format(formats: list, nsn: str):  # type: ignore[no-untyped-def]
+    from phonenumbers.phonenumberutil import _choose_formatting_pattern_for_number
+
+    return _choose_formatting_pattern_for_number(formats, nsn)
+
+
+PhoneRead = tuple[str | None, str | None, str | None, str | None, str | None, str | None]
+
+
+def read_phone(item: tuple[str, str]) -> PhoneRead:
+    """(e164, ext, type, region used, verdict, detail) for (raw value, regions to try).
+
+    `regions` is a comma-separated chain ("KR,JP"): the number is read in the first region
+    and, when it is not a valid number there, in the next. E.164 is given only for a valid
+    number; otherwise verdict says why (UNPARSEABLE, NOT_VALID, SPREADSHEET) and detail
+    adds what a person needs (the regions tried, the kind of spreadsheet damage).
+    A number written with '+country' is read as such (region used None).
+    Module-level so a process pool can pickle it.
+    """
+    raw, chain = item
+    damage = spreadsheet_damage(raw)
+    if damage is not None:
+        return None, None, None, None, SPREADSHEET, damage
+    regions = chain.split(",")
+    readable = False
+    for region in regions:
+        e164, ext, kind, problem = parse_phone_checked((raw, region))
+        if e164 is None:
+            continue
+        readable = True
+        international = _is_international(raw)
+        if problem is None:
+            if not international and _lost_leading_zero(raw, e164, region):
+                return None, None, None, region, SPREADSHEET, f"lost its leading 0 ({region})"
+            return e164, ext, kind, (None if international else region), None, None
+        if international:
+            return None, None, None, None, NOT_VALID, _calling_code(e164)
+    if not readable and _is_international(raw):
+        return None, None, None, None, UNPARSEABLE, None
+    if not readable and sum(ch.isdigit() for ch in raw) < _MIN_DIGITS:
+        return None, None, None, regions[0], UNPARSEABLE, chain
+    # readable somewhere but valid nowhere, or enough digits for a phone but not a possible
+    # number in these regions (090-1234-5678 read as US)
+    return None, None, None, regions[0], NOT_VALID, chain
+
+
+def _calling_code(e164: str) -> str:
+    """'+81 (JP)' for an E.164 string whose country code phonenumbers knows."""
+    try:
+        cc = phonenumbers.parse(e164, None).country_code
+    except phonenumbers.NumberParseException:
+        return e164[:4]
+    return f"+{cc} ({phonenumbers.region_code_for_country_code(cc)})"
+
+
+def _is_international(raw: str) -> bool:
+    s = raw.strip()
+    if not s.isascii():
+        s = fold_dashes(fold(s))
+    s = s.lstrip("(")
+    return s.startswith("+") or (s.startswith("00") and not s.startswith("000"))
+
+
+@cache
+def example_number(region: str | None) -> str:
+    """A mobile number of the region in international format (+81 90-1234-5678), for hints."""
+    if region:
+        num = phonenumbers.example_number_for_type(region, PhoneNumberType.MOBILE)
+        if num is None:
+            num = phonenumbers.example_number(region)
+        if num is not None:
+            return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return "+<country code> <number>"
