@@ -48,7 +48,7 @@ def _fold(v: object) -> str:
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame]:
-    ws = generate_workspace(tmp_path_factory.mktemp("heldout") / "ws", size=600, seed=11)
+    ws = generate_workspace(tmp_path_factory.mktemp("heldout") / "ws", size=1000, seed=7)
     read = {"dtype": str, "keep_default_na": False}
     return (
         pd.read_csv(ws.truth_dir / "problems.csv", **read),
@@ -113,6 +113,19 @@ def test_planted_placeholders_are_not_from_the_placeholder_table(planted) -> Non
             assert v not in emails and v.rpartition("@")[2] not in domains, value
         else:
             assert v not in texts, value
+
+
+def test_generated_placeholder_shapes_never_hit_the_table() -> None:
+    """Every shape the generators can produce, not only the ones one seed happened to draw."""
+    from audit.demo.problems import placeholder_phone, placeholder_text
+
+    texts = {_fold(v) for v in PLACEHOLDERS["text"]}
+    digits = {str(v) for v in PLACEHOLDERS["phone_digits"]}
+    for k in range(1000):
+        r = k / 1000
+        assert _fold(placeholder_text(r)) not in texts, r
+        for region in ("US", "KR", "JP", "CN"):
+            assert re.sub(r"\D", "", placeholder_phone(region, r)) not in digits, (region, r)
 
 
 def test_inactivity_is_planted_on_both_sides_of_the_threshold(planted) -> None:

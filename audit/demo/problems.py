@@ -139,7 +139,7 @@ def make_duplicates(
         stale = out["stale_kind"][i]
         choices = ["name_typo", "phone_format", "company_suffix", "email_case"]
         if lc == "en" and out["first_name"][i] in nm.NICKNAMES:
-            choices.append("nickname")
+            choices += ["nickname", "nickname"]  # held-out pairs: enough of them to measure
         choices.append("name_order")
         if isinstance(out["phone"][i], str):
             choices.append("fullwidth_digits")
@@ -322,7 +322,7 @@ def placeholder_text(r: float) -> str:
 
 def placeholder_phone(region: str, r: float) -> str:
     """A generated junk phone of the region's length: one digit repeated, or counting down."""
-    d = str(2 + int(r * 1000) % 7)  # 2..8: the tables list 0, 1, 5 and 9 runs
+    d = "234678"[int(r * 1000) % 6]  # the placeholder table lists 0, 1, 5 and 9 runs
     if r < 0.3:
         return {"KR": "010-9876-5432", "JP": "090-9876-5432", "CN": "198-7654-3210"}.get(
             region, "987-654-3210"
