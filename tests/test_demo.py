@@ -309,6 +309,7 @@ def test_evaluate_gives_perfect_scores_to_a_perfect_run(ws, ent, prob, tmp_path:
         assert table.loc[kind, "recall"] == 1.0, kind
         assert table.loc[kind, "precision"] == 1.0, kind
     assert table.loc["email_soft_bounce.not_stale", "recall"] == 1.0
+    assert table.loc["email_near_inactive.not_stale", "recall"] == 1.0
     assert table.loc["duplicates.pairs", "precision"] == 1.0
     assert table.loc["duplicates.pairs", "recall"] == 1.0
     assert table.loc["duplicates.pairs", "n_truth"] > 0

@@ -79,7 +79,7 @@ def _mask(people: pd.DataFrame, rng: np.random.Generator) -> dict[str, np.ndarra
     r = rng.random((n, 8))
     loc = people["locale"].to_numpy()
     stale = people["stale_kind"].to_numpy()
-    inactive = stale == "inactive"
+    inactive = np.isin(stale, ["inactive", "near_inactive"])  # their activity is HubSpot's only
     clean = pd.isna(stale)
     cust = people["is_customer"].to_numpy()
     return {
@@ -91,8 +91,8 @@ def _mask(people: pd.DataFrame, rng: np.random.Generator) -> dict[str, np.ndarra
         "stripe": cust & ~inactive & (r[:, 5] < 0.9),
         "inbox": np.isin(stale, ["hard_bounce", "soft_bounce"]) | (clean & (r[:, 6] < 0.25)),
         "mailchimp": stale == "cleaned",
-        "subscribed": ~np.isin(stale, ["cleaned", "inactive"]) & (r[:, 7] < 0.3),
-        "unsubscribed": ~np.isin(stale, ["cleaned", "inactive"])
+        "subscribed": ~np.isin(stale, ["cleaned", "inactive", "near_inactive"]) & (r[:, 7] < 0.3),
+        "unsubscribed": ~np.isin(stale, ["cleaned", "inactive", "near_inactive"])
         & (r[:, 7] >= 0.3)
         & (r[:, 7] < 0.35),
     }

@@ -46,7 +46,7 @@ RULE_KINDS: dict[str, str] = {
     "tickets.requester_email.exists": "ticket_orphan_requester",
 }
 # planted kinds that no detector should flag as stale (one soft bounce is not a dead address)
-NOT_FLAGGED = ("email_soft_bounce",)
+NOT_FLAGGED = ("email_soft_bounce", "email_near_inactive")
 STALE_KINDS = ("email_bounced", "email_cleaned", "email_inactive", "email_repeated_soft_bounce")
 RESULT_COLUMNS = ["check", "n_truth", "n_flagged", "tp", "precision", "recall", "rules"]
 
@@ -231,7 +231,46 @@ def _duplicates(
         c = cl.groupby(["cluster_id", "person"]).size()
         n_pred, tp = int((k * (k - 1) // 2).sum()), int((c * (c - 1) // 2).sum())
     out.append(_row("duplicates.clusters", n_truth, n_pred, tp, "clusters"))
+    out += _variants(ent, ent_unit, contacts, person, pairs)
     out += _traps(person, pairs, truth_dir)
+    return out
+
+
+def _variants(
+    ent: pd.DataFrame,
+    ent_unit: pd.Series,
+    contacts: pd.DataFrame,
+    person: dict[str, str],
+    pairs: pd.DataFrame,
+) -> list[dict[str, Any]]:
+    """Per way of re-typing (nickname, name_order, ...): of the re-typed rows, the share linked
+    (auto or review) to another row of the same person. 'n_flagged' is n/a here."""
+    if "variant" not in ent:
+        return []
+    variant_of_unit = dict(zip(ent_unit, ent["variant"].fillna(""), strict=True))
+    rid_variant = {
+        rid: variant_of_unit.get(u, "")
+        for rid, u in zip(contacts["record_id"], contacts["unit"], strict=True)
+    }
+    linked: set[str] = set()
+    if len(pairs) and "band" in pairs:
+        sel = pairs[pairs["band"].isin(("auto", "review"))]
+        for a, b in zip(sel["record_id_l"], sel["record_id_r"], strict=True):
+            if person.get(a) is not None and person.get(a) == person.get(b):
+                linked |= {a, b}
+    sizes = Counter(person.values())
+    by_kind: dict[str, list[str]] = {}
+    for rid, v in rid_variant.items():
+        if v and sizes.get(person.get(rid, ""), 0) > 1:
+            for kind in v.split("+"):
+                by_kind.setdefault(kind, []).append(rid)
+    out = []
+    for kind in sorted(by_kind):
+        rids = by_kind[kind]
+        tp = sum(r in linked for r in rids)
+        row = _row(f"duplicates.variant.{kind}", len(rids), 0, tp, "re-typed rows linked")
+        row["n_flagged"], row["precision"] = tp, float("nan")
+        out.append(row)
     return out
 
 
@@ -284,11 +323,11 @@ def unmapped_rules(run: Any) -> pd.DataFrame:
 
 def format_table(table: pd.DataFrame) -> str:
     """The evaluation as an aligned text table (for benchmarks and closing notes)."""
-    lines = [f"{'check':<30} {'truth':>7} {'flagged':>8} {'tp':>7} {'precision':>9} {'recall':>7}"]
+    lines = [f"{'check':<36} {'truth':>7} {'flagged':>8} {'tp':>7} {'precision':>9} {'recall':>7}"]
     for r in table.to_dict("records"):
         p = "n/a" if r["precision"] != r["precision"] else f"{r['precision']:.3f}"
         q = "n/a" if r["recall"] != r["recall"] else f"{r['recall']:.3f}"
         lines.append(
-            f"{r['check']:<30} {r['n_truth']:>7} {r['n_flagged']:>8} {r['tp']:>7} {p:>9} {q:>7}"
+            f"{r['check']:<36} {r['n_truth']:>7} {r['n_flagged']:>8} {r['tp']:>7} {p:>9} {q:>7}"
         )
     return "\n".join(lines)

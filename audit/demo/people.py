@@ -30,6 +30,7 @@ STALE_SHARES = {
     "soft_bounce": 0.015,
     "cleaned": 0.03,
     "inactive": 0.04,
+    "near_inactive": 0.015,
     "disposable": 0.01,
     "role": 0.015,
     "typo_domain": 0.015,
@@ -381,11 +382,15 @@ def _assign_stale(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
             cdom = cdom if isinstance(cdom, str) else dom
             emails[i] = f"{nm.ROLE_LOCALS[i % len(nm.ROLE_LOCALS)]}@{cdom}"
         elif kind == "typo_domain":
-            if dom not in nm.TYPO_DOMAINS:
-                dom = nm.PERSONAL_DOMAINS[df["locale"].iat[i]][0]
-            emails[i] = f"{local}@{nm.TYPO_DOMAINS[dom]}"
-        elif kind == "inactive":
-            old = days_before(int(800 + (i * 37) % 900))
+            # the held-out typos are of global providers; a person of another provider is given
+            # a Gmail typo (Gmail is common in every market the demo covers)
+            typos = nm.TYPO_DOMAINS.get(dom) or nm.TYPO_DOMAINS["gmail.com"]
+            emails[i] = f"{local}@{typos[(i // 7) % len(typos)]}"
+        elif kind in ("inactive", "near_inactive"):
+            # both sides of the 730-day line: 760 days (stale, half of the inactive) or further
+            # back; 700 days is near but inside it (not stale)
+            days = 700 if kind == "near_inactive" else 760 if i % 2 else 800 + (i * 37) % 900
+            old = days_before(int(days))
             df.iat[i, df.columns.get_loc("last_activity_at")] = old
             if df["created_at"].iat[i] > old:
                 df.iat[i, df.columns.get_loc("created_at")] = old - pd.Timedelta(days=200)

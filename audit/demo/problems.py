@@ -23,18 +23,23 @@ FULLWIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
 PROBLEM_KINDS: dict[str, str] = {
     "email_syntax": "e-mail address that is not syntactically valid (no @, two @, space, no TLD)",
     "phone_invalid": "phone number that phonenumbers rejects for the source's region",
-    "placeholder": "junk value typed to get past a required field (test, asdf, N/A, "
-    "none@none.com, 010-0000-0000, 123-456-7890, nolastname)",
+    "placeholder": "junk value typed to get past a required field, in generated shapes no "
+    "detector table lists (zzzz, qwer, kkkk@kkkk.com, 010-2222-2222, 987-654-3210)",
     "wrong_field": "a value in the wrong column (an e-mail address in the phone column)",
     "missing_email": "e-mail left empty on a contact row",
     "missing_name": "name left empty on a contact row",
     "email_bounced": "address hard-bounced: an RFC 3464 report with status 5.x.x is in the mbox",
     "email_soft_bounce": "address soft-bounced (4.x.x) once: NOT stale, must not be flagged",
     "email_cleaned": "address is in the Mailchimp 'cleaned' export (undeliverable)",
-    "email_inactive": "no activity for more than two years before as_of",
-    "email_disposable": "address on a disposable-mail domain",
-    "email_role": "role account (info@, sales@, admin@, ...) where a person is expected",
-    "email_typo_domain": "domain that is a typo of a common one (gmial.com, naver.co, ...)",
+    "email_inactive": "no activity for more than two years before as_of (760 days and further)",
+    "email_near_inactive": "last activity 700 days before as_of: inside the 730-day window, NOT "
+    "stale, must not be flagged",
+    "email_disposable": "address on a disposable-mail domain (held out: from a public list, not "
+    "from the detector's)",
+    "email_role": "role account (offers@, compliance@, hosting@, ...) where a person is expected "
+    "(held out: from a public list, not from the detector's)",
+    "email_typo_domain": "domain that is a typo of a common one (gmaii.com, hoymail.com, ...; "
+    "held out: from a public list, not from the detector's)",
     "deal_closed_no_close_date": "deal in a closed stage without a close date",
     "deal_negative_amount": "deal with a negative amount",
     "deal_orphan_contact": "deal associated with a contact id that exists nowhere",
@@ -52,6 +57,7 @@ STALE_KIND_TO_PROBLEM = {
     "soft_bounce": "email_soft_bounce",
     "cleaned": "email_cleaned",
     "inactive": "email_inactive",
+    "near_inactive": "email_near_inactive",
     "disposable": "email_disposable",
     "role": "email_role",
     "typo_domain": "email_typo_domain",
@@ -133,7 +139,7 @@ def make_duplicates(
         stale = out["stale_kind"][i]
         choices = ["name_typo", "phone_format", "company_suffix", "email_case"]
         if lc == "en" and out["first_name"][i] in nm.NICKNAMES:
-            choices.append("nickname")
+            choices += ["nickname", "nickname"]  # held-out pairs: enough of them to measure
         choices.append("name_order")
         if isinstance(out["phone"][i], str):
             choices.append("fullwidth_digits")
@@ -301,6 +307,33 @@ def plant_bad_values(
         rows[c] = v
 
 
+KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "poiuytrewq", "lkjhgfdsa")
+
+
+def placeholder_text(r: float) -> str:
+    """A generated junk value: one letter repeated, or a run along a keyboard row."""
+    k = int(r * 1000)
+    if k % 2:
+        return "jkmvwz"[k % 6] * (4 + k % 3)
+    row = KEYBOARD_ROWS[k % len(KEYBOARD_ROWS)]
+    start = 1 + (k // 7) % 3  # not from the row's start: qwerty and asdf are in the tables
+    return row[start : start + 4 + (k // 3) % 3]
+
+
+def placeholder_phone(region: str, r: float) -> str:
+    """A generated junk phone of the region's length: one digit repeated, or counting down."""
+    d = "234678"[int(r * 1000) % 6]  # the placeholder table lists 0, 1, 5 and 9 runs
+    if r < 0.3:
+        return {"KR": "010-9876-5432", "JP": "090-9876-5432", "CN": "198-7654-3210"}.get(
+            region, "987-654-3210"
+        )
+    return {
+        "KR": f"010-{d * 4}-{d * 4}",
+        "JP": f"090-{d * 4}-{d * 4}",
+        "CN": f"1{d * 2}-{d * 4}-{d * 4}",
+    }.get(region, f"{d * 3}-{d * 3}-{d * 4}")
+
+
 def _placeholder(
     planted: Planted,
     cols: dict[str, list[Any]],
@@ -314,28 +347,27 @@ def _placeholder(
 ) -> None:
     which = [f for f in ("name", "email", "phone", "company") if f in fields]
     what = which[j % len(which)]
+    v = placeholder_text(r)
     if what == "name":
         if r < 0.4:
-            cols["last_name"][i] = "nolastname"
-            cols["full_name"][i] = f"{cols['first_name'][i]} nolastname"
-            planted.add(uid, "last_name", "placeholder", "nolastname")
+            cols["last_name"][i] = v
+            cols["full_name"][i] = f"{cols['first_name'][i]} {v}"
+            planted.add(uid, "last_name", "placeholder", v)
         else:
-            v = nm.PLACEHOLDER_NAMES[int(r * 10) % len(nm.PLACEHOLDER_NAMES)]
             cols["first_name"][i] = v
             cols["last_name"][i] = v if r > 0.8 else None
             cols["full_name"][i] = v
             planted.add(uid, "full_name", "placeholder", v)
     elif what == "email":
-        v = nm.PLACEHOLDER_EMAILS[int(r * 10) % len(nm.PLACEHOLDER_EMAILS)]
+        v = f"{v}@{v}.com"
         cols["email"][i] = v
         planted.add(uid, "email", "placeholder", v)
     elif what == "phone":
-        v = nm.PLACEHOLDER_PHONES[region if r < 0.6 else "US"]
+        v = placeholder_phone(region if r < 0.6 else "US", r)
         cols["phone"][i] = v
         planted.add(uid, "phone", "placeholder", v)
         if not phone_is_valid(v, region):
             planted.add(uid, "phone", "phone_invalid", f"placeholder {v} is not a valid number")
     else:
-        v = nm.PLACEHOLDER_COMPANIES[int(r * 10) % len(nm.PLACEHOLDER_COMPANIES)]
         cols["company"][i] = v
         planted.add(uid, "company", "placeholder", v)

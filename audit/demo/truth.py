@@ -131,7 +131,15 @@ folded), because an address is stale wherever it is used.
 `email_soft_bounce` is recorded so that a detector that calls it stale is counted as wrong:
 one soft bounce does not make an address stale. `audit.demo.evaluate` reports it as
 `email_soft_bounce.not_stale` (rows left alone / rows planted), and maps the rule for repeated
-soft bounces to `email_repeated_soft_bounce`, of which none are planted.
+soft bounces to `email_repeated_soft_bounce`, of which none are planted. `email_near_inactive`
+(last activity 700 days back, inside the 730-day window) is scored the same way, as
+`email_near_inactive.not_stale`; `email_inactive` is planted from 760 days back.
+
+Held out: the disposable domains, role mailboxes, mistyped domains and nicknames planted here
+come from public lists the detectors do not ship (audit/demo/data/heldout_*.txt, each citing
+its source and commit), and placeholders are generated shapes no detector table lists. Their
+figures measure the detectors on values they were not built from, and are expected to be below
+1.000 where a detector only knows its own list.
 
 ## Measuring a run
 
@@ -142,7 +150,8 @@ soft bounces to `email_repeated_soft_bounce`, of which none are planted.
 Rule ids map to problem kinds in `audit.demo.evaluate.RULE_KINDS`. Duplicates are scored
 pairwise: `duplicates.pairs` (auto + review band), `duplicates.pairs.auto`, and
 `duplicates.clusters` (every pair inside a proposed cluster), against all pairs of contact
-records that share a person_id. `duplicates.not_merged.household` and `.namesake` count the
+records that share a person_id; `duplicates.variant.<how>` gives, per way of re-typing, the
+share of re-typed rows linked to another row of their person. `duplicates.not_merged.household` and `.namesake` count the
 record pairs of look-alike different persons and how many of them the auto-merge band kept
 out (recall = share kept out).
 
