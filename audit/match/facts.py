@@ -1,0 +1,153 @@
+"""Facts about values that only the whole data set knows: how many people share each value.
+
+A switchboard number, an office@ inbox or a company's street address is held by many different
+people, so two records agreeing on it says little about whether they are one person. Such facts
+are computed once, over all records, in a first pass (`value_facts`) and handed to the engine as an
+argument; a stage working on one partition (Spark) must not recount them from the rows it sees.
+
+A "person" here is approximated by the initials of the given and family name, in either order
+(given names mapped to their nickname group first): typos, case, Bob for Robert and swapped
+name order do not change it, while colleagues (Don, Ed, Kate) and household members (Ann, Tom)
+mostly differ in it. Records holding the same value are one person when they share that key or
+a personal email address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+# matching features whose exact agreement is weighed by the number of people sharing the value
+SHARED_FIELDS = ("phone", "email", "address")
+
+
+@dataclass(frozen=True)
+class ValueFacts:
+    """feature -> value -> number of distinct people holding it (values held by one are absent)."""
+
+    persons: dict[str, pd.Series] = field(default_factory=dict)
+
+    def persons_of(self, name: str, values: np.ndarray) -> np.ndarray:
+        """People sharing each of `values` (1 for a value only one person holds)."""
+        s = self.persons.get(name)
+        if s is None or len(s) == 0 or len(values) == 0:
+            return np.ones(len(values), np.int64)
+        got = s.reindex(pd.Index(values, dtype=object)).to_numpy(dtype=float)
+        return np.nan_to_num(got, nan=1.0).astype(np.int64)
+
+
+@cache
+def role_locals() -> frozenset[str]:
+    """Mailbox names of shared role inboxes (info, office, sales, ...): the validate stage's list
+    plus a few that B2B exports show often."""
+    from audit.validate.checks.stale import domain_list
+
+    return domain_list("role_locals") | frozenset(
+        {"office", "team", "sales", "mail", "service", "reception", "kontakt", "orders", "shop"}
+    )
+
+
+def is_role_email(emails: np.ndarray) -> np.ndarray:
+    """True for role mailboxes (info@, office@, sales+eu@): they reach a team, not one person."""
+    s = pd.Series(np.asarray(emails, dtype=object), dtype=object)
+    local = s.str.extract(r"^([^@+]+)", expand=False).str.lower()
+    return local.isin(role_locals()).to_numpy(bool)
+
+
+def person_key(feats: pd.DataFrame, nicknames: dict | None = None) -> pd.Series:
+    """Per record, a key that one person's records share despite typos, nicknames and swapped
+    name order: the sorted initials of (canonical given name, family name); None without a
+    given name."""
+    none = pd.Series(None, index=feats.index, dtype=object)
+    given = feats["given"].astype(object) if "given" in feats.columns else none
+    family = feats["family"].astype(object) if "family" in feats.columns else none
+    canon: dict[str, str] = {}
+    for name, variants in sorted((nicknames or {}).items()):
+        for v in variants:
+            canon.setdefault(str(v).casefold(), str(name).casefold())
+    codes, uniq = pd.factorize(given)
+    g0 = np.array([canon.get(str(u), str(u))[:1] for u in uniq] + [""], dtype=object)[codes]
+    f0 = family.astype("string").str.slice(0, 1).fillna("").to_numpy(dtype=object)
+    g0, f0 = g0.astype(str), f0.astype(str)
+    key = np.where(g0 <= f0, np.char.add(g0, f0), np.char.add(f0, g0)).astype(object)
+    out = np.where(g0 != "", key, None)
+    return pd.Series(out, index=feats.index, dtype=object)
+
+
+def value_facts(
+    feats: pd.DataFrame, fields: Iterable[str] = SHARED_FIELDS, nicknames: dict | None = None
+) -> ValueFacts:
+    """People per value of each shared field, over every record of the data set (first pass).
+
+    Among the records holding a value, two are one person when they share the person key or a
+    personal email address (so one person's typo, mis-split name or second address does not make
+    them two); the people are what remains apart.
+    """
+    person, _ = pd.factorize(person_key(feats, nicknames))
+    mail = np.full(len(feats), -1, np.int64)
+    if "email" in feats.columns:
+        mail, uniq = pd.factorize(feats["email"].astype(object))
+        role = np.r_[is_role_email(np.asarray(uniq, dtype=object)), True]
+        mail = np.where(role[mail], -1, mail)  # code -1 reads the trailing True: missing
+    persons: dict[str, pd.Series] = {}
+    for name in fields:
+        if name not in feats.columns:
+            continue
+        v, uniq = pd.factorize(feats[name].astype(object))
+        if len(uniq) == 0:
+            continue
+        n = _people_per_value(v, person, mail, len(uniq))
+        many = np.flatnonzero(n >= 2)
+        persons[name] = pd.Series(n[many], index=pd.Index(np.asarray(uniq, dtype=object)[many]))
+    return ValueFacts(persons=persons)
+
+
+def _people_per_value(
+    value: np.ndarray, person: np.ndarray, mail: np.ndarray, n_values: int
+) -> np.ndarray:
+    """Per value code: connected groups of its records, linked by person key or personal email."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    has = value >= 0
+    v = value[has].astype(np.int64)
+    a_key = np.where(person[has] >= 0, v * (int(person.max()) + 2) + person[has], -1)
+    b_key = np.where(mail[has] >= 0, v * (int(mail.max()) + 2) + mail[has], -1)
+    a, a_u = pd.factorize(a_key, use_na_sentinel=True)
+    b, b_u = pd.factorize(b_key, use_na_sentinel=True)
+    # -1 keys are real factorized values here: drop them
+    a_ok = (a >= 0) & (a_key >= 0)
+    b_ok = (b >= 0) & (b_key >= 0)
+    na, nb = len(a_u), len(b_u)
+    if na + nb == 0:
+        return np.zeros(n_values, np.int64)
+    both = a_ok & b_ok
+    graph = coo_matrix(
+        (np.ones(int(both.sum()), np.int8), (a[both], na + b[both])), shape=(na + nb, na + nb)
+    )
+    _, comp = connected_components(graph, directed=False)
+    node_value = np.full(na + nb, -1, np.int64)
+    node_value[a[a_ok]] = v[a_ok]
+    node_value[na + b[b_ok]] = v[b_ok]
+    used = node_value >= 0
+    groups = np.unique(node_value[used] * (int(comp.max()) + 1) + comp[used])
+    return np.bincount(groups // (int(comp.max()) + 1), minlength=n_values)
+
+
+def personal_emails(values: Iterable[object]) -> set[str]:
+    """The distinct personal (non-role, non-placeholder) addresses among `values`, lower case.
+
+    Used by the merge safety net: a cluster holding two of them joins two people's mailboxes.
+    """
+    from audit.match.prepare import _email_placeholder
+
+    vals = sorted({str(v).strip().lower() for v in values if v is not None and str(v).strip()})
+    if not vals:
+        return set()
+    arr = np.array(vals, dtype=object)
+    keep = ~is_role_email(arr) & ~_email_placeholder(pd.Series(arr, dtype=object))
+    return set(arr[keep].tolist())
