@@ -151,6 +151,11 @@ class Comparer:
         if field in self.persons:
             persons = np.where(exact, self.persons[field][np.maximum(ci, 0)], 0)
             shared = exact & (persons >= (comp.shared_persons or 2))
+            if field == "address" and "street_number" in self.feats.columns:
+                # with the house number in its own column the address is a street: many
+                # people live on one, and the number's own comparison tells them apart
+                sn = self.codes.get("street_number")
+                shared &= (sn[i] < 0) & (sn[j] < 0)
             persons = np.where(shared, persons, 0)
         if not fuzzy:
             pending = np.zeros(n, bool)

@@ -144,9 +144,11 @@ class _Scorer:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Identity evidence that two records are two people, whatever else agrees.
 
-        Two different personal (non-role, non-shared) email addresses; or two clearly different
+        Two different personal (non-role, non-shared) email keys (Gmail dots and +tags are
+        folded before); or two clearly different
         given names: not equal, swapped, a nickname, an initial or prefix, a close spelling, one
-        typo, or written in different scripts (a transliteration this engine cannot judge).
+        typo, or written in different scripts (a transliteration this engine cannot judge);
+        unless the two records carry the same national id (FEBRL's soc_sec_id, a tax id).
         """
         n = len(i)
         email = np.zeros(n, bool)
@@ -156,7 +158,9 @@ class _Scorer:
             c = codes.get("email")
             lv = levels["email"]
             role = self.comparer.email_role
-            email = (c[i] >= 0) & (c[j] >= 0) & ((lv == 1) | (lv == 2))
+            # 'close' (one edit at the same domain) too: a typo or a colleague with the same
+            # name (leah.erickson@ / leaherickson@); either way a person should look first
+            email = (c[i] >= 0) & (c[j] >= 0) & (lv >= 1) & (lv < len(LEVELS["email"]) - 1)
             at = np.flatnonzero(email)
             email[at] = ~role[c[i[at]]] & ~role[c[j[at]]]
             persons = self.comparer.persons.get("email")
@@ -180,6 +184,8 @@ class _Scorer:
                     len(a),
                 )
                 given[at] = ~typo & ~script
+            if "ident" in levels:  # the same national id is the same person, whatever the name
+                given &= levels["ident"] != len(LEVELS["identifier"]) - 1
         return email, given
 
 

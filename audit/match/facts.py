@@ -8,8 +8,8 @@ argument; a stage working on one partition (Spark) must not recount them from th
 A "person" here is approximated by the initials of the given and family name, in either order
 (given names mapped to their nickname group first): typos, case, Bob for Robert and swapped
 name order do not change it, while colleagues (Don, Ed, Kate) and household members (Ann, Tom)
-mostly differ in it. Records holding the same value are one person when they share that key or
-a personal email address.
+mostly differ in it. Records holding the same value are one person when they share that key, a
+personal email address, a national id or a birth date.
 """
 
 from __future__ import annotations
@@ -83,9 +83,9 @@ def value_facts(
 ) -> ValueFacts:
     """People per value of each shared field, over every record of the data set (first pass).
 
-    Among the records holding a value, two are one person when they share the person key or a
-    personal email address (so one person's typo, mis-split name or second address does not make
-    them two); the people are what remains apart.
+    Among the records holding a value, two are one person when they share the person key, a
+    personal email address, a national id or a birth date (so one person's typo, mis-split name
+    or second address does not make them two); the people are what remains apart.
     """
     person, _ = pd.factorize(person_key(feats, nicknames))
     mail = np.full(len(feats), -1, np.int64)
@@ -93,6 +93,8 @@ def value_facts(
         mail, uniq = pd.factorize(feats["email"].astype(object))
         role = np.r_[is_role_email(np.asarray(uniq, dtype=object)), True]
         mail = np.where(role[mail], -1, mail)  # code -1 reads the trailing True: missing
+    # one person's records also share a national id or a birth date (twins aside)
+    same = [pd.factorize(feats[c].astype(object))[0] for c in ("ident", "dob") if c in feats]
     persons: dict[str, pd.Series] = {}
     for name in fields:
         if name not in feats.columns:
@@ -100,42 +102,46 @@ def value_facts(
         v, uniq = pd.factorize(feats[name].astype(object))
         if len(uniq) == 0:
             continue
-        n = _people_per_value(v, person, mail, len(uniq))
+        n = _people_per_value(v, [person, mail, *same], len(uniq))
         many = np.flatnonzero(n >= 2)
         persons[name] = pd.Series(n[many], index=pd.Index(np.asarray(uniq, dtype=object)[many]))
     return ValueFacts(persons=persons)
 
 
-def _people_per_value(
-    value: np.ndarray, person: np.ndarray, mail: np.ndarray, n_values: int
-) -> np.ndarray:
-    """Per value code: connected groups of its records, linked by person key or personal email."""
+def _people_per_value(value: np.ndarray, linkers: list[np.ndarray], n_values: int) -> np.ndarray:
+    """Per value code: the groups its records form when two records holding it are linked by
+    any of `linkers` (codes per record, -1 = unknown); records with no linker are not counted."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    has = value >= 0
-    v = value[has].astype(np.int64)
-    a_key = np.where(person[has] >= 0, v * (int(person.max()) + 2) + person[has], -1)
-    b_key = np.where(mail[has] >= 0, v * (int(mail.max()) + 2) + mail[has], -1)
-    a, a_u = pd.factorize(a_key, use_na_sentinel=True)
-    b, b_u = pd.factorize(b_key, use_na_sentinel=True)
-    # -1 keys are real factorized values here: drop them
-    a_ok = (a >= 0) & (a_key >= 0)
-    b_ok = (b >= 0) & (b_key >= 0)
-    na, nb = len(a_u), len(b_u)
-    if na + nb == 0:
+    rec = np.flatnonzero(value >= 0)
+    v = value[rec].astype(np.int64)
+    n_rec = len(rec)
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    node_value: list[np.ndarray] = [np.full(n_rec, -1, np.int64)]  # record nodes: not counted
+    offset = n_rec
+    for codes in linkers:
+        c = codes[rec]
+        ok = c >= 0
+        if not ok.any():
+            continue
+        key = v[ok] * (int(c.max()) + 1) + c[ok]
+        node, uniq = pd.factorize(key)
+        rows.append(np.flatnonzero(ok))
+        cols.append(offset + node)
+        node_value.append(uniq // (int(c.max()) + 1))
+        offset += len(uniq)
+    if not rows:
         return np.zeros(n_values, np.int64)
-    both = a_ok & b_ok
-    graph = coo_matrix(
-        (np.ones(int(both.sum()), np.int8), (a[both], na + b[both])), shape=(na + nb, na + nb)
-    )
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(r), np.int8), (r, c)), shape=(offset, offset))
     _, comp = connected_components(graph, directed=False)
-    node_value = np.full(na + nb, -1, np.int64)
-    node_value[a[a_ok]] = v[a_ok]
-    node_value[na + b[b_ok]] = v[b_ok]
-    used = node_value >= 0
-    groups = np.unique(node_value[used] * (int(comp.max()) + 1) + comp[used])
-    return np.bincount(groups // (int(comp.max()) + 1), minlength=n_values)
+    nv = np.concatenate(node_value)
+    used = nv >= 0
+    width = int(comp.max()) + 1
+    groups = np.unique(nv[used] * width + comp[used])
+    return np.bincount(groups // width, minlength=n_values)
 
 
 def personal_emails(values: Iterable[object]) -> set[str]:
