@@ -148,3 +148,36 @@ def test_twenty_contacts_and_an_id_only_contact_exported_twice_audit_cleanly(tmp
     dup = pd.read_csv(run_dir / "duplicates.csv", dtype=str, keep_default_na=False)
     assert len(dup) == 1
     assert dup["rule_id"].iloc[0] == "match.exact.external_id"
+
+
+def test_cells_earlier_stages_flagged_are_not_matched_on():
+    """A value the validate stage called a placeholder is no evidence, even if it looks real."""
+    from audit import schema
+    from audit.config import MatchConfig
+    from audit.match import match
+    from tests.factories import make_contacts
+    from tests.test_match import _background_normalized, _normalized
+
+    mine = _normalized(
+        make_contacts(
+            first_name=["Ines", "Ines"],
+            last_name=["Duarte", "Duarte"],
+            phone=["+1 415 555 0199", "+1 415 555 0199"],
+            address=["1 Main St", "1 Main St"],
+            postal_code=["94105", "94105"],
+        )
+    )
+    both = pd.concat([mine, _background_normalized(400)], ignore_index=True)
+    flagged = schema.empty_issues()
+    flagged = pd.DataFrame(
+        {
+            "record_id": ["t:1", "t:2", "t:1", "t:2"],
+            "field": ["phone", "phone", "address", "address"],
+            "rule_id": ["contacts.phone.placeholder"] * 2 + ["normalize.address.unparseable"] * 2,
+        }
+    ).reindex(columns=flagged.columns)
+    plain = match(both, MatchConfig())
+    told = match(both, MatchConfig(), issues=flagged)
+    assert _pair(plain, "t:1", "t:2") is not None  # name + phone + address + postcode agree
+    p = _pair(told, "t:1", "t:2")  # a name and a postcode alone: not a duplicate
+    assert p is None or ("phone exact" not in p.why and "address exact" not in p.why), p.why
