@@ -20,6 +20,8 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # matching features whose exact agreement is weighed by the number of people sharing the value
 SHARED_FIELDS = ("phone", "email", "address")
@@ -53,29 +55,37 @@ def role_locals() -> frozenset[str]:
 
 def is_role_email(emails: np.ndarray) -> np.ndarray:
     """True for role mailboxes (info@, office@, sales+eu@): they reach a team, not one person."""
-    s = pd.Series(np.asarray(emails, dtype=object), dtype=object)
-    local = s.str.extract(r"^([^@+]+)", expand=False).str.lower()
-    return local.isin(role_locals()).to_numpy(bool)
+    arr = pa.array(np.asarray(emails, dtype=object), type=pa.string(), from_pandas=True)
+    local = pc.replace_substring_regex(pc.utf8_lower(arr), "[@+].*$", "")
+    roles = pa.array(sorted(role_locals()), pa.string())
+    return pc.fill_null(pc.is_in(local, value_set=roles), False).to_numpy(zero_copy_only=False)
 
 
-def person_key(feats: pd.DataFrame, nicknames: dict | None = None) -> pd.Series:
-    """Per record, a key that one person's records share despite typos, nicknames and swapped
-    name order: the sorted initials of (canonical given name, family name); None without a
-    given name."""
-    none = pd.Series(None, index=feats.index, dtype=object)
-    given = feats["given"].astype(object) if "given" in feats.columns else none
-    family = feats["family"].astype(object) if "family" in feats.columns else none
+def _codes(feats: pd.DataFrame, name: str) -> tuple[np.ndarray, pa.Array]:
+    """Integer code per record (-1 = missing) and the distinct values, via Arrow (fast)."""
+    if name not in feats.columns:
+        return np.full(len(feats), -1, np.int64), pa.array([], pa.string())
+    arr = pa.array(feats[name], type=pa.string(), from_pandas=True)
+    enc = pc.dictionary_encode(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr)
+    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, enc.dictionary
+
+
+def person_key(feats: pd.DataFrame, nicknames: dict | None = None) -> np.ndarray:
+    """Per record, a code that one person's records share despite typos, nicknames and swapped
+    name order: the sorted initials of (canonical given name, family name); -1 without a given
+    name."""
     canon: dict[str, str] = {}
     for name, variants in sorted((nicknames or {}).items()):
         for v in variants:
             canon.setdefault(str(v).casefold(), str(name).casefold())
-    codes, uniq = pd.factorize(given)
-    g0 = np.array([canon.get(str(u), str(u))[:1] for u in uniq] + [""], dtype=object)[codes]
-    f0 = family.astype("string").str.slice(0, 1).fillna("").to_numpy(dtype=object)
-    g0, f0 = g0.astype(str), f0.astype(str)
-    key = np.where(g0 <= f0, np.char.add(g0, f0), np.char.add(f0, g0)).astype(object)
-    out = np.where(g0 != "", key, None)
-    return pd.Series(out, index=feats.index, dtype=object)
+    g, g_uniq = _codes(feats, "given")
+    f, f_uniq = _codes(feats, "family")
+    # initials as code points of the distinct values, broadcast back
+    g_init = np.array([ord(canon.get(u, u)[:1] or " ") for u in g_uniq.to_pylist()] + [0])[g]
+    f_init = np.array([ord(u[:1] or " ") for u in f_uniq.to_pylist()] + [0])[f]
+    lo, hi = np.minimum(g_init, f_init), np.maximum(g_init, f_init)
+    return np.where(g >= 0, lo * 0x110000 + hi, -1).astype(np.int64)
 
 
 def value_facts(
@@ -87,24 +97,22 @@ def value_facts(
     personal email address, a national id or a birth date (so one person's typo, mis-split name
     or second address does not make them two); the people are what remains apart.
     """
-    person, _ = pd.factorize(person_key(feats, nicknames))
-    mail = np.full(len(feats), -1, np.int64)
-    if "email" in feats.columns:
-        mail, uniq = pd.factorize(feats["email"].astype(object))
-        role = np.r_[is_role_email(np.asarray(uniq, dtype=object)), True]
-        mail = np.where(role[mail], -1, mail)  # code -1 reads the trailing True: missing
+    key = person_key(feats, nicknames)
+    person = np.where(key >= 0, pd.factorize(key)[0], -1)
+    mail, uniq = _codes(feats, "email")
+    role = np.r_[is_role_email(uniq.to_numpy(zero_copy_only=False).astype(object)), True]
+    mail = np.where(role[mail], -1, mail)  # code -1 reads the trailing True: missing
     # one person's records also share a national id or a birth date (twins aside)
-    same = [pd.factorize(feats[c].astype(object))[0] for c in ("ident", "dob") if c in feats]
+    same = [_codes(feats, c)[0] for c in ("ident", "dob")]
     persons: dict[str, pd.Series] = {}
     for name in fields:
-        if name not in feats.columns:
-            continue
-        v, uniq = pd.factorize(feats[name].astype(object))
+        v, uniq = _codes(feats, name)
         if len(uniq) == 0:
             continue
         n = _people_per_value(v, [person, mail, *same], len(uniq))
         many = np.flatnonzero(n >= 2)
-        persons[name] = pd.Series(n[many], index=pd.Index(np.asarray(uniq, dtype=object)[many]))
+        values = uniq.take(pa.array(many)).to_numpy(zero_copy_only=False).astype(object)
+        persons[name] = pd.Series(n[many], index=pd.Index(values, dtype=object))
     return ValueFacts(persons=persons)
 
 
