@@ -8,8 +8,8 @@ argument; a stage working on one partition (Spark) must not recount them from th
 A "person" here is approximated by the initials of the given and family name, in either order
 (given names mapped to their nickname group first): typos, case, Bob for Robert and swapped
 name order do not change it, while colleagues (Don, Ed, Kate) and household members (Ann, Tom)
-mostly differ in it. Records holding the same value are one person when they share that key, a
-personal email address, a national id or a birth date.
+mostly differ in it. Records holding the same value are one person when they share that key, the
+whole name, a personal email address, a national id or a birth date.
 """
 
 from __future__ import annotations
@@ -93,27 +93,48 @@ def value_facts(
 ) -> ValueFacts:
     """People per value of each shared field, over every record of the data set (first pass).
 
-    Among the records holding a value, two are one person when they share the person key, a
-    personal email address, a national id or a birth date (so one person's typo, mis-split name
-    or second address does not make them two); the people are what remains apart.
+    Values whose holders all carry one family name are not shared (a household's line is not a
+    switchboard).
+
+    Among the records holding a value, two are one person when they share the person key, the
+    whole name, a personal email address, a national id or a birth date (so one person's typo,
+    mis-split name or second address does not make them two); the people are what remains
+    apart.
     """
     key = person_key(feats, nicknames)
     person = np.where(key >= 0, pd.factorize(key)[0], -1)
     mail, uniq = _codes(feats, "email")
     role = np.r_[is_role_email(uniq.to_numpy(zero_copy_only=False).astype(object)), True]
     mail = np.where(role[mail], -1, mail)  # code -1 reads the trailing True: missing
-    # one person's records also share a national id or a birth date (twins aside)
-    same = [_codes(feats, c)[0] for c in ("ident", "dob")]
+    # the family name's first letter survives typos and a CJK name split in the wrong place
+    family = _codes(feats, "family_initial")[0]
+    # one person's records also share their whole name (whatever the split), a national id or
+    # a birth date (namesakes and twins aside)
+    same = [_codes(feats, c)[0] for c in ("name", "ident", "dob")]
     persons: dict[str, pd.Series] = {}
     for name in fields:
         v, uniq = _codes(feats, name)
         if len(uniq) == 0:
             continue
         n = _people_per_value(v, [person, mail, *same], len(uniq))
+        # one family's members sharing their home line or address is a household, which the
+        # household group of the match rules already weighs; people of two or more families
+        # on one value are a company (or a shared inbox), and that value is no evidence
+        # (no family name at all: nothing says it is one family, the people count stands)
+        families = _distinct(v, family, len(uniq))
+        n = np.where(families != 1, n, np.minimum(n, 1))
         many = np.flatnonzero(n >= 2)
         values = uniq.take(pa.array(many)).to_numpy(zero_copy_only=False).astype(object)
         persons[name] = pd.Series(n[many], index=pd.Index(values, dtype=object))
     return ValueFacts(persons=persons)
+
+
+def _distinct(value: np.ndarray, other: np.ndarray, n_values: int) -> np.ndarray:
+    """Per value code, the number of distinct `other` codes among the records holding it."""
+    ok = (value >= 0) & (other >= 0)
+    width = int(other.max()) + 1 if ok.any() else 1
+    pairs = np.unique(value[ok].astype(np.int64) * width + other[ok])
+    return np.bincount(pairs // width, minlength=n_values)
 
 
 def _people_per_value(value: np.ndarray, linkers: list[np.ndarray], n_values: int) -> np.ndarray:
