@@ -116,12 +116,23 @@ def value_facts(
         v, uniq = _codes(feats, name)
         if len(uniq) == 0:
             continue
-        n = _people_per_value(v, [person, mail, *same], len(uniq))
+        # only values that records with two different person keys (or without one) hold can be
+        # shared:
+        # the linking below runs on their records alone, a small part of the data
+        held = np.bincount(v[v >= 0], minlength=len(uniq))
+        keys = _distinct(v, person, len(uniq))
+        nameless = np.bincount(v[(v >= 0) & (person < 0)], minlength=len(uniq))
+        maybe = (held >= 2) & ((keys >= 2) | (nameless > 0))
+        sub = np.flatnonzero(maybe[np.maximum(v, 0)] & (v >= 0))
+        n = np.zeros(len(uniq), np.int64)
+        if len(sub):
+            linkers = [person[sub], mail[sub], *(c[sub] for c in same)]
+            n = _people_per_value(v[sub], linkers, len(uniq))
         # one family's members sharing their home line or address is a household, which the
         # household group of the match rules already weighs; people of two or more families
         # on one value are a company (or a shared inbox), and that value is no evidence
         # (no family name at all: nothing says it is one family, the people count stands)
-        families = _distinct(v, family, len(uniq))
+        families = _distinct(v[sub], family[sub], len(uniq)) if len(sub) else n
         n = np.where(families != 1, n, np.minimum(n, 1))
         many = np.flatnonzero(n >= 2)
         values = uniq.take(pa.array(many)).to_numpy(zero_copy_only=False).astype(object)
@@ -133,7 +144,7 @@ def _distinct(value: np.ndarray, other: np.ndarray, n_values: int) -> np.ndarray
     """Per value code, the number of distinct `other` codes among the records holding it."""
     ok = (value >= 0) & (other >= 0)
     width = int(other.max()) + 1 if ok.any() else 1
-    pairs = np.unique(value[ok].astype(np.int64) * width + other[ok])
+    pairs = pd.unique(value[ok].astype(np.int64) * width + other[ok])  # hashing, no sort
     return np.bincount(pairs // width, minlength=n_values)
 
 

@@ -293,9 +293,11 @@ def features(frame: pd.DataFrame, flagged: dict[str, np.ndarray] | None = None) 
     name = pc.binary_join_element_wise(pc.if_else(le, g, f), pc.if_else(le, f, g), "")
     out["name"] = _null_empty(pc.replace_substring(name, " ", ""))
 
-    raw_email = _clean(frame, "email", "email", flagged)
-    email = pc.if_else(_nonvalue(frame, "email", "email", flagged), _NULL, _col(frame, "email_key"))
-    email = pc.if_else(_nonvalue_values(email, "email"), _NULL, email)
+    bad_email = _nonvalue(frame, "email", "email", flagged)
+    raw_email = pc.if_else(bad_email, _NULL, _col(frame, "email"))
+    email = pc.if_else(bad_email, _NULL, _col(frame, "email_key"))
+    if "email" not in frame.columns:  # keys without the addresses they came from
+        email = pc.if_else(_nonvalue_values(email, "email"), _NULL, email)
     gap = pc.and_(pc.is_null(email), pc.is_valid(raw_email))
     if pc.any(gap).as_py():
         fallback = _apply_py(pc.if_else(gap, raw_email, _NULL), _email_fallback)
@@ -308,19 +310,16 @@ def features(frame: pd.DataFrame, flagged: dict[str, np.ndarray] | None = None) 
     out["email_local"] = _null_empty(local)
     out["email_domain"] = _null_empty(domain)
     e164 = _null_empty(pc.replace_substring(_col(frame, "phone_e164"), "+", ""))
-    phone, mobile = (
-        _clean(frame, "phone", "phone", flagged),
-        _clean(frame, "mobile", "phone", flagged),
-    )
+    bad_phone = _nonvalue(frame, "phone", "phone", flagged)
+    bad_mobile = _nonvalue(frame, "mobile", "phone", flagged)
+    phone = pc.if_else(bad_phone, _NULL, _col(frame, "phone"))
+    mobile = pc.if_else(bad_mobile, _NULL, _col(frame, "mobile"))
     # phone_e164 was read from the phone column, else from mobile: when the cell it came from
     # is not a value, the number is not evidence (3.60E+11 parses as 360000000000)
-    bad_phone = _nonvalue(frame, "phone", "phone", flagged)
     e164 = pc.if_else(bad_phone, _apply(mobile, pa_digits), e164)
-    only_mobile = pc.and_(
-        pc.is_null(_col(frame, "phone")), _nonvalue(frame, "mobile", "phone", flagged)
-    )
-    e164 = pc.if_else(only_mobile, _NULL, e164)
-    e164 = pc.if_else(_nonvalue_values(e164, "phone"), _NULL, e164)
+    e164 = pc.if_else(pc.and_(pc.is_null(_col(frame, "phone")), bad_mobile), _NULL, e164)
+    if "phone" not in frame.columns and "mobile" not in frame.columns:
+        e164 = pc.if_else(_nonvalue_values(e164, "phone"), _NULL, e164)
     raw_phone = pc.coalesce(phone, mobile)
     gap = pc.and_(pc.is_null(e164), pc.is_valid(raw_phone))
     if pc.any(gap).as_py():
@@ -367,7 +366,7 @@ def _nonvalue_values(x: pa.Array, which: str) -> pa.Array:
 
 
 def _junk(u: pa.Array, which: str) -> pa.Array:
-    from audit.validate.checks.basic import _JUNK_TOKENS, _REPEAT_ASCII, placeholder_lists
+    from audit.validate.checks.basic import _REPEAT_ASCII, placeholder_lists
 
     lists = placeholder_lists()
     low = pc.utf8_trim_whitespace(_pa_fold(u))
@@ -380,14 +379,34 @@ def _junk(u: pa.Array, which: str) -> pa.Array:
         return pc.fill_null(pc.or_(hit, pc.match_substring_regex(u, _SCI_RE2)), False)
     if which == "email":
         return _email_junk(low, lists)
+    if which in ("text", "name"):
+        # placeholders are short: the regular expressions run on short values only
+        short = pc.fill_null(pc.less_equal(pc.utf8_length(u), SHORT), False)
+        if not pc.all(short).as_py():
+            hit = pc.is_in(low, value_set=pa.array(sorted(lists["text"]), pa.string()))
+            if which == "name":
+                hit = pc.or_(hit, _junk_tokens(low))
+            if pc.any(short).as_py():
+                hit = pc.replace_with_mask(hit, short, _junk(pc.filter(u, short), which))
+            return pc.fill_null(hit, False)
     hit = pc.is_in(low, value_set=pa.array(sorted(lists["text"]), pa.string()))
     squeezed = pc.replace_substring(low, " ", "")
     hit = pc.or_(hit, pc.match_substring_regex(squeezed, f"^{_REPEAT_ASCII}$"))
     hit = pc.or_(hit, pc.match_substring_regex(low, r"^[^\p{L}\p{N}]+$"))
     if which == "name":
-        words = "|".join(re.escape(t) for t in sorted(_JUNK_TOKENS))
-        hit = pc.or_(hit, pc.match_substring_regex(low, f"(^|\\s)({words})(\\s|$)"))
+        hit = pc.or_(hit, _junk_tokens(low))
     return pc.fill_null(hit, False)
+
+
+SHORT = 24  # characters: longer text is never a whole placeholder
+
+
+def _junk_tokens(low: pa.Array) -> pa.Array:
+    """A junk word inside a longer name ('浩二 nolastname')."""
+    from audit.validate.checks.basic import _JUNK_TOKENS
+
+    words = "|".join(re.escape(t) for t in sorted(_JUNK_TOKENS))
+    return pc.match_substring_regex(low, f"(^|\\s)({words})(\\s|$)")
 
 
 def _email_junk(low: pa.Array, lists: dict[str, frozenset[str]]) -> pa.Array:
