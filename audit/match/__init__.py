@@ -119,7 +119,13 @@ def match(
 
 
 # findings of earlier stages that say a cell holds no real value (its rule id ends so)
-NON_VALUE_RULES = (".placeholder", ".unparseable", ".corrupt", ".mangled", ".excel_number")
+NON_VALUE_RULES = (
+    ".placeholder",
+    ".unparseable",
+    ".spreadsheet",  # normalize.phone.spreadsheet: a phone Excel turned into 3.60E+11
+    ".corrupt",
+    ".mangled",
+)
 
 
 def _flagged(
