@@ -128,7 +128,12 @@ def analyse(
         )
     progress("match")
     with timed("match", timings):
-        matches = match(records.get("contacts"), cfg.match, cfg.sources)
+        matches = match(
+            records.get("contacts"),
+            cfg.match,
+            cfg.sources,
+            pd.concat([norm_issues, validation.issues], ignore_index=True),
+        )
     issues = conform_issues(
         pd.concat(
             [ingest.issues, norm_issues, validation.issues, matches.issues],

@@ -30,7 +30,7 @@ def merge() -> None:
     default=None,
     help="Decisions: the JSON or CSV downloaded from merge_review.html, or the edited "
     "merge_proposals.xlsx/.csv. Without it, only auto-band clusters merge, and only when "
-    "match.apply_auto is true.",
+    "match.apply_auto is true, and never a cluster holding two different personal emails.",
 )
 @click.option(
     "--out",

@@ -56,14 +56,19 @@ def match(
     contacts: pd.DataFrame | None,
     cfg: MatchConfig,
     sources: Sequence[SourceConfig] = (),
+    issues: pd.DataFrame | None = None,
 ) -> Matches:
     """Find duplicate contacts; pairs, clusters, golden proposals, stats and issues.
 
+    `issues` are the earlier stages' findings: a cell they call a placeholder or unreadable is
+    not matched on (see NON_VALUE_RULES).
+
     Example:
-        m = match(records["contacts"], MatchConfig(), cfg.sources)
+        m = match(records["contacts"], MatchConfig(), cfg.sources, validation.issues)
         m.pairs[m.pairs.band == "auto"]
     """
     from audit.match.engine import link
+    from audit.match.facts import value_facts
     from audit.match.prepare import features
     from audit.match.rules import load_rules
 
@@ -77,10 +82,12 @@ def match(
     used = [c for c in FEATURE_INPUTS if c in contacts.columns]
     data = contacts[used].take(row_order).reset_index(drop=True)
     ids = data["record_id"].astype(str).to_numpy(dtype=object)
-    feats = features(data)
+    feats = features(data, _flagged(ids, issues, used))
     del data  # only the features are needed from here on: keep the peak memory low
+    # the first pass over the whole data set: how many people share each phone / email / address
+    facts = value_facts(feats, nicknames=rules.nicknames)
     t_prep = time.perf_counter() - t0
-    linked = link(feats, rules, review=cfg.review_threshold, auto=cfg.auto_threshold)
+    linked = link(feats, rules, review=cfg.review_threshold, auto=cfg.auto_threshold, facts=facts)
     del feats
     t1 = time.perf_counter()
     p = linked.pairs
@@ -109,6 +116,36 @@ def match(
     stats["clusters"] = int(clusters["cluster_id"].nunique()) if len(clusters) else 0
     stats["records_in_clusters"] = len(clusters)
     return Matches(pairs=pairs, clusters=clusters, golden=golden, stats=stats, issues=issues)
+
+
+# findings of earlier stages that say a cell holds no real value (its rule id ends so)
+NON_VALUE_RULES = (
+    ".placeholder",
+    ".unparseable",
+    ".spreadsheet",  # normalize.phone.spreadsheet: a phone Excel turned into 3.60E+11
+    ".corrupt",
+    ".mangled",
+)
+
+
+def _flagged(
+    ids: np.ndarray, issues: pd.DataFrame | None, columns: list[str]
+) -> dict[str, np.ndarray]:
+    """Input column -> per-record mask of cells an earlier stage flagged as non-values."""
+    if issues is None or issues.empty or not {"record_id", "field", "rule_id"} <= set(issues):
+        return {}
+    rule = issues["rule_id"].astype(str)
+    hit = issues[rule.str.endswith(NON_VALUE_RULES) & issues["field"].isin(columns)]
+    if hit.empty:
+        return {}
+    pos = pd.Index(ids).get_indexer(hit["record_id"].astype(str))
+    out: dict[str, np.ndarray] = {}
+    for name, at in pd.Series(pos).groupby(hit["field"].astype(str).to_numpy()):
+        mask = np.zeros(len(ids), bool)
+        at = at.to_numpy()
+        mask[at[at >= 0]] = True
+        out[str(name)] = mask
+    return out
 
 
 def cluster_id(smallest_record_id: str) -> str:

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audit.match.blocking import Codes, as_arrow
+from audit.match.facts import ValueFacts, is_role_email
 from audit.match.rules import Comparison
 from audit.match.xscript import SCRIPT, CrossScript
 
@@ -49,19 +50,37 @@ class Compared:
     sim: np.ndarray  # float32, NaN where null
     tf_code: np.ndarray  # int64 code of the agreed value on exact agreement, else -1
     pending: np.ndarray | None = None  # fuzzy=False: pairs a string similarity could lift
+    # exact agreement on a value many different people hold (weightless), and how many they are
+    shared: np.ndarray | None = None
+    persons: np.ndarray | None = None
 
 
 class Comparer:
     """Holds the per-record data every comparison needs; compares any array of pairs."""
 
-    def __init__(self, feats: pd.DataFrame, comparisons: list[Comparison], nicknames: dict):
+    def __init__(
+        self,
+        feats: pd.DataFrame,
+        comparisons: list[Comparison],
+        nicknames: dict,
+        facts: ValueFacts | None = None,
+    ):
         self.feats = feats
         self.codes = Codes(feats)
         self.comparisons = [c for c in comparisons if feats[c.field].notna().any()]
         self.counts: dict[str, np.ndarray] = {}
+        self.persons: dict[str, np.ndarray] = {}  # people sharing each value code (global facts)
+        facts = facts or ValueFacts()
         for c in self.comparisons:
             codes = self.codes.get(c.field)
             self.counts[c.field] = np.bincount(codes[codes >= 0], minlength=int(codes.max()) + 1)
+            if c.shared_persons is not None:
+                self.persons[c.field] = facts.persons_of(c.field, self.codes.uniques(c.field))
+        self.email_role = (
+            is_role_email(self.codes.uniques("email"))
+            if "email" in feats.columns
+            else np.zeros(0, bool)
+        )
         # given and family names share one vocabulary so swapped order can be detected
         both = pa.concat_arrays([as_arrow(feats["given"]), as_arrow(feats["family"])])
         joint = pc.fill_null(pc.dictionary_encode(both).indices, -1).to_numpy(zero_copy_only=False)
@@ -149,6 +168,16 @@ class Comparer:
         if xs_hit is not None:
             tf_code = np.where(xs_hit, xs_tf, tf_code)
         kind = comp.kind
+        shared = persons = None
+        if field in self.persons:
+            persons = np.where(exact, self.persons[field][np.maximum(ci, 0)], 0)
+            shared = exact & (persons >= (comp.shared_persons or 2))
+            if field == "address" and "street_number" in self.feats.columns:
+                # with the house number in its own column the address is a street: many
+                # people live on one, and the number's own comparison tells them apart
+                sn = self.codes.get("street_number")
+                shared &= (sn[i] < 0) & (sn[j] < 0)
+            persons = np.where(shared, persons, 0)
         if not fuzzy:
             pending = np.zeros(n, bool)
             if kind in FUZZY_LEVELS:
@@ -162,7 +191,16 @@ class Comparer:
                 tc = self.codes.get("phone_tail")
                 level[todo[(tc[i[todo]] >= 0) & (tc[i[todo]] == tc[j[todo]])]] = 2
                 level[exact & (self.counts[field][np.maximum(ci, 0)] >= comp.shared_at)] = 3
-            return Compared(level=level, sim=sim, tf_code=tf_code, pending=pending)
+                if shared is not None:
+                    level[shared] = 3
+            return Compared(
+                level=level,
+                sim=sim,
+                tf_code=tf_code,
+                pending=pending,
+                shared=shared,
+                persons=persons,
+            )
         a = self._strings(field, i[todo])
         b = self._strings(field, j[todo])
         if kind in ("name", "given_name", "text"):
@@ -209,11 +247,12 @@ class Comparer:
             tail = (tc[i[todo]] >= 0) & (tc[i[todo]] == tc[j[todo]])
             level[todo[tail]] = 2
             sim[todo] = np.where(tail, 0.7, 0.0)
-            shared = exact & (self.counts[field][np.maximum(ci, 0)] >= comp.shared_at)
-            level[shared] = 3
+            level[exact & (self.counts[field][np.maximum(ci, 0)] >= comp.shared_at)] = 3
+            if shared is not None:
+                level[shared] = 3
         elif kind == "exact":
             sim[todo] = 0.0
-        return Compared(level=level, sim=sim, tf_code=tf_code)
+        return Compared(level=level, sim=sim, tf_code=tf_code, shared=shared, persons=persons)
 
     def _is_nickname(
         self,

@@ -18,8 +18,10 @@ import pyarrow.compute as pc
 
 from audit.match.blocking import candidate_pairs
 from audit.match.cluster import cluster
-from audit.match.compare import FUZZY_LEVELS, LEVELS, Comparer
+from audit.match.compare import FUZZY_LEVELS, LEVELS, Comparer, _osa
+from audit.match.facts import ValueFacts, value_facts
 from audit.match.fellegi_sunter import Model, probability, train
+from audit.match.prepare import has_cjk
 from audit.match.rules import MatchRules
 
 CHUNK = 1_000_000
@@ -87,10 +89,15 @@ class _Scorer:
         out = {}
         contrib: dict[str, np.ndarray] = {}
         levels: dict[str, np.ndarray] = {}
+        shared: dict[str, np.ndarray] = {}
         for f in self.model.fields:
             c = self.comparer.compare(f.comp, i, j)
             contrib[f.comp.field] = f.contribution(c)
             levels[f.comp.field] = c.level
+            if c.shared is not None:
+                shared[f.comp.field] = c.shared
+                if detail:
+                    out[f"persons_{f.comp.field}"] = c.persons
             if detail:
                 out[f"sim_{f.comp.field}"] = c.sim
                 out[f"w_{f.comp.field}"] = contrib[f.comp.field]
@@ -104,6 +111,8 @@ class _Scorer:
             for k in keys:
                 ck = codes.get(k)
                 agree &= (ck[i] >= 0) & (ck[i] == ck[j])
+                if k in shared:  # agreeing on a switchboard or office@ is not an exact match
+                    agree &= ~shared[k]
             rule[agree] = rule_id
             if rule_id == "match.exact.external_id":
                 p[agree] = 1.0  # the same system id twice in one source is the same record
@@ -123,7 +132,61 @@ class _Scorer:
         out["score"] = p
         out["bits"] = bits
         out["rule_id"] = rule
+        out["conflict_email"], out["conflict_given"] = self._conflicts(i, j, levels, shared)
         return out
+
+    def _conflicts(
+        self,
+        i: np.ndarray,
+        j: np.ndarray,
+        levels: dict[str, np.ndarray],
+        shared: dict[str, np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Identity evidence that two records are two people, whatever else agrees.
+
+        Two different personal (non-role, non-shared) email keys (Gmail dots and +tags are
+        folded before); or two clearly different
+        given names: not equal, swapped, a nickname, an initial or prefix, a close spelling, one
+        typo, or written in different scripts (a transliteration this engine cannot judge);
+        unless the two records carry the same national id (FEBRL's soc_sec_id, a tax id).
+        """
+        n = len(i)
+        email = np.zeros(n, bool)
+        given = np.zeros(n, bool)
+        codes = self.comparer.codes
+        if "email" in levels:
+            c = codes.get("email")
+            lv = levels["email"]
+            role = self.comparer.email_role
+            # 'close' (one edit at the same domain) too: a typo or a colleague with the same
+            # name (leah.erickson@ / leaherickson@); either way a person should look first
+            email = (c[i] >= 0) & (c[j] >= 0) & (lv >= 1) & (lv < len(LEVELS["email"]) - 1)
+            at = np.flatnonzero(email)
+            email[at] = ~role[c[i[at]]] & ~role[c[j[at]]]
+            persons = self.comparer.persons.get("email")
+            if persons is not None:
+                at = np.flatnonzero(email)
+                email[at] = (persons[c[i[at]]] < 2) & (persons[c[j[at]]] < 2)
+        if "given" in levels:
+            c = codes.get("given")
+            given = (c[i] >= 0) & (c[j] >= 0) & (levels["given"] == 1)
+            at = np.flatnonzero(given)
+            if len(at):
+                u = codes.uniques("given")
+                a, b = u[c[i[at]]], u[c[j[at]]]
+                typo = _osa(a, b) <= 1
+                script = np.fromiter(
+                    (
+                        has_cjk(x) != has_cjk(y) or not (x.isascii() and y.isascii())
+                        for x, y in zip(a, b, strict=True)
+                    ),
+                    bool,
+                    len(a),
+                )
+                given[at] = ~typo & ~script
+            if "ident" in levels:  # the same national id is the same person, whatever the name
+                given &= levels["ident"] != len(LEVELS["identifier"]) - 1
+        return email, given
 
 
 def link(
@@ -133,12 +196,19 @@ def link(
     review: float,
     auto: float,
     side: np.ndarray | None = None,
+    facts: ValueFacts | None = None,
 ) -> Linked:
-    """Find duplicate pairs (within one set, or across two sides when `side` is given)."""
+    """Find duplicate pairs (within one set, or across two sides when `side` is given).
+
+    `facts` are the global value facts (`value_facts` over the whole data set); without them
+    they are counted on `feats`, which is right only when `feats` is the whole data set.
+    """
     timings: dict[str, float] = {}
     t = time.perf_counter()
     n = len(feats)
-    comparer = Comparer(feats, rules.comparisons, rules.nicknames)
+    if facts is None:
+        facts = value_facts(feats, nicknames=rules.nicknames)
+    comparer = Comparer(feats, rules.comparisons, rules.nicknames, facts)
     cand_i, cand_j, block_counts = candidate_pairs(comparer.codes, rules.blocking, side)
     timings["blocking"] = round(time.perf_counter() - t, 4)
     if side is not None:
@@ -205,6 +275,9 @@ def _pairs_frame(
 ) -> pd.DataFrame:
     score = d["score"]
     band = np.where(score >= auto, "auto", np.where(score >= review, "review", "no"))
+    # conflicting identity evidence: such a pair may be reviewed, never merged unseen
+    held = (band == "auto") & (d["conflict_email"] | d["conflict_given"])
+    band[held] = "review"
     cols: dict[str, Any] = {
         "i": i,
         "j": j,
@@ -240,7 +313,21 @@ def _why(d: dict[str, Any], model: Model, n: int) -> pd.Series:
             type=pa.string(),
         )
         parts.append(pc.take(table, pa.array(lv * span + w10)))
+    for f in model.fields:
+        persons = d.get(f"persons_{f.comp.field}")
+        if persons is not None:
+            note = np.full(n, None, dtype=object)
+            at = np.flatnonzero(persons > 0)
+            note[at] = [f"{f.comp.field} shared by {k} people: weak" for k in persons[at].tolist()]
+            parts.append(pa.array(note, type=pa.string()))
+    for key, text in (
+        ("conflict_email", "different personal emails: kept out of auto"),
+        ("conflict_given", "different first names: kept out of auto"),
+    ):
+        parts.append(pa.array(np.where(d[key], text, None).tolist(), type=pa.string()))
     if not parts:
         return pd.Series([""] * n, dtype=object)
     joined = pc.binary_join_element_wise(*parts, ", ", null_handling="skip")
+    if len(joined) != n:  # Arrow returns an empty array when every input is all null
+        return pd.Series([""] * n, dtype=object)
     return pd.Series(joined.to_numpy(zero_copy_only=False), dtype=object)

@@ -58,6 +58,10 @@ class FieldWeights:
                 w_tf = np.log2(self.m[top] / self.tf_u[c.tf_code[at]])
                 hi = self.bits[top] + self.tf_cap
                 w[at] = np.clip(w_tf, min(0.0, self.bits[top]), hi).astype(np.float32)
+        if c.shared is not None:
+            # a value many different people hold (a switchboard, office@, the company's street
+            # address) says nothing about whether two of its holders are one person
+            w[c.shared] = 0.0
         return w
 
 

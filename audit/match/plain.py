@@ -16,6 +16,7 @@ import pandas as pd
 
 from audit.errors import ConfigError, InputError
 from audit.match.engine import link
+from audit.match.facts import value_facts
 from audit.match.prepare import features
 from audit.match.rules import MatchRules
 
@@ -113,7 +114,14 @@ def dedupe_frames(
     data = data.sort_values(["_side", "_id"], kind="stable").reset_index(drop=True)
     feats = features(data)
     side = data["_side"].to_numpy() if len(frames) == 2 else None
-    linked = link(feats, rules, review=review, auto=auto, side=side)
+    linked = link(
+        feats,
+        rules,
+        review=review,
+        auto=auto,
+        side=side,
+        facts=value_facts(feats, nicknames=rules.nicknames),
+    )
     ids = data["_id"].to_numpy(dtype=object)
     p = linked.pairs
     a, b = ids[p["i"].to_numpy()], ids[p["j"].to_numpy()]

@@ -258,16 +258,22 @@ def _comma(arr: pa.Array) -> pa.Array:
     return pc.if_else(has, _apply_py(arr, _latin_comma), arr)
 
 
-def features(frame: pd.DataFrame) -> pd.DataFrame:
+def features(frame: pd.DataFrame, flagged: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Matching features of contact-shaped records (canonical columns; dob/ident optional).
 
     Uses the normalize stage's derived keys (email_key, phone_e164, company_key) when present
     and derives its own otherwise, so plain files can be matched without the whole pipeline.
     Everything runs in Arrow on distinct values; Python only splits full names.
+
+    Values that are not values (Excel's 3.60E+11, 'test', 000-0000, none@none.com, and every
+    cell an earlier stage `flagged` as a placeholder or unreadable: input column -> bool mask)
+    become missing here, so no blocking key and no comparison ever sees them: two records that
+    share a placeholder share nothing.
     """
-    first = _apply(_comma(_col(frame, "first_name")), pa_name_key)
-    last = _apply(_col(frame, "last_name"), pa_name_key)
-    full = _apply(_comma(_col(frame, "full_name")), pa_name_key)
+    flagged = flagged or {}
+    first = _apply(_comma(_clean(frame, "first_name", "text", flagged)), pa_name_key)
+    last = _apply(_clean(frame, "last_name", "text", flagged), pa_name_key)
+    full = _apply(_comma(_clean(frame, "full_name", "name", flagged)), pa_name_key)
     f_given, f_family = _split(full)
     given = pc.coalesce(first, f_given)
     family = pc.coalesce(last, f_family)
@@ -289,8 +295,11 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     name = pc.binary_join_element_wise(pc.if_else(le, g, f), pc.if_else(le, f, g), "")
     out["name"] = _null_empty(pc.replace_substring(name, " ", ""))
 
-    email = _col(frame, "email_key")
-    raw_email = _col(frame, "email")
+    bad_email = _nonvalue(frame, "email", "email", flagged)
+    raw_email = pc.if_else(bad_email, _NULL, _col(frame, "email"))
+    email = pc.if_else(bad_email, _NULL, _col(frame, "email_key"))
+    if "email" not in frame.columns:  # keys without the addresses they came from
+        email = pc.if_else(_nonvalue_values(email, "email"), _NULL, email)
     gap = pc.and_(pc.is_null(email), pc.is_valid(raw_email))
     if pc.any(gap).as_py():
         fallback = _apply_py(pc.if_else(gap, raw_email, _NULL), _email_fallback)
@@ -303,7 +312,17 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     out["email_local"] = _null_empty(local)
     out["email_domain"] = _null_empty(domain)
     e164 = _null_empty(pc.replace_substring(_col(frame, "phone_e164"), "+", ""))
-    raw_phone = pc.coalesce(_col(frame, "phone"), _col(frame, "mobile"))
+    bad_phone = _nonvalue(frame, "phone", "phone", flagged)
+    bad_mobile = _nonvalue(frame, "mobile", "phone", flagged)
+    phone = pc.if_else(bad_phone, _NULL, _col(frame, "phone"))
+    mobile = pc.if_else(bad_mobile, _NULL, _col(frame, "mobile"))
+    # phone_e164 was read from the phone column, else from mobile: when the cell it came from
+    # is not a value, the number is not evidence (3.60E+11 parses as 360000000000)
+    e164 = pc.if_else(bad_phone, _apply(mobile, pa_digits), e164)
+    e164 = pc.if_else(pc.and_(pc.is_null(_col(frame, "phone")), bad_mobile), _NULL, e164)
+    if "phone" not in frame.columns and "mobile" not in frame.columns:
+        e164 = pc.if_else(_nonvalue_values(e164, "phone"), _NULL, e164)
+    raw_phone = pc.coalesce(phone, mobile)
     gap = pc.and_(pc.is_null(e164), pc.is_valid(raw_phone))
     # after normalize, a missing phone_e164 means "not a valid phone" (a spreadsheet's
     # 3.60E+11, a number of no country): its digits must not block or match
@@ -311,9 +330,10 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
         e164 = pc.coalesce(e164, _apply(pc.if_else(gap, raw_phone, _NULL), pa_digits))
     out["phone"] = e164
     out["phone_tail"] = _tail7(out["phone"])
+    bad_company = _nonvalue(frame, "company", "text", flagged)
     company = pc.coalesce(_col(frame, "company_key"), _col(frame, "company"))
-    out["company"] = _apply(company, pa_company_key)
-    out["address"] = _apply(_col(frame, "address"), pa_address_key)
+    out["company"] = _apply(pc.if_else(bad_company, _NULL, company), pa_company_key)
+    out["address"] = _apply(_clean(frame, "address", "text", flagged), pa_address_key)
     out["street_number"] = _apply(_col(frame, "street_number"), pa_ident)
     out["postcode"] = _apply(_col(frame, "postal_code"), pa_ident)
     out["city"] = _apply(_col(frame, "city"), pa_name_key)
@@ -331,6 +351,113 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {k: pd.Series(v, dtype=dtype, index=frame.index) for k, v in out.items()}
     ).reset_index(drop=True)
+
+
+# Excel's display of a long number: 3.60E+11, 8.21E+09, 4,91E+11 (the digits are gone)
+_SCI_RE2 = r"^\s*[+-]?\d+([.,]\d+)?\s*[eE]\s*[+]?\d+\s*$"
+MIN_PHONE_DIGITS = 6
+
+
+def _nonvalue_values(x: pa.Array, which: str) -> pa.Array:
+    """True where a value is junk typed or produced in place of a real one.
+
+    The validate stage's placeholder lists (audit/validate/data/placeholders.yaml), checked in
+    Arrow on the distinct values so that 1M contacts cost a fraction of a second.
+    """
+    d = pc.dictionary_encode(x)
+    flags = _junk(d.dictionary, which)
+    return pc.fill_null(pc.take(flags, d.indices), False)
+
+
+def _junk(u: pa.Array, which: str) -> pa.Array:
+    from audit.validate.checks.basic import _REPEAT_ASCII, placeholder_lists
+
+    lists = placeholder_lists()
+    low = pc.utf8_trim_whitespace(_pa_fold(u))
+    if which == "phone":
+        digits = pc.replace_substring_regex(_non_ascii(u, _unicode_fold), "[^0-9]", "")
+        hit = pc.is_in(digits, value_set=pa.array(sorted(lists["phone_digits"]), pa.string()))
+        hit = pc.or_(hit, pc.match_substring_regex(digits, _REPEAT_DIGIT7_RE2))
+        hit = pc.or_(hit, pc.match_substring_regex(digits, "^0*123456789"))
+        hit = pc.or_(hit, pc.less(pc.utf8_length(digits), MIN_PHONE_DIGITS))
+        return pc.fill_null(pc.or_(hit, pc.match_substring_regex(u, _SCI_RE2)), False)
+    if which == "email":
+        return _email_junk(low, lists)
+    if which in ("text", "name"):
+        # placeholders are short: the regular expressions run on short values only
+        short = pc.fill_null(pc.less_equal(pc.utf8_length(u), SHORT), False)
+        if not pc.all(short).as_py():
+            hit = pc.is_in(low, value_set=pa.array(sorted(lists["text"]), pa.string()))
+            if which == "name":
+                hit = pc.or_(hit, _junk_tokens(low))
+            if pc.any(short).as_py():
+                hit = pc.replace_with_mask(hit, short, _junk(pc.filter(u, short), which))
+            return pc.fill_null(hit, False)
+    hit = pc.is_in(low, value_set=pa.array(sorted(lists["text"]), pa.string()))
+    squeezed = pc.replace_substring(low, " ", "")
+    hit = pc.or_(hit, pc.match_substring_regex(squeezed, f"^{_REPEAT_ASCII}$"))
+    hit = pc.or_(hit, pc.match_substring_regex(low, r"^[^\p{L}\p{N}]+$"))
+    if which == "name":
+        hit = pc.or_(hit, _junk_tokens(low))
+    return pc.fill_null(hit, False)
+
+
+SHORT = 24  # characters: longer text is never a whole placeholder
+
+
+def _junk_tokens(low: pa.Array) -> pa.Array:
+    """A junk word inside a longer name ('浩二 nolastname')."""
+    from audit.validate.checks.basic import _JUNK_TOKENS
+
+    words = "|".join(re.escape(t) for t in sorted(_JUNK_TOKENS))
+    return pc.match_substring_regex(low, f"(^|\\s)({words})(\\s|$)")
+
+
+def _email_junk(low: pa.Array, lists: dict[str, frozenset[str]]) -> pa.Array:
+    """The validate stage's placeholder addresses (none@none.com, test@test.com, noemail@...)
+    and junk mailbox names at any domain; not its reserved documentation domains (example.com),
+    which sample data everywhere uses for real people."""
+    at = pc.split_pattern(low, "@", max_splits=1, reverse=True)
+    two = pc.equal(pc.list_value_length(at), 2)
+    local = pc.list_element(pc.if_else(two, at, pa.scalar(["", ""], at.type)), 0)
+    domain = pc.list_element(pc.if_else(two, at, pa.scalar(["", ""], at.type)), 1)
+    reserved = sorted(d for d in lists["email_domains"] if not d.startswith("example."))
+    hit = pc.is_in(low, value_set=pa.array(sorted(lists["email"]), pa.string()))
+    hit = pc.or_(hit, pc.is_in(domain, value_set=pa.array(reserved, pa.string())))
+    locals_ = sorted(lists["text"] | _NO_ADDRESS)
+    hit = pc.or_(hit, pc.is_in(local, value_set=pa.array(locals_, pa.string())))
+    return pc.fill_null(pc.or_(hit, pc.invert(two)), True)
+
+
+def _email_placeholder(v: pd.Series) -> np.ndarray:
+    """`_email_junk` over a pandas column of addresses."""
+    from audit.validate.checks.basic import placeholder_lists
+
+    arr = pa.array(v.astype(object).tolist(), type=pa.string())
+    low = pc.utf8_trim_whitespace(_pa_fold(arr))
+    return _email_junk(low, placeholder_lists()).to_numpy(zero_copy_only=False)
+
+
+_REPEAT_DIGIT7_RE2 = "(" + "|".join(f"{d}{{7}}" for d in "0123456789") + ")$"
+_NO_ADDRESS = frozenset(
+    {"noemail", "nomail", "no-email", "no_email", "noreply", "no-reply", "donotreply"}
+    | {"do-not-reply", "na", "no", "x", "xx", "none", "test"}
+)
+
+
+def _nonvalue(
+    frame: pd.DataFrame, name: str, which: str, flagged: dict[str, np.ndarray]
+) -> pa.Array:
+    """Per record: the column holds a value that is not a value (or an earlier stage said so)."""
+    bad = _nonvalue_values(_col(frame, name), which)
+    if name in flagged:
+        bad = pc.or_(bad, pa.array(np.asarray(flagged[name], bool)))
+    return bad
+
+
+def _clean(frame: pd.DataFrame, name: str, which: str, flagged: dict[str, np.ndarray]) -> pa.Array:
+    """A column with its non-values made missing."""
+    return pc.if_else(_nonvalue(frame, name, which, flagged), _NULL, _col(frame, name))
 
 
 def _tail7(x: pa.Array) -> pa.Array:

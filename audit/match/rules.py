@@ -77,6 +77,9 @@ class Comparison(_Model):
     close: float = Field(0.9, gt=0, le=1)
     mid: float = Field(0.8, gt=0, le=1)
     shared_at: int = Field(5, ge=2, description="phone: value shared by this many records")
+    shared_persons: int | None = Field(
+        None, ge=2, description="exact agreement on a value this many people hold is weak"
+    )
 
     @model_validator(mode="after")
     def _known(self) -> Comparison:

@@ -34,6 +34,7 @@ from audit.merge.runfolder import (
     read_run,
     read_text_table,
     sha256,
+    two_people,
 )
 from audit.normalize.emails import clean_email, email_key
 
@@ -106,7 +107,7 @@ def apply_merge(
     if len(set(rids)) != len(rids):
         dup = next(r for r, n in Counter(rids).items() if n > 1)
         raise InputError(f"{run.records_csv}: record id {dup!r} appears twice; re-run the audit.")
-    groups, skipped, why = _plan(run, decisions, set(rids))
+    groups, skipped, why = _plan(run, decisions, set(rids), _emails_by_record(table, rids))
     rules_name = rules or _rules_from_config(run)
     rs = load_rules(rules_name, base_dir=Path(run.config.base_dir))
     typed = run.typed_contacts(table)
@@ -260,8 +261,22 @@ def _refuse_input(path: Path, run: RunFolder) -> None:
         )
 
 
+def _emails_by_record(table: TextTable, rids: list[str]) -> dict[str, list[str]]:
+    """record id -> its email address(es) as the records file holds them (key, then raw)."""
+    out: dict[str, list[str]] = {}
+    for c in (c for c in ("email_key", "email") if c in table.header):
+        for rid, v in zip(rids, table.column(c), strict=True):
+            key = email_key(v) if v and v.strip() else None
+            if key and rid not in out:
+                out[rid] = [key]
+    return out
+
+
 def _plan(
-    run: RunFolder, decisions: dict[str, Decision], known_ids: set[str]
+    run: RunFolder,
+    decisions: dict[str, Decision],
+    known_ids: set[str],
+    emails: dict[str, list[str]] | None = None,
 ) -> tuple[dict[str, list[str]], dict[str, str], dict[str, str]]:
     """Which records merge together: cluster id -> member record ids (two or more)."""
     members: dict[str, list[str]] = {}
@@ -310,6 +325,13 @@ def _plan(
             continue
         if d is not None and d.decision == APPROVE:
             groups[cid], why[cid] = ms, APPROVE
+            continue
+        conflict = two_people(emails or {}, ms)
+        if bands.get(cid) == "auto" and run.config.match.apply_auto and conflict:
+            skipped[cid] = (
+                f"auto band, but its records carry {len(conflict)} different personal emails; "
+                "approve it in the review to merge"
+            )
             continue
         if bands.get(cid) == "auto" and run.config.match.apply_auto:
             groups[cid], why[cid] = ms, "auto"

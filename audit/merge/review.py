@@ -22,7 +22,9 @@ import pandas as pd
 from audit import schema
 from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden
 from audit.merge.cells import as_text, neutralize
+from audit.merge.runfolder import two_people
 from audit.model import RunResult
+from audit.normalize.emails import email_key
 from audit.report import safe
 
 HTML_FILE = "merge_review.html"
@@ -145,9 +147,17 @@ def build_proposals(result: RunResult) -> Proposals:
         ids = [survivor, *sorted(r for r in ids if r != survivor)]
         cp = pair_by_cluster.get(cid, [])
         scores = [float(p["score"]) for p in cp if _isnum(p.get("score"))]
+        emails = {r: [by_id[r].get("email", "")] for r in ids if by_id[r].get("email")}
+        people = two_people({r: [k] for r, v in emails.items() if (k := email_key(v[0]))}, ids)
         out.append(
             {
                 "cluster_id": cid,
+                "check": (
+                    f"{len(people)} different personal emails: two people? "
+                    "merge apply leaves it unless you approve it"
+                    if people
+                    else ""
+                ),
                 "band": band_of.get(cid, "review"),
                 "score_min": min(scores) if scores else None,
                 "score_max": max(scores) if scores else None,
@@ -244,7 +254,7 @@ PROPOSAL_HEAD = ["cluster_id", "band", "score", "role", "record_id", "decision",
 
 def proposal_rows(props: Proposals) -> tuple[list[str], list[list[str]]]:
     """One golden row then one row per record, per cluster (the layout `merge apply` reads)."""
-    header = [*PROPOSAL_HEAD, *props.fields, *props.alternates, "matched_because"]
+    header = [*PROPOSAL_HEAD, *props.fields, *props.alternates, "matched_because", "check"]
     rows: list[list[str]] = []
     for c in props.clusters:
         score = "" if c["score_min"] is None else f"{c['score_min']:.3f}"
@@ -262,6 +272,7 @@ def proposal_rows(props: Proposals) -> tuple[list[str], list[list[str]]]:
                 *[gold.get(f, "") for f in props.fields],
                 *[gold.get(f, "") for f in props.alternates],
                 f"survivor {c['survivor']} ({c['survivor_rule']}); {prov}",
+                c.get("check", ""),
             ]
         )
         why = _why_by_record(c)
@@ -278,6 +289,7 @@ def proposal_rows(props: Proposals) -> tuple[list[str], list[list[str]]]:
                     *[r.get(f, "") for f in props.fields],
                     *["" for _ in props.alternates],
                     why.get(r["record_id"], ""),
+                    "",
                 ]
             )
     return header, rows
@@ -420,8 +432,10 @@ def _cluster_html(c: dict[str, Any], props: Proposals) -> str:
         f'data-band="{_e(c["band"])}">',
         f'<h2>Cluster <code>{_e(cid)}</code> <span class="band">{_e(c["band"])}</span>'
         f'<span class="meta">{len(recs)} records{_e(score)}</span></h2>',
-        '<div class="decide" role="radiogroup">',
     ]
+    if c.get("check"):
+        out.append(f'<p class="check"><b>Check:</b> {_e(c["check"])}</p>')
+    out += ['<div class="decide" role="radiogroup">']
     for value, label in (("approve", "Approve merge"), ("reject", "Reject"), ("split", "Split")):
         out.append(
             f'<label><input type="radio" class="decision" name="d-{_e(cid)}" '
@@ -531,6 +545,7 @@ table.pairs th{white-space:nowrap}
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.hi{background:#e8f5e9}
 td.mid{background:#fffde7}td.lo{background:#ffebee}td.null{color:#999}
 .master{color:#555;margin:2px 0}
+.check{background:#fff3cd;border-left:4px solid #c77c00;padding:4px 8px;margin:4px 0}
 """
 
 _JS = r"""

@@ -186,3 +186,20 @@ def relative_or_absolute(path: Path, base: Path) -> str:
         return str(path.resolve().relative_to(base.resolve()))
     except ValueError:
         return str(path.resolve())
+
+
+def two_people(emails: dict[str, list[str]], members: list[str]) -> list[str]:
+    """The different personal email addresses of a cluster's members, when there are two or more.
+
+    A cluster holding two people's own mailboxes is two people (or one with two addresses):
+    that is a person's call, never an unattended merge.
+    """
+    seen: dict[str, str] = {}  # record -> its first address, in member order
+    for rid in members:
+        vals = emails.get(rid) or []
+        if vals:
+            seen[rid] = vals[0]
+    from audit.match.facts import personal_emails
+
+    personal = personal_emails(seen.values())
+    return sorted(personal) if len(personal) >= 2 else []

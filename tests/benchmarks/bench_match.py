@@ -35,9 +35,9 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def normalized(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series, float, float]:
+def normalized(n: int, seed: int, b2b: bool = True) -> tuple[pd.DataFrame, pd.Series, float, float]:
     t = time.perf_counter()
-    raw, ent = generate(n, seed)
+    raw, ent = generate(n, seed, b2b=b2b)
     t_gen = time.perf_counter() - t
     frame = schema.conform(
         raw.assign(source_file="synth.csv", source_row=1, extra="{}"), "contacts"
@@ -86,6 +86,35 @@ def false_positive_kinds(pairs: pd.DataFrame, truth: pd.Series, contacts: pd.Dat
     }
 
 
+ROLE = ("info", "office", "sales", "contact")
+
+
+def safety(pairs: pd.DataFrame, contacts: pd.DataFrame) -> dict:
+    """What a shop would lose by approving every auto pair: auto pairs joining two different
+    personal mailboxes, and pairs that agree on an Excel-mangled phone (3.60E+11)."""
+    c = contacts.set_index("record_id")
+    # the normalized key (Gmail dots and +tags folded): john.smith@ and johnsmith+news@ are one
+    mail = c["email_key" if "email_key" in c.columns else "email"].astype("string").str.strip()
+    mail = mail.str.lower()
+    local = mail.str.extract(r"^([^@+]+)", expand=False)
+    personal = mail.where(~local.isin(ROLE)).fillna("")
+    auto = pairs[pairs["band"] == "auto"]
+    a = personal.reindex(auto["record_id_l"]).fillna("").to_numpy(dtype=object)
+    b = personal.reindex(auto["record_id_r"]).fillna("").to_numpy(dtype=object)
+    two = (a != "") & (b != "") & (a != b)
+    sci = c["phone"].astype("string").str.fullmatch(r"\d\.\d+E\+\d+").fillna(False)
+    sl = sci.reindex(pairs["record_id_l"]).to_numpy(bool)
+    sr = sci.reindex(pairs["record_id_r"]).to_numpy(bool)
+    pl = c["phone"].astype(object).fillna("").reindex(pairs["record_id_l"]).to_numpy(dtype=object)
+    pr = c["phone"].astype(object).fillna("").reindex(pairs["record_id_r"]).to_numpy(dtype=object)
+    on_sci = sl & sr & (pl == pr) & pairs["sim_phone"].notna().to_numpy()
+    return {
+        "auto_pairs_two_personal_emails": int(two.sum()),
+        "pairs_agreeing_on_excel_mangled_phone": int(on_sci.sum()),
+        "records_with_excel_mangled_phone": int(sci.sum()),
+    }
+
+
 def calibration(contacts: pd.DataFrame, truth: pd.Series) -> None:
     """Is the score a probability? Share of true pairs per score bin (pairs kept down to 0.01)."""
     m = match(contacts, MatchConfig(review_threshold=0.01))
@@ -110,6 +139,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="10k records")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--time-normalize", action="store_true", help="count normalize in the wall")
+    ap.add_argument(
+        "--no-b2b", action="store_true", help="the data set without role inboxes / Excel phones"
+    )
     ap.add_argument("--no-accuracy", action="store_true")
     ap.add_argument(
         "--calibration", action="store_true", help="also print score bins vs share of true pairs"
@@ -119,18 +151,19 @@ def main() -> None:
     )
     args = ap.parse_args()
     n = 10_000 if args.quick else args.n
-    cache = args.cache / f"c{n}.parquet" if args.cache else None
+    tag = f"{n}{'' if args.no_b2b else 'b2b'}"
+    cache = args.cache / f"c{tag}.parquet" if args.cache else None
     if cache is not None and cache.exists():
         contacts = pd.read_parquet(cache)
-        truth = pd.read_parquet(args.cache / f"t{n}.parquet")["ent"]
+        truth = pd.read_parquet(args.cache / f"t{tag}.parquet")["ent"]
         print(f"loaded {len(contacts):,} generated, normalized contacts from {cache}")
         t_norm = 0.0
     else:
-        contacts, truth, t_gen, t_norm = normalized(n, args.seed)
+        contacts, truth, t_gen, t_norm = normalized(n, args.seed, not args.no_b2b)
         print(f"generated {len(contacts):,} contacts in {t_gen:.1f} s; normalize {t_norm:.1f} s")
         if cache is not None:
             contacts.to_parquet(cache)
-            truth.rename("ent").to_frame().to_parquet(args.cache / f"t{n}.parquet")
+            truth.rename("ent").to_frame().to_parquet(args.cache / f"t{tag}.parquet")
     load = os.getloadavg()[0]
     print(f"1-minute load average before the run: {load:.2f} (2 cores shared with other jobs)")
     print(f"peak RSS before match: {rss_mb():.0f} MB")
@@ -167,6 +200,7 @@ def main() -> None:
             f"({e['tp']:,} of {e['pairs']:,} pairs true; {e['true_pairs']:,} true pairs)"
         )
     print("  false positives:", false_positive_kinds(m.pairs, truth, contacts))
+    print("  safety:", safety(m.pairs, contacts))
     if args.calibration:
         calibration(contacts, truth)
     lab = truth.reindex(m.clusters["record_id"]).to_numpy()

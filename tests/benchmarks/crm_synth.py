@@ -8,7 +8,11 @@ Hard on purpose, in the ways CRM data is hard and FEBRL is not:
 - company switchboard phones shared by dozens of employees;
 - duplicates with typos, nicknames, swapped name order, full-width digits, CJK names with and
   without the space, name only in full_name, Gmail dots/tags, upper case, legal-form variants,
-  a new email / phone / address, and missing values.
+  a new email / phone / address, and missing values;
+- B2B exports (`b2b=True`, the default; drawn from a separate random stream so that `b2b=False`
+  gives the earlier data set exactly): colleagues on their company's switchboard number and
+  email domain, some of them writing from the company's shared role inbox (info@, office@,
+  sales@), and phone cells that Excel turned into 3.60E+11 (the digits are gone).
 
 `generate(n, seed)` returns (contacts, entity) where contacts has canonical contact columns
 (raw, as a source would hand them) and entity is the true person id per record.
@@ -159,7 +163,10 @@ def _phone_format(rng: np.random.Generator, e164: str, lc: str) -> str:
     return f"+{CC[lc]}{nat}".replace("+", "00", 1) if lc != "en" else f"1-{nat[:3]}-{nat[3:]}"
 
 
-def generate(n: int, seed: int = 42) -> tuple[pd.DataFrame, np.ndarray]:
+ROLE_INBOXES = ("info", "office", "sales", "contact")
+
+
+def generate(n: int, seed: int = 42, b2b: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
     """About n contact records; returns (contacts, entity id per record)."""
     rng = np.random.default_rng(seed)
     n_people = int(n / 1.43)
@@ -326,7 +333,37 @@ def generate(n: int, seed: int = 42) -> tuple[pd.DataFrame, np.ndarray]:
         rows["source"].append(src)
         rows["external_id"].append(f"{src}-{r}")
     frame = pd.DataFrame(rows)
+    if b2b:
+        _b2b(frame, ent, employer, comps, np.random.default_rng([seed, 1]))
     frame.insert(
         0, "record_id", [f"{s}:{e}" for s, e in zip(frame.source, frame.external_id, strict=False)]
     )
     return frame, ent
+
+
+def _b2b(
+    frame: pd.DataFrame,
+    ent: np.ndarray,
+    employer: np.ndarray,
+    comps: pd.DataFrame,
+    rng: np.random.Generator,
+) -> None:
+    """Shared role inboxes and Excel-mangled phones, in place (a separate random stream)."""
+    m = len(frame)
+    emp = employer[ent]
+    u = rng.random((m, 3))
+    # 6% of employees' records were entered with the company's role inbox
+    role = (emp >= 0) & (u[:, 0] < 0.06)
+    box = np.array(ROLE_INBOXES, dtype=object)[(u[:, 1] * len(ROLE_INBOXES)).astype(int)]
+    dom = comps["domain"].to_numpy(dtype=object)[np.maximum(emp, 0)]
+    frame.loc[role, "email"] = (box + "@" + dom)[role]
+    # 3% of phone cells went through Excel as a number: 360123456789 -> 3.60E+11
+    phone = frame["phone"].to_numpy(dtype=object)
+    for r in np.flatnonzero((u[:, 2] < 0.03) & pd.notna(phone)):
+        digits = "".join(ch for ch in str(phone[r]).translate(FULLWIDTH_BACK) if ch.isdigit())
+        if digits:
+            phone[r] = f"{float(digits):.2E}"
+    frame["phone"] = phone
+
+
+FULLWIDTH_BACK = str.maketrans("０１２３４５６７８９", "0123456789")
