@@ -9,7 +9,8 @@ A "person" here is approximated by the initials of the given and family name, in
 (given names mapped to their nickname group first): typos, case, Bob for Robert and swapped
 name order do not change it, while colleagues (Don, Ed, Kate) and household members (Ann, Tom)
 mostly differ in it. Records holding the same value are one person when they share that key, the
-whole name, a personal email address, a national id or a birth date.
+whole name (also read across scripts), a personal email address, a national id or a birth
+date.
 """
 
 from __future__ import annotations
@@ -111,6 +112,13 @@ def value_facts(
     # one person's records also share their whole name (whatever the split), a national id or
     # a birth date (namesakes and twins aside)
     same = [_codes(feats, c)[0] for c in ("name", "ident", "dob")]
+    # and one person written in two scripts (김민준 / Minjun Kim) shares a romanized reading of
+    # the whole name in either word order (audit.match.xscript); all null for Latin-only data
+    same += [
+        _codes(feats, c)[0]
+        for c in sorted(feats.columns)
+        if c.startswith(("xa_", "xb_")) and feats[c].notna().any()
+    ]
     persons: dict[str, pd.Series] = {}
     for name in fields:
         v, uniq = _codes(feats, name)
