@@ -52,6 +52,11 @@ class SourceConfig(_Model):
         default_factory=dict, description="header -> canonical column overrides"
     )
     priority: int = Field(0, description="survivorship priority: higher wins when values conflict")
+    formula_guard: bool = Field(
+        False,
+        description="the file was written by crm-audit (merge apply): a leading ' that guards "
+        "a formula-like value is removed on read",
+    )
 
     @field_validator("name")
     @classmethod

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from audit.errors import ConfigError
-from audit.report import WRITERS, load_run, render
+from audit.report import WRITERS, load_run, render, rerender_in_place, staged_run_folder
 from audit.report.context import make_context
 from audit.report.labels import LANGUAGES
 
@@ -83,7 +83,11 @@ def report_cmd(
                 "give --out DIR to write a complete copy of the run folder."
             )
         wanted = [w for w in wanted if not WRITERS.get(w).always]
-    paths = render(ctx, target, wanted, core=not in_place)
+    if in_place:
+        paths = rerender_in_place(ctx, run_dir, wanted)
+    else:
+        run_id = str(folder.run.get("run_id") or run_dir.name)
+        paths = staged_run_folder(target, run_id, lambda staging: render(ctx, staging, wanted))
     for p in paths:
         click.echo(str(p))
 

@@ -501,6 +501,10 @@ def read_sources(sources: Sequence[SourceConfig], *, base_dir: Path) -> Ingest:
                 )
                 continue
             for loaded in _load_file(path, spec, src, profile, base_dir, where):
+                if src.formula_guard:  # our own merge output: real values back
+                    from audit.report.safe import unneutralize_frame
+
+                    loaded.frame = unneutralize_frame(loaded.frame)
                 by_source_entity.setdefault((src.name, loaded.entity), []).append(loaded)
                 issues += loaded.issues
                 counts.append(loaded.count)
