@@ -98,10 +98,11 @@ def _complete_or_refused(out: Path, reference: set[str]) -> tuple[int, int, int]
 @pytest.mark.slow
 def test_kill_9_during_run_never_leaves_an_accepted_incomplete_folder(tmp_path: Path) -> None:
     before = _inputs()
-    ref = run(load_config(_config(tmp_path)), out=tmp_path / "ref").run_dir
+    cfg = _config(tmp_path, formats="[md]")
+    ref = run(load_config(cfg), out=tmp_path / "ref").run_dir
     reference = {p.relative_to(ref).as_posix() for p in ref.rglob("*") if p.is_file()}
     out = tmp_path / "runs"
-    lines = _server("runs", config=str(_config(tmp_path)), out=str(out), seed=14, trials=8)
+    lines = _server("runs", config=str(cfg), out=str(out), seed=14, trials=8)
     trials = [t for t in lines if "trial" in t]
     assert len(trials) == 8 and sum(t["killed"] for t in trials) >= 5, lines
     complete, refused, bad = _complete_or_refused(out, reference)

@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from audit.errors import ConfigError
-from audit.report import WRITERS, load_run, render, rerender_in_place, staged_run_folder
+from audit.report import (
+    WRITERS,
+    load_run,
+    render,
+    rerender_in_place,
+    review_from_folder,
+    staged_run_folder,
+)
 from audit.report.context import make_context
 from audit.report.labels import LANGUAGES
 
@@ -87,7 +94,13 @@ def report_cmd(
         paths = rerender_in_place(ctx, run_dir, wanted)
     else:
         run_id = str(folder.run.get("run_id") or run_dir.name)
-        paths = staged_run_folder(target, run_id, lambda staging: render(ctx, staging, wanted))
+        fresh = do_redact and not was_redacted
+
+        def fill(staging: Path) -> list[Path]:
+            paths = render(ctx, staging, wanted)
+            return paths + review_from_folder(folder, staging, redact=fresh)
+
+        paths = staged_run_folder(target, run_id, fill)
     for p in paths:
         click.echo(str(p))
 

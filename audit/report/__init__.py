@@ -44,6 +44,7 @@ __all__ = [
     "load_run",
     "render",
     "rerender_in_place",
+    "review_from_folder",
     "staged_run_folder",
     "write_report",
     "writer",
@@ -168,6 +169,34 @@ def rerender_in_place(ctx: ReportContext, run_dir: Path, formats: Sequence[str])
             return staged_run_folder(run_dir, run_id, fill)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def review_from_folder(folder: RunFolder, out_dir: Path, *, redact: bool) -> list[Path]:
+    """The merge review files for a copy of a run folder (`report --out`), from its tables.
+
+    A redacted copy gets a redacted review: without it the copy would lack the one page a
+    reviewer needs, and copying the original's review would carry unmasked values.
+    """
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from audit.config import parse_config
+    from audit.model import Matches
+
+    cfg_data = dict(folder.run.get("config") or {})
+    config = parse_config(
+        cfg_data,
+        source=str(folder.path / "run.json"),
+        base_dir=Path(cfg_data.get("base_dir", ".")),
+    )
+    result = SimpleNamespace(
+        run_id=str(folder.run.get("run_id") or folder.path.name),
+        as_of=dt.date.fromisoformat(str(folder.run["as_of"])),
+        config=config,
+        records=folder.records,
+        matches=Matches(pairs=folder.pairs, clusters=folder.clusters, golden=folder.golden),
+    )
+    return _merge_review(result, out_dir, redact)  # type: ignore[arg-type]
 
 
 def _merge_review(result: RunResult, out_dir: Path, redact: bool) -> list[Path]:
