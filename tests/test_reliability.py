@@ -286,3 +286,66 @@ def test_merge_out_refuses_to_replace_a_foreign_folder(run_dir: Path, tmp_path: 
     assert (mine / "export.csv").read_bytes() == b"precious"
     with pytest.raises(ConfigError, match="is not a merge output"):
         apply_merge(run_dir, dec, out_dir=run_dir)  # never over the run folder itself
+
+
+# --- 4. merge apply as a journal: every state an interrupted apply leaves can be undone -----
+
+
+def _records(run_dir: Path) -> bytes:
+    return (run_dir / "records" / "contacts.csv").read_bytes()
+
+
+def test_every_interrupted_apply_state_is_undone_or_rolled_back(
+    run_dir: Path, tmp_path: Path, runner
+) -> None:
+    import shutil
+
+    first = write_decisions(tmp_path / "a.csv", [("c1", "approve", "")])
+    second = write_decisions(tmp_path / "b.csv", [("c2", "approve", ""), ("c3", "approve", "")])
+    merged = run_dir / "merged"
+    staged, old = run_dir / ".merged.new", run_dir / ".merged.old"
+
+    def fresh_pair() -> None:
+        """merged/ from the first apply, and a complete second apply staged beside it."""
+        shutil.rmtree(merged, ignore_errors=True)
+        apply_merge(run_dir, second)
+        shutil.move(merged, tmp_path / "second")
+        apply_merge(run_dir, first)
+        shutil.move(tmp_path / "second", staged)
+
+    # killed before the second apply's log was written: the staged folder has no log
+    fresh_pair()
+    (staged / "merge_log.json").unlink()
+    res = runner.invoke(cli, ["merge", "undo", str(merged / "merge_log.json")])
+    assert res.exit_code == 0 and "byte-identical" in res.output, res.output
+    assert (merged / "contacts.csv").read_bytes() == _records(run_dir)
+    assert not staged.exists() and not old.exists()
+    # killed between the two renames: old aside, the complete new one not yet in place
+    fresh_pair()
+    merged.rename(old)
+    assert undo_merge(merged / "merge_log.json").identical  # finished, then undone
+    assert (merged / "contacts.csv").read_bytes() == _records(run_dir)
+    log = json.loads((merged / "merge_log.json").read_text(encoding="utf-8"))
+    assert {c["cluster_id"] for c in log["clusters"]} == {"c2", "c3"}  # the second apply's
+    # the same, but the staged one incomplete: rolled back to the first apply, then undone
+    fresh_pair()
+    (staged / "merge_log.json").unlink()
+    merged.rename(old)
+    assert undo_merge(merged / "merge_log.json").identical
+    assert (merged / "contacts.csv").read_bytes() == _records(run_dir)
+    # the very first apply killed before it finished: nothing to undo, said in one line
+    shutil.rmtree(merged)
+    apply_merge(run_dir, first)
+    shutil.move(merged, staged)
+    (staged / "merge_log.json").unlink()
+    res = runner.invoke(cli, ["merge", "undo", str(merged / "merge_log.json")])
+    assert res.exit_code == 3 and "nothing to undo" in res.output, res.output
+    assert not merged.exists() and not staged.exists()
+    # and the next apply says it cleaned up after the interrupted one
+    apply_merge(run_dir, first)
+    shutil.move(merged, staged)
+    (staged / "merge_log.json").unlink()
+    res = runner.invoke(cli, ["merge", "apply", str(run_dir), "--decisions", str(first)])
+    assert res.exit_code == 0 and "was interrupted; removed an unfinished write" in res.output, (
+        res.output
+    )

@@ -29,7 +29,15 @@ import yaml
 
 from audit import schema
 from audit.errors import ConfigError, InputError
-from audit.fsio import atomic_write, commit_dir, new_staging_dir, output_errors, recover_dir
+from audit.fsio import (
+    atomic_write,
+    commit_dir,
+    new_staging_dir,
+    old_path,
+    output_errors,
+    recover_dir,
+    staging_path,
+)
 from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden
 from audit.merge.cells import as_text, neutralize, unneutralize
 from audit.merge.decisions import APPROVE, REJECT, SPLIT, Decision, read_decisions, run_id_of
@@ -74,6 +82,7 @@ class MergeResult:
     merged: list[str] = field(default_factory=list)  # cluster ids merged
     skipped: dict[str, str] = field(default_factory=dict)  # cluster id -> why not merged
     repointed: dict[str, dict[str, int]] = field(default_factory=dict)  # entity -> column -> n
+    recovered: str | None = None  # what was done with an earlier, interrupted apply or undo
 
 
 @dataclass
@@ -212,7 +221,7 @@ def apply_merge(
     repoint = _repoint_maps(entries, merged)
     _refuse_input(out_dir / MERGED_FILE, run)
     with output_lock(out_dir), output_errors(out_dir):
-        recover_dir(out_dir, log_committed)
+        recovered = recover_dir(out_dir, log_committed)
         previous = _owned_output(out_dir)
         staging = new_staging_dir(out_dir)
         try:
@@ -239,6 +248,7 @@ def apply_merge(
         merged=sorted(gold),
         skipped=skipped,
         repointed=repointed,
+        recovered=recovered,
     )
 
 
@@ -752,15 +762,16 @@ def undo_merge(log_path: Path, *, out: Path | None = None, force: bool = False) 
     """
     log_path = Path(log_path)
     out_dir = log_path.parent
-    if not out_dir.is_dir():
+    pending = staging_path(out_dir).exists() or old_path(out_dir).exists()
+    if not out_dir.is_dir() and not pending:
         raise ConfigError(f"{log_path}: merge log not found.")
     with output_lock(out_dir), output_errors(out_dir):
         recovered = recover_dir(out_dir, log_committed)
         if not log_path.is_file():
             if recovered:
                 raise InputError(
-                    f"{log_path}: the merge was interrupted before it finished and was "
-                    f"{recovered.split()[0]} back; the records are as they were, nothing to undo."
+                    f"{log_path}: the merge was interrupted before it finished ({recovered}); "
+                    "the records are as they were, nothing to undo."
                 )
             raise ConfigError(f"{log_path}: merge log not found.")
         log = read_log(log_path)
