@@ -179,7 +179,9 @@ class OutputConfig(_Model):
         default_factory=lambda: ["html", "json", "csv", "md", "xlsx"],
         description="report formats",
     )
-    redact: bool = Field(False, description="mask emails and phones in every output")
+    redact: bool = Field(
+        False, description="mask emails, phones, id numbers and secret columns in every output"
+    )
     language: Literal["en", "ko", "ja", "zh"] = Field("en", description="label language")
 
 

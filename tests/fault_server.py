@@ -99,7 +99,7 @@ def runs(args: dict[str, Any]) -> None:
     rng = random.Random(args["seed"])
     duration = _timed(_run, args["config"], args["out"])
     for trial in range(args["trials"]):
-        delay = rng.uniform(0, duration * 1.1)
+        delay = rng.uniform(duration * 0.5, duration * 1.1)  # most kills in the write phase
         killed = _killed_after(_fork(_run, args["config"], args["out"]), delay)
         print(json.dumps({"trial": trial, "delay": round(delay, 3), "killed": killed}), flush=True)
     print(json.dumps({"calibration": round(duration, 3)}), flush=True)

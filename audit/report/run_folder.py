@@ -60,7 +60,7 @@ and config except `run_id` and `timings`.
 | key | type | meaning |
 | --- | --- | --- |
 | schema_version | int | 1; bumped on any incompatible change |
-| run_id | str | time-ordered id, e.g. 20260131T090512-1a2b3c |
+| run_id | str | time-ordered unique id, e.g. 20260131T090512-1a2b3c-9f04e1 |
 | as_of | date | reference date for freshness and KPIs |
 | config | object | the resolved pipeline config (audit.config.dump_config) |
 | records | {entity: int} | records per entity after normalize/merge |
@@ -76,7 +76,7 @@ and config except `run_id` and `timings`.
 | contract | object | Great Expectations suite summary (wall-clock keys removed) |
 | history | object | previous: earlier runs (oldest first); trend: per-dimension deltas |
 | breakdowns | [str] | names of the CRM report tables in breakdowns/ |
-| redacted | bool | emails and phones masked in this folder |
+| redacted | bool | emails, phones, id numbers and secret columns masked in this folder |
 """
 
 # table name -> path inside the run folder (records/*, scores/*, breakdowns/* by prefix)
