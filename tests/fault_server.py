@@ -37,12 +37,17 @@ def _wait(pid: int) -> int:
     return os.waitpid(pid, 0)[1]
 
 
+LAST_FINISH: list[float] = []  # how long the last child that finished took (the machine's pace)
+
+
 def _killed_after(pid: int, delay: float) -> bool:
     """SIGKILL the child after `delay` seconds unless it finished; whether it was killed."""
-    end = time.monotonic() + delay
+    start = time.monotonic()
+    end = start + delay
     while time.monotonic() < end:
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done:
+            LAST_FINISH[:] = [time.monotonic() - start]
             return False
         time.sleep(0.002)
     os.kill(pid, signal.SIGKILL)
@@ -99,8 +104,10 @@ def runs(args: dict[str, Any]) -> None:
     rng = random.Random(args["seed"])
     duration = _timed(_run, args["config"], args["out"])
     for trial in range(args["trials"]):
-        delay = rng.uniform(duration * 0.5, duration * 1.1)  # most kills in the write phase
+        delay = rng.uniform(duration * 0.4, duration * 1.05)  # most kills in the write phase
         killed = _killed_after(_fork(_run, args["config"], args["out"]), delay)
+        if not killed:  # the machine got faster (less load): aim at the new pace
+            duration = min(duration, *LAST_FINISH)
         print(json.dumps({"trial": trial, "delay": round(delay, 3), "killed": killed}), flush=True)
     print(json.dumps({"calibration": round(duration, 3)}), flush=True)
 
@@ -155,6 +162,8 @@ def applies(args: dict[str, Any]) -> None:
             _timed(_apply, run_dir, None)
         delay = rng.uniform(0, duration * 1.2)
         killed = _killed_after(_fork(_apply, run_dir, decisions if second else None), delay)
+        if not killed:
+            duration = min(duration, *LAST_FINISH)
         check = _check_child(_after_kill, run_dir, records_sha, second)
         print(
             json.dumps(

@@ -102,9 +102,9 @@ def test_kill_9_during_run_never_leaves_an_accepted_incomplete_folder(tmp_path: 
     ref = run(load_config(cfg), out=tmp_path / "ref").run_dir
     reference = {p.relative_to(ref).as_posix() for p in ref.rglob("*") if p.is_file()}
     out = tmp_path / "runs"
-    lines = _server("runs", config=str(cfg), out=str(out), seed=14, trials=6)
+    lines = _server("runs", config=str(cfg), out=str(out), seed=14, trials=8)
     trials = [t for t in lines if "trial" in t]
-    assert len(trials) == 6 and sum(t["killed"] for t in trials) >= 3, lines
+    assert len(trials) == 8 and sum(t["killed"] for t in trials) >= 3, lines
     complete, refused, bad = _complete_or_refused(out, reference)
     assert bad == 0
     assert complete >= 1 + sum(not t["killed"] for t in trials)  # calibration run + finished
@@ -125,7 +125,7 @@ def test_kill_9_during_merge_apply_is_always_undoable(tmp_path: Path) -> None:
     dec.write_text(f"cluster_id,decision,split_off\n{first},reject,\n", encoding="utf-8")
     lines = _server("applies", run_dir=str(run_dir), decisions=str(dec), seed=14, trials=16)
     trials = [t for t in lines if "trial" in t]
-    assert len(trials) == 16 and sum(t["killed"] for t in trials) >= 8, lines
+    assert len(trials) == 16 and sum(t["killed"] for t in trials) >= 5, lines
     lost = [t for t in trials if not t["ok"]]
     assert lost == [], lost
     assert _inputs() == before
