@@ -354,7 +354,7 @@ def _manifest_files(run_dir: Path) -> list[str]:
         rel = p.relative_to(run_dir).as_posix()
         if rel == MANIFEST or rel.split("/", 1)[0] in NOT_IN_MANIFEST or not p.is_file():
             continue
-        if p.name.startswith("."):  # an editor's or our own temporary file
+        if any(part.startswith(".") for part in rel.split("/")):  # temporary or staging
             continue
         out.append(rel)
     return out
