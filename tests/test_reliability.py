@@ -349,3 +349,16 @@ def test_every_interrupted_apply_state_is_undone_or_rolled_back(
     assert res.exit_code == 0 and "was interrupted; removed an unfinished write" in res.output, (
         res.output
     )
+
+
+def test_deeply_nested_log_or_decisions_is_one_line(applied, run_dir, tmp_path, runner) -> None:
+    deep = "[" * 200_000 + "]" * 200_000
+    dec = tmp_path / "d.json"
+    dec.write_text(deep, encoding="utf-8")
+    res = runner.invoke(cli, ["merge", "apply", str(run_dir), "--decisions", str(dec)])
+    assert res.exit_code == 2 and "not a readable JSON decisions file" in res.output
+    before = snapshot(applied.out_dir)
+    applied.log.write_text(deep, encoding="utf-8")
+    res = runner.invoke(cli, ["merge", "undo", str(applied.log)])
+    assert res.exit_code == 3 and "not a readable merge log" in res.output, res.output
+    assert {k for k in snapshot(applied.out_dir)} == set(before)

@@ -923,7 +923,7 @@ def read_log(log_path: Path) -> dict[str, Any]:
         log = json.loads(log_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{log_path}: merge log not found.") from None
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise InputError(f"{log_path}: not a readable merge log ({e}).") from None
     if not isinstance(log, dict) or log.get("format") != LOG_FORMAT:
         raise ConfigError(f"{log_path}: not a crm-audit merge log (merge_log.json).")

@@ -98,7 +98,7 @@ def _ids(raw: Any) -> list[str]:
 def _from_json(path: Path) -> dict[str, Decision]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise ConfigError(f"{path}: not a readable JSON decisions file ({e}).") from None
     items = data.get("decisions") if isinstance(data, dict) else data
     if not isinstance(items, list):

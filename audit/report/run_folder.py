@@ -402,7 +402,7 @@ def check_run_folder(run_dir: Path) -> dict[str, str]:
         files = doc["files"]
         if doc.get("format") != MANIFEST_FORMAT or not isinstance(files, dict):
             raise ValueError("not a crm-audit manifest")
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
         raise InputError(f"{path}: unreadable manifest ({e}); run the audit again.") from None
     root = run_dir.resolve()
     for rel, digest in sorted(files.items()):
