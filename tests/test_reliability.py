@@ -362,3 +362,17 @@ def test_deeply_nested_log_or_decisions_is_one_line(applied, run_dir, tmp_path, 
     res = runner.invoke(cli, ["merge", "undo", str(applied.log)])
     assert res.exit_code == 3 and "not a readable merge log" in res.output, res.output
     assert {k for k in snapshot(applied.out_dir)} == set(before)
+
+
+def test_undo_never_writes_through_a_symlinked_folder(applied, tmp_path: Path) -> None:
+    import shutil
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "t.csv").write_text("a user's file\n", encoding="utf-8")
+    slices = applied.out_dir / "contacts"
+    shutil.rmtree(slices)
+    slices.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(InputError, match=r"'contacts/t\.csv' leads outside merged/"):
+        undo_merge(applied.log)
+    assert (elsewhere / "t.csv").read_text(encoding="utf-8") == "a user's file\n"

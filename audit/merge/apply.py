@@ -885,6 +885,7 @@ def _resync(log_path: Path, log: dict[str, Any], restored: TextTable, data: byte
         new_files = _file_sums(scratch, set())
         for rel in sorted(new_files):
             (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            _confined(out_dir, rel)
             os.replace(scratch / rel, out_dir / rel)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -894,12 +895,23 @@ def _resync(log_path: Path, log: dict[str, Any], restored: TextTable, data: byte
         p = out_dir / rel
         if rel in new_files or not p.is_file() or p.is_symlink():
             continue
+        _confined(out_dir, rel)
         if sha256(p.read_bytes()) == digest:
             p.unlink()
             with contextlib.suppress(OSError):
                 p.parent.rmdir() if p.parent != out_dir else None
     log = dict(log, state="undone", files=new_files)
     atomic_write(log_path, _log_text(log))
+
+
+def _confined(out_dir: Path, rel: str) -> None:
+    """A file undo writes or removes must really be inside the output folder (no symlinked
+    folder leading elsewhere)."""
+    if not (out_dir / rel).resolve().is_relative_to(out_dir.resolve()):
+        raise InputError(
+            f"{out_dir / rel}: leads outside {out_dir} (a symbolic link?); refused, nothing "
+            "more was changed."
+        )
 
 
 def _run_of(log: dict[str, Any]) -> RunFolder | None:
@@ -974,5 +986,8 @@ def _check_log(log: dict[str, Any], out_dir: Path) -> None:
         need(isinstance(digest, str) and bool(_SHA.fullmatch(digest)), f"files[{rel!r}]")
         p = Path(rel)
         inside = (out_dir / p).resolve().is_relative_to(root)
-        need(bool(rel) and not p.is_absolute() and ".." not in p.parts and inside, f"path {rel!r}")
+        need(
+            bool(rel) and not p.is_absolute() and ".." not in p.parts and inside,
+            f"path {rel!r} leads outside {out_dir.name}/",
+        )
         need(rel != LOG_FILE, "the log lists itself")
