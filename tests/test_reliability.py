@@ -152,22 +152,17 @@ def test_log_whose_originals_were_swapped_does_not_pass_the_checksum(applied, ru
     assert snapshot(applied.out_dir) == before
 
 
-def test_oversized_decisions_are_refused(run_dir: Path, tmp_path: Path) -> None:
+def test_oversized_decisions_are_refused(run_dir: Path, tmp_path: Path, monkeypatch) -> None:
     import audit.merge.decisions as decisions
-
-    # a sheet with more rows than the limit (limit lowered so the test stays small)
     from audit.xlsx import Sheet, write_xlsx
 
+    # limits lowered so the test stays small; the shapes are the real ones
+    monkeypatch.setattr(decisions, "MAX_ROWS", 50)
+    monkeypatch.setattr(decisions, "MAX_XLSX_INFLATED", 32 * 2**20)
     path = tmp_path / "d.xlsx"
-    rows = [["cluster_id", "decision"]] + [["c1", "approve"]] * 60
-    write_xlsx(path, [Sheet("proposals", rows)])
-    old = decisions.MAX_ROWS
-    decisions.MAX_ROWS = 50
-    try:
-        with pytest.raises(InputError, match="51 rows, more than a decisions sheet can have"):
-            read_decisions(path)
-    finally:
-        decisions.MAX_ROWS = old
+    write_xlsx(path, [Sheet("proposals", [["cluster_id", "decision"]] + [["c1", "approve"]] * 60)])
+    with pytest.raises(InputError, match="51 rows, more than a decisions sheet can have"):
+        read_decisions(path)
     wide = tmp_path / "wide.xlsx"
     write_xlsx(wide, [Sheet("proposals", [["cluster_id", "decision", *["x"] * 300]])])
     with pytest.raises(InputError, match="302 columns in row 1"):
@@ -175,9 +170,9 @@ def test_oversized_decisions_are_refused(run_dir: Path, tmp_path: Path) -> None:
     # a zip bomb: a small file that unzips to more than any decisions workbook
     bomb = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (600 * 2**20))
-    assert bomb.stat().st_size < 2 * 2**20
-    with pytest.raises(InputError, match="unzips to 600 MB"):
+        z.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (40 * 2**20))
+    assert bomb.stat().st_size < 2**20
+    with pytest.raises(InputError, match="unzips to 40 MB"):
         read_decisions(bomb)
     huge = tmp_path / "huge.csv"
     with open(huge, "wb") as f:
