@@ -180,6 +180,42 @@ def applies(args: dict[str, Any]) -> None:
     print(json.dumps({"calibration": round(duration, 4)}), flush=True)
 
 
+def _undo(run_dir: str) -> None:
+    from audit.merge import undo_merge
+
+    undo_merge(Path(run_dir) / "merged" / "merge_log.json")
+
+
+def _after_undo_kill(run_dir: str, records_sha: str) -> dict[str, Any]:
+    from audit.merge import undo_merge
+
+    merged = Path(run_dir) / "merged"
+    res = undo_merge(merged / "merge_log.json")  # again, after the kill: must finish the job
+    config = (merged / "config.merged.yaml").read_text(encoding="utf-8")
+    ok = res.identical and _sha(merged / "contacts.csv") == records_sha and "contacts/" in config
+    return {"ok": ok, "already": res.already}
+
+
+def undos(args: dict[str, Any]) -> None:
+    import audit.merge  # noqa: F401
+
+    run_dir = args["run_dir"]
+    records_sha = _sha(Path(run_dir) / "records" / "contacts.csv")
+    rng = random.Random(args["seed"])
+    shutil.rmtree(Path(run_dir) / "merged", ignore_errors=True)
+    _timed(_apply, run_dir, None)
+    duration = _timed(_undo, run_dir)
+    for trial in range(args["trials"]):
+        shutil.rmtree(Path(run_dir) / "merged", ignore_errors=True)
+        _timed(_apply, run_dir, None)
+        delay = rng.uniform(0, duration * 1.2)
+        killed = _killed_after(_fork(_undo, run_dir), delay)
+        if not killed:
+            duration = min(duration, *LAST_FINISH)
+        check = _check_child(_after_undo_kill, run_dir, records_sha)
+        print(json.dumps({"trial": trial, "killed": killed, **check}), flush=True)
+
+
 if __name__ == "__main__":
     mode, raw = sys.argv[1], json.loads(sys.argv[2])
-    {"runs": runs, "concurrent": concurrent, "applies": applies}[mode](raw)
+    {"runs": runs, "concurrent": concurrent, "applies": applies, "undos": undos}[mode](raw)
