@@ -99,6 +99,11 @@ class SourceConfig(_Model):
         default_factory=dict, description="header -> canonical column overrides"
     )
     priority: int = Field(0, description="survivorship priority: higher wins when values conflict")
+    formula_guard: bool = Field(
+        False,
+        description="the file was written by crm-audit (merge apply): a leading ' that guards "
+        "a formula-like value is removed on read",
+    )
 
     @field_validator("name")
     @classmethod
@@ -403,7 +408,9 @@ class OutputConfig(_Model):
         default_factory=lambda: ["html", "json", "csv", "md", "xlsx"],
         description="report formats",
     )
-    redact: bool = Field(False, description="mask emails and phones in every output")
+    redact: bool = Field(
+        False, description="mask emails, phones, id numbers and secret columns in every output"
+    )
     language: Literal["en", "ko", "ja", "zh"] = Field("en", description="label language")
 
 

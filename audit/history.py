@@ -2,12 +2,20 @@
 
 One row per run plus one row per (run, dimension). SQLite is in the standard library and a
 single file sits happily beside the run folders it describes.
+
+Several runs may share one history (cron and a person at once): each run is written in one
+transaction, in WAL mode, with a busy timeout, so concurrent runs queue instead of failing or
+losing rows. The history is a convenience, never a reason for an audit to fail: a file that is
+not a SQLite database, a corrupt one or a folder in its place is moved aside (or skipped) with a
+warning, and the run goes on without it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +43,65 @@ CREATE TABLE IF NOT EXISTS run_dimensions (
 """
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path)
-    con.executescript(_SCHEMA)
-    _allow_null_overall(con)
-    return con
+BUSY_TIMEOUT_S = 30.0
+
+
+class HistoryWarning(UserWarning):
+    """The history could not be used; the run went on without it."""
+
+
+def _connect(path: Path) -> sqlite3.Connection | None:
+    """An open, checked history, or None (with a warning) when it cannot be used."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise sqlite3.DatabaseError("it is a folder, not a file")
+        con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except (OSError, sqlite3.Error) as e:
+        warnings.warn(f"{path}: history not used ({e}).", HistoryWarning, stacklevel=3)
+        return None
+    try:
+        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        con.execute("PRAGMA journal_mode = WAL")
+        ok = con.execute("PRAGMA quick_check").fetchone()
+        if not ok or ok[0] != "ok":
+            raise sqlite3.DatabaseError(f"integrity check: {ok[0] if ok else 'no answer'}")
+        con.executescript(_SCHEMA)
+        _allow_null_overall(con)
+        return con
+    except sqlite3.OperationalError as e:
+        con.close()
+        if "locked" in str(e) or "busy" in str(e):
+            warnings.warn(f"{path}: history busy, not used ({e}).", HistoryWarning, stacklevel=3)
+            return None
+        return _move_aside(path, e)
+    except sqlite3.DatabaseError as e:
+        con.close()
+        return _move_aside(path, e)
+
+
+def _move_aside(path: Path, why: Exception) -> sqlite3.Connection | None:
+    """A corrupt history is kept (renamed) for whoever wants to look at it; a new one starts."""
+    aside = path.with_name(f"{path.name}.corrupt-{os.getpid()}")
+    try:
+        os.replace(path, aside)
+        for tail in ("-wal", "-shm"):
+            side = path.with_name(path.name + tail)
+            if side.exists():
+                os.replace(side, aside.with_name(aside.name + tail))
+    except OSError as e:
+        warnings.warn(
+            f"{path}: history unreadable ({why}) and could not be moved aside ({e}); not used.",
+            HistoryWarning,
+            stacklevel=4,
+        )
+        return None
+    warnings.warn(
+        f"{path}: history unreadable ({why}); moved aside to {aside.name}, a new one starts.",
+        HistoryWarning,
+        stacklevel=4,
+    )
+    return _connect(path)
 
 
 def _allow_null_overall(con: sqlite3.Connection) -> None:
@@ -67,7 +128,11 @@ def record(path: Path, result: RunResult) -> None:
             for d, s in zip(by_dim["dimension"], by_dim["score"], strict=True)
         ]
     sources = sorted(s.name for s in result.config.sources)
-    with _connect(path) as con:
+    con = _connect(path)
+    if con is None:
+        return
+    try:
+        con.execute("BEGIN IMMEDIATE")  # one transaction per run: all its rows, or none
         con.execute(
             "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?)",
             (
@@ -85,7 +150,15 @@ def record(path: Path, result: RunResult) -> None:
             "INSERT OR REPLACE INTO run_dimensions VALUES (?,?,?)",
             [(result.run_id, d, s) for d, s in dims],
         )
-    con.close()
+        con.execute("COMMIT")
+    except sqlite3.Error as e:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        warnings.warn(
+            f"{path}: run not recorded in the history ({e}).", HistoryWarning, stacklevel=2
+        )
+    finally:
+        con.close()
 
 
 def previous(path: Path, *, limit: int = 10, before: str | None = None) -> list[dict[str, Any]]:
@@ -97,6 +170,8 @@ def previous(path: Path, *, limit: int = 10, before: str | None = None) -> list[
     if not path.exists():
         return []
     con = _connect(path)
+    if con is None:
+        return []
     try:
         rows = con.execute(
             "SELECT run_id, as_of, overall, passed, n_records, n_issues, n_duplicate_pairs "
@@ -125,6 +200,9 @@ def previous(path: Path, *, limit: int = 10, before: str | None = None) -> list[
                 }
             )
         return out
+    except sqlite3.Error as e:
+        warnings.warn(f"{path}: history not read ({e}).", HistoryWarning, stacklevel=2)
+        return []
     finally:
         con.close()
 

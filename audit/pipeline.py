@@ -11,12 +11,14 @@ import datetime as dt
 import hashlib
 import json
 import os
+import secrets
 from pathlib import Path
 
 import pandas as pd
 
 from audit import history
 from audit.config import PipelineConfig, dump_config, with_business_timezone
+from audit.fsio import output_errors
 from audit.gate import gate
 from audit.kpis import (
     clean_records,
@@ -37,10 +39,29 @@ from audit.validate import validate
 
 
 def make_run_id(cfg: PipelineConfig, now: dt.datetime | None = None) -> str:
-    """Time-ordered and unique per config: '20260131T090512-1a2b3c'."""
+    """Time-ordered, naming the config, and unique: '20260131T090512-1a2b3c-9f04e1'.
+
+    The random tail keeps two runs of one config started in the same second apart (also when
+    they write to different folders but share a history); `reserve_run_dir` makes it certain.
+    """
     now = now or dt.datetime.now(dt.UTC)
     digest = hashlib.sha1(json.dumps(dump_config(cfg), sort_keys=True).encode()).hexdigest()[:6]
-    return f"{now:%Y%m%dT%H%M%S}-{digest}"
+    return f"{now:%Y%m%dT%H%M%S}-{digest}-{secrets.token_hex(3)}"
+
+
+def reserve_run_dir(cfg: PipelineConfig, out_root: Path) -> tuple[str, Path]:
+    """A new run id whose folder this process created (exclusive mkdir): no two runs share one.
+
+    The folder stays empty (so readers refuse it) until the finished run is renamed over it.
+    """
+    for _ in range(100):
+        run_id = make_run_id(cfg)
+        try:
+            os.mkdir(out_root / run_id)
+        except FileExistsError:
+            continue
+        return run_id, out_root / run_id
+    raise FileExistsError(f"{out_root}: could not find a free run id")  # pragma: no cover
 
 
 def preflight(cfg: PipelineConfig, *, out_root: Path | None = None) -> None:
@@ -80,16 +101,19 @@ def preflight(cfg: PipelineConfig, *, out_root: Path | None = None) -> None:
     if out_root is not None:
         where = "--out" if out_root != cfg.resolve(cfg.output.dir) else "output.dir"
         probe = out_root
-        while not probe.exists() and probe.parent != probe:
-            probe = probe.parent
+        try:
+            while not probe.exists() and probe.parent != probe:
+                probe = probe.parent
+        except OSError:
+            return  # a name the OS refuses (too long, ...): run() says so in one line
         if not probe.is_dir():
             raise ConfigError(
                 f"{where}: {probe} is a file, not a folder; choose a folder for the run folders."
             )
         if not os.access(probe, os.W_OK | os.X_OK):
-            raise ConfigError(
-                f"{where}: {probe} cannot be written to; choose a folder you can write to."
-            )
+            read_only = bool(os.statvfs(probe).f_flag & os.ST_RDONLY)
+            why = "is on a read-only file system" if read_only else "cannot be written to"
+            raise ConfigError(f"{where}: {probe} {why}; choose a folder you can write to.")
 
 
 def analyse(
@@ -191,20 +215,32 @@ def run(
         result = run(load_config("configs/example.yaml"))
         print(result.scorecard.overall, result.verdict.passed)
     """
-    out_root = out if out is not None else cfg.resolve(cfg.output.dir)
+    out_root = Path(out if out is not None else cfg.resolve(cfg.output.dir))
     preflight(cfg, out_root=out_root)
-    result = analyse(cfg, progress=progress, run_id=run_id)
-    run_dir = out_root / result.run_id
-    progress("report")
-    with timed("report", result.timings):
-        history_rows = []
-        if cfg.history.enabled:
-            hist_path = (
-                cfg.resolve(cfg.history.path) if cfg.history.path else out_root / "history.sqlite"
-            )
-            history_rows = history.previous(hist_path, limit=10, before=result.run_id)
-        result.extras["history"] = history_rows
-        write_report(result, run_dir, cfg.output.formats)
+    reserved = None
+    with output_errors(out_root, config_path=True):
+        out_root.mkdir(parents=True, exist_ok=True)
+        if run_id is None:
+            run_id, reserved = reserve_run_dir(cfg, out_root)
+    try:
+        result = analyse(cfg, progress=progress, run_id=run_id)
+        run_dir = out_root / result.run_id
+        progress("report")
+        with timed("report", result.timings):
+            history_rows = []
+            if cfg.history.enabled:
+                hist_path = (
+                    cfg.resolve(cfg.history.path)
+                    if cfg.history.path
+                    else out_root / "history.sqlite"
+                )
+                history_rows = history.previous(hist_path, limit=10, before=result.run_id)
+            result.extras["history"] = history_rows
+            write_report(result, run_dir, cfg.output.formats)
+    except BaseException:
+        if reserved is not None and reserved.is_dir() and not any(reserved.iterdir()):
+            reserved.rmdir()  # the reservation only: nothing of this run is left behind
+        raise
     if cfg.history.enabled:
         history.record(hist_path, result)
     return _with_dir(result, run_dir)

@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 
 from audit.cli import cli
-from audit.config import dump_config, parse_config
+from audit.config import dump_config, load_config, parse_config
 from audit.errors import ConfigError
 from audit.match.survivorship import propose_golden
 from audit.merge import apply_merge, read_decisions, undo_merge, write_review
 from audit.model import Ingest, Matches, RunResult, Scorecard, Verdict
+from audit.report.run_folder import write_manifest
+from audit.sources import read_sources
 from tests.factories import make_contacts
 
 RUN_ID = "20260131T090000-abc123"
@@ -168,6 +170,7 @@ def write_run_folder(result: RunResult, run_dir: Path, *, minimal: bool = False)
     result.matches.clusters.to_csv(run_dir / "clusters.csv", index=False)
     result.matches.pairs.to_csv(run_dir / "duplicates.csv", index=False)
     write_review(result, run_dir, redact=False)
+    write_manifest(run_dir, result.run_id)  # a folder made by hand is complete once listed
     return run_dir
 
 
@@ -228,11 +231,17 @@ def test_undo_restores_byte_identical_records(run_dir: Path, tmp_path: Path) -> 
     undone = undo_merge(res.log)
     assert undone.identical and not undone.already
     assert res.contacts.read_bytes() == original
-    # the re-run config follows: its slice holds the pre-merge records again, with real values
-    # (the run folder's formula-guard quote is for spreadsheets, not for the pipeline)
+    # the re-run config follows: its slice holds the pre-merge records again, formula cells
+    # guarded like every file we write (issue #14), and the pipeline reads the real values back
     piece = merged_frame(res.out_dir / "contacts" / "t.csv")
     assert list(piece.index) == [f"t:{i}" for i in range(1, 9)]
-    assert piece.loc["t:4", "company"] == '=HYPERLINK("http://evil","x")'
+    assert piece.loc["t:4", "company"] == '\'=HYPERLINK("http://evil","x")'
+    assert piece.loc["t:1", "phone"] == "+82 10-1234-5678"  # a phone is not a formula
+    cfg = load_config(res.config)
+    ingest = read_sources(cfg.sources, base_dir=Path(cfg.base_dir))
+    companies = set(ingest.records["contacts"]["company"].dropna())
+    assert '=HYPERLINK("http://evil","x")' in companies and "@SUM(A1)" in companies
+    assert not any(c.startswith("'") for c in companies)
     assert b"'=HYPERLINK" in original
     again = undo_merge(res.log)  # a second undo is a no-op, not a corruption
     assert again.already and res.contacts.read_bytes() == original

@@ -22,7 +22,7 @@ from audit.report import (
     write_report,
 )
 from audit.report.labels import _LABELS, LANGUAGES, labels
-from audit.report.run_folder import BOUNCE_COLUMNS
+from audit.report.run_folder import BOUNCE_COLUMNS, write_manifest
 from audit.schema import ISSUE_COLUMNS
 from tests.factories import (
     HOSTILE_FORMULA,
@@ -261,6 +261,9 @@ def test_report_command_errors(tmp_path: Path, runner, run_dir: Path) -> None:
     res = runner.invoke(cli, ["report", str(run_dir), "--format", "json"])
     assert res.exit_code == 2 and "--out DIR" in res.output
     (run_dir / "run.json").write_text('{"schema_version": 99}', encoding="utf-8")
+    res = runner.invoke(cli, ["report", str(run_dir)])  # edited after the run: refused
+    assert res.exit_code == 3 and "run.json: changed or truncated since the run" in res.output
+    write_manifest(run_dir, "r")  # a folder written by a future version, complete
     res = runner.invoke(cli, ["report", str(run_dir)])
     assert res.exit_code == 3 and "schema_version 99 is not supported" in res.output
 

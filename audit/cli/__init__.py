@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -63,6 +64,22 @@ def cli(debug: bool) -> None:
         crm-audit audit exports/            # audit a folder of exports, auto-detected
         crm-audit run configs/my.yaml       # audit + quality gate + KPIs (exit 1 if it fails)
     """
+    if warnings.showwarning is not _show_warning:
+        _ORIGINAL_SHOW.append(warnings.showwarning)
+        warnings.showwarning = _show_warning
+
+
+_ORIGINAL_SHOW: list[Any] = []
+
+
+def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+    """Our own warnings (a history not used, ...) as one plain line on stderr."""
+    from audit.history import HistoryWarning
+
+    if isinstance(category, type) and issubclass(category, HistoryWarning):
+        click.echo(f"Warning: {message}", err=True)
+    elif _ORIGINAL_SHOW:
+        _ORIGINAL_SHOW[0](message, category, *args, **kwargs)
 
 
 def _attach() -> None:

@@ -140,9 +140,13 @@ def dedupe(
         auto=auto_threshold,
         names=tuple(str(p) for p in inputs),
     )
-    out.mkdir(parents=True, exist_ok=True)
-    _write_csv(result.pairs, out / "pairs.csv")
-    _write_csv(result.clusters, out / "clusters.csv")
+    from audit.fsio import output_errors
+
+    with output_errors(out, config_path=True):
+        out.mkdir(parents=True, exist_ok=True)
+    with output_errors(out):
+        _write_csv(result.pairs, out / "pairs.csv")
+        _write_csv(result.clusters, out / "clusters.csv")
     bands = result.pairs["band"].value_counts().sort_index().to_dict()
     summary = {
         "mode": "link" if len(inputs) == 2 else "dedupe",
@@ -178,7 +182,10 @@ def _write_csv(frame: object, path: Path) -> None:
         frame = neutralize_frame(frame)  # type: ignore[arg-type]
     except ImportError:  # pragma: no cover - the report package is built in parallel
         pass
-    frame.to_csv(path, index=False, lineterminator="\n")  # type: ignore[attr-defined]
+    from audit.fsio import atomic_write
+
+    text = frame.to_csv(index=False, lineterminator="\n")  # type: ignore[attr-defined]
+    atomic_write(path, text)  # never a half-written file beside a finished one
 
 
 COMMANDS: list[click.Command] = [dedupe]

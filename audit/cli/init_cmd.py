@@ -95,8 +95,11 @@ def init_cmd(paths: tuple[Path, ...], output: Path, force: bool) -> None:
     if output.exists() and not force:
         raise ConfigError(f"{output} exists; use --force to overwrite it.")
     text = draft_config(paths, output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    from audit.fsio import atomic_write, output_errors
+
+    with output_errors(output, config_path=True):
+        output.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(output, text)
     cfg = load_config(output)
     click.echo(f"Wrote {output} with {len(cfg.sources)} source(s). Next: crm-audit run {output}")
 

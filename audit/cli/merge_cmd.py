@@ -58,6 +58,10 @@ def apply_cmd(run_dir: Path, decisions: Path | None, out: Path | None, rules: st
     from audit.merge import apply_merge
 
     res = apply_merge(run_dir, decisions, out_dir=out, rules=rules)
+    if res.recovered:
+        click.echo(
+            f"note: an earlier merge apply into {res.out_dir} was interrupted; {res.recovered}"
+        )
     click.echo(
         f"merged {len(res.merged)} clusters: {res.n_before} -> {res.n_after} contacts "
         f"({len(res.skipped)} clusters not merged)"

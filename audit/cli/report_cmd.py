@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from audit.errors import ConfigError
-from audit.report import WRITERS, load_run, render
+from audit.report import (
+    WRITERS,
+    load_run,
+    render,
+    rerender_in_place,
+    review_from_folder,
+    staged_run_folder,
+)
 from audit.report.context import make_context
 from audit.report.labels import LANGUAGES
 
@@ -83,7 +90,17 @@ def report_cmd(
                 "give --out DIR to write a complete copy of the run folder."
             )
         wanted = [w for w in wanted if not WRITERS.get(w).always]
-    paths = render(ctx, target, wanted, core=not in_place)
+    if in_place:
+        paths = rerender_in_place(ctx, run_dir, wanted)
+    else:
+        run_id = str(folder.run.get("run_id") or run_dir.name)
+        fresh = do_redact and not was_redacted
+
+        def fill(staging: Path) -> list[Path]:
+            paths = render(ctx, staging, wanted)
+            return paths + review_from_folder(folder, staging, redact=fresh)
+
+        paths = staged_run_folder(target, run_id, fill)
     for p in paths:
         click.echo(str(p))
 

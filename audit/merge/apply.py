@@ -12,8 +12,14 @@ the log is the backup.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
+import re
+import shutil
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +29,17 @@ import yaml
 
 from audit import schema
 from audit.errors import ConfigError, InputError
+from audit.fsio import (
+    atomic_write,
+    commit_dir,
+    new_staging_dir,
+    old_path,
+    output_errors,
+    recover_dir,
+    staging_path,
+)
 from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden
-from audit.merge.cells import as_text, unneutralize
+from audit.merge.cells import as_text, neutralize, unneutralize
 from audit.merge.decisions import APPROVE, REJECT, SPLIT, Decision, read_decisions, run_id_of
 from audit.merge.runfolder import (
     RunFolder,
@@ -54,6 +69,7 @@ CONTACT_REFS: dict[str, str] = {
     "respondent_email": "email",
 }
 REF_SEPARATOR = ";"  # multi-valued references ('101;102'), as the integrity rule reads them
+MAX_LOG_BYTES = 2**30  # a log is read whole: refuse one no apply could have written here
 
 
 @dataclass
@@ -67,6 +83,7 @@ class MergeResult:
     merged: list[str] = field(default_factory=list)  # cluster ids merged
     skipped: dict[str, str] = field(default_factory=dict)  # cluster id -> why not merged
     repointed: dict[str, dict[str, int]] = field(default_factory=dict)  # entity -> column -> n
+    recovered: str | None = None  # what was done with an earlier, interrupted apply or undo
 
 
 @dataclass
@@ -170,13 +187,10 @@ def apply_merge(
     merged_bytes = merged.to_bytes()
     exact = table.to_bytes() == raw
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    contacts_path = out_dir / MERGED_FILE
-    _refuse_input(contacts_path, run)
-    contacts_path.write_bytes(merged_bytes)
     log: dict[str, Any] = {
         "format": LOG_FORMAT,
         "version": 1,
+        "state": "committed",
         "run_id": run.run_id,
         "run_dir": str(run.path.resolve()),
         "input": {
@@ -206,21 +220,122 @@ def apply_merge(
         # the records file uses a CSV dialect we would not reproduce: keep it verbatim
         log["input"]["verbatim"] = raw.decode("utf-8")
     repoint = _repoint_maps(entries, merged)
-    config_path, repointed = _write_merged_config(run, out_dir, merged, table, repoint)
-    log["repointed"] = repointed
-    log_path = out_dir / LOG_FILE
-    log_path.write_text(_log_text(log), encoding="utf-8")
+    _refuse_input(out_dir / MERGED_FILE, run)
+    with output_lock(out_dir), output_errors(out_dir):
+        recovered = recover_dir(out_dir, log_committed)
+        previous = _owned_output(out_dir)
+        staging = new_staging_dir(out_dir)
+        try:
+            (staging / MERGED_FILE).write_bytes(merged_bytes)
+            _, repointed = _write_merged_config(
+                run, staging, merged, table, repoint, final_dir=out_dir
+            )
+            log["repointed"] = repointed
+            carried = _carry_over(out_dir, staging, previous)
+            # the journal: what this apply wrote, with checksums; written last, it commits
+            log["files"] = _file_sums(staging, carried)
+            (staging / LOG_FILE).write_text(_log_text(log), encoding="utf-8")
+            commit_dir(staging, out_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     return MergeResult(
         out_dir=out_dir,
-        contacts=contacts_path,
-        log=log_path,
-        config=config_path,
+        contacts=out_dir / MERGED_FILE,
+        log=out_dir / LOG_FILE,
+        config=out_dir / CONFIG_FILE,
         n_before=len(table.rows),
         n_after=len(out_rows),
         merged=sorted(gold),
         skipped=skipped,
         repointed=repointed,
+        recovered=recovered,
     )
+
+
+@contextlib.contextmanager
+def output_lock(out_dir: Path) -> Iterator[None]:
+    """One apply or undo at a time per output folder: a lock on the folder that holds it.
+
+    Locking the parent folder itself leaves no lock file behind (the run folder stays as the
+    run wrote it); a second apply or undo waits for the first to finish.
+    """
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out_dir.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def log_committed(folder: Path) -> bool:
+    """Whether a merge output folder holds a committed log (the last thing apply writes)."""
+    try:
+        log = json.loads((folder / LOG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(log, dict) and log.get("state") in ("committed", "undone")
+
+
+def _owned_output(out_dir: Path) -> set[str]:
+    """The files a previous apply wrote into `out_dir` (refusing a folder that is not ours).
+
+    The output folder is replaced as a whole, so it must be new, empty, or a merge output;
+    files a user added to a merge output are carried over.
+    """
+    if not out_dir.exists():
+        return set()
+    if not out_dir.is_dir():
+        raise ConfigError(f"{out_dir}: is a file; choose a folder for the merge output (--out).")
+    if not any(out_dir.iterdir()):
+        return set()
+    try:
+        log = json.loads((out_dir / LOG_FILE).read_text(encoding="utf-8"))
+        files = log.get("files") if isinstance(log, dict) else None
+    except (OSError, ValueError):
+        log, files = None, None
+    if not isinstance(log, dict) or log.get("format") != LOG_FORMAT:
+        raise ConfigError(
+            f"{out_dir}: exists and is not a merge output (no {LOG_FILE}); it would be "
+            "replaced, so choose a new or empty folder (--out)."
+        )
+    if not isinstance(files, dict):  # a log from before the journal: our names only
+        files = {MERGED_FILE: "", CONFIG_FILE: ""}
+        for entity in schema.ENTITIES:
+            for p in (out_dir / entity).glob("*.csv"):
+                files[f"{entity}/{p.name}"] = ""
+            files[f"{entity}.csv"] = ""
+    return {str(k) for k in files} | {LOG_FILE}
+
+
+def _carry_over(out_dir: Path, staging: Path, owned: set[str]) -> set[str]:
+    """Files a user put into a merge output stay there (hard-linked into the new folder)."""
+    carried: set[str] = set()
+    if not out_dir.is_dir():
+        return carried
+    for src in sorted(out_dir.rglob("*")):
+        rel = src.relative_to(out_dir).as_posix()
+        if src.is_dir() or rel in owned or (staging / rel).exists():
+            continue
+        dst = staging / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            dst.hardlink_to(src)
+        except OSError:
+            shutil.copy2(src, dst)
+        carried.add(rel)
+    return carried
+
+
+def _file_sums(folder: Path, carried: set[str]) -> dict[str, str]:
+    """sha256 of every file this apply wrote (not the log, not a user's carried-over file)."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder).as_posix()
+        if p.is_file() and rel != LOG_FILE and rel not in carried:
+            out[rel] = sha256(p.read_bytes())
+    return out
 
 
 def _log_text(log: dict[str, Any]) -> str:
@@ -366,7 +481,7 @@ def _golden_row(
     out = []
     for i, col in enumerate(header):
         if col in added:
-            out.append(as_text(g.get(col)))
+            out.append(neutralize(as_text(g.get(col))))
         elif col in canon:
             src = prov.get(col)
             if src is None:
@@ -380,13 +495,22 @@ def _golden_row(
                     and not text.lstrip("'").startswith("+")
                     and regions.get(donor[src_i]) != regions.get(survivor[src_i])
                 ):
-                    text = as_text(g.get("phone_e164")) or text
+                    text = neutralize(as_text(g.get("phone_e164"))) or text
                 out.append(text)
             else:  # combined values: no single record holds the text
-                out.append(as_text(g.get(col)))
+                out.append(neutralize(as_text(g.get(col))))
         else:
             out.append(survivor[i])  # provenance, extra and unknown columns: the survivor's
     return out
+
+
+def _guard(row: list[str]) -> list[str]:
+    """A row for a CSV the merge writes: formula-like cells neutralized, like every writer.
+
+    Cells that already carry the run folder's guard quote keep exactly that one quote; the
+    merged config marks these files `formula_guard: true`, so the pipeline reads real values.
+    """
+    return [neutralize(unneutralize(v)) for v in row]
 
 
 def _plain(row: list[str]) -> list[str]:
@@ -480,6 +604,7 @@ def _write_merged_config(
     merged: TextTable,
     original: TextTable,
     repoint: Repoint | None = None,
+    final_dir: Path | None = None,
 ) -> tuple[Path, dict[str, dict[str, int]]]:
     """The run's config with its contact sources replaced by slices of the merged contacts.
 
@@ -503,12 +628,9 @@ def _write_merged_config(
     contact_sources = sorted(set(original.column("source")) if "source" in original.header else [])
     by_name = {s.get("name"): s for s in data.get("sources", [])}
     slices_dir = out_dir / "contacts"
-    if slices_dir.is_dir():
-        for old in slices_dir.glob("*.csv"):
-            old.unlink()
     new_sources: list[dict[str, Any]] = []
     for name in contact_sources:
-        rows = [_plain(r) for r, s in zip(merged.rows, src_col, strict=True) if s == name]
+        rows = [_guard(r) for r, s in zip(merged.rows, src_col, strict=True) if s == name]
         if not rows:
             continue
         part = TextTable(header=merged.header, rows=rows, newline=merged.newline, bom=merged.bom)
@@ -522,6 +644,7 @@ def _write_merged_config(
             "format": "csv",
             "profile": "none",
             "entity": "contacts",
+            "formula_guard": True,
         }
         for key in ("phone_region", "timezone", "priority"):
             if orig.get(key) not in (None, 0):
@@ -535,14 +658,9 @@ def _write_merged_config(
         if "source" in other.header:
             for s in set(other.column("source")):
                 entities_of.setdefault(s, set()).add(entity)
-    # last time's re-pointed slices: only files named as we name them, never an input export
     paths = (absolute(x.get("path")) for x in by_name.values())
     inputs = {Path(p).resolve() for p in paths if p}
-    for entity in sorted(schema.ENTITIES):
-        for name in sorted(by_name):
-            stale = out_dir / entity / f"{name}.csv"
-            if entity != "contacts" and stale.is_file() and stale.resolve() not in inputs:
-                stale.unlink()
+    final_dir = final_dir or out_dir
     replacement: dict[str, dict[str, Any]] = {}
     repointed: dict[str, dict[str, int]] = {}
     plain_rows: dict[str, list[list[str]]] = {}
@@ -563,13 +681,13 @@ def _write_merged_config(
                     continue
                 part = TextTable(
                     header=other.header,
-                    rows=[rows[i] for i in mine],
+                    rows=[_guard(rows[i]) for i in mine],
                     newline=other.newline,
                     bom=other.bom,
                 )
                 target = out_dir / entity / f"{name}.csv"
-                _refuse_input(target, run)
-                if target.resolve() in inputs:
+                _refuse_input(final_dir / entity / target.name, run)
+                if (final_dir / entity / target.name).resolve() in inputs:
                     raise ConfigError(
                         f"{target}: --out would overwrite an input export; choose another folder."
                     )
@@ -581,6 +699,7 @@ def _write_merged_config(
                     "format": "csv",
                     "profile": "none",
                     "entity": entity,
+                    "formula_guard": True,
                 }
                 for key in ("phone_region", "timezone", "priority"):
                     if by_name[name].get(key) not in (None, 0):
@@ -606,7 +725,9 @@ def _write_merged_config(
             continue
         src_names = other.column("source")
         keep = [
-            r for r, s in zip(plain_rows[entity], src_names, strict=True) if s in contact_sources
+            _guard(r)
+            for r, s in zip(plain_rows[entity], src_names, strict=True)
+            if s in contact_sources
         ]
         if not keep:
             continue
@@ -614,7 +735,13 @@ def _write_merged_config(
         target = out_dir / f"{entity}.csv"
         target.write_bytes(part.to_bytes())
         new_sources.append(
-            {"name": f"{entity}_merged", "path": target.name, "entity": entity, "profile": "none"}
+            {
+                "name": f"{entity}_merged",
+                "path": target.name,
+                "entity": entity,
+                "profile": "none",
+                "formula_guard": True,
+            }
         )
     data["sources"] = new_sources
     out = data.get("output") or {}
@@ -649,48 +776,86 @@ def _write_merged_config(
 def undo_merge(log_path: Path, *, out: Path | None = None, force: bool = False) -> UndoResult:
     """Rebuild the pre-merge records from a merge log and the merged contacts file.
 
-    Writes over the merged contacts file (the log's output) unless `out` is given, and checks
-    the result against the sha256 of the records file recorded at apply time.
+    The log is untrusted input: it is checked field by field, only the merge output folder it
+    sits in (or `out`) is written, the restored records must match the sha256 recorded at
+    apply time before anything is written, and a file the apply wrote is removed only while its
+    checksum still matches the log. An interrupted apply is finished or rolled back first.
+    Writes over the merged contacts file unless `out` is given.
     """
     log_path = Path(log_path)
-    try:
-        log = json.loads(log_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{log_path}: merge log not found.") from None
-    except (OSError, ValueError) as e:
-        raise InputError(f"{log_path}: not a readable merge log ({e}).") from None
-    if not isinstance(log, dict) or log.get("format") != LOG_FORMAT:
-        raise ConfigError(f"{log_path}: not a crm-audit merge log (merge_log.json).")
-    merged_path = log_path.parent / log["output"]["file"]
-    target = Path(out) if out is not None else merged_path
+    out_dir = log_path.parent
+    pending = staging_path(out_dir).exists() or old_path(out_dir).exists()
+    if not out_dir.is_dir() and not pending:
+        raise ConfigError(f"{log_path}: merge log not found.")
+    with output_lock(out_dir), output_errors(out_dir):
+        recovered = recover_dir(out_dir, log_committed)
+        if not log_path.is_file():
+            if recovered:
+                raise InputError(
+                    f"{log_path}: the merge was interrupted before it finished ({recovered}); "
+                    "the records are as they were, nothing to undo."
+                )
+            raise ConfigError(f"{log_path}: merge log not found.")
+        log = read_log(log_path)
+        return _undo(log_path, log, out, force)
+
+
+def _undo(log_path: Path, log: dict[str, Any], out: Path | None, force: bool) -> UndoResult:
+    out_dir = log_path.parent
+    merged_path = out_dir / MERGED_FILE
     inp = log["input"]
-    if "verbatim" in inp:
-        data = inp["verbatim"].encode("utf-8")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        if target == merged_path:
-            _resync_config(log, merged_path.parent, parse_text_table(data, where=str(target)))
-        return UndoResult(target, inp["rows"], sha256(data) == inp["sha256"])
     try:
         current = merged_path.read_bytes()
     except FileNotFoundError:
+        current = None
+    if current is None:
         raise InputError(
             f"{merged_path}: the merged contacts file is missing; it is needed to undo."
-        ) from None
-    if sha256(current) == inp["sha256"]:
-        if target != merged_path:
-            target.write_bytes(current)
-        return UndoResult(target, inp["rows"], True, already=True)
-    if sha256(current) != log["output"]["sha256"] and not force:
+        )
+    already = sha256(current) == inp["sha256"]
+    changed = sha256(current) != log["output"]["sha256"]
+    if not already and changed and not force:
         raise InputError(
             f"{merged_path}: changed since the merge (sha256 differs from {log_path}); "
             "undo would not be exact. Use --force to restore the merged records anyway."
         )
+    if already:
+        data = current
+    elif "verbatim" in inp:
+        data = inp["verbatim"].encode("utf-8")
+    else:
+        data = _rebuild(log, current, merged_path)
+    identical = sha256(data) == inp["sha256"]
+    if not identical and ("verbatim" in inp or not force):
+        raise InputError(
+            f"{log_path}: the restored records would not match the checksum the log recorded "
+            "at apply time (was the log edited?); nothing was changed."
+            + ("" if "verbatim" in inp else " Use --force to restore anyway.")
+        )
+    restored = parse_text_table(data, where=str(merged_path))
+    if out is not None:
+        target = Path(out)
+        if target.resolve() == log_path.resolve():
+            raise ConfigError(f"{target}: --out would overwrite the merge log.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, data)
+        return UndoResult(target, len(restored.rows), identical, already=already)
+    if already and log.get("state") == "undone":
+        return UndoResult(merged_path, len(restored.rows), True, already=True)
+    _resync(log_path, log, restored, data)
+    return UndoResult(merged_path, len(restored.rows), identical, already=already)
+
+
+def _rebuild(log: dict[str, Any], current: bytes, merged_path: Path) -> bytes:
+    """The pre-merge records from the merged file: originals back in place of golden rows."""
+    inp = log["input"]
     table = parse_text_table(current, where=str(merged_path))
     columns: list[str] = inp["columns"]
     missing = [c for c in columns if c not in table.header]
     if missing:
         raise InputError(f"{merged_path}: column {missing[0]!r} was removed; cannot undo.")
+    if "record_id" not in table.header or "record_id" not in columns:
+        raise InputError(f"{merged_path}: has no record_id column; cannot undo.")
     idx = [table.header.index(c) for c in columns]
     rid_i = table.header.index("record_id")
     golden_ids = {c["survivor"] for c in log["clusters"]}
@@ -698,11 +863,11 @@ def undo_merge(log_path: Path, *, out: Path | None = None, force: bool = False) 
     slots: list[list[str] | None] = [None] * inp["rows"]
     for c in log["clusters"]:
         for o in c["originals"]:
-            slots[o["position"]] = [o["row"][col] for col in columns]
+            slots[o["position"]] = [str(o["row"].get(col, "")) for col in columns]
     rest = iter(
         [row[i] if i < len(row) else "" for i in idx]
         for row in table.rows
-        if row[rid_i] not in golden_ids
+        if (row[rid_i] if rid_i < len(row) else "") not in golden_ids
     )
     for k in range(len(slots)):
         if slots[k] is None:
@@ -712,8 +877,7 @@ def undo_merge(log_path: Path, *, out: Path | None = None, force: bool = False) 
             if row[columns.index("record_id")] in merged_ids:
                 raise InputError(f"{merged_path}: a merged record reappeared; cannot undo.")
             slots[k] = row
-    extra_rows = list(rest)
-    if extra_rows:
+    if next(rest, None) is not None:
         raise InputError(f"{merged_path}: rows were added since the merge; cannot undo.")
     restored = TextTable(
         header=columns,
@@ -721,42 +885,131 @@ def undo_merge(log_path: Path, *, out: Path | None = None, force: bool = False) 
         newline=inp["newline"],
         bom=inp["bom"],
     )
-    data = restored.to_bytes()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    if target == merged_path:
-        _resync_config(log, merged_path.parent, restored)
-    return UndoResult(target, len(restored.rows), sha256(data) == inp["sha256"])
+    return restored.to_bytes()
 
 
-def _resync_config(log: dict[str, Any], out_dir: Path, restored: TextTable) -> None:
-    """After an undo, config.merged.yaml and its slices describe the restored records too.
+def _resync(log_path: Path, log: dict[str, Any], restored: TextTable, data: bytes) -> None:
+    """Put the restored records in place and make config.merged.yaml and its slices match.
 
-    Without the run folder the slices would still hold merged data, so they are removed.
+    The slices are rebuilt from the run folder when it is still there, complete and holds the
+    very records the log was made from; otherwise they (and the re-pointed tables) are removed.
+    Files are removed only while their checksum matches the log: never a file the apply did
+    not write, nor one changed since.
     """
+    out_dir = log_path.parent
+    run = _run_of(log)
+    scratch = out_dir.parent / f".{out_dir.name}.undo"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
     try:
-        run = read_run(Path(log["run_dir"]))
-    except (InputError, ConfigError, KeyError):
-        slices = out_dir / "contacts"
-        if slices.is_dir():
-            for p in slices.glob("*.csv"):
-                p.unlink()
-        for rel in _repointed_slices(out_dir / CONFIG_FILE):  # and so are re-pointed tables
-            (out_dir / rel).unlink(missing_ok=True)
-        (out_dir / CONFIG_FILE).unlink(missing_ok=True)
-        return
-    _write_merged_config(run, out_dir, restored, restored)
+        if run is not None:
+            _write_merged_config(run, scratch, restored, restored, final_dir=out_dir)
+        new_files = _file_sums(scratch, set())
+        for rel in sorted(new_files):
+            (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            _confined(out_dir, rel)
+            os.replace(scratch / rel, out_dir / rel)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    atomic_write(out_dir / MERGED_FILE, data)
+    new_files[MERGED_FILE] = sha256(data)
+    for rel, digest in sorted(log.get("files", {}).items()):
+        p = out_dir / rel
+        if rel in new_files or not p.is_file() or p.is_symlink():
+            continue
+        _confined(out_dir, rel)
+        if sha256(p.read_bytes()) == digest:
+            p.unlink()
+            with contextlib.suppress(OSError):
+                p.parent.rmdir() if p.parent != out_dir else None
+    log = dict(log, state="undone", files=new_files)
+    atomic_write(log_path, _log_text(log))
 
 
-def _repointed_slices(config_path: Path) -> list[str]:
-    """The re-pointed tables a merged config reads (<entity>/<source>.csv, next to it)."""
+def _confined(out_dir: Path, rel: str) -> None:
+    """A file undo writes or removes must really be inside the output folder (no symlinked
+    folder leading elsewhere)."""
+    if not (out_dir / rel).resolve().is_relative_to(out_dir.resolve()):
+        raise InputError(
+            f"{out_dir / rel}: leads outside {out_dir} (a symbolic link?); refused, nothing "
+            "more was changed."
+        )
+
+
+def _run_of(log: dict[str, Any]) -> RunFolder | None:
+    """The run folder the log was made from, if it still is exactly that (checked, not trusted)."""
     try:
-        data = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return []
-    out = []
-    for s in data.get("sources") or []:
-        path, entity = str(s.get("path") or ""), s.get("entity")
-        if entity not in (None, "contacts") and path == f"{entity}/{s.get('name')}.csv":
-            out.append(path)
-    return sorted(out)
+        run = read_run(Path(str(log.get("run_dir") or "")))
+        same = sha256(run.records_csv.read_bytes()) == log["input"]["sha256"]
+    except (InputError, ConfigError, OSError):
+        return None
+    return run if same else None
+
+
+_SHA = re.compile(r"[0-9a-f]{64}")
+
+
+def read_log(log_path: Path) -> dict[str, Any]:
+    """A merge log, checked as untrusted input: shapes, types, positions and file names."""
+    try:
+        if log_path.stat().st_size > MAX_LOG_BYTES:
+            raise ValueError(f"larger than {MAX_LOG_BYTES // 2**20} MB")
+        log = json.loads(log_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{log_path}: merge log not found.") from None
+    except (OSError, ValueError, RecursionError) as e:
+        raise InputError(f"{log_path}: not a readable merge log ({e}).") from None
+    if not isinstance(log, dict) or log.get("format") != LOG_FORMAT:
+        raise ConfigError(f"{log_path}: not a crm-audit merge log (merge_log.json).")
+    try:
+        _check_log(log, log_path.parent)
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise InputError(
+            f"{log_path}: not a valid merge log ({e}); it may have been edited. "
+            "Nothing was changed."
+        ) from None
+    return log
+
+
+def _check_log(log: dict[str, Any], out_dir: Path) -> None:
+    def need(ok: bool, what: str) -> None:
+        if not ok:
+            raise ValueError(what)
+
+    def text_list(v: Any) -> bool:
+        return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+    need(log.get("state", "committed") in ("committed", "undone"), "state is not committed")
+    inp, outp = log["input"], log["output"]
+    need(isinstance(inp, dict) and isinstance(outp, dict), "input/output are not objects")
+    need(isinstance(inp["sha256"], str) and bool(_SHA.fullmatch(inp["sha256"])), "input.sha256")
+    need(isinstance(outp["sha256"], str) and bool(_SHA.fullmatch(outp["sha256"])), "output.sha256")
+    need(outp["file"] == MERGED_FILE, f"output.file must be {MERGED_FILE}")
+    rows = inp["rows"]
+    need(isinstance(rows, int) and not isinstance(rows, bool) and rows >= 0, "input.rows")
+    need(text_list(inp["columns"]) and "record_id" in inp["columns"], "input.columns")
+    need(inp["newline"] in ("\n", "\r\n") and isinstance(inp["bom"], bool), "input dialect")
+    need(isinstance(inp.get("verbatim", ""), str), "input.verbatim")
+    need(isinstance(log["clusters"], list), "clusters")
+    seen: set[int] = set()
+    for c in log["clusters"]:
+        need(isinstance(c, dict) and isinstance(c["survivor"], str), "clusters[].survivor")
+        need(text_list(c["record_ids"]), "clusters[].record_ids")
+        for o in c["originals"]:
+            pos = o["position"]
+            need(isinstance(pos, int) and 0 <= pos < rows and pos not in seen, "position")
+            seen.add(pos)
+            need(isinstance(o["row"], dict), "originals[].row")
+            need(all(isinstance(v, str) for v in o["row"].values()), "originals[].row values")
+    files = log.get("files", {})
+    need(isinstance(files, dict), "files")
+    root = out_dir.resolve()
+    for rel, digest in files.items():
+        need(isinstance(digest, str) and bool(_SHA.fullmatch(digest)), f"files[{rel!r}]")
+        p = Path(rel)
+        inside = (out_dir / p).resolve().is_relative_to(root)
+        need(
+            bool(rel) and not p.is_absolute() and ".." not in p.parts and inside,
+            f"path {rel!r} leads outside {out_dir.name}/",
+        )
+        need(rel != LOG_FILE, "the log lists itself")

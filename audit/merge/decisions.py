@@ -24,6 +24,11 @@ from audit.merge.cells import unneutralize
 from audit.sources.decoding import decode
 
 APPROVE, REJECT, SPLIT = "approve", "reject", "split"
+# a decisions file is untrusted input read whole: far above any real review, far below harm
+MAX_BYTES = 64 * 2**20
+MAX_ROWS = 2_000_000
+MAX_COLUMNS = 200
+MAX_XLSX_INFLATED = 512 * 2**20  # the sheets' XML once unzipped (a zip bomb stops here)
 _WORDS = {
     "approve": APPROVE,
     "approved": APPROVE,
@@ -56,6 +61,12 @@ def read_decisions(path: Path) -> dict[str, Decision]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: decisions file not found.")
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise InputError(
+            f"{path}: {size // 2**20} MB is more than a decisions file can be "
+            f"({MAX_BYTES // 2**20} MB); give the file downloaded from merge_review.html."
+        )
     suffix = path.suffix.lower()
     if suffix == ".json":
         return _from_json(path)
@@ -88,7 +99,7 @@ def _ids(raw: Any) -> list[str]:
 def _from_json(path: Path) -> dict[str, Decision]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise ConfigError(f"{path}: not a readable JSON decisions file ({e}).") from None
     items = data.get("decisions") if isinstance(data, dict) else data
     if not isinstance(items, list):
@@ -133,17 +144,35 @@ def _csv_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
 
 
 def _xlsx_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    import zipfile
+
     import openpyxl
 
+    try:
+        with zipfile.ZipFile(path) as z:
+            inflated = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError) as e:
+        raise InputError(f"{path}: could not be opened as an XLSX workbook ({e}).") from None
+    if inflated > MAX_XLSX_INFLATED:
+        raise InputError(
+            f"{path}: unzips to {inflated // 2**20} MB, more than a decisions workbook can be "
+            f"({MAX_XLSX_INFLATED // 2**20} MB); refused."
+        )
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:
         raise InputError(f"{path}: could not be opened as an XLSX workbook ({e}).") from None
     try:
         ws = wb["proposals"] if "proposals" in wb.sheetnames else wb.worksheets[0]
-        rows = [
-            ["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)
-        ]
+        rows = []
+        for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            if n > MAX_ROWS or len(row) > MAX_COLUMNS:
+                what = f"{n} rows" if n > MAX_ROWS else f"{len(row)} columns in row {n}"
+                raise InputError(
+                    f"{path}: {what}, more than a decisions sheet can have ({MAX_ROWS} rows, "
+                    f"{MAX_COLUMNS} columns); refused."
+                )
+            rows.append(["" if v is None else str(v) for v in row])
     finally:
         wb.close()
     return _rows_with_header(path, rows)

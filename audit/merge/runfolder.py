@@ -119,9 +119,12 @@ def typed_from_text(table: TextTable) -> pd.DataFrame:
 
 def read_run(run_dir: Path) -> RunFolder:
     """Read run.json, records/contacts.csv, clusters.csv and duplicates.csv of a run folder."""
+    from audit.report.run_folder import check_run_folder
+
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise InputError(f"{run_dir}: not a run folder (give the folder reports/<run-id>/).")
+    listed = check_run_folder(run_dir)  # complete, and unchanged since the run
     run_json = run_dir / "run.json"
     try:
         meta = json.loads(run_json.read_text(encoding="utf-8"))
@@ -142,7 +145,13 @@ def read_run(run_dir: Path) -> RunFolder:
     clusters = _read_frame(run_dir / "clusters.csv", required=("cluster_id", "record_id"))
     pairs_path = run_dir / "duplicates.csv"
     pairs = _read_frame(pairs_path, required=()) if pairs_path.is_file() else pd.DataFrame()
-    others = {p.stem: p for p in sorted(records_dir.glob("*.csv")) if p.stem != "contacts"}
+    if "records/contacts.csv" not in listed:
+        raise InputError(f"{records_csv}: not in the run's manifest; re-run the audit.")
+    others = {
+        p.stem: p
+        for p in sorted(records_dir.glob("*.csv"))
+        if p.stem != "contacts" and f"records/{p.name}" in listed
+    }
     return RunFolder(
         path=run_dir,
         run_id=str(meta.get("run_id") or run_dir.name),

@@ -9,19 +9,25 @@ list below. Redaction is applied once, in `context.make_context`, before any wri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from audit.errors import ConfigError
+from audit.fsio import commit_dir, new_staging_dir, output_errors, recover_dir
 from audit.model import RunResult
 from audit.report import csv_writer, html_writer, json_writer, md_writer, xlsx_writer
 from audit.report.context import WRITERS, ReportContext, Writer, make_context, writer
 from audit.report.run_folder import (
+    MANIFEST,
     RUN_JSON_SCHEMA,
     SCHEMA_VERSION,
     RunFolder,
     load_run,
+    manifest_complete,
     result_document,
     result_tables,
+    write_manifest,
 )
 from audit.report.xlsx_writer import freeze_xlsx
 
@@ -37,6 +43,9 @@ __all__ = [
     "context_for",
     "load_run",
     "render",
+    "rerender_in_place",
+    "review_from_folder",
+    "staged_run_folder",
     "write_report",
     "writer",
 ]
@@ -86,9 +95,108 @@ def write_report(
         write_report(result, Path("reports") / result.run_id, ["html", "md", "xlsx"])
     """
     ctx = context_for(result, redact=redact, language=language)
-    paths = render(ctx, Path(out_dir), formats)
-    paths.extend(_merge_review(result, Path(out_dir), ctx.redact))
-    return paths
+
+    def fill(staging: Path) -> list[Path]:
+        paths = render(ctx, staging, formats)
+        return paths + _merge_review(result, staging, ctx.redact)
+
+    return staged_run_folder(Path(out_dir), result.run_id, fill)
+
+
+def _check_target(out_dir: Path) -> None:
+    """A run folder replaces only a run folder (or an empty one): never a user's own folder."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"{out_dir}: is a file, not a folder; choose another output folder.")
+    ours = (out_dir / MANIFEST).is_file() or (out_dir / "run.json").is_file()
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not ours:
+        raise ConfigError(
+            f"{out_dir}: exists and is not a run folder; it would be replaced, so choose a "
+            "new or empty folder."
+        )
+
+
+def staged_run_folder(out_dir: Path, run_id: str, fill: Callable[[Path], list[Path]]) -> list[Path]:
+    """Build a run folder under a staging name with `fill(staging)`, add its manifest (last),
+    then rename it into place: a kill at any point leaves no folder that looks complete."""
+    out_dir = Path(out_dir)
+    with output_errors(out_dir):
+        recover_dir(out_dir, manifest_complete)
+        _check_target(out_dir)
+        staging = new_staging_dir(out_dir)
+        try:
+            paths = fill(staging)
+            write_manifest(staging, run_id)
+            commit_dir(staging, out_dir)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return [out_dir / Path(p).relative_to(staging) for p in paths]
+
+
+def rerender_in_place(ctx: ReportContext, run_dir: Path, formats: Sequence[str]) -> list[Path]:
+    """Rewrite the human-facing formats of a complete run folder, as one atomic swap.
+
+    The new files are rendered apart, the folder is rebuilt beside the old one from hard links
+    of its other files plus the new ones, given a new manifest and swapped in, so no file of the
+    old folder is ever modified in place.
+    """
+    run_dir = Path(run_dir)
+    run_id = str(ctx.run.get("run_id") or run_dir.name)
+    with output_errors(run_dir):
+        scratch = run_dir.parent / f".{run_dir.name}.render"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir()
+        try:
+            fresh = render(ctx, scratch, formats, core=False)
+            rels = {Path(p).relative_to(scratch) for p in fresh}
+
+            def fill(staging: Path) -> list[Path]:
+                for src in sorted(run_dir.rglob("*")):
+                    rel = src.relative_to(run_dir)
+                    if src.is_dir() or rel in rels or str(rel) == MANIFEST:
+                        continue
+                    dst = staging / rel
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    try:
+                        dst.hardlink_to(src)
+                    except OSError:
+                        shutil.copy2(src, dst)
+                for rel in sorted(rels):
+                    (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+                    (scratch / rel).rename(staging / rel)
+                return [staging / r for r in sorted(rels)]
+
+            return staged_run_folder(run_dir, run_id, fill)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def review_from_folder(folder: RunFolder, out_dir: Path, *, redact: bool) -> list[Path]:
+    """The merge review files for a copy of a run folder (`report --out`), from its tables.
+
+    A redacted copy gets a redacted review: without it the copy would lack the one page a
+    reviewer needs, and copying the original's review would carry unmasked values.
+    """
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from audit.config import parse_config
+    from audit.model import Matches
+
+    cfg_data = dict(folder.run.get("config") or {})
+    config = parse_config(
+        cfg_data,
+        source=str(folder.path / "run.json"),
+        base_dir=Path(cfg_data.get("base_dir", ".")),
+    )
+    result = SimpleNamespace(
+        run_id=str(folder.run.get("run_id") or folder.path.name),
+        as_of=dt.date.fromisoformat(str(folder.run["as_of"])),
+        config=config,
+        records=folder.records,
+        matches=Matches(pairs=folder.pairs, clusters=folder.clusters, golden=folder.golden),
+    )
+    return _merge_review(result, out_dir, redact)  # type: ignore[arg-type]
 
 
 def _merge_review(result: RunResult, out_dir: Path, redact: bool) -> list[Path]:

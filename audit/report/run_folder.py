@@ -18,6 +18,14 @@ Layout of `reports/<run-id>/` (the json and csv writers always write these):
                               by_rule, inventory, checks (rules that ran), trend (vs previous runs)
     breakdowns/<name>.csv     CRM report tables (pipeline, sales cycle, ...) when computed
     summary.html, summary.md, report.xlsx   the human-facing formats in output.formats
+    merge_review.html, merge_proposals.xlsx/.csv   the duplicate clusters to review
+    manifest.json             written last: every file above with its sha256
+
+A folder is complete only when manifest.json lists every file with the checksum it has: the
+folder is built under a hidden staging name and renamed into place after the manifest is
+written (`audit.fsio`), and every reader (`load_run`, `merge apply`) checks the manifest first,
+so a run killed mid-write, a truncated file or a file swapped afterwards is refused with one
+line. `merged/` (the output of `merge apply`) is not part of the run: it has its own journal.
 
 CSV cells are neutralized against formula injection (see `audit.report.safe`); `load_run`
 undoes that, so what it returns equals what was written.
@@ -35,10 +43,15 @@ import pandas as pd
 from audit import history
 from audit.config import dump_config
 from audit.errors import InputError
+from audit.fsio import sha256_file
 from audit.model import RunResult
 from audit.report import safe
 
 SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "crm-audit.run-manifest"
+# written into a run folder after its manifest, by other commands, with their own journal
+NOT_IN_MANIFEST = ("merged",)
 
 RUN_JSON_SCHEMA = """\
 run.json (schema_version 1). Keys are sorted; every value is deterministic for the same input
@@ -47,7 +60,7 @@ and config except `run_id` and `timings`.
 | key | type | meaning |
 | --- | --- | --- |
 | schema_version | int | 1; bumped on any incompatible change |
-| run_id | str | time-ordered id, e.g. 20260131T090512-1a2b3c |
+| run_id | str | time-ordered unique id, e.g. 20260131T090512-1a2b3c-9f04e1 |
 | as_of | date | reference date for freshness and KPIs |
 | config | object | the resolved pipeline config (audit.config.dump_config) |
 | records | {entity: int} | records per entity after normalize/merge |
@@ -64,7 +77,7 @@ and config except `run_id` and `timings`.
 | contract | object | Great Expectations suite summary (wall-clock keys removed) |
 | history | object | previous: earlier runs (oldest first); trend: per-dimension deltas |
 | breakdowns | [str] | names of the CRM report tables in breakdowns/ |
-| redacted | bool | emails and phones masked in this folder |
+| redacted | bool | emails, phones, id numbers and secret columns masked in this folder |
 """
 
 # table name -> path inside the run folder (records/*, scores/*, breakdowns/* by prefix)
@@ -343,11 +356,86 @@ def read_table_csv(path: Path, *, all_text: bool = False) -> pd.DataFrame:
     return raw
 
 
+def _manifest_files(run_dir: Path) -> list[str]:
+    out = []
+    for p in sorted(run_dir.rglob("*")):
+        rel = p.relative_to(run_dir).as_posix()
+        if rel == MANIFEST or rel.split("/", 1)[0] in NOT_IN_MANIFEST or not p.is_file():
+            continue
+        if any(part.startswith(".") for part in rel.split("/")):  # temporary or staging
+            continue
+        out.append(rel)
+    return out
+
+
+def write_manifest(run_dir: Path, run_id: str) -> Path:
+    """manifest.json: every file of the folder with its sha256. Written last, atomically."""
+    from audit.fsio import atomic_write
+
+    run_dir = Path(run_dir)
+    files = {rel: sha256_file(run_dir / rel) for rel in _manifest_files(run_dir)}
+    doc = {"format": MANIFEST_FORMAT, "run_id": run_id, "files": files}
+    return atomic_write(run_dir / MANIFEST, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+
+
+def manifest_complete(run_dir: Path) -> bool:
+    """Whether a (staged) folder got its manifest: the last thing a run writes."""
+    return (Path(run_dir) / MANIFEST).is_file()
+
+
+def check_run_folder(run_dir: Path) -> dict[str, str]:
+    """Refuse a run folder that is incomplete or changed since its run; return its file list.
+
+    The manifest is read as untrusted input: every path it names must stay inside the folder.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise InputError(
+            f"{run_dir}: not a run folder. Give a folder under reports/, "
+            "e.g. reports/20260131T090512-1a2b3c."
+        )
+    path = run_dir / MANIFEST
+    if not path.is_file() and not (run_dir / "run.json").is_file():
+        raise InputError(
+            f"{run_dir}: not a run folder (no run.json). Give a folder under reports/, "
+            "e.g. reports/20260131T090512-1a2b3c."
+        )
+    if not path.is_file():
+        raise InputError(
+            f"{run_dir}: incomplete run folder (no {MANIFEST}: the run was interrupted or is "
+            "still writing); run the audit again."
+        )
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        files = doc["files"]
+        if doc.get("format") != MANIFEST_FORMAT or not isinstance(files, dict):
+            raise ValueError("not a crm-audit manifest")
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
+        raise InputError(f"{path}: unreadable manifest ({e}); run the audit again.") from None
+    root = run_dir.resolve()
+    for rel, digest in sorted(files.items()):
+        p = (run_dir / str(rel)).resolve()
+        if not str(rel) or Path(str(rel)).is_absolute() or not p.is_relative_to(root):
+            raise InputError(f"{path}: names {rel!r}, outside the run folder; refused.")
+        if not p.is_file():
+            raise InputError(
+                f"{run_dir / str(rel)}: missing, but listed in {MANIFEST}; the run folder is "
+                "incomplete. Run the audit again."
+            )
+        if sha256_file(p) != digest:
+            raise InputError(
+                f"{run_dir / str(rel)}: changed or truncated since the run (checksum differs "
+                f"from {MANIFEST}); run the audit again."
+            )
+    return {str(k): str(v) for k, v in files.items()}
+
+
 def load_run(run_dir: Path) -> RunFolder:
     """Read a run folder written by `write_report` (run.json plus every table)."""
     run_dir = Path(run_dir)
+    listed = check_run_folder(run_dir)
     run_json = run_dir / "run.json"
-    if not run_json.is_file():
+    if "run.json" not in listed:
         raise InputError(
             f"{run_dir}: not a run folder (no run.json). Give a folder under reports/, "
             "e.g. reports/20260131T090512-1a2b3c."
@@ -364,18 +452,21 @@ def load_run(run_dir: Path) -> RunFolder:
         )
     tables: dict[str, pd.DataFrame] = {}
     for name, rel in TOP_TABLES.items():
-        if (run_dir / rel).is_file():
+        if rel in listed:
             tables[name] = read_table_csv(run_dir / rel, all_text=name == "issues")
     for folder in ("scores", "breakdowns"):
-        for p in sorted((run_dir / folder).glob("*.csv")):
-            tables[f"{folder}/{p.stem}"] = read_table_csv(p)
-    rec_dir = run_dir / "records"
+        for rel in sorted(listed):
+            head, _, tail = rel.partition("/")
+            if head == folder and tail.endswith(".csv") and "/" not in tail:
+                tables[f"{folder}/{tail[:-4]}"] = read_table_csv(run_dir / rel)
+    rec = [r.partition("/")[2] for r in listed if r.startswith("records/")]
     entities = sorted(
-        {p.stem for p in rec_dir.glob("*.parquet")} | {p.stem for p in rec_dir.glob("*.csv")}
+        {Path(r).stem for r in rec if "/" not in r and r.endswith((".csv", ".parquet"))}
     )
+    rec_dir = run_dir / "records"
     for entity in entities:
         pq = rec_dir / f"{entity}.parquet"
-        if pq.is_file():
+        if f"records/{entity}.parquet" in listed:
             tables[f"records/{entity}"] = pd.read_parquet(pq)
         else:
             tables[f"records/{entity}"] = read_table_csv(rec_dir / f"{entity}.csv")

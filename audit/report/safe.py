@@ -85,8 +85,12 @@ PHONE_COLUMNS = frozenset(
         "mobile_r",
         "phone_e164_l",
         "phone_e164_r",
+        "alternate_phones",
     }
 )
+# columns whose value is a list of emails or phones ('a@x.kr; b@y.jp'): each one is masked
+EMAIL_COLUMNS = EMAIL_COLUMNS | {"alternate_emails"}
+_LIST_SEP = re.compile(r"\s*[;,\n]\s*")
 _STRUCTURAL = frozenset({"record_id", "record_id_l", "record_id_r", "cluster_id", "run_id"})
 
 # local part: RFC 5322 atext and dots; it does not start with a quote or dot, so an address
@@ -107,6 +111,26 @@ _PHONE_RE = re.compile(
     r")(?!\w)"
 )
 _DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+# identifiers in free text that are not phones: a national id or account number (nine or more
+# digits, also in groups: SSN 078-05-1120, 주민등록번호 900101-1234567, マイナンバー 1234 5678 9012,
+# card numbers), and API keys with a vendor's well-known prefix
+_ID_NUMBER_RE = re.compile(
+    r"(?<![\w+])(?:\d{3}-\d{2}-\d{4}|\d{6}-\d{7}|\d(?:[ \-]?\d){8,18})(?![\w])"
+)
+_API_KEY_RE = re.compile(
+    r"\b(?:(?:sk|pk|rk)_(?:live|test)_\w+|tok_\w{8,}|gh[pousr]_\w{20,}|xox[abprs]-[\w-]+"
+    r"|AKIA[0-9A-Z]{16}|AIza[\w-]{35})"
+)
+# a column (or a key inside `extra`) whose values are secrets or identifiers by its very name:
+# the whole value is replaced, whatever it looks like
+_SECRET_NAME = re.compile(
+    r"pass(?:word|wd|code)?\b|\bpwd\b|secret|token|api[ _-]?key|apikey|private[ _-]?key"
+    r"|\bssn\b|social[ _-]?security|national[ _-]?(?:id|number|insurance)|tax[ _-]?id"
+    r"|\bnin\b|passport|card[ _-]?(?:number|no)|credit[ _-]?card|\bcvv\b|\bcvc\b|\biban\b"
+    r"|주민(?:등록)?번호|여권|마이넘버|マイナンバー|個人番号|身份证|身分證",
+    re.IGNORECASE,
+)
+SECRET_MASK = "[redacted]"
 
 
 def mask_email(value: str) -> str:
@@ -130,11 +154,31 @@ def mask_phone(value: str) -> str:
 
 
 def redact_text(value: str) -> str:
-    """Mask every email address and phone-looking number inside free text."""
+    """Mask every email address, phone-looking number, id number and API key in free text."""
     out = _EMAIL_RE.sub(lambda m: mask_email(m.group(0)), value)
-    return _PHONE_RE.sub(
+    out = _API_KEY_RE.sub(lambda m: m.group(0)[:3] + "***", out)
+    out = _PHONE_RE.sub(
         lambda m: m.group(0) if _DATE_LIKE.match(m.group(0)) else mask_phone(m.group(0)), out
     )
+    return _ID_NUMBER_RE.sub(
+        lambda m: m.group(0) if _DATE_LIKE.match(m.group(0)) else mask_phone(m.group(0)), out
+    )
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a column or key name says its values are secrets or personal identifiers."""
+    return bool(_SECRET_NAME.search(name))
+
+
+def _mask_list(value: str, mask: Any) -> str:
+    parts = _LIST_SEP.split(value)
+    if len(parts) == 1:
+        return mask(value)
+    seps = _LIST_SEP.findall(value)
+    out = [mask(parts[0])]
+    for sep, part in zip(seps, parts[1:], strict=True):
+        out += [sep, mask(part) if part else part]
+    return "".join(out)
 
 
 def redact_id(value: str) -> str:
@@ -167,10 +211,12 @@ def redact_cell(value: Any, column: str | None) -> Any:
     if not isinstance(value, str) or not value:
         return value
     name = (column or "").lower()
+    if is_secret_name(name):
+        return SECRET_MASK
     if name in EMAIL_COLUMNS:
-        return mask_email(value) if "@" in value else redact_text(value)
+        return _mask_list(value, lambda v: mask_email(v) if "@" in v else redact_text(v))
     if name in PHONE_COLUMNS:
-        return redact_text(value) if "@" in value else mask_phone(value)
+        return _mask_list(value, lambda v: redact_text(v) if "@" in v else mask_phone(v))
     if _is_id_column(name):
         return redact_id(value)
     if name == "extra" and value.startswith("{"):
@@ -205,17 +251,22 @@ def _text_mask(series: pd.Series, pattern: str) -> pd.Series:
 # regexes above match, written for RE2 too (Arrow strings), whose \d is ASCII only
 _DIGIT = "[0-9\uff10-\uff19\u0660-\u0669\u06f0-\u06f9]"
 _SEP_ANY = "[ \t().\\-/\u2010-\u2015\u2212\uff0d\u30fc]"
-_MAY_HOLD_PII = f"@|{_DIGIT}(?:{_SEP_ANY}*{_DIGIT}){{6,}}"
+_MAY_HOLD_PII = f"@|{_DIGIT}(?:{_SEP_ANY}*{_DIGIT}){{6,}}|sk_|pk_|rk_|tok_|gh[pousr]_|xox|AKIA|AIza"
 
 
 def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy with emails and phones masked in every text column."""
+    """A copy with emails, phones, ids and secrets masked in every text column (and header)."""
     out = frame.copy()
     for col in out.columns:
-        if _is_text(out[col]):
-            name = str(col)
+        name = str(col)
+        if is_secret_name(name):
+            out[col] = out[col].map(lambda v: v if v is None or v != v else SECRET_MASK)
+        elif _is_text(out[col]):
             mask = _text_mask(out[col], _MAY_HOLD_PII)
+            if name == "extra":  # a source's own columns: a key may name a secret
+                mask = out[col].notna()
             out[col] = _map_where(out[col], mask, lambda v, n=name: redact_cell(v, n))
+    out.columns = [redact_text(str(c)) if isinstance(c, str) else c for c in out.columns]
     return out
 
 
@@ -223,13 +274,21 @@ def redact_obj(obj: Any, key: str | None = None) -> Any:
     """Redact JSON-able data (dicts, lists, strings, frames) recursively."""
     if isinstance(obj, pd.DataFrame):
         return redact_frame(obj)
+    scalar = obj is not None and obj != "" and not isinstance(obj, (Mapping, list, tuple))
+    if scalar and key is not None and is_secret_name(key):
+        return SECRET_MASK
     if isinstance(obj, Mapping):
-        return {k: redact_obj(v, str(k)) for k, v in obj.items()}
+        return {_redact_key(k): redact_obj(v, str(k)) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return type(obj)(redact_obj(v, key) for v in obj)
     if isinstance(obj, str):
         return redact_cell(obj, key)
     return obj
+
+
+def _redact_key(key: Any) -> Any:
+    """A key of a JSON object (a source's column name in `extra`) can hold an email too."""
+    return redact_text(key) if isinstance(key, str) else key
 
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

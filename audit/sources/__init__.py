@@ -667,6 +667,10 @@ def read_sources(
                 continue
             n_read += 1
             for loaded in loaded_file:
+                if src.formula_guard:  # our own merge output: real values back
+                    from audit.report.safe import unneutralize_frame
+
+                    loaded.frame = unneutralize_frame(loaded.frame)
                 by_source_entity.setdefault((src.name, loaded.entity), []).append(loaded)
                 issues += loaded.issues
                 counts.append(loaded.count)

@@ -1,0 +1,196 @@
+"""Writing outputs so that a kill, a crash or a full disk never leaves something that looks done.
+
+Three tools, used by every command that writes:
+
+- `atomic_write`: a file is written to a temporary name beside it, flushed to disk, then
+  renamed over the target, so a reader sees the old file or the new one, never half of one.
+- staged folders (`commit_dir`, `recover_dir`): a folder of outputs (a run folder, a merge
+  output) is built under a hidden staging name and renamed into place only when its completion
+  marker (the run's manifest, the merge's committed log) is written. Replacing an existing folder
+  takes two renames (old aside, new in); `recover_dir` finishes or rolls back an interrupted swap
+  so that a folder is always either the old complete one or the new complete one.
+- `output_errors`: an OSError while writing (disk full, read-only, permission, a file where a
+  folder should be, a name too long) becomes one clear line with exit 3 (2 when the folder is
+  the config's output path) instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from audit.errors import ConfigError, InputError
+
+__all__ = [
+    "atomic_write",
+    "commit_dir",
+    "describe_oserror",
+    "fsync_dir",
+    "new_staging_dir",
+    "output_errors",
+    "recover_dir",
+    "sha256_file",
+]
+
+_WHY = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EISDIR: "it is a folder, not a file",
+    errno.ENAMETOOLONG: "the file name is too long",
+    errno.EEXIST: "it already exists",
+}
+
+
+def describe_oserror(e: OSError) -> str:
+    """'the disk is full' rather than '[Errno 28] No space left on device: ...'."""
+    return _WHY.get(e.errno or 0, e.strerror or str(e))
+
+
+@contextlib.contextmanager
+def output_errors(where: Path | str, *, config_path: bool = False) -> Iterator[None]:
+    """Turn an OSError raised while writing outputs under `where` into one clear line.
+
+    `config_path`: the folder is the config's output path (output.dir, --out), so a folder that
+    cannot be created there is a usage error (exit 2); anything else is exit 3.
+    """
+    try:
+        yield
+    except OSError as e:
+        name = e.filename or where
+        msg = (
+            f"{name}: cannot write the output ({describe_oserror(e)}); nothing complete was "
+            "left behind. Free space or choose a writable folder (--out), then run again."
+        )
+        if config_path:
+            raise ConfigError(msg) from None
+        raise InputError(msg) from None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in `path` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> Path:
+    """Write `data` to `path` through a temporary file and a rename (never a half-written file)."""
+    path = Path(path)
+    raw = data.encode(encoding) if isinstance(data, str) else data
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        with open(tmp, "xb") as f:
+            f.write(raw)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_dir(path.parent)
+    return path
+
+
+def staging_path(target: Path) -> Path:
+    return target.parent / f".{target.name}.new"
+
+
+def old_path(target: Path) -> Path:
+    return target.parent / f".{target.name}.old"
+
+
+def new_staging_dir(target: Path) -> Path:
+    """An empty staging folder for `target` (an earlier, abandoned one is removed)."""
+    staging = staging_path(target)
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def _fsync_tree(root: Path) -> None:
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(dirpath, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(dirpath))
+
+
+def commit_dir(staging: Path, target: Path) -> None:
+    """Put the complete folder `staging` in place of `target` (which may exist, or be empty).
+
+    The old folder is renamed aside first and removed last; `recover_dir` repairs a swap that
+    was interrupted between the two renames.
+    """
+    _fsync_tree(staging)
+    old = old_path(target)
+    if old.exists():
+        shutil.rmtree(old)
+    if target.is_dir() and any(target.iterdir()):
+        os.rename(target, old)
+    elif target.is_dir():
+        target.rmdir()  # an empty reservation (exclusive mkdir of a run id)
+    os.rename(staging, target)
+    fsync_dir(target.parent)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_dir(target: Path, complete: Callable[[Path], bool]) -> str | None:
+    """Finish or roll back an interrupted `commit_dir` of `target`; say what was done.
+
+    `complete(folder)` tells whether a staged folder got its completion marker. Afterwards
+    `target` is the newest complete folder (or absent if there never was one) and no staging or
+    old folder is left.
+    """
+    staging, old = staging_path(target), old_path(target)
+    done = None
+    if old.exists() and not target.exists():
+        if staging.is_dir() and complete(staging):
+            os.rename(staging, target)
+            done = "finished the interrupted write"
+        else:
+            os.rename(old, target)
+            done = "rolled back the interrupted write"
+    if old.exists():
+        shutil.rmtree(old)
+        done = done or "removed the replaced folder"
+    if staging.exists():
+        if not target.exists() and staging.is_dir() and complete(staging):
+            os.rename(staging, target)
+            done = "finished the interrupted write"
+        else:
+            shutil.rmtree(staging)
+            done = done or "removed an unfinished write"
+    if done:
+        fsync_dir(target.parent)
+    return done
