@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from audit import schema
+from audit import review_store, schema
 from audit.errors import ConfigError, InputError
 from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden
 from audit.merge.cells import as_text, unneutralize
@@ -38,6 +38,7 @@ from audit.merge.runfolder import (
 from audit.normalize.emails import clean_email, email_key
 
 LOG_FORMAT = "crm-audit.merge-log"
+FROM_STORE = "store"  # --decisions store: the approvals remembered in the decisions store
 MERGED_FILE = "contacts.csv"
 LOG_FILE = "merge_log.json"
 CONFIG_FILE = "config.merged.yaml"
@@ -66,6 +67,7 @@ class MergeResult:
     merged: list[str] = field(default_factory=list)  # cluster ids merged
     skipped: dict[str, str] = field(default_factory=dict)  # cluster id -> why not merged
     repointed: dict[str, dict[str, int]] = field(default_factory=dict)  # entity -> column -> n
+    remembered: review_store.Recorded | None = None  # decisions kept in the decisions store
 
 
 @dataclass
@@ -91,7 +93,11 @@ def apply_merge(
     """
     run = read_run(run_dir)
     out_dir = Path(out_dir) if out_dir is not None else run.path / "merged"
-    decisions = read_decisions(decisions_path) if decisions_path is not None else {}
+    from_store = decisions_path is not None and str(decisions_path) == FROM_STORE
+    if from_store:
+        decisions, decisions_path = _remembered_approvals(run), None
+    else:
+        decisions = read_decisions(decisions_path) if decisions_path is not None else {}
     if decisions_path is not None:
         made_for = run_id_of(decisions_path)
         if made_for and made_for != run.run_id:
@@ -209,6 +215,9 @@ def apply_merge(
     log["repointed"] = repointed
     log_path = out_dir / LOG_FILE
     log_path.write_text(_log_text(log), encoding="utf-8")
+    remembered = None
+    if decisions_path is not None:
+        remembered = remember_decisions(run, decisions, source=str(Path(decisions_path).name))
     return MergeResult(
         out_dir=out_dir,
         contacts=contacts_path,
@@ -219,7 +228,34 @@ def apply_merge(
         merged=sorted(gold),
         skipped=skipped,
         repointed=repointed,
+        remembered=remembered,
     )
+
+
+def store_of(run: RunFolder) -> Path:
+    """The decisions store the run was recorded in (beside its history file)."""
+    cfg = run.config
+    hist = cfg.resolve(cfg.history.path) if cfg.history.path else run.path.parent / "history.sqlite"
+    return review_store.store_path(hist)
+
+
+def remember_decisions(
+    run: RunFolder, decisions: dict[str, Decision], *, source: str
+) -> review_store.Recorded:
+    """Keep a reviewer's decisions in the store, so the next run does not ask again."""
+    return review_store.record_decisions(store_of(run), run.run_id, decisions, source=source)
+
+
+def _remembered_approvals(run: RunFolder) -> dict[str, Decision]:
+    """`--decisions store`: the clusters that arrived approved from earlier decisions."""
+    c = run.clusters
+    if c.empty or "decision" not in c.columns:
+        return {}
+    ok = c[c["decision"].astype(str).eq(APPROVE)]
+    return {
+        str(cid): Decision(str(cid), APPROVE, [], "decisions store")
+        for cid in sorted(ok["cluster_id"].astype(str).unique())
+    }
 
 
 def _log_text(log: dict[str, Any]) -> str:

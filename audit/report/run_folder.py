@@ -62,6 +62,7 @@ and config except `run_id` and `timings`.
 | duplicates | object | n_pairs, by_band, n_clusters, n_records_in_clusters, n_golden, stats |
 | contract | object | Great Expectations suite summary (wall-clock keys removed) |
 | history | object | previous: earlier runs (oldest first); trend: per-dimension deltas |
+| changes | object or null | vs the previous run: scores, findings, clusters, kpis; null at first |
 | breakdowns | [str] | names of the CRM report tables in breakdowns/ |
 | redacted | bool | emails and phones masked in this folder |
 """
@@ -262,6 +263,7 @@ def result_document(result: RunResult, tables: dict[str, pd.DataFrame]) -> dict[
             "previous": list(result.extras.get("history") or []),
             "trend": tables["scores/trend"],
         },
+        "changes": result.extras.get("changes"),
         "breakdowns": [n.split("/", 1)[1] for n in tables if n.startswith("breakdowns/")],
         "redacted": False,
     }
