@@ -25,14 +25,27 @@ def compute_changes(
     previous: Mapping[str, Any], prev_tables: Mapping[str, pd.DataFrame], result: RunResult
 ) -> dict[str, Any]:
     """The change report of `result` against a previous run (its run.json and tables)."""
+    issues, clusters = result.issues, result.matches.clusters
+    if previous.get("redacted"):  # its ids are masked: compare like with like
+        issues = _masked(issues)
+        clusters = _masked(clusters)
     return {
         "previous_run_id": str(previous.get("run_id") or ""),
         "previous_as_of": str(previous.get("as_of") or ""),
         "scores": _scores(previous, result),
-        "findings": _findings(prev_tables.get("issues"), result.issues),
-        "clusters": _clusters(prev_tables.get("clusters"), result.matches.clusters),
+        "findings": _findings(prev_tables.get("issues"), issues),
+        "clusters": _clusters(prev_tables.get("clusters"), clusters),
         "kpis": _kpis(previous.get("kpis"), result.kpis),
     }
+
+
+def _masked(frame: pd.DataFrame) -> pd.DataFrame:
+    from audit.report.safe import redact_id
+
+    if frame.empty or "record_id" not in frame.columns:
+        return frame
+    ids = frame["record_id"]
+    return frame.assign(record_id=[v if v is None or v != v else redact_id(str(v)) for v in ids])
 
 
 def _num(v: Any) -> float | None:

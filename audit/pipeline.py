@@ -205,6 +205,7 @@ def run(
         if cfg.history.enabled:
             history_rows = history.previous(hist_path, limit=10, before=result.run_id)
             result.extras["changes"] = _changes(store, result)
+            result.extras["decisions"] = review_store.learn(store)
         result.extras["history"] = history_rows
         write_report(result, run_dir, cfg.output.formats)
     if cfg.history.enabled:

@@ -26,6 +26,7 @@ from audit.errors import InputError
 from audit.match.memory import APPROVE, REJECT, MatchMemory, PairDecision, pair_key
 
 FILE_NAME = "decisions.sqlite"
+KEEP_RUNS = 20  # runs whose clusters are kept (a decisions file names one of them)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_runs (
@@ -51,6 +52,8 @@ CREATE TABLE IF NOT EXISTS pair_decisions (
     cluster_id TEXT NOT NULL,
     run_id TEXT NOT NULL,
     source TEXT NOT NULL,
+    score REAL,
+    band TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (record_id_l, record_id_r)
 );
 """
@@ -140,6 +143,12 @@ def record_run(
             "INSERT INTO run_clusters VALUES (?,?,?,?,?)",
             [(run_id, c, r, hashes.get(r, ""), d) for c, r, d in clusters],
         )
+        # decisions files are read for recent runs; older runs' clusters are not needed
+        con.execute(
+            "DELETE FROM run_clusters WHERE run_id NOT IN "
+            "(SELECT run_id FROM store_runs ORDER BY run_id DESC LIMIT ?)",
+            (KEEP_RUNS,),
+        )
 
 
 @dataclass
@@ -153,14 +162,22 @@ class Recorded:
 
 
 def record_decisions(
-    path: Path, run_id: str, decisions: Mapping[str, Any], *, source: str
+    path: Path,
+    run_id: str,
+    decisions: Mapping[str, Any],
+    *,
+    source: str,
+    scores: Mapping[tuple[str, str], tuple[float, str]] | None = None,
 ) -> Recorded:
     """Remember a reviewer's decisions on `run_id`'s clusters, as pair decisions.
 
     `decisions` is cluster id -> audit.merge.decisions.Decision. Approve: every member pair
     approved. Reject: every member pair rejected. Split: the split-off records rejected against
     the others, the others approved together. A later decision on a pair replaces an earlier one.
+    `scores` ((l, r) -> (score, band) from the run's pairs) lets the store learn how precise
+    each band is (`learn`).
     """
+    scores = scores or {}
     out = Recorded()
     if not decisions:
         return out
@@ -193,14 +210,17 @@ def record_decisions(
                     else:
                         verdict = APPROVE if d.decision == APPROVE else REJECT
                     lo, hi = pair_key(a, b)
-                    new.append((lo, hi, hash_of[lo], hash_of[hi], verdict, cid, run_id, source))
+                    sc, band = scores.get((lo, hi), (None, ""))
+                    new.append(
+                        (lo, hi, hash_of[lo], hash_of[hi], verdict, cid, run_id, source, sc, band)
+                    )
             if d.decision == APPROVE:
                 out.approved += 1
             elif d.decision == REJECT:
                 out.rejected += 1
             else:
                 out.split += 1
-        con.executemany("INSERT OR REPLACE INTO pair_decisions VALUES (?,?,?,?,?,?,?,?)", new)
+        con.executemany("INSERT OR REPLACE INTO pair_decisions VALUES (?,?,?,?,?,?,?,?,?,?)", new)
         out.pairs = len(new)
     return out
 
@@ -251,5 +271,81 @@ def status(path: Path) -> dict[str, Any]:
             arrived_approved=int(memory.get("clusters_arriving_approved", 0)),
             rejected_pairs_held=int(memory.get("rejected_pairs_held", 0)),
             stale_decisions=int(memory.get("stale_decisions", 0)),
+        )
+    return out
+
+
+MIN_LABELS = 30  # fewer decided pairs than this say too little about a band's precision
+TARGET_PRECISION = 0.99  # an auto band should merge at most one wrong pair in a hundred
+
+
+def learn(path: Path) -> dict[str, Any] | None:
+    """Precision of each band, and suggested thresholds, from the pairs reviewers decided.
+
+    Precision of a band = approved / decided among its decided pairs (a rejected pair was a
+    false match). Suggested auto threshold: the lowest score at which the decided pairs at or
+    above it are at least TARGET_PRECISION precise (with MIN_LABELS pairs above it; none until
+    a reviewer rejected at least one pair, as nothing shows where precision drops). Suggested
+    review threshold: the lowest score a reviewer ever approved. None when nothing is decided.
+    """
+    if not Path(path).exists():
+        return None
+    with _open(Path(path)) as con:
+        rows = con.execute(
+            "SELECT score, band, decision FROM pair_decisions WHERE score IS NOT NULL "
+            "ORDER BY score DESC, record_id_l, record_id_r"
+        ).fetchall()
+    if not rows:
+        return None
+    by_band: dict[str, dict[str, Any]] = {}
+    for _, band, decision in rows:
+        b = by_band.setdefault(band or "unknown", {APPROVE: 0, REJECT: 0})
+        b[decision] += 1
+    for b in by_band.values():
+        n = b[APPROVE] + b[REJECT]
+        b["n"] = n
+        b["precision"] = round(b[APPROVE] / n, 4) if n else None
+        b["enough"] = n >= MIN_LABELS
+    auto = None
+    ok = 0
+    has_reject = any(d == REJECT for _, _, d in rows)
+    for k, (score, _, decision) in enumerate(rows, start=1):
+        ok += decision == APPROVE
+        # without a rejected pair there is no evidence of where precision drops: no suggestion
+        if has_reject and k >= MIN_LABELS and ok / k >= TARGET_PRECISION:
+            auto = float(score)
+    approved = [float(s) for s, _, d in rows if d == APPROVE]
+    return {
+        "labelled_pairs": len(rows),
+        "by_band": dict(sorted(by_band.items())),
+        "suggested_auto_threshold": None if auto is None else round(auto, 4),
+        "suggested_review_threshold": round(min(approved), 4) if approved else None,
+        "min_labels": MIN_LABELS,
+        "target_precision": TARGET_PRECISION,
+    }
+
+
+def learning_lines(learned: Mapping[str, Any] | None) -> list[str]:
+    """'from your 340 decided pairs: auto band precision 0.998 (...)', for reports."""
+    if not learned:
+        return []
+    parts = []
+    for band, b in learned["by_band"].items():
+        if b["precision"] is None:
+            continue
+        note = "" if b["enough"] else f"; fewer than {learned['min_labels']}, too few to trust"
+        parts.append(
+            f"{band} band precision {b['precision']:.3f} "
+            f"({b[APPROVE]:,} approved, {b[REJECT]:,} rejected{note})"
+        )
+    out = [f"from your {learned['labelled_pairs']:,} decided pairs: " + "; ".join(parts)]
+    sa, sr = learned["suggested_auto_threshold"], learned["suggested_review_threshold"]
+    if sa is not None or sr is not None:
+        out.append(
+            "suggested thresholds: "
+            + (f"match.auto_threshold {sa}" if sa is not None else "")
+            + (" and " if sa is not None and sr is not None else "")
+            + (f"match.review_threshold {sr}" if sr is not None else "")
+            + f" (precision >= {learned['target_precision']} above auto)"
         )
     return out

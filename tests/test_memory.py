@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from audit.config import MatchConfig
 from audit.match import match
@@ -121,3 +122,39 @@ def test_rejected_pairs_are_not_linked_until_a_record_changes(shared_data: Path)
     third = match(moved, MatchConfig(), memory=MatchMemory(decisions=decisions))
     assert third.stats["memory"]["stale_decisions"] >= 1
     assert third.stats["memory"]["rejected_pairs_held"] < len(decisions)
+
+
+# --- learning from decisions ------------------------------------------------------------------
+
+
+def test_band_precision_and_thresholds_from_decided_pairs(tmp_path: Path) -> None:
+    from audit import review_store
+    from audit.merge.decisions import Decision
+
+    store = tmp_path / "decisions.sqlite"
+    # 40 auto clusters of two records (scores 0.99..0.96), 10 review ones (0.80..0.71)
+    clusters, hashes, scores, decisions = [], {}, {}, {}
+    for k in range(50):
+        a, b = f"s:{k:03d}a", f"s:{k:03d}b"
+        cid = f"c{k:03d}"
+        clusters += [(cid, a, ""), (cid, b, "")]
+        hashes[a], hashes[b] = "h" + a, "h" + b
+        auto = k < 40
+        scores[(a, b)] = (
+            0.99 - k * 0.001 if auto else 0.80 - (k - 40) * 0.01,
+            "auto" if auto else "review",
+        )
+        # one auto pair and 6 of the 10 review pairs were false matches
+        wrong = k == 39 or (not auto and k - 40 < 6)
+        decisions[cid] = Decision(cid, "reject" if wrong else "approve")
+    review_store.record_run(store, "r1", tmp_path, clusters, hashes, {})
+    got = review_store.record_decisions(store, "r1", decisions, source="t.csv", scores=scores)
+    assert (got.approved, got.rejected, got.pairs) == (43, 7, 50)
+    learned = review_store.learn(store)
+    assert learned["by_band"]["auto"]["precision"] == pytest.approx(39 / 40)
+    assert learned["by_band"]["review"]["precision"] == pytest.approx(4 / 10)
+    # the 39 best pairs are all right; the 40th (0.951) is wrong: 39/40 < 0.99 from there on
+    assert learned["suggested_auto_threshold"] == pytest.approx(0.952)
+    assert learned["suggested_review_threshold"] == pytest.approx(0.71)
+    text = " ".join(review_store.learning_lines(learned))
+    assert "from your 50 decided pairs" in text and "auto band precision 0.975" in text

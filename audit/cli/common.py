@@ -183,6 +183,7 @@ def summary_data(result: RunResult) -> dict[str, Any]:
         "kpis": kpis,
         "not_read": not_read,
         "changes": result.extras.get("changes"),
+        "decisions": result.extras.get("decisions"),
         "next_steps": next_steps(result),
     }
 
@@ -216,6 +217,7 @@ def _num(v: Any) -> float | None:
 def echo_summary(result: RunResult, fmt: str) -> None:
     from audit.changes import lines as change_lines
     from audit.kpis.catalogue import format_value
+    from audit.review_store import learning_lines
 
     data = summary_data(result)
     if fmt == "json":
@@ -295,6 +297,8 @@ def echo_summary(result: RunResult, fmt: str) -> None:
             click.echo(f"  since {changes['previous_run_id']}:")
             for line in change_lines(changes):
                 click.echo(f"    {line}")
+    for line in learning_lines(data["decisions"]):
+        click.echo(f"  decisions:   {line}")
     if data["run_dir"]:
         click.echo(f"  report:      {Path(data['run_dir']) / 'summary.html'}")
     if data["next_steps"]:

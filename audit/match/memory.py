@@ -54,8 +54,11 @@ class MatchMemory:
 def content_hashes(frame: pd.DataFrame) -> list[str]:
     """A short hash per row of the values the matcher reads (missing values as empty text)."""
     cols = sorted(c for c in frame.columns if c not in HASH_SKIP)
-    texts = frame[cols].astype("object").where(frame[cols].notna(), "").astype(str)
-    joined = texts.agg("\x1f".join, axis=1) if cols else pd.Series([""] * len(frame))
+    joined = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    for k, c in enumerate(cols):
+        col = frame[c]
+        text = col.astype("object").where(col.notna(), "").astype(str)
+        joined = text if k == 0 else joined + "\x1f" + text
     return [
         hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
         for t in joined.tolist()

@@ -243,7 +243,21 @@ def remember_decisions(
     run: RunFolder, decisions: dict[str, Decision], *, source: str
 ) -> review_store.Recorded:
     """Keep a reviewer's decisions in the store, so the next run does not ask again."""
-    return review_store.record_decisions(store_of(run), run.run_id, decisions, source=source)
+    scores: dict[tuple[str, str], tuple[float, str]] = {}
+    p = run.pairs
+    if not p.empty and {"record_id_l", "record_id_r", "score", "band"} <= set(p.columns):
+        for a, b, sc, band in zip(
+            p["record_id_l"].astype(str),
+            p["record_id_r"].astype(str),
+            pd.to_numeric(p["score"], errors="coerce"),
+            p["band"].astype(str),
+            strict=True,
+        ):
+            if sc == sc:
+                scores[(min(a, b), max(a, b))] = (float(sc), band)
+    return review_store.record_decisions(
+        store_of(run), run.run_id, decisions, source=source, scores=scores
+    )
 
 
 def _remembered_approvals(run: RunFolder) -> dict[str, Decision]:

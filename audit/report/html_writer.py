@@ -11,6 +11,7 @@ from audit.changes import lines as change_lines
 from audit.report import charts
 from audit.report.context import ReportContext, writer
 from audit.report.views import Summary, build_summary
+from audit.review_store import learning_lines
 
 _SAFE_HREF = re.compile(r"[\w\-./]+")
 
@@ -36,7 +37,7 @@ def render_html(ctx: ReportContext) -> str:
     changes = ctx.run.get("changes") or {}
     return template.render(
         s=s,
-        changes=change_lines(changes),
+        changes=change_lines(changes) + learning_lines(ctx.run.get("decisions")),
         changes_since=changes.get("previous_run_id", ""),
         L=L,
         lang=ctx.language,

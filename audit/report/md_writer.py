@@ -11,6 +11,7 @@ from audit.changes import lines as change_lines
 from audit.report.context import ReportContext, writer
 from audit.report.safe import md_escape
 from audit.report.views import TableView, build_summary
+from audit.review_store import learning_lines
 
 
 def md_table(t: TableView, none: str) -> list[str]:
@@ -109,7 +110,8 @@ def render_md(ctx: ReportContext) -> str:
     changes = ctx.run.get("changes") or {}
     if changes:
         lines += [f"## {e(L['changes'])} ({e(changes.get('previous_run_id', ''))})", ""]
-        lines += [f"- {e(line.strip())}" for line in change_lines(changes)] + [""]
+        more = learning_lines(ctx.run.get("decisions"))
+        lines += [f"- {e(line.strip())}" for line in change_lines(changes) + more] + [""]
     if not s.by_source.empty:
         lines += [f"## {e(L['by_source'])}", "", *md_table(s.by_source, L["none"])]
     if not s.by_owner.empty:
