@@ -37,6 +37,10 @@ def status_cmd(where: Path, fmt: str) -> None:
     """Pending, decided and stale decisions as of the latest run.
 
     WHERE is the output folder (default: reports), a run folder in it, or a decisions.sqlite.
+
+    \b
+    Example:
+        crm-audit review status reports
     """
     from audit import review_store
     from audit.errors import ConfigError
@@ -80,6 +84,10 @@ def record_cmd(run_dir: Path, decisions: Path) -> None:
 
     DECISIONS is the JSON or CSV downloaded from merge_review.html, or the edited
     merge_proposals.xlsx/.csv. (`merge apply --decisions FILE` records them too.)
+
+    \b
+    Example:
+        crm-audit review record reports/20260131T090512-1a2b3c merge_decisions.json
     """
     from audit.errors import ConfigError
     from audit.merge.apply import remember_decisions
