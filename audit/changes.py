@@ -206,7 +206,7 @@ def lines(changes: Mapping[str, Any], *, top: int = 5) -> list[str]:
         out.append(
             "scores: "
             + "; ".join(
-                f"{s['dimension']} {_pct(s['before'])} -> {_pct(s['after'])}"
+                f"{s['dimension']} {_pct(s['before'])} → {_pct(s['after'])}"
                 + (f" ({s['delta'] * 100:+.1f} pts)" if s["delta"] is not None else "")
                 for s in moved
             )
@@ -223,14 +223,14 @@ def lines(changes: Mapping[str, Any], *, top: int = 5) -> list[str]:
         out.append(f"  {rule}: +{e['new']:,} new, -{e['resolved']:,} resolved")
     c = changes.get("clusters") or {}
     out.append(
-        f"duplicate clusters: {c.get('before', 0):,} -> {c.get('after', 0):,} "
+        f"duplicate clusters: {c.get('before', 0):,} → {c.get('after', 0):,} "
         f"({c.get('new', 0)} new, {c.get('grown', 0)} grown, {c.get('shrunk', 0)} shrunk, "
         f"{c.get('changed', 0)} changed, {c.get('split', 0)} split, "
         f"{c.get('resolved', 0)} resolved, {c.get('unchanged', 0)} unchanged)"
     )
     k_moved = [k for k in changes.get("kpis") or [] if k["before"] != k["after"]]
     for k in k_moved[:top]:
-        out.append(f"  kpi {k['kpi_id']}: {_fmt(k['before'])} -> {_fmt(k['after'])}")
+        out.append(f"  kpi {k['kpi_id']}: {_fmt(k['before'])} → {_fmt(k['after'])}")
     if len(k_moved) > top:
         out.append(f"  ... {len(k_moved) - top} more KPIs changed (run.json: changes.kpis)")
     return out

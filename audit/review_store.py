@@ -346,6 +346,10 @@ def learning_lines(learned: Mapping[str, Any] | None) -> list[str]:
             + (f"match.auto_threshold {sa}" if sa is not None else "")
             + (" and " if sa is not None and sr is not None else "")
             + (f"match.review_threshold {sr}" if sr is not None else "")
-            + f" (precision >= {learned['target_precision']} above auto)"
+            + (
+                f" (decided pairs at or above it: precision >= {learned['target_precision']})"
+                if sa is not None
+                else ""
+            )
         )
     return out
