@@ -34,6 +34,8 @@ class Matches:
     golden: pd.DataFrame = field(default_factory=pd.DataFrame)  # proposed golden records
     stats: dict[str, Any] = field(default_factory=dict)  # candidate pairs, timings, ...
     issues: pd.DataFrame = field(default_factory=pd.DataFrame)  # match.duplicate.* findings
+    # record id -> hash of its matched content, for the clustered records (decisions store)
+    record_hashes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit import history
+from audit import history, review_store
 from audit.config import PipelineConfig, dump_config, with_business_timezone
 from audit.fsio import output_errors
 from audit.gate import gate
@@ -28,6 +28,7 @@ from audit.kpis import (
     kpi_needs,
 )
 from audit.match import match
+from audit.match.memory import MatchMemory
 from audit.model import Progress, RunResult, no_progress, timed
 from audit.normalize import normalize
 from audit.report import write_report
@@ -117,9 +118,17 @@ def preflight(cfg: PipelineConfig, *, out_root: Path | None = None) -> None:
 
 
 def analyse(
-    cfg: PipelineConfig, *, progress: Progress = no_progress, run_id: str | None = None
+    cfg: PipelineConfig,
+    *,
+    progress: Progress = no_progress,
+    run_id: str | None = None,
+    memory: MatchMemory | None = None,
 ) -> RunResult:
-    """Run every stage in memory and return the result (nothing written)."""
+    """Run every stage in memory and return the result (nothing written).
+
+    `memory` is what the decisions store remembers (reviewers' pair decisions, the previous
+    run's clusters); without it matching starts from zero.
+    """
     preflight(cfg)
     cfg = with_business_timezone(cfg)
     as_of = cfg.as_of or dt.datetime.now(dt.UTC).date()
@@ -157,6 +166,7 @@ def analyse(
             cfg.match,
             cfg.sources,
             pd.concat([norm_issues, validation.issues], ignore_index=True),
+            memory=memory,
         )
     issues = conform_issues(
         pd.concat(
@@ -222,19 +232,19 @@ def run(
         out_root.mkdir(parents=True, exist_ok=True)
         if run_id is None:
             run_id, reserved = reserve_run_dir(cfg, out_root)
+    hist_path = cfg.resolve(cfg.history.path) if cfg.history.path else out_root / "history.sqlite"
+    store = review_store.store_path(hist_path)
+    memory = review_store.load_memory(store, before=run_id) if cfg.history.enabled else None
     try:
-        result = analyse(cfg, progress=progress, run_id=run_id)
+        result = analyse(cfg, progress=progress, run_id=run_id, memory=memory)
         run_dir = out_root / result.run_id
         progress("report")
         with timed("report", result.timings):
             history_rows = []
             if cfg.history.enabled:
-                hist_path = (
-                    cfg.resolve(cfg.history.path)
-                    if cfg.history.path
-                    else out_root / "history.sqlite"
-                )
                 history_rows = history.previous(hist_path, limit=10, before=result.run_id)
+                result.extras["changes"] = _changes(store, result)
+                result.extras["decisions"] = review_store.learn(store)
             result.extras["history"] = history_rows
             write_report(result, run_dir, cfg.output.formats)
     except BaseException:
@@ -243,7 +253,40 @@ def run(
         raise
     if cfg.history.enabled:
         history.record(hist_path, result)
+        c = result.matches.clusters
+        review_store.record_run(
+            store,
+            result.run_id,
+            run_dir,
+            list(
+                zip(
+                    c["cluster_id"].astype(str),
+                    c["record_id"].astype(str),
+                    c["decision"].astype(str) if "decision" in c else [""] * len(c),
+                    strict=True,
+                )
+            ),
+            result.matches.record_hashes,
+            result.matches.stats.get("memory") or {},
+        )
     return _with_dir(result, run_dir)
+
+
+def _changes(store: Path, result: RunResult) -> dict[str, object] | None:
+    """The change report against the previous run in the store; None on a first run."""
+    from audit.changes import compute_changes
+    from audit.errors import AuditError
+    from audit.report import load_run
+
+    prev = review_store.previous_run(store, before=result.run_id)
+    if prev is None:
+        return None
+    prev_id, prev_dir = prev
+    try:
+        folder = load_run(prev_dir)
+    except AuditError as e:
+        return {"previous_run_id": prev_id, "unavailable": f"previous run folder unreadable: {e}"}
+    return compute_changes(folder.run, folder.tables, result)
 
 
 def _with_dir(result: RunResult, run_dir: Path) -> RunResult:

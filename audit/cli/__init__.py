@@ -90,6 +90,7 @@ def _attach() -> None:
         kpis_cmd,
         merge_cmd,
         report_cmd,
+        review_cmd,
         run_cmd,
         sources_cmd,
     )
@@ -99,6 +100,7 @@ def _attach() -> None:
         sources_cmd,
         dedupe_cmd,
         merge_cmd,
+        review_cmd,
         kpis_cmd,
         report_cmd,
         init_cmd,

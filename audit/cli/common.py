@@ -105,6 +105,8 @@ class StageProgress:
 
 def summary_data(result: RunResult) -> dict[str, Any]:
     """The machine-readable summary printed by --format json (keys documented in the README)."""
+    from audit.next_steps import next_steps
+
     sc = result.scorecard
     dims: dict[str, Any] = {}
     floors = result.config.thresholds.floors()
@@ -180,6 +182,9 @@ def summary_data(result: RunResult) -> dict[str, Any]:
         },
         "kpis": kpis,
         "not_read": not_read,
+        "changes": result.extras.get("changes"),
+        "decisions": result.extras.get("decisions"),
+        "next_steps": next_steps(result),
     }
 
 
@@ -210,7 +215,9 @@ def _num(v: Any) -> float | None:
 
 
 def echo_summary(result: RunResult, fmt: str) -> None:
+    from audit.changes import lines as change_lines
     from audit.kpis.catalogue import format_value
+    from audit.review_store import learning_lines
 
     data = summary_data(result)
     if fmt == "json":
@@ -282,5 +289,19 @@ def echo_summary(result: RunResult, fmt: str) -> None:
     missing = [k["kpi_id"] for k in data["kpis"] if k["value"] is None]
     if missing:
         click.echo(f"  no value:    {len(missing)} KPIs ({', '.join(missing)})")
+    changes = data["changes"]
+    if changes:
+        if changes.get("unavailable"):
+            click.echo(f"  since {changes['previous_run_id']}: {changes['unavailable']}")
+        else:
+            click.echo(f"  since {changes['previous_run_id']}:")
+            for line in change_lines(changes):
+                click.echo(f"    {line}")
+    for line in learning_lines(data["decisions"]):
+        click.echo(f"  decisions:   {line}")
     if data["run_dir"]:
         click.echo(f"  report:      {Path(data['run_dir']) / 'summary.html'}")
+    if data["next_steps"]:
+        click.echo("  next:")
+        for step in data["next_steps"]:
+            click.echo(f"    - {step}")

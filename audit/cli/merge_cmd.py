@@ -29,8 +29,10 @@ def merge() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Decisions: the JSON or CSV downloaded from merge_review.html, or the edited "
-    "merge_proposals.xlsx/.csv. Without it, only auto-band clusters merge, and only when "
-    "match.apply_auto is true, and never a cluster holding two different personal emails.",
+    "merge_proposals.xlsx/.csv (they are also kept in the decisions store for later runs); "
+    "or 'store': the clusters that arrived approved from earlier decisions. Without it, only "
+    "auto-band clusters merge, and only when match.apply_auto is true, and never a cluster "
+    "holding two different personal emails.",
 )
 @click.option(
     "--out",
@@ -71,6 +73,14 @@ def apply_cmd(run_dir: Path, decisions: Path | None, out: Path | None, rules: st
         reasons[why] = reasons.get(why, 0) + 1
     for why, n in sorted(reasons.items()):
         click.echo(f"  not merged: {n} ({why})")
+    rem = res.remembered
+    if rem is not None and rem.known_run:
+        click.echo(
+            f"  remembered: {rem.approved} approved, {rem.rejected} rejected, {rem.split} split "
+            f"clusters ({rem.pairs} pairs) for the next run"
+        )
+    elif rem is not None:
+        click.echo("  not remembered: this run is not in the decisions store (history disabled)")
     click.echo(f"  contacts: {res.contacts}")
     click.echo(f"  log:      {res.log}")
     click.echo(f"  config:   {res.config}")

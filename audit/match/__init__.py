@@ -22,6 +22,14 @@ import pyarrow.compute as pc
 
 from audit import schema
 from audit.config import MatchConfig, SourceConfig
+from audit.match.memory import (
+    Applied,
+    MatchMemory,
+    approved_clusters,
+    content_hashes,
+    fresh_decisions,
+    stable_ids,
+)
 from audit.model import Matches
 
 PAIR_COLUMNS = ["record_id_l", "record_id_r", "score", "band", "rule_id"]
@@ -49,7 +57,15 @@ FEATURE_INPUTS = (
     "ident",
 )
 GOLDEN_SLICE = 50_000  # clusters per call of propose_golden
-CLUSTER_COLUMNS = ["cluster_id", "record_id", "band", "is_survivor", "n_records", "max_score"]
+CLUSTER_COLUMNS = [
+    "cluster_id",
+    "record_id",
+    "band",
+    "is_survivor",
+    "n_records",
+    "max_score",
+    "decision",
+]
 
 
 def match(
@@ -57,11 +73,14 @@ def match(
     cfg: MatchConfig,
     sources: Sequence[SourceConfig] = (),
     issues: pd.DataFrame | None = None,
+    memory: MatchMemory | None = None,
 ) -> Matches:
     """Find duplicate contacts; pairs, clusters, golden proposals, stats and issues.
 
     `issues` are the earlier stages' findings: a cell they call a placeholder or unreadable is
     not matched on (see NON_VALUE_RULES).
+    With `memory` (from the decisions store) rejected pairs are not linked again, clusters keep
+    their previous ids and approved clusters arrive with decision=approve (`match.memory`).
 
     Example:
         m = match(records["contacts"], MatchConfig(), cfg.sources, validation.issues)
@@ -87,7 +106,15 @@ def match(
     # the first pass over the whole data set: how many people share each phone / email / address
     facts = value_facts(feats, nicknames=rules.nicknames)
     t_prep = time.perf_counter() - t0
-    linked = link(feats, rules, review=cfg.review_threshold, auto=cfg.auto_threshold, facts=facts)
+    remembered, forbid = _remembered(memory, contacts, used, row_order, ids)
+    linked = link(
+        feats,
+        rules,
+        review=cfg.review_threshold,
+        auto=cfg.auto_threshold,
+        facts=facts,
+        forbid=forbid,
+    )
     del feats
     t1 = time.perf_counter()
     p = linked.pairs
@@ -100,6 +127,9 @@ def match(
     pairs.insert(0, "record_id_r", ids[pj])
     pairs.insert(0, "record_id_l", ids[pi])
     members, clusters = _clusters(ids, linked.labels, pi, pj, p)
+    members, clusters, hashes, mem_stats = _recall(
+        memory, remembered, members, clusters, contacts, used, row_order
+    )
     t2 = time.perf_counter()
     golden = _golden(contacts, clusters, sources, row_order[members])
     t3 = time.perf_counter()
@@ -115,7 +145,106 @@ def match(
     }
     stats["clusters"] = int(clusters["cluster_id"].nunique()) if len(clusters) else 0
     stats["records_in_clusters"] = len(clusters)
-    return Matches(pairs=pairs, clusters=clusters, golden=golden, stats=stats, issues=issues)
+    if memory is not None:
+        stats["memory"] = mem_stats
+    return Matches(
+        pairs=pairs,
+        clusters=clusters,
+        golden=golden,
+        stats=stats,
+        issues=issues,
+        record_hashes=hashes,
+    )
+
+
+def _hashes_at(
+    contacts: pd.DataFrame, used: list[str], row_order: np.ndarray, positions: np.ndarray
+) -> list[str]:
+    return content_hashes(contacts[used].take(row_order[positions]))
+
+
+def _remembered(
+    memory: MatchMemory | None,
+    contacts: pd.DataFrame,
+    used: list[str],
+    row_order: np.ndarray,
+    ids: np.ndarray,
+) -> tuple[Applied | None, np.ndarray | None]:
+    """The decisions that still hold, and the rejected ones as position keys for the engine."""
+    if memory is None or not memory.decisions:
+        return None, None
+    index = pd.Index(ids)
+    named = sorted({r for d in memory.decisions for r in (d.record_id_l, d.record_id_r)})
+    at = index.get_indexer(named)
+    here = at >= 0
+    hash_of = dict(
+        zip(
+            [r for r, h in zip(named, here, strict=True) if h],
+            _hashes_at(contacts, used, row_order, at[here]),
+            strict=True,
+        )
+    )
+    applied = fresh_decisions(memory, hash_of)
+    n = np.int64(len(ids))
+    keys = [
+        min(a, b) * n + max(a, b)
+        for a, b in ((index.get_loc(x), index.get_loc(y)) for x, y in sorted(applied.rejected))
+    ]
+    return applied, np.array(sorted(keys), np.int64)
+
+
+def _recall(
+    memory: MatchMemory | None,
+    applied: Applied | None,
+    members: np.ndarray,
+    clusters: pd.DataFrame,
+    contacts: pd.DataFrame,
+    used: list[str],
+    row_order: np.ndarray,
+) -> tuple[np.ndarray, pd.DataFrame, dict[str, str], dict[str, Any]]:
+    """Stable ids, decision=approve from approved pairs, and the clustered records' hashes."""
+    clusters = clusters.assign(decision="")
+    hashes = dict(
+        zip(
+            clusters["record_id"].astype(str).tolist(),
+            _hashes_at(contacts, used, row_order, members) if len(members) else [],
+            strict=True,
+        )
+    )
+    stats: dict[str, Any] = {}
+    if memory is None or clusters.empty:
+        if memory is not None:
+            stats = _memory_stats(applied, 0, 0)
+        return members, clusters, hashes, stats
+    current: dict[str, list[str]] = {}
+    for cid, rid in zip(clusters["cluster_id"], clusters["record_id"], strict=True):
+        current.setdefault(str(cid), []).append(str(rid))
+    new_id = stable_ids(current, memory.previous_clusters)
+    kept = sum(1 for c, n in new_id.items() if n in memory.previous_clusters)
+    ok = approved_clusters(current, applied.approved if applied else set())
+    clusters = clusters.assign(
+        cluster_id=clusters["cluster_id"].map(new_id),
+        decision=np.where(clusters["cluster_id"].isin(ok), "approve", ""),
+    )
+    order = np.lexsort(
+        (
+            clusters["record_id"].astype(str).to_numpy(),
+            clusters["cluster_id"].astype(str).to_numpy(),
+        )
+    )
+    clusters = clusters.iloc[order].reset_index(drop=True)
+    return members[order], clusters, hashes, _memory_stats(applied, kept, len(ok))
+
+
+def _memory_stats(applied: Applied | None, kept_ids: int, approved: int) -> dict[str, Any]:
+    return {
+        "rejected_pairs_held": len(applied.rejected) if applied else 0,
+        "approved_pairs_held": len(applied.approved) if applied else 0,
+        "stale_decisions": len(applied.stale) if applied else 0,
+        "decisions_on_absent_records": applied.absent if applied else 0,
+        "clusters_keeping_previous_id": kept_ids,
+        "clusters_arriving_approved": approved,
+    }
 
 
 # findings of earlier stages that say a cell holds no real value (its rule id ends so)

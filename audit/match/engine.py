@@ -197,11 +197,14 @@ def link(
     auto: float,
     side: np.ndarray | None = None,
     facts: ValueFacts | None = None,
+    forbid: np.ndarray | None = None,
 ) -> Linked:
     """Find duplicate pairs (within one set, or across two sides when `side` is given).
 
     `facts` are the global value facts (`value_facts` over the whole data set); without them
     they are counted on `feats`, which is right only when `feats` is the whole data set.
+    `forbid` holds keys i * n + j (i < j) of pairs a reviewer rejected: they are never linked,
+    neither as a candidate nor when a cluster is checked for completeness.
     """
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -237,11 +240,20 @@ def link(
         if kept
         else scorer.score(ki, kj, detail=True)
     )
+    n_forbidden = 0
+    if forbid is not None and len(forbid) and len(ki):
+        ok = ~np.isin(np.minimum(ki, kj) * n + np.maximum(ki, kj), forbid)
+        n_forbidden = int((~ok).sum())
+        ki, kj = ki[ok], kj[ok]
+        detail = {k: v[ok] for k, v in detail.items()}
     timings["scoring"] = round(time.perf_counter() - t, 4)
     t = time.perf_counter()
 
     def _score_more(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return scorer.score(a, b, floor=review)["score"]
+        got = scorer.score(a, b, floor=review)["score"]
+        if forbid is not None and len(forbid):
+            got = np.where(np.isin(np.minimum(a, b) * n + np.maximum(a, b), forbid), 0.0, got)
+        return got
 
     labels, (ei, ej, es) = cluster(n, ki, kj, detail["score"], review, _score_more)
     timings["clustering"] = round(time.perf_counter() - t, 4)
@@ -263,6 +275,7 @@ def link(
         "pruned_before_strings": int(scorer.pruned),
         "pairs_review_or_better": len(pairs),
         "cluster_check_pairs": len(ei),
+        "rejected_pairs_not_linked": n_forbidden,
         "prior": model.prior,
         "weights": model.table(),
         "timings": timings,

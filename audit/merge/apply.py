@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from audit import schema
+from audit import review_store, schema
 from audit.errors import ConfigError, InputError
 from audit.fsio import (
     atomic_write,
@@ -54,6 +54,7 @@ from audit.merge.runfolder import (
 from audit.normalize.emails import clean_email, email_key
 
 LOG_FORMAT = "crm-audit.merge-log"
+FROM_STORE = "store"  # --decisions store: the approvals remembered in the decisions store
 MERGED_FILE = "contacts.csv"
 LOG_FILE = "merge_log.json"
 CONFIG_FILE = "config.merged.yaml"
@@ -84,6 +85,7 @@ class MergeResult:
     skipped: dict[str, str] = field(default_factory=dict)  # cluster id -> why not merged
     repointed: dict[str, dict[str, int]] = field(default_factory=dict)  # entity -> column -> n
     recovered: str | None = None  # what was done with an earlier, interrupted apply or undo
+    remembered: review_store.Recorded | None = None  # decisions kept in the decisions store
 
 
 @dataclass
@@ -109,7 +111,11 @@ def apply_merge(
     """
     run = read_run(run_dir)
     out_dir = Path(out_dir) if out_dir is not None else run.path / "merged"
-    decisions = read_decisions(decisions_path) if decisions_path is not None else {}
+    from_store = decisions_path is not None and str(decisions_path) == FROM_STORE
+    if from_store:
+        decisions, decisions_path = _remembered_approvals(run), None
+    else:
+        decisions = read_decisions(decisions_path) if decisions_path is not None else {}
     if decisions_path is not None:
         made_for = run_id_of(decisions_path)
         if made_for and made_for != run.run_id:
@@ -239,6 +245,9 @@ def apply_merge(
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+    remembered = None
+    if decisions_path is not None:
+        remembered = remember_decisions(run, decisions, source=str(Path(decisions_path).name))
     return MergeResult(
         out_dir=out_dir,
         contacts=out_dir / MERGED_FILE,
@@ -250,6 +259,7 @@ def apply_merge(
         skipped=skipped,
         repointed=repointed,
         recovered=recovered,
+        remembered=remembered,
     )
 
 
@@ -336,6 +346,46 @@ def _file_sums(folder: Path, carried: set[str]) -> dict[str, str]:
         if p.is_file() and rel != LOG_FILE and rel not in carried:
             out[rel] = sha256(p.read_bytes())
     return out
+
+
+def store_of(run: RunFolder) -> Path:
+    """The decisions store the run was recorded in (beside its history file)."""
+    cfg = run.config
+    hist = cfg.resolve(cfg.history.path) if cfg.history.path else run.path.parent / "history.sqlite"
+    return review_store.store_path(hist)
+
+
+def remember_decisions(
+    run: RunFolder, decisions: dict[str, Decision], *, source: str
+) -> review_store.Recorded:
+    """Keep a reviewer's decisions in the store, so the next run does not ask again."""
+    scores: dict[tuple[str, str], tuple[float, str]] = {}
+    p = run.pairs
+    if not p.empty and {"record_id_l", "record_id_r", "score", "band"} <= set(p.columns):
+        for a, b, sc, band in zip(
+            p["record_id_l"].astype(str),
+            p["record_id_r"].astype(str),
+            pd.to_numeric(p["score"], errors="coerce"),
+            p["band"].astype(str),
+            strict=True,
+        ):
+            if sc == sc:
+                scores[(min(a, b), max(a, b))] = (float(sc), band)
+    return review_store.record_decisions(
+        store_of(run), run.run_id, decisions, source=source, scores=scores
+    )
+
+
+def _remembered_approvals(run: RunFolder) -> dict[str, Decision]:
+    """`--decisions store`: the clusters that arrived approved from earlier decisions."""
+    c = run.clusters
+    if c.empty or "decision" not in c.columns:
+        return {}
+    ok = c[c["decision"].astype(str).eq(APPROVE)]
+    return {
+        str(cid): Decision(str(cid), APPROVE, [], "decisions store")
+        for cid in sorted(ok["cluster_id"].astype(str).unique())
+    }
 
 
 def _log_text(log: dict[str, Any]) -> str:

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import jinja2
 
+from audit.changes import lines as change_lines
 from audit.report import charts
 from audit.report.context import ReportContext, writer
 from audit.report.views import Summary, build_summary
+from audit.review_store import learning_lines
 
 _SAFE_HREF = re.compile(r"[\w\-./]+")
 
@@ -32,8 +34,11 @@ def render_html(ctx: ReportContext) -> str:
     dims = [(L.get(d, d), v) for d, v in s.dimensions]
     has_history = bool((ctx.run.get("history") or {}).get("previous"))
     template = _environment().get_template("summary.html.j2")
+    changes = ctx.run.get("changes") or {}
     return template.render(
         s=s,
+        changes=change_lines(changes) + learning_lines(ctx.run.get("decisions")),
+        changes_since=changes.get("previous_run_id", ""),
         L=L,
         lang=ctx.language,
         has_history=has_history,

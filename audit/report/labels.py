@@ -35,6 +35,12 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
         "過去の実行記録はまだありません。",
         "尚无历史运行记录。",
     ),
+    "changes": (
+        "Changes since the previous run",
+        "이전 실행 이후 변화",
+        "前回の実行からの変化",
+        "自上次运行以来的变化",
+    ),
     "current": ("Current", "현재", "今回", "本次"),
     "previous": ("Previous", "이전", "前回", "上次"),
     "delta": ("Change", "변화", "変化", "变化"),

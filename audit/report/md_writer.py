@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audit.changes import lines as change_lines
 from audit.report.context import ReportContext, writer
 from audit.report.safe import md_escape
 from audit.report.views import TableView, build_summary
+from audit.review_store import learning_lines
 
 
 def md_table(t: TableView, none: str) -> list[str]:
@@ -105,6 +107,11 @@ def render_md(ctx: ReportContext) -> str:
         lines += [f"### {e(L['impact'])}", "", *md_table(s.impact, L["none"])]
     if not s.trend.empty:
         lines += [f"## {e(L['trend'])}", "", *md_table(s.trend, L["no_history"])]
+    changes = ctx.run.get("changes") or {}
+    if changes:
+        lines += [f"## {e(L['changes'])} ({e(changes.get('previous_run_id', ''))})", ""]
+        more = learning_lines(ctx.run.get("decisions"))
+        lines += [f"- {e(line.strip())}" for line in change_lines(changes) + more] + [""]
     if not s.by_source.empty:
         lines += [f"## {e(L['by_source'])}", "", *md_table(s.by_source, L["none"])]
     if not s.by_owner.empty:

@@ -76,6 +76,8 @@ and config except `run_id` and `timings`.
 | duplicates | object | n_pairs, by_band, n_clusters, n_records_in_clusters, n_golden, stats |
 | contract | object | Great Expectations suite summary (wall-clock keys removed) |
 | history | object | previous: earlier runs (oldest first); trend: per-dimension deltas |
+| changes | object or null | vs the previous run: scores, findings, clusters, kpis; null at first |
+| decisions | object or null | decided pairs: precision per band, suggested thresholds |
 | breakdowns | [str] | names of the CRM report tables in breakdowns/ |
 | redacted | bool | emails, phones, id numbers and secret columns masked in this folder |
 """
@@ -277,6 +279,8 @@ def result_document(result: RunResult, tables: dict[str, pd.DataFrame]) -> dict[
             "previous": list(result.extras.get("history") or []),
             "trend": tables["scores/trend"],
         },
+        "changes": result.extras.get("changes"),
+        "decisions": result.extras.get("decisions"),
         "breakdowns": [n.split("/", 1)[1] for n in tables if n.startswith("breakdowns/")],
         "redacted": False,
     }
