@@ -87,11 +87,13 @@ def write_report(
     """
     ctx = context_for(result, redact=redact, language=language)
     paths = render(ctx, Path(out_dir), formats)
-    paths.extend(_merge_review(result, Path(out_dir), ctx.redact))
+    paths.extend(_merge_review(result, Path(out_dir), ctx.redact, ctx.language))
     return paths
 
 
-def _merge_review(result: RunResult, out_dir: Path, redact: bool) -> list[Path]:
+def _merge_review(
+    result: RunResult, out_dir: Path, redact: bool, language: str = "en"
+) -> list[Path]:
     """merge_review.html and merge_proposals.* from the merge package, when it is there."""
     try:
         from audit.merge.review import write_review  # type: ignore[import-not-found]
@@ -99,7 +101,7 @@ def _merge_review(result: RunResult, out_dir: Path, redact: bool) -> list[Path]:
         if e.name in ("audit.merge", "audit.merge.review"):
             return []
         raise
-    written = write_review(result, out_dir, redact=redact)
+    written = write_review(result, out_dir, redact=redact, language=language)
     if written is None:
         return []
     paths = [Path(written)] if isinstance(written, (str, Path)) else [Path(p) for p in written]
