@@ -43,11 +43,11 @@ _PHONES = ("phone", "mobile")
 # matcher field (in `why`) -> the record column whose two values the reason quotes; only
 # names and companies, never emails or phones, so a reason is safe to show redacted
 _QUOTE = {
-    "given": "first_name",
-    "family": "last_name",
-    "name": "full_name",
-    "full_name": "full_name",
-    "company": "company",
+    "given": ("first_name", "full_name"),
+    "family": ("last_name", "full_name"),
+    "name": ("full_name",),
+    "full_name": ("full_name",),
+    "company": ("company",),
 }
 _WHY_ITEM = re.compile(r"^\s*(\S+) (\S+) \(([+-]?\d+(?:\.\d+)?)\)\s*$")
 
@@ -321,7 +321,7 @@ def evidence(pair: dict[str, Any], by_id: dict[str, dict[str, str]]) -> dict[str
         elif lvl == "exact":
             same.append(f)
         elif w > 0:
-            col = _QUOTE.get(f, "")
+            col = next((c for c in _QUOTE.get(f, ()) if all(r.get(c) for r in recs)), "")
             a, b = (r.get(col, "") for r in recs) if col else ("", "")
             similar.append([f, lvl, a, b] if a and b and a != b else [f, lvl])
     return {"same": same, "similar": similar, "against": against}
