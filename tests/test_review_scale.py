@@ -8,6 +8,7 @@ numbers printed are the ones the report quotes (run with -s to see them).
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -311,3 +312,27 @@ def test_hostile_values_stay_text(page, tmp_path: Path) -> None:  # noqa: F811
     page.fill("#search", "alert(1)")
     page.wait_for_function("document.getElementById('shown-count').textContent.startsWith('1 of')")
     assert dialogs == [] and errors == []
+
+
+def test_korean_page_down_to_the_confirmation(page, tmp_path: Path) -> None:  # noqa: F811
+    from audit.report.labels import labels
+
+    write_review(demo_result(tmp_path), tmp_path, redact=False, language="ko")
+    _open(page, tmp_path / "merge_review.html")
+    asked: list[str] = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    page.click("#bulk-approve")
+    assert asked == ["클러스터 3개를 승인할까요?"]
+    assert page.locator("#shown-count").inner_text() == "클러스터 3개 중 3개 표시"
+    shown = page.locator("body").inner_text()
+    en = labels("en")
+    # no English label is left on the page (data values and column names stay as they are)
+    left = [
+        en[k]
+        for k in en
+        if k.startswith(("rv_", "lvl_"))
+        and k not in ("rv_similar", "rv_and")
+        and re.search(rf"(?<![A-Za-z]){re.escape(en[k])}(?![A-Za-z])", shown)
+    ]
+    assert left == []
+    assert "병합 승인" in shown and "일치 근거" in shown
