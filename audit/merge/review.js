@@ -354,14 +354,10 @@
     if (p !== page) { page = p; render(); }
     markFocus(move);
   }
-  function refreshShown(cid) {
-    var sec = main.querySelector('section.cluster[data-pos]');
+  function refreshShown() {
     main.querySelectorAll("section.cluster").forEach(function (s) {
-      if (cid === undefined || s.getAttribute("data-cluster-id") === cid) {
-        decisionClass(s, clusters[byId[s.getAttribute("data-cluster-id")]]);
-      }
+      decisionClass(s, clusters[byId[s.getAttribute("data-cluster-id")]]);
     });
-    return sec;
   }
   function decideFocused(value) {
     var sec = focusedSection();
