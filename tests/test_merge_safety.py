@@ -7,6 +7,7 @@ versions or custom match rules, where c1 (minjun.kim@example.kr and mj@personal.
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from audit.merge import apply_merge
@@ -37,5 +38,9 @@ def test_review_files_mark_clusters_that_hold_two_people(tmp_path: Path) -> None
     check = {r["cluster_id"]: r["check"] for r in rows if r["role"] == "golden"}
     assert check["c1"].startswith("2 different personal emails: two people?")
     assert check["c3"] == "" and check["c2"] == ""  # smiths@ is one mailbox for both
+    # the page draws its clusters from its embedded data: c1 carries the two-people mark
     page = (run_dir / "merge_review.html").read_text(encoding="utf-8")
-    assert page.count('class="check"') == 1 and "2 different personal emails" in page
+    data = json.loads(page.split('id="review-data">', 1)[1].split("</script>", 1)[0])
+    people = {c["id"]: c.get("people", 0) for c in data["clusters"]}
+    assert people == {"c1": 2, "c2": 0, "c3": 0}
+    assert "different personal emails" in data["labels"]["rv_check_people"]

@@ -30,3 +30,4 @@ def test_wheel_ships_rules_and_templates(tmp_path: Path) -> None:
     }
     assert in_repo and in_repo <= shipped
     assert "audit/py.typed" in names
+    assert "audit/merge/review.js" in names  # the merge review page's script

@@ -14,6 +14,7 @@ import csv
 import html
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +31,32 @@ from audit.report import safe
 HTML_FILE = "merge_review.html"
 XLSX_FILE = "merge_proposals.xlsx"
 CSV_FILE = "merge_proposals.csv"
-MAX_HTML_CLUSTERS = 2000  # the page stays usable in a browser; the XLSX/CSV hold them all
 
 FIELDS = [c.name for c in schema.ENTITIES["contacts"] if not c.derived]
 BAND_ORDER = {"review": 0, "auto": 1}
+# a shown field -> the normalized column the matcher compares (two spellings of one value agree)
+KEY_OF = {
+    "email": "email_key",
+    "phone": "phone_e164",
+    "full_name": "name_key",
+    "company": "company_key",
+}
+_PHONES = ("phone", "mobile")
+# matcher field (in `why`) -> the record column whose two values the reason quotes; only
+# names and companies, never emails or phones, so a reason is safe to show redacted
+_QUOTE = {
+    "given": ("first_name", "full_name"),
+    "family": ("last_name", "full_name"),
+    "name": ("full_name",),
+    "full_name": ("full_name",),
+    "company": ("company",),
+}
+_WHY_ITEM = re.compile(r"^\s*(\S+) (\S+) \(([+-]?\d+(?:\.\d+)?)\)\s*$")
 
 
-def write_review(result: RunResult, run_dir: Path, *, redact: bool) -> list[Path]:
+def write_review(
+    result: RunResult, run_dir: Path, *, redact: bool, language: str | None = None
+) -> list[Path]:
     """Write merge_review.html, merge_proposals.xlsx and merge_proposals.csv into `run_dir`.
 
     Example:
@@ -48,7 +68,12 @@ def write_review(result: RunResult, run_dir: Path, *, redact: bool) -> list[Path
     if redact:
         props = redact_proposals(props)
     return [
-        _write_html(result.run_id, props, run_dir / HTML_FILE),
+        _write_html(
+            result.run_id,
+            props,
+            run_dir / HTML_FILE,
+            language or result.config.output.language,
+        ),
         _write_xlsx(props, run_dir / XLSX_FILE),
         _write_csv(props, run_dir / CSV_FILE),
     ]
@@ -126,6 +151,8 @@ def build_proposals(result: RunResult) -> Proposals:
         rid: {"record_id": rid, **row}
         for rid, row in zip(rids[wanted].tolist(), texts, strict=True)
     }
+    key_cols = sorted({k for k in KEY_OF.values() if k in sub.columns})
+    keys_by_id = dict(zip(rids[wanted].tolist(), _texts(sub, key_cols), strict=True))
     gold_texts = _texts(golden, [*FIELDS, *alternates])
     heads = [
         dict(zip(("cluster_id", "survivor_id", "survivor_rule", "golden_from"), vals, strict=True))
@@ -158,6 +185,7 @@ def build_proposals(result: RunResult) -> Proposals:
                     if people
                     else ""
                 ),
+                "people": len(people),
                 "band": band_of.get(cid, "review"),
                 "score_min": min(scores) if scores else None,
                 "score_max": max(scores) if scores else None,
@@ -168,6 +196,10 @@ def build_proposals(result: RunResult) -> Proposals:
                 "records": [by_id[rid] for rid in ids],
                 "pairs": cp,
                 "pair_cols": pair_cols,
+                # computed before any redaction: they compare the unmasked, normalized values
+                "diff": conflicts([by_id[rid] for rid in ids], [keys_by_id[r] for r in ids]),
+                "evidence": evidence(cp[0] if cp else {}, by_id),
+                "guards": guards_of(cp),
             }
         )
     out.sort(key=lambda c: (BAND_ORDER.get(c["band"], 2), c["cluster_id"]))
@@ -244,6 +276,93 @@ def _pairs_by_cluster(
     for c, vals in zip(p["_c"].tolist(), zip(*columns, strict=True), strict=True):
         out.setdefault(c, []).append(dict(zip(cols, vals, strict=True)))
     return cols, out
+
+
+def _fold(field: str, value: str) -> str:
+    v = value.strip().casefold()
+    if field in _PHONES:
+        return ("+" if v.startswith("+") else "") + re.sub(r"\D", "", v)
+    return " ".join(v.split())
+
+
+def conflicts(records: list[dict[str, str]], keys: list[dict[str, str]]) -> list[str]:
+    """Fields whose values differ once normalized, i.e. the ones worth a reviewer's eye.
+
+    `+86 135 6857 7348` and `+8613568577348` are one number: where the record has the
+    matcher's normalized column (phone_e164, email_key, ...) that decides, else a fold of case,
+    spaces and (for phones) punctuation.
+    """
+    out = []
+    for f in FIELDS:
+        seen = set()
+        for r, k in zip(records, keys, strict=True):
+            v = r.get(f, "")
+            if not v.strip():
+                continue
+            key = k.get(KEY_OF.get(f, ""), "")
+            seen.add(key.strip().casefold() if key and key.strip() else _fold(f, v))
+        if len(seen) > 1:
+            out.append(f)
+    return out
+
+
+def evidence(pair: dict[str, Any], by_id: dict[str, dict[str, str]]) -> dict[str, list[Any]]:
+    """What agreed, what was merely similar and what spoke against, from the best pair.
+
+    Reads the matcher's `why` ("email exact (+13.6), given nickname (+3.1), phone far (-2.0)")
+    and falls back to the sim_ columns when a pair has no parsable `why`.
+    """
+    same: list[str] = []
+    similar: list[list[str]] = []
+    against: list[list[str]] = []
+    items = [_WHY_ITEM.match(x) for x in str(pair.get("why") or "").split(",")]
+    if items and all(items):
+        parsed = [(m.group(1), m.group(2), float(m.group(3))) for m in items if m]
+    else:
+        parsed = []
+        for k, v in pair.items():
+            if str(k).startswith("sim_") and _isnum(v):
+                x = float(v)
+                lvl = "exact" if x >= 0.999 else ("close" if x >= 0.6 else "far")
+                parsed.append((str(k)[4:], lvl, x - 0.6))
+    recs = [by_id.get(str(pair.get(s)), {}) for s in ("record_id_l", "record_id_r")]
+    for f, lvl, w in parsed:
+        if w < 0:
+            against.append([f, lvl])
+        elif lvl == "exact":
+            same.append(f)
+        elif w > 0:
+            col = next((c for c in _QUOTE.get(f, ()) if all(r.get(c) for r in recs)), "")
+            a, b = (r.get(col, "") for r in recs) if col else ("", "")
+            similar.append([f, lvl, a, b] if a and b and a != b else [f, lvl])
+    return {"same": same, "similar": similar, "against": against}
+
+
+def guards_of(pairs: list[dict[str, Any]]) -> list[str]:
+    """The guards that fired on a cluster's pairs: true `guard_*` columns, a `guards` text
+    column, or, when the matcher records neither, the evidence against (`phone far`)."""
+    out: dict[str, None] = {}
+    has_cols = any(str(k).startswith("guard_") or k == "guards" for p in pairs for k in p)
+    for p in pairs:
+        for k, v in p.items():
+            if str(k).startswith("guard_") and v is not None and _truthy(v):
+                out[str(k)[6:]] = None
+            elif k == "guards" and v:
+                out.update((g.strip(), None) for g in re.split(r"[;,|]", str(v)) if g.strip())
+        if not has_cols:
+            for m in (_WHY_ITEM.match(x) for x in str(p.get("why") or "").split(",")):
+                if m and float(m.group(3)) < 0:
+                    out[f"{m.group(1)} {m.group(2)}"] = None
+    return sorted(out)
+
+
+def _truthy(v: Any) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "1", "yes", "y")
+    try:
+        return bool(v) and v == v
+    except (TypeError, ValueError):
+        return False
 
 
 # ---------------------------------------------------------------- CSV and XLSX
@@ -373,166 +492,141 @@ def _write_xlsx(props: Proposals, path: Path) -> Path:
 # ---------------------------------------------------------------- HTML
 
 
+PAGE_SIZE = 50  # clusters rendered at once; the rest wait in the embedded data
+# the page's labels: every key of audit/report/labels.py that starts with these
+# (tests/test_review_i18n.py checks that each key review.js uses is there, in every language)
+REVIEW_PREFIXES = ("rv_", "lvl_")
+
+
 def _e(v: Any) -> str:
     return html.escape(as_text(v), quote=True)
 
 
-def _write_html(run_id: str, props: Proposals, path: Path) -> Path:
-    shown = props.clusters[:MAX_HTML_CLUSTERS]
+def script_json(doc: Any) -> str:
+    """JSON that is safe inside <script type="application/json">.
+
+    `</script>` or `<!--` in a value would end or confuse the script element; escaping `<`, `>`
+    and `&` (and the two JavaScript line separators) keeps the text valid JSON that no value
+    can break out of.
+    """
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str)
+    for ch, esc in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(ch, esc)
+    return text
+
+
+def reason(ev: dict[str, list[Any]], lab: dict[str, str]) -> str:
+    """The sentence a reviewer reads first: 'same email and phone; given nickname: Jon / Jon'."""
+
+    def level(x: str) -> str:
+        return lab.get(f"lvl_{x}", x)
+
+    def join(xs: list[str]) -> str:
+        if len(xs) < 2:
+            return "".join(xs)
+        return ", ".join(xs[:-1]) + lab["rv_and"] + xs[-1]
+
+    parts = []
+    if ev["same"]:
+        parts.append(lab["rv_same"].format(fields=join(ev["same"])))
+    for s in ev["similar"]:
+        text = lab["rv_similar"].format(field=s[0], level=level(s[1]))
+        parts.append(text + (f": {s[2]} / {s[3]}" if len(s) == 4 else ""))
+    if ev["against"]:
+        parts.append(
+            lab["rv_against"].format(fields=join([f"{f} ({level(x)})" for f, x in ev["against"]]))
+        )
+    return "; ".join(parts)
+
+
+def _compact(c: dict[str, Any], cols: list[str], lab: dict[str, str]) -> dict[str, Any]:
+    """A cluster as the page needs it: empty values left out, pairs as rows of `cols`."""
+    return {
+        "id": c["cluster_id"],
+        "band": c["band"],
+        "smin": c["score_min"],
+        "smax": c["score_max"],
+        "survivor": c["survivor"],
+        "rule": c["survivor_rule"],
+        "golden": {k: v for k, v in c["golden"].items() if v},
+        "from": c["golden_from"],
+        "records": [{k: v for k, v in r.items() if v not in ("", None)} for r in c["records"]],
+        "pairs": [[p.get(k) for k in cols] for p in c["pairs"]],
+        "diff": c.get("diff", []),
+        "reason": reason(c["evidence"], lab) if c.get("evidence") else "",
+        "guards": c.get("guards", []),
+        "people": c.get("people", 0),
+    }
+
+
+def _write_html(run_id: str, props: Proposals, path: Path, language: str = "en") -> Path:
+    from audit.report.labels import labels
+
+    lab = labels(language)
+    page_labels = {k: v for k, v in lab.items() if k.startswith(REVIEW_PREFIXES)}
+    cols: list[str] = []
+    for c in props.clusters:
+        cols.extend(k for k in c["pair_cols"] if k not in cols)
+    data = {
+        "run_id": run_id,
+        "page_size": PAGE_SIZE,
+        "fields": props.fields,
+        "alternates": props.alternates,
+        "pair_cols": cols,
+        "labels": page_labels,
+        "clusters": [_compact(c, cols, lab) for c in props.clusters],
+    }
     n_auto = sum(c["band"] == "auto" for c in props.clusters)
+    intro = lab["rv_intro"].format(
+        run=run_id, n=len(props.clusters), review=len(props.clusters) - n_auto, auto=n_auto
+    )
+    lang = language if language in ("en", "ko", "ja", "zh") else "en"
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{lang}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">",
-        f"<title>Merge review · {_e(run_id)}</title>",
+        f"<title>{_e(lab['rv_title'])} · {_e(run_id)}</title>",
         f"<style>{_CSS}</style></head>",
         f'<body data-run-id="{_e(run_id)}">',
-        "<header><h1>Merge review</h1>",
-        f"<p>Run <code>{_e(run_id)}</code>: {len(props.clusters)} proposed merges "
-        f"({len(props.clusters) - n_auto} to review, {n_auto} auto-band). "
-        "Approve, reject or split each one, then download the decisions and run "
-        "<code>crm-audit merge apply RUN --decisions FILE</code>. Nothing changes until then; "
-        "<code>crm-audit merge undo</code> reverses a merge exactly.</p>",
+        f"<header><h1>{_e(lab['rv_title'])}</h1><p>{_e(intro)}</p>",
+        '<div class="toolbar" id="toolbar"></div></header>',
+        '<main id="clusters"></main>',
+        '<script type="application/json" id="review-data">' + script_json(data) + "</script>",
+        f"<script>{_JS}</script></body></html>",
     ]
-    if len(shown) < len(props.clusters):
-        parts.append(
-            f'<p class="warn">Showing the first {len(shown)} of {len(props.clusters)} '
-            f"proposals; all of them are in {XLSX_FILE} and {CSV_FILE}.</p>"
-        )
-    parts.append(
-        '<div class="toolbar"><span id="counts"></span> '
-        '<button type="button" id="approve-auto">Approve all undecided auto-band</button> '
-        '<button type="button" id="download-json">Download decisions (JSON)</button> '
-        '<button type="button" id="download-csv">Download decisions (CSV)</button> '
-        '<label><input type="checkbox" id="hide-decided"> hide decided</label></div>'
-        "</header><main>"
-    )
-    for c in shown:
-        parts.append(_cluster_html(c, props))
-    if not shown:
-        parts.append('<p class="empty">No duplicate clusters were proposed in this run.</p>')
-    parts.append(f"</main><script>{_JS}</script></body></html>")
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
     return path
-
-
-def _cluster_html(c: dict[str, Any], props: Proposals) -> str:
-    cid = c["cluster_id"]
-    recs = c["records"]
-    score = (
-        ""
-        if c["score_min"] is None
-        else f" · score {c['score_min']:.3f}"
-        + (f"–{c['score_max']:.3f}" if c["score_max"] != c["score_min"] else "")
-    )
-    out = [
-        f'<section class="cluster band-{_e(c["band"])}" data-cluster-id="{_e(cid)}" '
-        f'data-band="{_e(c["band"])}">',
-        f'<h2>Cluster <code>{_e(cid)}</code> <span class="band">{_e(c["band"])}</span>'
-        f'<span class="meta">{len(recs)} records{_e(score)}</span></h2>',
-    ]
-    if c.get("check"):
-        out.append(f'<p class="check"><b>Check:</b> {_e(c["check"])}</p>')
-    out += ['<div class="decide" role="radiogroup">']
-    for value, label in (("approve", "Approve merge"), ("reject", "Reject"), ("split", "Split")):
-        out.append(
-            f'<label><input type="radio" class="decision" name="d-{_e(cid)}" '
-            f'value="{value}"> {label}</label>'
-        )
-    out.append('<small class="hint">Split: tick the records to keep out of this merge.</small>')
-    out.append("</div>")
-    out.append(
-        '<table class="side"><thead><tr><th>field</th><th class="golden">proposed golden</th>'
-    )
-    for r in recs:
-        who = "survivor" if r["record_id"] == c["survivor"] else "record"
-        out.append(
-            f'<th class="{who}"><label class="splitbox" title="split this record off">'
-            f'<input type="checkbox" class="split-off" value="{_e(r["record_id"])}" disabled> '
-            f"split off</label><code>{_e(r['record_id'])}</code>"
-            f"<small>{_e(r['source'])} · {_e(r['source_file'])} row {_e(r['source_row'])}"
-            f"{' · survivor' if who == 'survivor' else ''}</small></th>"
-        )
-    out.append("</tr></thead><tbody>")
-    gold, prov = c["golden"], c["golden_from"]
-    for f in props.fields:
-        vals = [r.get(f, "") for r in recs]
-        if not any(vals) and not gold.get(f):
-            continue
-        distinct = {v.strip().casefold() for v in vals if v.strip()}
-        cls = ' class="diff"' if len(distinct) > 1 else ""
-        src = prov.get(f)
-        note = ""
-        if src:
-            who = src[0] if isinstance(src[0], str) else "; ".join(src[0])
-            note = f'<small class="from">from {_e(who)} · {_e(src[1])}</small>'
-
-        out.append(f'<tr{cls}><th>{_e(f)}</th><td class="golden">{_e(gold.get(f, ""))}{note}</td>')
-        for r, v in zip(recs, vals, strict=True):
-            won = ' class="won"' if src is not None and src[0] == r["record_id"] else ""
-            out.append(f"<td{won}>{_e(v)}</td>")
-        out.append("</tr>")
-    for a in props.alternates:
-        if gold.get(a):
-            out.append(
-                f'<tr class="alt"><th>{_e(a)}</th><td class="golden">'
-                f'{_e(gold[a])}<small class="from">losing values kept</small>'
-                f'</td><td colspan="{len(recs)}"></td></tr>'
-            )
-    out.append("</tbody></table>")
-    out.append(
-        f'<p class="master">Survivor <code>{_e(c["survivor"])}</code> chosen by '
-        f"<b>{_e(c['survivor_rule'])}</b>.</p>"
-    )
-    out.append(_pairs_html(c["pairs"], c["pair_cols"]))
-    out.append("</section>")
-    return "".join(out)
-
-
-def _pairs_html(rows: list[dict[str, Any]], cols: list[str]) -> str:
-    if not rows:
-        return '<p class="why">No pair details were recorded for this cluster.</p>'
-    head = "".join(f"<th>{_e(c[4:] if str(c).startswith('sim_') else c)}</th>" for c in cols)
-    body = []
-    for row in rows:
-        cells = []
-        for c in cols:
-            v = row.get(c)
-            if str(c).startswith("sim_") or c == "score":
-                if _isnum(v):
-                    x = float(v)
-                    lvl = "hi" if x >= 0.9 else ("mid" if x >= 0.6 else "lo")
-                    cells.append(f'<td class="num {lvl}">{x:.2f}</td>')
-                else:
-                    cells.append('<td class="num null">–</td>')
-            else:
-                cells.append(f"<td>{_e(v)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        '<details class="why" open><summary>Why they matched</summary>'
-        f'<table class="pairs"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}'
-        "</tbody></table></details>"
-    )
 
 
 _CSS = """
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI","Noto Sans CJK KR","Noto Sans CJK JP",
 "Noto Sans CJK SC",sans-serif;margin:0;color:#1d1d1f;background:#f6f7f9}
-header{position:sticky;top:0;background:#fff;border-bottom:1px solid #ddd;padding:8px 16px;
+header{position:sticky;top:0;background:#fff;border-bottom:1px solid #ddd;padding:6px 16px;
 z-index:2}
-h1{font-size:20px;margin:4px 0}main{padding:8px 16px}
-.toolbar button{margin-left:6px}.warn{color:#8a5300}
+h1{font-size:20px;margin:4px 0}main{padding:8px 16px}header p{margin:2px 0}
+.toolbar{display:flex;flex-wrap:wrap;gap:6px 10px;align-items:center;font-size:13px}
+.toolbar input[type=search]{width:22em}.toolbar input[type=number]{width:5em}
+.keys{color:#666;font-size:12px}
 section.cluster{background:#fff;border:1px solid #ddd;border-left:6px solid #bbb;border-radius:6px;
-margin:12px 0;padding:8px 12px;overflow-x:auto}
+margin:10px 0;padding:6px 12px;overflow-x:auto}
+section.cluster:focus,section.cluster.focused{outline:3px solid #1565c0;outline-offset:2px}
 section.decided-approve{border-left-color:#2e7d32}section.decided-reject{border-left-color:#c62828}
 section.decided-split{border-left-color:#ef6c00}
-body.hide-decided section[class*=decided-]{display:none}
 h2{font-size:15px;margin:4px 0}
 h2 .band{font-size:12px;background:#eee;border-radius:3px;padding:1px 6px;margin-left:6px}
 .band-auto h2 .band{background:#dcedc8}.band-review h2 .band{background:#ffe0b2}
 h2 .meta{font-weight:normal;color:#666;margin-left:8px;font-size:12px}
+.guard{font-size:11px;background:#fde0dc;color:#8e1b10;border-radius:3px;padding:1px 5px;
+margin-left:4px;font-weight:normal}
+p.reason{margin:2px 0 4px;font-weight:600}
 .decide label{margin-right:14px;cursor:pointer}.decide .hint{color:#888}
 table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #e3e3e3;padding:3px 6px;
 text-align:left;vertical-align:top;max-width:280px;word-break:break-word}
@@ -541,114 +635,11 @@ th small,td small{display:block;color:#777;font-size:11px;font-weight:normal}
 td.golden,th.golden{background:#fffbe6}tr.diff th{color:#b00020}tr.diff td{background:#fff1f0}
 tr.diff td.golden{background:#fff4cc}td.won{outline:2px solid #ffd54f;outline-offset:-2px}
 .splitbox{float:right;font-weight:normal;font-size:11px;color:#a65}
-table.pairs th{white-space:nowrap}
+table.pairs td.why{min-width:320px;max-width:520px}
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.hi{background:#e8f5e9}
 td.mid{background:#fffde7}td.lo{background:#ffebee}td.null{color:#999}
-.master{color:#555;margin:2px 0}
+.master{color:#555;margin:2px 0}.pager{margin:8px 0}
 .check{background:#fff3cd;border-left:4px solid #c77c00;padding:4px 8px;margin:4px 0}
 """
 
-_JS = r"""
-(function () {
-  "use strict";
-  var runId = document.body.getAttribute("data-run-id") || "";
-  var key = "crm-audit-merge-review:" + runId;
-  var sections = Array.prototype.slice.call(document.querySelectorAll("section.cluster"));
-
-  function decisionOf(sec) {
-    var chosen = sec.querySelector("input.decision:checked");
-    if (!chosen) { return null; }
-    var split = Array.prototype.slice.call(sec.querySelectorAll("input.split-off:checked"))
-      .map(function (x) { return x.value; });
-    if (chosen.value === "split" && split.length === 0) { return null; }
-    return {
-      cluster_id: sec.getAttribute("data-cluster-id"),
-      decision: chosen.value,
-      split_off: chosen.value === "split" ? split : []
-    };
-  }
-  function all() {
-    var out = [];
-    sections.forEach(function (sec) { var d = decisionOf(sec); if (d) { out.push(d); } });
-    return out;
-  }
-  function refresh(sec) {
-    var chosen = sec.querySelector("input.decision:checked");
-    var value = chosen ? chosen.value : "";
-    sec.classList.remove("decided-approve", "decided-reject", "decided-split");
-    if (decisionOf(sec)) { sec.classList.add("decided-" + value); }
-    sec.querySelectorAll("input.split-off").forEach(function (box) {
-      box.disabled = value !== "split";
-    });
-  }
-  function count() {
-    var d = all(), n = { approve: 0, reject: 0, split: 0 };
-    d.forEach(function (x) { n[x.decision] += 1; });
-    document.getElementById("counts").textContent =
-      d.length + " of " + sections.length + " decided (" + n.approve + " approved, " +
-      n.reject + " rejected, " + n.split + " split)";
-  }
-  function save() {
-    try { localStorage.setItem(key, JSON.stringify(all())); } catch (e) { /* private mode */ }
-  }
-  function restore() {
-    var saved;
-    try { saved = JSON.parse(localStorage.getItem(key) || "[]"); } catch (e) { saved = []; }
-    var byId = {};
-    saved.forEach(function (d) { byId[d.cluster_id] = d; });
-    sections.forEach(function (sec) {
-      var d = byId[sec.getAttribute("data-cluster-id")];
-      if (!d) { return; }
-      sec.querySelectorAll("input.decision").forEach(function (r) {
-        r.checked = r.value === d.decision;
-      });
-      sec.querySelectorAll("input.split-off").forEach(function (b) {
-        b.checked = (d.split_off || []).indexOf(b.value) >= 0;
-      });
-      refresh(sec);
-    });
-  }
-  function download(name, text, type) {
-    var blob = new Blob([text], { type: type });
-    var a = document.createElement("a");
-    a.href = URL.createObjectURL(blob);
-    a.download = name;
-    document.body.appendChild(a);
-    a.click();
-    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 2000);
-  }
-  function csvCell(s) {
-    s = String(s);
-    return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
-  }
-  sections.forEach(function (sec) {
-    sec.addEventListener("change", function () { refresh(sec); count(); save(); });
-  });
-  document.getElementById("approve-auto").addEventListener("click", function () {
-    sections.forEach(function (sec) {
-      var undecided = !sec.querySelector("input.decision:checked");
-      if (sec.getAttribute("data-band") === "auto" && undecided) {
-        sec.querySelector('input.decision[value="approve"]').checked = true;
-        refresh(sec);
-      }
-    });
-    count(); save();
-  });
-  document.getElementById("hide-decided").addEventListener("change", function (ev) {
-    document.body.classList.toggle("hide-decided", ev.target.checked);
-  });
-  document.getElementById("download-json").addEventListener("click", function () {
-    var doc = { format: "crm-audit.merge-decisions", version: 1, run_id: runId, decisions: all() };
-    download("merge_decisions.json", JSON.stringify(doc, null, 1) + "\n", "application/json");
-  });
-  document.getElementById("download-csv").addEventListener("click", function () {
-    var lines = ["cluster_id,decision,split_off"];
-    all().forEach(function (d) {
-      lines.push([d.cluster_id, d.decision, d.split_off.join("; ")].map(csvCell).join(","));
-    });
-    download("merge_decisions.csv", lines.join("\n") + "\n", "text/csv");
-  });
-  restore();
-  count();
-})();
-"""
+_JS = (Path(__file__).with_name("review.js")).read_text(encoding="utf-8")

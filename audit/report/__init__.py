@@ -98,7 +98,7 @@ def write_report(
 
     def fill(staging: Path) -> list[Path]:
         paths = render(ctx, staging, formats)
-        return paths + _merge_review(result, staging, ctx.redact)
+        return paths + _merge_review(result, staging, ctx.redact, ctx.language)
 
     return staged_run_folder(Path(out_dir), result.run_id, fill)
 
@@ -199,7 +199,9 @@ def review_from_folder(folder: RunFolder, out_dir: Path, *, redact: bool) -> lis
     return _merge_review(result, out_dir, redact)  # type: ignore[arg-type]
 
 
-def _merge_review(result: RunResult, out_dir: Path, redact: bool) -> list[Path]:
+def _merge_review(
+    result: RunResult, out_dir: Path, redact: bool, language: str = "en"
+) -> list[Path]:
     """merge_review.html and merge_proposals.* from the merge package, when it is there."""
     try:
         from audit.merge.review import write_review  # type: ignore[import-not-found]
@@ -207,7 +209,7 @@ def _merge_review(result: RunResult, out_dir: Path, redact: bool) -> list[Path]:
         if e.name in ("audit.merge", "audit.merge.review"):
             return []
         raise
-    written = write_review(result, out_dir, redact=redact)
+    written = write_review(result, out_dir, redact=redact, language=language)
     if written is None:
         return []
     paths = [Path(written)] if isinstance(written, (str, Path)) else [Path(p) for p in written]

@@ -182,6 +182,223 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
     "consistency": ("consistency", "일관성", "一貫性", "一致性"),
     "integrity": ("integrity", "무결성", "整合性", "完整约束"),
     "overall": ("overall", "전체", "総合", "总体"),
+    # merge_review.html (audit/merge/review.py REVIEW_KEYS)
+    "rv_title": ("Merge review", "병합 검토", "統合レビュー", "合并审核"),
+    "rv_intro": (
+        "Run {run}: {n} proposed merges ({review} to review, {auto} auto-band). Approve, reject "
+        "or split each one, then download the decisions and run: crm-audit merge apply RUN "
+        "--decisions FILE. Nothing changes until then; crm-audit merge undo reverses a merge "
+        "exactly.",
+        "실행 {run}: 병합 제안 {n}건 (검토 필요 {review}건, 자동 구간 {auto}건). 각 제안을 승인, "
+        "거부 또는 분리한 뒤 결정을 내려받아 crm-audit merge apply RUN --decisions FILE 을 "
+        "실행하세요. 그 전에는 아무것도 바뀌지 않으며, crm-audit merge undo 로 병합을 정확히 "
+        "되돌릴 수 있습니다.",
+        "実行 {run}: 統合案 {n} 件 (要確認 {review} 件、自動区分 {auto} 件)。それぞれを承認・却下・"
+        "分割し、判断をダウンロードして crm-audit merge apply RUN --decisions FILE を実行して"
+        "ください。それまでは何も変わりません。crm-audit merge undo で統合を正確に元に戻せます。",
+        "运行 {run}：共 {n} 条合并建议 (待审核 {review} 条，自动区间 {auto} 条)。逐条批准、拒绝或"
+        "拆分，然后下载决定并运行 crm-audit merge apply RUN --decisions FILE。在此之前不会有任何"
+        "更改；crm-audit merge undo 可精确撤销合并。",
+    ),
+    "rv_search": (
+        "Search name, email, company, record id",
+        "이름, 이메일, 회사, 레코드 ID 검색",
+        "名前・メール・会社・レコード ID を検索",
+        "搜索姓名、邮箱、公司、记录 ID",
+    ),
+    "rv_band": ("Band", "구간", "判定区分", "区间"),
+    "rv_any": ("any", "전체", "すべて", "全部"),
+    "rv_source": ("Source", "소스", "ソース", "数据源"),
+    "rv_score_min": ("Score from", "점수 최소", "スコア下限", "得分下限"),
+    "rv_score_max": ("to", "최대", "上限", "上限"),
+    "rv_state": ("Decision", "결정", "判断", "决定"),
+    "rv_undecided": ("undecided", "미결정", "未判断", "未决定"),
+    "rv_decided": ("decided", "결정됨", "判断済み", "已决定"),
+    "rv_approved": ("approved", "승인됨", "承認済み", "已批准"),
+    "rv_rejected": ("rejected", "거부됨", "却下済み", "已拒绝"),
+    "rv_split_state": ("split", "분리됨", "分割", "已拆分"),
+    "rv_guard": (
+        "Guard / evidence against",
+        "가드 / 반대 근거",
+        "ガード / 反対の根拠",
+        "防护 / 反对证据",
+    ),
+    "rv_sort": ("Sort", "정렬", "並べ替え", "排序"),
+    "rv_sort_default": ("review band first", "검토 구간 먼저", "要確認を先に", "待审核优先"),
+    "rv_sort_score_asc": ("lowest score first", "낮은 점수 먼저", "スコアの低い順", "得分从低到高"),
+    "rv_sort_score_desc": (
+        "highest score first",
+        "높은 점수 먼저",
+        "スコアの高い順",
+        "得分从高到低",
+    ),
+    "rv_sort_size": ("largest first", "큰 클러스터 먼저", "大きい順", "规模从大到小"),
+    "rv_showing": (
+        "{shown} of {total} clusters shown",
+        "클러스터 {total}개 중 {shown}개 표시",
+        "{total} クラスター中 {shown} 件を表示",
+        "显示 {total} 个聚类中的 {shown} 个",
+    ),
+    "rv_page": (
+        "page {page} of {pages}",
+        "{pages}쪽 중 {page}쪽",
+        "{page} / {pages} ページ",
+        "第 {page} / {pages} 页",
+    ),
+    "rv_prev": ("Previous", "이전", "前へ", "上一页"),
+    "rv_next": ("Next", "다음", "次へ", "下一页"),
+    "rv_counts": (
+        "{n} of {total} decided ({approve} approved, {reject} rejected, {split} split)",
+        "{total}개 중 {n}개 결정 (승인 {approve}, 거부 {reject}, 분리 {split})",
+        "{total} 件中 {n} 件判断済み (承認 {approve}、却下 {reject}、分割 {split})",
+        "已决定 {n} / {total} (批准 {approve}，拒绝 {reject}，拆分 {split})",
+    ),
+    "rv_bulk_approve": (
+        "Approve all shown",
+        "표시된 항목 모두 승인",
+        "表示中をすべて承認",
+        "批准所有显示项",
+    ),
+    "rv_bulk_reject": (
+        "Reject all shown",
+        "표시된 항목 모두 거부",
+        "表示中をすべて却下",
+        "拒绝所有显示项",
+    ),
+    "rv_bulk_clear": (
+        "Clear shown",
+        "표시된 항목 결정 취소",
+        "表示中の判断を消去",
+        "清除显示项的决定",
+    ),
+    "rv_confirm_approve": (
+        "Approve {n} clusters?",
+        "클러스터 {n}개를 승인할까요?",
+        "{n} 件のクラスターを承認しますか?",
+        "批准 {n} 个聚类?",
+    ),
+    "rv_confirm_reject": (
+        "Reject {n} clusters?",
+        "클러스터 {n}개를 거부할까요?",
+        "{n} 件のクラスターを却下しますか?",
+        "拒绝 {n} 个聚类?",
+    ),
+    "rv_confirm_clear": (
+        "Clear the decisions of {n} clusters?",
+        "클러스터 {n}개의 결정을 취소할까요?",
+        "{n} 件のクラスターの判断を消去しますか?",
+        "清除 {n} 个聚类的决定?",
+    ),
+    "rv_download_json": (
+        "Download decisions (JSON)",
+        "결정 내려받기 (JSON)",
+        "判断をダウンロード (JSON)",
+        "下载决定 (JSON)",
+    ),
+    "rv_download_csv": (
+        "Download decisions (CSV)",
+        "결정 내려받기 (CSV)",
+        "判断をダウンロード (CSV)",
+        "下载决定 (CSV)",
+    ),
+    "rv_undo": ("Undo", "실행 취소", "元に戻す", "撤销"),
+    "rv_keys": (
+        "Keys: j/n next, k/p previous, a approve, r reject, s split, 1-9 tick a record to split "
+        "off, u undo, / search",
+        "단축키: j/n 다음, k/p 이전, a 승인, r 거부, s 분리, 1-9 분리할 레코드 선택, u 실행 취소, "
+        "/ 검색",
+        "キー: j/n 次、k/p 前、a 承認、r 却下、s 分割、1-9 分割するレコードを選択、u 元に戻す、"
+        "/ 検索",
+        "快捷键：j/n 下一个，k/p 上一个，a 批准，r 拒绝，s 拆分，1-9 勾选要拆出的记录，u 撤销，"
+        "/ 搜索",
+    ),
+    "rv_cluster": ("Cluster", "클러스터", "クラスター", "聚类"),
+    "rv_check_people": (
+        "Check: {n} different personal emails, two people? merge apply leaves it unless you "
+        "approve it",
+        "확인: 서로 다른 개인 이메일 {n}개, 두 사람일까요? 승인하지 않으면 merge apply가 "
+        "병합하지 않습니다",
+        "確認: 異なる個人メール {n} 件、別の二人では? 承認しない限り merge apply は統合しません",
+        "请检查: {n} 个不同的个人邮箱, 是两个人吗? 未经批准 merge apply 不会合并",
+    ),
+    "rv_records": ("{n} records", "레코드 {n}개", "レコード {n} 件", "{n} 条记录"),
+    "rv_approve_merge": ("Approve merge", "병합 승인", "統合を承認", "批准合并"),
+    "rv_reject": ("Reject", "거부", "却下", "拒绝"),
+    "rv_split": ("Split", "분리", "分割", "拆分"),
+    "rv_split_hint": (
+        "Split: tick the records to keep out of this merge.",
+        "분리: 이 병합에서 뺄 레코드를 선택하세요.",
+        "分割: この統合から外すレコードにチェックを入れてください。",
+        "拆分：勾选要排除在此次合并之外的记录。",
+    ),
+    "rv_split_off": ("split off", "분리", "分割する", "拆出"),
+    "rv_field": ("field", "필드", "フィールド", "字段"),
+    "rv_golden": ("proposed golden", "제안된 대표 레코드", "統合後の値 (案)", "建议的主记录"),
+    "rv_survivor": ("survivor", "대표", "残すレコード", "保留记录"),
+    "rv_row": ("row", "행", "行", "行"),
+    "rv_from": (
+        "from {who} · {rule}",
+        "출처 {who} · {rule}",
+        "{who} から · {rule}",
+        "来自 {who} · {rule}",
+    ),
+    "rv_losing": (
+        "losing values kept",
+        "채택되지 않은 값 보존",
+        "採用されなかった値を保持",
+        "保留未采用的值",
+    ),
+    "rv_survivor_by": (
+        "Survivor {id} chosen by {rule}.",
+        "대표 레코드 {id}, 선택 기준: {rule}.",
+        "残すレコード {id} (選択基準: {rule})。",
+        "保留记录 {id}，依据：{rule}。",
+    ),
+    "rv_why": (
+        "Why they matched (per-field weights)",
+        "일치 근거 (필드별 가중치)",
+        "一致した理由 (フィールド別の重み)",
+        "匹配原因 (各字段权重)",
+    ),
+    "rv_no_pairs": (
+        "No pair details were recorded for this cluster.",
+        "이 클러스터에는 쌍 세부 정보가 기록되지 않았습니다.",
+        "このクラスターにはペアの詳細が記録されていません。",
+        "此聚类未记录记录对详情。",
+    ),
+    "rv_empty": (
+        "No duplicate clusters were proposed in this run.",
+        "이번 실행에서 제안된 중복 클러스터가 없습니다.",
+        "この実行では重複クラスターは提案されませんでした。",
+        "本次运行未提出重复聚类。",
+    ),
+    "rv_no_match": (
+        "No cluster matches these filters.",
+        "조건에 맞는 클러스터가 없습니다.",
+        "条件に一致するクラスターはありません。",
+        "没有符合筛选条件的聚类。",
+    ),
+    "rv_same": ("same {fields}", "{fields} 동일", "{fields} が一致", "{fields} 相同"),
+    "rv_similar": ("{field} {level}", "{field} {level}", "{field} {level}", "{field} {level}"),
+    "rv_against": ("differs: {fields}", "불일치: {fields}", "不一致: {fields}", "不一致：{fields}"),
+    "rv_and": (" and ", ", ", "、", "、"),
+    "rv_band_auto": ("auto", "자동", "自動", "自动"),
+    "rv_band_review": ("review", "검토", "要確認", "待审核"),
+    "rv_score": ("score", "점수", "スコア", "得分"),
+    "lvl_exact": ("exact", "일치", "一致", "一致"),
+    "lvl_close": ("close", "유사", "類似", "相近"),
+    "lvl_far": ("different", "다름", "相違", "不同"),
+    "lvl_nickname": ("nickname", "애칭", "愛称", "昵称"),
+    "lvl_same_local": (
+        "same mailbox name",
+        "같은 메일 계정명",
+        "同じメールアカウント名",
+        "邮箱用户名相同",
+    ),
+    "lvl_tail": ("same last digits", "끝자리 같음", "末尾の数字が同じ", "尾号相同"),
+    "lvl_shared": ("shared number", "공용 번호", "共有番号", "共用号码"),
+    "lvl_one_edit": ("one character apart", "한 글자 차이", "1 文字違い", "相差一个字符"),
+    "lvl_mid": ("partly similar", "부분 유사", "一部類似", "部分相似"),
 }
 
 
