@@ -89,6 +89,23 @@ class _Loaded:
     info: dict[str, Any]
     issues: list[dict[str, Any]]
     aggregate: str | None
+    own_ids: list[str | None] | None = None  # record ids a crm-audit output file carries
+
+
+def _own_ids(frame: pd.DataFrame) -> list[str | None]:
+    """The record ids a file crm-audit wrote (merge apply) carries in its record_id column,
+    which the generic mapping keeps in `extra`: re-reading the merged contacts must give each
+    record the id it had, or every decision made about it is lost."""
+    if "extra" not in frame.columns:
+        return [None] * len(frame)
+    out: list[str | None] = []
+    for text in frame["extra"].tolist():
+        try:
+            rid = json.loads(text).get("record_id") if isinstance(text, str) else None
+        except (ValueError, AttributeError):
+            rid = None
+        out.append(str(rid) if rid else None)
+    return out
 
 
 def _resolve(
@@ -671,6 +688,7 @@ def read_sources(
                     from audit.report.safe import unneutralize_frame
 
                     loaded.frame = unneutralize_frame(loaded.frame)
+                    loaded.own_ids = _own_ids(loaded.frame)
                 by_source_entity.setdefault((src.name, loaded.entity), []).append(loaded)
                 issues += loaded.issues
                 counts.append(loaded.count)
@@ -694,7 +712,11 @@ def read_sources(
         if rest:
             df = pd.concat([p.frame for p in rest], ignore_index=True)
             keys_from = rest[0].keys_from if all(p.keys_from for p in rest) else None
-            df.insert(0, "record_id", _ids(source, entity, df, keys_from))
+            own = [i for p in rest for i in (p.own_ids or [None] * len(p.frame))]
+            if all(own) and len(set(own)) == len(own):
+                df.insert(0, "record_id", own)  # crm-audit's own output keeps its ids
+            else:
+                df.insert(0, "record_id", _ids(source, entity, df, keys_from))
             frames.append(df)
         records.setdefault(entity, []).extend(f for f in frames if len(f.columns))
     out: dict[str, pd.DataFrame] = {}

@@ -130,3 +130,25 @@ def test_merge_apply_from_the_store_merges_the_approved_clusters(loop, tmp_path:
     assert got.exit_code == 0, got.output
     log = json.loads((out / "merge_log.json").read_text(encoding="utf-8"))
     assert sorted(e["cluster_id"] for e in log["clusters"]) == sorted(loop["approved"])
+
+
+def test_rerun_after_merge_keeps_record_ids_and_rejections(loop, tmp_path: Path) -> None:
+    """The merged contacts re-read by the next run keep the ids they had: every record that was
+    not merged away is found under its old id, and a rejected pair stays rejected."""
+    r = CliRunner()
+    out = tmp_path / "merged"
+    got = r.invoke(
+        cli, ["merge", "apply", str(loop["run2"]), "--decisions", "store", "--out", str(out)]
+    )
+    assert got.exit_code == 0, got.output
+    before = pd.read_csv(loop["run2"] / "records" / "contacts.csv", dtype=str)["record_id"]
+    log = json.loads((out / "merge_log.json").read_text(encoding="utf-8"))
+    away = {rid for e in log["clusters"] for rid in e["record_ids"] if rid != e["survivor"]}
+    rerun = r.invoke(
+        cli, ["audit", str(out / "config.merged.yaml"), "--out", str(tmp_path / "reports")]
+    )
+    assert rerun.exit_code == 0, rerun.output
+    (run3,) = _runs(tmp_path / "reports")
+    after = set(pd.read_csv(run3 / "records" / "contacts.csv", dtype=str)["record_id"])
+    kept = set(before) - away
+    assert kept <= after, sorted(kept - after)[:5]
