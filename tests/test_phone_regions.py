@@ -198,7 +198,8 @@ def test_a_lost_leading_zero_is_a_spreadsheet_finding_only_where_the_zero_is_alw
 
 def test_spreadsheet_numbers_never_block_or_match() -> None:
     raw = make_contacts(
-        phone=["3.60E+11", "3.60E+11", "010-1234-5678"],
+        # 010-1234-5678 itself is the placeholder every Korean form shows: a real-looking one
+        phone=["3.60E+11", "3.60E+11", "010-3141-5926"],
         country=["KR", "KR", "KR"],
     )
     records, issues = normalize({"contacts": raw}, NormalizeConfig())

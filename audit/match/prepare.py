@@ -452,7 +452,8 @@ def _nonvalue(
     bad = _nonvalue_values(_col(frame, name), which)
     if name in flagged:
         bad = pc.or_(bad, pa.array(np.asarray(flagged[name], bool)))
-    return bad
+    # a missing cell is not a non-value: a null here would null every result it is combined with
+    return pc.fill_null(bad, False)
 
 
 def _clean(frame: pd.DataFrame, name: str, which: str, flagged: dict[str, np.ndarray]) -> pa.Array:
