@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -316,3 +317,49 @@ def test_random_delimited_text_keeps_accounting(tmp_path, text):
     assert len(ingest.issues) == int(ingest.counts["rows_rejected"].sum())
     for frame in ingest.records.values():
         assert frame["record_id"].is_unique
+
+
+# a hand-kept phone directory: department, name, direct line, switchboard, ext., mobile, email
+DIRECTORY = [
+    "部门,姓名,直播,总机,分机,移动电话,电子邮件",
+    "总经办,王桂,,025-52070641,802,13951664747,heath.farrow@mythware.net",
+    "总经办,赵玉,025-84712206,025-66987899,666,13770674033,sgedling15@mythware.net",
+    "研发部,陈刚磊,,025-66987899,,15996361240,wynn.harlow@mythware.net",
+    "研发部,吴磊超,,025-66987899,,15051846545",  # no email: the row ends early
+    "财务部,马勇刚,,025-66987899,318,13901591586,pell.denholm@mythware,net",  # ',' for '.'
+    "财务部,徐静,,025-66987899,319,13770782998,lark.oakham@mythware.net",
+    "运营部,李敏华,025-51181852,025-66987899,328,13952021795,dale.ingram@mythware.net",
+    "",
+    "",
+]
+
+
+def test_a_directory_row_one_field_short_or_over_is_read_where_its_cells_line_up(tmp_path):
+    f = tmp_path / "directory.csv"
+    f.write_text("\r\n".join(DIRECTORY) + "\r\n", encoding="utf-8")
+    ingest = read(f)
+    assert balanced(ingest)
+    c = ingest.counts.iloc[0]
+    assert (c["rows_read"], c["rows_ingested"], c["rows_rejected"]) == (7, 7, 0)
+    rec = ingest.records["contacts"]
+    assert rec["source_row"].astype(int).tolist() == [1, 2, 3, 4, 5, 6, 7]  # file order kept
+    assert pd.isna(rec.iloc[3]["email"]) and rec.iloc[3]["mobile"] == "15051846545"
+    assert rec.iloc[4]["email"] == "pell.denholm@mythware,net"  # kept as typed, for the rules
+    assert rec.iloc[5]["email"] == "lark.oakham@mythware.net"
+    warnings = " ".join(ingest.files.iloc[0]["warnings"])
+    assert "line 5" in warnings and "line 6" in warnings and "电子邮件" in warnings
+
+
+def test_a_short_row_that_lines_up_nowhere_or_is_two_short_stays_rejected(tmp_path):
+    f = tmp_path / "directory.csv"
+    rows = [
+        *DIRECTORY[:4],
+        "研发部,吴磊超,025-66987899,15051846545",  # three cells missing
+        "研发部,吴磊超,wu@mythware.net,025-66987899,,1505",  # one missing, lines up nowhere
+    ]
+    f.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ingest = read(f)
+    assert balanced(ingest)
+    assert ingest.counts.iloc[0]["rows_rejected"] == 2
+    msgs = " ".join(ingest.issues["message"])
+    assert "line 5" in msgs and "line 6" in msgs

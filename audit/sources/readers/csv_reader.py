@@ -272,9 +272,16 @@ def _careful(
         raise InputError(f"{file}: is not readable as delimited text ({e}).") from None
     # ragged rows after the last good row that look like totals/copyright are footers
     last_good = numbers[-1] if numbers else 0
+    shapes = _column_shapes(rows, n)
+    realigned: dict[tuple[int, bool], list[int]] = {}
     for recno, line, row in pending:
         text = delimiter.join(row)
-        if recno > last_good and is_footer(row):
+        fixed = _line_up(row, shapes, n, delimiter)
+        if fixed is not None:
+            rows.append(fixed[0])
+            numbers.append(recno)
+            realigned.setdefault((fixed[1], len(row) < n), []).append(line)
+        elif recno > last_good and is_footer(row):
             rejected.append(Rejected(recno, line, "source.row.footer", "footer line", text, "info"))
         elif len(row) > n:
             rejected.append(
@@ -301,7 +308,90 @@ def _careful(
         if rows
         else pd.DataFrame({h: pd.Series(dtype=object) for h in header})
     )
-    return _finish(frame, numbers, rejected)
+    if realigned:  # back in file order
+        order = sorted(range(len(numbers)), key=numbers.__getitem__)
+        frame = frame.iloc[order].reset_index(drop=True)
+        numbers = [numbers[i] for i in order]
+    table = _finish(frame, numbers, rejected)
+    for (at, short), lines in sorted(realigned.items()):
+        shown = ", ".join(str(x) for x in lines[:10]) + (" ..." if len(lines) > 10 else "")
+        how = (
+            f"one field short of the header; '{header[at]}' was read as empty"
+            if short
+            else f"one field over the header; the two cells under '{header[at]}' were read as "
+            f"one value, with the {delimiter!r} between them kept"
+        )
+        table.warnings.append(
+            f"{len(lines)} row(s) (line {shown}) {how}, where the other cells line up with "
+            "the file's columns"
+        )
+    return table
+
+
+# what a cell looks like, to tell where a row one field short lost its cell
+_NUMBER = re.compile(r"[\d\s()+\-./#*]*\d[\d\s()+\-./#*]*(?:\s*(?:ext|x)\.?\s*\d+)?", re.I)
+
+
+def _shape(value: str) -> str:
+    v = value.strip()
+    if not v:
+        return "empty"
+    if "@" in v:
+        return "email"
+    if _NUMBER.fullmatch(v):
+        return "number"
+    return "text"
+
+
+def _column_shapes(rows: list[list[str]], n: int) -> list[dict[str, float]]:
+    """Per column, the share of the well-formed rows whose cell has each shape."""
+    shares: list[dict[str, float]] = [{} for _ in range(n)]
+    for row in rows:
+        for i, v in enumerate(row[:n]):
+            k = _shape(v)
+            shares[i][k] = shares[i].get(k, 0.0) + 1.0 / len(rows)
+    return shares
+
+
+def _line_up(
+    row: list[str], shapes: list[dict[str, float]], n: int, delimiter: str
+) -> tuple[list[str], int] | None:
+    """A row one field short or over, read as a record when the rest of the file makes it plain.
+
+    Hand-kept directories and lists written by scripts end a row early when its last values are
+    empty (a person with no email), and a value typed with the delimiter in it ("mythware,net")
+    splits in two. Such a row is a record, not a broken line: when leaving one cell empty, or
+    joining two neighbours back with the delimiter, at exactly one place makes every cell land
+    in a column where cells of that shape are common (email under email, number under phone),
+    it is read that way (the caller says so in a warning). A row that lines up several ways or
+    none, is off by more than one field, or whose quote ran on across lines, stays rejected.
+    """
+    rows_seen = len(shapes) and sum(shapes[0].values())
+    if n < 3 or abs(len(row) - n) != 1 or not rows_seen or any("\n" in v for v in row):
+        return None
+    if sum(1 for v in row if v.strip()) < 2:
+        return None
+    fits: list[tuple[float, int, list[str]]] = []
+    for at in range(n):
+        if len(row) < n:
+            cells, new = [*row[:at], "", *row[at:]], at
+        else:
+            cells, new = [*row[:at], row[at] + delimiter + row[at + 1], *row[at + 2 :]], -1
+        score, ok = 0.0, True
+        for i, v in enumerate(cells):
+            if i == new:
+                continue
+            share = shapes[i].get(_shape(v), 0.0)
+            if share < 0.1:
+                ok = False
+                break
+            score += share
+        if ok:
+            fits.append((score, at, cells))
+    fits.sort(key=lambda f: -f[0])
+    if not fits or (len(fits) > 1 and fits[1][0] >= fits[0][0] - 0.5):
+        return None
+    return fits[0][2], fits[0][1]
 
 
 def _finish(frame: pd.DataFrame, numbers: list[int], rejected: list[Rejected]) -> RawTable:
