@@ -363,3 +363,48 @@ def test_a_short_row_that_lines_up_nowhere_or_is_two_short_stays_rejected(tmp_pa
     assert ingest.counts.iloc[0]["rows_rejected"] == 2
     msgs = " ".join(ingest.issues["message"])
     assert "line 5" in msgs and "line 6" in msgs
+
+
+MEMBERS = [  # a Mailchimp audience export, some rows re-saved by Excel with ';' (and a quote lost)
+    "LEID,EUID,MEMBER_RATING,OPTIN_TIME,CC,REGION,TAGS",
+    '87459023,ebac8ad24c,5,07/05/19 11:10,uk,hck,"""Alpha testeurs"""',
+    '87459031,80390196bd,5,07/05/19 11:10,uk,lnd,"""Alpha testeurs""',  # closing quote lost
+    '87459035;47c46c7ce4;2;2019-05-07 11:10:15;us;ca;""""Alpha testeurs"""',
+    '87459051,5609930021,5,07/05/19 14:48,fr,idf,"""To test"""',
+    '88833599,"7,00E+16",2,12/06/19 10:50,fr,idf,"""Deepnews interested"""',
+]
+
+
+def test_a_stray_quote_never_folds_the_next_rows_into_its_cell(tmp_path):
+    f = tmp_path / "members.csv"
+    f.write_text("\r\n".join(MEMBERS) + "\r\n", encoding="utf-8")
+    ingest = read(f)
+    assert balanced(ingest)
+    assert ingest.counts.iloc[0]["rows_read"] == 5
+    rec = ingest.records["contacts"]
+    assert rec["external_id"].tolist() == [
+        "87459023",
+        "87459031",
+        "87459035",  # its own record, read with ';'
+        "87459051",
+        "88833599",
+    ]
+    assert rec["source_row"].astype(int).tolist() == [1, 2, 3, 4, 5]
+    assert "7,00E+16" in rec["extra"].iloc[4]  # the row keeps its own place
+    assert "Alpha testeurs" in rec["extra"].iloc[1]
+    warnings = " ".join(ingest.files.iloc[0]["warnings"])
+    assert "line 4" in warnings and "';'" in warnings
+
+
+def test_a_real_multi_line_note_stays_one_record(tmp_path):
+    f = tmp_path / "notes.csv"
+    f.write_text(
+        "name,email,phone,notes\r\n"
+        'Sato Hanako,hanako@example.jp,03-1234-5678,"met at expo\r\ncall back, send deck"\r\n'
+        "Kim Minjun,minjun@example.kr,010-1234-5678,\r\n",
+        encoding="utf-8",
+    )
+    ingest = read(f)
+    c = ingest.counts.iloc[0]
+    assert (c["rows_read"], c["rows_ingested"], c["rows_rejected"]) == (2, 2, 0)
+    assert ingest.records["contacts"]["full_name"].tolist() == ["Sato Hanako", "Kim Minjun"]
