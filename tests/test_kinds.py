@@ -166,6 +166,16 @@ def test_placeholder_words_inside_a_full_name_and_typo_needs_a_sane_domain() -> 
     assert typo_fix("gmail,com") is None  # a syntax error, reported by contacts.email.valid
 
 
+def test_a_bracketed_filler_is_a_placeholder_and_a_bracketed_name_is_not() -> None:
+    # HubSpot writes "[not provided]" for a name a form did not ask for
+    from audit.validate.checks.basic import is_placeholder
+
+    for filler in ("[not provided]", "(none)", "<unknown>", "【なし】", "( N/A )"):
+        assert is_placeholder(filler, "text"), filler
+    for name in ("[Smith]", "(Bob)", "Kim (Minjun)"):
+        assert not is_placeholder(name, "text"), name
+
+
 def test_unique_within_a_group() -> None:
     from audit.validate.checks.basic import UniqueParams, unique
 
@@ -185,6 +195,7 @@ PLACEHOLDER_SAMPLES = [
     "none@none.com", "test@test.com", "a@example.com", "x@x.com", "kim@naver.com",
     "010-0000-0000", "123-456-7890", "+1 123 456 7890", "010-1234-5678", "０１０-００００-００００",
     "02-312-3456", "5555555555", "12345", "", "info@test.com", "x@localhost", "aaa@aaa.com",
+    "[not provided]", "(none)", "<Unknown>", "[Smith]", "(Bob)",
 ]  # fmt: skip
 
 
