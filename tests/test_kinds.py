@@ -176,6 +176,18 @@ def test_a_bracketed_filler_is_a_placeholder_and_a_bracketed_name_is_not() -> No
         assert not is_placeholder(name, "text"), name
 
 
+def test_a_dispatch_or_front_desk_mailbox_is_a_role_address() -> None:
+    # a towing company's dispatch@ and a clinic's reception@ reach whoever is on shift
+    from audit.validate.checks.stale import role_account
+
+    emails = ["dispatch@greenwaytowing.com", "reception@clinic.example", "dispatcher.kim@x.com"]
+    frame = make_frame("contacts", email=emails)
+    rule = Rule("contacts.email.role", "role_account", "contacts", "email", "validity",
+                "warning", "m", None, None, "t", "t")  # fmt: skip
+    ctx = Context(records={"contacts": frame}, as_of=AS_OF, stale_after_days=730)
+    assert role_account(frame, rule, ctx).failed.tolist() == [True, True, False]
+
+
 def test_unique_within_a_group() -> None:
     from audit.validate.checks.basic import UniqueParams, unique
 
