@@ -188,6 +188,19 @@ def test_a_dispatch_or_front_desk_mailbox_is_a_role_address() -> None:
     assert role_account(frame, rule, ctx).failed.tolist() == [True, True, False]
 
 
+def test_an_email_typed_into_first_name_is_found_in_the_full_name() -> None:
+    # HubSpot: First Name 'drew.radley@axis-amc.com', Last Name 'A'
+    from audit.validate.checks.contact import WrongFieldParams, wrong_field
+
+    names = ["drew.radley@axis-amc.com A", "Ann Lee", "Lee @ Acme", "kim@naver.com", None]
+    frame = make_frame("contacts", full_name=names)
+    rule = Rule("contacts.full_name.wrong_field", "wrong_field", "contacts", "full_name",
+                "validity", "error", "m", None, WrongFieldParams(looks_like=["email", "phone"]),
+                "t", "t")  # fmt: skip
+    ctx = Context(records={"contacts": frame}, as_of=AS_OF, stale_after_days=730)
+    assert wrong_field(frame, rule, ctx).failed.tolist() == [True, False, False, True, False]
+
+
 def test_unique_within_a_group() -> None:
     from audit.validate.checks.basic import UniqueParams, unique
 
