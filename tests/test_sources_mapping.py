@@ -188,8 +188,15 @@ def test_an_account_list_is_read_as_companies(runner: CliRunner, tmp_path: Path)
     assert rec["mapping"]["従業員数"] == "employees"
     # a few columns only, still no person in it: an account list
     g = tmp_path / "short.csv"
-    g.write_text("Company Name,Phone\nAcme Towing LLC,(407) 261-8810\n", encoding="utf-8")
+    g.write_text(
+        "Company Name,Website,Phone\nAcme Towing LLC,acmetowing.com,(407) 261-8810\n",
+        encoding="utf-8",
+    )
     assert _inspect(runner, g)[0]["entity"] == "companies"
+    # a customer sheet naming only the company (company, CSAT) stays a contact list
+    k = tmp_path / "customers.csv"
+    k.write_text("Company Name,Phone\nAcme Towing LLC,(407) 261-8810\n", encoding="utf-8")
+    assert _inspect(runner, k)[0]["entity"] == "contacts"
     # the same company column next to a person's name is a contact list
     h = tmp_path / "people.csv"
     h.write_text(

@@ -180,6 +180,8 @@ def generic_mapping(header: Sequence[str], entity: str) -> dict[str, str]:
 
 # columns that only a list of people has
 _PERSON = frozenset({"full_name", "first_name", "last_name", "email", "mobile"})
+# columns that only a list of companies has (a "company,CSAT" sheet is still customers)
+_FIRM = frozenset({"domain", "industry", "employees"})
 
 
 def guess_entity(header: Sequence[str]) -> str:
@@ -188,13 +190,15 @@ def guess_entity(header: Sequence[str]) -> str:
     A folder of exports audited without a config holds orders, spend or deal-stage tables next
     to contact lists; naming each file's entity by hand should not be needed when its headers
     already say what it is. Contacts win ties: it is the entity most files without a profile hold.
-    A list whose main name column names a company (取引先名, Company Name) and that has no person
-    in it (no name, first/last name or email column) is an account list: companies.
+    A list whose main name column names a company (取引先名, Company Name), that has no person in
+    it (no name, first/last name, email or mobile column) and that describes the company (its
+    website, industry or head count) is an account list: companies.
     """
     people = set(generic_mapping(header, "contacts").values())
     best, best_n = "contacts", len(people)
-    if not people & _PERSON and "name" in generic_mapping(header, "companies").values():
-        best, best_n = "companies", len(generic_mapping(header, "companies"))
+    firms = set(generic_mapping(header, "companies").values())
+    if not people & _PERSON and "name" in firms and firms & _FIRM:
+        best, best_n = "companies", len(firms)
     for entity in schema.ENTITIES:
         if entity == "contacts" and best == "companies":
             continue
