@@ -212,9 +212,12 @@ def _fast(raw: bytes, header: list[str], delimiter: str, skip: int) -> RawTable 
     # checks each such record line by line
     import pyarrow.compute as pc
 
+    n = len(header)
     for col in tbl.columns:
-        if pc.any(pc.match_substring(col, "\n")).as_py():
-            return None
+        spans = col.filter(pc.fill_null(pc.match_substring(col, "\n"), False)).to_pylist()
+        for cell in spans:  # a line inside the cell that could hold a whole record
+            if any(max(ln.count(d) for d in DELIMITERS) >= n - 1 for ln in cell.split("\n")[1:]):
+                return None
     return _from_arrow(tbl, header)
 
 
