@@ -78,3 +78,25 @@ def test_shared_bounce_corpus(shared_data):
     # the targets (measured now: 0.982 / 0.905)
     assert precision >= 0.98
     assert recall >= 0.90
+
+
+GMAIL_NOTICE = (  # Gmail's plain-text notice (2013 shape): its own sentence, then the reply
+    "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\nTo: me@gmail.com\n"
+    "X-Failed-Recipients: {rcpt}\nSubject: Delivery Status Notification (Failure)\n"
+    "Content-Type: text/plain; charset=ISO-8859-1\n\n"
+    "Delivery to the following recipient failed permanently:\n\n     {rcpt}\n\n"
+    "Technical details of permanent failure: \nGoogle tried to deliver your message, but it was "
+    "rejected by the server for the recipient domain example.org by mx.example.org. "
+    "[192.0.2.8].\n\nThe error that the other server returned was:\n{reply}\n"
+)
+
+
+def test_a_relays_own_wrapper_sentence_does_not_outweigh_the_quoted_reply():
+    rcpt = "gone@example.org"
+    dead = GMAIL_NOTICE.format(rcpt=rcpt, reply=f"550 5.1.0 Recipient rejected: <{rcpt}>")
+    (b,) = analyze(_msg(dead)).bounces
+    assert b.classification == "hard"
+    # the same wrapper around a policy reply stays a soft block
+    blocked = GMAIL_NOTICE.format(rcpt=rcpt, reply="550 5.7.1 Message rejected as spam")
+    (b,) = analyze(_msg(blocked)).bounces
+    assert b.classification == "soft"

@@ -166,6 +166,41 @@ def test_placeholder_words_inside_a_full_name_and_typo_needs_a_sane_domain() -> 
     assert typo_fix("gmail,com") is None  # a syntax error, reported by contacts.email.valid
 
 
+def test_a_bracketed_filler_is_a_placeholder_and_a_bracketed_name_is_not() -> None:
+    # HubSpot writes "[not provided]" for a name a form did not ask for
+    from audit.validate.checks.basic import is_placeholder
+
+    for filler in ("[not provided]", "(none)", "<unknown>", "【なし】", "( N/A )"):
+        assert is_placeholder(filler, "text"), filler
+    for name in ("[Smith]", "(Bob)", "Kim (Minjun)"):
+        assert not is_placeholder(name, "text"), name
+
+
+def test_a_dispatch_or_front_desk_mailbox_is_a_role_address() -> None:
+    # a towing company's dispatch@ and a clinic's reception@ reach whoever is on shift
+    from audit.validate.checks.stale import role_account
+
+    emails = ["dispatch@greenwaytowing.com", "reception@clinic.example", "dispatcher.kim@x.com"]
+    frame = make_frame("contacts", email=emails)
+    rule = Rule("contacts.email.role", "role_account", "contacts", "email", "validity",
+                "warning", "m", None, None, "t", "t")  # fmt: skip
+    ctx = Context(records={"contacts": frame}, as_of=AS_OF, stale_after_days=730)
+    assert role_account(frame, rule, ctx).failed.tolist() == [True, True, False]
+
+
+def test_an_email_typed_into_first_name_is_found_in_the_full_name() -> None:
+    # HubSpot: First Name 'drew.radley@axis-amc.com', Last Name 'A'
+    from audit.validate.checks.contact import WrongFieldParams, wrong_field
+
+    names = ["drew.radley@axis-amc.com A", "Ann Lee", "Lee @ Acme", "kim@naver.com", None]
+    frame = make_frame("contacts", full_name=names)
+    rule = Rule("contacts.full_name.wrong_field", "wrong_field", "contacts", "full_name",
+                "validity", "error", "m", None, WrongFieldParams(looks_like=["email", "phone"]),
+                "t", "t")  # fmt: skip
+    ctx = Context(records={"contacts": frame}, as_of=AS_OF, stale_after_days=730)
+    assert wrong_field(frame, rule, ctx).failed.tolist() == [True, False, False, True, False]
+
+
 def test_unique_within_a_group() -> None:
     from audit.validate.checks.basic import UniqueParams, unique
 
@@ -185,6 +220,7 @@ PLACEHOLDER_SAMPLES = [
     "none@none.com", "test@test.com", "a@example.com", "x@x.com", "kim@naver.com",
     "010-0000-0000", "123-456-7890", "+1 123 456 7890", "010-1234-5678", "０１０-００００-００００",
     "02-312-3456", "5555555555", "12345", "", "info@test.com", "x@localhost", "aaa@aaa.com",
+    "[not provided]", "(none)", "<Unknown>", "[Smith]", "(Bob)",
 ]  # fmt: skip
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from audit.config import NormalizeConfig, SourceConfig
 from audit.normalize import normalize
-from audit.normalize.companies import company_key
+from audit.normalize.companies import company_domain, company_key
 from audit.normalize.countries import country_code
 from audit.normalize.dates import parse_dates
 from audit.normalize.emails import clean_email, email_domain, email_key
@@ -104,6 +104,22 @@ def test_parse_phone(
 )
 def test_company_key_latin_forms(name: str) -> None:
     assert company_key(name) == "acme"
+
+
+@pytest.mark.parametrize(
+    ("typed", "domain"),
+    [
+        ("www.i40inc.com", "i40inc.com"),  # HubSpot's Company Domain Name as a user typed it
+        ("AppraisalMC.com", "appraisalmc.com"),
+        ("https://yamagata-corp.jp/", "yamagata-corp.jp"),  # a Website/URL column
+        ("http://www2.example.co.uk:8080/about?x=1", "example.co.uk"),
+        ("münchen.de", "xn--mnchen-3ya.de"),
+        ("www.com", "www.com"),  # www is the name here, not a host prefix
+        ("n/a", "n/a"),  # not a host: left for the rules
+    ],
+)
+def test_company_domain_is_the_host_without_www(typed: str, domain: str) -> None:
+    assert company_domain(typed) == domain
 
 
 @pytest.mark.parametrize(

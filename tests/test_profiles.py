@@ -144,3 +144,24 @@ def test_typeform_html_in_question_headers(tmp_path):
     assert ingest.files.iloc[0]["profile"] == "typeform.responses"
     row = ingest.records["contacts"].iloc[0]
     assert (row["email"], row["full_name"]) == ("kim@example.co.kr", "김민준")
+
+
+def test_google_multi_value_cells_give_the_first_value_and_keep_the_cell(tmp_path):
+    # Google CSV joins a label's several values with " ::: " (legacy and current exports)
+    f = tmp_path / "contacts.csv"
+    f.write_text(
+        "Name,Given Name,Family Name,Group Membership,E-mail 1 - Type,E-mail 1 - Value,"
+        "Phone 1 - Type,Phone 1 - Value\n"
+        "Ravi Menon,Ravi,Menon,* myContacts,* Work,sales-rec@1and1.com ::: ravi@example.in,"
+        "Mobile,+919020505839 ::: +919847501915 ::: +918714202351\n"
+        "Anu Nair,Anu,Nair,* myContacts,* Home,anu@example.in,Mobile,+91 95394 47413\n",
+        encoding="utf-8",
+    )
+    ingest = read_sources([SourceConfig(name="g", path=str(f))], base_dir=tmp_path)
+    info = ingest.files.iloc[0]
+    assert info["profile"] == "google.contacts"
+    rec = ingest.records["contacts"]
+    assert rec["phone"].tolist() == ["+919020505839", "+91 95394 47413"]
+    assert rec["email"].tolist() == ["sales-rec@1and1.com", "anu@example.in"]
+    assert "+918714202351" in rec["extra"].iloc[0] and "ravi@example.in" in rec["extra"].iloc[0]
+    assert any("':::'" in w for w in info["warnings"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -316,3 +317,94 @@ def test_random_delimited_text_keeps_accounting(tmp_path, text):
     assert len(ingest.issues) == int(ingest.counts["rows_rejected"].sum())
     for frame in ingest.records.values():
         assert frame["record_id"].is_unique
+
+
+# a hand-kept phone directory: department, name, direct line, switchboard, ext., mobile, email
+DIRECTORY = [
+    "部门,姓名,直播,总机,分机,移动电话,电子邮件",
+    "总经办,王桂,,025-52070641,802,13951664747,heath.farrow@mythware.net",
+    "总经办,赵玉,025-84712206,025-66987899,666,13770674033,sgedling15@mythware.net",
+    "研发部,陈刚磊,,025-66987899,,15996361240,wynn.harlow@mythware.net",
+    "研发部,吴磊超,,025-66987899,,15051846545",  # no email: the row ends early
+    "财务部,马勇刚,,025-66987899,318,13901591586,pell.denholm@mythware,net",  # ',' for '.'
+    "财务部,徐静,,025-66987899,319,13770782998,lark.oakham@mythware.net",
+    "运营部,李敏华,025-51181852,025-66987899,328,13952021795,dale.ingram@mythware.net",
+    "",
+    "",
+]
+
+
+def test_a_directory_row_one_field_short_or_over_is_read_where_its_cells_line_up(tmp_path):
+    f = tmp_path / "directory.csv"
+    f.write_text("\r\n".join(DIRECTORY) + "\r\n", encoding="utf-8")
+    ingest = read(f)
+    assert balanced(ingest)
+    c = ingest.counts.iloc[0]
+    assert (c["rows_read"], c["rows_ingested"], c["rows_rejected"]) == (7, 7, 0)
+    rec = ingest.records["contacts"]
+    assert rec["source_row"].astype(int).tolist() == [1, 2, 3, 4, 5, 6, 7]  # file order kept
+    assert pd.isna(rec.iloc[3]["email"]) and rec.iloc[3]["mobile"] == "15051846545"
+    assert rec.iloc[4]["email"] == "pell.denholm@mythware,net"  # kept as typed, for the rules
+    assert rec.iloc[5]["email"] == "lark.oakham@mythware.net"
+    warnings = " ".join(ingest.files.iloc[0]["warnings"])
+    assert "line 5" in warnings and "line 6" in warnings and "电子邮件" in warnings
+
+
+def test_a_short_row_that_lines_up_nowhere_or_is_two_short_stays_rejected(tmp_path):
+    f = tmp_path / "directory.csv"
+    rows = [
+        *DIRECTORY[:4],
+        "研发部,吴磊超,025-66987899,15051846545",  # three cells missing
+        "研发部,吴磊超,wu@mythware.net,025-66987899,,1505",  # one missing, lines up nowhere
+    ]
+    f.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ingest = read(f)
+    assert balanced(ingest)
+    assert ingest.counts.iloc[0]["rows_rejected"] == 2
+    msgs = " ".join(ingest.issues["message"])
+    assert "line 5" in msgs and "line 6" in msgs
+
+
+MEMBERS = [  # a Mailchimp audience export, some rows re-saved by Excel with ';' (and a quote lost)
+    "LEID,EUID,MEMBER_RATING,OPTIN_TIME,CC,REGION,TAGS",
+    '87459023,ebac8ad24c,5,07/05/19 11:10,uk,hck,"""Alpha testeurs"""',
+    '87459031,80390196bd,5,07/05/19 11:10,uk,lnd,"""Alpha testeurs""',  # closing quote lost
+    '87459035;47c46c7ce4;2;2019-05-07 11:10:15;us;ca;""""Alpha testeurs"""',
+    '87459051,5609930021,5,07/05/19 14:48,fr,idf,"""To test"""',
+    '88833599,"7,00E+16",2,12/06/19 10:50,fr,idf,"""Deepnews interested"""',
+]
+
+
+def test_a_stray_quote_never_folds_the_next_rows_into_its_cell(tmp_path):
+    f = tmp_path / "members.csv"
+    f.write_text("\r\n".join(MEMBERS) + "\r\n", encoding="utf-8")
+    ingest = read(f)
+    assert balanced(ingest)
+    assert ingest.counts.iloc[0]["rows_read"] == 5
+    rec = ingest.records["contacts"]
+    assert rec["external_id"].tolist() == [
+        "87459023",
+        "87459031",
+        "87459035",  # its own record, read with ';'
+        "87459051",
+        "88833599",
+    ]
+    assert rec["source_row"].astype(int).tolist() == [1, 2, 3, 4, 5]
+    assert "7,00E+16" in rec["extra"].iloc[4]  # the row keeps its own place
+    assert "Alpha testeurs" in rec["extra"].iloc[1]
+    warnings = " ".join(ingest.files.iloc[0]["warnings"])
+    assert "line 4" in warnings and "';'" in warnings
+
+
+def test_a_real_multi_line_note_stays_one_record(tmp_path):
+    f = tmp_path / "notes.csv"
+    f.write_text(
+        "name,email,phone,notes\r\n"
+        'Sato Hanako,hanako@example.jp,03-1234-5678,"met at expo\r\ncall back, send deck"\r\n'
+        "Kim Minjun,minjun@example.kr,010-1234-5678,\r\n",
+        encoding="utf-8",
+    )
+    ingest = read(f)
+    c = ingest.counts.iloc[0]
+    assert (c["rows_read"], c["rows_ingested"], c["rows_rejected"]) == (2, 2, 0)
+    assert ingest.records["contacts"]["full_name"].tolist() == ["Sato Hanako", "Kim Minjun"]

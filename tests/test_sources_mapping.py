@@ -142,3 +142,71 @@ def test_two_equally_near_profiles_map_by_neither_and_say_so(monkeypatch) -> Non
     prof, note = detect_mod.detect(["Email", "Full Name", "Signup Date", "Phone"])
     assert prof is None
     assert note is not None and "tool_a.members or tool_b.members" in note
+
+
+def test_cjk_outlook_and_phone_export_headers_map(runner: CliRunner, tmp_path: Path) -> None:
+    # the Chinese Outlook CSV writes 主要电子邮件 / 移动电话号码; Korean Outlook 전자 메일 주소 /
+    # 휴대폰; Japanese Outlook 電子メール アドレス / 携帯電話
+    cases = {
+        "zh.csv": ("名字,姓氏,主要电子邮件,移动电话号码\n丽,王,li.wang@example.cn,13912345678\n"),
+        "ko.csv": ("이름,전자 메일 주소,휴대폰 번호\n김민준,minjun@example.kr,010-1234-5678\n"),
+        "ja.csv": (
+            "氏名,電子メール アドレス,携帯電話番号\n佐藤 花子,hanako@example.jp,090-1234-5678\n"
+        ),
+    }
+    for name, text in cases.items():
+        f = tmp_path / name
+        f.write_text(text, encoding="utf-8")
+        (rec,) = _inspect(runner, f)
+        assert {"email", "mobile"} <= set(rec["mapping"].values()), (name, rec["mapping"])
+
+
+def test_a_name_column_per_script_maps_the_first_and_keeps_the_other(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    f = tmp_path / "cards.csv"
+    f.write_text(
+        "NAME_JA,NAME_EN,AFFILIATION,EMAIL\n飯島ゆん,Yun Iijima,キャラ班,yun@example.jp\n",
+        encoding="utf-8",
+    )
+    (rec,) = _inspect(runner, f)
+    assert rec["mapping"]["NAME_JA"] == "full_name"
+    assert "NAME_EN" in rec["unmapped"]  # kept in extra, not dropped
+
+
+def test_an_account_list_is_read_as_companies(runner: CliRunner, tmp_path: Path) -> None:
+    f = tmp_path / "accounts.csv"
+    f.write_text(
+        "取引先ID(必須),取引先名(必須),住所,電話番号,業種,URL,従業員数\n"
+        "12927008,ヤマガタ株式会社,神奈川県横浜市西区高島2-6-34,045-461-4000,印刷,"
+        "https://yamagata-corp.jp/,250\n",
+        encoding="utf-8",
+    )
+    (rec,) = _inspect(runner, f)
+    assert rec["entity"] == "companies"
+    assert rec["mapping"]["取引先名(必須)"] == "name"
+    assert rec["mapping"]["従業員数"] == "employees"
+    # a few columns only, still no person in it: an account list
+    g = tmp_path / "short.csv"
+    g.write_text(
+        "Company Name,Website,Phone\nAcme Towing LLC,acmetowing.com,(407) 261-8810\n",
+        encoding="utf-8",
+    )
+    assert _inspect(runner, g)[0]["entity"] == "companies"
+    # a customer sheet naming only the company (company, CSAT) stays a contact list
+    k = tmp_path / "customers.csv"
+    k.write_text("Company Name,Phone\nAcme Towing LLC,(407) 261-8810\n", encoding="utf-8")
+    assert _inspect(runner, k)[0]["entity"] == "contacts"
+    # the same company column next to a person's name is a contact list
+    h = tmp_path / "people.csv"
+    h.write_text(
+        "会社名,担当者名,電話番号\nヤマガタ株式会社,佐藤 花子,045-461-4000\n", encoding="utf-8"
+    )
+    assert _inspect(runner, h)[0]["entity"] == "contacts"
+    # an orders table with a company column stays orders
+    o = tmp_path / "orders.csv"
+    o.write_text(
+        "company,product,amount,currency,status,ordered_at\nAcme,Pro,10,USD,paid,2026-01-02\n",
+        encoding="utf-8",
+    )
+    assert _inspect(runner, o)[0]["entity"] == "orders"

@@ -61,3 +61,20 @@ def test_the_suggestion_is_a_guess_and_the_value_is_kept() -> None:
     assert typo["suggestion"].iloc[0].startswith("did you mean lee@gmail.com? (a guess")
     clean, _ = clean_records(recs, v.issues, Matches(pairs=pd.DataFrame(), clusters=pd.DataFrame()))
     assert clean["contacts"]["email"].tolist() == ["lee@gmial.com", "kim@aon.com"]
+
+
+def test_a_one_row_slip_of_the_sources_own_company_domain_is_a_typo() -> None:
+    # a company phone directory: 60 people at mythware.net, one typed mythwarre.net
+    import pandas as pd
+
+    from audit.validate.checks.stale import sibling_typos
+
+    doms = ["mythware.net"] * 60 + ["mythwarre.net", "magewell.com", "magewelll.com"]
+    doms += ["appraisal-nation.com"] * 8 + ["appraisalnation.com"]  # both spellings registered
+    doms += ["acme.com"] * 5 + ["acmes.com"]  # short names one letter apart: other companies
+    doms += ["mythwarre.net"]  # the same slip in another source, where mythware.net is absent
+    src = pd.Series(["dir"] * (len(doms) - 1) + ["crm"])
+    fix = sibling_typos(pd.Series(doms), src)
+    found = {(d, f) for d, f in zip(doms, fix, strict=True) if pd.notna(f)}
+    assert found == {("mythwarre.net", "mythware.net")}
+    assert pd.isna(fix.iloc[-1])

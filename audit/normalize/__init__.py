@@ -20,7 +20,7 @@ from audit.model import Issues, Records
 
 from .amounts import currencies, parse_bools, parse_number, parse_numbers
 from .columns import as_text, broadcast, map_unique, start_map
-from .companies import company_key
+from .companies import company_domain, company_key
 from .countries import country_code, region_name, timezone_for_country
 from .dates import parse_dates, parse_one
 from .emails import clean_email, email_columns, email_key
@@ -174,6 +174,7 @@ def _entity(
         out["company_key"] = map_unique(out["company"], company_key)
     if entity == "companies":
         out["company_key"] = map_unique(out["name"], company_key)
+        out["domain"] = map_unique(out["domain"], company_domain)
     tz = _timezones(out, cfg, by_source)
     for col, kind in kinds.items():
         if col in derived:

@@ -71,3 +71,27 @@ def company_key(value: str | None) -> str | None:
     s = s.replace("&", " and ")
     out = _WS.sub("", s)
     return out or None
+
+
+_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:[^@/\s]*@)?([^/?#:\s]+)(?::\d+)?(?:[/?#].*)?$")
+_LABELS = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]+)$")
+
+
+def company_domain(value: str | None) -> str | None:
+    """A company's domain as one spelling: 'www.I40inc.com', 'https://i40inc.com/about' and
+    'I40INC.COM.' are all i40inc.com, so the column compares and joins.
+
+    A URL's host is the domain once a leading www. (www2., www3.) is dropped; international
+    names are kept in punycode, as email domains are. A value that is no host name at all
+    ('n/a', 'see notes') is left as written for the rules to see.
+    """
+    if not value:
+        return value
+    from audit.normalize.emails import domain_ascii
+
+    m = _HOST.match(fold(value).strip().casefold())
+    if not m:
+        return value
+    host = domain_ascii(m.group(1).strip(".").strip())
+    host = re.sub(r"^www\d*\.(?=.+\..+)", "", host)
+    return host if _LABELS.match(host) else value

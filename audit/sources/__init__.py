@@ -297,6 +297,8 @@ def _map(
         # a second alias (e.g. Home email next to Work email) keeps its value when it was not used
         col = mapping[h]
         extra_frame[h] = frame[h].where(frame[h] != out[col], None)
+    if prof is not None and prof.multi_value:
+        _first_of_many(out, frame, extra_frame, sources_of, prof.multi_value, table.warnings)
     out["extra"] = _json_extra(extra_frame, list(extra_frame.columns))
     if prof is not None:
         for col in prof.strip_apostrophe:
@@ -322,6 +324,36 @@ def _map(
             out, frame, prof.flags if prof else [], bounce_from[0] if bounce_from else None
         )
     return out, entity, prof, mapping, unmapped
+
+
+def _first_of_many(
+    out: pd.DataFrame,
+    frame: pd.DataFrame,
+    extra: pd.DataFrame,
+    sources_of: dict[str, list[str]],
+    sep: str,
+    warnings: list[str],
+) -> None:
+    """An export that joins several values in one cell (a contact's three mobiles) gives the
+    canonical column the first, as the export's own first value; the whole cell stays in extra
+    under its header so the others are not lost."""
+    counts: dict[str, int] = {}
+    for col, hs in sources_of.items():
+        s = out[col]
+        many = s.map(lambda v: isinstance(v, str) and sep in v).astype(bool)
+        if not many.any():
+            continue
+        out[col] = s.where(~many, s[many].map(lambda v: v.split(sep)[0].strip() or None))
+        for h in hs:
+            if h not in extra.columns:
+                extra[h] = frame[h].where(many, None)
+        counts[col] = int(many.sum())
+    if counts:
+        shown = ", ".join(f"{c} ({n})" for c, n in counts.items())
+        warnings.append(
+            f"cells holding several values joined by {sep.strip()!r}: the first was used for "
+            f"{shown}; the whole cell is kept in extra"
+        )
 
 
 def _issue_rows(table: RawTable, src_name: str, file: str, entity: str) -> list[dict[str, Any]]:

@@ -649,6 +649,13 @@ def _from_text(msg: Message) -> Report | None:
         # they say nothing (one shared reason for every recipient)
         own_code = _STATUS.search(near) or _REPLY.search(near)
         text = near if own_code or len(near) >= 80 else near + " " + notice[:3000]
+        # a relay that quotes the remote server's reply line ("The error that the other server
+        # returned was: 550 5.1.0 Recipient rejected") wraps it in its own generic sentence
+        # ("it was rejected by the server for the recipient domain"): the reply decides, unless
+        # the words before it name the SMTP stage (after MAIL FROM: about the sender)
+        quoted = _QUOTED_REPLY.search(text)
+        if quoted and not _SMTP_STAGE.search(text[: quoted.start()]):
+            text = text[quoted.start() :]
         cls, reason = classify(status, text, transient=transient, context=near)
         bounces.append(Bounce(address, status, cls, reason, _short(near)))
     kind = (
@@ -660,6 +667,9 @@ def _from_text(msg: Message) -> Report | None:
     return Report(kind, bounces)
 
 
+# an SMTP reply with an enhanced status code on a line of its own (RFC 5321 / RFC 3463)
+_QUOTED_REPLY = re.compile(r"^[ \t]*[45]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b", re.MULTILINE)
+_SMTP_STAGE = re.compile(r"MAIL FROM|RCPT TO|\bDATA\b|in reply to|after end of", re.IGNORECASE)
 _HELP_DESK = re.compile(r"(postmaster|hostmaster|abuse|support|helpdesk|noc)@", re.IGNORECASE)
 _ID_HEADER = re.compile(r"\s*(message-id|references|in-reply-to|x-[\w-]+-id)\s*:", re.IGNORECASE)
 

@@ -116,9 +116,9 @@ def header_keys(header: str) -> list[str]:
     """Lookup keys to try for a header that is not a synonym as written, best first.
 
     `取引先名(必須)` -> `取引先名`; `MailingCity` -> `mailing city`, then `city`;
-    `Cntct_Fst` -> `contact first`, then `first name`. Only whole words are expanded or
-    dropped (synonyms.yaml: _abbreviations, _prefixes), so `Company Phone` never becomes
-    `company`.
+    `Cntct_Fst` -> `contact first`, then `first name`; `NAME_JA` -> `name`. Only whole words
+    are expanded or dropped (synonyms.yaml: _abbreviations, _language_tags, _prefixes), so
+    `Company Phone` never becomes `company`.
     """
     data = _data()
     abbreviations: dict[str, str] = data.get("_abbreviations") or {}
@@ -130,6 +130,9 @@ def header_keys(header: str) -> list[str]:
         keys.append(fold_header(bare))
     words = [w for w in _SPLIT.split(fold_header(_CAMEL.sub(" ", bare or header))) if w]
     words = " ".join(abbreviations.get(w, w) for w in words).split()
+    tags = {fold_header(str(t)) for t in data.get("_language_tags") or []}
+    if len(words) > 1 and words[-1] in tags:  # NAME_JA, Name (EN): the name, in one script
+        words = words[:-1]
     while words:
         key = " ".join(words)
         keys.append(key)
@@ -175,15 +178,30 @@ def generic_mapping(header: Sequence[str], entity: str) -> dict[str, str]:
     return {h: mapping[h] for h in header if h in mapping}
 
 
+# columns that only a list of people has
+_PERSON = frozenset({"full_name", "first_name", "last_name", "email", "mobile"})
+# columns that only a list of companies has (a "company,CSAT" sheet is still customers)
+_FIRM = frozenset({"domain", "industry", "employees"})
+
+
 def guess_entity(header: Sequence[str]) -> str:
     """The entity whose canonical columns and synonyms cover most of a profile-less header.
 
     A folder of exports audited without a config holds orders, spend or deal-stage tables next
     to contact lists; naming each file's entity by hand should not be needed when its headers
     already say what it is. Contacts win ties: it is the entity most files without a profile hold.
+    A list whose main name column names a company (取引先名, Company Name), that has no person in
+    it (no name, first/last name, email or mobile column) and that describes the company (its
+    website, industry or head count) is an account list: companies.
     """
-    best, best_n = "contacts", len(generic_mapping(header, "contacts"))
+    people = set(generic_mapping(header, "contacts").values())
+    best, best_n = "contacts", len(people)
+    firms = set(generic_mapping(header, "companies").values())
+    if not people & _PERSON and "name" in firms and firms & _FIRM:
+        best, best_n = "companies", len(firms)
     for entity in schema.ENTITIES:
+        if entity == "contacts" and best == "companies":
+            continue
         n = len(generic_mapping(header, entity))
         if n > best_n:
             best, best_n = entity, n

@@ -104,6 +104,8 @@ class Profile(BaseModel):
     status: list[StatusRule] = Field(default_factory=list)
     flags: list[FlagRule] = Field(default_factory=list)
     strip_apostrophe: list[str] = Field(default_factory=list)
+    # how the export joins several values in one cell (Google CSV: " ::: "): the first is used
+    multi_value: str | None = None
     events: list[EventRule] = Field(default_factory=list)
 
     def matches(self, folded: set[str]) -> int:

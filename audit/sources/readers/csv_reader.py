@@ -208,6 +208,16 @@ def _fast(raw: bytes, header: list[str], delimiter: str, skip: int) -> RawTable 
         return None
     if ragged:
         return None
+    # a cell spanning lines may be a stray quote that ran rows together: the careful path
+    # checks each such record line by line
+    import pyarrow.compute as pc
+
+    n = len(header)
+    for col in tbl.columns:
+        spans = col.filter(pc.fill_null(pc.match_substring(col, "\n"), False)).to_pylist()
+        for cell in spans:  # a line inside the cell that could hold a whole record
+            if any(max(ln.count(d) for d in DELIMITERS) >= n - 1 for ln in cell.split("\n")[1:]):
+                return None
     return _from_arrow(tbl, header)
 
 
@@ -251,30 +261,69 @@ def _careful(
     pending: list[tuple[int, int, list[str]]] = []  # ragged rows, classified at the end
     recno = 0
     prev_end = 0
+    physical: list[str] | None = None  # the body's lines, split only when a record spans lines
+    run_on: list[int] = []  # lines a stray quote had run into the record above
+    other_delimiter: dict[str, list[int]] = {}  # lines re-saved with another delimiter
     try:
-        for row in rdr:
+        for record in rdr:
             start, prev_end = prev_end + 1, rdr.line_num
             if rdr.line_num <= header_lines:
                 continue
-            if not row:
+            if not record:
                 continue
-            recno += 1
-            line = start + skip_lines
-            if len(row) == n:
-                rows.append(row)
-                numbers.append(recno)
-            elif len(row) > n and not any(v.strip() for v in row[n:]):
-                rows.append(row[:n])
-                numbers.append(recno)
-            else:
-                pending.append((recno, line, row))
+            pieces = [(start, record, delimiter)]
+            if prev_end > start and len(record) == n:
+                if physical is None:
+                    physical = body.split("\n")
+                split = _whole_lines(physical[start - 1 : prev_end], delimiter, n)
+                if split is not None:
+                    pieces = [(start + i, r, d) for i, (r, d) in enumerate(split)]
+                    run_on += [start + skip_lines + i for i in range(1, len(split))]
+            elif len(record) == 1 and n >= 3:
+                for d in DELIMITERS:
+                    if d != delimiter and record[0].count(d) == n - 1:
+                        alt = _one_line(record[0], d)
+                        if alt is not None and len(alt) == n:
+                            pieces = [(start, alt, d)]
+                        break
+            for at, row, used in pieces:
+                recno += 1
+                line = at + skip_lines
+                if used != delimiter:
+                    other_delimiter.setdefault(used, []).append(line)
+                if len(row) == n:
+                    rows.append(row)
+                    numbers.append(recno)
+                elif len(row) > n and not any(v.strip() for v in row[n:]):
+                    rows.append(row[:n])
+                    numbers.append(recno)
+                else:
+                    pending.append((recno, line, row))
     except csv.Error as e:
         raise InputError(f"{file}: is not readable as delimited text ({e}).") from None
+    notes = []
+    if run_on:
+        notes.append(
+            f"{len(run_on)} line(s) ({_lines(run_on)}) each hold a whole record, but a quote left "
+            "open on the line above ran them into it: read one by one"
+        )
+    for used, lines in sorted(other_delimiter.items()):
+        notes.append(
+            f"{len(lines)} row(s) ({_lines(lines)}) are separated by {used!r}, not "
+            f"{delimiter!r} (re-saved by another program): read with {used!r}"
+        )
     # ragged rows after the last good row that look like totals/copyright are footers
     last_good = numbers[-1] if numbers else 0
+    shapes = _column_shapes(rows, n)
+    realigned: dict[tuple[int, bool], list[int]] = {}
     for recno, line, row in pending:
         text = delimiter.join(row)
-        if recno > last_good and is_footer(row):
+        fixed = _line_up(row, shapes, n, delimiter)
+        if fixed is not None:
+            rows.append(fixed[0])
+            numbers.append(recno)
+            realigned.setdefault((fixed[1], len(row) < n), []).append(line)
+        elif recno > last_good and is_footer(row):
             rejected.append(Rejected(recno, line, "source.row.footer", "footer line", text, "info"))
         elif len(row) > n:
             rejected.append(
@@ -301,7 +350,125 @@ def _careful(
         if rows
         else pd.DataFrame({h: pd.Series(dtype=object) for h in header})
     )
-    return _finish(frame, numbers, rejected)
+    if realigned:  # back in file order
+        order = sorted(range(len(numbers)), key=numbers.__getitem__)
+        frame = frame.iloc[order].reset_index(drop=True)
+        numbers = [numbers[i] for i in order]
+    table = _finish(frame, numbers, rejected)
+    table.warnings += notes
+    for (at, short), lines in sorted(realigned.items()):
+        shown = _lines(lines)
+        how = (
+            f"one field short of the header; '{header[at]}' was read as empty"
+            if short
+            else f"one field over the header; the two cells under '{header[at]}' were read as "
+            f"one value, with the {delimiter!r} between them kept"
+        )
+        table.warnings.append(
+            f"{len(lines)} row(s) ({shown}) {how}, where the other cells line up with "
+            "the file's columns"
+        )
+    return table
+
+
+def _lines(lines: list[int]) -> str:
+    return "line " + ", ".join(str(x) for x in lines[:10]) + (" ..." if len(lines) > 10 else "")
+
+
+def _one_line(text: str, delimiter: str) -> list[str] | None:
+    try:
+        return next(csv.reader([text.rstrip("\r")], delimiter=delimiter, strict=False), None)
+    except csv.Error:
+        return None
+
+
+def _whole_lines(lines: list[str], delimiter: str, n: int) -> list[tuple[list[str], str]] | None:
+    """The lines of a record that spans several, one record each, when each holds a whole one.
+
+    A quote left open at the end of a line (an Excel re-save that dropped one, a value ending in
+    an odd number of quotes) swallows the lines below into its last cell until another quote
+    closes it, so rows vanish into their neighbour. A real multi-line cell continues text; when
+    instead every line of the span holds all the header's fields on its own (with this file's
+    delimiter, or with another delimiter a re-save used), the lines are records.
+    """
+    out: list[tuple[list[str], str]] = []
+    for text in lines:
+        for d in (delimiter, *(x for x in DELIMITERS if x != delimiter)):
+            if text.count(d) < n - 1:
+                continue
+            row = _one_line(text, d)
+            if row is not None and len(row) == n:
+                out.append((row, d))
+                break
+        else:
+            return None
+    return out
+
+
+# what a cell looks like, to tell where a row one field short lost its cell
+_NUMBER = re.compile(r"[\d\s()+\-./#*]*\d[\d\s()+\-./#*]*(?:\s*(?:ext|x)\.?\s*\d+)?", re.I)
+
+
+def _shape(value: str) -> str:
+    v = value.strip()
+    if not v:
+        return "empty"
+    if "@" in v:
+        return "email"
+    if _NUMBER.fullmatch(v):
+        return "number"
+    return "text"
+
+
+def _column_shapes(rows: list[list[str]], n: int) -> list[dict[str, float]]:
+    """Per column, the share of the well-formed rows whose cell has each shape."""
+    shares: list[dict[str, float]] = [{} for _ in range(n)]
+    for row in rows:
+        for i, v in enumerate(row[:n]):
+            k = _shape(v)
+            shares[i][k] = shares[i].get(k, 0.0) + 1.0 / len(rows)
+    return shares
+
+
+def _line_up(
+    row: list[str], shapes: list[dict[str, float]], n: int, delimiter: str
+) -> tuple[list[str], int] | None:
+    """A row one field short or over, read as a record when the rest of the file makes it plain.
+
+    Hand-kept directories and lists written by scripts end a row early when its last values are
+    empty (a person with no email), and a value typed with the delimiter in it ("mythware,net")
+    splits in two. Such a row is a record, not a broken line: when leaving one cell empty, or
+    joining two neighbours back with the delimiter, at exactly one place makes every cell land
+    in a column where cells of that shape are common (email under email, number under phone),
+    it is read that way (the caller says so in a warning). A row that lines up several ways or
+    none, is off by more than one field, or whose quote ran on across lines, stays rejected.
+    """
+    rows_seen = len(shapes) and sum(shapes[0].values())
+    if n < 3 or abs(len(row) - n) != 1 or not rows_seen or any("\n" in v for v in row):
+        return None
+    if sum(1 for v in row if v.strip()) < 2:
+        return None
+    fits: list[tuple[float, int, list[str]]] = []
+    for at in range(n):
+        if len(row) < n:
+            cells, new = [*row[:at], "", *row[at:]], at
+        else:
+            cells, new = [*row[:at], row[at] + delimiter + row[at + 1], *row[at + 2 :]], -1
+        score, ok = 0.0, True
+        for i, v in enumerate(cells):
+            if i == new:
+                continue
+            share = shapes[i].get(_shape(v), 0.0)
+            if share < 0.1:
+                ok = False
+                break
+            score += share
+        if ok:
+            fits.append((score, at, cells))
+    fits.sort(key=lambda f: -f[0])
+    if not fits or (len(fits) > 1 and fits[1][0] >= fits[0][0] - 0.5):
+        return None
+    return fits[0][2], fits[0][1]
 
 
 def _finish(frame: pd.DataFrame, numbers: list[int], rejected: list[Rejected]) -> RawTable:

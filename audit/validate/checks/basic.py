@@ -207,6 +207,8 @@ def placeholder_lists() -> dict[str, frozenset[str]]:
 
 
 _REPEAT = re.compile(r"^(.)\1{2,}$")
+# a form's or CRM's own filler is often bracketed: [not provided], (none), <unknown>, 【なし】
+_WRAPPED = re.compile(r"^\s*[\[(<{【「『（＜]\s*(.*?)\s*[\])>}】」』）＞]\s*$")
 _NO_WORD = re.compile(r"^[\W_]+$")
 
 
@@ -250,7 +252,13 @@ def is_placeholder(
         return domain in lists["email_domains"] or (
             local in lists["text"] and local == domain.split(".")[0]
         )
-    return v in lists["text"] or bool(_REPEAT.match(v.replace(" ", ""))) or bool(_NO_WORD.match(v))
+    bare = _WRAPPED.sub(r"\1", v).strip()
+    return (
+        v in lists["text"]
+        or bare in lists["text"]
+        or bool(_REPEAT.match(v.replace(" ", "")))
+        or bool(_NO_WORD.match(v))
+    )
 
 
 _PRINTABLE = [chr(c) for c in range(33, 127)]
@@ -285,6 +293,7 @@ def placeholder_flags(
             hit |= local.isin(lists["text"]) & (local == first)
         else:
             hit |= low.isin(lists["text"])
+            hit |= low.str.replace(_WRAPPED, r"\1", regex=True).str.strip().isin(lists["text"])
             hit |= low.str.replace(" ", "", regex=False).str.fullmatch(_REPEAT_ASCII)
             hit |= low.str.fullmatch(r"[\W_]+")
         if tokens:

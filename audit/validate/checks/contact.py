@@ -109,6 +109,7 @@ def _spread(codes: np.ndarray, values: list[Any], index: pd.Index) -> pd.Series:
 
 _EMAIL_LIKE = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 _PHONE_LIKE = r"[+(]?\d[\d\s().\-/]{5,}\d"
+_EMAIL_WORD = r"(?:^|\s)[^@\s]+@[^@\s]+\.[^@\s]+(?:\s|$)"
 
 
 class WrongFieldParams(Params):
@@ -130,7 +131,12 @@ def wrong_field(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     def looks(u: pd.Series) -> np.ndarray:
         what = np.full(len(u), None, dtype=object)
         for look in rule.params.looks_like:
-            hit = u.str.fullmatch(_LOOKS[look]).fillna(False).to_numpy(bool) & (what == None)  # noqa: E711
+            if look == "email":  # an address is never part of a name or a number, even as a
+                # word among others ('drew.radley@axis-amc.com A' from First Name + Last Name)
+                found = u.str.contains(_EMAIL_WORD, regex=True)
+            else:
+                found = u.str.fullmatch(_LOOKS[look])
+            hit = found.fillna(False).to_numpy(bool) & (what == None)  # noqa: E711
             what[hit] = look
         return what
 

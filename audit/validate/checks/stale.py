@@ -445,9 +445,55 @@ def typo_fix(domain: str, max_distance: int = 1) -> str | None:
     return best
 
 
+def sibling_typos(domains: pd.Series, sources: pd.Series | None) -> pd.Series:
+    """Per row, the domain of the same source that the row's domain is a slip of, or None.
+
+    A company's own domain is typed by many of its people in a directory or CRM export; one row
+    one slip away from it (mythwarre.net beside a directory's mythware.net)
+    is that domain mistyped. The row's domain must be used by that row alone and the other by
+    three rows or more (two domains used once each cannot tell which is the slip: iiitb.ac.in
+    and iitb.ac.in are two institutes); neither may be a known mail or real domain, a hyphen is
+    no slip (companies register both spellings), and the name before the dot must be five
+    letters or more: short names one letter apart are mostly different companies.
+    """
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    out = pd.Series(None, index=domains.index, dtype=object)
+    present = domains.notna()
+    if not present.any():
+        return out
+    groups = sources[present] if sources is not None else pd.Series(0, index=domains[present].index)
+    real = _real_domains()
+    for _, dom in domains[present].groupby(groups, sort=False):
+        counts = dom.value_counts()
+        if len(counts) < 2:
+            continue
+        names = [d for d in counts.index if _DOMAIN.fullmatch(d) and d not in real]
+        common = [d for d in names if counts[d] >= 3 and len(d.split(".", 1)[0]) >= 5]
+        if not common:
+            continue
+        for typed in names:
+            if counts[typed] > 1 or len(typed.split(".", 1)[0]) < 5:
+                continue
+            best = None
+            near = process.extract(typed, common, scorer=OSA.distance, score_cutoff=1, limit=None)
+            for meant, _, _ in near:
+                if typed.split(".", 1)[1] != meant.split(".", 1)[1]:
+                    continue
+                if typed.replace("-", "") == meant.replace("-", ""):
+                    continue  # appraisal-nation.com and appraisalnation.com: both registered
+                if _typing_slip(typed, meant) and (best is None or counts[meant] > counts[best]):
+                    best = meant
+            if best is not None:
+                out[dom.index[dom == typed]] = best
+    return out
+
+
 @kind("typo_domain", params=TypoParams)
 def typo_domain(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
-    """The domain looks like a typo of a common mailbox provider (gmial.com -> gmail.com)."""
+    """The domain looks like a typo of a common mailbox provider (gmial.com -> gmail.com), or of
+    a company domain many rows of the same source use (mythwarre.net beside mythware.net)."""
     s = column(frame, rule.field)
     dom = _rule_domains(frame, rule, ctx)
     codes, uniques = pd.factorize(dom, use_na_sentinel=True)
@@ -456,6 +502,8 @@ def typo_domain(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
         np.asarray(fixes, dtype=object)[np.where(codes < 0, len(uniques), codes)],
         index=frame.index,
     )
+    sibling = sibling_typos(dom, frame["source"] if "source" in frame.columns else None)
+    fix = fix.where(fix.notna(), sibling)
     bad = fix.notna()
     suggestion = pd.Series(None, index=frame.index, dtype=object)
     if bad.any():
