@@ -76,7 +76,9 @@ def test_a_folder_at_32_percent_completeness_fails_with_the_reason(
     ) in res.stdout
     assert "completeness    32.5%  floor 80%  (27 of 40 rows fail)" in res.stdout
     issues = pd.read_csv(
-        next((tmp_path / "runs").iterdir()) / "issues.csv", dtype=str, encoding="utf-8-sig"
+        next((tmp_path / "runs").glob("*/run.json")).parent / "issues.csv",
+        dtype=str,
+        encoding="utf-8-sig",
     )
     assert (issues["rule_id"] == "contacts.email.required").sum() == 27
 
