@@ -125,6 +125,16 @@ def old_path(target: Path) -> Path:
     return target.parent / f".{target.name}.old"
 
 
+def link_into(src: Path, dst: Path) -> None:
+    """Put an existing file into a folder being built: a hard link (no copy, no change to the
+    original), or a copy where links cannot be made (another file system)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dst.hardlink_to(src)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def new_staging_dir(target: Path) -> Path:
     """An empty staging folder for `target` (an earlier, abandoned one is removed)."""
     staging = staging_path(target)

@@ -32,6 +32,7 @@ from audit.errors import ConfigError, InputError
 from audit.fsio import (
     atomic_write,
     commit_dir,
+    link_into,
     new_staging_dir,
     old_path,
     output_errors,
@@ -328,12 +329,7 @@ def _carry_over(out_dir: Path, staging: Path, owned: set[str]) -> set[str]:
         rel = src.relative_to(out_dir).as_posix()
         if src.is_dir() or rel in owned or (staging / rel).exists():
             continue
-        dst = staging / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            dst.hardlink_to(src)
-        except OSError:
-            shutil.copy2(src, dst)
+        link_into(src, staging / rel)
         carried.add(rel)
     return carried
 

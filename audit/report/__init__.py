@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from audit.errors import ConfigError
-from audit.fsio import commit_dir, new_staging_dir, output_errors, recover_dir
+from audit.fsio import commit_dir, link_into, new_staging_dir, output_errors, recover_dir
 from audit.model import RunResult
 from audit.report import csv_writer, html_writer, json_writer, md_writer, xlsx_writer
 from audit.report.context import WRITERS, ReportContext, Writer, make_context, writer
@@ -155,12 +155,7 @@ def rerender_in_place(ctx: ReportContext, run_dir: Path, formats: Sequence[str])
                     rel = src.relative_to(run_dir)
                     if src.is_dir() or rel in rels or str(rel) == MANIFEST:
                         continue
-                    dst = staging / rel
-                    dst.parent.mkdir(parents=True, exist_ok=True)
-                    try:
-                        dst.hardlink_to(src)
-                    except OSError:
-                        shutil.copy2(src, dst)
+                    link_into(src, staging / rel)
                 for rel in sorted(rels):
                     (staging / rel).parent.mkdir(parents=True, exist_ok=True)
                     (scratch / rel).rename(staging / rel)

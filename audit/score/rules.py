@@ -7,7 +7,7 @@ added here as pseudo-rules measured against the entity's row count.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,25 @@ DUPLICATE_RULE = "match.duplicate.records"
 DUPLICATE_BANDS = ("auto", "review")
 
 
+def _groups(pairs: pd.DataFrame) -> Callable[[str], str]:
+    """Union-find over duplicate pairs: find(record) gives its group's smallest record id."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip(
+        pairs["record_id_l"].astype(str), pairs["record_id_r"].astype(str), strict=True
+    ):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return find
+
+
 def _text(v: object) -> str:
     return "" if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v)
 
@@ -50,18 +69,7 @@ def duplicate_excess(matches: Matches) -> tuple[int, set[str]]:
     p = pairs[pairs["band"].astype("object").isin(DUPLICATE_BANDS)]
     members = set(p["record_id_l"].astype(str)) | set(p["record_id_r"].astype(str))
     # without clusters, count connected groups by union-find over the pairs
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in zip(p["record_id_l"].astype(str), p["record_id_r"].astype(str), strict=True):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+    find = _groups(p)
     groups = {find(m) for m in members}
     return len(members) - len(groups), members
 
@@ -91,18 +99,7 @@ def duplicate_extras(matches: Matches) -> set[str]:
         return set()
     pairs = matches.pairs
     p = pairs[pairs["band"].astype("object").isin(DUPLICATE_BANDS)]
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in zip(p["record_id_l"].astype(str), p["record_id_r"].astype(str), strict=True):
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
+    find = _groups(p)
     return {m for m in members if find(m) != m}
 
 
