@@ -19,7 +19,7 @@ from audit.kpis.breakdowns import compute_breakdowns
 from audit.kpis.catalogue import KPIS, KpiSpec, KpiValue, catalogue_markdown, kpi
 from audit.kpis.impact import clean_records, kpi_impact
 from audit.kpis.inputs import Frames
-from audit.kpis.money import MoneyRules, mix
+from audit.kpis.money import MoneyRules
 from audit.kpis.period import KpiPeriod, midnight, parse_period, with_hours
 from audit.model import Records
 
@@ -90,7 +90,7 @@ def _money(spec: KpiSpec, frames: Frames, rules: MoneyRules) -> tuple[str, str]:
     ):
         if not frames.has(entity):
             continue
-        m = mix(frames.typed(entity), rules)
+        m = frames.mix(entity)
         problems.append(m.problem(entity, rules))
         notes.append(m.note(entity, rules))
     return _join(*problems), _join(*notes)

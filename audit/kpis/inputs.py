@@ -97,6 +97,7 @@ class Frames:
         self._records = records
         self._cache: dict[str, pd.DataFrame] = {}
         self._typed: dict[str, pd.DataFrame] = {}
+        self._mix: dict[str, Any] = {}
         self.money = money
 
     def has(self, entity: str) -> bool:
@@ -131,15 +132,22 @@ class Frames:
             self._typed[entity] = pd.DataFrame(out, index=frame.index)
         return self._typed[entity]
 
+    def mix(self, entity: str) -> Any:
+        """The currencies of the entity's amounts (audit.kpis.money.Mix), computed once."""
+        if entity not in self._mix:
+            from audit.kpis.money import MoneyRules, mix
+
+            self._mix[entity] = mix(self.typed(entity), self.money or MoneyRules())
+        return self._mix[entity]
+
     def __getitem__(self, entity: str) -> pd.DataFrame:
         """The typed entity, amounts converted to kpis.currency where the rates allow it."""
         if entity not in self._cache:
             typed = self.typed(entity)
-            if self.money is not None and self.money.base:
-                from audit.kpis.money import in_base, mix
+            if self.money is not None and self.money.base and self.mix(entity).convertible:
+                from audit.kpis.money import in_base
 
-                if mix(typed, self.money).convertible:
-                    typed = in_base(typed, self.money)
+                typed = in_base(typed, self.money)
             self._cache[entity] = typed
         return self._cache[entity]
 
@@ -156,6 +164,11 @@ def customer_key(frame: pd.DataFrame, id_col: str, email_col: str) -> pd.Series:
     return ids.where(ids.notna(), by_email)
 
 
+def sub_status(subs: pd.DataFrame) -> pd.Series:
+    """The subscription status, folded (None where the export has no status column)."""
+    return fold(subs["status"]) if "status" in subs else pd.Series(None, index=subs.index)
+
+
 def subscription_stop(subs: pd.DataFrame) -> pd.Series:
     """When a subscription stopped counting as active.
 
@@ -169,7 +182,7 @@ def subscription_stop(subs: pd.DataFrame) -> pd.Series:
     after_cancel = term_end.where(term_end > canceled, canceled)
     stop = ended.where(ended.notna(), after_cancel.where(canceled.notna()))
     # delinquent more than 30 days counts as cancelled (Baremetrics), from the unpaid term's end
-    status = fold(subs["status"]) if "status" in subs else pd.Series(None, index=subs.index)
+    status = sub_status(subs)
     delinquent = status.isin(DELINQUENT) & stop.isna() & term_end.notna()
     return stop.where(~delinquent, term_end + pd.Timedelta(days=30))
 
@@ -193,7 +206,7 @@ def renewals(subs: pd.DataFrame) -> pd.Series:
         return given
     cps = subs["current_period_start"]
     later = cps > paid_start(subs) + pd.Timedelta(days=1)
-    status = fold(subs["status"]) if "status" in subs else pd.Series(None, index=subs.index)
+    status = sub_status(subs)
     derived = cps.where(later.fillna(False) & ~status.isin(NEVER_PAID))
     return given.where(given.notna(), derived)
 
@@ -204,7 +217,7 @@ def active_mask(subs: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
     Trials and subscriptions whose first payment never succeeded are never active.
     """
     stop = subscription_stop(subs)
-    status = fold(subs["status"]) if "status" in subs else pd.Series(None, index=subs.index)
+    status = sub_status(subs)
     started = ((paid_start(subs) < at) & ~status.isin(NEVER_PAID)).fillna(False)
     running = (stop.isna() | (stop >= at)).fillna(False)
     return (started & running).astype(bool)
@@ -215,7 +228,7 @@ def monthly_amount(subs: pd.DataFrame) -> pd.Series:
     factor = subs["interval"].map(
         lambda v: MONTHS_PER_INTERVAL.get(str(v).strip().casefold(), 1.0) if v else 1.0
     )
-    status = fold(subs["status"]) if "status" in subs else pd.Series(None, index=subs.index)
+    status = sub_status(subs)
     amount = subs["amount"].fillna(0.0).where(~status.isin(PAUSED | NEVER_PAID), 0.0)
     return amount / factor.astype("float64")
 

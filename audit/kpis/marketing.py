@@ -17,6 +17,7 @@ from audit.kpis.inputs import (
     fold,
     paid_start,
     ratio,
+    sub_status,
 )
 from audit.kpis.money import paid_orders
 from audit.kpis.period import KpiPeriod
@@ -36,8 +37,7 @@ def first_seen(frames: Frames) -> pd.Series:
         parts.append(pd.DataFrame({"k": o["_key"], "t": o["ordered_at"]}))
     if frames.has("subscriptions"):
         s = frames["subscriptions"]
-        status = fold(s["status"])
-        paying = ~status.isin(NEVER_PAID)  # a trial is not an acquired customer
+        paying = ~sub_status(s).isin(NEVER_PAID)  # a trial is not an acquired customer
         parts.append(
             pd.DataFrame(
                 {"k": customer_key(s, "customer_id", "customer_email"), "t": paid_start(s)}
