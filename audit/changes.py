@@ -40,7 +40,7 @@ def compute_changes(
 
 
 def _masked(frame: pd.DataFrame) -> pd.DataFrame:
-    from audit.report.safe import redact_id
+    from audit.safe import redact_id
 
     if frame.empty or "record_id" not in frame.columns:
         return frame

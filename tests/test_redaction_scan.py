@@ -192,7 +192,7 @@ def test_redacted_copy_has_the_merge_review_and_leaks_nothing(
     ],
 )
 def test_redact_cell_masks_ids_secrets_and_lists(column, value, gone, kept) -> None:
-    from audit.report.safe import redact_cell
+    from audit.safe import redact_cell
 
     out = redact_cell(value, column)
     assert kept in out

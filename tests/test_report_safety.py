@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from audit.report import WRITERS, context_for, render
-from audit.report.safe import neutralize, redact_text, unneutralize
+from audit.safe import neutralize, redact_text, unneutralize
 from tests.factories import HOSTILE_FORMULA, HOSTILE_IMG, HOSTILE_NAME, hostile_run_result
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -282,7 +282,7 @@ def test_any_email_in_free_text_is_masked(email: str) -> None:
 
 
 def test_redact_frame_finds_phones_in_arrow_and_object_columns() -> None:
-    from audit.report.safe import redact_frame
+    from audit.safe import redact_frame
 
     frame = pd.DataFrame(
         {

@@ -191,7 +191,7 @@ def summary_data(result: RunResult) -> dict[str, Any]:
 def _bounces(result: RunResult) -> dict[str, Any]:
     """Bounced recipients read from inbox exports: the dead addresses are what a user acts on."""
     from audit.report.run_folder import bounces
-    from audit.report.safe import mask_email
+    from audit.safe import mask_email
 
     b = bounces(result.records)
     kind = b["classification"].astype("object").fillna("").astype(str)

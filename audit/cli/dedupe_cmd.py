@@ -177,7 +177,7 @@ def dedupe(
 
 def _write_csv(frame: object, path: Path) -> None:
     try:
-        from audit.report.safe import neutralize_frame
+        from audit.safe import neutralize_frame
 
         frame = neutralize_frame(frame)  # type: ignore[arg-type]
     except ImportError:  # pragma: no cover - the report package is built in parallel

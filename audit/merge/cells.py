@@ -1,6 +1,6 @@
 """Cell text for the merge files: the report's formula guard, and display text of values.
 
-Neutralization is the run folder's own rule (audit.report.safe), so values read back from
+Neutralization is the run folder's own rule (audit.safe), so values read back from
 `records/contacts.csv` and from the proposals round-trip through the same function.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit.report.safe import neutralize, unneutralize
+from audit.safe import neutralize, unneutralize
 
 __all__ = ["as_text", "neutralize", "unneutralize"]
 

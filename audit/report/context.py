@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from audit import safe
 from audit.registry import Registry
-from audit.report import safe
 from audit.report.labels import labels as label_set
 
 

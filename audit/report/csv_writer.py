@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit import schema
-from audit.report import safe
+from audit import safe, schema
 from audit.report.context import ReportContext, writer
 from audit.report.run_folder import BOUNCE_COLUMNS, KPI_COLUMNS, table_path
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit.report import safe
+from audit import safe
 from audit.report.context import ReportContext, writer
 
 

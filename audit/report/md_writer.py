@@ -9,9 +9,9 @@ from pathlib import Path
 
 from audit.changes import lines as change_lines
 from audit.report.context import ReportContext, writer
-from audit.report.safe import md_escape
 from audit.report.views import TableView, build_summary
 from audit.review_store import learning_lines
+from audit.safe import md_escape
 
 
 def md_table(t: TableView, none: str) -> list[str]:

@@ -27,7 +27,7 @@ written (`audit.fsio`), and every reader (`load_run`, `merge apply`) checks the 
 so a run killed mid-write, a truncated file or a file swapped afterwards is refused with one
 line. `merged/` (the output of `merge apply`) is not part of the run: it has its own journal.
 
-CSV cells are neutralized against formula injection (see `audit.report.safe`); `load_run`
+CSV cells are neutralized against formula injection (see `audit.safe`); `load_run`
 undoes that, so what it returns equals what was written.
 """
 
@@ -40,12 +40,11 @@ from typing import Any
 
 import pandas as pd
 
-from audit import history
+from audit import history, safe
 from audit.config import dump_config
 from audit.errors import InputError
 from audit.fsio import sha256_file
 from audit.model import RunResult
-from audit.report import safe
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit.report import safe
+from audit import safe
 from audit.report.context import ReportContext, writer
 from audit.report.views import build_summary
 from audit.xlsx import Sheet

@@ -717,7 +717,7 @@ def read_sources(
             n_read += 1
             for loaded in loaded_file:
                 if src.formula_guard:  # our own merge output: real values back
-                    from audit.report.safe import unneutralize_frame
+                    from audit.safe import unneutralize_frame
 
                     loaded.frame = unneutralize_frame(loaded.frame)
                     loaded.own_ids = _own_ids(loaded.frame)

@@ -1,5 +1,8 @@
 """What makes a report safe to open and share; every writer goes through here.
 
+A shared foundation, not part of the report stage: the merge review, reading a run folder back
+(sources, merge) and the change list use the same rules, so they all import it from here.
+
 Three separate concerns, applied in this order:
 
 1. **Redaction** (`output.redact`): emails become `k***@example.com` and phone numbers
