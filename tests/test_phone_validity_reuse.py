@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from audit.config import NormalizeConfig, RulesConfig
 from audit.normalize import normalize
-from audit.normalize.phones import PROBLEMS, e164_problem, parse_phone, parse_phone_checked
+from audit.normalize.phones import parse_phone, parse_phone_checked
+from audit.phone_validity import PROBLEMS, e164_problem
 from audit.validate import validate
 from tests.factories import make_contacts
 

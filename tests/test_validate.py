@@ -267,9 +267,9 @@ def test_email_and_phone_validity_equal_per_row_library_calls() -> None:
 @pytest.mark.slow
 def test_parallel_path_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
     """Enough distinct values to use the process pool; results equal the one-process run."""
-    from audit.normalize import columns
+    from audit import columnwise
 
-    monkeypatch.setattr(columns, "PARALLEL_MIN", 50)
+    monkeypatch.setattr(columnwise, "PARALLEL_MIN", 50)
     frames, _ = planted(300)
     _, par = _run(frames, packs=["contacts.core"])
     monkeypatch.setenv("CRM_AUDIT_WORKERS", "1")

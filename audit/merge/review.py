@@ -21,11 +21,11 @@ from typing import Any
 import pandas as pd
 
 from audit import safe, schema
+from audit.emailkey import email_key
 from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden
 from audit.merge.cells import as_text, neutralize
 from audit.merge.runfolder import two_people
 from audit.model import RunResult
-from audit.normalize.emails import email_key
 
 HTML_FILE = "merge_review.html"
 XLSX_FILE = "merge_proposals.xlsx"

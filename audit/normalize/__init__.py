@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from audit import schema
+from audit.columnwise import as_text, broadcast, map_unique, start_map
 from audit.config import NormalizeConfig, SourceConfig
 from audit.model import Issues, Records
+from audit.phone_validity import PROBLEMS
 
 from .amounts import currencies, parse_bools, parse_number, parse_numbers
-from .columns import as_text, broadcast, map_unique, start_map
 from .companies import company_domain, company_key
 from .countries import country_code, region_name, timezone_for_country
 from .dates import parse_dates, parse_one
@@ -27,7 +28,6 @@ from .emails import clean_email, email_columns, email_key
 from .names import clean_text, clean_text_column, name_case, name_columns, name_key
 from .phones import (
     NOT_VALID,
-    PROBLEMS,
     SPREADSHEET,
     UNPARSEABLE,
     example_number,

@@ -8,9 +8,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from audit.columnwise import factorize
 from audit.text import fold
-
-from .columns import factorize
 
 _CURRENCY = re.compile(r"[^\d.,\-+()%eE]")
 _TRUE = {"true", "t", "yes", "y", "1", "on", "예", "네", "はい", "是", "対", "x", "✓", "checked"}
@@ -188,7 +187,7 @@ _ISO_CODES = frozenset(
 
 def currencies(currency: pd.Series, amount_text: pd.Series | None) -> pd.Series:
     """The currency column as ISO codes, filled from the amount's own symbol where empty."""
-    from .columns import map_unique
+    from audit.columnwise import map_unique
 
     code = map_unique(currency, currency_code, dtype=None)
     if amount_text is not None:

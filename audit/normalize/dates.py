@@ -17,9 +17,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from audit.columnwise import factorize
 from audit.text import fold
-
-from .columns import factorize
 
 UTC_NS = "datetime64[ns, UTC]"
 _ISO_NAIVE = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"

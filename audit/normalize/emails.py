@@ -13,9 +13,9 @@ import re
 import numpy as np
 import pandas as pd
 
+from audit.columnwise import broadcast, factorize
+from audit.emailkey import domain_ascii, email_key
 from audit.text import fold
-
-from .columns import broadcast, factorize
 
 # One '@', ASCII letters/digits/._%+- only, alphanumeric at both ends: fold, unquoting and the
 # multiple-address split leave such a value alone, so clean_email is just lower-casing
@@ -23,28 +23,6 @@ from .columns import broadcast, factorize
 _PLAIN = r"[A-Za-z0-9](?:[A-Za-z0-9._%+\-]*[A-Za-z0-9])?@[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?"
 _ANGLE = re.compile(r"<([^<>@\s]+@[^<>\s]+)>")
 _SPLIT = re.compile(r"[;,\s]+")
-_GMAIL = {"gmail.com", "googlemail.com"}
-# Providers that deliver local+tag@ to local@ (documented sub-addressing).
-_PLUS_TAG = _GMAIL | {
-    "outlook.com",
-    "hotmail.com",
-    "live.com",
-    "icloud.com",
-    "me.com",
-    "fastmail.com",
-    "protonmail.com",
-    "proton.me",
-}
-
-
-def domain_ascii(domain: str) -> str:
-    """IDN domains as punycode so lists and comparisons work on one spelling."""
-    if domain.isascii():
-        return domain
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return domain
 
 
 def clean_email(value: object) -> tuple[str | None, bool]:
@@ -74,22 +52,6 @@ def clean_email(value: object) -> tuple[str | None, bool]:
     if not at:
         return s.lower(), multiple
     return f"{local.lower()}@{domain.lower().rstrip('.')}", multiple
-
-
-def email_key(email: str | None) -> str | None:
-    """Matching key: provider-ignored dots and +tags folded, googlemail -> gmail."""
-    if not email or "@" not in email:
-        return None
-    local, _, domain = email.rpartition("@")
-    domain = domain_ascii(domain)
-    if domain in _PLUS_TAG:
-        local = local.split("+", 1)[0]
-    if domain in _GMAIL:
-        local = local.replace(".", "")
-        domain = "gmail.com"
-    if not local or not domain:
-        return None
-    return f"{local}@{domain}"
 
 
 def email_domain(email: str | None) -> str | None:

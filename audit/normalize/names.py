@@ -12,9 +12,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from audit.columnwise import broadcast, map_unique
 from audit.text import fold
-
-from .columns import broadcast, map_unique
 
 _ASCII_CLEAN = r"^[!-~](?:[ -~]*[!-~])?$"
 _PARTICLES = {

@@ -7,8 +7,8 @@ digits and odd dashes are folded first. Parsing runs once per distinct (value, r
 across processes when there are many.
 
 The same parse also settles whether the E.164 result is a valid number, so the validate stage
-does not parse every number a second time (about 30 us a number): `PROBLEMS` remembers, per
-E.164 string, exactly what `e164_problem` would answer for it.
+does not parse every number a second time (about 30 us a number): `audit.phone_validity.PROBLEMS`
+remembers, per E.164 string, exactly what `e164_problem` would answer for it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from functools import cache
 import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumberType
 
+from audit.phone_validity import INVALID, e164_problem
 from audit.text import fold, fold_dashes
 
 _TYPES = {
@@ -30,7 +31,6 @@ _TYPES = {
 }
 REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
 _SPACES = re.compile(r"\s+")
-INVALID = "not a valid number for its country (wrong length or unassigned prefix)"
 
 
 def parse_phone(item: tuple[str, str]) -> tuple[str | None, str | None, str | None]:
@@ -61,20 +61,6 @@ def parse_phone_checked(
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
     ntype = phonenumbers.number_type(num)
     return e164, (num.extension or None), _TYPES.get(ntype), _problem_of_parsed(num, e164, ntype)
-
-
-def e164_problem(value: str) -> str | None:
-    """None when phonenumbers parses the E.164 value and says it is a valid number, else why.
-
-    This is the definition of phone validity; module-level so a process pool can pickle it.
-    """
-    try:
-        num = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException as e:
-        return str(e)
-    if phonenumbers.is_valid_number(num):
-        return None
-    return INVALID
 
 
 def _problem_of_parsed(num: phonenumbers.PhoneNumber, e164: str, ntype: int) -> str | None:
@@ -118,36 +104,6 @@ def _national_prefix(cc: int) -> re.Pattern[str] | None:
         return None
     pattern = meta.national_prefix_for_parsing
     return re.compile(pattern) if pattern else _NO_PREFIX
-
-
-class ProblemCache:
-    """E.164 value -> e164_problem(value), filled by normalize, read by validate.
-
-    Keyed by the value itself, so a hit is always the library's answer for that exact string,
-    whatever happened to the frame in between; misses are computed by the caller. Cleared at the
-    start of each normalize run, so it holds one run's numbers at most.
-    """
-
-    def __init__(self) -> None:
-        self._known: dict[str, str | None] = {}
-
-    def clear(self) -> None:
-        self._known.clear()
-
-    def update(self, pairs: dict[str, str | None]) -> None:
-        self._known.update(pairs)
-
-    def get(self, value: str) -> tuple[bool, str | None]:
-        """(known, problem)."""
-        if value in self._known:
-            return True, self._known[value]
-        return False, None
-
-    def __len__(self) -> int:
-        return len(self._known)
-
-
-PROBLEMS = ProblemCache()
 
 
 # --- reading one raw value under the regions a record offers -------------------------------

@@ -26,7 +26,7 @@ import pandas as pd
 from audit import schema
 from audit.config import NormalizeConfig, RulesConfig, SourceConfig
 from audit.normalize import normalize
-from audit.normalize.phones import PROBLEMS
+from audit.phone_validity import PROBLEMS
 from audit.validate import validate
 from audit.validate.checks.contact import email_problem, phone_problem
 

@@ -13,8 +13,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from audit.normalize.columns import map_values
-from audit.normalize.phones import PROBLEMS, e164_problem
+from audit.columnwise import map_values
+from audit.phone_validity import PROBLEMS, e164_problem
 
 from ..kinds import Context, Outcome, Params, kind
 from .basic import column, distinct, on_distinct

@@ -7,7 +7,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from audit.normalize.emails import email_key
+from audit.emailkey import email_key
 
 from ..kinds import Context, Outcome, Params, Skip, kind
 from .basic import column

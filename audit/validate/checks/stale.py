@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ConfigDict, Field
 
-from audit.normalize.emails import email_key
+from audit.emailkey import email_key
 
 from ..kinds import Context, Outcome, Params, Skip, kind
 from .basic import column, distinct, on_distinct

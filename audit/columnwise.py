@@ -3,7 +3,7 @@
 CRM columns repeat values heavily (countries, owners, stages, the same email in three sources),
 so every normalizer works on `pd.factorize` uniques and broadcasts back. Expensive per-value work
 (phonenumbers, email-validator) can also be spread over processes here: the one place that
-knows about the pool.
+knows about the pool. normalize and validate both work this way, so it sits below the stages.
 """
 
 from __future__ import annotations
