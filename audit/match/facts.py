@@ -47,7 +47,7 @@ class ValueFacts:
 def role_locals() -> frozenset[str]:
     """Mailbox names of shared role inboxes (info, office, sales, ...): the validate stage's list
     plus a few that B2B exports show often."""
-    from audit.validate.checks.stale import domain_list
+    from audit.valuelists import domain_list
 
     return domain_list("role_locals") | frozenset(
         {"office", "team", "sales", "mail", "service", "reception", "kontakt", "orders", "shop"}

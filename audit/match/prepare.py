@@ -370,7 +370,7 @@ def _nonvalue_values(x: pa.Array, which: str) -> pa.Array:
 
 
 def _junk(u: pa.Array, which: str) -> pa.Array:
-    from audit.validate.checks.basic import _REPEAT_ASCII, placeholder_lists
+    from audit.valuelists import REPEAT_ASCII, placeholder_lists
 
     lists = placeholder_lists()
     low = pc.utf8_trim_whitespace(_pa_fold(u))
@@ -395,7 +395,7 @@ def _junk(u: pa.Array, which: str) -> pa.Array:
             return pc.fill_null(hit, False)
     hit = pc.is_in(low, value_set=pa.array(sorted(lists["text"]), pa.string()))
     squeezed = pc.replace_substring(low, " ", "")
-    hit = pc.or_(hit, pc.match_substring_regex(squeezed, f"^{_REPEAT_ASCII}$"))
+    hit = pc.or_(hit, pc.match_substring_regex(squeezed, f"^{REPEAT_ASCII}$"))
     hit = pc.or_(hit, pc.match_substring_regex(low, r"^[^\p{L}\p{N}]+$"))
     if which == "name":
         hit = pc.or_(hit, _junk_tokens(low))
@@ -407,9 +407,9 @@ SHORT = 24  # characters: longer text is never a whole placeholder
 
 def _junk_tokens(low: pa.Array) -> pa.Array:
     """A junk word inside a longer name ('浩二 nolastname')."""
-    from audit.validate.checks.basic import _JUNK_TOKENS
+    from audit.valuelists import JUNK_TOKENS
 
-    words = "|".join(re.escape(t) for t in sorted(_JUNK_TOKENS))
+    words = "|".join(re.escape(t) for t in sorted(JUNK_TOKENS))
     return pc.match_substring_regex(low, f"(^|\\s)({words})(\\s|$)")
 
 
@@ -431,7 +431,7 @@ def _email_junk(low: pa.Array, lists: dict[str, frozenset[str]]) -> pa.Array:
 
 def _email_placeholder(v: pd.Series) -> np.ndarray:
     """`_email_junk` over a pandas column of addresses."""
-    from audit.validate.checks.basic import placeholder_lists
+    from audit.valuelists import placeholder_lists
 
     arr = pa.array(v.astype(object).tolist(), type=pa.string())
     low = pc.utf8_trim_whitespace(_pa_fold(arr))

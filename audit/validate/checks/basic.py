@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import ConfigDict, Field, field_validator
 
 from audit.text import fold
+from audit.valuelists import JUNK_TOKENS, REPEAT_ASCII, placeholder_lists
 
 from ..kinds import Context, Outcome, Params, Skip, kind
 
@@ -199,13 +197,6 @@ def _const(frame: pd.DataFrame, v: Any) -> pd.Series:
     return pd.Series([v] * len(frame), index=frame.index, dtype=object)
 
 
-@cache
-def placeholder_lists() -> dict[str, frozenset[str]]:
-    text = resources.files("audit.validate").joinpath("data/placeholders.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
-    return {k: frozenset(fold(str(v)).casefold() for v in vs) for k, vs in data.items()}
-
-
 _REPEAT = re.compile(r"^(.)\1{2,}$")
 # a form's or CRM's own filler is often bracketed: [not provided], (none), <unknown>, 【なし】
 _WRAPPED = re.compile(r"^\s*[\[(<{【「『（＜]\s*(.*?)\s*[\])>}】」』）＞]\s*$")
@@ -220,13 +211,6 @@ class PlaceholderParams(Params):
     tokens: bool = False  # also flag a junk word inside the value ('浩二 nolastname')
 
 
-# Words that are junk even inside a longer value (a real name never contains them).
-_JUNK_TOKENS = frozenset(
-    {"nolastname", "nofirstname", "noname", "lastname", "firstname", "asdf", "qwerty", "xxx"}
-    | {"xxxx", "test", "dummy", "n/a", "unknown", "tbd", "null", "none"}
-)
-
-
 def is_placeholder(
     value: str, which: str, extra: frozenset[str] = frozenset(), tokens: bool = False
 ) -> bool:
@@ -234,7 +218,7 @@ def is_placeholder(
     v = value.casefold() if value.isascii() else fold(value).casefold()
     if v in extra:
         return True
-    if tokens and any(t in _JUNK_TOKENS for t in v.split()):
+    if tokens and any(t in JUNK_TOKENS for t in v.split()):
         return True
     if which == "phone":
         digits = re.sub(r"\D", "", v)
@@ -261,8 +245,6 @@ def is_placeholder(
     )
 
 
-_PRINTABLE = [chr(c) for c in range(33, 127)]
-_REPEAT_ASCII = "(?:" + "|".join(re.escape(c) + "{3,}" for c in _PRINTABLE) + ")"
 _REPEAT_DIGIT7 = "(?:" + "|".join(f"{d}{{7}}" for d in "0123456789") + ")"
 
 
@@ -294,10 +276,10 @@ def placeholder_flags(
         else:
             hit |= low.isin(lists["text"])
             hit |= low.str.replace(_WRAPPED, r"\1", regex=True).str.strip().isin(lists["text"])
-            hit |= low.str.replace(" ", "", regex=False).str.fullmatch(_REPEAT_ASCII)
+            hit |= low.str.replace(" ", "", regex=False).str.fullmatch(REPEAT_ASCII)
             hit |= low.str.fullmatch(r"[\W_]+")
         if tokens:
-            words = "|".join(re.escape(t) for t in sorted(_JUNK_TOKENS))
+            words = "|".join(re.escape(t) for t in sorted(JUNK_TOKENS))
             hit |= low.str.contains(rf"(?:^|\s)(?:{words})(?:\s|$)", regex=True)
         out[ascii_] = hit.fillna(False).to_numpy(bool)
     rest = np.flatnonzero(~ascii_)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -19,24 +18,10 @@ import pandas as pd
 from pydantic import ConfigDict, Field
 
 from audit.emailkey import email_key
+from audit.valuelists import domain_list, typo_map
 
 from ..kinds import Context, Outcome, Params, Skip, kind
 from .basic import column, distinct, on_distinct
-
-
-def _lines(name: str) -> list[str]:
-    text = resources.files("audit.validate").joinpath(f"data/{name}").read_text("utf-8")
-    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-
-
-@cache
-def domain_list(name: str) -> frozenset[str]:
-    return frozenset(ln.lower() for ln in _lines(f"{name}.txt"))
-
-
-@cache
-def typo_map() -> dict[str, str]:
-    return dict(ln.split()[:2] for ln in _lines("typo_domains.txt"))
 
 
 def _keys(s: pd.Series) -> pd.Series:
