@@ -1,4 +1,4 @@
-"""Cross-script names: romanized keys (audit/normalize/romanize.py) and matching across scripts."""
+"""Cross-script names: romanized keys (audit/romanize.py) and matching across scripts."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from audit import romanize as rz
 from audit.config import MatchConfig
 from audit.match import match
 from audit.match.prepare import features
-from audit.normalize import romanize as rz
 from audit.normalize.names import name_columns
 
 NAMES = Path(__file__).parent / "benchmarks" / "data" / "xscript_names.csv"

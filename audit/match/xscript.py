@@ -1,6 +1,6 @@
 """Cross-script name agreement: 김민준 / Minjun Kim, 田中 太郎 / タナカ タロウ / Taro Tanaka.
 
-The romanized keys come from audit/normalize/romanize.py (per language: family key, given key,
+The romanized keys come from audit/romanize.py (per language: family key, given key,
 and the whole name read family-first, for blocking). Here they are computed once per distinct
 name and compared on integer codes only, for pairs whose two names are written in different
 scripts; a same-script pair keeps the ordinary comparison (two hanzi names with one pinyin,
@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from audit import romanize as rz
 from audit.match.blocking import Codes
-from audit.normalize import romanize as rz
 
 SCRIPT = "xs_script"
 # per language: family key, given key, and the whole name read in two orders (a: the last

@@ -210,9 +210,9 @@ def name_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _name_latn(frame: pd.DataFrame) -> pd.Series:
-    """Romanized readings of CJK names (audit/normalize/romanize.py), from the parts when both
+    """Romanized readings of CJK names (audit/romanize.py), from the parts when both
     are there, else from the full name; per distinct name, and only for names holding CJK."""
-    from .romanize import name_latn, split_native
+    from audit.romanize import name_latn, split_native
 
     parts = frame["last_name"].fillna("") + "\x1f" + frame["first_name"].fillna("")
     whole = frame["full_name"].fillna("")

@@ -13,6 +13,8 @@ Chang/Zhang; hyphens, spaces, tone marks). Keys are language-specific because th
 A Han-only name ("王伟", "田中太郎") gets both a Japanese and a Chinese key; kana means Japanese;
 Hangul means Korean. A Latin name gets all three keys, since its language is unknown. Matching
 (audit/match/xscript.py) only compares these keys between records written in different scripts.
+normalize (name columns) and match (cross-script keys) both read names this way, so the module sits
+below the stages.
 """
 
 from __future__ import annotations
