@@ -246,7 +246,9 @@ def run(
                 result.extras["changes"] = _changes(store, result)
                 result.extras["decisions"] = review_store.learn(store)
             result.extras["history"] = history_rows
-            write_report(result, run_dir, cfg.output.formats)
+            from audit.merge.review import write_review
+
+            write_report(result, run_dir, cfg.output.formats, review=write_review)
     except BaseException:
         if reserved is not None and reserved.is_dir() and not any(reserved.iterdir()):
             reserved.rmdir()  # the reservation only: nothing of this run is left behind

@@ -130,8 +130,8 @@ def _apply(run_dir: str, decisions: str | None) -> None:
 
 def _after_kill(run_dir: str, records_sha: str, had_merge: bool) -> dict[str, Any]:
     from audit.errors import AuditError
+    from audit.manifest import check_run_folder
     from audit.merge import undo_merge
-    from audit.report.run_folder import check_run_folder
 
     run = Path(run_dir)
     check_run_folder(run)  # the run folder is untouched and complete

@@ -11,10 +11,10 @@ import pytest
 from audit.cli import cli
 from audit.config import dump_config, load_config, parse_config
 from audit.errors import ConfigError
+from audit.manifest import write_manifest
 from audit.match.survivorship import propose_golden
 from audit.merge import apply_merge, read_decisions, undo_merge, write_review
 from audit.model import Ingest, Matches, RunResult, Scorecard, Verdict
-from audit.report.run_folder import write_manifest
 from audit.sources import read_sources
 from tests.factories import make_contacts
 
@@ -158,7 +158,7 @@ def write_run_folder(result: RunResult, run_dir: Path, *, minimal: bool = False)
     if not minimal:
         from audit.report import write_report
 
-        write_report(result, run_dir, ["csv"])
+        write_report(result, run_dir, ["csv"], review=write_review)
         return run_dir
     (run_dir / "records").mkdir(parents=True, exist_ok=True)
     (run_dir / "run.json").write_text(

@@ -12,6 +12,7 @@ import pytest
 
 from audit.cli import cli
 from audit.errors import ConfigError
+from audit.manifest import write_manifest
 from audit.report import (
     RUN_JSON_SCHEMA,
     SCHEMA_VERSION,
@@ -22,7 +23,7 @@ from audit.report import (
     write_report,
 )
 from audit.report.labels import _LABELS, LANGUAGES, labels
-from audit.report.run_folder import BOUNCE_COLUMNS, write_manifest
+from audit.report.run_folder import BOUNCE_COLUMNS
 from audit.schema import ISSUE_COLUMNS
 from tests.factories import (
     HOSTILE_FORMULA,

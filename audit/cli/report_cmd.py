@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from audit.errors import ConfigError
+from audit.merge.review import write_review
 from audit.report import (
     WRITERS,
     load_run,
@@ -98,7 +99,7 @@ def report_cmd(
 
         def fill(staging: Path) -> list[Path]:
             paths = render(ctx, staging, wanted)
-            return paths + review_from_folder(folder, staging, redact=fresh)
+            return paths + review_from_folder(folder, staging, redact=fresh, review=write_review)
 
         paths = staged_run_folder(target, run_id, fill)
     for p in paths:

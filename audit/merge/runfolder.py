@@ -119,7 +119,7 @@ def typed_from_text(table: TextTable) -> pd.DataFrame:
 
 def read_run(run_dir: Path) -> RunFolder:
     """Read run.json, records/contacts.csv, clusters.csv and duplicates.csv of a run folder."""
-    from audit.report.run_folder import check_run_folder
+    from audit.manifest import check_run_folder
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

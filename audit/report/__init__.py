@@ -2,7 +2,9 @@
 
 `write_report(result, out_dir, formats)` always writes the run folder's data (run.json and the
 CSV/Parquet tables, see `run_folder`), then the human-facing formats listed in
-`output.formats` (html, md, xlsx), then the merge review when the merge package provides it.
+`output.formats` (html, md, xlsx), then the merge review when the caller hands in its writer
+(`review=audit.merge.review.write_review`, as the pipeline does): report and merge are separate
+packages that do not import each other.
 Writers are registered with `@writer(name, suffix)`; built-ins are imported in the explicit
 list below. Redaction is applied once, in `context.make_context`, before any writer runs.
 """
@@ -12,32 +14,36 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from audit.errors import ConfigError
 from audit.fsio import commit_dir, link_into, new_staging_dir, output_errors, recover_dir
+from audit.manifest import MANIFEST, manifest_complete, write_manifest
 from audit.model import RunResult
 from audit.report import csv_writer, html_writer, json_writer, md_writer, xlsx_writer
 from audit.report.context import WRITERS, ReportContext, Writer, make_context, writer
 from audit.report.run_folder import (
-    MANIFEST,
     RUN_JSON_SCHEMA,
     SCHEMA_VERSION,
     RunFolder,
     load_run,
-    manifest_complete,
     result_document,
     result_tables,
-    write_manifest,
 )
 from audit.report.xlsx_writer import freeze_xlsx
 
 BUILTIN_WRITERS = (json_writer, csv_writer, html_writer, md_writer, xlsx_writer)
+
+# Writes the merge review into a folder: (result, folder, redact=..., language=...) -> files.
+# audit.merge.review.write_review is the one there is; the caller (pipeline, CLI) passes it in.
+ReviewWriter = Callable[..., list[Path]]
 
 __all__ = [
     "RUN_JSON_SCHEMA",
     "SCHEMA_VERSION",
     "WRITERS",
     "ReportContext",
+    "ReviewWriter",
     "RunFolder",
     "Writer",
     "context_for",
@@ -88,17 +94,22 @@ def write_report(
     *,
     redact: bool | None = None,
     language: str | None = None,
+    review: ReviewWriter | None = None,
 ) -> list[Path]:
     """Write the run folder and the requested formats; return the files written.
 
+    `review` writes the merge review into the same folder (before the manifest, so it is listed
+    and checked like every other file).
+
     Example:
-        write_report(result, Path("reports") / result.run_id, ["html", "md", "xlsx"])
+        write_report(result, Path("reports") / result.run_id, ["html", "md", "xlsx"],
+                     review=audit.merge.review.write_review)
     """
     ctx = context_for(result, redact=redact, language=language)
 
     def fill(staging: Path) -> list[Path]:
         paths = render(ctx, staging, formats)
-        return paths + _merge_review(result, staging, ctx.redact, ctx.language)
+        return paths + _merge_review(review, result, staging, ctx.redact, ctx.language)
 
     return staged_run_folder(Path(out_dir), result.run_id, fill)
 
@@ -166,7 +177,9 @@ def rerender_in_place(ctx: ReportContext, run_dir: Path, formats: Sequence[str])
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def review_from_folder(folder: RunFolder, out_dir: Path, *, redact: bool) -> list[Path]:
+def review_from_folder(
+    folder: RunFolder, out_dir: Path, *, redact: bool, review: ReviewWriter
+) -> list[Path]:
     """The merge review files for a copy of a run folder (`report --out`), from its tables.
 
     A redacted copy gets a redacted review: without it the copy would lack the one page a
@@ -191,20 +204,16 @@ def review_from_folder(folder: RunFolder, out_dir: Path, *, redact: bool) -> lis
         records=folder.records,
         matches=Matches(pairs=folder.pairs, clusters=folder.clusters, golden=folder.golden),
     )
-    return _merge_review(result, out_dir, redact)  # type: ignore[arg-type]
+    return _merge_review(review, result, out_dir, redact)
 
 
 def _merge_review(
-    result: RunResult, out_dir: Path, redact: bool, language: str = "en"
+    review: ReviewWriter | None, result: Any, out_dir: Path, redact: bool, language: str = "en"
 ) -> list[Path]:
-    """merge_review.html and merge_proposals.* from the merge package, when it is there."""
-    try:
-        from audit.merge.review import write_review  # type: ignore[import-not-found]
-    except ModuleNotFoundError as e:
-        if e.name in ("audit.merge", "audit.merge.review"):
-            return []
-        raise
-    written = write_review(result, out_dir, redact=redact, language=language)
+    """merge_review.html and merge_proposals.* from the review writer, when one was given."""
+    if review is None:
+        return []
+    written: Any = review(result, out_dir, redact=redact, language=language)
     if written is None:
         return []
     paths = [Path(written)] if isinstance(written, (str, Path)) else [Path(p) for p in written]
