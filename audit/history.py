@@ -19,9 +19,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from audit.model import RunResult
+from audit.scoretrend import score_or_none
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -138,7 +137,7 @@ def record(path: Path, result: RunResult) -> None:
             (
                 result.run_id,
                 result.as_of.isoformat(),
-                _score(result.scorecard.overall),
+                score_or_none(result.scorecard.overall),
                 int(result.verdict.passed),
                 n_records,
                 len(result.issues),
@@ -205,79 +204,3 @@ def previous(path: Path, *, limit: int = 10, before: str | None = None) -> list[
         return []
     finally:
         con.close()
-
-
-def current_scores(overall: float, by_dimension: pd.DataFrame) -> dict[str, float | None]:
-    """{'overall': ..., '<dimension>': ...} for one run, from its scorecard frames."""
-    out: dict[str, float | None] = {"overall": _score(overall)}
-    if not by_dimension.empty and {"dimension", "score"} <= set(by_dimension.columns):
-        for d, s in zip(by_dimension["dimension"], by_dimension["score"], strict=True):
-            out[str(d)] = _score(s)
-    return out
-
-
-def _score(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if f != f else f
-
-
-def series(
-    runs: list[dict[str, Any]],
-    current: dict[str, float | None] | None = None,
-    *,
-    run_id: str = "",
-    as_of: str = "",
-) -> pd.DataFrame:
-    """Long table run_id, as_of, dimension, score: the previous runs, then the current one.
-
-    'overall' is a dimension here so that one chart and one table can show everything.
-    """
-    rows: list[tuple[str, str, str, float | None]] = []
-    for r in runs:
-        rows.append((str(r["run_id"]), str(r["as_of"]), "overall", _score(r.get("overall"))))
-        for d, s in sorted((r.get("dimensions") or {}).items()):
-            rows.append((str(r["run_id"]), str(r["as_of"]), str(d), _score(s)))
-    if current is not None:
-        for d, s in sorted(current.items(), key=lambda kv: (kv[0] != "overall", kv[0])):
-            rows.append((run_id, as_of, d, s))
-    return pd.DataFrame(rows, columns=["run_id", "as_of", "dimension", "score"])
-
-
-def trend(runs: list[dict[str, Any]], current: dict[str, float | None]) -> pd.DataFrame:
-    """Per dimension (and overall): current score, previous run's, the change, best and worst.
-
-    Runs are the previous ones, oldest first (as `previous` returns them). A dimension that a
-    previous run did not score has previous None and delta None, never a made-up 0.
-    """
-    cols = ["dimension", "current", "previous", "delta", "best", "worst", "n_previous"]
-    last = runs[-1] if runs else None
-    out = []
-    for dim in sorted(current, key=lambda d: (d != "overall", d)):
-        cur = current[dim]
-        past = [
-            _score(r.get("overall") if dim == "overall" else (r.get("dimensions") or {}).get(dim))
-            for r in runs
-        ]
-        known = [p for p in past if p is not None]
-        prev = None
-        if last is not None:
-            prev = _score(
-                last.get("overall") if dim == "overall" else (last.get("dimensions") or {}).get(dim)
-            )
-        delta = None if cur is None or prev is None else round(cur - prev, 10)
-        every = [*known, *([cur] if cur is not None else [])]
-        out.append(
-            (
-                dim,
-                cur,
-                prev,
-                delta,
-                max(every) if every else None,
-                min(every) if every else None,
-                len(known),
-            )
-        )
-    return pd.DataFrame(out, columns=cols)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit import history
+from audit import history, scoretrend
 from tests.factories import make_run_result
 
 
@@ -74,10 +74,10 @@ def test_missing_history_file_means_no_runs(tmp_path: Path) -> None:
 
 def test_trend_per_dimension(db: Path) -> None:
     runs = history.previous(db)
-    current = history.current_scores(
+    current = scoretrend.current_scores(
         0.8, pd.DataFrame({"dimension": ["completeness", "validity"], "score": [0.85, 0.7]})
     )
-    t = history.trend(runs, current).set_index("dimension")
+    t = scoretrend.trend(runs, current).set_index("dimension")
     assert list(t.index) == ["overall", "completeness", "validity"]
     assert t.loc["overall", "previous"] == 0.75
     assert t.loc["overall", "delta"] == pytest.approx(0.05)
@@ -90,7 +90,7 @@ def test_trend_per_dimension(db: Path) -> None:
 
 
 def test_trend_without_history() -> None:
-    t = history.trend([], {"overall": 0.9, "validity": None})
+    t = scoretrend.trend([], {"overall": 0.9, "validity": None})
     assert t["previous"].isna().all() and t["delta"].isna().all()
     assert t.set_index("dimension").loc["overall", "best"] == 0.9
     assert (t["n_previous"] == 0).all()
@@ -98,7 +98,7 @@ def test_trend_without_history() -> None:
 
 def test_series_lists_previous_runs_then_the_current_one(db: Path) -> None:
     runs = history.previous(db)
-    s = history.series(runs, {"overall": 0.8}, run_id="now", as_of="2026-04-01")
+    s = scoretrend.series(runs, {"overall": 0.8}, run_id="now", as_of="2026-04-01")
     overall = s[s["dimension"] == "overall"]
     assert overall["run_id"].tolist() == [
         "20260101T000000-a",

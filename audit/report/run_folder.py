@@ -40,7 +40,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit import history, safe
+from audit import safe, scoretrend
 from audit.config import dump_config
 from audit.errors import InputError
 from audit.manifest import check_run_folder
@@ -194,9 +194,9 @@ def result_tables(result: RunResult) -> dict[str, pd.DataFrame]:
     for name, (frame, keys) in score_frames.items():
         tables[f"scores/{name}"] = _sorted(frame, keys)
     runs = list(result.extras.get("history") or [])
-    current = history.current_scores(sc.overall, sc.by_dimension)
-    tables["scores/trend"] = history.trend(runs, current)
-    tables["scores/series"] = history.series(
+    current = scoretrend.current_scores(sc.overall, sc.by_dimension)
+    tables["scores/trend"] = scoretrend.trend(runs, current)
+    tables["scores/series"] = scoretrend.series(
         runs, current, run_id=result.run_id, as_of=result.as_of.isoformat()
     )
     impact = result.extras.get("impact")
