@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from audit.config import PipelineConfig, config_for_paths, load_config
+from audit.config import PipelineConfig, load_config
 from audit.errors import AuditError, ConfigError, InputError
 from audit.model import Ingest, Matches, RunResult, Scorecard, Verdict
 
 if TYPE_CHECKING:
-    from audit.pipeline import analyse, run
+    from audit.pipeline import analyse, config_for_paths, run
 
 __all__ = [
     "AuditError",
@@ -36,7 +36,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # the pipeline imports every stage; load it only when asked, so `crm-audit --help` is quick
-    if name in ("run", "analyse"):
+    if name in ("run", "analyse", "config_for_paths"):
         from audit import pipeline
 
         return getattr(pipeline, name)

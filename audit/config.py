@@ -619,24 +619,6 @@ def load_config(path: str | Path) -> PipelineConfig:
     return parse_config(data, source=str(p), text=text, base_dir=p.resolve().parent)
 
 
-def config_for_paths(paths: list[Path], *, as_of: dt.date | None = None) -> PipelineConfig:
-    """A default config for exports given directly on the command line (auto-detected).
-
-    A folder becomes one source per file, as `crm-audit init` writes it, so per-source scores
-    and survivorship priorities work the same with or without a config.
-    """
-    from audit.sources import sources_for_paths
-
-    sources, not_read = sources_for_paths(paths)
-    cfg = parse_config(
-        {"sources": sources, "as_of": as_of},
-        source="<command line>",
-        base_dir=Path.cwd(),
-    )
-    cfg._not_read = not_read
-    return cfg
-
-
 def business_timezone(cfg: PipelineConfig) -> tuple[str, str]:
     """(IANA zone, why) for periods, calendar days and date-only values.
 

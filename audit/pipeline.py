@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit import history, review_store
-from audit.config import PipelineConfig, dump_config, with_business_timezone
+from audit.config import PipelineConfig, dump_config, parse_config, with_business_timezone
 from audit.fsio import output_errors
 from audit.gate import gate
 from audit.kpis import (
@@ -34,7 +34,7 @@ from audit.normalize import normalize
 from audit.report import write_report
 from audit.schema import conform_issues
 from audit.score import score
-from audit.sources import read_sources
+from audit.sources import read_sources, sources_for_paths
 from audit.sources.readers import Limits
 from audit.validate import validate
 
@@ -295,3 +295,19 @@ def _with_dir(result: RunResult, run_dir: Path) -> RunResult:
     from dataclasses import replace
 
     return replace(result, run_dir=run_dir)
+
+
+def config_for_paths(paths: list[Path], *, as_of: dt.date | None = None) -> PipelineConfig:
+    """A default config for exports given directly on the command line (auto-detected).
+
+    A folder becomes one source per file, as `crm-audit init` writes it, so per-source scores
+    and survivorship priorities work the same with or without a config.
+    """
+    sources, not_read = sources_for_paths(paths)
+    cfg = parse_config(
+        {"sources": sources, "as_of": as_of},
+        source="<command line>",
+        base_dir=Path.cwd(),
+    )
+    cfg._not_read = not_read
+    return cfg

@@ -12,6 +12,7 @@ import pytest
 
 from audit.cli import cli
 from audit.errors import ConfigError
+from audit.labels import _LABELS, LANGUAGES, labels
 from audit.manifest import write_manifest
 from audit.report import (
     RUN_JSON_SCHEMA,
@@ -22,7 +23,6 @@ from audit.report import (
     render,
     write_report,
 )
-from audit.report.labels import _LABELS, LANGUAGES, labels
 from audit.report.run_folder import BOUNCE_COLUMNS
 from audit.schema import ISSUE_COLUMNS
 from tests.factories import (

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from audit.labels import _LABELS, LANGUAGES
 from audit.merge import review, write_review
-from audit.report.labels import _LABELS, LANGUAGES
 from tests.test_merge import demo_result
 
 JS = Path(review.__file__).with_name("review.js").read_text(encoding="utf-8")

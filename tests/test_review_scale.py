@@ -315,7 +315,7 @@ def test_hostile_values_stay_text(page, tmp_path: Path) -> None:  # noqa: F811
 
 
 def test_korean_page_down_to_the_confirmation(page, tmp_path: Path) -> None:  # noqa: F811
-    from audit.report.labels import labels
+    from audit.labels import labels
 
     write_review(demo_result(tmp_path), tmp_path, redact=False, language="ko")
     _open(page, tmp_path / "merge_review.html")

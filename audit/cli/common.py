@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from audit.config import PipelineConfig, config_for_paths, load_config
+from audit.config import PipelineConfig, load_config
 from audit.errors import ConfigError
 from audit.model import Progress, RunResult
 
@@ -66,6 +66,8 @@ def resolve_targets(targets: tuple[Path, ...], as_of: dt.datetime | None) -> Pip
         if as_of is not None:
             cfg = cfg.model_copy(update={"as_of": as_of.date()})
         return cfg
+    from audit.pipeline import config_for_paths
+
     return config_for_paths(list(targets), as_of=as_of.date() if as_of else None)
 
 

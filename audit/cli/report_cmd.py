@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from audit.errors import ConfigError
+from audit.labels import LANGUAGES
 from audit.merge.review import write_review
 from audit.report import (
     WRITERS,
@@ -17,7 +18,6 @@ from audit.report import (
     staged_run_folder,
 )
 from audit.report.context import make_context
-from audit.report.labels import LANGUAGES
 
 
 @click.command("report")

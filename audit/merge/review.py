@@ -492,7 +492,7 @@ def _write_xlsx(props: Proposals, path: Path) -> Path:
 
 
 PAGE_SIZE = 50  # clusters rendered at once; the rest wait in the embedded data
-# the page's labels: every key of audit/report/labels.py that starts with these
+# the page's labels: every key of audit/labels.py that starts with these
 # (tests/test_review_i18n.py checks that each key review.js uses is there, in every language)
 REVIEW_PREFIXES = ("rv_", "lvl_")
 
@@ -565,7 +565,7 @@ def _compact(c: dict[str, Any], cols: list[str], lab: dict[str, str]) -> dict[st
 
 
 def _write_html(run_id: str, props: Proposals, path: Path, language: str = "en") -> Path:
-    from audit.report.labels import labels
+    from audit.labels import labels
 
     lab = labels(language)
     page_labels = {k: v for k, v in lab.items() if k.startswith(REVIEW_PREFIXES)}

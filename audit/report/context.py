@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from audit import safe
+from audit.labels import labels as label_set
 from audit.registry import Registry
-from audit.report.labels import labels as label_set
 
 
 @dataclass(frozen=True, eq=False)  # identity equality: views cache per context

@@ -2,7 +2,8 @@
 
 Only labels are translated; data values, rule ids and column names stay as they are so that a
 Korean report and an English one can be compared cell by cell. A key missing in a language
-falls back to English (a test checks that none is missing).
+falls back to English (a test checks that none is missing). The report stage, the merge
+review page and the CLI all show these labels, so the module sits below them.
 """
 
 from __future__ import annotations
