@@ -1,11 +1,16 @@
-"""Layering rules from STYLE.md, checked on the source tree (an AST scan, no extra tool)."""
+"""Layering rules from STYLE.md, checked on the source tree: an AST scan, and the import-linter
+contracts of pyproject.toml (which `make lint` runs as `lint-imports`)."""
 
 from __future__ import annotations
 
 import ast
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "audit"
 
@@ -47,23 +52,76 @@ def test_heavy_dependencies_stay_in_their_module() -> None:
     assert not bad, bad
 
 
-def test_only_the_pipeline_imports_every_stage() -> None:
-    stages = {"sources", "normalize", "validate", "match", "score", "kpis", "report"}
+STAGES = ("sources", "normalize", "validate", "match", "score", "gate", "kpis")
+ROOT = PKG.parent
+
+
+def _audit_imports(path: Path, mod: str) -> set[str]:
+    """Every audit module a file imports, at any depth (lazy imports in functions included),
+    with relative imports resolved and `from audit import x` read as audit.x."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith("audit."))
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[: len(parts) - (node.level - 1)]
+                base = ".".join([*parts, *([base] if base else [])])
+            if base == "audit":
+                out.update(f"audit.{a.name}" for a in node.names)
+            elif base.startswith("audit."):
+                out.add(base)
+    return out
+
+
+def test_no_stage_imports_another_stage() -> None:
+    """DESIGN.md: stages talk through plain data; a helper two stages need lives below them."""
+    bad = []
     for path in sorted(PKG.rglob("*.py")):
         mod = _module(path)
-        if mod in ("audit.pipeline",) or mod.startswith(("audit.cli", "audit.demo")):
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        used = {
-            n.module.split(".")[1]
-            for n in ast.walk(tree)
-            if isinstance(n, ast.ImportFrom)
-            and n.module
-            and n.module.startswith("audit.")
-            and len(n.module.split(".")) > 1
-        } & stages
         own = mod.split(".")[1] if "." in mod else ""
-        assert len(used - {own}) < 4, f"{mod} imports stages {sorted(used)}"
+        if own not in STAGES:
+            continue
+        for imported in sorted(_audit_imports(path, mod)):
+            other = imported.split(".")[1]
+            if other in STAGES and other != own:
+                bad.append(f"{mod} imports {imported}")
+    assert not bad, bad
+
+
+def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
+    pytest.importorskip("importlinter")
+    exe = Path(sys.executable).with_name("lint-imports")
+    env = {**os.environ, "PYTHONPATH": str(cwd)}
+    return subprocess.run(
+        [str(exe), "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_import_contracts_hold() -> None:
+    """The layers contract in pyproject.toml, as `make lint` runs it."""
+    out = _lint_imports(ROOT)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "0 broken" in out.stdout
+
+
+def test_import_contracts_catch_a_stage_importing_another(tmp_path: Path) -> None:
+    """The contract bites: a copy of the package where validate imports match is refused,
+    and so is a new top-level module that no layer declares."""
+    shutil.copytree(PKG, tmp_path / "audit", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    engine = tmp_path / "audit" / "validate" / "engine.py"
+    engine.write_text(engine.read_text(encoding="utf-8") + "\nfrom audit.match import match\n")
+    (tmp_path / "audit" / "stray.py").write_text("")
+    out = _lint_imports(tmp_path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    text = " ".join(out.stdout.split())
+    assert "audit.validate is not allowed to import audit.match" in text
+    assert "audit.stray" in text
 
 
 def test_import_audit_and_help_do_not_load_heavy_libraries() -> None:
