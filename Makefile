@@ -26,11 +26,12 @@ test: venv
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; \
 	exit $$rc
 
-## style, then the stage boundaries (import-linter contracts in pyproject.toml)
+## style, the stage boundaries (import-linter contracts) and types (mypy), all set in pyproject.toml
 lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 fix: venv
 	$(BIN)/ruff format .

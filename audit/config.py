@@ -262,7 +262,7 @@ FLOOR_REASONS: dict[Dimension, str] = {
 class Thresholds(_Model):
     overall: float = Field(0.8, ge=0, le=1, description="minimum overall quality score")
     dimensions: dict[Dimension, Share | None] = Field(
-        default_factory=lambda: dict(DEFAULT_FLOORS),
+        default_factory=lambda: dict[Dimension, float | None](DEFAULT_FLOORS),
         description=(
             "minimum score (share of checked rows with no failed check) per dimension; keys "
             "you set replace their default, 0 or null switches a floor off; default: "
@@ -515,7 +515,7 @@ class _ConfigLoader(yaml.SafeLoader):
                     problem=f"nested deeper than {MAX_YAML_DEPTH} levels",
                     problem_mark=self.peek_event().start_mark,
                 )
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 

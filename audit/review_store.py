@@ -194,7 +194,7 @@ def record_decisions(
         for cid, rid, h in rows:
             members.setdefault(cid, []).append(rid)
             hash_of[rid] = h
-        new: list[tuple[str, ...]] = []
+        new: list[tuple[str, str, str, str, str, str, str, str, float | None, str]] = []
         for cid, d in sorted(decisions.items()):
             recs = sorted(members.get(cid, []))
             if not recs:

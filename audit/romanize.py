@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 LANGS = ("ko", "ja", "zh")
 # script classes of a name, per record (0 = no name)
@@ -129,7 +130,7 @@ def kana_romaji(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _tagger():  # fugashi is imported only when a kanji name is read
+def _tagger() -> Any:  # fugashi is imported only when a kanji name is read
     import fugashi
 
     return fugashi.Tagger()

@@ -236,7 +236,7 @@ def _frame_rows(frame: pd.DataFrame, first: int) -> list[str]:
 
 def _sheet_xml(sheet: Sheet, strings: _Strings) -> str:
     frame = sheet.data if isinstance(sheet.data, pd.DataFrame) else None
-    rows: Sequence[Sequence[Any]] = () if frame is not None else sheet.data  # type: ignore[assignment]
+    rows: Sequence[Sequence[Any]] = () if frame is not None else sheet.data
     if frame is not None and sheet.fills is not None:
         raise ValueError(f"sheet {sheet.name!r}: fills need rows of values, not a DataFrame")
     header = list(sheet.header) if sheet.header is not None else None

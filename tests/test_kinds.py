@@ -235,3 +235,17 @@ def test_vectorized_placeholder_pass_equals_the_per_value_function(
     got = placeholder_flags(u, which, frozenset({"n.v."}), tokens).tolist()
     want = [is_placeholder(v, which, frozenset({"n.v."}), tokens) for v in PLACEHOLDER_SAMPLES]
     assert got == want
+
+
+def test_a_source_mark_on_a_frame_without_a_source_column() -> None:
+    # a frame handed to validate from a notebook need not carry provenance; the mark is still
+    # reported (found by mypy: the evidence was built on the plain string '?' and crashed)
+    from audit.validate.checks.stale import MarkedParams, marked
+
+    frame = pd.DataFrame({"email": ["a@b.com", "c@d.com"], "email_opt_out": ["no", "yes"]})
+    rule = Rule("contacts.email.opted_out", "marked", "contacts", "email", "validity",
+                "warning", "m", None, MarkedParams(), "t", "t")  # fmt: skip
+    ctx = Context(records={"contacts": frame}, as_of=AS_OF, stale_after_days=730)
+    out = marked(frame, rule, ctx)
+    assert out.failed.tolist() == [False, True]
+    assert out.evidence.tolist()[1] == "?: email_opt_out = true"

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from audit.errors import ConfigError
 
+if TYPE_CHECKING:  # pandas is loaded only when the command runs (`--help` stays quick)
+    import pandas as pd
 
-def _read_table(path: Path) -> tuple[object, list[str], dict[str, object]]:
+
+def _read_table(path: Path) -> tuple[pd.DataFrame, list[str], dict[str, object]]:
     """A CSV/TSV/spreadsheet read by the sources stage's reader: (frame, notes for the user).
 
     One reader for every input: the same encoding detection (a cp949 file is Korean, not
@@ -29,7 +33,7 @@ def _read_table(path: Path) -> tuple[object, list[str], dict[str, object]]:
             f"{path}: {len(table.rejected)} of {table.rows_read} rows not read ({shown}); "
             "fix them in the file (quote values that contain the delimiter) and re-run"
         )
-    info = {
+    info: dict[str, object] = {
         "file": str(path),
         "encoding": table.encoding,
         "rows_read": table.rows_read,
@@ -132,7 +136,7 @@ def dedupe(
     frames = [f for f, _, _ in read]
     notes = [n for _, ns, _ in read for n in ns]
     result = dedupe_frames(
-        frames,  # type: ignore[arg-type]
+        frames,
         id_column,
         load_rules(rules, base_dir=Path.cwd()),
         overrides=overrides,
@@ -150,7 +154,7 @@ def dedupe(
     bands = result.pairs["band"].value_counts().sort_index().to_dict()
     summary = {
         "mode": "link" if len(inputs) == 2 else "dedupe",
-        "records": int(sum(len(f) for f in frames)),  # type: ignore[arg-type]
+        "records": int(sum(len(f) for f in frames)),
         "fields": result.mapping,
         "candidate_pairs": result.stats["candidate_pairs"],
         "pairs": {str(k): int(v) for k, v in bands.items()},
@@ -175,16 +179,11 @@ def dedupe(
         click.echo(f"  note: {n}", err=True)
 
 
-def _write_csv(frame: object, path: Path) -> None:
-    try:
-        from audit.safe import neutralize_frame
-
-        frame = neutralize_frame(frame)  # type: ignore[arg-type]
-    except ImportError:  # pragma: no cover - the report package is built in parallel
-        pass
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     from audit.fsio import atomic_write
+    from audit.safe import neutralize_frame
 
-    text = frame.to_csv(index=False, lineterminator="\n")  # type: ignore[attr-defined]
+    text = neutralize_frame(frame).to_csv(index=False, lineterminator="\n")
     atomic_write(path, text)  # never a half-written file beside a finished one
 
 

@@ -101,7 +101,7 @@ def config_reference() -> str:
                 continue
             tp = field.annotation
             key = f"{prefix}{name}"
-            inner = [a for a in typing.get_args(tp) if isinstance(a, type)] or [tp]
+            inner: list[Any] = [a for a in typing.get_args(tp) if isinstance(a, type)] or [tp]
             sub = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
             if typing.get_origin(tp) is list and sub is not None:
                 rows.append(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -112,7 +113,15 @@ def generate_workspace(dir: Path, *, size: int = 1000, seed: int = 7) -> Workspa
     probs: list[pd.DataFrame] = []
     counts: dict[str, int] = {}
 
-    def contact_source(key, name, file, region, dup, sheet=None, **kw) -> Planted:
+    def contact_source(
+        key: str,
+        name: str,
+        file: str,
+        region: str,
+        dup: float,
+        sheet: str | None = None,
+        **kw: Any,
+    ) -> Planted:
         planted = sources.build_contact_source(
             people, idx[key], rng_for(seed, name), source=name, region=region, dup_share=dup, **kw
         )
@@ -182,8 +191,8 @@ def generate_workspace(dir: Path, *, size: int = 1000, seed: int = 7) -> Workspa
     counts["inbox"] = len(texts)
 
     # every address a contact row carries: tickets from anyone else point at no contact
-    known = {mailbox_key(e) for frame in ents for e in frame["email"] if isinstance(e, str)} - {
-        None
+    known = {
+        k for frame in ents for e in frame["email"] if isinstance(e, str) and (k := mailbox_key(e))
     }
     business = _business_problems(seed, hub, orders, stripe_people, people, cust_of, data, known)
     probs.extend(business.pop("_problems"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -148,7 +149,17 @@ def build_subscriptions(people: pd.DataFrame, rng: np.random.Generator) -> pd.Da
     return subs
 
 
-def _sub_row(pid, plan, start, canceled, status, reason, change, cps=None, cpe=None) -> dict:
+def _sub_row(
+    pid: str,
+    plan: tuple[str, str, str, float, int],
+    start: dt.datetime,
+    canceled: dt.datetime | None,
+    status: str,
+    reason: str | None,
+    change: str | None,
+    cps: dt.datetime | None = None,
+    cpe: dt.datetime | None = None,
+) -> dict[str, Any]:
     name, product, interval, amount, tier = plan
     step = 1 if interval == "month" else 12
     if cps is None:
@@ -257,6 +268,7 @@ def build_deals(
             close = created + dt.timedelta(days=cycle, hours=int(r[8] * 9))
             if outcome != "open" and close >= TODAY:
                 outcome = "open"
+            final: str | None
             if outcome == "won":
                 reached, final = len(STAGES), "Closed Won"
             else:

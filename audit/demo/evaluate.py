@@ -202,11 +202,11 @@ def _duplicates(
         ~is_mail, ent["source"] + "@" + ent["email"].map(mailbox_key).astype(str)
     )
     person_of_unit = dict(zip(ent_unit, ent["person_id"], strict=True))
-    person = {
+    unit_person = {
         rid: person_of_unit.get(u)
         for rid, u in zip(contacts["record_id"], contacts["unit"], strict=True)
     }
-    person = {r: p for r, p in person.items() if p is not None}
+    person: dict[str, str] = {r: p for r, p in unit_person.items() if p is not None}
     sizes = pd.Series(list(person.values())).value_counts()
     n_truth = int((sizes * (sizes - 1) // 2).sum())
     out = []

@@ -156,7 +156,9 @@ def build_people(n: int, seed: int) -> pd.DataFrame:
     comp_pick = rng.random(n_base)
     form_pick = rng.random(n_base)
     has_company = rng.random(n_base) < 0.75
-    company, company_slug, company_form = [], [], []
+    company: list[str | None] = []
+    company_slug: list[str | None] = []
+    company_form: list[str | None] = []
     for i, lc in enumerate(loc):
         if not has_company[i]:
             company.append(None)

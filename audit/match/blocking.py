@@ -47,7 +47,7 @@ class Codes:
     def dictionary(self, name: str) -> pa.Array:
         """The Arrow array of distinct values behind `get(name)`'s codes."""
         self.get(name)
-        return self._dicts[name]  # type: ignore[return-value]
+        return self._dicts[name]
 
     def uniques(self, name: str) -> np.ndarray:
         """The distinct values behind `get(name)`'s codes, in code order."""

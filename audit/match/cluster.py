@@ -76,11 +76,11 @@ def cluster(
     for a, b, s in zip(extra_i.tolist(), extra_j.tolist(), extra_s.tolist(), strict=True):
         if s >= link_at:
             strong[(a, b)] = s
-    comp_edges: dict[int, list[tuple[float, int, int]]] = {}
+    strong_by_comp: dict[int, list[tuple[float, int, int]]] = {}
     for (a, b), sc in strong.items():
-        comp_edges.setdefault(int(labels[a]), []).append((sc, a, b))
+        strong_by_comp.setdefault(int(labels[a]), []).append((sc, a, b))
     for comp, members in by_comp.items():
-        _complete_linkage(members, comp_edges.get(comp, []), strong, out)
+        _complete_linkage(members, strong_by_comp.get(comp, []), strong, out)
     return out, (extra_i, extra_j, extra_s)
 
 

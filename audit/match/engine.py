@@ -337,7 +337,9 @@ def _why(d: dict[str, Any], model: Model, n: int) -> pd.Series:
         ("conflict_email", "different personal emails: kept out of auto"),
         ("conflict_given", "different first names: kept out of auto"),
     ):
-        parts.append(pa.array(np.where(d[key], text, None).tolist(), type=pa.string()))
+        # numpy's stubs have no overload for a None branch; at run time it is an object array
+        flagged = np.where(d[key], text, None)  # type: ignore[call-overload]
+        parts.append(pa.array(flagged.tolist(), type=pa.string()))
     if not parts:
         return pd.Series([""] * n, dtype=object)
     joined = pc.binary_join_element_wise(*parts, ", ", null_handling="skip")

@@ -127,9 +127,9 @@ def stable_ids(
     for recs in current.values():
         overlap: dict[str, int] = {}
         for r in recs:
-            pid = owner.get(r)
-            if pid is not None:
-                overlap[pid] = overlap.get(pid, 0) + 1
+            owned = owner.get(r)
+            if owned is not None:
+                overlap[owned] = overlap.get(owned, 0) + 1
         for pid, n in overlap.items():
             holds_min = int(prev_min[pid] in recs)
             size = len(previous[pid])

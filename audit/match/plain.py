@@ -113,20 +113,20 @@ def dedupe_frames(
     # a stable order independent of the input row order (determinism on shuffled input)
     data = data.sort_values(["_side", "_id"], kind="stable").reset_index(drop=True)
     feats = features(data)
-    side = data["_side"].to_numpy() if len(frames) == 2 else None
+    sides = data["_side"].to_numpy() if len(frames) == 2 else None
     linked = link(
         feats,
         rules,
         review=review,
         auto=auto,
-        side=side,
+        side=sides,
         facts=value_facts(feats, nicknames=rules.nicknames),
     )
     ids = data["_id"].to_numpy(dtype=object)
     p = linked.pairs
     a, b = ids[p["i"].to_numpy()], ids[p["j"].to_numpy()]
-    if side is not None:  # id_l from the first file, id_r from the second
-        left_first = side[p["i"].to_numpy()] == 0
+    if sides is not None:  # id_l from the first file, id_r from the second
+        left_first = sides[p["i"].to_numpy()] == 0
         id_l, id_r = np.where(left_first, a, b), np.where(left_first, b, a)
     else:
         id_l, id_r = np.where(a <= b, a, b), np.where(a <= b, b, a)

@@ -60,12 +60,14 @@ class SurvivorshipRules(_Model):
     version: Literal[1] = 1
     entity: Literal["contacts"] = "contacts"
     master: list[MasterCriterion] = Field(
-        default_factory=lambda: [
-            "most_complete",
-            "most_recent_activity",
-            "oldest_created",
-            "source_priority",
-        ]
+        default_factory=lambda: list[MasterCriterion](
+            [
+                "most_complete",
+                "most_recent_activity",
+                "oldest_created",
+                "source_priority",
+            ]
+        )
     )
     default: FieldRuleName = "master"
     fields: dict[str, FieldRule | FieldRuleName] = Field(default_factory=dict)
@@ -108,7 +110,7 @@ def golden_columns(rules: SurvivorshipRules | None = None) -> list[str]:
     """Columns of the golden frame, in order."""
     rules = rules or load_rules()
     alternates = sorted(
-        {rules.rule_for(f).keep_losing_as for f in rules.fields} - {None}  # type: ignore[arg-type]
+        {t for f in rules.fields if (t := rules.rule_for(f).keep_losing_as) is not None}
     )
     return [
         "cluster_id",
@@ -191,7 +193,7 @@ def propose_golden(
         golden[f] = w.take(f, src)
         pieces.append(_prov_piece(f, w.rid_json_at(src), f"follows:{fr.follows}"))
     frame = pd.DataFrame(golden)
-    for target in sorted({rs.rule_for(f).keep_losing_as for f in canon} - {None}):
+    for target in sorted({t for f in canon if (t := rs.rule_for(f).keep_losing_as) is not None}):
         fields = [f for f in canon if rs.rule_for(f).keep_losing_as == target]
         frame[target] = _losing(w, frame, fields)
     frame["golden_from"] = _join_prov(pieces, w.k)

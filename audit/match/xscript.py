@@ -43,7 +43,7 @@ def features(given: pa.Array, family: pa.Array) -> dict[str, pa.Array]:
     both = pc.binary_join_element_wise(pc.fill_null(given, ""), pc.fill_null(family, ""), "\x1f")
     enc = pc.dictionary_encode(both)
     uniq = enc.dictionary.to_pylist()
-    rows: list[tuple[str | None, ...] | None] = [None] * len(uniq)
+    rows: list[tuple[str | None, ...]] = [()] * len(uniq)
     # most names are two Latin words ('minjun' + 'kim'): their keys are put together from the
     # folds of the distinct words, per language, instead of folding every name
     simple: list[tuple[int, str, str]] = []
@@ -79,8 +79,8 @@ def features(given: pa.Array, family: pa.Array) -> dict[str, pa.Array]:
 
 
 def _keys(joined: str) -> tuple[str | None, ...]:
-    given, _, family = joined.partition("\x1f")
-    given, family = given or None, family or None
+    given_text, _, family_text = joined.partition("\x1f")
+    given, family = given_text or None, family_text or None
     sc = max(rz.script_of(given), rz.script_of(family))
     row: list[str | None] = [str(sc) if sc else None]
     langs = rz.languages(sc)

@@ -473,18 +473,18 @@ def _plan(
     why: dict[str, str] = {}
     for cid in sorted(members):
         ms = members[cid]
-        d = decisions.get(cid)
-        if d is not None and d.decision == REJECT:
+        dec = decisions.get(cid)
+        if dec is not None and dec.decision == REJECT:
             skipped[cid] = "rejected"
             continue
-        if d is not None and (d.decision == SPLIT or d.split_off):
-            keep = [r for r in ms if r not in set(d.split_off)]
+        if dec is not None and (dec.decision == SPLIT or dec.split_off):
+            keep = [r for r in ms if r not in set(dec.split_off)]
             if len(keep) < 2:
                 skipped[cid] = "split: fewer than two records left"
                 continue
             groups[cid], why[cid] = keep, SPLIT
             continue
-        if d is not None and d.decision == APPROVE:
+        if dec is not None and dec.decision == APPROVE:
             groups[cid], why[cid] = ms, APPROVE
             continue
         conflict = two_people(emails or {}, ms)
@@ -739,7 +739,7 @@ def _write_merged_config(
                     )
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(part.to_bytes())
-                src: dict[str, Any] = {
+                src = {
                     "name": name,
                     "path": f"{entity}/{target.name}",
                     "format": "csv",
@@ -762,9 +762,9 @@ def _write_merged_config(
         if s.get("name") in replacement:
             new_sources.append(replacement[s["name"]])
             continue
-        s = dict(s)
-        s["path"] = absolute(s.get("path"))
-        new_sources.append(s)
+        kept = dict(s)
+        kept["path"] = absolute(s.get("path"))
+        new_sources.append(kept)
     # entities other than contacts that the replaced sources also produced (mail: bounces)
     for entity, other in others.items():
         if "source" not in other.header:

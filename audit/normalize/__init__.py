@@ -381,7 +381,7 @@ _PHONE_RULES = {
 }
 
 
-def _finding_text(item: tuple[str, str], read: tuple) -> tuple[str | None, ...]:  # type: ignore[type-arg]
+def _finding_text(item: tuple[str, str], read: tuple) -> tuple[str | None, ...]:
     """(rule id, message, suggestion) for one read that is not a valid number (Nones if it is)."""
     verdict, region, detail = read[4], read[3], read[5]
     if verdict is None:
@@ -484,7 +484,8 @@ def _source_summaries(
     over = [str(n) for n in fails.index if fails[n] >= 5 and fails[n] * 2 > totals[n]]
     for name in sorted(over):
         in_src = sources.eq(name)
-        total, bad_rows, values = int(totals[name]), pd.Series(False, index=out.index), []
+        total, bad_rows = int(totals[name]), pd.Series(False, index=out.index)
+        values: list[str] = []
         regions: Counter[str] = Counter()
         for col, got in cols.items():
             rows_bad = in_src & bad[col]

@@ -98,14 +98,10 @@ def parse_one(value: str, *, dayfirst: bool = False) -> dt.datetime | None:
             return None if t is None else dt.datetime(y, mo, d, *t[:4], tzinfo=t[4])
         m = _DMY.match(s)
         if m:
-            a, _sep, b, y, rest = (
-                int(m.group(1)),
-                m.group(2),
-                int(m.group(3)),
-                m.group(4),
-                m.group(5),
+            a, b, ys, rest = int(m.group(1)), int(m.group(3)), m.group(4), m.group(5)
+            year = int(ys) + (
+                2000 if len(ys) == 2 and int(ys) < 70 else 1900 if len(ys) == 2 else 0
             )
-            year = int(y) + (2000 if len(y) == 2 and int(y) < 70 else 1900 if len(y) == 2 else 0)
             first_is_day = dayfirst
             if a > 12 >= b:
                 first_is_day = True

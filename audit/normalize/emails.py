@@ -9,6 +9,7 @@ meet in matching. Validity is judged later, by the validate stage.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,7 +74,7 @@ def email_columns(series: pd.Series) -> dict[str, pd.Series]:
     for i in np.flatnonzero(~plain):
         cleaned[i] = clean_email(uniques[i])
     emails = [c[0] for c in cleaned]
-    out: dict[str, list[object]] = {
+    out: dict[str, list[Any]] = {
         "email": emails,
         "email_key": [email_key(e) for e in emails],
         "email_domain": [email_domain(e) for e in emails],

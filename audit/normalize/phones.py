@@ -212,7 +212,7 @@ def _calling_code(e164: str) -> str:
         cc = phonenumbers.parse(e164, None).country_code
     except phonenumbers.NumberParseException:
         return e164[:4]
-    return f"+{cc} ({phonenumbers.region_code_for_country_code(cc)})"
+    return f"+{cc} ({phonenumbers.region_code_for_country_code(cc or 0)})"
 
 
 def _is_international(raw: str) -> bool:

@@ -300,7 +300,7 @@ def valid_counts(sample: list[str], regions: Iterable[str]) -> dict[str, int]:
     return out
 
 
-def _fits(read: tuple, region: str) -> bool:  # type: ignore[type-arg]
+def _fits(read: tuple, region: str) -> bool:
     """Valid there, or valid there but for a trunk 0 a spreadsheet dropped (still its country)."""
     return read[4] is None or (read[4] == SPREADSHEET and read[3] == region)
 

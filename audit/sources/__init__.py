@@ -203,7 +203,7 @@ def _coalesce(frame: pd.DataFrame, cols: list[str]) -> pd.Series:
 
 
 # the C string encoder json.dumps(..., ensure_ascii=False) uses, without its per-call setup
-_json_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_json_str = json.encoder.encode_basestring
 
 
 def _json_extra(frame: pd.DataFrame, cols: list[str]) -> list[str | None]:
@@ -251,8 +251,8 @@ def _map(
         if note:
             table.warnings.append(note)
     else:
+        assert not isinstance(profile, str)
         prof = profile
-    assert not isinstance(prof, str)
     entity = prof.entity if prof is not None else (src.entity or guess_entity(header))
     if entity not in schema.ENTITIES:
         raise ConfigError(f"{where}.entity: {entity!r} is not one of {', '.join(schema.ENTITIES)}.")
@@ -284,7 +284,7 @@ def _map(
                 del sources_of[c]
         sources_of[col] = [real]
     out = pd.DataFrame(index=frame.index)
-    mapping: dict[str, str] = {}
+    mapping = {}
     spill: list[str] = []  # alias columns whose value was not the one used
     for col, hs in sources_of.items():
         out[col] = _coalesce(frame, hs) if len(hs) > 1 else frame[hs[0]]
@@ -417,7 +417,9 @@ def _load_file(
         if len(table.frame.columns) == 0 and not table.rejected:
             entity = table.entity or (profile.entity if isinstance(profile, Profile) else None)
             entity = entity or src.entity or "contacts"
-            frame, prof, mapping, unmapped = schema.empty(entity), None, {}, []
+            mapping: dict[str, str] = {}
+            unmapped: list[str] = []
+            frame, prof = schema.empty(entity), None
             frame = frame.drop(columns=["record_id"])
             table.frame = pd.DataFrame()  # no header: nothing that could be a row was read
         else:

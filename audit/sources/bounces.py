@@ -18,6 +18,7 @@ policy and reputation rejections: the address may still be fine.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import getaddresses
@@ -364,7 +365,7 @@ def analyze(msg: Message) -> Report:
     return Report("message")
 
 
-def _outer_parts(msg: Message):
+def _outer_parts(msg: Message) -> Iterator[Message]:
     """Every part of the message except what is inside an attached message/rfc822."""
     yield msg
     if msg.get_content_type() in ("message/rfc822", "text/rfc822-headers"):
@@ -381,11 +382,12 @@ def _blocks(part: Message) -> list[dict[str, str]]:
     payload = part.get_payload()
     blocks: list[dict[str, str]] = []
     if isinstance(payload, list):
-        for sub in payload:
+        subs = [sub for sub in payload if isinstance(sub, Message)]
+        for sub in subs:
             blocks.append({k.lower(): decode_header_text(str(v)) for k, v in sub.items()})
         # some writers put the whole body in one block with no blank lines between recipients
-        if len(blocks) <= 2 and any(_count_final(sub) > 1 for sub in payload):
-            blocks = _parse_blocks("\n".join(_as_text(s) for s in payload))
+        if len(blocks) <= 2 and any(_count_final(sub) > 1 for sub in subs):
+            blocks = _parse_blocks("\n".join(_as_text(s) for s in subs))
         return blocks
     text = payload if isinstance(payload, str) else part_text(part)
     return _parse_blocks(text)
@@ -565,7 +567,7 @@ def _human_text(msg: Message) -> str:
     return "\n".join(out)
 
 
-def _walk_own(msg: Message):
+def _walk_own(msg: Message) -> Iterator[Message]:
     """Parts of the message, not descending into attached message/rfc822 originals."""
     if msg.is_multipart():
         for sub in msg.get_payload() or []:

@@ -72,7 +72,11 @@ def tables(messages: Iterable[tuple[int, bytes | Exception]], reader: str) -> li
         except Exception as e:  # a broken message is an issue, not a stop
             rejected.append(
                 Rejected(
-                    index, None, "source.row.unparseable", f"message unreadable: {e}", raw[:200]
+                    index,
+                    None,
+                    "source.row.unparseable",
+                    f"message unreadable: {e}",
+                    raw[:200].decode("utf-8", "replace"),
                 )
             )
             continue

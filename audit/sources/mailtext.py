@@ -90,7 +90,7 @@ def _decode_words(s: str) -> str:
         if not between_words:
             flush()
             out.append(gap)
-        elif charset.lower() != pending_cs.lower():
+        elif pending_cs is not None and charset.lower() != pending_cs.lower():
             flush()
         if pending_cs is None:
             pending_cs = charset
@@ -123,6 +123,8 @@ def part_text(part: Message) -> str:
         return raw if isinstance(raw, str) else ""
     if isinstance(payload, str):
         return payload
+    if not isinstance(payload, bytes):
+        return ""
     return payload.decode(_codec(part.get_content_charset()), errors="replace")
 
 

@@ -60,7 +60,8 @@ def compile_suite(runs: list[RuleRun], records: dict[str, pd.DataFrame]) -> dict
         else:
             col = flag_column(rule.id)
             flag = (~run.outcome.failed).astype("boolean")
-            flag[~run.outcome.checked.to_numpy(bool)] = pd.NA
+            if run.outcome.checked is not None:
+                flag[~run.outcome.checked.to_numpy(bool)] = pd.NA
             entry["columns"][col] = flag.astype(object).where(flag.notna(), None)
             name, kwargs = "ExpectColumnValuesToBeInSet", {"column": col, "value_set": [True]}
         entry["expectations"].append((rule, name, kwargs))

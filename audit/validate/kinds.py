@@ -37,7 +37,7 @@ class Context:
     records: Records
     as_of: dt.date
     stale_after_days: int
-    cache: dict[str, Any] = field(default_factory=dict)
+    cache: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def as_of_ts(self) -> pd.Timestamp:

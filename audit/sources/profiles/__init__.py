@@ -13,6 +13,7 @@ shape; the built-ins live in this folder and are listed explicitly in BUILTIN.
 
 from __future__ import annotations
 
+import builtins
 from pathlib import Path
 from typing import Literal
 
@@ -108,7 +109,7 @@ class Profile(BaseModel):
     multi_value: str | None = None
     events: list[EventRule] = Field(default_factory=list)
 
-    def matches(self, folded: set[str]) -> int:
+    def matches(self, folded: builtins.set[str]) -> int:
         """Size of the best detect list fully present in the header (0 = no match)."""
         if any(fold_header(h) in folded for h in self.none):
             return 0

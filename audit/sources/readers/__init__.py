@@ -95,7 +95,9 @@ class ReaderSpec:
 READERS: Registry[ReaderSpec] = Registry("reader")
 
 
-def reader(name: str, *, suffixes: tuple[str, ...] = (), folder: bool = False):
+def reader(
+    name: str, *, suffixes: tuple[str, ...] = (), folder: bool = False
+) -> Callable[[ReadFn], ReadFn]:
     """Register a reader function under `name` for the given file suffixes."""
 
     def deco(fn: ReadFn) -> ReadFn:

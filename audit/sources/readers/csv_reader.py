@@ -443,7 +443,7 @@ def _line_up(
     it is read that way (the caller says so in a warning). A row that lines up several ways or
     none, is off by more than one field, or whose quote ran on across lines, stays rejected.
     """
-    rows_seen = len(shapes) and sum(shapes[0].values())
+    rows_seen = sum(shapes[0].values()) if shapes else 0
     if n < 3 or abs(len(row) - n) != 1 or not rows_seen or any("\n" in v for v in row):
         return None
     if sum(1 for v in row if v.strip()) < 2:

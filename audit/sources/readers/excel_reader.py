@@ -12,7 +12,7 @@ import datetime as dt
 import html
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -249,7 +249,7 @@ def _where(opts: ReaderOptions) -> str:
     return f" (sheet in {opts.where})" if opts.where else ""
 
 
-def _table(rows: list[list[object]], opts: ReaderOptions) -> RawTable:
+def _table(rows: Sequence[Sequence[object]], opts: ReaderOptions) -> RawTable:
     # most cells are text: keep them as they are without a function call per cell
     texts = [[v if (type(v) is str and v) else cell_text(v) for v in r] for r in rows]
     while texts and not any(texts[-1]):

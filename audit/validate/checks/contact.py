@@ -69,8 +69,8 @@ def email_valid(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
         plain = u.str.fullmatch(FAST_VALID_EMAIL).fillna(False).to_numpy(bool)
         todo = [int(i) for i in np.flatnonzero(~obvious & ~plain)]
     results = map_values(email_problem, [str(uniques[i]) for i in todo], parallel=True)
-    for i, r in zip(todo, results, strict=True):
-        reasons[i] = r
+    for k, r in zip(todo, results, strict=True):
+        reasons[k] = r
     per_row = _spread(codes, reasons, s.index)
     return Outcome(failed=per_row.notna(), evidence=per_row)
 

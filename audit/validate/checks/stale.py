@@ -97,7 +97,11 @@ def _vendor_hard(frame: pd.DataFrame, rule: Any, ctx: Context) -> pd.Series:
     hard = frame["email_bounce"].astype("str").str.lower().eq("hard").fillna(False).astype(bool)
     if not hard.any():
         return pd.Series(dtype=object)
-    src = frame["source"].astype("str") if "source" in frame.columns else "?"
+    src = (
+        frame["source"].astype("str")
+        if "source" in frame.columns
+        else pd.Series("?", index=frame.index, dtype="str")
+    )
     reason = frame.get("email_bounce_reason", pd.Series(None, index=frame.index))
     label = src + ": " + reason.astype(object).where(reason.notna(), "hard bounce").astype("str")
     keys = _rule_keys(frame, rule, ctx)
@@ -235,7 +239,11 @@ def marked(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
         lambda v: bool(v) if isinstance(v, bool | np.bool_) else str(v).strip().lower() in _YES
     )
     yes = yes.fillna(False).astype(bool) & flag.notna()
-    src = frame["source"].astype("str") if "source" in frame.columns else "?"
+    src = (
+        frame["source"].astype("str")
+        if "source" in frame.columns
+        else pd.Series("?", index=frame.index, dtype="str")
+    )
     evidence = (src + f": {rule.params.flag} = true").where(yes, None).astype(object)
     return Outcome(failed=yes, checked=flag.notna(), evidence=evidence)
 
