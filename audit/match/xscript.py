@@ -23,7 +23,10 @@ from audit.normalize import romanize as rz
 SCRIPT = "xs_script"
 # per language: family key, given key, and the whole name read in two orders (a: the last
 # word first, b: as written); a native name has its family-first reading in both
-COLUMNS = (SCRIPT, *(f"x{k}_{lang}" for lang in rz.LANGS for k in ("f", "g", "a", "b")))
+COLUMNS = (SCRIPT, *(f"x{k}_{lang}" for lang in rz.LANGS for k in ("f", "g", "a", "b")), "xfb_ja")
+# xfb_ja: the Japanese family name key when a Latin name is written family first ("Machida
+# Shuhei"; Japanese has no short list of family names to tell the order), else xf_ja, for
+# blocking on the family name at one company when the given name is read another way
 _CJK_RE2 = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 
 
@@ -70,6 +73,7 @@ def features(given: pa.Array, family: pa.Array) -> dict[str, pa.Array]:
                     row += [fg, ff, ka, kb]
                 else:
                     row += [ff, fg, ka, kb]
+            row.append(folded["ja"][g])
             rows[k] = tuple(row)
     out = {}
     for k, col in enumerate(COLUMNS):
@@ -94,6 +98,11 @@ def _keys(joined: str) -> tuple[str | None, ...]:
             fk, gk = rz.native_keys(lang, given, family)
             ka = kb = fk + gk if fk and gk else None
         row += [fk, gk, ka, kb]
+    if sc == rz.LATIN:
+        words = [*(given or "").split(), *(family or "").split()]
+        row.append(rz.fold("ja", words[0]) if len(words) > 1 else row[5])
+    else:
+        row.append(row[5])  # the native name's own Japanese family key (or None)
     return tuple(row)
 
 
@@ -108,7 +117,18 @@ class CrossScript:
         self.g = {lang: codes.get(f"xg_{lang}") for lang in rz.LANGS}
         self.a = {lang: codes.get(f"xa_{lang}") for lang in rz.LANGS}
         self.b = {lang: codes.get(f"xb_{lang}") for lang in rz.LANGS}
+        # family and given keys are coded per column; these codes share one vocabulary per
+        # language, for the checks that compare one side's family key with the other's given key
+        self.fj: dict[str, np.ndarray] = {}
+        self.gj: dict[str, np.ndarray] = {}
+        for lang in rz.LANGS:
+            fu, gu = codes.uniques(f"xf_{lang}"), codes.uniques(f"xg_{lang}")
+            vocab = {v: k for k, v in enumerate(dict.fromkeys([*fu, *gu]))}
+            for out, c, u in ((self.fj, self.f[lang], fu), (self.gj, self.g[lang], gu)):
+                joint = np.array([vocab[v] for v in u] or [0], np.int64)
+                out[lang] = np.where(c >= 0, joint[np.maximum(c, 0)], -1)
         self.base_len = base_len
+        self.codes = codes
         self.counts = {
             (lang, field): np.bincount(c[c >= 0], minlength=int(c.max()) + 1 if len(c) else 0)
             for lang in rz.LANGS
@@ -125,9 +145,51 @@ class CrossScript:
         """
         si, sj = self.script[i], self.script[j]
         han_latin = ((si == rz.HAN) & (sj == rz.LATIN)) | ((si == rz.LATIN) & (sj == rz.HAN))
-        f, g = self.f["ja"], self.g["ja"]
+        f, g = self.fj["ja"], self.gj["ja"]
         family = (f[i] >= 0) & ((f[i] == f[j]) | (f[i] == g[j]) | (g[i] == f[j]))
         return han_latin & family & ~agreed
+
+    def reads_as(self, i: np.ndarray, j: np.ndarray, agreed: np.ndarray) -> np.ndarray:
+        """Kanji vs Latin given names where the romanized name is one reading of the kanji.
+
+        Only pairs whose Japanese family names agree (in either word order of the Latin name)
+        are looked at; the Latin word in the other slot is the given name to read. Checked
+        once per distinct (native name, Latin word), in romanize.kanji_reads_as.
+        """
+        out = np.zeros(len(i), bool)
+        si, sj = self.script[i], self.script[j]
+        nat_i = (si == rz.HAN) | (si == rz.KANA)
+        nat_j = (sj == rz.HAN) | (sj == rz.KANA)
+        cand = ((nat_i & (sj == rz.LATIN)) | (nat_j & (si == rz.LATIN))) & ~agreed
+        if not cand.any():
+            return out
+        nat = np.where(nat_i, i, j)
+        lat = np.where(nat_i, j, i)
+        f, g = self.fj["ja"], self.gj["ja"]
+        straight = (f[nat] >= 0) & (f[nat] == f[lat])
+        flipped = (f[nat] >= 0) & (f[nat] == g[lat]) & ~straight
+        word = np.where(straight, g[lat], f[lat])
+        idx = np.flatnonzero(cand & (straight | flipped) & (word >= 0))
+        if len(idx) == 0:
+            return out
+        gc, fc = self.codes.get("given"), self.codes.get("family")
+        gu, fu = self.codes.uniques("given"), self.codes.uniques("family")
+        xf, xg = self.codes.uniques("xf_ja"), self.codes.uniques("xg_ja")
+        vocab = np.array([*dict.fromkeys([*xf, *xg])] or [""], object)
+        seen: dict[tuple[int, int, bool, int], bool] = {}
+        for k in idx:
+            r = nat[k]
+            key = (int(gc[r]), int(fc[r]), bool(straight[k]), int(word[k]))
+            if key not in seen:
+                given = str(gu[key[0]]) if key[0] >= 0 else ""
+                family = str(fu[key[1]]) if key[1] >= 0 else ""
+                split = rz.ja_family_split(family + given) if family and given else None
+                if split:
+                    given = split[1]
+                latin = str(vocab[key[3]])
+                seen[key] = bool(given) and rz.kanji_reads_as(given, latin)
+            out[k] = seen[key]
+        return out
 
     def agree(self, field: str, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(hit, tf_code) per pair: the field's romanized keys agree between two scripts.
@@ -148,14 +210,20 @@ class CrossScript:
         native_a = si[idx] != rz.LATIN
         off = self.base_len(field)
         for lang in rz.LANGS:
-            f, g = self.f[lang], self.g[lang]
-            own = f if field == "family" else g
+            f, g = self.fj[lang], self.gj[lang]
+            own = self.f[lang] if field == "family" else self.g[lang]
             straight = (own[a] >= 0) & (own[a] == own[b])
+            flipped = np.zeros(len(idx), bool)
+            if field == "family":  # a Latin name written family first: "Tanaka Taro"
+                lat_g = np.where(native_a, g[b], g[a])
+                nat_f = np.where(native_a, f[a], f[b])
+                one_latin = (si[idx] == rz.LATIN) | (sj[idx] == rz.LATIN)
+                flipped = one_latin & (nat_f >= 0) & (nat_f == lat_g)
             swapped = (f[a] >= 0) & (g[a] >= 0) & (f[a] == g[b]) & (g[a] == f[b])
             ka, kb = self.a[lang], self.b[lang]
             whole = ((ka[a] >= 0) & (ka[a] == ka[b])) | ((kb[a] >= 0) & (kb[a] == kb[b]))
-            ok = (straight | swapped | whole) & ~hit[idx]
-            value = np.where(straight | native_a, own[a], own[b])
+            ok = (straight | flipped | swapped | whole) & ~hit[idx]
+            value = np.where(straight | native_a, own[a], own[b])  # the native side's value
             tf[idx[ok]] = np.where(value[ok] >= 0, off + value[ok], -1)
             hit[idx[ok]] = True
             off += len(self.counts[(lang, field)])
