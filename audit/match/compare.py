@@ -97,12 +97,16 @@ class Comparer:
         if SCRIPT in feats.columns and feats[SCRIPT].notna().any():
             self.xs = CrossScript(self.codes, lambda f: len(self.counts[f]))
             # family names: words this data set holds more often as a family name than as a
-            # given name, and the common Korean and Chinese family names (Kwon, Huang)
+            # given name, the common Korean and Chinese family names (Kwon, Huang), and the
+            # readings of the family names of its native-script records (千葉 -> Chiba)
             m = len(enc.dictionary)
             fam = np.bincount(self._fj[self._fj >= 0], minlength=m)
             giv = np.bincount(self._gj[self._gj >= 0], minlength=m)
+            known = self.xs.native_family_keys()
+            for lang in ("ko", "zh"):
+                known[lang] = known[lang] | set(rz.family_rank(lang))
             ranked = [
-                any(rz.fold(lang, w) in rz.family_rank(lang) for lang in ("ko", "zh"))
+                any(rz.fold(lang, w) in keys for lang, keys in known.items())
                 for w in enc.dictionary.to_pylist()
             ]
             self._family_word = (fam > giv) | np.array(ranked or [False], bool)[:m]
@@ -173,9 +177,10 @@ class Comparer:
         if self.xs is not None and field in ("given", "family"):
             xs_hit, xs_tf = self.xs.agree(field, i, j)  # same name in two scripts
             exact |= xs_hit
+            reads = self.xs.reads_as(field, i, j, exact)  # another reading of it: close
+            null |= reads
             if field == "given":  # a kanji given name read another way: unknown, not far
-                reads = self.xs.reads_as(i, j, exact)  # ... or one of its readings: close
-                null |= self.xs.unreadable(i, j, exact) | reads
+                null |= self.xs.unreadable(i, j, exact)
                 # "Kwon Gahee" / "Kwon Baekhyun" written family first: the word they share in
                 # the given-name slot is a family name (the data holds it more often as one),
                 # so it says nothing of the given name, which sits in the other slot

@@ -135,6 +135,16 @@ class CrossScript:
             for field, c in (("family", self.f[lang]), ("given", self.g[lang]))
         }
 
+    def native_family_keys(self) -> dict[str, set[str]]:
+        """Per language, the romanized family names of the records written in native script."""
+        native = (self.script > 0) & (self.script != rz.LATIN)
+        out = {}
+        for lang in rz.LANGS:
+            codes = np.unique(self.f[lang][native & (self.f[lang] >= 0)])
+            uniq = self.codes.uniques(f"xf_{lang}")
+            out[lang] = {str(uniq[c]) for c in codes}
+        return out
+
     def unreadable(self, i: np.ndarray, j: np.ndarray, agreed: np.ndarray) -> np.ndarray:
         """Kanji vs Latin given names that do not agree while the Japanese family names do.
 
@@ -149,47 +159,64 @@ class CrossScript:
         family = (f[i] >= 0) & ((f[i] == f[j]) | (f[i] == g[j]) | (g[i] == f[j]))
         return han_latin & family & ~agreed
 
-    def reads_as(self, i: np.ndarray, j: np.ndarray, agreed: np.ndarray) -> np.ndarray:
-        """Kanji vs Latin given names where the romanized name is one reading of the kanji.
+    def reads_as(self, field: str, i: np.ndarray, j: np.ndarray, agreed: np.ndarray) -> np.ndarray:
+        """Native vs Latin names where the romanized name is one reading of the native name,
+        though not the dictionary's first: kanji given names (一輝 is Kazuki and Ikki) and hanzi
+        with more than one reading (柏 is Bai and, in Taiwan, Po: 柏翰 Po-han, 柏 Po).
 
-        Only pairs whose Japanese family names agree (in either word order of the Latin name)
-        are looked at; the Latin word in the other slot is the given name to read. Checked
-        once per distinct (native name, Latin word), in romanize.kanji_reads_as.
+        The Latin name is read in both word orders; the family name must agree (its key, or
+        for hanzi one of its readings) before the given name in the other slot is read. Checked
+        once per distinct (native name, Latin name), in romanize.kanji_reads_as / hanzi_reads_as.
         """
         out = np.zeros(len(i), bool)
         si, sj = self.script[i], self.script[j]
-        nat_i = (si == rz.HAN) | (si == rz.KANA)
-        nat_j = (sj == rz.HAN) | (sj == rz.KANA)
-        cand = ((nat_i & (sj == rz.LATIN)) | (nat_j & (si == rz.LATIN))) & ~agreed
-        if not cand.any():
-            return out
-        nat = np.where(nat_i, i, j)
-        lat = np.where(nat_i, j, i)
-        f, g = self.fj["ja"], self.gj["ja"]
-        straight = (f[nat] >= 0) & (f[nat] == f[lat])
-        flipped = (f[nat] >= 0) & (f[nat] == g[lat]) & ~straight
-        word = np.where(straight, g[lat], f[lat])
-        idx = np.flatnonzero(cand & (straight | flipped) & (word >= 0))
-        if len(idx) == 0:
-            return out
-        gc, fc = self.codes.get("given"), self.codes.get("family")
-        gu, fu = self.codes.uniques("given"), self.codes.uniques("family")
-        xf, xg = self.codes.uniques("xf_ja"), self.codes.uniques("xg_ja")
-        vocab = np.array([*dict.fromkeys([*xf, *xg])] or [""], object)
-        seen: dict[tuple[int, int, bool, int], bool] = {}
-        for k in idx:
-            r = nat[k]
-            key = (int(gc[r]), int(fc[r]), bool(straight[k]), int(word[k]))
-            if key not in seen:
-                given = str(gu[key[0]]) if key[0] >= 0 else ""
-                family = str(fu[key[1]]) if key[1] >= 0 else ""
-                split = rz.ja_family_split(family + given) if family and given else None
-                if split:
-                    given = split[1]
-                latin = str(vocab[key[3]])
-                seen[key] = bool(given) and rz.kanji_reads_as(given, latin)
-            out[k] = seen[key]
+        for lang, scripts in (("ja", (rz.HAN, rz.KANA)), ("zh", (rz.HAN,))):
+            if lang == "ja" and field == "family":
+                continue  # Japanese family names: UniDic reads them well (96% of a public list)
+            nat_i, nat_j = np.isin(si, scripts), np.isin(sj, scripts)
+            cand = ((nat_i & (sj == rz.LATIN)) | (nat_j & (si == rz.LATIN))) & ~agreed & ~out
+            idx = np.flatnonzero(cand)
+            if len(idx) == 0:
+                continue
+            nat = np.where(nat_i, i, j)[idx]
+            lat = np.where(nat_i, j, i)[idx]
+            f, g = self.fj[lang], self.gj[lang]
+            gc, fc = self.codes.get("given"), self.codes.get("family")
+            combo = np.stack([gc[nat], fc[nat], f[nat], g[nat], f[lat], g[lat]], axis=1)
+            uniq, inverse = np.unique(combo, axis=0, return_inverse=True)
+            words = self._joint_words(lang)
+            gu, fu = self.codes.uniques("given"), self.codes.uniques("family")
+            hit = np.array(
+                [self._read(lang, field, row, gu, fu, words) for row in uniq] or [False], bool
+            )
+            out[idx] = hit[inverse.ravel()]
         return out
+
+    def _joint_words(self, lang: str) -> np.ndarray:
+        xf, xg = self.codes.uniques(f"xf_{lang}"), self.codes.uniques(f"xg_{lang}")
+        return np.array([*dict.fromkeys([*xf, *xg])] or [""], object)
+
+    @staticmethod
+    def _read(lang: str, field: str, row, gu, fu, words) -> bool:
+        given = str(gu[row[0]]) if row[0] >= 0 else ""
+        family = str(fu[row[1]]) if row[1] >= 0 else ""
+        nat_f = str(words[row[2]]) if row[2] >= 0 else ""
+        nat_g = str(words[row[3]]) if row[3] >= 0 else ""
+        if lang == "ja" and family and given:  # UniDic's family-name split, as the keys do
+            split = rz.ja_family_split(family + given)
+            family, given = split if split else (family, given)
+        read = rz.kanji_reads_as if lang == "ja" else rz.hanzi_reads_as
+        for fam_at, giv_at in ((4, 5), (5, 4)):  # the Latin name given first, family first
+            if row[fam_at] < 0:
+                continue
+            fam_word = str(words[row[fam_at]])
+            if not (nat_f == fam_word or (lang == "zh" and read(family, fam_word))):
+                continue
+            if field == "family":
+                return True
+            giv_word = str(words[row[giv_at]]) if row[giv_at] >= 0 else ""
+            return bool(given and giv_word) and (nat_g == giv_word or read(given, giv_word))
+        return False
 
     def agree(self, field: str, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(hit, tf_code) per pair: the field's romanized keys agree between two scripts.

@@ -235,6 +235,35 @@ def kanji_reads_as(name: str, key: str) -> bool:
     return go(0, 0)
 
 
+@lru_cache(maxsize=50_000)
+def _hanzi_options(ch: str) -> tuple[str, ...]:
+    """Folded toneless readings of one hanzi, all of them (柏 is bai, and bo in names: Po-han)."""
+    from pypinyin import Style, pinyin
+
+    options = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
+    return tuple(sorted({k for o in (options[0] if options else ()) if (k := fold("zh", o))}))
+
+
+@lru_cache(maxsize=200_000)
+def hanzi_reads_as(name: str, key: str) -> bool:
+    """Whether a Chinese given name in hanzi can be read as a romanized name's folded key
+    (fold('zh', ...)) with any reading of each character, not only the most common one."""
+    chars = [c for c in name if _HAN.match(c)]
+    if not chars or not key or len(chars) > 4:
+        return False
+    found = {""}
+    for ch in chars:  # doubled letters fold to one across syllables, as in `fold`
+        found = {_single(f + o) for f in found for o in _hanzi_options(ch)}
+        found = {f for f in found if key.startswith(f)}
+        if not found:
+            return False
+    return key in found
+
+
+def _single(text: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", text)
+
+
 # Family names whose reading differs from the character's most common reading (pypinyin reads
 # the character as a word). Hand-written from the standard surname readings.
 _ZH_SURNAME = {
@@ -345,7 +374,7 @@ _ZH_RULES = [
     (r"uei", "ui"),
     (r"ee", "i"),  # Lee / Li
     (r"yi", "i"),  # I / Yi, Ing / Ying
-    (r"^yen$", "yan"),  # Yen / Yan
+    (r"yen", "yan"),  # Yen / Yan, Yenting / Yanting (Wade-Giles has no 'yan')
     (r"^you$", "yu"),  # Yu / You
     (r"ueh$", "ue"),  # Hsueh / Xue
     (r"uo", "o"),  # Lo / Luo, Kuo / Guo
