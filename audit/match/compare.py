@@ -142,7 +142,12 @@ class Comparer:
         """Pairs that share a family-name word in the given-name slot and differ in the other."""
         g, f = self._gj, self._fj
         same = (g[i] >= 0) & (g[i] == g[j]) & (f[i] >= 0) & (f[j] >= 0) & (f[i] != f[j])
-        return same & self._family_word[np.maximum(g[i], 0)]
+        same &= self._family_word[np.maximum(g[i], 0)]
+        idx = np.flatnonzero(same)
+        if len(idx):  # a typo in the other slot (Gahee / Gahe) is one given name: keep it
+            close = _jw(self._strings("family", i[idx]), self._strings("family", j[idx])) >= 0.9
+            same[idx[close]] = False
+        return same
 
     def compare(
         self, comp: Comparison, i: np.ndarray, j: np.ndarray, fuzzy: bool = True
