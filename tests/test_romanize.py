@@ -180,3 +180,107 @@ def test_normalize_derives_a_readable_romanized_name():
     out = name_columns(df)
     assert out["name_latn"].tolist()[:2] == ["ko: gim minjun", "ja: tanaka tarou"]
     assert pd.isna(out["name_latn"].iloc[2])
+
+
+@pytest.mark.parametrize(
+    ("kanji", "romaji"),
+    [  # public figures' given names as they write them in Latin letters
+        ("翔平", "Shohei"),  # 大谷翔平
+        ("結弦", "Yuzuru"),  # 羽生結弦
+        ("春樹", "Haruki"),  # 村上春樹
+        ("駿", "Hayao"),  # 宮崎駿
+        ("拓哉", "Takuya"),  # 木村拓哉
+        ("真央", "Mao"),  # 浅田真央
+        ("一輝", "Kazuki"),
+        ("一輝", "Ikki"),  # one spelling, two readings
+        ("一平", "Ippei"),  # 水原一平: 一 ichi + 平 hei
+        ("菜々子", "Nanako"),  # 々 repeats the kanji before it
+        ("浩二", "Koji"),
+        ("聡太", "Sota"),  # 藤井聡太
+    ],
+)
+def test_a_kanji_given_name_agrees_with_any_of_its_name_readings(kanji, romaji):
+    assert rz.kanji_reads_as(kanji, rz.fold("ja", romaji))
+
+
+@pytest.mark.parametrize(
+    ("kanji", "romaji"),
+    [
+        ("翔平", "Kenji"),
+        ("結弦", "Haruki"),
+        ("一輝", "Takuya"),
+        ("拓哉", "Kazuya"),
+        ("春樹", "Shohei"),
+    ],
+)
+def test_a_kanji_given_name_does_not_agree_with_another_name(kanji, romaji):
+    assert not rz.kanji_reads_as(kanji, rz.fold("ja", romaji))
+
+
+def test_kanji_given_names_of_a_public_list_agree_with_their_romaji():
+    """The public given-name list (kanji spellings with the romaji of their reading): the
+    readings built from single kanji accept most spellings, and rarely another name's romaji.
+    UniDic's single reading agrees for about 1 in 5 of them."""
+    rows = [r for r in _pairs("jp", "given") if r["native"]]
+    assert len(rows) > 1000
+    ok = sum(rz.kanji_reads_as(r["native"], rz.fold("ja", r["latin"])) for r in rows)
+    assert ok / len(rows) >= 0.82
+    # another name of the list for each row (the list is sorted by reading: take one far off)
+    half = len(rows) // 2
+    others = [r["latin"] for r in rows[half:] + rows[:half]]
+    wrong = sum(
+        rz.kanji_reads_as(r["native"], rz.fold("ja", o))
+        for r, o in zip(rows, others, strict=True)
+        if rz.fold("ja", o) != rz.fold("ja", r["latin"])
+    )
+    assert wrong / len(rows) <= 0.01
+
+
+def test_seung_and_sung_stay_two_korean_given_names():
+    """승 is spelled Seung and 성 Sung (or Seong): the fold keeps 'eu' apart from 'eo'."""
+    assert native("ko", "승준") == rz.fold("ko", "Seung-jun") != rz.fold("ko", "Sung-jun")
+    assert native("ko", "성준") == rz.fold("ko", "Sung-jun") == rz.fold("ko", "Seong-jun")
+
+
+def test_japanese_people_with_kanji_given_names_are_found_and_their_lookalikes_are_not():
+    """Cases written by hand from public name lists: the same person written in kanji and in
+    romaji (given name read by one of its name readings, Latin name in either order), next to
+    colleagues with the same family name at one company, namesakes in one city and family
+    members at one address."""
+    rows = [
+        ("s01", "町田 収平", None, "03-1111-2222", "Sakura", "Tokyo", None),
+        ("c01", "Machida Shuhei", "machida@sakura.jp", None, "Sakura", "Tokyo", None),
+        ("s02", "大谷翔平", None, "090-3333-4444", "Hoshi", "Osaka", None),
+        ("c02", "Shohei Ohtani", "ohtani@hoshi.jp", "090-3333-4444", None, "Osaka", None),
+        ("s03", "佐藤 一輝", "ikki@kaze.jp", None, "Kaze", "Nagoya", None),
+        ("c03", "Ikki Sato", "ikki@kaze.jp", None, None, "Nagoya", None),
+        # a colleague of 佐藤 一輝: same family name and company, another given name
+        ("c04", "Sato Kenji", "kenji@kaze.jp", None, "Kaze", "Nagoya", None),
+        # colleagues written family first in Latin letters, sharing company and city
+        ("c05", "Kwon Gahee", "gahee@hanbit.kr", None, "Hanbit", "Seoul", None),
+        ("c06", "Kwon Baekhyun", None, None, "Hanbit", "Seoul", None),
+        ("s06", "권백현", None, "010-9999-0000", None, "Seoul", None),
+        # a namesake of 町田 収平 in the same city, at another company
+        ("c07", "Shuhei Machida", "shuhei.m@other.jp", "080-5555-6666", "Other", "Tokyo", None),
+        # family members at one address with one home phone
+        ("s08", "鈴木 一郎", None, "045-777-8888", None, "Yokohama", "1-2-3 Minato"),
+        ("c09", "Hanako Suzuki", "hanako@mail.jp", "045-777-8888", None, "Yokohama", None),
+        ("s10", "명승준", None, "02-123-4567", None, "Busan", "12 Haeundae-ro"),
+        ("c11", "Sung-jun Myung", "sj@mail.kr", "02-123-4567", None, "Busan", None),
+    ]
+    m = match(pd.concat([_contacts(rows), _background()], ignore_index=True), MatchConfig())
+    got = {(r.record_id_l, r.record_id_r): r.band for r in m.pairs.itertuples()}
+    for pair in (("c01", "s01"), ("c02", "s02"), ("c03", "s03")):
+        assert got.get(pair) in ("auto", "review"), pair
+    lookalikes = [
+        ("c04", "s03"),
+        ("c03", "c04"),
+        ("c05", "c06"),
+        ("c05", "s06"),
+        ("c01", "c07"),
+        ("c07", "s01"),
+        ("c09", "s08"),
+        ("c11", "s10"),
+    ]
+    for pair in lookalikes:
+        assert got.get(pair, "no") != "auto", pair

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from audit import romanize as rz
 from audit.match.blocking import Codes, as_arrow
 from audit.match.facts import ValueFacts, is_role_email
 from audit.match.rules import Comparison
@@ -83,7 +84,8 @@ class Comparer:
         )
         # given and family names share one vocabulary so swapped order can be detected
         both = pa.concat_arrays([as_arrow(feats["given"]), as_arrow(feats["family"])])
-        joint = pc.fill_null(pc.dictionary_encode(both).indices, -1).to_numpy(zero_copy_only=False)
+        enc = pc.dictionary_encode(both)
+        joint = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)
         n = len(feats)
         self._gj, self._fj = joint[:n].astype(np.int64), joint[n:].astype(np.int64)
         self._lengths: dict[str, np.ndarray] = {}
@@ -91,8 +93,23 @@ class Comparer:
             self.codes.get("given"), self.codes.uniques("given"), nicknames
         )
         self.xs: CrossScript | None = None
+        self._family_word = np.zeros(0, bool)
         if SCRIPT in feats.columns and feats[SCRIPT].notna().any():
             self.xs = CrossScript(self.codes, lambda f: len(self.counts[f]))
+            # family names: words this data set holds more often as a family name than as a
+            # given name, the common Korean and Chinese family names (Kwon, Huang), and the
+            # readings of the family names of its native-script records (千葉 -> Chiba)
+            m = len(enc.dictionary)
+            fam = np.bincount(self._fj[self._fj >= 0], minlength=m)
+            giv = np.bincount(self._gj[self._gj >= 0], minlength=m)
+            known = self.xs.native_family_keys()
+            for lang in ("ko", "zh"):
+                known[lang] = known[lang] | set(rz.family_rank(lang))
+            ranked = [
+                any(rz.fold(lang, w) in keys for lang, keys in known.items())
+                for w in enc.dictionary.to_pylist()
+            ]
+            self._family_word = (fam > giv) | np.array(ranked or [False], bool)[:m]
 
     def tf_shares(self, field: str, prior_records: float, prior_share: float) -> np.ndarray:
         """Share of records holding each value code (term frequency), smoothed; for names, the
@@ -120,6 +137,17 @@ class Comparer:
         """Pairs whose given and family names are swapped on one side (Kim Minjun / Minjun Kim)."""
         g, f = self._gj, self._fj
         return (g[i] >= 0) & (f[i] >= 0) & (g[i] == f[j]) & (f[i] == g[j]) & (g[i] != g[j])
+
+    def _family_first(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Pairs that share a family-name word in the given-name slot and differ in the other."""
+        g, f = self._gj, self._fj
+        same = (g[i] >= 0) & (g[i] == g[j]) & (f[i] >= 0) & (f[j] >= 0) & (f[i] != f[j])
+        same &= self._family_word[np.maximum(g[i], 0)]
+        idx = np.flatnonzero(same)
+        if len(idx):  # a typo in the other slot (Gahee / Gahe) is one given name: keep it
+            close = _jw(self._strings("family", i[idx]), self._strings("family", j[idx])) >= 0.9
+            same[idx[close]] = False
+        return same
 
     def compare(
         self, comp: Comparison, i: np.ndarray, j: np.ndarray, fuzzy: bool = True
@@ -150,12 +178,20 @@ class Comparer:
         n = len(i)
         null = (ci < 0) | (cj < 0)
         exact = ~null & (ci == cj)
-        xs_hit = None
+        xs_hit = reads = None
         if self.xs is not None and field in ("given", "family"):
             xs_hit, xs_tf = self.xs.agree(field, i, j)  # same name in two scripts
             exact |= xs_hit
+            reads = self.xs.reads_as(field, i, j, exact)  # another reading of it: close
+            null |= reads
             if field == "given":  # a kanji given name read another way: unknown, not far
                 null |= self.xs.unreadable(i, j, exact)
+                # "Kwon Gahee" / "Kwon Baekhyun" written family first: the word they share in
+                # the given-name slot is a family name (the data holds it more often as one),
+                # so it says nothing of the given name, which sits in the other slot
+                fam_first = self._family_first(i, j) & exact & ~xs_hit
+                exact &= ~fam_first
+                null |= fam_first
         todo = np.flatnonzero(~null & ~exact)
         labels = LEVELS[comp.kind]
         top = len(labels) - 1
@@ -164,6 +200,9 @@ class Comparer:
         level[exact] = top
         sim = np.full(n, np.nan, np.float32)
         sim[exact] = 1.0
+        if reads is not None:
+            level[reads] = labels.index("close")
+            sim[reads] = 0.9
         tf_code = np.where(exact, tf_side, -1)
         if xs_hit is not None:
             tf_code = np.where(xs_hit, xs_tf, tf_code)

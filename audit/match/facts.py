@@ -119,6 +119,10 @@ def value_facts(
         for c in sorted(feats.columns)
         if c.startswith(("xa_", "xb_")) and feats[c].notna().any()
     ]
+    # a Japanese given name in kanji has many readings, so the whole name read in Latin
+    # letters often differs: there, a Latin record sharing the value and the romanized family
+    # name of a kanji / kana record is taken as that person (names a native record holds only)
+    same += _native_family_links(feats)
     persons: dict[str, pd.Series] = {}
     for name in fields:
         v, uniq = _codes(feats, name)
@@ -146,6 +150,22 @@ def value_facts(
         values = uniq.take(pa.array(many)).to_numpy(zero_copy_only=False).astype(object)
         persons[name] = pd.Series(n[many], index=pd.Index(values, dtype=object))
     return ValueFacts(persons=persons)
+
+
+def _native_family_links(feats: pd.DataFrame) -> list[np.ndarray]:
+    if "xs_script" not in feats.columns or "xf_ja" not in feats.columns:
+        return []
+    script = pd.to_numeric(feats["xs_script"], errors="coerce").fillna(0).to_numpy()
+    native = np.isin(script, (3, 4))  # romanize.KANA, romanize.HAN
+    if not native.any():
+        return []
+    out = []
+    for col in ("xf_ja", "xfb_ja"):
+        codes, uniq = _codes(feats, col)
+        held = np.zeros(len(uniq) + 1, bool)
+        held[codes[native & (codes >= 0)]] = True
+        out.append(np.where((codes >= 0) & held[codes], codes, -1))
+    return out
 
 
 def _distinct(value: np.ndarray, other: np.ndarray, n_values: int) -> np.ndarray:

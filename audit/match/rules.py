@@ -46,6 +46,7 @@ FEATURES = (
     "xf_ko",  # romanized family name per language
     "xf_ja",
     "xf_zh",
+    "xfb_ja",  # ... and a Latin name's first word read as a Japanese family name
 )
 
 Kind = Literal["exact", "name", "given_name", "text", "identifier", "date", "email", "phone"]

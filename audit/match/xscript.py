@@ -23,7 +23,10 @@ from audit.match.blocking import Codes
 SCRIPT = "xs_script"
 # per language: family key, given key, and the whole name read in two orders (a: the last
 # word first, b: as written); a native name has its family-first reading in both
-COLUMNS = (SCRIPT, *(f"x{k}_{lang}" for lang in rz.LANGS for k in ("f", "g", "a", "b")))
+COLUMNS = (SCRIPT, *(f"x{k}_{lang}" for lang in rz.LANGS for k in ("f", "g", "a", "b")), "xfb_ja")
+# xfb_ja: the Japanese family name key when a Latin name is written family first ("Machida
+# Shuhei"; Japanese has no short list of family names to tell the order), else xf_ja, for
+# blocking on the family name at one company when the given name is read another way
 _CJK_RE2 = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 
 
@@ -70,6 +73,7 @@ def features(given: pa.Array, family: pa.Array) -> dict[str, pa.Array]:
                     row += [fg, ff, ka, kb]
                 else:
                     row += [ff, fg, ka, kb]
+            row.append(folded["ja"][g])
             rows[k] = tuple(row)
     out = {}
     for k, col in enumerate(COLUMNS):
@@ -94,6 +98,11 @@ def _keys(joined: str) -> tuple[str | None, ...]:
             fk, gk = rz.native_keys(lang, given, family)
             ka = kb = fk + gk if fk and gk else None
         row += [fk, gk, ka, kb]
+    if sc == rz.LATIN:
+        words = [*(given or "").split(), *(family or "").split()]
+        row.append(rz.fold("ja", words[0]) if len(words) > 1 else row[5])
+    else:
+        row.append(row[5])  # the native name's own Japanese family key (or None)
     return tuple(row)
 
 
@@ -108,12 +117,33 @@ class CrossScript:
         self.g = {lang: codes.get(f"xg_{lang}") for lang in rz.LANGS}
         self.a = {lang: codes.get(f"xa_{lang}") for lang in rz.LANGS}
         self.b = {lang: codes.get(f"xb_{lang}") for lang in rz.LANGS}
+        # family and given keys are coded per column; these codes share one vocabulary per
+        # language, for the checks that compare one side's family key with the other's given key
+        self.fj: dict[str, np.ndarray] = {}
+        self.gj: dict[str, np.ndarray] = {}
+        for lang in rz.LANGS:
+            fu, gu = codes.uniques(f"xf_{lang}"), codes.uniques(f"xg_{lang}")
+            vocab = {v: k for k, v in enumerate(dict.fromkeys([*fu, *gu]))}
+            for out, c, u in ((self.fj, self.f[lang], fu), (self.gj, self.g[lang], gu)):
+                joint = np.array([vocab[v] for v in u] or [0], np.int64)
+                out[lang] = np.where(c >= 0, joint[np.maximum(c, 0)], -1)
         self.base_len = base_len
+        self.codes = codes
         self.counts = {
             (lang, field): np.bincount(c[c >= 0], minlength=int(c.max()) + 1 if len(c) else 0)
             for lang in rz.LANGS
             for field, c in (("family", self.f[lang]), ("given", self.g[lang]))
         }
+
+    def native_family_keys(self) -> dict[str, set[str]]:
+        """Per language, the romanized family names of the records written in native script."""
+        native = (self.script > 0) & (self.script != rz.LATIN)
+        out = {}
+        for lang in rz.LANGS:
+            codes = np.unique(self.f[lang][native & (self.f[lang] >= 0)])
+            uniq = self.codes.uniques(f"xf_{lang}")
+            out[lang] = {str(uniq[c]) for c in codes}
+        return out
 
     def unreadable(self, i: np.ndarray, j: np.ndarray, agreed: np.ndarray) -> np.ndarray:
         """Kanji vs Latin given names that do not agree while the Japanese family names do.
@@ -125,9 +155,68 @@ class CrossScript:
         """
         si, sj = self.script[i], self.script[j]
         han_latin = ((si == rz.HAN) & (sj == rz.LATIN)) | ((si == rz.LATIN) & (sj == rz.HAN))
-        f, g = self.f["ja"], self.g["ja"]
+        f, g = self.fj["ja"], self.gj["ja"]
         family = (f[i] >= 0) & ((f[i] == f[j]) | (f[i] == g[j]) | (g[i] == f[j]))
         return han_latin & family & ~agreed
+
+    def reads_as(self, field: str, i: np.ndarray, j: np.ndarray, agreed: np.ndarray) -> np.ndarray:
+        """Native vs Latin names where the romanized name is one reading of the native name,
+        though not the dictionary's first: kanji given names (一輝 is Kazuki and Ikki) and hanzi
+        with more than one reading (柏 is Bai and, in Taiwan, Po: 柏翰 Po-han, 柏 Po).
+
+        The Latin name is read in both word orders; the family name must agree (its key, or
+        for hanzi one of its readings) before the given name in the other slot is read. Checked
+        once per distinct (native name, Latin name), in romanize.kanji_reads_as / hanzi_reads_as.
+        """
+        out = np.zeros(len(i), bool)
+        si, sj = self.script[i], self.script[j]
+        for lang, scripts in (("ja", (rz.HAN, rz.KANA)), ("zh", (rz.HAN,))):
+            if lang == "ja" and field == "family":
+                continue  # Japanese family names: UniDic reads them well (96% of a public list)
+            nat_i, nat_j = np.isin(si, scripts), np.isin(sj, scripts)
+            cand = ((nat_i & (sj == rz.LATIN)) | (nat_j & (si == rz.LATIN))) & ~agreed & ~out
+            idx = np.flatnonzero(cand)
+            if len(idx) == 0:
+                continue
+            nat = np.where(nat_i, i, j)[idx]
+            lat = np.where(nat_i, j, i)[idx]
+            f, g = self.fj[lang], self.gj[lang]
+            gc, fc = self.codes.get("given"), self.codes.get("family")
+            combo = np.stack([gc[nat], fc[nat], f[nat], g[nat], f[lat], g[lat]], axis=1)
+            uniq, inverse = np.unique(combo, axis=0, return_inverse=True)
+            words = self._joint_words(lang)
+            gu, fu = self.codes.uniques("given"), self.codes.uniques("family")
+            hit = np.array(
+                [self._read(lang, field, row, gu, fu, words) for row in uniq] or [False], bool
+            )
+            out[idx] = hit[inverse.ravel()]
+        return out
+
+    def _joint_words(self, lang: str) -> np.ndarray:
+        xf, xg = self.codes.uniques(f"xf_{lang}"), self.codes.uniques(f"xg_{lang}")
+        return np.array([*dict.fromkeys([*xf, *xg])] or [""], object)
+
+    @staticmethod
+    def _read(lang: str, field: str, row, gu, fu, words) -> bool:
+        given = str(gu[row[0]]) if row[0] >= 0 else ""
+        family = str(fu[row[1]]) if row[1] >= 0 else ""
+        nat_f = str(words[row[2]]) if row[2] >= 0 else ""
+        nat_g = str(words[row[3]]) if row[3] >= 0 else ""
+        if lang == "ja" and family and given:  # UniDic's family-name split, as the keys do
+            split = rz.ja_family_split(family + given)
+            family, given = split if split else (family, given)
+        read = rz.kanji_reads_as if lang == "ja" else rz.hanzi_reads_as
+        for fam_at, giv_at in ((4, 5), (5, 4)):  # the Latin name given first, family first
+            if row[fam_at] < 0:
+                continue
+            fam_word = str(words[row[fam_at]])
+            if not (nat_f == fam_word or (lang == "zh" and read(family, fam_word))):
+                continue
+            if field == "family":
+                return True
+            giv_word = str(words[row[giv_at]]) if row[giv_at] >= 0 else ""
+            return bool(given and giv_word) and (nat_g == giv_word or read(given, giv_word))
+        return False
 
     def agree(self, field: str, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(hit, tf_code) per pair: the field's romanized keys agree between two scripts.
@@ -148,14 +237,20 @@ class CrossScript:
         native_a = si[idx] != rz.LATIN
         off = self.base_len(field)
         for lang in rz.LANGS:
-            f, g = self.f[lang], self.g[lang]
-            own = f if field == "family" else g
+            f, g = self.fj[lang], self.gj[lang]
+            own = self.f[lang] if field == "family" else self.g[lang]
             straight = (own[a] >= 0) & (own[a] == own[b])
+            flipped = np.zeros(len(idx), bool)
+            if field == "family":  # a Latin name written family first: "Tanaka Taro"
+                lat_g = np.where(native_a, g[b], g[a])
+                nat_f = np.where(native_a, f[a], f[b])
+                one_latin = (si[idx] == rz.LATIN) | (sj[idx] == rz.LATIN)
+                flipped = one_latin & (nat_f >= 0) & (nat_f == lat_g)
             swapped = (f[a] >= 0) & (g[a] >= 0) & (f[a] == g[b]) & (g[a] == f[b])
             ka, kb = self.a[lang], self.b[lang]
             whole = ((ka[a] >= 0) & (ka[a] == ka[b])) | ((kb[a] >= 0) & (kb[a] == kb[b]))
-            ok = (straight | swapped | whole) & ~hit[idx]
-            value = np.where(straight | native_a, own[a], own[b])
+            ok = (straight | flipped | swapped | whole) & ~hit[idx]
+            value = np.where(straight | native_a, own[a], own[b])  # the native side's value
             tf[idx[ok]] = np.where(value[ok] >= 0, off + value[ok], -1)
             hit[idx[ok]] = True
             off += len(self.counts[(lang, field)])
