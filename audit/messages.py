@@ -1,0 +1,626 @@
+"""The message catalogue: every sentence a person reads, by key, in en, ko, ja and zh.
+
+Labels (headings, buttons) live in `audit/report/labels.py`; this module holds sentences with
+parameters. Code writes `msg("gate.overall", score=..., threshold=...)`, never a sentence glued
+from pieces, so a translation can put the parameters where its grammar wants them. English is
+the source: a key missing in another language falls back to it, and tests/test_messages.py fails
+on any untranslated or unused key.
+
+Stages keep writing English (run.json, issues.csv's `message` column and the gate's reasons
+are what users and scripts grep), and the report layer translates a stored English sentence
+with `localize`: the sentence is matched against the English templates, its parameters are
+taken back out and put into the target language's template. Because the English was rendered
+from the same template, the match is exact; a sentence no template matches stays English.
+Rule pack findings are translated the same way from the translations written beside each rule
+(`message: {en: ..., ko: ...}` in rules/*.yaml), so a new rule is still added in one place.
+
+Counts: English has one/other forms (a pair of templates, chosen by the parameter `n`);
+Korean, Japanese and Chinese have no grammatical plural and use one template with a counter
+word. Numbers are written with thousands separators, which is the usual way in all four.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+LANGUAGES = ("en", "ko", "ja", "zh")
+
+Text = str | tuple[str, str]  # one template, or English (one, other)
+
+# key: (en, ko, ja, zh)
+_MESSAGES: dict[str, tuple[Text, str, str, str]] = {
+    # --- entities (as a count noun in sentences) -------------------------------------------
+    "entity.contacts": ("contacts", "연락처", "連絡先", "联系人"),
+    "entity.companies": ("companies", "회사", "会社", "公司"),
+    "entity.deals": ("deals", "거래", "商談", "商机"),
+    "entity.deal_stages": ("deal_stages", "거래 단계", "商談ステージ", "商机阶段"),
+    "entity.subscriptions": ("subscriptions", "구독", "サブスクリプション", "订阅"),
+    "entity.orders": ("orders", "주문", "注文", "订单"),
+    "entity.tickets": ("tickets", "티켓", "チケット", "工单"),
+    "entity.surveys": ("surveys", "설문 응답", "アンケート回答", "问卷答复"),
+    "entity.spend": ("spend", "지출 행", "支出行", "支出记录"),
+    "entity.quotas": ("quotas", "할당량", "ノルマ", "配额"),
+    "entity.activities": ("activities", "활동", "活動", "活动"),
+    "entity.email_events": ("email_events", "이메일 이벤트", "メールイベント", "邮件事件"),
+    # --- dimensions and match bands (also the labels of the reports) -----------------------
+    "dim.completeness": ("completeness", "완전성", "完全性", "完整性"),
+    "dim.validity": ("validity", "유효성", "妥当性", "有效性"),
+    "dim.uniqueness": ("uniqueness", "유일성", "一意性", "唯一性"),
+    "dim.freshness": ("freshness", "최신성", "鮮度", "时效性"),
+    "dim.consistency": ("consistency", "일관성", "一貫性", "一致性"),
+    "dim.integrity": ("integrity", "무결성", "整合性", "完整约束"),
+    "dim.overall": ("overall", "전체", "総合", "总体"),
+    "band.auto": ("auto", "자동", "自動", "自动"),
+    "band.review": ("review", "검토", "要確認", "待审核"),
+    # --- the gate: reasons, warnings, withheld KPIs, quick wins (audit/gate.py) -------------
+    "gate.no_records": (
+        "no records were read: empty inputs never pass (check the sources)",
+        "읽은 레코드가 없습니다. 빈 입력은 통과할 수 없습니다 (소스를 확인하세요)",
+        "レコードが1件も読み込まれていません。空の入力は合格しません (ソースを確認してください)",
+        "未读取到任何记录：空输入不能通过 (请检查数据源)",
+    ),
+    "gate.nothing_measurable": (
+        "nothing measurable: no rule of the rule packs checks the records read ({entities}); "
+        "every dimension is n/a, and the gate does not pass without evidence",
+        "측정할 수 있는 것이 없습니다. 규칙 팩의 어떤 규칙도 읽은 레코드({entities})를 검사하지 "
+        "않아 모든 차원이 n/a이며, 근거 없이는 게이트를 통과하지 않습니다",
+        "測定できるものがありません。ルールパックのどのルールも読み込んだレコード ({entities}) を"
+        "検査しないため全ディメンションが n/a で、根拠なしにゲートは合格しません",
+        "无可测量内容：规则包中没有任何规则检查已读取的记录 ({entities})；所有维度均为 n/a，"
+        "没有依据时门禁不会通过",
+    ),
+    "gate.no_rule_ran": (
+        "no rule of the rule packs ran on the records read ({entities}): only the findings of "
+        "reading and normalizing were scored, which is no evidence to pass on",
+        "규칙 팩의 어떤 규칙도 읽은 레코드({entities})에 실행되지 않았습니다. 읽기와 정규화 "
+        "단계의 결과만 점수에 반영되었으며, 이는 통과의 근거가 되지 않습니다",
+        "ルールパックのどのルールも読み込んだレコード ({entities}) に対して実行されませんでした。"
+        "読み込みと正規化の結果だけが採点されており、合格の根拠にはなりません",
+        "规则包中没有任何规则在已读取的记录 ({entities}) 上运行：只对读取和规范化的结果评分，"
+        "不足以作为通过的依据",
+    ),
+    "gate.count_of": ("{n} {entity}", "{entity} {n}건", "{entity} {n} 件", "{entity} {n} 条"),
+    "gate.errored": (
+        "check {rule} errored: its result is unknown, so it fails",
+        "검사 {rule} 에서 오류가 발생했습니다. 결과를 알 수 없으므로 실패로 처리합니다",
+        "チェック {rule} でエラーが発生しました。結果が不明なため不合格とします",
+        "检查 {rule} 出错：结果未知，因此判为未通过",
+    ),
+    "gate.overall": (
+        "overall {score} < {threshold} (thresholds.overall)",
+        "전체 점수 {score} < 기준 {threshold} (thresholds.overall)",
+        "総合スコア {score} < 基準 {threshold} (thresholds.overall)",
+        "总体得分 {score} < 阈值 {threshold} (thresholds.overall)",
+    ),
+    "gate.floor": (
+        "{name} {score} < floor {floor} (thresholds.dimensions.{key}): {detail}; see {where}",
+        "{name} {score} < 하한 {floor} (thresholds.dimensions.{key}): {detail}. {where} 참조",
+        "{name} {score} < 下限 {floor} (thresholds.dimensions.{key}): {detail}。{where} を参照",
+        "{name} {score} < 下限 {floor} (thresholds.dimensions.{key})：{detail}；见 {where}",
+    ),
+    "gate.dim_of": (
+        "{dim} of {entity}",
+        "{entity}의 {dim}",
+        "{entity}の{dim}",
+        "{entity}的{dim}",
+    ),
+    "gate.rows_fail": (
+        "{n_failed} of {n_checked} {entity} fail",
+        "{entity} {n_checked}건 중 {n_failed}건 실패",
+        "{entity} {n_checked} 件中 {n_failed} 件が不合格",
+        "{entity} {n_checked} 条中 {n_failed} 条未通过",
+    ),
+    "gate.have_no": (
+        "{n} {entity} have no {field}",
+        "{entity} {n}건에 {field} 값이 없음",
+        "{entity} {n} 件に {field} がない",
+        "{entity} {n} 条缺少 {field}",
+    ),
+    "gate.extra_copies": (
+        "{n} {entity} are extra copies in duplicate clusters",
+        "{entity} {n}건이 중복 클러스터의 추가 사본",
+        "{entity} {n} 件が重複クラスター内の余分なコピー",
+        "{entity} {n} 条是重复聚类中的多余副本",
+    ),
+    "gate.fail_rule": (
+        "{n} {entity} fail {rule}",
+        "{entity} {n}건이 {rule} 위반",
+        "{entity} {n} 件が {rule} に不合格",
+        "{entity} {n} 条未通过 {rule}",
+    ),
+    "gate.more_rules": (
+        ("{n} more rule", "{n} more rules"),
+        "그 밖의 규칙 {n}개",
+        "ほか {n} ルール",
+        "另有 {n} 条规则",
+    ),
+    "gate.see_both": (
+        "{a} and {b}",
+        "{a} 및 {b}",
+        "{a} と {b}",
+        "{a} 和 {b}",
+    ),
+    "gate.rule_did_not_run": (
+        "{rule} did not run, but thresholds.rules requires {share}",
+        "{rule} 이(가) 실행되지 않았지만 thresholds.rules 는 {share} 이상을 요구합니다",
+        "{rule} は実行されませんでしたが、thresholds.rules は {share} 以上を求めています",
+        "{rule} 未运行，但 thresholds.rules 要求达到 {share}",
+    ),
+    "gate.pass_rate": (
+        (
+            "{rule} pass rate {rate} < {share} ({n} row fails)",
+            "{rule} pass rate {rate} < {share} ({n} rows fail)",
+        ),
+        "{rule} 통과율 {rate} < {share} (실패 {n}행)",
+        "{rule} の合格率 {rate} < {share} (不合格 {n} 行)",
+        "{rule} 通过率 {rate} < {share} ({n} 行未通过)",
+    ),
+    "gate.required_column": (
+        "required column {column} is missing from the data ({rule} could not run)",
+        "필수 열 {column} 이(가) 데이터에 없습니다 ({rule} 을(를) 실행할 수 없음)",
+        "必須の列 {column} がデータにありません ({rule} を実行できません)",
+        "数据中缺少必需列 {column} ({rule} 无法运行)",
+    ),
+    "gate.and_more": (" and {n} more", " 외 {n}개", " ほか {n} 件", " 等另外 {n} 条"),
+    "gate.skipped_rules": (
+        (
+            "{n} rule could not check its column (missing in the data): {rules}",
+            "{n} rules could not check their column (missing in the data): {rules}",
+        ),
+        "규칙 {n}개가 검사할 열이 데이터에 없어 검사하지 못했습니다: {rules}",
+        "{n} 件のルールが、対象の列がデータにないため検査できませんでした: {rules}",
+        "{n} 条规则因数据中缺少对应列而无法检查：{rules}",
+    ),
+    "gate.await_merge": (
+        (
+            "{n} duplicate contact record awaits a merge decision (crm-audit merge apply)",
+            "{n} duplicate contact records await a merge decision (crm-audit merge apply)",
+        ),
+        "중복 연락처 레코드 {n}건이 병합 결정을 기다리고 있습니다 (crm-audit merge apply)",
+        "重複した連絡先レコード {n} 件が統合の判断待ちです (crm-audit merge apply)",
+        "{n} 条重复联系人记录等待合并决定 (crm-audit merge apply)",
+    ),
+    "gate.withheld": (
+        "{kpi} withheld: {why}",
+        "{kpi} 보류: {why}",
+        "{kpi} は保留: {why}",
+        "{kpi} 暂不发布：{why}",
+    ),
+    "gate.strict": (
+        "strict: {warning}",
+        "엄격 모드: {warning}",
+        "厳格モード: {warning}",
+        "严格模式：{warning}",
+    ),
+    "gate.input_missing": (
+        ("{column} is missing (no value in {n} row)", "{column} is missing (no value in {n} rows)"),
+        "{column} 값이 없습니다 ({n}행 모두 비어 있음)",
+        "{column} がありません ({n} 行すべてが空)",
+        "缺少 {column} ({n} 行均无值)",
+    ),
+    "gate.input_completeness": (
+        "{column} completeness {value} < {threshold}",
+        "{column} 완전성 {value} < {threshold}",
+        "{column} の完全性 {value} < {threshold}",
+        "{column} 完整性 {value} < {threshold}",
+    ),
+    "gate.input_validity": (
+        "{column} validity {value} < {threshold}",
+        "{column} 유효성 {value} < {threshold}",
+        "{column} の妥当性 {value} < {threshold}",
+        "{column} 有效性 {value} < {threshold}",
+    ),
+    "gate.quick_win": (
+        ("fix {n} {rule} failure: +{points} points", "fix {n} {rule} failures: +{points} points"),
+        "{rule} 위반 {n}건 수정: +{points}점",
+        "{rule} の不合格 {n} 件を修正: +{points} ポイント",
+        "修复 {n} 条 {rule} 问题：+{points} 分",
+    ),
+    # --- what to do next (audit/next_steps.py) --------------------------------------------
+    "next.pending": (
+        (
+            "{n} duplicate record in {clusters} clusters awaits a merge decision: open {file}",
+            "{n} duplicate records in {clusters} clusters await a merge decision: open {file}",
+        ),
+        "클러스터 {clusters}개의 중복 레코드 {n}건이 병합 결정을 기다립니다: {file} 을(를) 여세요",
+        "{clusters} クラスターの重複レコード {n} 件が統合の判断待ちです: {file} を開いてください",
+        "{clusters} 个聚类中的 {n} 条重复记录等待合并决定：请打开 {file}",
+    ),
+    "next.approved": (
+        (
+            "{n} cluster arrives approved from earlier decisions: {command}",
+            "{n} clusters arrive approved from earlier decisions: {command}",
+        ),
+        "클러스터 {n}개가 이전 결정에 따라 이미 승인되었습니다: {command}",
+        "{n} クラスターは以前の判断により承認済みです: {command}",
+        "{n} 个聚类已根据之前的决定批准：{command}",
+    ),
+    "next.quick_win": (
+        "quick win: {win}",
+        "빠른 개선: {win}",
+        "すぐできる改善: {win}",
+        "快速改进：{win}",
+    ),
+    "next.withheld": (
+        (
+            "{n} KPI withheld until its inputs are good enough: {kpis} (reasons under gate)",
+            "{n} KPIs withheld until their inputs are good enough: {kpis} (reasons under gate)",
+        ),
+        "입력 데이터가 충분히 좋아질 때까지 KPI {n}개 보류: {kpis} (사유는 게이트 항목 참조)",
+        "入力データが十分になるまで KPI {n} 件を保留: {kpis} (理由はゲートの項を参照)",
+        "在输入数据达标前暂不发布 {n} 个 KPI：{kpis} (原因见门禁部分)",
+    ),
+    # --- the change report (audit/changes.py) ----------------------------------------------
+    "changes.scores": ("scores: {moves}", "점수: {moves}", "スコア: {moves}", "得分：{moves}"),
+    "changes.score_move": (
+        "{dim} {before} → {after}",
+        "{dim} {before} → {after}",
+        "{dim} {before} → {after}",
+        "{dim} {before} → {after}",
+    ),
+    "changes.score_move_delta": (
+        "{dim} {before} → {after} ({delta} pts)",
+        "{dim} {before} → {after} ({delta}점)",
+        "{dim} {before} → {after} ({delta} ポイント)",
+        "{dim} {before} → {after} ({delta} 个百分点)",
+    ),
+    "changes.unchanged": (
+        "scores: unchanged",
+        "점수: 변화 없음",
+        "スコア: 変化なし",
+        "得分：无变化",
+    ),
+    "changes.findings": (
+        "findings: {new} new, {resolved} resolved",
+        "발견 사항: 신규 {new}건, 해결 {resolved}건",
+        "検出結果: 新規 {new} 件、解消 {resolved} 件",
+        "发现的问题：新增 {new} 条，已解决 {resolved} 条",
+    ),
+    "changes.rule": (
+        "{rule}: +{new} new, -{resolved} resolved",
+        "{rule}: 신규 +{new}, 해결 -{resolved}",
+        "{rule}: 新規 +{new}、解消 -{resolved}",
+        "{rule}：新增 +{new}，已解决 -{resolved}",
+    ),
+    "changes.clusters": (
+        "duplicate clusters: {before} → {after} ({new} new, {grown} grown, {shrunk} shrunk, "
+        "{changed} changed, {split} split, {resolved} resolved, {unchanged} unchanged)",
+        "중복 클러스터: {before} → {after} (신규 {new}, 확대 {grown}, 축소 {shrunk}, 변경 "
+        "{changed}, 분리 {split}, 해소 {resolved}, 변화 없음 {unchanged})",
+        "重複クラスター: {before} → {after} (新規 {new}、拡大 {grown}、縮小 {shrunk}、変更 "
+        "{changed}、分割 {split}、解消 {resolved}、変化なし {unchanged})",
+        "重复聚类：{before} → {after} (新增 {new}，扩大 {grown}，缩小 {shrunk}，变更 "
+        "{changed}，拆分 {split}，已解决 {resolved}，未变 {unchanged})",
+    ),
+    "changes.kpi": (
+        "kpi {kpi}: {before} → {after}",
+        "KPI {kpi}: {before} → {after}",
+        "KPI {kpi}: {before} → {after}",
+        "KPI {kpi}：{before} → {after}",
+    ),
+    "changes.more_kpis": (
+        (
+            "... {n} more KPI changed (run.json: changes.kpis)",
+            "... {n} more KPIs changed (run.json: changes.kpis)",
+        ),
+        "... 그 밖에 KPI {n}개 변경 (run.json: changes.kpis)",
+        "... ほかに KPI {n} 件が変化 (run.json: changes.kpis)",
+        "... 另有 {n} 个 KPI 变化 (run.json: changes.kpis)",
+    ),
+    # --- what reviewers' decisions taught (audit/review_store.py) -------------------------
+    "learn.from": (
+        ("from your {n} decided pair: {bands}", "from your {n} decided pairs: {bands}"),
+        "결정된 쌍 {n}개 기준: {bands}",
+        "判断済みの {n} ペアから: {bands}",
+        "根据您已决定的 {n} 个记录对：{bands}",
+    ),
+    "learn.band": (
+        "{band} band precision {precision} ({approved} approved, {rejected} rejected)",
+        "{band} 구간 정밀도 {precision} (승인 {approved}, 거부 {rejected})",
+        "{band} 区分の適合率 {precision} (承認 {approved}、却下 {rejected})",
+        "{band} 区间精确率 {precision} (批准 {approved}，拒绝 {rejected})",
+    ),
+    "learn.band_few": (
+        "{band} band precision {precision} ({approved} approved, {rejected} rejected; fewer "
+        "than {min}, too few to trust)",
+        "{band} 구간 정밀도 {precision} (승인 {approved}, 거부 {rejected}; {min}개 미만이라 "
+        "신뢰하기 어려움)",
+        "{band} 区分の適合率 {precision} (承認 {approved}、却下 {rejected}。{min} 件未満のため"
+        "信頼できません)",
+        "{band} 区间精确率 {precision} (批准 {approved}，拒绝 {rejected}；少于 {min} 个，"
+        "样本太少不可信)",
+    ),
+    "learn.thresholds": (
+        "suggested thresholds: {which}",
+        "제안 임곗값: {which}",
+        "推奨しきい値: {which}",
+        "建议阈值：{which}",
+    ),
+    "learn.thresholds_precision": (
+        "suggested thresholds: {which} (decided pairs at or above it: precision >= {target})",
+        "제안 임곗값: {which} (그 이상의 결정된 쌍: 정밀도 >= {target})",
+        "推奨しきい値: {which} (それ以上の判断済みペア: 適合率 >= {target})",
+        "建议阈值：{which} (达到或高于该值的已决定记录对：精确率 >= {target})",
+    ),
+    # --- the terminal summary (audit/cli/common.py echo_summary) ---------------------------
+    "term.header": (
+        "crm-audit run {run} (as of {as_of})",
+        "crm-audit 실행 {run} (기준일 {as_of})",
+        "crm-audit 実行 {run} (基準日 {as_of})",
+        "crm-audit 运行 {run} (基准日期 {as_of})",
+    ),
+    "term.records": ("records:", "레코드:", "レコード:", "记录:"),
+    "term.no_records": ("no records", "레코드 없음", "レコードなし", "无记录"),
+    "term.n_entity": ("{n} {entity}", "{entity} {n}건", "{entity} {n} 件", "{entity} {n} 条"),
+    "term.not_read": ("NOT READ:", "읽지 못함:", "読込失敗:", "未读取:"),
+    "term.skipped": ("skipped:", "건너뜀:", "スキップ:", "已跳过:"),
+    "term.files": (
+        ("{n} file: {files}", "{n} files: {files}"),
+        "파일 {n}개: {files}",
+        "{n} ファイル: {files}",
+        "{n} 个文件：{files}",
+    ),
+    "term.quality": ("quality:", "품질:", "品質:", "质量:"),
+    "term.floor": ("floor {floor}", "하한 {floor}", "下限 {floor}", "下限 {floor}"),
+    "term.no_floor": ("no floor", "하한 없음", "下限なし", "无下限"),
+    "term.rows_fail": (
+        "{n_failed} of {n_checked} rows fail",
+        "{n_checked}행 중 {n_failed}행 실패",
+        "{n_checked} 行中 {n_failed} 行が不合格",
+        "{n_checked} 行中 {n_failed} 行未通过",
+    ),
+    "term.weakest": (
+        "weakest: {entity} {score}",
+        "가장 낮음: {entity} {score}",
+        "最も低い: {entity} {score}",
+        "最低：{entity} {score}",
+    ),
+    "term.not_measured": ("not measured", "측정되지 않음", "未測定", "未测量"),
+    "term.issues": ("issues:", "이슈:", "問題:", "问题:"),
+    "term.bounces": ("bounces:", "반송:", "バウンス:", "退信:"),
+    "term.bounce_counts": (
+        "{n} ({hard} hard, {soft} soft); {dead} dead addresses",
+        "{n}건 (하드 {hard}, 소프트 {soft}); 사용할 수 없는 주소 {dead}개",
+        "{n} 件 (ハード {hard}、ソフト {soft})。無効なアドレス {dead} 件",
+        "{n} 封 (硬退回 {hard}，软退回 {soft})；失效地址 {dead} 个",
+    ),
+    "term.and_more": (" and {n} more", " 외 {n}개", " ほか {n} 件", " 等另外 {n} 个"),
+    "term.duplicates": ("duplicates:", "중복:", "重複:", "重复:"),
+    "term.clusters_pairs": (
+        "{clusters} clusters; pairs {bands}",
+        "클러스터 {clusters}개; 후보 쌍 {bands}",
+        "{clusters} クラスター、候補ペア {bands}",
+        "{clusters} 个聚类；候选记录对 {bands}",
+    ),
+    "term.gate": ("gate:", "게이트:", "ゲート:", "门禁:"),
+    "term.withheld": (
+        "withheld {kpi}: {why}",
+        "보류 {kpi}: {why}",
+        "保留 {kpi}: {why}",
+        "暂不发布 {kpi}：{why}",
+    ),
+    "term.quick_wins": ("quick wins:", "빠른 개선 항목:", "すぐにできる改善:", "快速改进项:"),
+    "term.kpis": ("kpis:", "KPI:", "KPI:", "KPI:"),
+    "term.no_value": ("no value:", "값 없음:", "値なし:", "无数值:"),
+    "term.n_kpis": (
+        ("{n} KPI ({kpis})", "{n} KPIs ({kpis})"),
+        "KPI {n}개 ({kpis})",
+        "KPI {n} 件 ({kpis})",
+        "{n} 个 KPI ({kpis})",
+    ),
+    "term.since": ("since {run}:", "{run} 이후:", "{run} 以降:", "自 {run} 以来:"),
+    "term.decisions": ("decisions:", "결정:", "判断:", "决定:"),
+    "term.report": ("report:", "보고서:", "レポート:", "报告:"),
+    "term.next": ("next:", "다음 할 일:", "次にすること:", "下一步:"),
+    "term.none": ("none", "없음", "なし", "无"),
+}
+
+# parameters whose value is itself a sentence of the catalogue (or a list of them)
+_NESTED = frozenset({"detail", "why", "win", "warning", "where", "name", "moves", "bands"})
+_SEPARATORS = ("; ", ", ")
+
+
+def _index(language: str) -> int:
+    return LANGUAGES.index(language) if language in LANGUAGES else 0
+
+
+def _plural_en(text: Text, params: Mapping[str, Any]) -> str:
+    if isinstance(text, str):
+        return text
+    n = params.get("n")
+    try:
+        one = int(str(n).replace(",", "")) == 1
+    except ValueError:
+        one = False
+    return text[0] if one else text[1]
+
+
+def _param(v: Any) -> str:
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def msg(key: str, language: str = "en", /, **params: Any) -> str:
+    """The sentence `key` in `language`, its {parameters} filled (ints with separators)."""
+    entry = _MESSAGES[key]
+    text = entry[_index(language)] or entry[0]
+    template = _plural_en(text, params)
+    return template.format_map({k: _param(v) for k, v in params.items()})
+
+
+def entity_name(entity: str, language: str) -> str:
+    """'contacts' in the language's words (unknown entities stay as written)."""
+    key = f"entity.{entity}"
+    return msg(key, language) if key in _MESSAGES else entity
+
+
+def message_keys() -> list[str]:
+    return sorted(_MESSAGES)
+
+
+def catalogue() -> dict[str, tuple[Text, str, str, str]]:
+    """Every entry (for tests and tools)."""
+    return dict(_MESSAGES)
+
+
+# ---------------------------------------------------------------------------------------------
+# translating a stored English sentence
+
+
+# what a parameter looks like, by its name: typed parameters make the reading unambiguous
+_COUNT = r"[\d,]+"
+_NUMBER = r"[-+]?[\d.,]+%?"
+_ID = r"[\w.\-]+"
+_PATTERNS = {
+    **dict.fromkeys(
+        ("n", "n_failed", "n_checked", "clusters", "hard", "soft", "dead", "min"), _COUNT
+    ),
+    **dict.fromkeys(("approved", "rejected", "grown", "shrunk", "changed", "split"), _COUNT),
+    **dict.fromkeys(("unchanged",), _COUNT),
+    **dict.fromkeys(("score", "floor", "rate", "share", "threshold", "points"), _NUMBER),
+    **dict.fromkeys(("precision", "target", "delta", "value"), _NUMBER),
+    **dict.fromkeys(("rule", "kpi", "key", "column", "field", "run"), _ID),
+    "entity": r"[a-z_]+",
+    "dim": r"[a-z]+",
+    "band": r"[a-z]+",
+}
+
+
+def template_regex(template: str, patterns: Mapping[str, str] | None = None) -> re.Pattern[str]:
+    """The regex that reads a sentence rendered from `template` back into its parameters."""
+    patterns = _PATTERNS if patterns is None else patterns
+    out, seen = [], set()
+    pos = 0
+    for m in re.finditer(r"\{(\w+)(?:[:!][^}]*)?\}", template):
+        out.append(re.escape(template[pos : m.start()]))
+        name = m.group(1)
+        pattern = patterns.get(name, ".+?")
+        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>{pattern})")
+        seen.add(name)
+        pos = m.end()
+    out.append(re.escape(template[pos:]))
+    return re.compile("".join(out), re.DOTALL)
+
+
+@functools.cache
+def _english() -> list[tuple[str, re.Pattern[str]]]:
+    """(key, regex) for every English template; longer literal text first (more specific)."""
+    pats = []
+    for key, entry in _MESSAGES.items():
+        forms = entry[0] if isinstance(entry[0], tuple) else (entry[0],)
+        for form in forms:
+            literal = len(re.sub(r"\{\w+\}", "", form))
+            pats.append((-literal, key, form))
+    return [(key, template_regex(form)) for _, key, form in sorted(pats)]
+
+
+def words(prefix: str) -> dict[str, tuple[Text, str, str, str]]:
+    """The entries under `prefix` ('dim.', 'band.'): single words the report labels share."""
+    return {k: v for k, v in _MESSAGES.items() if k.startswith(prefix)}
+
+
+def _dimension_words(language: str) -> dict[str, str]:
+    return {k.split(".", 1)[1]: msg(k, language) for k in words("dim.")}
+
+
+def _nested(value: str, language: str) -> str:
+    """A parameter that is itself a sentence, or a list of sentences, or a dimension name."""
+    words = _dimension_words(language)
+    if value in words:
+        return words[value]
+    one = _match(value, language)
+    if one is not None:
+        return one
+    for sep in _SEPARATORS:
+        if sep in value:
+            parts = value.split(sep)
+            done = [_match(p, language) for p in parts]
+            if all(d is not None for d in done):
+                return _join(sep, language).join(d for d in done if d is not None)
+    return value
+
+
+def _join(sep: str, language: str) -> str:
+    if language == "ja":
+        return "、"
+    if language == "zh":
+        return "；" if sep == "; " else "、"
+    return sep
+
+
+def _fill(template: str, params: dict[str, str], language: str) -> str:
+    vals = {}
+    for k, v in params.items():
+        if k in _NESTED:
+            v = _nested(v, language)
+        elif k == "entity":
+            v = entity_name(v, language)
+        elif k == "dim":
+            v = _dimension_words(language).get(v, v)
+        elif k == "band":
+            v = band_name(v, language)
+        vals[k] = v
+    return template.format_map(vals)
+
+
+def band_name(band: str, language: str) -> str:
+    """'auto' / 'review' in the language's words."""
+    key = f"band.{band}"
+    return msg(key, language) if key in _MESSAGES else band
+
+
+def _match(text: str, language: str) -> str | None:
+    for key, rx in _english():
+        m = rx.fullmatch(text)
+        if m is not None:
+            entry = _MESSAGES[key]
+            target = entry[_index(language)] or entry[0]
+            return _fill(_plural_en(target, m.groupdict()), m.groupdict(), language)
+    return None
+
+
+def localize(text: str, language: str) -> str:
+    """`text` (an English sentence of the catalogue) in `language`; unknown text unchanged."""
+    if language == "en" or not text:
+        return text
+    return _nested(text, language)
+
+
+def localize_all(texts: Iterable[str], language: str) -> list[str]:
+    return [localize(t, language) for t in texts]
+
+
+# ---------------------------------------------------------------------------------------------
+# findings (the issues table)
+
+RuleTexts = Mapping[str, Mapping[str, str]]  # rule id -> language -> message template
+
+
+def localize_finding(rule_id: str, message: str, language: str, templates: RuleTexts) -> str | None:
+    """A finding's message in `language` from its rule's templates (None when none fits)."""
+    texts = templates.get(rule_id)
+    if not texts or language == "en" or not message:
+        return None
+    target = texts.get(language)
+    if not target:
+        return None
+    m = _rule_regex(texts["en"]).fullmatch(message)
+    if m is None:
+        return None
+    return target.format_map(_Leave(m.groupdict()))
+
+
+@functools.lru_cache(maxsize=512)
+def _rule_regex(template: str) -> re.Pattern[str]:
+    return template_regex(template, {})  # a rule's {value} is whatever the data holds
+
+
+class _Leave(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
