@@ -345,6 +345,423 @@ _MESSAGES: dict[str, tuple[Text, str, str, str]] = {
         "推奨しきい値: {which} (それ以上の判断済みペア: 適合率 >= {target})",
         "建议阈值：{which} (达到或高于该值的已决定记录对：精确率 >= {target})",
     ),
+    # --- findings written by code (rule packs carry their own translations) ----------------
+    # `finding.<rule id>`: the English text is the one the code writes (tests compare them)
+    "finding.normalize.country.unknown": (
+        "'{value}' is not a country name or ISO code we know.",
+        "'{value}' 은(는) 알 수 없는 국가명 또는 ISO 코드입니다.",
+        "「{value}」は既知の国名または ISO コードではありません。",
+        "“{value}”不是已知的国家名称或 ISO 代码。",
+    ),
+    "finding.normalize.email.multiple": (
+        "The field held several addresses; the first one was kept.",
+        "필드에 주소가 여러 개 있어 첫 번째 주소만 남겼습니다.",
+        "欄に複数のアドレスがあったため、最初のものを残しました。",
+        "该字段包含多个地址，已保留第一个。",
+    ),
+    "finding.normalize.date.unparseable": (
+        "'{value}' is not a date we can read.",
+        "'{value}' 은(는) 읽을 수 있는 날짜가 아닙니다.",
+        "「{value}」は読み取れる日付ではありません。",
+        "无法将“{value}”识别为日期。",
+    ),
+    "finding.normalize.number.unparseable": (
+        "'{value}' is not a number.",
+        "'{value}' 은(는) 숫자가 아닙니다.",
+        "「{value}」は数値ではありません。",
+        "“{value}”不是数字。",
+    ),
+    "finding.normalize.bool.unparseable": (
+        "'{value}' is not a yes/no value.",
+        "'{value}' 은(는) 예/아니요 값이 아닙니다.",
+        "「{value}」ははい/いいえの値ではありません。",
+        "“{value}”不是是/否值。",
+    ),
+    "finding.normalize.phone.unparseable": (
+        "'{value}' could not be read as a phone number.",
+        "'{value}' 을(를) 전화번호로 읽을 수 없습니다.",
+        "「{value}」を電話番号として読み取れませんでした。",
+        "无法将“{value}”识别为电话号码。",
+    ),
+    "finding.normalize.phone.invalid": (
+        "'{value}' is not a valid {where} number (wrong length or unassigned prefix).",
+        "'{value}' 은(는) 올바른 {where} 번호가 아닙니다 (자릿수 오류 또는 할당되지 않은 국번).",
+        "「{value}」は有効な {where} の番号ではありません (桁数の誤りまたは未割り当ての番号帯)。",
+        "“{value}”不是有效的 {where} 号码 (位数错误或号段未分配)。",
+    ),
+    "finding.normalize.phone.spreadsheet": (
+        "The spreadsheet turned this phone into a number ('{value}': {where}); it is not used.",
+        "스프레드시트가 이 전화번호를 숫자로 바꿔 버려 ('{value}': {where}) 사용하지 않습니다.",
+        "表計算ソフトがこの電話番号を数値に変換したため (「{value}」: {where})、使用しません。",
+        "电子表格把这个电话号码变成了数字 (“{value}”：{where})，因此不予使用。",
+    ),
+    "finding.normalize.phone.region_inferred": (
+        "Phones without a country code in source '{source}' were read as {region} numbers "
+        "(no phone_region set).",
+        "소스 '{source}' 의 국가 코드 없는 전화번호를 {region} 번호로 읽었습니다 "
+        "(phone_region 미설정).",
+        "ソース「{source}」の国番号なしの電話番号を {region} の番号として読みました "
+        "(phone_region 未設定)。",
+        "数据源“{source}”中不带国家代码的电话号码已按 {region} 号码读取 (未设置 phone_region)。",
+    ),
+    "finding.match.duplicate.probable": (
+        "probable duplicate of another contact",
+        "다른 연락처와 중복일 가능성이 높음",
+        "別の連絡先と重複している可能性が高い",
+        "很可能与另一联系人重复",
+    ),
+    "finding.match.duplicate.possible": (
+        "possible duplicate of another contact (review)",
+        "다른 연락처와 중복일 수 있음 (검토 필요)",
+        "別の連絡先と重複している可能性あり (要確認)",
+        "可能与另一联系人重复 (待审核)",
+    ),
+    "source.row_not_read": (
+        "{file} {where}: {reason}; the row was not read",
+        "{file} {where}: {reason}. 이 행은 읽지 않았습니다",
+        "{file} {where}: {reason}。この行は読み込んでいません",
+        "{file} {where}：{reason}；未读取此行",
+    ),
+    "source.line": ("line {n}", "{n}번째 줄", "{n} 行目", "第 {n} 行"),
+    "source.row": ("row {n}", "{n}번째 행", "{n} 行目", "第 {n} 行"),
+    "source.sheet_row": (
+        "sheet {sheet} row {n}",
+        "시트 {sheet} {n}번째 행",
+        "シート {sheet} の {n} 行目",
+        "工作表 {sheet} 第 {n} 行",
+    ),
+    "source.footer_line": ("footer line", "바닥글 줄", "フッター行", "页脚行"),
+    "source.footer_row": ("footer row", "바닥글 행", "フッター行", "页脚行"),
+    "source.too_many_fields": (
+        "{n} fields where the header has {m}",
+        "머리글은 {m}개인데 필드가 {n}개",
+        "ヘッダーは {m} 列なのにフィールドが {n} 個",
+        "表头有 {m} 列，但该行有 {n} 个字段",
+    ),
+    "source.too_few_fields": (
+        "{n} field(s) where the header has {m}",
+        "머리글은 {m}개인데 필드가 {n}개",
+        "ヘッダーは {m} 列なのにフィールドが {n} 個",
+        "表头有 {m} 列，但该行只有 {n} 个字段",
+    ),
+    "source.right_of_header": (
+        "values to the right of the last headed column",
+        "머리글이 있는 마지막 열보다 오른쪽에 값이 있음",
+        "見出しのある最後の列より右に値がある",
+        "最后一个有表头的列右侧还有值",
+    ),
+    "source.anonymous_response": (
+        "survey response without an email, phone or name (its answers are in surveys)",
+        "이메일, 전화번호, 이름이 없는 설문 응답 (답변은 surveys 에 있음)",
+        "メール・電話番号・名前のないアンケート回答 (回答内容は surveys にあります)",
+        "没有邮箱、电话或姓名的问卷答复 (答复内容在 surveys 中)",
+    ),
+    "source.file_not_read": (
+        "{file}: {reason}; not read",
+        "{file}: {reason}. 읽지 않았습니다",
+        "{file}: {reason}。読み込んでいません",
+        "{file}：{reason}；未读取",
+    ),
+    "source.no_reader": (
+        "no reader for this kind of file",
+        "이 종류의 파일을 읽는 리더가 없음",
+        "この種類のファイルを読むリーダーがない",
+        "没有可读取此类文件的读取器",
+    ),
+    "source.file_unreadable": (
+        "{error} The other files were read.",
+        "{error} 다른 파일은 읽었습니다.",
+        "{error} ほかのファイルは読み込みました。",
+        "{error} 其他文件已读取。",
+    ),
+    # the kind of value found in the wrong field (rule kind wrong_field: {looks_like})
+    "looks.email": ("email", "이메일 주소", "メールアドレス", "邮箱地址"),
+    "looks.phone": ("phone", "전화번호", "電話番号", "电话号码"),
+    "looks.url": ("url", "URL", "URL", "网址"),
+    "score.not_measured": (
+        "n/a: no dimension was measured on the records read",
+        "n/a: 읽은 레코드에서 측정된 차원이 없습니다",
+        "n/a: 読み込んだレコードでは測定できたディメンションがありません",
+        "n/a: 读取的记录中没有可测量的维度",
+    ),
+    # --- KPI titles (`kpi.<kpi id>`; the English is the KPI's own title, a test compares) ----
+    "kpi.active_customers": (
+        "Active customers",
+        "활성 고객 수",
+        "アクティブ顧客数",
+        "活跃客户数",
+    ),
+    "kpi.avg_purchase_value": (
+        "Average purchase value",
+        "평균 구매 금액",
+        "平均購入金額",
+        "平均购买金额",
+    ),
+    "kpi.cac": (
+        "Customer acquisition cost",
+        "고객 획득 비용",
+        "顧客獲得コスト",
+        "客户获取成本",
+    ),
+    "kpi.ces": (
+        "Customer effort score (CES)",
+        "고객 노력 점수 (CES)",
+        "顧客努力指標 (CES)",
+        "客户费力度 (CES)",
+    ),
+    "kpi.churn_rate": (
+        "Customer churn rate",
+        "고객 이탈률",
+        "顧客解約率",
+        "客户流失率",
+    ),
+    "kpi.close_rate": (
+        "Close rate (win rate)",
+        "성사율 (수주율)",
+        "成約率 (受注率)",
+        "成交率 (赢单率)",
+    ),
+    "kpi.clv": (
+        "Customer lifetime value",
+        "고객 생애 가치",
+        "顧客生涯価値",
+        "客户终身价值",
+    ),
+    "kpi.clv_saas": (
+        "Customer lifetime value (subscriptions, gross margin)",
+        "고객 생애 가치 (구독, 매출총이익 기준)",
+        "顧客生涯価値 (サブスクリプション、粗利ベース)",
+        "客户终身价值 (订阅，按毛利计)",
+    ),
+    "kpi.conversion_rate_by_lead_source": (
+        "Sales conversion rate (all sources; per source in the breakdown)",
+        "영업 전환율 (전체 유입 경로, 경로별은 세부 분석 참조)",
+        "営業転換率 (全流入元。流入元別は内訳を参照)",
+        "销售转化率 (全部来源；各来源见细分)",
+    ),
+    "kpi.cross_sell_rate": (
+        "Cross-sell rate",
+        "교차 판매율",
+        "クロスセル率",
+        "交叉销售率",
+    ),
+    "kpi.csat": (
+        "Customer satisfaction (CSAT)",
+        "고객 만족도 (CSAT)",
+        "顧客満足度 (CSAT)",
+        "客户满意度 (CSAT)",
+    ),
+    "kpi.customer_lifespan": (
+        "Average customer lifespan",
+        "평균 고객 유지 기간",
+        "平均顧客継続期間",
+        "平均客户生命周期",
+    ),
+    "kpi.customer_retention_cost": (
+        "Customer retention cost",
+        "고객 유지 비용",
+        "顧客維持コスト",
+        "客户维系成本",
+    ),
+    "kpi.customer_value": (
+        "Average customer value",
+        "평균 고객 가치",
+        "平均顧客価値",
+        "平均客户价值",
+    ),
+    "kpi.email_list_growth_rate": (
+        "Email list growth rate",
+        "이메일 목록 증가율",
+        "メールリスト増加率",
+        "邮件列表增长率",
+    ),
+    "kpi.email_reachability": (
+        "Email reachability",
+        "이메일 도달 가능률",
+        "メール到達可能率",
+        "邮件可达率",
+    ),
+    "kpi.first_reply_time": (
+        "Average first reply time",
+        "평균 첫 응답 시간",
+        "平均初回返信時間",
+        "平均首次回复时间",
+    ),
+    "kpi.funnel_close_rate": (
+        "Funnel close rate",
+        "퍼널 성사율",
+        "ファネル成約率",
+        "漏斗成交率",
+    ),
+    "kpi.gross_revenue_retention": (
+        "Gross revenue retention (GRR)",
+        "총매출 유지율 (GRR)",
+        "グロス売上維持率 (GRR)",
+        "总收入留存率 (GRR)",
+    ),
+    "kpi.lead_to_opportunity_rate": (
+        "Lead-to-opportunity rate",
+        "리드-기회 전환율",
+        "リードから商談への転換率",
+        "线索转商机率",
+    ),
+    "kpi.net_new_revenue": (
+        "Net new revenue",
+        "순 신규 매출",
+        "純新規売上",
+        "净新增收入",
+    ),
+    "kpi.net_revenue_retention": (
+        "Net revenue retention (NRR)",
+        "순매출 유지율 (NRR)",
+        "ネット売上維持率 (NRR)",
+        "净收入留存率 (NRR)",
+    ),
+    "kpi.nps": (
+        "Net Promoter Score",
+        "순추천지수 (NPS)",
+        "ネットプロモータースコア (NPS)",
+        "净推荐值 (NPS)",
+    ),
+    "kpi.nps_like": (
+        "NPS-like score (1-5 survey, not comparable with NPS)",
+        "NPS 유사 점수 (1-5점 설문, NPS와 비교 불가)",
+        "NPS 類似スコア (1～5 の設問、NPS とは比較不可)",
+        "类 NPS 得分 (1-5 分问卷，不可与 NPS 比较)",
+    ),
+    "kpi.pipeline_stage_length": (
+        "Pipeline stage length (all stages; per stage in the breakdown)",
+        "파이프라인 단계 체류 기간 (전체 단계, 단계별은 세부 분석 참조)",
+        "パイプラインのステージ滞留期間 (全ステージ。ステージ別は内訳を参照)",
+        "管道阶段停留时长 (全部阶段；各阶段见细分)",
+    ),
+    "kpi.purchase_frequency": (
+        "Purchase frequency",
+        "구매 빈도",
+        "購入頻度",
+        "购买频次",
+    ),
+    "kpi.quota_attainment": (
+        "Quota attainment",
+        "할당량 달성률",
+        "ノルマ達成率",
+        "配额完成率",
+    ),
+    "kpi.renewal_rate": (
+        "Renewal rate",
+        "갱신율",
+        "更新率",
+        "续约率",
+    ),
+    "kpi.resolution_time_first": (
+        "Average first resolution time",
+        "평균 첫 해결 시간",
+        "平均初回解決時間",
+        "平均首次解决时间",
+    ),
+    "kpi.resolution_time_first_median": (
+        "Median first resolution time",
+        "첫 해결 시간 중앙값",
+        "初回解決時間の中央値",
+        "首次解决时间中位数",
+    ),
+    "kpi.resolution_time_full": (
+        "Average full resolution time",
+        "평균 완전 해결 시간",
+        "平均完全解決時間",
+        "平均完全解决时间",
+    ),
+    "kpi.resolution_time_full_median": (
+        "Median full resolution time",
+        "완전 해결 시간 중앙값",
+        "完全解決時間の中央値",
+        "完全解决时间中位数",
+    ),
+    "kpi.retention_rate": (
+        "Customer retention rate",
+        "고객 유지율",
+        "顧客維持率",
+        "客户留存率",
+    ),
+    "kpi.revenue_churn": (
+        "Revenue churn (gross MRR)",
+        "매출 이탈률 (총 MRR)",
+        "売上解約率 (グロス MRR)",
+        "收入流失率 (总 MRR)",
+    ),
+    "kpi.sales_cycle_length": (
+        "Sales cycle length",
+        "영업 주기 기간",
+        "営業サイクル期間",
+        "销售周期时长",
+    ),
+    "kpi.same_day_closed_cases": (
+        "Same-day closed cases",
+        "당일 종결 건",
+        "当日クローズ件数",
+        "当天结案的工单",
+    ),
+    "kpi.sla_compliance": (
+        "SLA compliance (resolution)",
+        "SLA 준수율 (해결)",
+        "SLA 遵守率 (解決)",
+        "SLA 达成率 (解决)",
+    ),
+    "kpi.upsell_rate": (
+        "Upsell rate",
+        "업셀 비율",
+        "アップセル率",
+        "追加销售率",
+    ),
+    # --- why a KPI moved between raw and clean data (audit/kpis/impact.py) ------------------
+    "impact.customer_count": (
+        "customer count {pct} after {why}",
+        "{why} 후 고객 수 {pct}",
+        "{why}により顧客数 {pct}",
+        "{why}后客户数 {pct}",
+    ),
+    "impact.merging": (
+        ("merging {n} duplicate", "merging {n} duplicates"),
+        "중복 {n}건 병합",
+        "重複 {n} 件の統合",
+        "合并 {n} 条重复记录",
+    ),
+    "impact.leaving_out": (
+        (
+            "leaving out {n} deleted or archived contact",
+            "leaving out {n} deleted or archived contacts",
+        ),
+        "삭제 또는 보관된 연락처 {n}건 제외",
+        "削除またはアーカイブ済みの連絡先 {n} 件の除外",
+        "排除 {n} 个已删除或归档的联系人",
+    ),
+    "impact.emails_excluded": (
+        ("{n} invalid or stale email excluded", "{n} invalid or stale emails excluded"),
+        "유효하지 않거나 오래된 이메일 {n}건 제외",
+        "無効または古いメールアドレス {n} 件を除外",
+        "排除 {n} 个无效或过时的邮箱",
+    ),
+    "impact.rows_once": (
+        ("{n} duplicate {entity} row counted once", "{n} duplicate {entity} rows counted once"),
+        "중복된 {entity} 행 {n}건을 한 번만 계산",
+        "重複した{entity}の行 {n} 件を 1 回だけ計上",
+        "{n} 条重复的{entity}记录只计一次",
+    ),
+    "impact.denominator": (
+        "denominator {a} -> {b}",
+        "분모 {a} -> {b}",
+        "分母 {a} -> {b}",
+        "分母 {a} -> {b}",
+    ),
+    "impact.status": ("status {a} -> {b}", "상태 {a} -> {b}", "状態 {a} -> {b}", "状态 {a} -> {b}"),
+    "impact.value": (
+        "{kpi} {a} -> {b}",
+        "{kpi} {a} -> {b}",
+        "{kpi} {a} -> {b}",
+        "{kpi} {a} -> {b}",
+    ),
+    "impact.no_data": ("no data", "데이터 없음", "データなし", "无数据"),
+    "impact.no_change": ("no change", "변화 없음", "変化なし", "无变化"),
     # --- the terminal summary (audit/cli/common.py echo_summary) ---------------------------
     "term.header": (
         "crm-audit run {run} (as of {as_of})",
@@ -420,7 +837,8 @@ _MESSAGES: dict[str, tuple[Text, str, str, str]] = {
 
 # parameters whose value is itself a sentence of the catalogue (or a list of them)
 _NESTED = frozenset({"detail", "why", "win", "warning", "where", "name", "moves", "bands"})
-_SEPARATORS = ("; ", ", ")
+_NESTED |= {"reason"}
+_SEPARATORS = ("; ", ", ", " and ")
 
 
 def _index(language: str) -> int:
@@ -460,6 +878,10 @@ def entity_name(entity: str, language: str) -> str:
     return msg(key, language) if key in _MESSAGES else entity
 
 
+def has_key(key: str) -> bool:
+    return key in _MESSAGES
+
+
 def message_keys() -> list[str]:
     return sorted(_MESSAGES)
 
@@ -482,9 +904,9 @@ _PATTERNS = {
         ("n", "n_failed", "n_checked", "clusters", "hard", "soft", "dead", "min"), _COUNT
     ),
     **dict.fromkeys(("approved", "rejected", "grown", "shrunk", "changed", "split"), _COUNT),
-    **dict.fromkeys(("unchanged",), _COUNT),
+    **dict.fromkeys(("unchanged", "m"), _COUNT),
     **dict.fromkeys(("score", "floor", "rate", "share", "threshold", "points"), _NUMBER),
-    **dict.fromkeys(("precision", "target", "delta", "value"), _NUMBER),
+    **dict.fromkeys(("precision", "target", "delta", "value", "pct"), _NUMBER),
     **dict.fromkeys(("rule", "kpi", "key", "column", "field", "run"), _ID),
     "entity": r"[a-z_]+",
     "dim": r"[a-z]+",
@@ -534,10 +956,16 @@ def _nested(value: str, language: str) -> str:
     words = _dimension_words(language)
     if value in words:
         return words[value]
+    # a list of sentences first ('a; b' where both are sentences), then one sentence
+    for sep in _SEPARATORS[:1]:
+        if sep in value:
+            done = [_match(p, language) for p in value.split(sep)]
+            if all(d is not None for d in done):
+                return _join(sep, language).join(d for d in done if d is not None)
     one = _match(value, language)
     if one is not None:
         return one
-    for sep in _SEPARATORS:
+    for sep in _SEPARATORS[1:]:
         if sep in value:
             parts = value.split(sep)
             done = [_match(p, language) for p in parts]
@@ -551,7 +979,7 @@ def _join(sep: str, language: str) -> str:
         return "、"
     if language == "zh":
         return "；" if sep == "; " else "、"
-    return sep
+    return ", " if sep == " and " else sep
 
 
 def _fill(template: str, params: dict[str, str], language: str) -> str:
@@ -602,18 +1030,30 @@ def localize_all(texts: Iterable[str], language: str) -> list[str]:
 RuleTexts = Mapping[str, Mapping[str, str]]  # rule id -> language -> message template
 
 
-def localize_finding(rule_id: str, message: str, language: str, templates: RuleTexts) -> str | None:
-    """A finding's message in `language` from its rule's templates (None when none fits)."""
-    texts = templates.get(rule_id)
-    if not texts or language == "en" or not message:
-        return None
-    target = texts.get(language)
-    if not target:
-        return None
-    m = _rule_regex(texts["en"]).fullmatch(message)
-    if m is None:
-        return None
-    return target.format_map(_Leave(m.groupdict()))
+def localize_finding(
+    rule_id: str, message: str, language: str, templates: RuleTexts | None = None
+) -> str:
+    """A finding's message in `language`: from its rule's translations (rule packs), the
+    catalogue's `finding.<rule id>`, or any sentence of the catalogue; else unchanged."""
+    if language == "en" or not message:
+        return message
+    texts = (templates or {}).get(rule_id)
+    if texts is None and f"finding.{rule_id}" in _MESSAGES:
+        entry = _MESSAGES[f"finding.{rule_id}"]
+        texts = {"en": str(entry[0]), language: entry[_index(language)]}
+    if texts and texts.get(language):
+        m = _rule_regex(texts["en"]).fullmatch(message)
+        if m is not None:
+            params = {
+                k: (
+                    msg(f"looks.{v}", language)
+                    if k == "looks_like" and f"looks.{v}" in _MESSAGES
+                    else v
+                )
+                for k, v in m.groupdict().items()
+            }
+            return texts[language].format_map(_Leave(params))
+    return localize(message, language)
 
 
 @functools.lru_cache(maxsize=512)

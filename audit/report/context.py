@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from audit.registry import Registry
-from audit.report import safe
+from audit.report import l10n, safe
 from audit.report.labels import labels as label_set
 
 
@@ -82,6 +82,10 @@ def make_context(
         run = safe.redact_obj(run)
         tables = {k: safe.redact_frame(v) for k, v in tables.items()}
     run = {**run, "redacted": redacted}
+    if language != "en" and "issues" in tables:
+        # issues.csv keeps `message` in English and gains message_<language> beside it
+        texts = l10n.rule_texts(run.get("config"))
+        tables = {**tables, "issues": l10n.localize_issues(tables["issues"], language, texts)}
     return ReportContext(
         run=run,
         tables=dict(sorted(tables.items())),

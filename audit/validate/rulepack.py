@@ -35,9 +35,28 @@ class RuleSpec(BaseModel):
     field: str | None = None
     dimension: Dimension
     severity: Severity = Severity.WARNING
-    message: str
+    message: str | dict[str, str]  # English, or {en: ..., ko: ..., ja: ..., zh: ...}
     suggestion: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("message")
+    @classmethod
+    def _message(cls, v: str | dict[str, str]) -> str | dict[str, str]:
+        """Translations sit beside the rule; each keeps the English placeholders."""
+        if isinstance(v, str):
+            return v
+        from audit.messages import LANGUAGES
+
+        if "en" not in v:
+            raise ValueError("a translated message needs its English text under 'en'")
+        unknown = sorted(set(v) - set(LANGUAGES))
+        if unknown:
+            raise ValueError(f"unknown language(s) {unknown}; use {', '.join(LANGUAGES)}")
+        want = set(re.findall(r"\{(\w+)", v["en"]))
+        for lang, text in v.items():
+            if set(re.findall(r"\{(\w+)", text)) != want:
+                raise ValueError(f"the {lang} message must use the placeholders of 'en': {want}")
+        return v
 
     @field_validator("id")
     @classmethod
@@ -72,6 +91,7 @@ class Rule:
     params: Any  # the kind's pydantic params model instance
     pack: str
     source: str  # file the rule came from (for errors)
+    translations: tuple[tuple[str, str], ...] = ()  # (language, message template) beside `en`
 
     def param_dict(self) -> dict[str, Any]:
         return self.params.model_dump(mode="json", by_alias=True) if self.params is not None else {}
@@ -192,11 +212,14 @@ def load_pack(path: Path, overrides: RulesConfig | None = None) -> list[Rule]:
                 field=spec.field,
                 dimension=spec.dimension.value,
                 severity=severity,
-                message=spec.message,
+                message=spec.message if isinstance(spec.message, str) else spec.message["en"],
                 suggestion=spec.suggestion,
                 params=typed,
                 pack=pack.pack,
                 source=str(path),
+                translations=()
+                if isinstance(spec.message, str)
+                else tuple(sorted((k, v) for k, v in spec.message.items() if k != "en")),
             )
         )
     return rules
