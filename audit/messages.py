@@ -721,28 +721,25 @@ _MESSAGES: dict[str, tuple[Text, str, str, str]] = {
         "{why}后客户数 {pct}",
     ),
     "impact.merging": (
-        ("merging {n} duplicate", "merging {n} duplicates"),
+        "merging {n} duplicates",
         "중복 {n}건 병합",
         "重複 {n} 件の統合",
         "合并 {n} 条重复记录",
     ),
     "impact.leaving_out": (
-        (
-            "leaving out {n} deleted or archived contact",
-            "leaving out {n} deleted or archived contacts",
-        ),
+        "leaving out {n} deleted or archived contacts",
         "삭제 또는 보관된 연락처 {n}건 제외",
         "削除またはアーカイブ済みの連絡先 {n} 件の除外",
         "排除 {n} 个已删除或归档的联系人",
     ),
     "impact.emails_excluded": (
-        ("{n} invalid or stale email excluded", "{n} invalid or stale emails excluded"),
+        "{n} invalid or stale emails excluded",
         "유효하지 않거나 오래된 이메일 {n}건 제외",
         "無効または古いメールアドレス {n} 件を除外",
         "排除 {n} 个无效或过时的邮箱",
     ),
     "impact.rows_once": (
-        ("{n} duplicate {entity} row counted once", "{n} duplicate {entity} rows counted once"),
+        "{n} duplicate {entity} rows counted once",
         "중복된 {entity} 행 {n}건을 한 번만 계산",
         "重複した{entity}の行 {n} 件を 1 回だけ計上",
         "{n} 条重复的{entity}记录只计一次",
