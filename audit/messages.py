@@ -416,6 +416,90 @@ _MESSAGES: dict[str, tuple[Text, str, str, str]] = {
         "別の連絡先と重複している可能性あり (要確認)",
         "可能与另一联系人重复 (待审核)",
     ),
+    # `suggestion.<rule id>`: the fix proposed by code-side findings (same English as the code)
+    "suggestion.normalize.country.unknown": (
+        "Use an ISO 3166 code (KR, JP, US) or the English name.",
+        "ISO 3166 코드(KR, JP, US)나 영어 국가명을 쓰세요.",
+        "ISO 3166 コード (KR、JP、US) または英語の国名を使ってください。",
+        "请使用 ISO 3166 代码 (KR、JP、US) 或英文国名。",
+    ),
+    "suggestion.normalize.email.multiple": (
+        "Put each address in its own contact or field.",
+        "주소마다 별도의 연락처나 필드에 넣으세요.",
+        "アドレスごとに別の連絡先または欄に入れてください。",
+        "请把每个地址放在单独的联系人或字段中。",
+    ),
+    "suggestion.normalize.date.unparseable": (
+        "Write dates as YYYY-MM-DD (or YYYY-MM-DD HH:MM).",
+        "날짜는 YYYY-MM-DD (또는 YYYY-MM-DD HH:MM) 형식으로 쓰세요.",
+        "日付は YYYY-MM-DD (または YYYY-MM-DD HH:MM) の形式で書いてください。",
+        "日期请写成 YYYY-MM-DD (或 YYYY-MM-DD HH:MM)。",
+    ),
+    "suggestion.normalize.number.unparseable": (
+        "Write numbers with digits only (1234.50).",
+        "숫자는 숫자만으로 쓰세요 (1234.50).",
+        "数値は数字だけで書いてください (1234.50)。",
+        "数字请只用数字书写 (1234.50)。",
+    ),
+    "suggestion.normalize.bool.unparseable": (
+        "Use true/false or yes/no.",
+        "true/false 또는 yes/no 를 쓰세요.",
+        "true/false または yes/no を使ってください。",
+        "请使用 true/false 或 yes/no。",
+    ),
+    "suggestion.normalize.phone.unparseable": (
+        "Add the country code ({example}) or correct the digits.",
+        "국가 코드를 붙이거나 ({example}) 숫자를 고치세요.",
+        "国番号を付けるか ({example})、番号を修正してください。",
+        "请加上国家代码 ({example}) 或更正号码。",
+    ),
+    "suggestion.normalize.phone.invalid": (
+        "Correct the digits or write the number with its country code ({example}); if this"
+        " source's numbers are from another country, set sources[].phone_region.",
+        "숫자를 고치거나 국가 코드를 붙여 쓰세요 ({example}). 이 소스의 번호가 다른 나라 "
+        "번호라면 sources[].phone_region 을 설정하세요.",
+        "番号を修正するか、国番号付きで書いてください ({example})。このソースの番号が別の国の"
+        "ものなら sources[].phone_region を設定してください。",
+        "请更正号码或加上国家代码书写 ({example})；如果该数据源的号码来自其他国家，请设置 "
+        "sources[].phone_region。",
+    ),
+    "suggestion.normalize.phone.spreadsheet": (
+        "Re-export the column as text (format it as Text before saving) and re-run.",
+        "열을 텍스트로 다시 내보낸 뒤 (저장 전에 텍스트 서식 지정) 다시 실행하세요.",
+        "列を文字列として再エクスポートし (保存前に書式を文字列に設定)、再実行してください。",
+        "请将该列重新导出为文本 (保存前设置为文本格式) 后重新运行。",
+    ),
+    "suggestion.normalize.phone.region_inferred": (
+        "Set phone_region for source '{source}' in sources[] to confirm or change it.",
+        "확인하거나 바꾸려면 sources[] 에서 소스 '{source}' 의 phone_region 을 설정하세요.",
+        "確定または変更するには、sources[] でソース「{source}」の phone_region を設定して"
+        "ください。",
+        "如需确认或更改，请在 sources[] 中为数据源“{source}”设置 phone_region。",
+    ),
+    "suggestion.match.duplicate.probable": (
+        "merge into {record}",
+        "{record} 에 병합",
+        "{record} に統合",
+        "合并到 {record}",
+    ),
+    "suggestion.match.duplicate.possible": (
+        "merge into {record}",
+        "{record} 에 병합",
+        "{record} に統合",
+        "合并到 {record}",
+    ),
+    "suggestion.contacts.email.typo_domain": (
+        "did you mean {address}? (a guess: confirm with the contact)",
+        "{address} 을(를) 말씀하신 건가요? (추정이므로 연락처에 확인하세요)",
+        "{address} の誤りではありませんか? (推測です。本人に確認してください)",
+        "您是否指 {address}? (仅为推测：请与联系人确认)",
+    ),
+    "suggestion.source.row": (
+        "fix the row in the file (quote values that contain the delimiter) and re-run",
+        "파일의 해당 행을 고친 뒤 (구분자가 들어간 값은 따옴표로 감싸기) 다시 실행하세요",
+        "ファイルの該当行を修正し (区切り文字を含む値は引用符で囲む)、再実行してください",
+        "请修正文件中的该行 (包含分隔符的值要加引号) 后重新运行",
+    ),
     "source.row_not_read": (
         "{file} {where}: {reason}; the row was not read",
         "{file} {where}: {reason}. 이 행은 읽지 않았습니다",
@@ -971,6 +1055,11 @@ def _nested(value: str, language: str) -> str:
     return value
 
 
+def list_separator(language: str, sep: str = ", ") -> str:
+    """How `language` separates the items of a list (', ' or '; ' in English)."""
+    return _join(sep, language)
+
+
 def _join(sep: str, language: str) -> str:
     if language == "ja":
         return "、"
@@ -1034,23 +1123,46 @@ def localize_finding(
     catalogue's `finding.<rule id>`, or any sentence of the catalogue; else unchanged."""
     if language == "en" or not message:
         return message
-    texts = (templates or {}).get(rule_id)
-    if texts is None and f"finding.{rule_id}" in _MESSAGES:
-        entry = _MESSAGES[f"finding.{rule_id}"]
-        texts = {"en": str(entry[0]), language: entry[_index(language)]}
-    if texts and texts.get(language):
-        m = _rule_regex(texts["en"]).fullmatch(message)
-        if m is not None:
-            params = {
-                k: (
-                    msg(f"looks.{v}", language)
-                    if k == "looks_like" and f"looks.{v}" in _MESSAGES
-                    else v
-                )
-                for k, v in m.groupdict().items()
-            }
-            return texts[language].format_map(_Leave(params))
+    for texts in ((templates or {}).get(rule_id), _entry_texts(f"finding.{rule_id}", language)):
+        got = _from_template(texts, message, language)
+        if got is not None:
+            return got
     return localize(message, language)
+
+
+def localize_suggestion(
+    rule_id: str, text: str, language: str, templates: RuleTexts | None = None
+) -> str:
+    """A finding's suggestion in `language` (the rule's own, or `suggestion.<rule id>`)."""
+    if language == "en" or not text:
+        return text
+    for texts in (
+        (templates or {}).get(rule_id),
+        _entry_texts(f"suggestion.{rule_id}", language),
+        _entry_texts(f"suggestion.{rule_id.rsplit('.', 1)[0]}", language),
+    ):
+        got = _from_template(texts, text, language)
+        if got is not None:
+            return got
+    return text
+
+
+def _entry_texts(key: str, language: str) -> dict[str, str] | None:
+    entry = _MESSAGES.get(key)
+    return None if entry is None else {"en": str(entry[0]), language: entry[_index(language)]}
+
+
+def _from_template(texts: Mapping[str, str] | None, text: str, language: str) -> str | None:
+    if not texts or not texts.get(language):
+        return None
+    m = _rule_regex(texts["en"]).fullmatch(text)
+    if m is None:
+        return None
+    params = {
+        k: (msg(f"looks.{v}", language) if k == "looks_like" and f"looks.{v}" in _MESSAGES else v)
+        for k, v in m.groupdict().items()
+    }
+    return texts[language].format_map(_Leave(params))
 
 
 @functools.lru_cache(maxsize=512)

@@ -114,7 +114,8 @@ def test_the_demo_speaks_the_configured_language(
     assert english_sentences(page, data) == []
     assert f'<html lang="{language}">' in (run_dir / "summary.html").read_text("utf-8")
 
-    # the issues: `message` stays the English the English run wrote; message_<lang> beside it
+    # the issues: `message` and `suggestion` stay the English the English run wrote, and
+    # message_<lang> and suggestion_<lang> sit beside them
     issues = pd.read_csv(run_dir / "issues.csv", dtype=str, encoding="utf-8-sig")
     en_issues = pd.read_csv(english[1] / "issues.csv", dtype=str, encoding="utf-8-sig")
     col = f"message_{language}"
@@ -122,12 +123,32 @@ def test_the_demo_speaks_the_configured_language(
     assert issues["message"].tolist() == en_issues["message"].tolist()
     assert issues["rule_id"].tolist() == en_issues["rule_id"].tolist()
     assert issues[col].notna().sum() == issues["message"].notna().sum() > 50
+    fix = f"suggestion_{language}"
+    assert list(issues.columns).index(fix) == list(issues.columns).index("suggestion") + 1
+    assert issues["suggestion"].tolist() == en_issues["suggestion"].tolist()
+    assert issues[fix].notna().sum() == issues["suggestion"].notna().sum() > 50
     left = []
-    for msg, value in zip(issues[col].fillna(""), issues["value"].fillna(""), strict=True):
-        if english_sentences(msg.replace(value, ""), data) or not re.search(script, msg):
-            left.append(msg)
+    for column in (col, fix):
+        for text, value in zip(issues[column].fillna(""), issues["value"].fillna(""), strict=True):
+            if not text:
+                continue
+            if english_sentences(text.replace(value, ""), data) or not re.search(script, text):
+                left.append(text)
     assert left == []
     # the JSON a machine reads stays English (run.json is the same document whatever the language)
     run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     en_run = json.loads((english[1] / "run.json").read_text(encoding="utf-8"))
     assert run["verdict"] == en_run["verdict"]
+
+
+def test_an_english_run_folder_re_renders_in_another_language(workspace, english) -> None:
+    """`crm-audit report RUN --language ja --out DIR`: the same run, read back, in Japanese."""
+    root, data = workspace
+    run_dir = english[1]
+    out = root / "ja-copy"
+    res = CliRunner().invoke(cli, ["report", str(run_dir), "--language", "ja", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    md = (out / "summary.md").read_text(encoding="utf-8")
+    assert english_sentences(md, data) == [] and "品質" in md
+    issues = pd.read_csv(out / "issues.csv", dtype=str, encoding="utf-8-sig")
+    assert issues["message_ja"].notna().all() and issues["message_ja"].ne(issues["message"]).all()

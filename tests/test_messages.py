@@ -10,7 +10,14 @@ import pytest
 import audit
 from audit import messages
 from audit.config import RulesConfig
-from audit.messages import LANGUAGES, catalogue, localize, localize_finding, msg
+from audit.messages import (
+    LANGUAGES,
+    catalogue,
+    localize,
+    localize_finding,
+    localize_suggestion,
+    msg,
+)
 from audit.validate.rulepack import load_rules
 
 PKG = Path(audit.__file__).parent
@@ -63,7 +70,7 @@ def test_no_key_is_unused() -> None:
             ok = rest in ENTITIES
         elif family in ("dim", "band"):
             ok = True  # the report labels are built from them (labels.py)
-        elif family == "looks" or family == "finding":
+        elif family in ("looks", "finding", "suggestion"):
             ok = f'"{rest}"' in SOURCE
         else:
             ok = f'"{key}"' in SOURCE
@@ -88,17 +95,26 @@ def test_code_findings_say_what_the_catalogue_says() -> None:
     """Findings are translated from their English: the code's templates are the catalogue's."""
     from audit.normalize import _PHONE_RULES, _TYPED
 
-    for rule_id, message, _ in [*_TYPED.values(), *_PHONE_RULES.values()]:
+    for rule_id, message, suggestion in [*_TYPED.values(), *_PHONE_RULES.values()]:
         assert catalogue()[f"finding.{rule_id}"][0] == message, rule_id
+        assert catalogue()[f"suggestion.{rule_id}"][0] == suggestion, rule_id
 
 
 def test_every_shipped_rule_is_translated() -> None:
     rules = load_rules(RulesConfig())
     missing = [r.id for r in rules if {k for k, _ in r.translations} != {"ko", "ja", "zh"}]
     assert missing == [], "rules without ko/ja/zh messages beside them"
+    missing = [
+        r.id
+        for r in rules
+        if r.suggestion and {k for k, _ in r.suggestion_translations} != {"ko", "ja", "zh"}
+    ]
+    assert missing == [], "rules without ko/ja/zh suggestions beside them"
     for r in rules:
         for lang, text in r.translations:
             assert text != r.message, f"{r.id} is not translated to {lang}"
+        for lang, text in r.suggestion_translations:
+            assert text != r.suggestion, f"{r.id}'s suggestion is not translated to {lang}"
 
 
 def _sample(name: str) -> str:
@@ -132,11 +148,12 @@ def test_a_stored_english_sentence_reads_back_into_each_language(language: str) 
         for form in _english_forms(entry):
             params = {p: _sample(p) for p in _placeholders(form)}
             english = form.format_map(params)
-            got = (
-                localize_finding(key[len("finding.") :], english, language)
-                if key.startswith("finding.")
-                else localize(english, language)
-            )
+            if key.startswith("finding."):
+                got = localize_finding(key[len("finding.") :], english, language)
+            elif key.startswith("suggestion."):
+                got = localize_suggestion(key[len("suggestion.") :], english, language)
+            else:
+                got = localize(english, language)
             if got == english or ("Ω" not in got and "Ω" in english):
                 bad.append((key, english, got))
     assert bad == []

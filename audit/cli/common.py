@@ -226,7 +226,7 @@ def echo_summary(result: RunResult, fmt: str) -> None:
     """The compact terminal summary, in output.language (the JSON summary stays English)."""
     from audit.changes import lines as change_lines
     from audit.kpis.catalogue import format_value
-    from audit.messages import band_name, entity_name, localize, msg
+    from audit.messages import band_name, entity_name, list_separator, localize, msg
     from audit.next_steps import next_steps
     from audit.report.labels import labels
     from audit.review_store import learning_lines
@@ -246,7 +246,8 @@ def echo_summary(result: RunResult, fmt: str) -> None:
     def dim_name(d: str) -> str:
         return localize(d, lang)
 
-    recs = ", ".join(
+    sep = list_separator(lang)
+    recs = sep.join(
         m("term.n_entity", n=n, entity=entity_name(e, lang)) for e, n in data["records"].items()
     ) or m("term.no_records")
     click.echo(m("term.header", run=data["run_id"], as_of=data["as_of"]))
@@ -273,7 +274,9 @@ def echo_summary(result: RunResult, fmt: str) -> None:
         weakest = ""
         if len(per) > 1:
             e = min(per, key=lambda k: (per[k], k))
-            weakest = "; " + m("term.weakest", entity=entity_name(e, lang), score=f"{per[e]:.1%}")
+            weakest = list_separator(lang, "; ") + m(
+                "term.weakest", entity=entity_name(e, lang), score=f"{per[e]:.1%}"
+            )
         fails = m("term.rows_fail", n_failed=d["n_failed"], n_checked=d["n_checked"])
         click.echo(f"    {name}{d['score']:>7.1%}  {_pad(floor, 10)} ({fails}{weakest})")
     click.echo(
@@ -299,7 +302,7 @@ def echo_summary(result: RunResult, fmt: str) -> None:
             + (f": {shown}" if dead else "")
         )
     dup = data["duplicates"]
-    bands = ", ".join(f"{band_name(k, lang)}={v}" for k, v in dup["pairs"].items())
+    bands = sep.join(f"{band_name(k, lang)}={v}" for k, v in dup["pairs"].items())
     click.echo(
         head("term.duplicates")
         + m("term.clusters_pairs", clusters=dup["clusters"], bands=bands or m("term.none"))

@@ -83,9 +83,10 @@ def make_context(
         tables = {k: safe.redact_frame(v) for k, v in tables.items()}
     run = {**run, "redacted": redacted}
     if language != "en" and "issues" in tables:
-        # issues.csv keeps `message` in English and gains message_<language> beside it
-        texts = l10n.rule_texts(run.get("config"))
-        tables = {**tables, "issues": l10n.localize_issues(tables["issues"], language, texts)}
+        # issues.csv keeps message/suggestion in English; message_<language> etc. beside them
+        texts, fixes = l10n.rule_texts(run.get("config"))
+        issues = l10n.localize_issues(tables["issues"], language, texts, fixes)
+        tables = {**tables, "issues": issues}
     return ReportContext(
         run=run,
         tables=dict(sorted(tables.items())),

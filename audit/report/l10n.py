@@ -3,7 +3,8 @@
 Stages write English (run.json and the `message` column are what scripts grep); here, at the
 report layer, the stored English is put into `output.language` with the message catalogue
 (`audit.messages`) and the translations written beside each rule in its pack. The issues table
-keeps `message` in English and gains `message_<language>` (e.g. `message_ko`) beside it.
+keeps `message` and `suggestion` in English and gains `message_<language>` and
+`suggestion_<language>` (e.g. `message_ko`) beside them.
 """
 
 from __future__ import annotations
@@ -15,11 +16,19 @@ from typing import Any
 import pandas as pd
 
 from audit.errors import ConfigError
-from audit.messages import RuleTexts, has_key, localize, localize_finding, msg
+from audit.messages import (
+    RuleTexts,
+    has_key,
+    localize,
+    localize_finding,
+    localize_suggestion,
+    msg,
+)
 
 
-def rule_texts(config: Mapping[str, Any] | None) -> dict[str, dict[str, str]]:
-    """rule id -> {language: message template} of the run's rule packs (run.json's config).
+def rule_texts(config: Mapping[str, Any] | None) -> tuple[RuleTexts, RuleTexts]:
+    """rule id -> {language: template} of the messages and of the suggestions of the run's
+    rule packs (run.json's config).
 
     A run folder read back on another machine may not find its custom packs; its findings
     then fall back to the catalogue, and to English.
@@ -28,33 +37,51 @@ def rule_texts(config: Mapping[str, Any] | None) -> dict[str, dict[str, str]]:
     from audit.validate.rulepack import load_rules
 
     if not config:
-        return {}
+        return {}, {}
     try:
         cfg = parse_config(dict(config), base_dir=Path(str(config.get("base_dir") or ".")))
         rules = load_rules(cfg.rules, base_dir=Path(cfg.base_dir))
     except (ConfigError, OSError, ValueError):
-        return {}
-    return {r.id: {"en": r.message, **dict(r.translations)} for r in rules if r.translations}
+        return {}, {}
+    messages = {r.id: {"en": r.message, **dict(r.translations)} for r in rules if r.translations}
+    suggestions = {
+        r.id: {"en": r.suggestion or "", **dict(r.suggestion_translations)}
+        for r in rules
+        if r.suggestion_translations
+    }
+    return messages, suggestions
 
 
-def message_column(language: str) -> str:
-    return f"message_{language}"
+def message_column(language: str, column: str = "message") -> str:
+    return f"{column}_{language}"
 
 
-def localize_issues(issues: pd.DataFrame, language: str, texts: RuleTexts) -> pd.DataFrame:
-    """`issues` with `message_<language>` after `message` (each distinct message once)."""
+def localize_issues(
+    issues: pd.DataFrame,
+    language: str,
+    texts: RuleTexts,
+    suggestions: RuleTexts | None = None,
+) -> pd.DataFrame:
+    """`issues` with `message_<language>` after `message` and `suggestion_<language>` after
+    `suggestion` (each distinct text translated once)."""
     if language == "en" or issues.empty or not {"rule_id", "message"} <= set(issues.columns):
         return issues
-    col = message_column(language)
+    out = issues.copy()
     keys = issues["rule_id"].astype("object").fillna("").astype(str)
-    msgs = issues["message"].astype("object")
-    pairs = pd.MultiIndex.from_arrays([keys, msgs.fillna("")])
-    codes, uniques = pd.factorize(pairs)
-    done = [localize_finding(r, m, language, texts) if m else m for r, m in uniques]
-    out = issues.drop(columns=[col], errors="ignore").copy()
-    values = pd.Series(done, dtype=object).to_numpy()[codes]
-    values = pd.Series(values, index=out.index, dtype=object).where(msgs.notna(), None)
-    out.insert(list(out.columns).index("message") + 1, col, values)
+    for column, fn, templates in (
+        ("message", localize_finding, texts),
+        ("suggestion", localize_suggestion, suggestions or {}),
+    ):
+        if column not in out.columns:
+            continue
+        col = message_column(language, column)
+        src = issues[column].astype("object")
+        codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([keys, src.fillna("")]))
+        done = [fn(r, t, language, templates) if t else t for r, t in uniques]
+        values = pd.Series(done, dtype=object).to_numpy()[codes]
+        values = pd.Series(values, index=out.index, dtype=object).where(src.notna(), None)
+        out = out.drop(columns=[col], errors="ignore")
+        out.insert(list(out.columns).index(column) + 1, col, values)
     return out
 
 

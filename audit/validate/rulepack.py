@@ -36,14 +36,14 @@ class RuleSpec(BaseModel):
     dimension: Dimension
     severity: Severity = Severity.WARNING
     message: str | dict[str, str]  # English, or {en: ..., ko: ..., ja: ..., zh: ...}
-    suggestion: str | None = None
+    suggestion: str | dict[str, str] | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("message")
+    @field_validator("message", "suggestion")
     @classmethod
-    def _message(cls, v: str | dict[str, str]) -> str | dict[str, str]:
+    def _message(cls, v: str | dict[str, str] | None) -> str | dict[str, str] | None:
         """Translations sit beside the rule; each keeps the English placeholders."""
-        if isinstance(v, str):
+        if v is None or isinstance(v, str):
             return v
         from audit.messages import LANGUAGES
 
@@ -92,6 +92,7 @@ class Rule:
     pack: str
     source: str  # file the rule came from (for errors)
     translations: tuple[tuple[str, str], ...] = ()  # (language, message template) beside `en`
+    suggestion_translations: tuple[tuple[str, str], ...] = ()  # (language, suggestion template)
 
     def param_dict(self) -> dict[str, Any]:
         return self.params.model_dump(mode="json", by_alias=True) if self.params is not None else {}
@@ -212,17 +213,29 @@ def load_pack(path: Path, overrides: RulesConfig | None = None) -> list[Rule]:
                 field=spec.field,
                 dimension=spec.dimension.value,
                 severity=severity,
-                message=spec.message if isinstance(spec.message, str) else spec.message["en"],
-                suggestion=spec.suggestion,
+                message=_english(spec.message) or "",
+                suggestion=_english(spec.suggestion),
                 params=typed,
                 pack=pack.pack,
                 source=str(path),
-                translations=()
-                if isinstance(spec.message, str)
-                else tuple(sorted((k, v) for k, v in spec.message.items() if k != "en")),
+                translations=_others(spec.message),
+                suggestion_translations=_others(spec.suggestion),
             )
         )
     return rules
+
+
+def _english(text: str | dict[str, str] | None) -> str | None:
+    return text["en"] if isinstance(text, dict) else text
+
+
+def _others(text: str | dict[str, str] | None) -> tuple[tuple[str, str], ...]:
+    """The translations of a message or suggestion, by language."""
+    return (
+        tuple(sorted((k, v) for k, v in text.items() if k != "en"))
+        if isinstance(text, dict)
+        else ()
+    )
 
 
 def load_rules(cfg: RulesConfig, base_dir: Path | None = None) -> list[Rule]:
