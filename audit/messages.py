@@ -562,6 +562,31 @@ _MESSAGES: dict[str, tuple[Text, str, str, str]] = {
     "looks.email": ("email", "이메일 주소", "メールアドレス", "邮箱地址"),
     "looks.phone": ("phone", "전화번호", "電話番号", "电话号码"),
     "looks.url": ("url", "URL", "URL", "网址"),
+    # why a dimension is n/a (audit/score/__init__.py)
+    "score.errored": (
+        "n/a: its checks errored ({ids}), so the result is unknown",
+        "n/a: 검사 중 오류가 발생해 ({ids}) 결과를 알 수 없습니다",
+        "n/a: チェックでエラーが発生したため ({ids})、結果は不明です",
+        "n/a: 检查出错 ({ids})，结果未知",
+    ),
+    "score.nothing_to_check": (
+        "n/a: its {n} rules found nothing to check: their columns are missing or empty in the data",
+        "n/a: 규칙 {n}개가 검사할 값을 찾지 못했습니다. 해당 열이 데이터에 없거나 비어 있습니다",
+        "n/a: {n} 件のルールが検査対象を見つけられませんでした。対象の列がデータにないか空です",
+        "n/a: {n} 条规则没有可检查的内容：相关列在数据中缺失或为空",
+    ),
+    "score.info_only": (
+        "n/a: only info rules check it, and they do not score",
+        "n/a: 정보(info) 규칙만 검사하며, 정보 규칙은 점수에 반영되지 않습니다",
+        "n/a: 情報 (info) ルールだけが検査しており、情報ルールは採点されません",
+        "n/a: 只有信息 (info) 规则检查它，而信息规则不计分",
+    ),
+    "score.no_rule": (
+        "n/a: no rule checks it on the entities read: {entities}",
+        "n/a: 읽은 엔터티에 대해 이 차원을 검사하는 규칙이 없습니다: {entities}",
+        "n/a: 読み込んだエンティティでこのディメンションを検査するルールはありません: {entities}",
+        "n/a: 没有规则在已读取的实体上检查此维度：{entities}",
+    ),
     "score.not_measured": (
         "n/a: no dimension was measured on the records read",
         "n/a: 읽은 레코드에서 측정된 차원이 없습니다",
@@ -995,15 +1020,18 @@ _PATTERNS = {
 }
 
 
-def template_regex(template: str, patterns: Mapping[str, str] | None = None) -> re.Pattern[str]:
-    """The regex that reads a sentence rendered from `template` back into its parameters."""
+def template_regex(
+    template: str, patterns: Mapping[str, str] | None = None, *, empty: bool = False
+) -> re.Pattern[str]:
+    """The regex that reads a sentence rendered from `template` back into its parameters
+    (`empty`: a parameter may be empty, as a finding's value may be)."""
     patterns = _PATTERNS if patterns is None else patterns
     out, seen = [], set()
     pos = 0
     for m in re.finditer(r"\{(\w+)(?:[:!][^}]*)?\}", template):
         out.append(re.escape(template[pos : m.start()]))
         name = m.group(1)
-        pattern = patterns.get(name, ".+?")
+        pattern = patterns.get(name, ".*?" if empty else ".+?")
         out.append(f"(?P={name})" if name in seen else f"(?P<{name}>{pattern})")
         seen.add(name)
         pos = m.end()
@@ -1037,22 +1065,25 @@ def _nested(value: str, language: str) -> str:
     words = _dimension_words(language)
     if value in words:
         return words[value]
-    # a list of sentences first ('a; b' where both are sentences), then one sentence
-    for sep in _SEPARATORS[:1]:
-        if sep in value:
-            done = [_match(p, language) for p in value.split(sep)]
-            if all(d is not None for d in done):
-                return _join(sep, language).join(d for d in done if d is not None)
+    got = _translate(value, language)
+    return value if got is None else got
+
+
+def _translate(value: str, language: str) -> str | None:
+    """'a; b, c': a list of lists of sentences; None unless every piece is a sentence."""
+    if "; " in value:
+        done = [_translate(p, language) for p in value.split("; ")]
+        if all(d is not None for d in done):
+            return _join("; ", language).join(d for d in done if d is not None)
     one = _match(value, language)
     if one is not None:
         return one
     for sep in _SEPARATORS[1:]:
         if sep in value:
-            parts = value.split(sep)
-            done = [_match(p, language) for p in parts]
-            if all(d is not None for d in done):
-                return _join(sep, language).join(d for d in done if d is not None)
-    return value
+            parts = [_match(p, language) for p in value.split(sep)]
+            if all(d is not None for d in parts):
+                return _join(sep, language).join(d for d in parts if d is not None)
+    return None
 
 
 def list_separator(language: str, sep: str = ", ") -> str:
@@ -1167,7 +1198,7 @@ def _from_template(texts: Mapping[str, str] | None, text: str, language: str) ->
 
 @functools.lru_cache(maxsize=512)
 def _rule_regex(template: str) -> re.Pattern[str]:
-    return template_regex(template, {})  # a rule's {value} is whatever the data holds
+    return template_regex(template, {}, empty=True)  # a {value} is whatever the data holds
 
 
 class _Leave(dict[str, str]):

@@ -24,6 +24,7 @@ PKG = Path(audit.__file__).parent
 SOURCE = "\n".join(
     p.read_text(encoding="utf-8") for p in sorted(PKG.rglob("*.py")) if p.name != "messages.py"
 )
+SOURCE = re.sub(r'"\s*\n\s*f?"', "", SOURCE)  # "a " "b" split over lines reads as "a b"
 # entries that are the same word in every language on purpose (placeholders or codes only)
 SAME_IN_EVERY_LANGUAGE = {"changes.score_move", "impact.value"}
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from audit.messages import localize
 from audit.report.context import ReportContext
 from audit.report.l10n import localize_kpi_frame, localize_verdict, message_column
 from audit.report.run_folder import table_path
@@ -254,7 +255,7 @@ def _build_summary(ctx: ReportContext) -> Summary:
     notes: list[tuple[str, str]] = []
     if {"dimension", "score", "note"} <= set(by_dim.columns):
         notes = [
-            (str(d), str(n))
+            (str(d), localize(str(n), ctx.language))
             for d, s, n in zip(by_dim["dimension"], by_dim["score"], by_dim["note"], strict=True)
             if _num(s) is None and isinstance(n, str) and n
         ]
