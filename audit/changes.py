@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from audit.messages import localize, msg
 from audit.model import RunResult
 
 MAX_IDS = 50  # record ids listed per rule and direction (counts are always complete)
@@ -194,45 +195,70 @@ def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{v:.1%}"
 
 
-def lines(changes: Mapping[str, Any], *, top: int = 5) -> list[str]:
+def lines(changes: Mapping[str, Any], *, top: int = 5, language: str = "en") -> list[str]:
     """The change report in sentences, most telling first (terminal, summary.md and .html)."""
     if not changes:
         return []
     if changes.get("unavailable"):
         return [str(changes["unavailable"])]
     out = []
+
+    def dim(name: str) -> str:
+        return localize(name, language)
+
     moved = [s for s in changes.get("scores", []) if s["before"] != s["after"]]
     if moved:
-        out.append(
-            "scores: "
-            + "; ".join(
-                f"{s['dimension']} {_pct(s['before'])} → {_pct(s['after'])}"
-                + (f" ({s['delta'] * 100:+.1f} pts)" if s["delta"] is not None else "")
-                for s in moved
+        moves = "; ".join(
+            msg(
+                "changes.score_move",
+                language,
+                dim=dim(s["dimension"]),
+                before=_pct(s["before"]),
+                after=_pct(s["after"]),
             )
+            if s["delta"] is None
+            else msg(
+                "changes.score_move_delta",
+                language,
+                dim=dim(s["dimension"]),
+                before=_pct(s["before"]),
+                after=_pct(s["after"]),
+                delta=f"{s['delta'] * 100:+.1f}",
+            )
+            for s in moved
         )
+        out.append(msg("changes.scores", language, moves=moves))
     else:
-        out.append("scores: unchanged")
+        out.append(msg("changes.unchanged", language))
     f = changes.get("findings") or {}
-    out.append(f"findings: {f.get('new', 0):,} new, {f.get('resolved', 0):,} resolved")
+    out.append(
+        msg("changes.findings", language, new=f.get("new", 0), resolved=f.get("resolved", 0))
+    )
     ranked = sorted(
         (f.get("by_rule") or {}).items(),
         key=lambda kv: (-(kv[1]["new"] + kv[1]["resolved"]), kv[0]),
     )
     for rule, e in ranked[:top]:
-        out.append(f"  {rule}: +{e['new']:,} new, -{e['resolved']:,} resolved")
+        out.append(
+            "  " + msg("changes.rule", language, rule=rule, new=e["new"], resolved=e["resolved"])
+        )
     c = changes.get("clusters") or {}
-    out.append(
-        f"duplicate clusters: {c.get('before', 0):,} → {c.get('after', 0):,} "
-        f"({c.get('new', 0)} new, {c.get('grown', 0)} grown, {c.get('shrunk', 0)} shrunk, "
-        f"{c.get('changed', 0)} changed, {c.get('split', 0)} split, "
-        f"{c.get('resolved', 0)} resolved, {c.get('unchanged', 0)} unchanged)"
-    )
+    kinds = ("before", "after", "new", "grown", "shrunk", "changed", "split", "resolved")
+    out.append(msg("changes.clusters", language, **{k: c.get(k, 0) for k in (*kinds, "unchanged")}))
     k_moved = [k for k in changes.get("kpis") or [] if k["before"] != k["after"]]
     for k in k_moved[:top]:
-        out.append(f"  kpi {k['kpi_id']}: {_fmt(k['before'])} → {_fmt(k['after'])}")
+        out.append(
+            "  "
+            + msg(
+                "changes.kpi",
+                language,
+                kpi=k["kpi_id"],
+                before=_fmt(k["before"]),
+                after=_fmt(k["after"]),
+            )
+        )
     if len(k_moved) > top:
-        out.append(f"  ... {len(k_moved) - top} more KPIs changed (run.json: changes.kpis)")
+        out.append("  " + msg("changes.more_kpis", language, n=len(k_moved) - top))
     return out
 
 

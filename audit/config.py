@@ -411,7 +411,9 @@ class OutputConfig(_Model):
     redact: bool = Field(
         False, description="mask emails, phones, id numbers and secret columns in every output"
     )
-    language: Literal["en", "ko", "ja", "zh"] = Field("en", description="label language")
+    language: Literal["en", "ko", "ja", "zh"] = Field(
+        "en", description="language of the reports and terminal summary"
+    )
 
 
 class LimitsConfig(_Model):

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from audit.config import Thresholds
+from audit.messages import msg
 from audit.model import Scorecard, Verdict
 
 N_QUICK_WINS = 5
@@ -35,7 +36,7 @@ def quick_wins(scorecard: Scorecard, n: int = N_QUICK_WINS) -> tuple[str, ...]:
     cand = rules[rules["lift"].gt(0) & rules["n_failed"].gt(0)]
     wins = sorted(zip(-cand["lift"], cand["rule_id"], cand["n_failed"], strict=True))
     return tuple(
-        f"fix {int(nf):,} {rid} failures: +{-neg:.1f} points"
+        msg("gate.quick_win", n=int(nf), rule=rid, points=f"{-neg:.1f}")
         for neg, rid, nf in wins[:n]
         if -neg >= 0.05
     )
@@ -59,13 +60,13 @@ def _failures(rules: pd.DataFrame, dim: str, entity: str, n: int = 3) -> str:
     parts = []
     for r in mine.head(n).itertuples():
         if r.rule_id.endswith(".required") and r.field:
-            parts.append(f"{r.n_failed:,} {r.entity} have no {r.field}")
+            parts.append(msg("gate.have_no", n=int(r.n_failed), entity=r.entity, field=r.field))
         elif r.rule_id == "match.duplicate.records":
-            parts.append(f"{r.n_failed:,} {r.entity} are extra copies in duplicate clusters")
+            parts.append(msg("gate.extra_copies", n=int(r.n_failed), entity=r.entity))
         else:
-            parts.append(f"{r.n_failed:,} {r.entity} fail {r.rule_id}")
+            parts.append(msg("gate.fail_rule", n=int(r.n_failed), entity=r.entity, rule=r.rule_id))
     if len(mine) > n:
-        parts.append(f"{len(mine) - n} more rules")
+        parts.append(msg("gate.more_rules", n=len(mine) - n))
     return ", ".join(parts)
 
 
@@ -85,14 +86,27 @@ def _floor_reasons(scorecard: Scorecard, floors: Mapping[str, float]) -> list[st
         for r in mine.itertuples():
             if not r.score < floor:
                 continue
-            name = key if len(mine) == 1 else f"{key} of {r.entity}"
-            detail = f"{int(r.n_failed):,} of {int(r.n_checked):,} {r.entity} fail"
+            name = key if len(mine) == 1 else msg("gate.dim_of", dim=key, entity=r.entity)
+            detail = msg(
+                "gate.rows_fail",
+                n_failed=int(r.n_failed),
+                n_checked=int(r.n_checked),
+                entity=r.entity,
+            )
             what = _failures(rules, key, r.entity)
-            where = "duplicates.csv and merge_review.html" if key == "uniqueness" else "issues.csv"
+            where = "issues.csv"
+            if key == "uniqueness":
+                where = msg("gate.see_both", a="duplicates.csv", b="merge_review.html")
             out.append(
-                f"{name} {_pct(r.score)} < floor {_pct(floor)} (thresholds.dimensions.{key}): "
-                + "; ".join(p for p in (detail, what) if p)
-                + f"; see {where}"
+                msg(
+                    "gate.floor",
+                    name=name,
+                    score=_pct(r.score),
+                    floor=_pct(floor),
+                    key=key,
+                    detail="; ".join(p for p in (detail, what) if p),
+                    where=where,
+                )
             )
     return out
 
@@ -132,11 +146,25 @@ def withheld_kpis(
             if n == 0:
                 continue  # no rows: the KPI reports no_data, there is nothing to withhold
             if not optional and fill == 0:
-                problems.append(f"{entity}.{field} is missing (no value in {n:,} rows)")
+                problems.append(msg("gate.input_missing", column=f"{entity}.{field}", n=n))
             elif not optional and fill < t:
-                problems.append(f"{entity}.{field} completeness {_f(fill)} < {_f(t)}")
+                problems.append(
+                    msg(
+                        "gate.input_completeness",
+                        column=f"{entity}.{field}",
+                        value=_f(fill),
+                        threshold=_f(t),
+                    )
+                )
             if not math.isnan(valid) and valid < t and fill > 0:
-                problems.append(f"{entity}.{field} validity {_f(valid)} < {_f(t)}")
+                problems.append(
+                    msg(
+                        "gate.input_validity",
+                        column=f"{entity}.{field}",
+                        value=_f(valid),
+                        threshold=_f(t),
+                    )
+                )
         if problems:
             out[kpi_id] = "; ".join(problems)
     return out
@@ -164,7 +192,7 @@ def gate(
         else 0
     )
     if n_records == 0:
-        reasons.append("no records were read: empty inputs never pass (check the sources)")
+        reasons.append(msg("gate.no_records"))
     measured = dims[dims["status"].eq("measured")] if dims is not None and not dims.empty else dims
     ran = (
         rules[rules["origin"].eq("validate") & rules["status"].eq("ok")]
@@ -173,22 +201,17 @@ def gate(
     )
     if n_records and (measured is None or measured.empty or ran.empty):
         entities = ", ".join(
-            f"{int(n):,} {e}" for e, n in inv.groupby("entity")["n_records"].first().items() if n
+            msg("gate.count_of", n=int(n), entity=e)
+            for e, n in inv.groupby("entity")["n_records"].first().items()
+            if n
         )
         if measured is None or measured.empty:
-            reasons.append(
-                f"nothing measurable: no rule of the rule packs checks the records read "
-                f"({entities}); every dimension is n/a, and the gate does not pass without "
-                "evidence"
-            )
+            reasons.append(msg("gate.nothing_measurable", entities=entities))
         else:
-            reasons.append(
-                f"no rule of the rule packs ran on the records read ({entities}): only the "
-                "findings of reading and normalizing were scored, which is no evidence to pass on"
-            )
+            reasons.append(msg("gate.no_rule_ran", entities=entities))
     if not rules.empty:
         for r in rules[rules["status"].eq("errored")].itertuples():
-            reasons.append(f"check {r.rule_id} errored: its result is unknown, so it fails")
+            reasons.append(msg("gate.errored", rule=r.rule_id))
     if (
         n_records
         and measured is not None
@@ -197,19 +220,21 @@ def gate(
         and scorecard.overall < thresholds.overall
     ):
         reasons.append(
-            f"overall {_f(scorecard.overall)} < {_f(thresholds.overall)} (thresholds.overall)"
+            msg("gate.overall", score=_f(scorecard.overall), threshold=_f(thresholds.overall))
         )
     reasons.extend(_floor_reasons(scorecard, thresholds.floors()))
     by_rule = rules.drop_duplicates("rule_id").set_index("rule_id") if not rules.empty else None
     for rid, share in sorted(thresholds.rules.items()):
         if by_rule is None or rid not in by_rule.index:
-            reasons.append(f"{rid} did not run, but thresholds.rules requires {_f(share)}")
+            reasons.append(msg("gate.rule_did_not_run", rule=rid, share=_f(share)))
             continue
         row = by_rule.loc[rid]
         rate = row["pass_rate"]
         if row["status"] == "ok" and rate < share:
-            msg = f"{rid} pass rate {_f(rate)} < {_f(share)} ({int(row['n_failed']):,} rows fail)"
-            (warnings if row["severity"] == "warning" else reasons).append(msg)
+            text = msg(
+                "gate.pass_rate", rule=rid, rate=_f(rate), share=_f(share), n=int(row["n_failed"])
+            )
+            (warnings if row["severity"] == "warning" else reasons).append(text)
     if by_rule is not None:
         n_rows = (
             inv.groupby("entity")["n_records"].first().to_dict()
@@ -221,29 +246,23 @@ def gate(
         ]
         for rid, row in present[present["dimension"].eq("completeness")].iterrows():
             reasons.append(
-                f"required column {row['entity']}.{row['field']} is missing from the data "
-                f"({rid} could not run)"
+                msg("gate.required_column", column=f"{row['entity']}.{row['field']}", rule=rid)
             )
         skipped = sorted(present.index[present["dimension"].ne("completeness")])
         if skipped:
             shown = ", ".join(skipped[:5]) + (
-                f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+                msg("gate.and_more", n=len(skipped) - 5) if len(skipped) > 5 else ""
             )
-            warnings.append(
-                f"{len(skipped)} rules could not check their column (missing in the data): {shown}"
-            )
+            warnings.append(msg("gate.skipped_rules", n=len(skipped), rules=shown))
     if by_rule is not None and "match.duplicate.records" in by_rule.index:
         n_dup = int(by_rule.loc["match.duplicate.records", "n_failed"])
         if n_dup:
-            warnings.append(
-                f"{n_dup:,} duplicate contact records await a merge decision "
-                "(crm-audit merge apply)"
-            )
+            warnings.append(msg("gate.await_merge", n=n_dup))
     withheld = withheld_kpis(scorecard, thresholds, kpi_needs or {})
     for kpi_id, why in withheld.items():
-        warnings.append(f"{kpi_id} withheld: {why}")
+        warnings.append(msg("gate.withheld", kpi=kpi_id, why=why))
     if thresholds.strict and warnings:
-        reasons.extend(f"strict: {w}" for w in warnings)
+        reasons.extend(msg("gate.strict", warning=w) for w in warnings)
     return Verdict(
         passed=not reasons,
         reasons=tuple(reasons),

@@ -8,6 +8,8 @@ review page and the CLI all show these labels, so the module sits below them.
 
 from __future__ import annotations
 
+from audit.messages import words as _words
+
 LANGUAGES = ("en", "ko", "ja", "zh")
 
 # key: (en, ko, ja, zh)
@@ -176,13 +178,6 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
         "n/a: 読み込んだレコードでは測定できたディメンションがありません",
         "n/a: 读取的记录中没有可测量的维度",
     ),
-    "completeness": ("completeness", "완전성", "完全性", "完整性"),
-    "validity": ("validity", "유효성", "妥当性", "有效性"),
-    "uniqueness": ("uniqueness", "유일성", "一意性", "唯一性"),
-    "freshness": ("freshness", "최신성", "鮮度", "时效性"),
-    "consistency": ("consistency", "일관성", "一貫性", "一致性"),
-    "integrity": ("integrity", "무결성", "整合性", "完整约束"),
-    "overall": ("overall", "전체", "総合", "总体"),
     # merge_review.html (audit/merge/review.py REVIEW_KEYS)
     "rv_title": ("Merge review", "병합 검토", "統合レビュー", "合并审核"),
     "rv_intro": (
@@ -383,8 +378,6 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
     "rv_similar": ("{field} {level}", "{field} {level}", "{field} {level}", "{field} {level}"),
     "rv_against": ("differs: {fields}", "불일치: {fields}", "不一致: {fields}", "不一致：{fields}"),
     "rv_and": (" and ", ", ", "、", "、"),
-    "rv_band_auto": ("auto", "자동", "自動", "自动"),
-    "rv_band_review": ("review", "검토", "要確認", "待审核"),
     "rv_score": ("score", "점수", "スコア", "得分"),
     "lvl_exact": ("exact", "일치", "一致", "一致"),
     "lvl_close": ("close", "유사", "類似", "相近"),
@@ -401,6 +394,11 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
     "lvl_one_edit": ("one character apart", "한 글자 차이", "1 文字違い", "相差一个字符"),
     "lvl_mid": ("partly similar", "부분 유사", "一部類似", "部分相似"),
 }
+
+
+# dimension and band names are words of sentences too: the message catalogue holds them
+_LABELS.update({k.split(".", 1)[1]: v for k, v in _words("dim.").items()})  # type: ignore[misc]
+_LABELS.update({f"rv_band_{k.split('.', 1)[1]}": v for k, v in _words("band.").items()})  # type: ignore[misc]
 
 
 def labels(language: str = "en") -> dict[str, str]:

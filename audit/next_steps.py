@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from audit.messages import localize, msg
 from audit.model import RunResult
 
 REVIEW_FILE = "merge_review.html"
 
 
-def next_steps(result: RunResult, *, top: int = 3) -> list[str]:
-    """Plain sentences, most useful first; empty when nothing waits for a person."""
+def next_steps(result: RunResult, *, top: int = 3, language: str = "en") -> list[str]:
+    """Plain sentences in `language`, most useful first; empty when nothing waits for a person."""
     out: list[str] = []
     c = result.matches.clusters
     run = Path(result.run_dir) if result.run_dir else Path("reports") / result.run_id
@@ -26,21 +27,15 @@ def next_steps(result: RunResult, *, top: int = 3) -> list[str]:
         if len(pending):
             n_rec, n_cl = len(pending), pending["cluster_id"].nunique()
             out.append(
-                f"{n_rec:,} duplicate records in {n_cl:,} clusters await a merge decision: "
-                f"open {run / REVIEW_FILE}"
+                msg("next.pending", language, n=n_rec, clusters=n_cl, file=run / REVIEW_FILE)
             )
         if decided is not None and decided.eq("approve").any():
             n_ok = c.loc[decided.eq("approve"), "cluster_id"].nunique()
-            out.append(
-                f"{n_ok:,} clusters arrive approved from earlier decisions: "
-                f"crm-audit merge apply {run} --decisions store"
-            )
+            command = f"crm-audit merge apply {run} --decisions store"
+            out.append(msg("next.approved", language, n=int(n_ok), command=command))
     for w in list(result.verdict.quick_wins)[:top]:
-        out.append(f"quick win: {w}")
+        out.append(msg("next.quick_win", language, win=localize(w, language)))
     withheld = sorted(result.verdict.withheld_kpis)
     if withheld:
-        out.append(
-            f"{len(withheld)} KPIs withheld until their inputs are good enough: "
-            f"{', '.join(withheld)} (reasons under gate)"
-        )
+        out.append(msg("next.withheld", language, n=len(withheld), kpis=", ".join(withheld)))
     return out

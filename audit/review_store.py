@@ -24,6 +24,7 @@ from typing import Any
 
 from audit.errors import InputError
 from audit.match.memory import APPROVE, REJECT, MatchMemory, PairDecision, pair_key
+from audit.messages import band_name, msg
 
 FILE_NAME = "decisions.sqlite"
 KEEP_RUNS = 20  # runs whose clusters are kept (a decisions file names one of them)
@@ -325,7 +326,7 @@ def learn(path: Path) -> dict[str, Any] | None:
     }
 
 
-def learning_lines(learned: Mapping[str, Any] | None) -> list[str]:
+def learning_lines(learned: Mapping[str, Any] | None, language: str = "en") -> list[str]:
     """'from your 340 decided pairs: auto band precision 0.998 (...)', for reports."""
     if not learned:
         return []
@@ -333,23 +334,39 @@ def learning_lines(learned: Mapping[str, Any] | None) -> list[str]:
     for band, b in learned["by_band"].items():
         if b["precision"] is None:
             continue
-        note = "" if b["enough"] else f"; fewer than {learned['min_labels']}, too few to trust"
-        parts.append(
-            f"{band} band precision {b['precision']:.3f} "
-            f"({b[APPROVE]:,} approved, {b[REJECT]:,} rejected{note})"
-        )
-    out = [f"from your {learned['labelled_pairs']:,} decided pairs: " + "; ".join(parts)]
+        counts = {"approved": b[APPROVE], "rejected": b[REJECT]}
+        if b["enough"]:
+            parts.append(
+                msg(
+                    "learn.band",
+                    language,
+                    band=band_name(band, language),
+                    precision=f"{b['precision']:.3f}",
+                    **counts,
+                )
+            )
+        else:
+            parts.append(
+                msg(
+                    "learn.band_few",
+                    language,
+                    band=band_name(band, language),
+                    precision=f"{b['precision']:.3f}",
+                    min=learned["min_labels"],
+                    **counts,
+                )
+            )
+    out = [msg("learn.from", language, n=learned["labelled_pairs"], bands="; ".join(parts))]
     sa, sr = learned["suggested_auto_threshold"], learned["suggested_review_threshold"]
     if sa is not None or sr is not None:
-        out.append(
-            "suggested thresholds: "
-            + (f"match.auto_threshold {sa}" if sa is not None else "")
-            + (" and " if sa is not None and sr is not None else "")
-            + (f"match.review_threshold {sr}" if sr is not None else "")
-            + (
-                f" (decided pairs at or above it: precision >= {learned['target_precision']})"
-                if sa is not None
-                else ""
-            )
+        which = [f"match.auto_threshold {sa}"] if sa is not None else []
+        which += [f"match.review_threshold {sr}"] if sr is not None else []
+        joined = (
+            msg("gate.see_both", language, a=which[0], b=which[1]) if len(which) == 2 else which[0]
         )
+        if sa is not None:
+            key, extra = "learn.thresholds_precision", {"target": learned["target_precision"]}
+        else:
+            key, extra = "learn.thresholds", {}
+        out.append(msg(key, language, which=joined, **extra))
     return out

@@ -256,9 +256,11 @@ ISSUES: tuple[Column, ...] = (
         doc="completeness, validity, uniqueness, freshness, consistency, integrity",
     ),
     Column("severity", doc="error, warning or info"),
-    Column("message", doc="what is wrong, in one sentence"),
+    Column("message", doc="what is wrong, in one sentence (English; message_<language> beside it)"),
     Column("value", doc="the offending value as read"),
-    Column("suggestion", doc="the fix we propose, if any"),
+    Column(
+        "suggestion", doc="the fix we propose, if any (English; suggestion_<language> beside it)"
+    ),
     Column("evidence", doc="why we think so (bounce date and reason, matched record, ...)"),
 )
 ISSUE_COLUMNS: list[str] = [c.name for c in ISSUES]

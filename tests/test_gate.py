@@ -190,7 +190,7 @@ def test_duplicates_awaiting_merge_are_a_warning() -> None:
     )
     v = gate(sc, Thresholds(overall=0.5, strict=True))
     assert (
-        "1 duplicate contact records await a merge decision (crm-audit merge apply)" in v.warnings
+        "1 duplicate contact record awaits a merge decision (crm-audit merge apply)" in v.warnings
     )
     assert not v.passed
 
@@ -208,5 +208,5 @@ def test_required_column_missing_fails_other_skipped_rules_warn() -> None:
         "(contacts.phone.required could not run)",
     )
     assert v.warnings[0] == (
-        "1 rules could not check their column (missing in the data): contacts.email.bounced"
+        "1 rule could not check its column (missing in the data): contacts.email.bounced"
     )

@@ -216,94 +216,135 @@ def _num(v: Any) -> float | None:
     return None if f != f else round(f, 4)
 
 
+def _pad(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns (a Hangul, kana or hanzi takes two)."""
+    import unicodedata
+
+    cols = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - cols)
+
+
 def echo_summary(result: RunResult, fmt: str) -> None:
+    """The compact terminal summary, in output.language (the JSON summary stays English)."""
     from audit.changes import lines as change_lines
     from audit.kpis.catalogue import format_value
+    from audit.labels import labels
+    from audit.messages import band_name, entity_name, list_separator, localize, msg
+    from audit.next_steps import next_steps
     from audit.review_store import learning_lines
 
     data = summary_data(result)
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True))
         return
-    recs = ", ".join(f"{n} {e}" for e, n in data["records"].items()) or "no records"
-    click.echo(f"crm-audit run {data['run_id']} (as of {data['as_of']})")
-    click.echo(f"  records:     {recs}")
+    lang = result.config.output.language
+
+    def m(key: str, **params: Any) -> str:
+        return msg(key, lang, **params)
+
+    def head(key: str) -> str:
+        return "  " + _pad(m(key), 12) + " "
+
+    def dim_name(d: str) -> str:
+        return localize(d, lang)
+
+    sep = list_separator(lang)
+    recs = sep.join(
+        m("term.n_entity", n=n, entity=entity_name(e, lang)) for e, n in data["records"].items()
+    ) or m("term.no_records")
+    click.echo(m("term.header", run=data["run_id"], as_of=data["as_of"]))
+    click.echo(head("term.records") + recs)
     # a file that could not be read must not go unnoticed behind exit 0
     for f in data["not_read"]:
         if f["kind"] == "unreadable":
-            click.echo(f"  NOT READ:    {f['message']}")
+            click.echo(head("term.not_read") + localize(f["message"], lang))
     skipped = [f["file"] for f in data["not_read"] if f["kind"] == "skipped"]
     if skipped:
         shown = ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else "")
-        click.echo(f"  skipped:     {len(skipped)} file(s): {shown}")
+        click.echo(head("term.skipped") + m("term.files", n=len(skipped), files=shown))
     score = data["score"]
-    click.echo(
-        f"  quality:     {score:.1%}"
-        if score is not None
-        else f"  quality:     {data['score_note']}"
-    )
+    note = localize(str(data["score_note"]), lang) if data["score_note"] else ""
+    click.echo(head("term.quality") + (f"{score:.1%}" if score is not None else note))
     for dim, d in data["dimensions"].items():
+        name = _pad(dim_name(dim), 13) + " "
         if d["score"] is None:
-            click.echo(
-                f"    {dim:<13} {'n/a':>7}  ({(d['note'] or 'not measured').removeprefix('n/a: ')})"
-            )
+            why = localize(d["note"], lang) if d["note"] else m("term.not_measured")
+            click.echo(f"    {name}{'n/a':>7}  ({why.removeprefix('n/a: ')})")
             continue
-        floor = f"floor {d['floor']:.0%}" if d["floor"] else "no floor"
+        floor = m("term.floor", floor=f"{d['floor']:.0%}") if d["floor"] else m("term.no_floor")
         per = {e: s for e, s in d["by_entity"].items() if s is not None}
         weakest = ""
         if len(per) > 1:
             e = min(per, key=lambda k: (per[k], k))
-            weakest = f"; weakest: {e} {per[e]:.1%}"
-        click.echo(
-            f"    {dim:<13} {d['score']:>7.1%}  {floor:<10} "
-            f"({d['n_failed']:,} of {d['n_checked']:,} rows fail{weakest})"
-        )
+            weakest = list_separator(lang, "; ") + m(
+                "term.weakest", entity=entity_name(e, lang), score=f"{per[e]:.1%}"
+            )
+        fails = m("term.rows_fail", n_failed=d["n_failed"], n_checked=d["n_checked"])
+        click.echo(f"    {name}{d['score']:>7.1%}  {_pad(floor, 10)} ({fails}{weakest})")
     click.echo(
-        f"  issues:      {data['issues']['total']}"
-        + "".join(f"  {k}={v}" for k, v in data["issues"]["by_dimension"].items())
+        head("term.issues")
+        + str(data["issues"]["total"])
+        + "".join(f"  {dim_name(k)}={v}" for k, v in data["issues"]["by_dimension"].items())
     )
     b = data["bounces"]
     if b["messages"]:
         dead = b["dead_addresses"]
-        shown = ", ".join(dead[:10]) + (f" and {len(dead) - 10} more" if len(dead) > 10 else "")
+        shown = ", ".join(dead[:10]) + (
+            m("term.and_more", n=len(dead) - 10) if len(dead) > 10 else ""
+        )
         click.echo(
-            f"  bounces:     {b['messages']} ({b['hard']} hard, {b['soft']} soft); "
-            f"{len(dead)} dead addresses" + (f": {shown}" if dead else "")
+            head("term.bounces")
+            + m(
+                "term.bounce_counts",
+                n=b["messages"],
+                hard=b["hard"],
+                soft=b["soft"],
+                dead=len(dead),
+            )
+            + (f": {shown}" if dead else "")
         )
     dup = data["duplicates"]
-    bands = ", ".join(f"{k}={v}" for k, v in dup["pairs"].items()) or "none"
-    click.echo(f"  duplicates:  {dup['clusters']} clusters; pairs {bands}")
+    bands = sep.join(f"{band_name(k, lang)}={v}" for k, v in dup["pairs"].items())
+    click.echo(
+        head("term.duplicates")
+        + m("term.clusters_pairs", clusters=dup["clusters"], bands=bands or m("term.none"))
+    )
     gate = data["gate"]
-    click.echo(f"  gate:        {'PASSED' if gate['passed'] else 'FAILED'}")
+    lab = labels(lang)
+    click.echo(head("term.gate") + (lab["passed"] if gate["passed"] else lab["failed"]))
     for r in gate["reasons"]:
-        click.echo(f"    - {r}")
+        click.echo(f"    - {localize(r, lang)}")
     for k, why in gate["withheld_kpis"].items():
-        click.echo(f"    withheld {k}: {why}")
+        click.echo("    " + m("term.withheld", kpi=k, why=localize(why, lang)))
     if not gate["passed"] and gate["quick_wins"]:
-        click.echo("  quick wins:")
+        click.echo("  " + m("term.quick_wins"))
         for w in gate["quick_wins"]:
-            click.echo(f"    - {w}")
+            click.echo(f"    - {localize(w, lang)}")
     shown_kpis = [k for k in data["kpis"] if k["value"] is not None]
     if shown_kpis:
-        click.echo("  kpis:")
+        click.echo("  " + m("term.kpis"))
         for k in shown_kpis:
             click.echo(f"    {k['kpi_id']:<30} {format_value(k['value'], k['unit'])}")
     missing = [k["kpi_id"] for k in data["kpis"] if k["value"] is None]
     if missing:
-        click.echo(f"  no value:    {len(missing)} KPIs ({', '.join(missing)})")
+        click.echo(
+            head("term.no_value") + m("term.n_kpis", n=len(missing), kpis=", ".join(missing))
+        )
     changes = data["changes"]
     if changes:
+        since = m("term.since", run=changes["previous_run_id"])
         if changes.get("unavailable"):
-            click.echo(f"  since {changes['previous_run_id']}: {changes['unavailable']}")
+            click.echo(f"  {since} {localize(str(changes['unavailable']), lang)}")
         else:
-            click.echo(f"  since {changes['previous_run_id']}:")
-            for line in change_lines(changes):
+            click.echo(f"  {since}")
+            for line in change_lines(changes, language=lang):
                 click.echo(f"    {line}")
-    for line in learning_lines(data["decisions"]):
-        click.echo(f"  decisions:   {line}")
+    for line in learning_lines(data["decisions"], lang):
+        click.echo(head("term.decisions") + line)
     if data["run_dir"]:
-        click.echo(f"  report:      {Path(data['run_dir']) / 'summary.html'}")
-    if data["next_steps"]:
-        click.echo("  next:")
-        for step in data["next_steps"]:
+        click.echo(head("term.report") + str(Path(data["run_dir"]) / "summary.html"))
+    steps = next_steps(result, language=lang) if lang != "en" else data["next_steps"]
+    if steps:
+        click.echo("  " + m("term.next"))
+        for step in steps:
             click.echo(f"    - {step}")

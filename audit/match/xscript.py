@@ -12,6 +12,7 @@ weak evidence), so the ordinary term-frequency adjustment applies to the romaniz
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -197,7 +198,9 @@ class CrossScript:
         return np.array([*dict.fromkeys([*xf, *xg])] or [""], object)
 
     @staticmethod
-    def _read(lang: str, field: str, row, gu, fu, words) -> bool:
+    def _read(
+        lang: str, field: str, row: Any, gu: np.ndarray, fu: np.ndarray, words: np.ndarray
+    ) -> bool:
         given = str(gu[row[0]]) if row[0] >= 0 else ""
         family = str(fu[row[1]]) if row[1] >= 0 else ""
         nat_f = str(words[row[2]]) if row[2] >= 0 else ""

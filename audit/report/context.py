@@ -19,6 +19,7 @@ import pandas as pd
 from audit import safe
 from audit.labels import labels as label_set
 from audit.registry import Registry
+from audit.report import l10n
 
 
 @dataclass(frozen=True, eq=False)  # identity equality: views cache per context
@@ -82,6 +83,11 @@ def make_context(
         run = safe.redact_obj(run)
         tables = {k: safe.redact_frame(v) for k, v in tables.items()}
     run = {**run, "redacted": redacted}
+    if language != "en" and "issues" in tables:
+        # issues.csv keeps message/suggestion in English; message_<language> etc. beside them
+        texts, fixes = l10n.rule_texts(run.get("config"))
+        issues = l10n.localize_issues(tables["issues"], language, texts, fixes)
+        tables = {**tables, "issues": issues}
     return ReportContext(
         run=run,
         tables=dict(sorted(tables.items())),

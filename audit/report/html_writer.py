@@ -8,6 +8,7 @@ from pathlib import Path
 import jinja2
 
 from audit.changes import lines as change_lines
+from audit.messages import band_name
 from audit.report import charts
 from audit.report.context import ReportContext, writer
 from audit.report.views import Summary, build_summary
@@ -37,10 +38,12 @@ def render_html(ctx: ReportContext) -> str:
     changes = ctx.run.get("changes") or {}
     return template.render(
         s=s,
-        changes=change_lines(changes) + learning_lines(ctx.run.get("decisions")),
+        changes=change_lines(changes, language=ctx.language)
+        + learning_lines(ctx.run.get("decisions"), ctx.language),
         changes_since=changes.get("previous_run_id", ""),
         L=L,
         lang=ctx.language,
+        band=lambda b: band_name(str(b), ctx.language),
         has_history=has_history,
         pct=lambda v: "n/a" if v is None else f"{v:.1%}",
         color=charts.score_color,

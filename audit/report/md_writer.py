@@ -8,13 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from audit.changes import lines as change_lines
+from audit.messages import band_name
 from audit.report.context import ReportContext, writer
 from audit.report.views import TableView, build_summary
 from audit.review_store import learning_lines
 from audit.safe import md_escape
 
 
-def md_table(t: TableView, none: str) -> list[str]:
+def md_table(t: TableView, none: str, more: str = "{n} more rows in the CSV files") -> list[str]:
     if t.empty:
         return [f"_{md_escape(none)}_", ""]
     out = [
@@ -23,7 +24,7 @@ def md_table(t: TableView, none: str) -> list[str]:
     ]
     out += ["| " + " | ".join(md_escape(v) for v in row) + " |" for row in t.rows]
     if t.more:
-        out.append(f"\n_… {t.more} more rows in the CSV files_")
+        out.append(f"\n_… {md_escape(more.format(n=t.more))}_")
     return [*out, ""]
 
 
@@ -85,12 +86,17 @@ def render_md(ctx: ReportContext) -> str:
     if s.issues_by_dimension:
         lines += [f"| {e(L['dimension'])} | {e(L['count'])} |", "| --- | ---: |"]
         lines += [f"| {e(L.get(d, d))} | {n} |" for d, n in s.issues_by_dimension] + [""]
-    lines += md_table(s.issues_by_rule, L["no_issues"])
+    lines += md_table(s.issues_by_rule, L["no_issues"], L["more_rows"])
     if s.bounce_counts["n"]:
         lines += [f"## {e(L['bounces'])}", "", e(L["bounce_counts"].format(**s.bounce_counts)), ""]
-        lines += [f"### {e(L['dead_addresses'])}", "", *md_table(s.dead_addresses, L["none"])]
+        lines += [
+            f"### {e(L['dead_addresses'])}",
+            "",
+            *md_table(s.dead_addresses, L["none"], L["more_rows"]),
+        ]
     d = s.duplicates
-    bands = ", ".join(f"{e(k)} {v}" for k, v in (d.get("by_band") or {}).items())
+    by_band = (d.get("by_band") or {}).items()
+    bands = ", ".join(f"{e(band_name(k, ctx.language))} {v}" for k, v in by_band)
     lines += [
         f"## {e(L['duplicates'])}",
         "",
@@ -102,20 +108,23 @@ def render_md(ctx: ReportContext) -> str:
         f"## {e(L['kpis'])}",
         "",
     ]
-    lines += md_table(s.kpis if s.kpis_computed else TableView([], [], []), L["no_kpis"])
+    lines += md_table(
+        s.kpis if s.kpis_computed else TableView([], [], []), L["no_kpis"], L["more_rows"]
+    )
     if not s.impact.empty:
-        lines += [f"### {e(L['impact'])}", "", *md_table(s.impact, L["none"])]
+        lines += [f"### {e(L['impact'])}", "", *md_table(s.impact, L["none"], L["more_rows"])]
     if not s.trend.empty:
-        lines += [f"## {e(L['trend'])}", "", *md_table(s.trend, L["no_history"])]
+        lines += [f"## {e(L['trend'])}", "", *md_table(s.trend, L["no_history"], L["more_rows"])]
     changes = ctx.run.get("changes") or {}
     if changes:
         lines += [f"## {e(L['changes'])} ({e(changes.get('previous_run_id', ''))})", ""]
-        more = learning_lines(ctx.run.get("decisions"))
-        lines += [f"- {e(line.strip())}" for line in change_lines(changes) + more] + [""]
+        more = learning_lines(ctx.run.get("decisions"), ctx.language)
+        said = change_lines(changes, language=ctx.language) + more
+        lines += [f"- {e(line.strip())}" for line in said] + [""]
     if not s.by_source.empty:
-        lines += [f"## {e(L['by_source'])}", "", *md_table(s.by_source, L["none"])]
+        lines += [f"## {e(L['by_source'])}", "", *md_table(s.by_source, L["none"], L["more_rows"])]
     if not s.by_owner.empty:
-        lines += [f"## {e(L['by_owner'])}", "", *md_table(s.by_owner, L["none"])]
+        lines += [f"## {e(L['by_owner'])}", "", *md_table(s.by_owner, L["none"], L["more_rows"])]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -16,7 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from audit.messages import localize
 from audit.report.context import ReportContext
+from audit.report.l10n import localize_kpi_frame, localize_verdict, message_column
 from audit.report.run_folder import table_path
 
 # columns that hold a share whatever its size (attainment 1.8 is 180%) ...
@@ -149,9 +151,12 @@ def _num(v: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
-def _issues_by_rule(issues: pd.DataFrame) -> pd.DataFrame:
+def _issues_by_rule(issues: pd.DataFrame, local: str = "message") -> pd.DataFrame:
+    """One row per rule; the message in the report's language when the table has it."""
     if issues.empty or "rule_id" not in issues:
         return pd.DataFrame()
+    if local in issues.columns:
+        issues = issues.assign(message=issues[local])
     work = issues.astype("object").where(issues.notna(), None)
     rows = []
     for rule_id, g in work.groupby(work["rule_id"].fillna(""), sort=True):
@@ -250,7 +255,7 @@ def _build_summary(ctx: ReportContext) -> Summary:
     notes: list[tuple[str, str]] = []
     if {"dimension", "score", "note"} <= set(by_dim.columns):
         notes = [
-            (str(d), str(n))
+            (str(d), localize(str(n), ctx.language))
             for d, s, n in zip(by_dim["dimension"], by_dim["score"], by_dim["note"], strict=True)
             if _num(s) is None and isinstance(n, str) and n
         ]
@@ -262,7 +267,7 @@ def _build_summary(ctx: ReportContext) -> Summary:
     )
     dead = bounces[kind.eq("hard")] if len(kind) else bounces
     dead_cols = ["recipient", "status", "reason", "date", "source_file"]
-    verdict = run.get("verdict") or {}
+    verdict = localize_verdict(run.get("verdict") or {}, ctx.language)
     issues_meta = run.get("issues") or {}
     pairs = ctx.table("duplicates")
     top = pairs
@@ -271,7 +276,7 @@ def _build_summary(ctx: ReportContext) -> Summary:
     pair_cols = [
         c for c in top.columns if c in ("record_id_l", "record_id_r", "score", "band", "rule_id")
     ] + [c for c in top.columns if str(c).startswith("sim_")][:6]
-    kpis = ctx.table("kpis")
+    kpis = localize_kpi_frame(ctx.table("kpis"), ctx.language)
     files = [
         table_path(n)
         for n in ctx.tables
@@ -308,7 +313,9 @@ def _build_summary(ctx: ReportContext) -> Summary:
             ((str(k) or "?", int(v)) for k, v in (issues_meta.get("by_severity") or {}).items()),
             key=lambda kv: (-kv[1], kv[0]),
         ),
-        issues_by_rule=table_view(_issues_by_rule(ctx.table("issues")), max_rows=40),
+        issues_by_rule=table_view(
+            _issues_by_rule(ctx.table("issues"), message_column(ctx.language)), max_rows=40
+        ),
         duplicates=run.get("duplicates") or {},
         top_pairs=table_view(top, columns=pair_cols, max_rows=10),
         kpis=table_view(
@@ -319,7 +326,10 @@ def _build_summary(ctx: ReportContext) -> Summary:
         kpis_computed=run.get("kpis") is not None,
         withheld=sorted((str(k), str(v)) for k, v in (verdict.get("withheld_kpis") or {}).items()),
         impact=table_view(
-            ctx.table("impact") if "impact" in ctx.tables else _impact_frame(run.get("impact")),
+            localize_kpi_frame(
+                ctx.table("impact") if "impact" in ctx.tables else _impact_frame(run.get("impact")),
+                ctx.language,
+            ),
             unit_col="unit",
         ),
         breakdowns=breakdowns,

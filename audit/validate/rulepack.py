@@ -35,9 +35,28 @@ class RuleSpec(BaseModel):
     field: str | None = None
     dimension: Dimension
     severity: Severity = Severity.WARNING
-    message: str
-    suggestion: str | None = None
+    message: str | dict[str, str]  # English, or {en: ..., ko: ..., ja: ..., zh: ...}
+    suggestion: str | dict[str, str] | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("message", "suggestion")
+    @classmethod
+    def _message(cls, v: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        """Translations sit beside the rule; each keeps the English placeholders."""
+        if v is None or isinstance(v, str):
+            return v
+        from audit.messages import LANGUAGES
+
+        if "en" not in v:
+            raise ValueError("a translated message needs its English text under 'en'")
+        unknown = sorted(set(v) - set(LANGUAGES))
+        if unknown:
+            raise ValueError(f"unknown language(s) {unknown}; use {', '.join(LANGUAGES)}")
+        want = set(re.findall(r"\{(\w+)", v["en"]))
+        for lang, text in v.items():
+            if set(re.findall(r"\{(\w+)", text)) != want:
+                raise ValueError(f"the {lang} message must use the placeholders of 'en': {want}")
+        return v
 
     @field_validator("id")
     @classmethod
@@ -72,6 +91,8 @@ class Rule:
     params: Any  # the kind's pydantic params model instance
     pack: str
     source: str  # file the rule came from (for errors)
+    translations: tuple[tuple[str, str], ...] = ()  # (language, message template) beside `en`
+    suggestion_translations: tuple[tuple[str, str], ...] = ()  # (language, suggestion template)
 
     def param_dict(self) -> dict[str, Any]:
         return self.params.model_dump(mode="json", by_alias=True) if self.params is not None else {}
@@ -192,14 +213,29 @@ def load_pack(path: Path, overrides: RulesConfig | None = None) -> list[Rule]:
                 field=spec.field,
                 dimension=spec.dimension.value,
                 severity=severity,
-                message=spec.message,
-                suggestion=spec.suggestion,
+                message=_english(spec.message) or "",
+                suggestion=_english(spec.suggestion),
                 params=typed,
                 pack=pack.pack,
                 source=str(path),
+                translations=_others(spec.message),
+                suggestion_translations=_others(spec.suggestion),
             )
         )
     return rules
+
+
+def _english(text: str | dict[str, str] | None) -> str | None:
+    return text["en"] if isinstance(text, dict) else text
+
+
+def _others(text: str | dict[str, str] | None) -> tuple[tuple[str, str], ...]:
+    """The translations of a message or suggestion, by language."""
+    return (
+        tuple(sorted((k, v) for k, v in text.items() if k != "en"))
+        if isinstance(text, dict)
+        else ()
+    )
 
 
 def load_rules(cfg: RulesConfig, base_dir: Path | None = None) -> list[Rule]:
