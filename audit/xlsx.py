@@ -72,7 +72,8 @@ class Sheet:
 
     `data` is either rows of Python values or a DataFrame (written column-wise, fast). `fills`
     marks data rows to shade (row data only). `freeze_cols` also freezes that many columns at
-    the left. `merged` adds any other merged ranges ("A1:C1").
+    the left. `merged` adds any other merged ranges ("A1:C1"). `links` makes cells hyperlinks
+    to files beside the workbook (relationships, not HYPERLINK formulas: no formula is written).
     """
 
     name: str
@@ -85,6 +86,7 @@ class Sheet:
     autofilter: bool = False
     dropdown: Dropdown | None = None
     merged: Sequence[str] = field(default_factory=list)
+    links: Sequence[tuple[str, str]] = ()  # (cell "B7", relative file path it opens)
 
 
 def column_letter(i: int) -> str:
@@ -300,8 +302,23 @@ def _sheet_xml(sheet: Sheet, strings: _Strings) -> str:
         parts.append(f'<mergeCells count="{len(merged)}">{refs}</mergeCells>')
     if sheet.dropdown is not None and n_data:
         parts.append(_validation(sheet.dropdown, header or [], first_data, last_row))
+    if sheet.links:
+        refs = "".join(
+            f'<hyperlink ref="{escape(ref, _QUOT)}" r:id="rId{i}"/>'
+            for i, (ref, _) in enumerate(sheet.links, start=1)
+        )
+        parts.append(f"<hyperlinks>{refs}</hyperlinks>")
     parts.append("</worksheet>")
     return "".join(parts)
+
+
+def _link_rels(links: Sequence[tuple[str, str]]) -> str:
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{_REL}/hyperlink" '
+        f'Target="{escape(target, _QUOT)}" TargetMode="External"/>'
+        for i, (_, target) in enumerate(links, start=1)
+    )
+    return f'{_HEAD}<Relationships xmlns="{_PKG}">{rels}</Relationships>'
 
 
 def _validation(d: Dropdown, header: Sequence[Any], first: int, last: int) -> str:
@@ -460,6 +477,11 @@ def write_xlsx(
         ("xl/styles.xml", _styles(font, date_format, datetime_format)),
         *([("xl/sharedStrings.xml", strings.xml())] if shared_strings else []),
         *((f"xl/worksheets/sheet{i}.xml", x) for i, x in enumerate(sheet_xml, start=1)),
+        *(
+            (f"xl/worksheets/_rels/sheet{i}.xml.rels", _link_rels(s.links))
+            for i, s in enumerate(sheets, start=1)
+            if s.links
+        ),
     ]
     entry_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, 0)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:

@@ -120,6 +120,11 @@ KPI_COLUMNS = ["kpi_id", "title", "period", "value", "unit", "n"]
 _CLOCK_KEYS = frozenset({"run_time", "validation_time", "timestamp", "batch_timestamp", "run_id"})
 
 
+def table_file(name: str) -> str:
+    """The run-folder file that holds every row of a table (what report.xlsx links to)."""
+    return table_path(name)
+
+
 def table_path(name: str) -> str:
     """Relative CSV path of a table name ('records/contacts' -> 'records/contacts.csv')."""
     if name in TOP_TABLES:
