@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from audit import schema
-from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden
+from audit.match.survivorship import DEFAULT_RULES, field_rules, load_rules, propose_golden
 from audit.merge.cells import as_text, neutralize
 from audit.merge.runfolder import two_people
 from audit.model import RunResult
@@ -93,7 +93,10 @@ def redact_proposals(props: Proposals) -> Proposals:
                 "survivor": safe.redact_id(c["survivor"]),
                 "golden": {k: safe.redact_cell(v, k) for k, v in c["golden"].items()},
                 "golden_from": {
-                    f: [safe.redact_id(str(v[0])), *v[1:]] for f, v in c["golden_from"].items()
+                    f: [safe.redact_id(str(r)) for r in v]
+                    if isinstance(v, list)
+                    else safe.redact_id(str(v))
+                    for f, v in c["golden_from"].items()
                 },
                 "records": [
                     {k: safe.redact_cell(v, k) for k, v in r.items()} for r in c["records"]
@@ -101,21 +104,27 @@ def redact_proposals(props: Proposals) -> Proposals:
                 "pairs": [safe.redact_obj(p) for p in c["pairs"]],
             }
         )
-    return Proposals(out, props.fields, props.alternates)
+    return Proposals(out, props.fields, props.alternates, props.rules)
 
 
 class Proposals:
-    """Clusters to review, in display order, with members, golden values and pairs."""
+    """Clusters to review, in display order, with members, golden values and pairs.
+
+    A cluster's `golden_from` names only the values not taken from its survivor ({field:
+    record_id}, the run folder's compact form); `rules` gives each field's rule once.
+    """
 
     def __init__(
         self,
         clusters: list[dict[str, Any]],
         fields: list[str],
         alternates: list[str],
+        rules: dict[str, str] | None = None,
     ) -> None:
         self.clusters = clusters
         self.fields = fields
         self.alternates = alternates
+        self.rules = rules if rules is not None else field_rules()
 
 
 def build_proposals(result: RunResult) -> Proposals:
@@ -126,14 +135,10 @@ def build_proposals(result: RunResult) -> Proposals:
         return Proposals([], FIELDS, [])
     golden = m.golden
     rules = getattr(result.config.match, "survivorship", None) or DEFAULT_RULES
+    rs = load_rules(rules, base_dir=Path(result.config.base_dir))
     if golden is None or golden.empty or "golden_from" not in golden or rules != DEFAULT_RULES:
         # the match stage proposes with the shipped rules; a config may name its own
-        golden = propose_golden(
-            contacts,
-            clusters,
-            result.config.sources,
-            rules=load_rules(rules, base_dir=Path(result.config.base_dir)),
-        )
+        golden = propose_golden(contacts, clusters, result.config.sources, rules=rs)
     if golden.empty:
         return Proposals([], FIELDS, [])
     alternates = [c for c in golden.columns if c.startswith("alternate_")]
@@ -203,7 +208,7 @@ def build_proposals(result: RunResult) -> Proposals:
             }
         )
     out.sort(key=lambda c: (BAND_ORDER.get(c["band"], 2), c["cluster_id"]))
-    return Proposals(out, FIELDS, alternates)
+    return Proposals(out, FIELDS, alternates, field_rules(rs))
 
 
 def _texts(frame: pd.DataFrame, cols: list[str]) -> list[dict[str, str]]:
@@ -378,7 +383,10 @@ def proposal_rows(props: Proposals) -> tuple[list[str], list[list[str]]]:
     for c in props.clusters:
         score = "" if c["score_min"] is None else f"{c['score_min']:.3f}"
         gold = c["golden"]
-        prov = ", ".join(f"{f} from {v[0]} ({v[1]})" for f, v in c["golden_from"].items())
+        prov = ", ".join(
+            f"{f} from {'; '.join(v) if isinstance(v, list) else v} ({props.rules.get(f, '')})"
+            for f, v in c["golden_from"].items()
+        )
         rows.append(
             [
                 c["cluster_id"],
@@ -390,7 +398,7 @@ def proposal_rows(props: Proposals) -> tuple[list[str], list[list[str]]]:
                 "",
                 *[gold.get(f, "") for f in props.fields],
                 *[gold.get(f, "") for f in props.alternates],
-                f"survivor {c['survivor']} ({c['survivor_rule']}); {prov}",
+                f"survivor {c['survivor']} ({c['survivor_rule']})" + (f"; {prov}" if prov else ""),
                 c.get("check", ""),
             ]
         )
@@ -577,6 +585,7 @@ def _write_html(run_id: str, props: Proposals, path: Path, language: str = "en")
         "run_id": run_id,
         "page_size": PAGE_SIZE,
         "fields": props.fields,
+        "rules": props.rules,
         "alternates": props.alternates,
         "pair_cols": cols,
         "labels": page_labels,

@@ -6,7 +6,9 @@ Layout of `reports/<run-id>/` (the json and csv writers always write these):
     issues.csv                every finding, schema.ISSUE_COLUMNS
     duplicates.csv            candidate pairs (Matches.pairs)
     clusters.csv              duplicate clusters (Matches.clusters)
-    golden.csv                proposed golden record per cluster (Matches.golden)
+    golden.csv                proposed golden record per cluster (Matches.golden); its
+                              golden_from names only the values not taken from the survivor
+                              (survivorship.provenance expands it with the rules in run.json)
     bounces.csv               bounce messages: source_file, message_index, recipient, status,
                               classification, reason, date
     kpis.csv                  the KPI table (empty when the gate failed)
