@@ -71,7 +71,7 @@ class Sheet:
     """One worksheet: an optional merged title, an optional bold frozen header, then the data.
 
     `data` is either rows of Python values or a DataFrame (written column-wise, fast). `fills`
-    marks data rows to shade (row data only). `freeze_cols` also freezes that many columns at
+    marks data rows to shade. `freeze_cols` also freezes that many columns at
     the left. `merged` adds any other merged ranges ("A1:C1"). `links` makes cells hyperlinks
     to files beside the workbook (relationships, not HYPERLINK formulas: no formula is written).
     """
@@ -225,22 +225,45 @@ def _column_cells(s: pd.Series, letter: str, refs: pd.Series) -> pd.Series:
     return out
 
 
-def _frame_rows(frame: pd.DataFrame, first: int) -> list[str]:
+_REF = r'^(<c r="[A-Z]+[0-9]+")'
+
+
+def _shade(cells: pd.Series, fill: np.ndarray, letter: str, refs: pd.Series) -> pd.Series:
+    """The same cells with the fill style on the rows under `fill` (column-wise, like them)."""
+    sub = cells[fill]
+    empty = sub.eq("").to_numpy()
+    sub = sub.str.replace(
+        _REF + r' s="([12])"', lambda m: f'{m[1]} s="{int(m[2]) + 3}"', regex=True
+    )
+    sub = sub.str.replace(_REF + r"(?! s=)", r'\1 s="3"', regex=True)
+    sub[empty] = ('<c r="' + letter + refs[fill][empty] + '" s="3"/>').to_numpy()
+    out = cells.copy()
+    out[fill] = sub.to_numpy()
+    return out
+
+
+def _frame_rows(frame: pd.DataFrame, first: int, fills: Sequence[bool] | None = None) -> list[str]:
     frame = frame.head(MAX_ROWS - first + 1).reset_index(drop=True)
     if frame.empty:
         return []
     refs = pd.Series(range(first, len(frame) + first), dtype="int64").astype(str).astype("object")
+    fill = None
+    if fills is not None:
+        fill = np.zeros(len(frame), dtype=bool)
+        given = np.asarray(fills, dtype=bool)[: len(frame)]
+        fill[: len(given)] = given
     rows = '<row r="' + refs + '">'
     for i in range(frame.shape[1]):
-        rows = rows + _column_cells(frame.iloc[:, i], column_letter(i), refs)
+        cells = _column_cells(frame.iloc[:, i], column_letter(i), refs)
+        if fill is not None and fill.any():
+            cells = _shade(cells, fill, column_letter(i), refs)
+        rows = rows + cells
     return (rows + "</row>").tolist()
 
 
 def _sheet_xml(sheet: Sheet, strings: _Strings) -> str:
     frame = sheet.data if isinstance(sheet.data, pd.DataFrame) else None
     rows: Sequence[Sequence[Any]] = () if frame is not None else sheet.data  # type: ignore[assignment]
-    if frame is not None and sheet.fills is not None:
-        raise ValueError(f"sheet {sheet.name!r}: fills need rows of values, not a DataFrame")
     header = list(sheet.header) if sheet.header is not None else None
     width = max(
         len(header or ()),
@@ -263,7 +286,7 @@ def _sheet_xml(sheet: Sheet, strings: _Strings) -> str:
         body.append(_row_xml(r, header, _BOLD_FONT, False, strings))
     first_data = r + 1
     if frame is not None:
-        body.extend(_frame_rows(frame, first_data))
+        body.extend(_frame_rows(frame, first_data, sheet.fills))
         n_data = min(len(frame), MAX_ROWS - first_data + 1)
     else:
         fills = sheet.fills or ()
