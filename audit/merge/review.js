@@ -1,6 +1,21 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("review-data").textContent);
+  // records and golden values arrive as rows of data.record_cols / data.golden_cols (the
+  // names once, not per record): objects again here, once
+  function asObject(row, cols) {
+    var o = {};
+    row.forEach(function (v, i) { if (v !== null) { o[cols[i]] = v; } });
+    return o;
+  }
+  data.clusters.forEach(function (c) {
+    c.golden = asObject(c.golden, data.golden_cols);
+    c.records = c.records.map(function (row) {
+      var r = asObject(row, data.record_cols);
+      r.source_file = data.files[r.source_file] || "";
+      return r;
+    });
+  });
   var L = data.labels;
   var runId = data.run_id;
   var key = "crm-audit-merge-review:" + runId;

@@ -566,8 +566,33 @@ def reason(ev: dict[str, list[Any]], lab: dict[str, str]) -> str:
     return "; ".join(parts)
 
 
-def _compact(c: dict[str, Any], cols: list[str], lab: dict[str, str]) -> dict[str, Any]:
-    """A cluster as the page needs it: empty values left out, pairs as rows of `cols`."""
+def _row(values: list[Any]) -> list[Any]:
+    """Values in column order, empty ones as null and trailing empty ones dropped."""
+    out = [v if v not in ("", None) else None for v in values]
+    while out and out[-1] is None:
+        out.pop()
+    return out
+
+
+def _compact(
+    c: dict[str, Any],
+    cols: list[str],
+    lab: dict[str, str],
+    record_cols: list[str],
+    golden_cols: list[str],
+    files: dict[str, int],
+) -> dict[str, Any]:
+    """A cluster as the page needs it: records, golden values and pairs as rows of the
+    columns named once in the page data (source files by number), empty values left out.
+
+    Column names repeated in every record made up most of the page at 10k+ clusters;
+    review.js turns the rows back into objects once, on load.
+    """
+    recs = []
+    for r in c["records"]:
+        vals = [r.get(k) for k in record_cols]
+        vals[2] = files.setdefault(str(vals[2] or ""), len(files))  # source_file
+        recs.append(_row(vals))
     return {
         "id": c["cluster_id"],
         "band": c["band"],
@@ -575,9 +600,9 @@ def _compact(c: dict[str, Any], cols: list[str], lab: dict[str, str]) -> dict[st
         "smax": c["score_max"],
         "survivor": c["survivor"],
         "rule": c["survivor_rule"],
-        "golden": {k: v for k, v in c["golden"].items() if v},
+        "golden": _row([c["golden"].get(k) for k in golden_cols]),
         "from": c["golden_from"],
-        "records": [{k: v for k, v in r.items() if v not in ("", None)} for r in c["records"]],
+        "records": recs,
         "pairs": [[p.get(k) for k in cols] for p in c["pairs"]],
         "diff": c.get("diff", []),
         "reason": reason(c["evidence"], lab) if c.get("evidence") else "",
@@ -591,6 +616,9 @@ def _write_html(run_id: str, props: Proposals, path: Path, language: str = "en")
 
     lab = labels(language)
     page_labels = {k: v for k, v in lab.items() if k.startswith(REVIEW_PREFIXES)}
+    record_cols = ["record_id", "source", "source_file", "source_row", *props.fields]
+    golden_cols = [*props.fields, *props.alternates]
+    files: dict[str, int] = {}
     cols: list[str] = []
     for c in props.clusters:
         cols.extend(k for k in c["pair_cols"] if k not in cols)
@@ -599,11 +627,16 @@ def _write_html(run_id: str, props: Proposals, path: Path, language: str = "en")
         "page_size": PAGE_SIZE,
         "fields": props.fields,
         "rules": props.rules,
+        "record_cols": record_cols,
+        "golden_cols": golden_cols,
         "alternates": props.alternates,
         "pair_cols": cols,
         "labels": page_labels,
-        "clusters": [_compact(c, cols, lab) for c in props.clusters],
+        "clusters": [
+            _compact(c, cols, lab, record_cols, golden_cols, files) for c in props.clusters
+        ],
     }
+    data["files"] = list(files)
     n_auto = sum(c["band"] == "auto" for c in props.clusters)
     intro = lab["rv_intro"].format(
         run=run_id, n=len(props.clusters), review=len(props.clusters) - n_auto, auto=n_auto
