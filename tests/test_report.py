@@ -336,3 +336,22 @@ def test_xlsx_sheets_are_bounded_and_point_to_the_full_files(tmp_path: Path, mon
     assert files["records/contacts"][3] == "records/contacts.csv"
     links = {c.value: c.hyperlink.target for c in wb["files"]["D"][1:]}
     assert links["issues.csv"] == "issues.csv"
+
+
+def test_per_record_scores_are_parquet_only_and_reload(tmp_path: Path) -> None:
+    """scores/by_record is read by programs, not people: Parquet only, nothing lost."""
+    from dataclasses import replace
+
+    result = hostile_run_result()
+    by_record = pd.DataFrame(
+        {"record_id": ["t:1", "t:2", "t:3"], "score": [0.5, 1.0, 0.25], "n_errors": [2, 0, 3]}
+    )
+    result = replace(result, scorecard=replace(result.scorecard, by_record=by_record))
+    write_report(result, tmp_path / "r", ["xlsx"])
+    assert not (tmp_path / "r" / "scores/by_record.csv").exists()
+    back = load_run(tmp_path / "r").tables["scores/by_record"]
+    pd.testing.assert_frame_equal(back, by_record)
+    from openpyxl import load_workbook
+
+    files = {r[0]: r for r in load_workbook(tmp_path / "r" / "report.xlsx")["files"].values}
+    assert files["scores/by_record"][1:] == (3, 0, "scores/by_record.parquet")

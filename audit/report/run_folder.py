@@ -16,8 +16,11 @@ Layout of `reports/<run-id>/` (the json and csv writers always write these):
     impact.csv                raw vs clean KPI values (when the KPI stage gives a table)
     records/<entity>.csv      normalized records, one file per entity ...
     records/<entity>.parquet  ... and the same as Parquet, so later commands get the types back
-    scores/<table>.csv        by_dimension, by_entity, by_source, by_owner, by_record, by_field,
-                              by_rule, inventory, checks (rules that ran), trend (vs previous runs)
+    scores/<table>.csv        by_dimension, by_entity, by_source, by_owner, by_field, by_rule,
+                              inventory, checks (rules that ran), trend (vs previous runs)
+    scores/by_record.parquet  the score of every record: Parquet only (one row per record, read
+                              by programs, not people: as CSV it was the run's largest file
+                              after the records themselves)
     breakdowns/<name>.csv     CRM report tables (pipeline, sales cycle, ...) when computed
     summary.html, summary.md, report.xlsx   the human-facing formats in output.formats
     merge_review.html, merge_proposals.xlsx/.csv   the duplicate clusters to review
@@ -122,9 +125,13 @@ KPI_COLUMNS = ["kpi_id", "title", "period", "value", "unit", "n"]
 _CLOCK_KEYS = frozenset({"run_time", "validation_time", "timestamp", "batch_timestamp", "run_id"})
 
 
+# tables kept as Parquet only: no person opens them, and at 1M contacts they are large
+PARQUET_ONLY = frozenset({"scores/by_record"})
+
+
 def table_file(name: str) -> str:
     """The run-folder file that holds every row of a table (what report.xlsx links to)."""
-    return table_path(name)
+    return f"{name}.parquet" if name in PARQUET_ONLY else table_path(name)
 
 
 def table_path(name: str) -> str:
@@ -470,6 +477,8 @@ def load_run(run_dir: Path) -> RunFolder:
             head, _, tail = rel.partition("/")
             if head == folder and tail.endswith(".csv") and "/" not in tail:
                 tables[f"{folder}/{tail[:-4]}"] = read_table_csv(run_dir / rel)
+            elif head == folder and f"{folder}/{tail[:-8]}" in PARQUET_ONLY:
+                tables[f"{folder}/{tail[:-8]}"] = pd.read_parquet(run_dir / rel)
     rec = [r.partition("/")[2] for r in listed if r.startswith("records/")]
     entities = sorted(
         {Path(r).stem for r in rec if "/" not in r and r.endswith((".csv", ".parquet"))}
