@@ -657,7 +657,10 @@ def _write_html(run_id: str, props: Proposals, path: Path, language: str = "en")
         '<script type="application/json" id="review-data">' + script_json(data) + "</script>",
         f"<script>{_JS}</script></body></html>",
     ]
-    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    with path.open("w", encoding="utf-8", newline="") as f:  # part by part: no joined copy
+        for part in parts:
+            f.write(part)
+            f.write("\n")
     return path
 
 
