@@ -157,6 +157,26 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
         "本报告中的邮箱和电话号码已脱敏。",
     ),
     "none": ("none", "없음", "なし", "无"),
+    "xlsx_cut": (
+        "The first {shown:,} of {total:,} rows ({more:,} more); every row is in",
+        "전체 {total:,}행 중 처음 {shown:,}행 ({more:,}행 더 있음). 모든 행은 이 파일에:",
+        "全 {total:,} 行のうち最初の {shown:,} 行(残り {more:,} 行)。全行はこのファイルに:",
+        "共 {total:,} 行，显示前 {shown:,} 行（另有 {more:,} 行）。全部行见文件：",
+    ),
+    "xlsx_table": ("Table", "표", "表", "表"),
+    "xlsx_rows": ("Rows", "행 수", "行数", "行数"),
+    "xlsx_in_workbook": (
+        "Rows in this workbook",
+        "이 통합 문서의 행",
+        "このブックの行",
+        "本工作簿中的行",
+    ),
+    "xlsx_file": (
+        "File in the run folder",
+        "실행 폴더의 파일",
+        "実行フォルダーのファイル",
+        "运行文件夹中的文件",
+    ),
     "not_measured": ("n/a", "n/a", "n/a", "n/a"),
     "bounces": ("Bounced email", "반송된 이메일", "バウンスしたメール", "退回的邮件"),
     "dead_addresses": (

@@ -19,7 +19,7 @@ import datetime as dt
 import math
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,8 +71,9 @@ class Sheet:
     """One worksheet: an optional merged title, an optional bold frozen header, then the data.
 
     `data` is either rows of Python values or a DataFrame (written column-wise, fast). `fills`
-    marks data rows to shade (row data only). `freeze_cols` also freezes that many columns at
-    the left. `merged` adds any other merged ranges ("A1:C1").
+    marks data rows to shade. `freeze_cols` also freezes that many columns at
+    the left. `merged` adds any other merged ranges ("A1:C1"). `links` makes cells hyperlinks
+    to files beside the workbook (relationships, not HYPERLINK formulas: no formula is written).
     """
 
     name: str
@@ -85,6 +86,7 @@ class Sheet:
     autofilter: bool = False
     dropdown: Dropdown | None = None
     merged: Sequence[str] = field(default_factory=list)
+    links: Sequence[tuple[str, str]] = ()  # (cell "B7", relative file path it opens)
 
 
 def column_letter(i: int) -> str:
@@ -223,22 +225,53 @@ def _column_cells(s: pd.Series, letter: str, refs: pd.Series) -> pd.Series:
     return out
 
 
-def _frame_rows(frame: pd.DataFrame, first: int) -> list[str]:
+_REF = r'^(<c r="[A-Z]+[0-9]+")'
+
+
+def _shade(cells: pd.Series, fill: np.ndarray, letter: str, refs: pd.Series) -> pd.Series:
+    """The same cells with the fill style on the rows under `fill` (column-wise, like them)."""
+    sub = cells[fill]
+    empty = sub.eq("").to_numpy()
+    sub = sub.str.replace(
+        _REF + r' s="([12])"', lambda m: f'{m[1]} s="{int(m[2]) + 3}"', regex=True
+    )
+    sub = sub.str.replace(_REF + r"(?! s=)", r'\1 s="3"', regex=True)
+    sub[empty] = ('<c r="' + letter + refs[fill][empty] + '" s="3"/>').to_numpy()
+    out = cells.copy()
+    out[fill] = sub.to_numpy()
+    return out
+
+
+def _frame_rows(frame: pd.DataFrame, first: int, fills: Sequence[bool] | None = None) -> list[str]:
     frame = frame.head(MAX_ROWS - first + 1).reset_index(drop=True)
     if frame.empty:
         return []
     refs = pd.Series(range(first, len(frame) + first), dtype="int64").astype(str).astype("object")
+    fill = None
+    if fills is not None:
+        fill = np.zeros(len(frame), dtype=bool)
+        given = np.asarray(fills, dtype=bool)[: len(frame)]
+        fill[: len(given)] = given
     rows = '<row r="' + refs + '">'
     for i in range(frame.shape[1]):
-        rows = rows + _column_cells(frame.iloc[:, i], column_letter(i), refs)
+        cells = _column_cells(frame.iloc[:, i], column_letter(i), refs)
+        if fill is not None and fill.any():
+            cells = _shade(cells, fill, column_letter(i), refs)
+        rows = rows + cells
     return (rows + "</row>").tolist()
 
 
+_CHUNK = 20_000  # rows of XML built and compressed at a time
+
+
 def _sheet_xml(sheet: Sheet, strings: _Strings) -> str:
+    return "".join(_sheet_parts(sheet, strings))
+
+
+def _sheet_parts(sheet: Sheet, strings: _Strings) -> Iterator[str]:
+    """The worksheet XML in pieces of at most `_CHUNK` rows: a big sheet is never one string."""
     frame = sheet.data if isinstance(sheet.data, pd.DataFrame) else None
     rows: Sequence[Sequence[Any]] = () if frame is not None else sheet.data
-    if frame is not None and sheet.fills is not None:
-        raise ValueError(f"sheet {sheet.name!r}: fills need rows of values, not a DataFrame")
     header = list(sheet.header) if sheet.header is not None else None
     width = max(
         len(header or ()),
@@ -260,17 +293,7 @@ def _sheet_xml(sheet: Sheet, strings: _Strings) -> str:
         header_row = r
         body.append(_row_xml(r, header, _BOLD_FONT, False, strings))
     first_data = r + 1
-    if frame is not None:
-        body.extend(_frame_rows(frame, first_data))
-        n_data = min(len(frame), MAX_ROWS - first_data + 1)
-    else:
-        fills = sheet.fills or ()
-        for i, row in enumerate(rows):
-            if first_data + i > MAX_ROWS:
-                break
-            fill = bool(fills[i]) if i < len(fills) else False
-            body.append(_row_xml(first_data + i, row, _PLAIN_FONT, fill, strings))
-        n_data = min(len(rows), MAX_ROWS - first_data + 1)
+    n_data = min(len(frame) if frame is not None else len(rows), MAX_ROWS - first_data + 1)
     last_row = max(first_data + n_data - 1, header_row, 1)
 
     parts = [_HEAD, f'<worksheet xmlns="{_NS}" xmlns:r="{_REL}">']
@@ -292,7 +315,27 @@ def _sheet_xml(sheet: Sheet, strings: _Strings) -> str:
         parts.append(f"<cols>{cols}</cols>")
     parts.append("<sheetData>")
     parts.extend(body)
-    parts.append("</sheetData>")
+    yield "".join(parts)
+    fills = sheet.fills
+    for start in range(0, n_data, _CHUNK):
+        stop = min(start + _CHUNK, n_data)
+        some = None if fills is None else fills[start:stop]
+        if frame is not None:
+            yield "".join(_frame_rows(frame.iloc[start:stop], first_data + start, some))
+            continue
+        yield "".join(
+            [
+                _row_xml(
+                    first_data + i,
+                    rows[i],
+                    _PLAIN_FONT,
+                    bool(fills[i]) if fills is not None and i < len(fills) else False,
+                    strings,
+                )
+                for i in range(start, stop)
+            ]
+        )
+    parts = ["</sheetData>"]
     if sheet.autofilter and header_row:
         parts.append(f'<autoFilter ref="A{header_row}:{last_col}{last_row}"/>')
     if merged:
@@ -300,8 +343,23 @@ def _sheet_xml(sheet: Sheet, strings: _Strings) -> str:
         parts.append(f'<mergeCells count="{len(merged)}">{refs}</mergeCells>')
     if sheet.dropdown is not None and n_data:
         parts.append(_validation(sheet.dropdown, header or [], first_data, last_row))
+    if sheet.links:
+        refs = "".join(
+            f'<hyperlink ref="{escape(ref, _QUOT)}" r:id="rId{i}"/>'
+            for i, (ref, _) in enumerate(sheet.links, start=1)
+        )
+        parts.append(f"<hyperlinks>{refs}</hyperlinks>")
     parts.append("</worksheet>")
-    return "".join(parts)
+    yield "".join(parts)
+
+
+def _link_rels(links: Sequence[tuple[str, str]]) -> str:
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{_REL}/hyperlink" '
+        f'Target="{escape(target, _QUOT)}" TargetMode="External"/>'
+        for i, (_, target) in enumerate(links, start=1)
+    )
+    return f'{_HEAD}<Relationships xmlns="{_PKG}">{rels}</Relationships>'
 
 
 def _validation(d: Dropdown, header: Sequence[Any], first: int, last: int) -> str:
@@ -378,7 +436,6 @@ def write_xlsx(
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
     strings = _Strings(shared_strings)
-    sheet_xml = [_sheet_xml(s, strings) for s in sheets]
     n = len(sheets)
     when = f"{stamp.replace(tzinfo=None).isoformat(timespec='seconds')}Z"
     overrides = [
@@ -458,8 +515,11 @@ def write_xlsx(
         ("xl/workbook.xml", workbook),
         ("xl/_rels/workbook.xml.rels", wb_rels),
         ("xl/styles.xml", _styles(font, date_format, datetime_format)),
-        *([("xl/sharedStrings.xml", strings.xml())] if shared_strings else []),
-        *((f"xl/worksheets/sheet{i}.xml", x) for i, x in enumerate(sheet_xml, start=1)),
+        *(
+            (f"xl/worksheets/_rels/sheet{i}.xml.rels", _link_rels(s.links))
+            for i, s in enumerate(sheets, start=1)
+            if s.links
+        ),
     ]
     entry_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, 0)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -467,4 +527,28 @@ def write_xlsx(
             info = zipfile.ZipInfo(name, date_time=entry_time)
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, text.encode("utf-8"))
+        # sheets streamed into their entries (then the shared strings they filled): the XML
+        # of a sheet with a million rows is never held whole
+        for i, sheet in enumerate(sheets, start=1):
+            info = zipfile.ZipInfo(f"xl/worksheets/sheet{i}.xml", date_time=entry_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with z.open(info, "w", force_zip64=_big(sheet)) as out:
+                for piece in _sheet_parts(sheet, strings):
+                    out.write(piece.encode("utf-8"))
+        if shared_strings:
+            info = zipfile.ZipInfo("xl/sharedStrings.xml", date_time=entry_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, strings.xml().encode("utf-8"))
     return path
+
+
+def _big(sheet: Sheet) -> bool:
+    """Whether a sheet's XML may pass 2 GiB (a zip entry then needs Zip64), from its size."""
+    data = sheet.data
+    n = len(data)
+    width = (
+        data.shape[1]
+        if isinstance(data, pd.DataFrame)
+        else max((len(r) for r in data[:100]), default=0)
+    )
+    return n * max(width, 1) * 200 > 2**31

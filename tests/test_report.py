@@ -306,3 +306,53 @@ def test_wall_clock_values_only_under_timings() -> None:
     assert run["duplicates"]["stats"] == {"comparisons": 3}
     assert run["timings"]["match.timings"] == {"blocking": 0.5}
     assert run["timings"]["match.training_seconds"] == 1.0
+
+
+def test_xlsx_sheets_are_bounded_and_point_to_the_full_files(tmp_path: Path, monkeypatch) -> None:
+    """A sheet longer than the limit shows the top rows (errors first), says how many more
+    there are and links the file that holds them all; the files sheet lists every table."""
+    from openpyxl import load_workbook
+
+    from audit.report import xlsx_writer
+
+    result = hostile_run_result()
+    issues = result.issues
+    n = len(issues)
+    assert n > 2 and set(issues["severity"]) >= {"error"}
+    monkeypatch.setattr(xlsx_writer, "MAX_SHEET_ROWS", 2)
+    write_report(result, tmp_path / "r", ["xlsx"])
+    wb = load_workbook(tmp_path / "r" / "report.xlsx")
+    sheet = wb["issues"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == f"The first 2 of {n} rows ({n - 2} more); every row is in issues.csv"
+    assert sheet["A1"].hyperlink.target == "issues.csv"
+    assert list(rows[2]) == ISSUE_COLUMNS and len(rows) == 5  # note, blank, header, 2 rows
+    sev = ISSUE_COLUMNS.index("severity")
+    rank = {"error": 0, "warning": 1, "info": 2}
+    assert [r[sev] for r in rows[3:]] == sorted(issues["severity"], key=rank.__getitem__)[:2]
+    # every issue is in the file the note names
+    assert len(pd.read_csv(tmp_path / "r" / "issues.csv", dtype=str)) == n
+    files = {r[0]: r for r in wb["files"].iter_rows(min_row=2, values_only=True)}
+    assert files["issues"][1:] == (n, 2, "issues.csv")
+    assert files["records/contacts"][3] == "records/contacts.csv"
+    links = {c.value: c.hyperlink.target for c in wb["files"]["D"][1:]}
+    assert links["issues.csv"] == "issues.csv"
+
+
+def test_per_record_scores_are_parquet_only_and_reload(tmp_path: Path) -> None:
+    """scores/by_record is read by programs, not people: Parquet only, nothing lost."""
+    from dataclasses import replace
+
+    result = hostile_run_result()
+    by_record = pd.DataFrame(
+        {"record_id": ["t:1", "t:2", "t:3"], "score": [0.5, 1.0, 0.25], "n_errors": [2, 0, 3]}
+    )
+    result = replace(result, scorecard=replace(result.scorecard, by_record=by_record))
+    write_report(result, tmp_path / "r", ["xlsx"])
+    assert not (tmp_path / "r" / "scores/by_record.csv").exists()
+    back = load_run(tmp_path / "r").tables["scores/by_record"]
+    pd.testing.assert_frame_equal(back, by_record)
+    from openpyxl import load_workbook
+
+    files = {r[0]: r for r in load_workbook(tmp_path / "r" / "report.xlsx")["files"].values}
+    assert files["scores/by_record"][1:] == (3, 0, "scores/by_record.parquet")

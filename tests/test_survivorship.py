@@ -10,7 +10,13 @@ import pytest
 
 from audit.config import SourceConfig
 from audit.errors import ConfigError
-from audit.match.survivorship import golden_columns, load_rules, propose_golden
+from audit.match.survivorship import (
+    field_rules,
+    golden_columns,
+    load_rules,
+    propose_golden,
+    provenance,
+)
 from tests.factories import make_contacts
 
 
@@ -87,7 +93,7 @@ def test_field_rules_and_provenance() -> None:
     assert g["alternate_emails"] == "minjun@b.kr"
     assert g["alternate_phones"] == "010-1111-2222"  # golden phone and mobile not repeated
     assert g["mobile"] == "010-5555-6666"
-    prov = json.loads(g["golden_from"])
+    prov = provenance(g)
     assert prov["full_name"] == ["t:3", "longest"]
     assert prov["email_key"] == ["t:1", "follows:email"]
     # every non-empty golden value names the record it came from, and is that record's value
@@ -153,7 +159,7 @@ def test_custom_rules_file(tmp_path: Path) -> None:
     g = golden_of(both, cl, rules=path)
     assert g["company"] == "Stripe Co"
     assert g["owner"] == "kim | lee"
-    assert json.loads(g["golden_from"])["owner"] == [["sheet:1", "stripe:1"], "combine"]
+    assert provenance(g, load_rules(path))["owner"] == [["sheet:1", "stripe:1"], "combine"]
 
 
 @pytest.mark.parametrize(
@@ -191,7 +197,7 @@ def test_name_parts_come_with_their_full_name() -> None:
     )
     g = golden_of(c, one_cluster(2))
     assert (g["full_name"], g["first_name"], g["last_name"]) == ("Kim Minjun", "Kim", "Minjun")
-    prov = json.loads(g["golden_from"])
+    prov = provenance(g)
     assert prov["first_name"] == ["t:1", "follows:full_name"]
 
 
@@ -209,3 +215,22 @@ def test_address_parts_stay_together_and_follows_chain() -> None:
     assert g["address"] == "221B Baker Street"  # longest
     assert (g["postal_code"], g["country"], g["country_code"]) == ("NW1 6XE", "GB", "GB")
     assert g["city"] == "Springfield"  # the winner has none: filled from the master
+
+
+def test_golden_from_names_only_values_not_taken_from_the_survivor() -> None:
+    """golden.csv stays small: the survivor's values and each field's rule are implied, and
+    `provenance` gives back the full {field: [record, rule]} also from the CSV text."""
+    c = make_contacts(
+        full_name=["Kim Minjun", "Kim Min-jun Jr."],
+        email=["mj@a.kr", "mj@a.kr"],
+        last_activity_at=[pd.Timestamp("2025-01-01", tz="UTC"), None],
+    )
+    g = golden_of(c, one_cluster(2))
+    assert g["survivor_id"] == "t:1"
+    assert json.loads(g["golden_from"]) == {"full_name": "t:2"}
+    text = {k: "" if v is None or v != v else str(v) for k, v in g.items()}  # read back as CSV
+    for row in (g, text):
+        prov = provenance(row)
+        assert prov["full_name"] == ["t:2", "longest"] and prov["email"] == ["t:1", "master"]
+        assert set(prov) == {f for f in field_rules() if text.get(f)}
+        assert "mobile" not in prov  # empty golden values have no source

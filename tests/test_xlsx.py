@@ -143,5 +143,29 @@ def test_bad_requests_are_clear_errors(tmp_path: Path) -> None:
         write_xlsx(
             tmp_path / "x.xlsx", [Sheet("s", [["a"]], header=["a"], dropdown=Dropdown("b", ("x",)))]
         )
-    with pytest.raises(ValueError, match="fills need rows"):
-        write_xlsx(tmp_path / "x.xlsx", [Sheet("s", pd.DataFrame({"a": [1]}), fills=[True])])
+
+
+def test_shaded_rows_of_a_frame_read_like_shaded_rows_of_values(tmp_path: Path) -> None:
+    """The column-wise path shades rows as the row path does: same values, same fills."""
+    from openpyxl import load_workbook
+
+    when = dt.datetime(2026, 1, 2, 3, 4, 5)
+    rows = [["golden", 1.5, when, None, True], ["member", None, None, "x", False]] * 2
+    frame = pd.DataFrame(rows, columns=list("abcde")).astype(
+        {"b": "float64", "c": "datetime64[ns]"}
+    )
+    fills = [True, False, False, True]
+    write_xlsx(tmp_path / "r.xlsx", [Sheet("s", rows, header=list("abcde"), fills=fills)])
+    write_xlsx(tmp_path / "f.xlsx", [Sheet("s", frame, header=list("abcde"), fills=fills)])
+    got = []
+    for name in ("r.xlsx", "f.xlsx"):
+        ws = load_workbook(tmp_path / name)["s"]
+        got.append(
+            [
+                [(c.value, c.fill.fgColor.rgb if c.fill.fill_type else None) for c in row]
+                for row in ws.iter_rows(min_row=2, max_col=5)
+            ]
+        )
+    assert got[0] == got[1]
+    assert got[1][0][3] == (None, "FFFFF4CC") and got[1][1][0] == ("member", None)
+    assert got[1][0][2] == (when, "FFFFF4CC") and got[1][3][4] == (False, "FFFFF4CC")

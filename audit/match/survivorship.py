@@ -137,7 +137,11 @@ def propose_golden(
     Columns: cluster_id, survivor_id (the master record), survivor_rule (the master criterion
     that decided), source (the survivor's), n_records, merged_record_ids ("; "-joined, sorted),
     every canonical contacts column, the alternate_* columns of losing values, and golden_from:
-    JSON {field: [record_id, rule]} for every non-empty golden value.
+    JSON {field: record_id} for the golden values taken from a record other than the survivor
+    ({field: [record_ids]} for combined ones); every other non-empty value is the survivor's,
+    and each field's rule is the same in every cluster (`field_rules`). `provenance` expands it
+    to {field: [record_id, rule]}. Compact because golden.csv is a person's file: the full form
+    repeated the record id and rule of ~30 fields per row, two thirds of the file at 1M contacts.
 
     Example:
         golden = propose_golden(records["contacts"], matches.clusters, cfg.sources)
@@ -173,12 +177,12 @@ def propose_golden(
             value, src_rids = _combine(w, f, fr.separator)
             golden[f] = value
             enc = [json.dumps(x, ensure_ascii=False) if x is not None else None for x in src_rids]
-            pieces.append(_prov_piece(f, np.asarray(enc, dtype=object), fr.rule))
+            pieces.append(_prov_piece(f, np.asarray(enc, dtype=object)))
             continue
         src = w.pick(f, fr)
         picked[f] = src
         golden[f] = w.take(f, src)
-        pieces.append(_prov_piece(f, w.rid_json_at(src), fr.rule))
+        pieces.append(_prov_piece(f, w.rid_json_at(np.where(src == master_pos, -1, src))))
     for f in _follow_order(rs, canon):
         fr = rs.rule_for(f)
         base = w.first(w.order("master"), w.present[f])
@@ -191,7 +195,7 @@ def propose_golden(
             src = np.where(has, lead, base)
         picked[f] = src
         golden[f] = w.take(f, src)
-        pieces.append(_prov_piece(f, w.rid_json_at(src), f"follows:{fr.follows}"))
+        pieces.append(_prov_piece(f, w.rid_json_at(np.where(src == master_pos, -1, src))))
     frame = pd.DataFrame(golden)
     for target in sorted({t for f in canon if (t := rs.rule_for(f).keep_losing_as) is not None}):
         fields = [f for f in canon if rs.rule_for(f).keep_losing_as == target]
@@ -489,25 +493,66 @@ def _fold_codes(values: np.ndarray) -> np.ndarray:
     return pc.dictionary_encode(key).indices.to_numpy(zero_copy_only=False).astype("int64")
 
 
-def _prov_piece(field: str, encoded: Any, rule: str) -> Any:
-    """'"field":[<rid JSON>,"rule"]' per cluster (null where the golden value is empty)."""
+def _prov_piece(field: str, encoded: Any) -> Any:
+    """'"field":<rid JSON>' per cluster (null where the value is empty or the survivor's)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     arr = encoded if isinstance(encoded, pa.Array) else pa.array(encoded, type=pa.string())
-    head = pa.scalar(json.dumps(field) + ":[")
-    tail = pa.scalar("," + json.dumps(rule) + "]")
-    return pc.binary_join_element_wise(head, arr, tail, "")
+    head = pa.scalar(json.dumps(field) + ":")
+    return pc.binary_join_element_wise(head, arr, "")
+
+
+def field_rules(rules: SurvivorshipRules | None = None) -> dict[str, str]:
+    """{field: rule} as provenance names it ('longest', 'follows:full_name'), in the order the
+    golden values are chosen: the same for every cluster, so golden_from leaves it out."""
+    rs = rules or load_rules()
+    canon = [c.name for c in schema.ENTITIES["contacts"]]
+    out: dict[str, str] = {f: rs.rule_for(f).rule for f in canon if not rs.rule_for(f).follows}
+    out.update({f: f"follows:{rs.rule_for(f).follows}" for f in _follow_order(rs, canon)})
+    return out
+
+
+def _filled(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return False
+    if isinstance(value, float) and value != value:
+        return False
+    return not (isinstance(value, str) and value == "")
+
+
+def provenance(
+    golden: Any, rules: SurvivorshipRules | dict[str, str] | None = None
+) -> dict[str, list[Any]]:
+    """{field: [record_id (or [record_ids]), rule]} for every non-empty value of one golden
+    row (a mapping of its columns, as stored or read back as text), from its compact
+    golden_from and the survivorship rules."""
+    order = rules if isinstance(rules, dict) else field_rules(rules)
+    text = golden.get("golden_from")
+    taken = json.loads(text) if isinstance(text, str) and text.strip() else {}
+    survivor = str(golden.get("survivor_id"))
+    out: dict[str, list[Any]] = {}
+    for f, rule in order.items():
+        if f in taken:
+            out[f] = [taken[f], rule]
+        elif _filled(golden.get(f)):
+            out[f] = [[survivor] if rule == "combine" else survivor, rule]
+    return out
 
 
 def _join_prov(pieces: list[Any], k: int) -> np.ndarray:
     """One JSON object per cluster from the field pieces, skipping empty fields."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     if not pieces:
         return np.full(k, "{}", dtype=object)
-    joined = pc.binary_join_element_wise(*pieces, ",", null_handling="skip")
-    return np.asarray(["{" + x + "}" for x in joined.to_pylist()], dtype=object)
+    # a leading non-null piece: Arrow drops a row whose pieces are all null when skipping
+    opening = pa.array(np.full(k, "{", dtype=object), type=pa.string())
+    joined = pc.binary_join_element_wise(opening, *pieces, ",", null_handling="skip")
+    joined = pc.replace_substring(joined, "{,", "{", max_replacements=1)
+    closed = pc.binary_join_element_wise(joined, pa.scalar("}"), "")
+    return closed.to_numpy(zero_copy_only=False).astype(object)
 
 
 def survivor_ids(golden: pd.DataFrame) -> set[str]:

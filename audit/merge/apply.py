@@ -39,7 +39,7 @@ from audit.fsio import (
     recover_dir,
     staging_path,
 )
-from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden
+from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden, provenance
 from audit.merge.cells import as_text, neutralize, unneutralize
 from audit.merge.decisions import APPROVE, REJECT, SPLIT, Decision, read_decisions, run_id_of
 from audit.merge.runfolder import (
@@ -161,7 +161,7 @@ def apply_merge(
         if rid in survivor_of:
             cid = survivor_of[rid]
             g = gold[cid]
-            prov = json.loads(str(g["golden_from"]))
+            prov = provenance(g, rs)
             out_rows.append(_golden_row(table, header, added, g, prov, pos, regions))
             members = sorted(groups[cid], key=pos.__getitem__)
             entries.append(

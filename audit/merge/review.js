@@ -1,6 +1,21 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("review-data").textContent);
+  // records and golden values arrive as rows of data.record_cols / data.golden_cols (the
+  // names once, not per record): objects again here, once
+  function asObject(row, cols) {
+    var o = {};
+    row.forEach(function (v, i) { if (v !== null) { o[cols[i]] = v; } });
+    return o;
+  }
+  data.clusters.forEach(function (c) {
+    c.golden = asObject(c.golden, data.golden_cols);
+    c.records = c.records.map(function (row) {
+      var r = asObject(row, data.record_cols);
+      r.source_file = data.files[r.source_file] || "";
+      return r;
+    });
+  });
   var L = data.labels;
   var runId = data.run_id;
   var key = "crm-audit-merge-review:" + runId;
@@ -244,15 +259,17 @@
     data.fields.forEach(function (f) {
       var vals = c.records.map(function (r) { return r[f] || ""; });
       if (!c.golden[f] && !vals.some(Boolean)) { return; }
-      var src = c.from[f], note = null;
+      // golden values not named in c.from are the survivor's; a field's rule is data.rules[f]
+      var src = c.from[f] || (c.golden[f] ? c.survivor : null), note = null;
       if (src) {
-        var who = typeof src[0] === "string" ? src[0] : src[0].join("; ");
-        note = el("small", { className: "from", text: fmt(L.rv_from, { who: who, rule: src[1] }) });
+        var who = typeof src === "string" ? src : src.join("; ");
+        note = el("small", { className: "from",
+          text: fmt(L.rv_from, { who: who, rule: data.rules[f] || "" }) });
       }
       var tr = el("tr", c.diff.indexOf(f) >= 0 ? { className: "diff" } : null, [
         el("th", { text: f }), el("td", { className: "golden" }, [c.golden[f] || "", note])]);
       c.records.forEach(function (r, i) {
-        tr.appendChild(el("td", src && src[0] === r.record_id ? { className: "won" } : null,
+        tr.appendChild(el("td", src === r.record_id ? { className: "won" } : null,
           [vals[i]]));
       });
       rows.push(tr);

@@ -22,9 +22,9 @@ import pandas as pd
 
 from audit import safe, schema
 from audit.emailkey import email_key
-from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden
-from audit.merge.cells import as_text, neutralize
-from audit.merge.runfolder import two_people
+from audit.match.facts import personal_emails
+from audit.match.survivorship import DEFAULT_RULES, field_rules, load_rules, propose_golden
+from audit.merge.cells import as_text
 from audit.model import RunResult
 
 HTML_FILE = "merge_review.html"
@@ -73,8 +73,7 @@ def write_review(
             run_dir / HTML_FILE,
             language or result.config.output.language,
         ),
-        _write_xlsx(props, run_dir / XLSX_FILE),
-        _write_csv(props, run_dir / CSV_FILE),
+        *_write_tables(props, run_dir / XLSX_FILE, run_dir / CSV_FILE),
     ]
 
 
@@ -92,7 +91,10 @@ def redact_proposals(props: Proposals) -> Proposals:
                 "survivor": safe.redact_id(c["survivor"]),
                 "golden": {k: safe.redact_cell(v, k) for k, v in c["golden"].items()},
                 "golden_from": {
-                    f: [safe.redact_id(str(v[0])), *v[1:]] for f, v in c["golden_from"].items()
+                    f: [safe.redact_id(str(r)) for r in v]
+                    if isinstance(v, list)
+                    else safe.redact_id(str(v))
+                    for f, v in c["golden_from"].items()
                 },
                 "records": [
                     {k: safe.redact_cell(v, k) for k, v in r.items()} for r in c["records"]
@@ -100,21 +102,27 @@ def redact_proposals(props: Proposals) -> Proposals:
                 "pairs": [safe.redact_obj(p) for p in c["pairs"]],
             }
         )
-    return Proposals(out, props.fields, props.alternates)
+    return Proposals(out, props.fields, props.alternates, props.rules)
 
 
 class Proposals:
-    """Clusters to review, in display order, with members, golden values and pairs."""
+    """Clusters to review, in display order, with members, golden values and pairs.
+
+    A cluster's `golden_from` names only the values not taken from its survivor ({field:
+    record_id}, the run folder's compact form); `rules` gives each field's rule once.
+    """
 
     def __init__(
         self,
         clusters: list[dict[str, Any]],
         fields: list[str],
         alternates: list[str],
+        rules: dict[str, str] | None = None,
     ) -> None:
         self.clusters = clusters
         self.fields = fields
         self.alternates = alternates
+        self.rules = rules if rules is not None else field_rules()
 
 
 def build_proposals(result: RunResult) -> Proposals:
@@ -125,14 +133,10 @@ def build_proposals(result: RunResult) -> Proposals:
         return Proposals([], FIELDS, [])
     golden = m.golden
     rules = getattr(result.config.match, "survivorship", None) or DEFAULT_RULES
+    rs = load_rules(rules, base_dir=Path(result.config.base_dir))
     if golden is None or golden.empty or "golden_from" not in golden or rules != DEFAULT_RULES:
         # the match stage proposes with the shipped rules; a config may name its own
-        golden = propose_golden(
-            contacts,
-            clusters,
-            result.config.sources,
-            rules=load_rules(rules, base_dir=Path(result.config.base_dir)),
-        )
+        golden = propose_golden(contacts, clusters, result.config.sources, rules=rs)
     if golden.empty:
         return Proposals([], FIELDS, [])
     alternates = [c for c in golden.columns if c.startswith("alternate_")]
@@ -165,6 +169,14 @@ def build_proposals(result: RunResult) -> Proposals:
     ]
     pairs = m.pairs if m.pairs is not None else pd.DataFrame()
     pair_cols, pair_by_cluster = _pairs_by_cluster(pairs, cl)
+    # the two-people check of merge apply (`two_people`), with the personal-address test run
+    # once over every member's address instead of once per cluster
+    mailbox: dict[str, str] = {}
+    for rid, row in by_id.items():
+        key = email_key(row["email"]) if row.get("email") else None
+        if key and str(key).strip():
+            mailbox[rid] = str(key).strip().lower()
+    personal = personal_emails(set(mailbox.values()))
     out = []
     for g, gt in zip(heads, gold_texts, strict=True):
         cid = str(g["cluster_id"])
@@ -173,8 +185,8 @@ def build_proposals(result: RunResult) -> Proposals:
         ids = [survivor, *sorted(r for r in ids if r != survivor)]
         cp = pair_by_cluster.get(cid, [])
         scores = [float(p["score"]) for p in cp if _isnum(p.get("score"))]
-        emails = {r: [by_id[r].get("email", "")] for r in ids if by_id[r].get("email")}
-        people = two_people({r: [k] for r, v in emails.items() if (k := email_key(v[0]))}, ids)
+        mine = {mailbox[r] for r in ids if r in mailbox} & personal
+        people = sorted(mine) if len(mine) >= 2 else []
         out.append(
             {
                 "cluster_id": cid,
@@ -202,7 +214,7 @@ def build_proposals(result: RunResult) -> Proposals:
             }
         )
     out.sort(key=lambda c: (BAND_ORDER.get(c["band"], 2), c["cluster_id"]))
-    return Proposals(out, FIELDS, alternates)
+    return Proposals(out, FIELDS, alternates, field_rules(rs))
 
 
 def _texts(frame: pd.DataFrame, cols: list[str]) -> list[dict[str, str]]:
@@ -377,7 +389,10 @@ def proposal_rows(props: Proposals) -> tuple[list[str], list[list[str]]]:
     for c in props.clusters:
         score = "" if c["score_min"] is None else f"{c['score_min']:.3f}"
         gold = c["golden"]
-        prov = ", ".join(f"{f} from {v[0]} ({v[1]})" for f, v in c["golden_from"].items())
+        prov = ", ".join(
+            f"{f} from {'; '.join(v) if isinstance(v, list) else v} ({props.rules.get(f, '')})"
+            for f, v in c["golden_from"].items()
+        )
         rows.append(
             [
                 c["cluster_id"],
@@ -389,7 +404,7 @@ def proposal_rows(props: Proposals) -> tuple[list[str], list[list[str]]]:
                 "",
                 *[gold.get(f, "") for f in props.fields],
                 *[gold.get(f, "") for f in props.alternates],
-                f"survivor {c['survivor']} ({c['survivor_rule']}); {prov}",
+                f"survivor {c['survivor']} ({c['survivor_rule']})" + (f"; {prov}" if prov else ""),
                 c.get("check", ""),
             ]
         )
@@ -438,27 +453,33 @@ def _isnum(v: Any) -> bool:
         return False
 
 
-def _write_csv(props: Proposals, path: Path) -> Path:
+def _write_tables(props: Proposals, xlsx_path: Path, csv_path: Path) -> list[Path]:
+    """The proposals as XLSX and CSV, from one frame neutralized column-wise (no per-cell
+    Python: at 100k contacts the per-cell path took most of the report stage)."""
     header, rows = proposal_rows(props)
+    frame = pd.DataFrame(rows, columns=pd.Index(header, dtype=object), dtype=object)
+    frame = safe.neutralize_frame(frame)
+    frame.columns = pd.Index(header, dtype=object)  # names are ours, never formula-like
+    return [_write_xlsx(frame, xlsx_path), _write_csv(frame, csv_path)]
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows([[neutralize(v) for v in row] for row in rows])
+    frame.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     path.write_text(buf.getvalue(), encoding="utf-8-sig")  # BOM: Excel opens UTF-8 correctly
     return path
 
 
-def _write_xlsx(props: Proposals, path: Path) -> Path:
+def _write_xlsx(frame: pd.DataFrame, path: Path) -> Path:
     from audit.xlsx import Bold, Dropdown, Sheet, write_xlsx
 
-    header, rows = proposal_rows(props)
-    role_i = header.index("role")
+    header = list(frame.columns)
     widths = {"cluster_id": 14, "record_id": 18, "decision": 11, "matched_because": 60}
     proposals = Sheet(
         "proposals",
-        [[neutralize(v) or None for v in row] for row in rows],  # empty cells, not ""
+        frame.where(frame.ne(""), None),  # empty cells, not ""
         header=header,
-        fills=[r[role_i] == "golden" for r in rows],
+        fills=frame["role"].eq("golden").to_numpy(),
         widths=[widths.get(h, 16) for h in header],
         freeze_cols=header.index("decision"),  # the cluster and record stay in view
         autofilter=True,
@@ -544,8 +565,33 @@ def reason(ev: dict[str, list[Any]], lab: dict[str, str]) -> str:
     return "; ".join(parts)
 
 
-def _compact(c: dict[str, Any], cols: list[str], lab: dict[str, str]) -> dict[str, Any]:
-    """A cluster as the page needs it: empty values left out, pairs as rows of `cols`."""
+def _row(values: list[Any]) -> list[Any]:
+    """Values in column order, empty ones as null and trailing empty ones dropped."""
+    out = [v if v not in ("", None) else None for v in values]
+    while out and out[-1] is None:
+        out.pop()
+    return out
+
+
+def _compact(
+    c: dict[str, Any],
+    cols: list[str],
+    lab: dict[str, str],
+    record_cols: list[str],
+    golden_cols: list[str],
+    files: dict[str, int],
+) -> dict[str, Any]:
+    """A cluster as the page needs it: records, golden values and pairs as rows of the
+    columns named once in the page data (source files by number), empty values left out.
+
+    Column names repeated in every record made up most of the page at 10k+ clusters;
+    review.js turns the rows back into objects once, on load.
+    """
+    recs = []
+    for r in c["records"]:
+        vals = [r.get(k) for k in record_cols]
+        vals[2] = files.setdefault(str(vals[2] or ""), len(files))  # source_file
+        recs.append(_row(vals))
     return {
         "id": c["cluster_id"],
         "band": c["band"],
@@ -553,9 +599,9 @@ def _compact(c: dict[str, Any], cols: list[str], lab: dict[str, str]) -> dict[st
         "smax": c["score_max"],
         "survivor": c["survivor"],
         "rule": c["survivor_rule"],
-        "golden": {k: v for k, v in c["golden"].items() if v},
+        "golden": _row([c["golden"].get(k) for k in golden_cols]),
         "from": c["golden_from"],
-        "records": [{k: v for k, v in r.items() if v not in ("", None)} for r in c["records"]],
+        "records": recs,
         "pairs": [[p.get(k) for k in cols] for p in c["pairs"]],
         "diff": c.get("diff", []),
         "reason": reason(c["evidence"], lab) if c.get("evidence") else "",
@@ -569,6 +615,9 @@ def _write_html(run_id: str, props: Proposals, path: Path, language: str = "en")
 
     lab = labels(language)
     page_labels = {k: v for k, v in lab.items() if k.startswith(REVIEW_PREFIXES)}
+    record_cols = ["record_id", "source", "source_file", "source_row", *props.fields]
+    golden_cols = [*props.fields, *props.alternates]
+    files: dict[str, int] = {}
     cols: list[str] = []
     for c in props.clusters:
         cols.extend(k for k in c["pair_cols"] if k not in cols)
@@ -576,11 +625,17 @@ def _write_html(run_id: str, props: Proposals, path: Path, language: str = "en")
         "run_id": run_id,
         "page_size": PAGE_SIZE,
         "fields": props.fields,
+        "rules": props.rules,
+        "record_cols": record_cols,
+        "golden_cols": golden_cols,
         "alternates": props.alternates,
         "pair_cols": cols,
         "labels": page_labels,
-        "clusters": [_compact(c, cols, lab) for c in props.clusters],
+        "clusters": [
+            _compact(c, cols, lab, record_cols, golden_cols, files) for c in props.clusters
+        ],
     }
+    data["files"] = list(files)
     n_auto = sum(c["band"] == "auto" for c in props.clusters)
     intro = lab["rv_intro"].format(
         run=run_id, n=len(props.clusters), review=len(props.clusters) - n_auto, auto=n_auto
@@ -601,7 +656,10 @@ def _write_html(run_id: str, props: Proposals, path: Path, language: str = "en")
         '<script type="application/json" id="review-data">' + script_json(data) + "</script>",
         f"<script>{_JS}</script></body></html>",
     ]
-    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    with path.open("w", encoding="utf-8", newline="") as f:  # part by part: no joined copy
+        for part in parts:
+            f.write(part)
+            f.write("\n")
     return path
 
 

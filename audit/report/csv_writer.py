@@ -1,6 +1,7 @@
 """The run folder's tables as CSV (RFC 4180: CRLF rows, so a bare CR in a value is quoted; UTF-8
 with BOM, so Excel opens CJK text correctly), and the
-records also as Parquet so that later commands reload their types exactly.
+records also as Parquet so that later commands reload their types exactly. Tables no person
+reads (`run_folder.PARQUET_ONLY`: the per-record scores) are Parquet only.
 
 Every CSV cell goes through `safe.neutralize_frame` (formula injection); Parquet is not opened
 by spreadsheets and keeps the values as they are (already redacted when asked).
@@ -14,7 +15,7 @@ import pandas as pd
 
 from audit import safe, schema
 from audit.report.context import ReportContext, writer
-from audit.report.run_folder import BOUNCE_COLUMNS, KPI_COLUMNS, table_path
+from audit.report.run_folder import BOUNCE_COLUMNS, KPI_COLUMNS, PARQUET_ONLY, table_path
 
 ENCODING = "utf-8-sig"
 # always present, even when empty, so scripts can rely on them
@@ -67,6 +68,9 @@ def write_csv(ctx: ReportContext, out_dir: Path) -> list[Path]:
             frame = pd.DataFrame(columns=_DEFAULT_HEADERS[name])
         if name not in _ALWAYS and frame.columns.empty and not name.startswith("records/"):
             continue  # a scorecard table the score stage did not fill
+        if name in PARQUET_ONLY:
+            paths.append(write_parquet(frame, out_dir / f"{name}.parquet"))
+            continue
         paths.append(write_csv_table(frame, out_dir / table_path(name)))
         if name.startswith("records/"):
             paths.append(write_parquet(frame, out_dir / f"{name}.parquet"))

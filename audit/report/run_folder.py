@@ -6,7 +6,9 @@ Layout of `reports/<run-id>/` (the json and csv writers always write these):
     issues.csv                every finding, schema.ISSUE_COLUMNS
     duplicates.csv            candidate pairs (Matches.pairs)
     clusters.csv              duplicate clusters (Matches.clusters)
-    golden.csv                proposed golden record per cluster (Matches.golden)
+    golden.csv                proposed golden record per cluster (Matches.golden); its
+                              golden_from names only the values not taken from the survivor
+                              (survivorship.provenance expands it with the rules in run.json)
     bounces.csv               bounce messages: source_file, message_index, recipient, status,
                               classification, reason, date
     kpis.csv                  the KPI table (empty when the gate failed)
@@ -14,8 +16,11 @@ Layout of `reports/<run-id>/` (the json and csv writers always write these):
     impact.csv                raw vs clean KPI values (when the KPI stage gives a table)
     records/<entity>.csv      normalized records, one file per entity ...
     records/<entity>.parquet  ... and the same as Parquet, so later commands get the types back
-    scores/<table>.csv        by_dimension, by_entity, by_source, by_owner, by_record, by_field,
-                              by_rule, inventory, checks (rules that ran), trend (vs previous runs)
+    scores/<table>.csv        by_dimension, by_entity, by_source, by_owner, by_field, by_rule,
+                              inventory, checks (rules that ran), trend (vs previous runs)
+    scores/by_record.parquet  the score of every record: Parquet only (one row per record, read
+                              by programs, not people: as CSV it was the run's largest file
+                              after the records themselves)
     breakdowns/<name>.csv     CRM report tables (pipeline, sales cycle, ...) when computed
     summary.html, summary.md, report.xlsx   the human-facing formats in output.formats
     merge_review.html, merge_proposals.xlsx/.csv   the duplicate clusters to review
@@ -115,6 +120,15 @@ KPI_COLUMNS = ["kpi_id", "title", "period", "value", "unit", "n"]
 _CLOCK_KEYS = frozenset({"run_time", "validation_time", "timestamp", "batch_timestamp", "run_id"})
 
 
+# tables kept as Parquet only: no person opens them, and at 1M contacts they are large
+PARQUET_ONLY = frozenset({"scores/by_record"})
+
+
+def table_file(name: str) -> str:
+    """The run-folder file that holds every row of a table (what report.xlsx links to)."""
+    return f"{name}.parquet" if name in PARQUET_ONLY else table_path(name)
+
+
 def table_path(name: str) -> str:
     """Relative CSV path of a table name ('records/contacts' -> 'records/contacts.csv')."""
     if name in TOP_TABLES:
@@ -126,8 +140,21 @@ def _sorted(frame: pd.DataFrame | None, keys: list[str]) -> pd.DataFrame:
     if frame is None or not isinstance(frame, pd.DataFrame):
         return pd.DataFrame()
     by = [k for k in keys if k in frame.columns]
-    out = frame.sort_values(by, kind="stable", na_position="first") if by else frame
-    return out.reset_index(drop=True)
+    if by and not _in_order(frame, by):
+        frame = frame.sort_values(by, kind="stable", na_position="first")
+    return frame.reset_index(drop=True)
+
+
+def _in_order(frame: pd.DataFrame, by: list[str]) -> bool:
+    """Whether a one-key table is already in order: then it is not copied by a sort (the
+    records arrive sorted by record_id, and at 1M contacts a copy is gigabytes)."""
+    if len(by) != 1:
+        return False
+    col = frame[by[0]]
+    try:
+        return bool(col.notna().all() and col.is_monotonic_increasing)
+    except TypeError:  # mixed types: let the sort decide
+        return False
 
 
 def bounces(records: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -384,6 +411,8 @@ def load_run(run_dir: Path) -> RunFolder:
             head, _, tail = rel.partition("/")
             if head == folder and tail.endswith(".csv") and "/" not in tail:
                 tables[f"{folder}/{tail[:-4]}"] = read_table_csv(run_dir / rel)
+            elif head == folder and f"{folder}/{tail[:-8]}" in PARQUET_ONLY:
+                tables[f"{folder}/{tail[:-8]}"] = pd.read_parquet(run_dir / rel)
     rec = [r.partition("/")[2] for r in listed if r.startswith("records/")]
     entities = sorted(
         {Path(r).stem for r in rec if "/" not in r and r.endswith((".csv", ".parquet"))}

@@ -1,5 +1,12 @@
 """report.xlsx: the summary and the main tables as sheets, for people who live in Excel.
 
+A workbook a person can open at any size: each sheet holds at most `MAX_SHEET_ROWS` rows (the
+top findings: errors first, pairs to review first). A sheet that is cut says so in its first
+line, with how many rows are left out and a link to the run folder's file that holds all of
+them; the `files` sheet lists every table of the run folder with its row count and a link.
+A 1M-contact run has millions of issue rows: as sheets they made a 275 MB workbook that Excel
+could not use, while the CSV/Parquet files beside it already hold every row.
+
 Cells go through `safe.neutralize` (no formula can start a cell; none is ever written either),
 characters Excel cannot store are replaced by U+FFFD, datetimes are written as naive UTC (Excel
 has no time zones). `audit.xlsx` writes the file with fixed zip entry times, so identical runs
@@ -21,11 +28,14 @@ import pandas as pd
 
 from audit import safe
 from audit.report.context import ReportContext, writer
+from audit.report.run_folder import table_file
 from audit.report.views import build_summary
 from audit.xlsx import Sheet
 from audit.xlsx import write_xlsx as write_workbook
 
-MAX_ROWS = 1_048_575  # Excel's sheet limit, minus the header (the CSV files hold every row)
+MAX_SHEET_ROWS = 10_000  # rows per sheet; the run folder's files hold every row
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+_BAND_RANK = {"review": 0, "auto": 1, "no": 2}
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
@@ -60,12 +70,57 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return out
 
 
-def _frame_sheet(title: str, frame: pd.DataFrame, used: set[str]) -> Sheet:
-    name = _sheet_name(title, used)
+def _top(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows a person should see first: errors before warnings, pairs to review first."""
+    if name == "issues" and "severity" in frame.columns:
+        rank = frame["severity"].astype("object").map(_SEVERITY_RANK).fillna(3)
+        return frame.iloc[rank.to_numpy().argsort(kind="stable")]
+    if name == "duplicates" and "band" in frame.columns:
+        band = frame["band"].astype("object").map(_BAND_RANK).fillna(3).to_numpy()
+        score = frame["score"].to_numpy(dtype="float64", na_value=0.0) if "score" in frame else 0
+        order = pd.DataFrame({"b": band, "s": -score}).sort_values(["b", "s"], kind="stable")
+        return frame.iloc[order.index.to_numpy()]
+    return frame
+
+
+def _frame_sheet(
+    title: str, name: str, frame: pd.DataFrame, used: set[str], labels: dict[str, str]
+) -> Sheet:
+    sheet = _sheet_name(title, used)
     if frame.columns.empty:
-        return Sheet(name)
+        return Sheet(sheet)
     header = [_cell(str(c)) for c in frame.columns]
-    return Sheet(name, safe.neutralize_frame(frame.head(MAX_ROWS)), header=header)
+    total = len(frame)
+    if total <= MAX_SHEET_ROWS:
+        return Sheet(sheet, safe.neutralize_frame(frame), header=header)
+    shown = _top(name, frame).head(MAX_SHEET_ROWS)
+    file = table_file(name)
+    note = labels["xlsx_cut"].format(shown=len(shown), total=total, more=total - len(shown))
+    return Sheet(
+        sheet,
+        safe.neutralize_frame(shown.reset_index(drop=True)),
+        header=header,
+        title=_cell(f"{note} {file}"),
+        links=[("A1", file)],
+    )
+
+
+def _files_sheet(ctx: ReportContext, used: set[str], shown: dict[str, int]) -> Sheet:
+    """Every table of the run folder: rows, how many this workbook shows, and a link."""
+    L = ctx.labels
+    header = [L["xlsx_table"], L["xlsx_rows"], L["xlsx_in_workbook"], L["xlsx_file"]]
+    rows, links = [], []
+    for name in sorted(ctx.tables):
+        frame = ctx.tables[name]
+        if frame.columns.empty:
+            continue
+        file = table_file(name)
+        n = shown.get(name)
+        rows.append([name, len(frame), n if n is not None else 0, file])
+        links.append((f"D{len(rows) + 1}", file))
+    return Sheet(
+        _sheet_name("files", used), rows, header=header, widths=[24, 12, 14, 40], links=links
+    )
 
 
 def _summary_rows(ctx: ReportContext) -> list[list[Any]]:
@@ -133,14 +188,22 @@ def freeze_xlsx(path: Path, as_of: str) -> None:
 @writer("xlsx", suffix=".xlsx")
 def write_xlsx(ctx: ReportContext, out_dir: Path) -> list[Path]:
     """report.xlsx: summary, issues, duplicates, clusters, kpis, scores and the other tables."""
-    used: set[str] = set()
+    used: set[str] = {"files"}  # the last sheet's name, kept free
     summary = [[_cell(v) for v in row] for row in _summary_rows(ctx)]
     sheets = [Sheet(_sheet_name("summary", used), summary)]
-    for title, name in SHEETS:
-        if title in ("issues", "duplicates", "clusters", "kpis", "scores") or name in ctx.tables:
-            sheets.append(_frame_sheet(title, ctx.table(name), used))
-    for name in ctx.names("breakdowns/"):
-        sheets.append(_frame_sheet("r_" + name.split("/", 1)[1], ctx.tables[name], used))
+    shown: dict[str, int] = {}
+    wanted = [
+        (title, name)
+        for title, name in SHEETS
+        if title in ("issues", "duplicates", "clusters", "kpis", "scores") or name in ctx.tables
+    ]
+    wanted += [("r_" + n.split("/", 1)[1], n) for n in ctx.names("breakdowns/")]
+    for title, name in wanted:
+        frame = ctx.table(name)
+        sheets.append(_frame_sheet(title, name, frame, used, ctx.labels))
+        shown[name] = min(len(frame), MAX_SHEET_ROWS)
+    used.discard("files")
+    sheets.append(_files_sheet(ctx, used, shown))
     path = out_dir / "report.xlsx"
     stamp = dt.datetime.combine(_as_of_date(str(ctx.run.get("as_of", ""))), dt.time())
     write_workbook(path, sheets, stamp=stamp)
