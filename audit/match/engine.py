@@ -55,13 +55,15 @@ class _Scorer:
     def _bound(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """An upper bound of each pair's probability from integer codes alone."""
         contrib: dict[str, np.ndarray] = {}
+        levels: dict[str, np.ndarray] = {}
         for f in self.model.fields:
             c = self.comparer.compare(f.comp, i, j, fuzzy=False)
             w = f.contribution(c)
             if c.pending is not None and c.pending.any():
                 w = np.where(c.pending, np.maximum(w, self._best[f.comp.field]), w)
             contrib[f.comp.field] = w.astype(np.float32)
-        p = probability(self.model.combine(contrib, len(i)))
+            levels[f.comp.field] = c.level  # the exact level needs no string: final here
+        p = probability(self.model.combine(contrib, len(i), levels))
         ext = self.comparer.codes.get("external_id")
         p[(ext[i] >= 0) & (ext[i] == ext[j])] = 1.0  # forced to 1 by match.exact.external_id
         return p
@@ -102,7 +104,7 @@ class _Scorer:
                 out[f"sim_{f.comp.field}"] = c.sim
                 out[f"w_{f.comp.field}"] = contrib[f.comp.field]
                 out[f"lv_{f.comp.field}"] = c.level
-        bits = self.model.combine(contrib, n)
+        bits = self.model.combine(contrib, n, levels)
         p = probability(bits)
         rule = np.full(n, "", dtype=object)
         codes = self.comparer.codes
