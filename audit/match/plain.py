@@ -8,6 +8,7 @@ caller may override any mapping.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,16 +113,15 @@ def dedupe_frames(
     data = pd.concat(parts, ignore_index=True)
     # a stable order independent of the input row order (determinism on shuffled input)
     data = data.sort_values(["_side", "_id"], kind="stable").reset_index(drop=True)
+    t = time.perf_counter()
     feats = features(data)
+    t_features = time.perf_counter() - t
     side = data["_side"].to_numpy() if len(frames) == 2 else None
-    linked = link(
-        feats,
-        rules,
-        review=review,
-        auto=auto,
-        side=side,
-        facts=value_facts(feats, nicknames=rules.nicknames),
-    )
+    t = time.perf_counter()
+    facts = value_facts(feats, nicknames=rules.nicknames)
+    t_facts = time.perf_counter() - t
+    linked = link(feats, rules, review=review, auto=auto, side=side, facts=facts)
+    t = time.perf_counter()
     ids = data["_id"].to_numpy(dtype=object)
     p = linked.pairs
     a, b = ids[p["i"].to_numpy()], ids[p["j"].to_numpy()]
@@ -135,6 +135,12 @@ def dedupe_frames(
     pairs.insert(0, "id_l", id_l)
     pairs = pairs.sort_values(["id_l", "id_r"], kind="stable").reset_index(drop=True)
     clusters = cluster_table(ids, linked.labels)
+    linked.stats["timings"] = {
+        "features": round(t_features, 4),
+        "value_facts": round(t_facts, 4),
+        **linked.stats["timings"],
+        "tables": round(time.perf_counter() - t, 4),
+    }
     return PlainResult(pairs=pairs, clusters=clusters, stats=linked.stats, mapping=mapping)
 
 
