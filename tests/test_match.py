@@ -342,3 +342,24 @@ def test_group_lift_on_an_unknown_level_is_a_config_error(tmp_path):
     bad.write_text(text.replace("address: close}", "address: closest}"), encoding="utf-8")
     with pytest.raises(ConfigError, match="no level 'closest'"):
         load_rules(str(bad))
+
+
+def test_a_missing_or_swapped_first_name_is_not_a_different_person():
+    # the guard against two clearly different first names must not fire when one record has
+    # no first name (its full name is the surname alone, as CRMs compose it) or when the two
+    # names are written in swapped order with a slip
+    m = _run(
+        {
+            "first_name": ["Rodney", None, "Levi", "Weler"],
+            "last_name": ["Hicks", "Hicks", "Weber", "Levi"],
+            "full_name": ["Rodney Hicks", "Hicks", None, None],
+            "email": ["rodney.hicks76@mail.com"] * 2 + ["lweber@web.de"] * 2,
+            "phone": ["+1 503 555 0142", "+1 503 555 0142", "+49 30 1234567", "+49 30 1234567"],
+            "address": [None, None, "Hauptstr. 5", "Hauptstr. 5"],
+            "city": [None, None, "Berlin", "Berlin"],
+        }
+    )
+    for a, b in (("t:1", "t:2"), ("t:3", "t:4")):
+        p = _pair(m, a, b)
+        assert p is not None and "different first names" not in p.why, (a, b, p)
+        assert p.band == "auto", (a, b, p.why)

@@ -148,8 +148,9 @@ class _Scorer:
 
         Two different personal (non-role, non-shared) email keys (Gmail dots and +tags are
         folded before); or two clearly different
-        given names: not equal, swapped, a nickname, an initial or prefix, a close spelling, one
-        typo, or written in different scripts (a transliteration this engine cannot judge);
+        given names: not equal, swapped (also with one typo in either name), a nickname, an
+        initial or prefix, a close spelling, one typo, or written in different scripts (a
+        transliteration this engine cannot judge);
         unless the two records carry the same national id (FEBRL's soc_sec_id, a tax id).
         """
         n = len(i)
@@ -185,7 +186,16 @@ class _Scorer:
                     bool,
                     len(a),
                 )
-                given[at] = ~typo & ~script
+                # written in swapped order with a slip (Levi Weber / Weler Levi): one person
+                fam = codes.get("family")
+                fi, fj = fam[i[at]], fam[j[at]]
+                both = (fi >= 0) & (fj >= 0)
+                swap = np.zeros(len(at), bool)
+                if both.any():
+                    fu = codes.uniques("family")
+                    k = np.flatnonzero(both)
+                    swap[k] = (_osa(a[k], fu[fj[k]]) <= 1) & (_osa(fu[fi[k]], b[k]) <= 1)
+                given[at] = ~typo & ~script & ~swap
             if "ident" in levels:  # the same national id is the same person, whatever the name
                 given &= levels["ident"] != len(LEVELS["identifier"]) - 1
         return email, given

@@ -275,6 +275,10 @@ def features(frame: pd.DataFrame, flagged: dict[str, np.ndarray] | None = None) 
     last = _apply(_clean(frame, "last_name", "text", flagged), pa_name_key)
     full = _apply(_comma(_clean(frame, "full_name", "name", flagged)), pa_name_key)
     f_given, f_family = _split(full)
+    # a one-word full name that is the record's own surname ('Soto' beside last_name Soto, as
+    # a CRM composes full_name when the first name is missing) names no given name
+    surname_only = pc.fill_null(pc.and_(pc.is_null(f_family), pc.equal(f_given, last)), False)
+    f_given = pc.if_else(surname_only, _NULL, f_given)
     given = pc.coalesce(first, f_given)
     family = pc.coalesce(last, f_family)
     # a whole CJK name in first_name with last_name empty (佐藤花子): split it
