@@ -141,6 +141,9 @@ def dedupe(
     t_read = time.perf_counter() - t
     frames = [f for f, _, _ in read]
     notes = [n for _, ns, _ in read for n in ns]
+    infos = [info for _, _, info in read]
+    records = int(sum(len(f) for f in frames))  # type: ignore[arg-type]
+    del read  # the frames list is the only reference: dedupe_frames lets go of the raw rows
     result = dedupe_frames(
         frames,  # type: ignore[arg-type]
         id_column,
@@ -149,6 +152,7 @@ def dedupe(
         review=review_threshold,
         auto=auto_threshold,
         names=tuple(str(p) for p in inputs),
+        release=True,
     )
     from audit.fsio import output_errors
 
@@ -164,13 +168,13 @@ def dedupe(
     bands = result.pairs["band"].value_counts().sort_index().to_dict()
     summary = {
         "mode": "link" if len(inputs) == 2 else "dedupe",
-        "records": int(sum(len(f) for f in frames)),  # type: ignore[arg-type]
+        "records": records,
         "fields": result.mapping,
         "candidate_pairs": result.stats["candidate_pairs"],
         "pairs": {str(k): int(v) for k, v in bands.items()},
         "clusters": int(result.clusters["cluster_id"].nunique()),
         "files": [str(out / "pairs.csv"), str(out / "clusters.csv")],
-        "inputs": [info for _, _, info in read],
+        "inputs": infos,
         "notes": notes,
     }
     if fmt == "json":
