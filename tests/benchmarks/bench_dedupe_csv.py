@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/benchmarks/bench_dedupe_csv.py               # 100k records
     .venv/bin/python tests/benchmarks/bench_dedupe_csv.py --n 1000000   # the 1M target
+    .venv/bin/python tests/benchmarks/bench_dedupe_csv.py --quick       # 10k records
 
 What a user runs, timed from outside: the CSV (crm_synth.py: households, colleagues on one
 switchboard phone and company domain, shared role inboxes, Excel-mangled phones, typos) is
@@ -82,12 +83,14 @@ def steps(text: str) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--quick", action="store_true", help="10k records")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/crm-audit-bench"))
     ap.add_argument("--no-splink", action="store_true")
     args = ap.parse_args()
-    csv, truth = data(args.n, args.seed, args.cache)
-    out = args.cache / f"out{args.n}"
+    n = 10_000 if args.quick else args.n
+    csv, truth = data(n, args.seed, args.cache)
+    out = args.cache / f"out{n}"
     print(f"1-minute load average: {os.getloadavg()[0]:.2f} (2 cores shared with other jobs)")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     ours_cmd = [sys.executable, "-m", "audit", "dedupe", str(csv), "--id-column", "record_id"]
