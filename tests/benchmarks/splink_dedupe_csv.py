@@ -5,7 +5,8 @@ Not a crm-audit dependency: run it with Splink's own environment (bench_dedupe_c
     /work/splinkvenv/bin/python tests/benchmarks/splink_dedupe_csv.py IN.csv OUT_DIR
 
 Reads the CSV in DuckDB, cleans it in SQL (lower/trim, the name from full_name where the
-first/last columns are empty, phone digits, street-suffix abbreviations), then the model of
+first/last columns are empty, phone digits with Excel's 3.60E+11 and fragments under 7 digits
+dropped, street-suffix abbreviations), then the model of
 splink_crm.py (the reference benchmark's scale test without birth dates): blocking on
 first+last name | email | phone | last name+postcode; NameComparison (TF) on first and last
 name, EmailComparison, exact phone, Jaro-Winkler address (0.9), exact postcode (TF); prior from
@@ -37,7 +38,10 @@ n AS (
     nullif(lower(trim(last_name)), '') AS l,
     nullif(lower(trim(full_name)), '') AS fn,
     nullif(lower(trim(email)), '') AS email,
-    nullif(regexp_replace(phone, '[^0-9]', '', 'g'), '') AS phone,
+    -- a careful user's phone cleaning: Excel's 3.60E+11 and fragments are not numbers
+    CASE WHEN regexp_matches(phone, '^\s*[0-9.,]+[eE][+]?[0-9]+\s*$') THEN NULL
+         WHEN length(regexp_replace(phone, '[^0-9]', '', 'g')) < 7 THEN NULL
+         ELSE regexp_replace(phone, '[^0-9]', '', 'g') END AS phone,
     nullif(lower(trim(address)), '') AS address,
     nullif(lower(trim(postal_code)), '') AS postcode
   FROM raw
