@@ -288,3 +288,78 @@ def test_tiny_input_still_finds_an_exact_duplicate():
     m = match(make_contacts(email=["a@b.com", "A@B.com"], first_name=["Ann", "Ann"]), CFG)
     assert len(m.pairs) == 1 and m.pairs.band.iloc[0] == "auto"
     assert match(make_contacts(email=["a@b.com"]), CFG).pairs.empty
+
+
+def test_same_name_at_one_street_counts_the_street_too_but_one_town_does_not():
+    """A household's surname, street, postcode and city are one fact (they share all of them);
+    with the same full name at the same street they are more evidence about one person. The
+    same full name in the same town at another street stays one fact (namesakes)."""
+    from audit.match.fellegi_sunter import FieldWeights, Model
+    from audit.match.rules import Comparison, Group
+
+    def fw(field: str, kind: str) -> FieldWeights:
+        k = {"given_name": 5, "name": 4, "text": 5}[kind]
+        m, u = np.full(k, 0.1), np.full(k, 0.1)
+        m[-1], u[-1] = 0.8, 0.8 / 2**8  # exact agreement: +8 bits
+        return FieldWeights(Comparison(field=field, kind=kind, group=grp[field]), m, u)
+
+    grp = {"given": "identity", "family": "household", "address": "household", "city": "household"}
+    fields = [
+        fw("given", "given_name"),
+        fw("family", "name"),
+        fw("address", "text"),
+        fw("city", "text"),
+    ]
+    same = {"given": "exact", "family": "exact", "address": "close"}
+    model = Model(
+        fields=fields,
+        groups={"identity": Group(), "household": Group(rest=0.0, same=same, rest_same=0.5)},
+        prior=0.5,
+    )
+    eight = np.full(3, 8.0, np.float32)
+    contrib = {
+        "given": eight,
+        "family": eight,
+        "address": np.array([8, 8, -2], np.float32),
+        "city": eight,
+    }
+    levels = {  # one person at one street; same street typed another way; namesakes in town
+        "given": np.array([4, 4, 4]),
+        "family": np.array([3, 3, 3]),
+        "address": np.array([4, 3, 1]),
+        "city": np.array([4, 4, 4]),
+    }
+    bits = model.combine(contrib, 3, levels)
+    assert bits.tolist() == [24.0, 24.0, 14.0]  # 8 + 8 + 0.5 x (8 + 8); namesakes: 8 + 8 - 2
+    # without the same given name (household members) the street counts once, as before
+    other = dict(levels, given=np.array([1, 1, 1]))
+    assert model.combine(contrib, 3, other).tolist() == [16.0, 16.0, 14.0]
+
+
+def test_group_lift_on_an_unknown_level_is_a_config_error(tmp_path):
+    text = (Path(__file__).resolve().parents[1] / "rules/match/contacts.default.yaml").read_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("address: close}", "address: closest}"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="no level 'closest'"):
+        load_rules(str(bad))
+
+
+def test_a_missing_or_swapped_first_name_is_not_a_different_person():
+    # the guard against two clearly different first names must not fire when one record has
+    # no first name (its full name is the surname alone, as CRMs compose it) or when the two
+    # names are written in swapped order with a slip
+    m = _run(
+        {
+            "first_name": ["Rodney", None, "Levi", "Weler"],
+            "last_name": ["Hicks", "Hicks", "Weber", "Levi"],
+            "full_name": ["Rodney Hicks", "Hicks", None, None],
+            "email": ["rodney.hicks76@mail.com"] * 2 + ["lweber@web.de"] * 2,
+            "phone": ["+1 503 555 0142", "+1 503 555 0142", "+49 30 1234567", "+49 30 1234567"],
+            "address": [None, None, "Hauptstr. 5", "Hauptstr. 5"],
+            "city": [None, None, "Berlin", "Berlin"],
+        }
+    )
+    for a, b in (("t:1", "t:2"), ("t:3", "t:4")):
+        p = _pair(m, a, b)
+        assert p is not None and "different first names" not in p.why, (a, b, p)
+        assert p.band == "auto", (a, b, p.why)

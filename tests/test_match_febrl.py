@@ -13,14 +13,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))
 from febrl import prf, read_febrl, true_pairs_dedupe, true_pairs_link
 
 CFG = MatchConfig()
+# Splink 5 at its default threshold on the same files (research/entity_resolution.md, 5.2):
+# the peer a user compares us with; at or above it on both
+SPLINK_F1 = {"febrl3": 0.993, "febrl4": 0.9991}
 
 
 def test_febrl3_dedupe_f1(shared_data):
     d3 = read_febrl(shared_data / "febrl" / "dataset3.csv")
     res = dedupe_frames([d3], "rec_id", load_rules(CFG.rules), review=CFG.review_threshold)
     found = set(zip(res.pairs["id_l"], res.pairs["id_r"], strict=True))
-    p, r, f1 = prf(found, true_pairs_dedupe(d3))
-    assert f1 >= 0.99, (p, r, f1)
+    truth = true_pairs_dedupe(d3)
+    p, r, f1 = prf(found, truth)
+    assert f1 >= SPLINK_F1["febrl3"], (p, r, f1)
+    auto = res.pairs[res.pairs["band"] == "auto"]
+    assert prf(set(zip(auto["id_l"], auto["id_r"], strict=True)), truth)[0] >= 0.995
     # every cluster member matches every other member directly (no chaining)
     by = res.clusters.groupby("cluster_id")["id"].apply(sorted)
     for ids in by:
@@ -34,5 +40,8 @@ def test_febrl4_link_f1(shared_data):
     b = read_febrl(shared_data / "febrl" / "dataset4b.csv")
     res = dedupe_frames([a, b], "rec_id", load_rules(CFG.rules), review=CFG.review_threshold)
     found = set(zip(res.pairs["id_l"], res.pairs["id_r"], strict=True))
-    p, r, f1 = prf(found, true_pairs_link(a, b))
-    assert f1 >= 0.99, (p, r, f1)
+    truth = true_pairs_link(a, b)
+    p, r, f1 = prf(found, truth)
+    assert f1 >= SPLINK_F1["febrl4"], (p, r, f1)
+    auto = res.pairs[res.pairs["band"] == "auto"]
+    assert prf(set(zip(auto["id_l"], auto["id_r"], strict=True)), truth)[0] >= 0.995

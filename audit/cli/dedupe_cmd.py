@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -104,6 +105,12 @@ def _parse_fields(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option(
+    "--timings",
+    is_flag=True,
+    hidden=True,
+    help="Print seconds per step (read, features, blocking, ..., write) to stderr.",
+)
 def dedupe(
     inputs: tuple[Path, ...],
     id_column: str,
@@ -113,6 +120,7 @@ def dedupe(
     review_threshold: float,
     auto_threshold: float,
     fmt: str,
+    timings: bool = False,
 ) -> None:
     """Find duplicate rows in one CSV file, or link the rows of two files.
 
@@ -132,9 +140,14 @@ def dedupe(
     if len(inputs) > 2:
         raise ConfigError("give one file to deduplicate or two files to link, not more.")
     overrides = _parse_fields(fields)
+    t = time.perf_counter()
     read = [_read_table(p) for p in inputs]
+    t_read = time.perf_counter() - t
     frames = [f for f, _, _ in read]
     notes = [n for _, ns, _ in read for n in ns]
+    infos = [info for _, _, info in read]
+    records = int(sum(len(f) for f in frames))
+    del read  # the frames list is the only reference: dedupe_frames lets go of the raw rows
     result = dedupe_frames(
         frames,
         id_column,
@@ -143,24 +156,29 @@ def dedupe(
         review=review_threshold,
         auto=auto_threshold,
         names=tuple(str(p) for p in inputs),
+        release=True,
     )
     from audit.fsio import output_errors
 
+    t = time.perf_counter()
     with output_errors(out, config_path=True):
         out.mkdir(parents=True, exist_ok=True)
     with output_errors(out):
         _write_csv(result.pairs, out / "pairs.csv")
         _write_csv(result.clusters, out / "clusters.csv")
+    if timings:  # where a run's time goes, for benchmarks (not in the summary: it varies)
+        steps = {"read": t_read, **result.stats["timings"], "write": time.perf_counter() - t}
+        click.echo("timings: " + json.dumps({k: round(v, 2) for k, v in steps.items()}), err=True)
     bands = result.pairs["band"].value_counts().sort_index().to_dict()
     summary = {
         "mode": "link" if len(inputs) == 2 else "dedupe",
-        "records": int(sum(len(f) for f in frames)),
+        "records": records,
         "fields": result.mapping,
         "candidate_pairs": result.stats["candidate_pairs"],
         "pairs": {str(k): int(v) for k, v in bands.items()},
         "clusters": int(result.clusters["cluster_id"].nunique()),
         "files": [str(out / "pairs.csv"), str(out / "clusters.csv")],
-        "inputs": [info for _, _, info in read],
+        "inputs": infos,
         "notes": notes,
     }
     if fmt == "json":

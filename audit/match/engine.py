@@ -55,13 +55,15 @@ class _Scorer:
     def _bound(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """An upper bound of each pair's probability from integer codes alone."""
         contrib: dict[str, np.ndarray] = {}
+        levels: dict[str, np.ndarray] = {}
         for f in self.model.fields:
             c = self.comparer.compare(f.comp, i, j, fuzzy=False)
             w = f.contribution(c)
             if c.pending is not None and c.pending.any():
                 w = np.where(c.pending, np.maximum(w, self._best[f.comp.field]), w)
             contrib[f.comp.field] = w.astype(np.float32)
-        p = probability(self.model.combine(contrib, len(i)))
+            levels[f.comp.field] = c.level  # the exact level needs no string: final here
+        p = probability(self.model.combine(contrib, len(i), levels))
         ext = self.comparer.codes.get("external_id")
         p[(ext[i] >= 0) & (ext[i] == ext[j])] = 1.0  # forced to 1 by match.exact.external_id
         return p
@@ -102,7 +104,7 @@ class _Scorer:
                 out[f"sim_{f.comp.field}"] = c.sim
                 out[f"w_{f.comp.field}"] = contrib[f.comp.field]
                 out[f"lv_{f.comp.field}"] = c.level
-        bits = self.model.combine(contrib, n)
+        bits = self.model.combine(contrib, n, levels)
         p = probability(bits)
         rule = np.full(n, "", dtype=object)
         codes = self.comparer.codes
@@ -146,8 +148,9 @@ class _Scorer:
 
         Two different personal (non-role, non-shared) email keys (Gmail dots and +tags are
         folded before); or two clearly different
-        given names: not equal, swapped, a nickname, an initial or prefix, a close spelling, one
-        typo, or written in different scripts (a transliteration this engine cannot judge);
+        given names: not equal, swapped (also with one typo in either name), a nickname, an
+        initial or prefix, a close spelling, one typo, or written in different scripts (a
+        transliteration this engine cannot judge);
         unless the two records carry the same national id (FEBRL's soc_sec_id, a tax id).
         """
         n = len(i)
@@ -183,7 +186,16 @@ class _Scorer:
                     bool,
                     len(a),
                 )
-                given[at] = ~typo & ~script
+                # written in swapped order with a slip (Levi Weber / Weler Levi): one person
+                fam = codes.get("family")
+                fi, fj = fam[i[at]], fam[j[at]]
+                both = (fi >= 0) & (fj >= 0)
+                swap = np.zeros(len(at), bool)
+                if both.any():
+                    fu = codes.uniques("family")
+                    k = np.flatnonzero(both)
+                    swap[k] = (_osa(a[k], fu[fj[k]]) <= 1) & (_osa(fu[fi[k]], b[k]) <= 1)
+                given[at] = ~typo & ~script & ~swap
             if "ident" in levels:  # the same national id is the same person, whatever the name
                 given &= levels["ident"] != len(LEVELS["identifier"]) - 1
         return email, given

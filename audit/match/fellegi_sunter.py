@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from audit.match.compare import LEVELS, Compared, Comparer
-from audit.match.rules import Comparison, MatchRules
+from audit.match.rules import Comparison, Group, MatchRules
 
 _M_TOP = 0.85
 _M_FAR = 0.05
@@ -68,7 +68,7 @@ class FieldWeights:
 @dataclass
 class Model:
     fields: list[FieldWeights]
-    groups: dict[str, float]  # group -> rest factor
+    groups: dict[str, Group]  # group -> rest factor (and the field that lifts it)
     prior: float  # probability that two random records match
     history: list[dict[str, float]] = field(default_factory=list)
 
@@ -76,12 +76,35 @@ class Model:
     def prior_bits(self) -> float:
         return float(np.log2(self.prior / (1 - self.prior)))
 
-    def combine(self, contrib: dict[str, np.ndarray], n: int) -> np.ndarray:
-        """Total match weight (bits): prior + per group (strongest + rest x others + negatives)."""
+    def combine(
+        self,
+        contrib: dict[str, np.ndarray],
+        n: int,
+        levels: dict[str, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Total match weight (bits): prior + per group (strongest + rest x others + negatives).
+
+        A group's fields move together only for some pairs: household members share a surname,
+        a street and a phone but not a given name. Where all of the group's `same` fields agree
+        at least at their named level (the same given and family name at the same street), the
+        other agreements are not one household fact repeated but more evidence about one
+        person, and count by `rest_same` instead.
+        """
         total = np.full(n, self.prior_bits, np.float32)
-        for g, rest in self.groups.items():
+        kinds = {f.comp.field: f.levels for f in self.fields}
+        for g, grp in self.groups.items():
             cols = [contrib[f.comp.field] for f in self.fields if f.comp.group == g]
-            total += group_score(cols, rest, n)
+            lift: float | np.ndarray = grp.rest
+            if grp.same and levels is not None and grp.rest_same != grp.rest:
+                same = np.ones(n, bool)
+                for name, least in grp.same.items():
+                    lv = levels.get(name)
+                    if lv is None or least not in kinds[name]:
+                        same[:] = False
+                        break
+                    same &= lv >= kinds[name].index(least)
+                lift = np.where(same, np.float32(grp.rest_same), np.float32(grp.rest))
+            total += group_score(cols, grp.rest, n, lift)
         return total
 
     def table(self) -> list[dict[str, object]]:
@@ -103,7 +126,12 @@ class Model:
         return rows
 
 
-def group_score(cols: list[np.ndarray], rest: float, n: int) -> np.ndarray:
+def group_score(
+    cols: list[np.ndarray], rest: float, n: int, rest_pos: float | np.ndarray | None = None
+) -> np.ndarray:
+    """Strongest agreement + `rest_pos` x the other agreements, and strongest disagreement +
+    `rest` x the other disagreements (a move changes address, postcode and city at once)."""
+    rest_pos = rest if rest_pos is None else rest_pos
     if not cols:
         return np.zeros(n, np.float32)
     if len(cols) == 1:
@@ -113,7 +141,7 @@ def group_score(cols: list[np.ndarray], rest: float, n: int) -> np.ndarray:
     neg = np.clip(stack, None, 0)
     best = pos.max(axis=0)
     worst = neg.min(axis=0)
-    return best + rest * (pos.sum(axis=0) - best) + worst + rest * (neg.sum(axis=0) - worst)
+    return best + rest_pos * (pos.sum(axis=0) - best) + worst + rest * (neg.sum(axis=0) - worst)
 
 
 def probability(bits: np.ndarray) -> np.ndarray:
@@ -225,7 +253,7 @@ def train(
         if c.tf:
             tf_u = comparer.tf_shares(c.field, PRIOR_RECORDS, PRIOR_SHARE)
         fields.append(FieldWeights(c, _initial_m(c.kind), u, tf_u, t.tf_max_bits))
-    groups = {g: rules.groups[g].rest for g in sorted({c.group for c in comps})}
+    groups = {g: rules.groups[g] for g in sorted({c.group for c in comps})}
     prior = float(np.clip(0.5 * n / max(total_pairs, 1.0), 1e-12, MAX_PRIOR))
     model = Model(fields=fields, groups=groups, prior=prior)
     if len(cand_i) == 0:

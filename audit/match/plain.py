@@ -8,6 +8,7 @@ caller may override any mapping.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,8 +84,14 @@ def dedupe_frames(
     review: float = 0.6,
     auto: float = 0.95,
     names: tuple[str, ...] = ("input", "input2"),
+    release: bool = False,
 ) -> PlainResult:
-    """One frame: find duplicates in it. Two frames: link records across them."""
+    """One frame: find duplicates in it. Two frames: link records across them.
+
+    With `release`, the `frames` list is emptied once its rows are taken and the raw text is
+    dropped once the features are built, so that a million-row file is not held in memory
+    while pairs are scored (the caller must hold no other reference to the frames).
+    """
     if not 1 <= len(frames) <= 2:
         raise ConfigError("give one file to deduplicate or two files to link.")
     cols = list(frames[0].columns)
@@ -109,19 +116,25 @@ def dedupe_frames(
         part["_side"] = side
         part["source"] = names[side]
         parts.append(part)
+    n_frames = len(frames)
+    if release:
+        del fr
+        frames.clear()
     data = pd.concat(parts, ignore_index=True)
+    del parts, part
     # a stable order independent of the input row order (determinism on shuffled input)
     data = data.sort_values(["_side", "_id"], kind="stable").reset_index(drop=True)
+    t = time.perf_counter()
     feats = features(data)
-    sides = data["_side"].to_numpy() if len(frames) == 2 else None
-    linked = link(
-        feats,
-        rules,
-        review=review,
-        auto=auto,
-        side=sides,
-        facts=value_facts(feats, nicknames=rules.nicknames),
-    )
+    t_features = time.perf_counter() - t
+    sides = data["_side"].to_numpy() if n_frames == 2 else None
+    if release:
+        data = data[["_id"]]
+    t = time.perf_counter()
+    facts = value_facts(feats, nicknames=rules.nicknames)
+    t_facts = time.perf_counter() - t
+    linked = link(feats, rules, review=review, auto=auto, side=sides, facts=facts)
+    t = time.perf_counter()
     ids = data["_id"].to_numpy(dtype=object)
     p = linked.pairs
     a, b = ids[p["i"].to_numpy()], ids[p["j"].to_numpy()]
@@ -135,6 +148,12 @@ def dedupe_frames(
     pairs.insert(0, "id_l", id_l)
     pairs = pairs.sort_values(["id_l", "id_r"], kind="stable").reset_index(drop=True)
     clusters = cluster_table(ids, linked.labels)
+    linked.stats["timings"] = {
+        "features": round(t_features, 4),
+        "value_facts": round(t_facts, 4),
+        **linked.stats["timings"],
+        "tables": round(time.perf_counter() - t, 4),
+    }
     return PlainResult(pairs=pairs, clusters=clusters, stats=linked.stats, mapping=mapping)
 
 

@@ -275,6 +275,10 @@ def features(frame: pd.DataFrame, flagged: dict[str, np.ndarray] | None = None) 
     last = _apply(_clean(frame, "last_name", "text", flagged), pa_name_key)
     full = _apply(_comma(_clean(frame, "full_name", "name", flagged)), pa_name_key)
     f_given, f_family = _split(full)
+    # a one-word full name that is the record's own surname ('Soto' beside last_name Soto, as
+    # a CRM composes full_name when the first name is missing) names no given name
+    surname_only = pc.fill_null(pc.and_(pc.is_null(f_family), pc.equal(f_given, last)), False)
+    f_given = pc.if_else(surname_only, _NULL, f_given)
     given = pc.coalesce(first, f_given)
     family = pc.coalesce(last, f_family)
     # a whole CJK name in first_name with last_name empty (佐藤花子): split it
@@ -302,7 +306,7 @@ def features(frame: pd.DataFrame, flagged: dict[str, np.ndarray] | None = None) 
         email = pc.if_else(_nonvalue_values(email, "email"), _NULL, email)
     gap = pc.and_(pc.is_null(email), pc.is_valid(raw_email))
     if pc.any(gap).as_py():
-        fallback = _apply_py(pc.if_else(gap, raw_email, _NULL), _email_fallback)
+        fallback = _apply(pc.if_else(gap, raw_email, _NULL), pa_email_fallback)
         email = pc.coalesce(email, fallback)
     out["email"] = _null_empty(pc.utf8_trim_whitespace(email))
     at = pc.split_pattern(pc.fill_null(out["email"], ""), "@", max_splits=1, reverse=True)
@@ -464,6 +468,33 @@ def _clean(frame: pd.DataFrame, name: str, which: str, flagged: dict[str, np.nda
 def _tail7(x: pa.Array) -> pa.Array:
     long = pc.greater_equal(pc.utf8_length(x), 7)
     return pc.if_else(long, pc.utf8_slice_codeunits(x, start=-7), pa.scalar(None, pa.string()))
+
+
+# whitespace as Python's str.split() sees it in ASCII (RE2's \s lacks \v and \x1c-\x1f)
+_ASCII_SPACE_RE2 = "[\t\n\x0b\x0c\r\x1c-\x1f ]+"
+
+
+def pa_email_fallback(u: pa.Array) -> pa.Array:
+    """`_email_fallback` over distinct values: plain-ASCII addresses (nearly all) in Arrow,
+    the others one by one in Python; the same keys either way (a test checks both)."""
+    ascii_ = pc.fill_null(pc.string_is_ascii(u), True)
+    s = pc.utf8_trim(pc.replace_substring_regex(u, _ASCII_SPACE_RE2, " "), " ")
+    s = pc.ascii_lower(s)
+    parts = pc.split_pattern(s, "@", max_splits=1, reverse=True)
+    two = pc.fill_null(pc.equal(pc.list_value_length(parts), 2), False)
+    blank = pa.scalar(["", ""], parts.type)
+    local = pc.list_element(pc.if_else(two, parts, blank), 0)
+    domain = pc.list_element(pc.if_else(two, parts, blank), 1)
+    gmail = pc.is_in(domain, value_set=pa.array(["gmail.com", "googlemail.com"], pa.string()))
+    plain = pc.replace_substring(pc.replace_substring_regex(local, r"\+.*$", ""), ".", "")
+    local = pc.if_else(gmail, plain, local)
+    domain = pc.if_else(gmail, pa.scalar("gmail.com"), domain)
+    out = pc.if_else(two, pc.binary_join_element_wise(local, domain, "@"), _NULL)
+    rest = pc.invert(ascii_)
+    if pc.any(rest).as_py():
+        odd = [_email_fallback(v) for v in pc.filter(u, rest).to_pylist()]
+        out = pc.replace_with_mask(out, rest, pa.array(odd, pa.string()))
+    return out
 
 
 def _email_fallback(value: object) -> str | None:

@@ -102,6 +102,18 @@ class Guard(_Model):
 
 class Group(_Model):
     rest: float = Field(1.0, ge=0, le=1)
+    same: dict[str, str] = Field(
+        default_factory=dict,
+        description="field -> lowest level: when all agree this well, `rest_same` applies",
+    )
+    rest_same: float = Field(1.0, ge=0, le=1, description="rest of agreements when `same` holds")
+
+    @model_validator(mode="after")
+    def _known(self) -> Group:
+        bad = [f for f in self.same if f not in FEATURES]
+        if bad:
+            raise ValueError(f"unknown feature {bad[0]!r}; use one of {', '.join(FEATURES)}")
+        return self
 
 
 class Training(_Model):
@@ -124,8 +136,19 @@ class MatchRules(_Model):
 
     @model_validator(mode="after")
     def _groups(self) -> MatchRules:
+        from audit.match.compare import LEVELS
+
         for c in self.comparisons:
             self.groups.setdefault(c.group, Group())
+        kinds = {c.field: c.kind for c in self.comparisons}
+        for g, grp in self.groups.items():
+            for fld, least in grp.same.items():
+                known = LEVELS[kinds[fld]] if fld in kinds else ()
+                if least not in known:
+                    raise ValueError(
+                        f"groups.{g}.same: {fld!r} has no level {least!r}; "
+                        f"compare {fld!r} and use one of {', '.join(known[1:]) or '(none)'}"
+                    )
         return self
 
 
