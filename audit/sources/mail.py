@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-from collections import Counter
-from collections.abc import Iterable
+import os
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from email import policy
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
+from itertools import chain, islice
 from typing import NamedTuple
 
 import pandas as pd
@@ -85,6 +88,81 @@ class _Seen(NamedTuple):
     report: Report
 
 
+def _digest(index: int, raw: bytes | Exception) -> _Seen | Rejected:
+    """One message read: the fields the tables need, or why it could not be read."""
+    if isinstance(raw, Exception):
+        return Rejected(index, None, "source.row.unparseable", f"message unreadable: {raw}", "")
+    try:
+        msg = parse(raw)
+        _ = msg.get("Date"), msg.get("From")
+    except Exception as e:  # a broken message is an issue, not a stop
+        return Rejected(
+            index, None, "source.row.unparseable", f"message unreadable: {e}", raw[:200]
+        )
+    heads = _header_index(msg)
+    subject = heads.get("subject")
+    return _Seen(
+        index,
+        (
+            _addrs(heads, "From"),
+            _addrs(heads, "To", "Cc"),
+            _addrs(heads, "Delivered-To", "X-Original-To"),
+        ),
+        _date(msg),
+        (decode_header_text(subject[0]) if subject else "") or None,
+        (msg.get("Message-ID") or "").strip() or None,
+        analyze(msg),
+    )
+
+
+def _digest_batch(batch: list[tuple[int, bytes | Exception]]) -> list[_Seen | Rejected]:
+    return [_digest(index, raw) for index, raw in batch]
+
+
+# Parsing a message (stdlib email: MIME tree, addresses, bounce analysis) is about 0.5 ms of
+# Python per message, the largest part of reading a big mailbox; messages are independent, so
+# batches of them go to worker processes. Below PARALLEL_MIN messages a pool costs more than it
+# saves. CRM_AUDIT_WORKERS sets the workers, as for the validators (1 = serial).
+PARALLEL_MIN = 5_000
+BATCH = 500
+
+
+def _workers() -> int:
+    try:
+        return max(1, int(os.environ.get("CRM_AUDIT_WORKERS", 2)))
+    except ValueError:
+        return 2
+
+
+def _digested(messages: Iterable[tuple[int, bytes | Exception]]) -> Iterator[_Seen | Rejected]:
+    """Every message digested, in mailbox order, on worker processes when there are many.
+
+    The mailbox is still read once and in order here; at most a few batches of raw messages
+    are in flight, so memory does not grow with the mailbox.
+    """
+    it = iter(messages)
+    first = list(islice(it, PARALLEL_MIN))
+    n_workers = _workers()
+    if len(first) < PARALLEL_MIN or n_workers <= 1:
+        for index, raw in first:
+            yield _digest(index, raw)
+        for index, raw in it:
+            yield _digest(index, raw)
+        return
+    batches = chain(
+        (first[i : i + BATCH] for i in range(0, len(first), BATCH)),
+        iter(lambda: list(islice(it, BATCH)), []),
+    )
+    with ProcessPoolExecutor(max_workers=n_workers) as pool:
+        pending: deque[Future[list[_Seen | Rejected]]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(_digest_batch, batch))
+            if len(pending) >= 4 * n_workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
 def tables(messages: Iterable[tuple[int, bytes | Exception]], reader: str) -> list[RawTable]:
     """contacts, activities and email_events tables from (message number, raw bytes) pairs.
 
@@ -93,38 +171,11 @@ def tables(messages: Iterable[tuple[int, bytes | Exception]], reader: str) -> li
     """
     seen: list[_Seen] = []
     rejected: list[Rejected] = []
-    for index, raw in messages:
-        if isinstance(raw, Exception):
-            rejected.append(
-                Rejected(index, None, "source.row.unparseable", f"message unreadable: {raw}", "")
-            )
-            continue
-        try:
-            msg = parse(raw)
-            _ = msg.get("Date"), msg.get("From")
-        except Exception as e:  # a broken message is an issue, not a stop
-            rejected.append(
-                Rejected(
-                    index, None, "source.row.unparseable", f"message unreadable: {e}", raw[:200]
-                )
-            )
-            continue
-        heads = _header_index(msg)
-        subject = heads.get("subject")
-        seen.append(
-            _Seen(
-                index,
-                (
-                    _addrs(heads, "From"),
-                    _addrs(heads, "To", "Cc"),
-                    _addrs(heads, "Delivered-To", "X-Original-To"),
-                ),
-                _date(msg),
-                (decode_header_text(subject[0]) if subject else "") or None,
-                (msg.get("Message-ID") or "").strip() or None,
-                analyze(msg),
-            )
-        )
+    for item in _digested(messages):
+        if isinstance(item, Rejected):
+            rejected.append(item)
+        else:
+            seen.append(item)
     owners = _owners(m.addrs for m in seen)
     acts: list[dict[str, str | None]] = []
     act_rows: list[int] = []
