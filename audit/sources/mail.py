@@ -88,10 +88,15 @@ class _Seen(NamedTuple):
     report: Report
 
 
+def _unhanded(index: int, e: Exception) -> Rejected:
+    """A message the mailbox could not hand over (damaged, unreadable): counted, in its place."""
+    return Rejected(index, None, "source.row.unparseable", f"message unreadable: {e}", "")
+
+
 def _digest(index: int, raw: bytes | Exception) -> _Seen | Rejected:
     """One message read: the fields the tables need, or why it could not be read."""
     if isinstance(raw, Exception):
-        return Rejected(index, None, "source.row.unparseable", f"message unreadable: {raw}", "")
+        return _unhanded(index, raw)
     try:
         msg = parse(raw)
         _ = msg.get("Date"), msg.get("From")
@@ -115,8 +120,17 @@ def _digest(index: int, raw: bytes | Exception) -> _Seen | Rejected:
     )
 
 
-def _digest_batch(batch: list[tuple[int, bytes | Exception]]) -> list[_Seen | Rejected]:
-    return [_digest(index, raw) for index, raw in batch]
+def _digest_batch(batch: list[tuple[int, bytes] | Rejected]) -> list[_Seen | Rejected]:
+    return [item if isinstance(item, Rejected) else _digest(*item) for item in batch]
+
+
+def _sendable(
+    items: Iterable[tuple[int, bytes | Exception]],
+) -> Iterator[tuple[int, bytes] | Rejected]:
+    """Messages for a worker: one the mailbox could not hand over is turned into its Rejected
+    here, so no exception object (which may not pickle) crosses to a worker process."""
+    for index, raw in items:
+        yield _unhanded(index, raw) if isinstance(raw, Exception) else (index, raw)
 
 
 # Parsing a message (stdlib email: MIME tree, addresses, bounce analysis) is about 0.5 ms of
@@ -149,10 +163,8 @@ def _digested(messages: Iterable[tuple[int, bytes | Exception]]) -> Iterator[_Se
         for index, raw in it:
             yield _digest(index, raw)
         return
-    batches = chain(
-        (first[i : i + BATCH] for i in range(0, len(first), BATCH)),
-        iter(lambda: list(islice(it, BATCH)), []),
-    )
+    rest = _sendable(chain(first, it))
+    batches = iter(lambda: list(islice(rest, BATCH)), [])
     with ProcessPoolExecutor(max_workers=n_workers) as pool:
         pending: deque[Future[list[_Seen | Rejected]]] = deque()
         for batch in batches:
