@@ -55,16 +55,16 @@ def test_parallel_digest_gives_the_serial_tables(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
     monkeypatch.setattr(mail, "PARALLEL_MIN", 10)
     monkeypatch.setattr(mail, "BATCH", 7)
-    pools = []
+    pools: list[int] = []
 
     class Spy(mail.ProcessPoolExecutor):
-        def __init__(self, *a: object, **k: object) -> None:
-            pools.append(k)
-            super().__init__(*a, **k)
+        def __init__(self, max_workers: int) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers=max_workers)
 
     monkeypatch.setattr(mail, "ProcessPoolExecutor", Spy)
     parallel = mail.tables(iter(stream), "mbox")
-    assert pools == [{"max_workers": 2}]  # the pool did the work
+    assert pools == [2]  # the pool did the work
     assert _snapshot(parallel) == _snapshot(serial)
     by_entity = {t.entity: t for t in serial}
     assert len(by_entity["email_events"].frame) >= 12  # the bounces were recognised

@@ -80,7 +80,7 @@ class _Seen(NamedTuple):
     400k-message mailbox) for the few fields read from it.
     """
 
-    index: int
+    number: int  # the message number in the mailbox
     addrs: tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]
     date: str | None
     subject: str | None
@@ -102,7 +102,11 @@ def _digest(index: int, raw: bytes | Exception) -> _Seen | Rejected:
         _ = msg.get("Date"), msg.get("From")
     except Exception as e:  # a broken message is an issue, not a stop
         return Rejected(
-            index, None, "source.row.unparseable", f"message unreadable: {e}", raw[:200]
+            index,
+            None,
+            "source.row.unparseable",
+            f"message unreadable: {e}",
+            raw[:200].decode("utf-8", "replace"),
         )
     heads = _header_index(msg)
     subject = heads.get("subject")
