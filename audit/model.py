@@ -98,6 +98,17 @@ def no_progress(stage: str) -> None:
     """The default progress callback: says nothing."""
 
 
+def stage_done(progress: Progress, stage: str, rows: int, seconds: float) -> None:
+    """Tell the progress callback a stage finished, with the rows it worked on.
+
+    Only callbacks with a `done(stage, rows, seconds)` method hear it, so a plain function
+    handed to `run(progress=...)` keeps working unchanged.
+    """
+    done = getattr(progress, "done", None)
+    if callable(done):
+        done(stage, rows, seconds)
+
+
 @contextmanager
 def timed(name: str, timings: dict[str, float]) -> Iterator[None]:
     import time

@@ -29,7 +29,7 @@ from audit.kpis import (
 )
 from audit.match import match
 from audit.match.memory import MatchMemory
-from audit.model import Progress, RunResult, no_progress, timed
+from audit.model import Progress, RunResult, no_progress, stage_done, timed
 from audit.normalize import normalize
 from audit.report import write_report
 from audit.schema import conform_issues
@@ -141,6 +141,8 @@ def analyse(
             limits=Limits(**cfg.limits.model_dump()),
             not_read=cfg.not_read,
         )
+    read = int(ingest.counts["rows_read"].sum()) if "rows_read" in ingest.counts else 0
+    stage_done(progress, "sources", read, timings["sources"])
     progress("normalize")
     with timed("normalize", timings):
         records, norm_issues = normalize(
@@ -150,6 +152,8 @@ def analyse(
             files=ingest.files,
             calendar_tz=cfg.kpis.timezone,
         )
+    n_records = sum(len(f) for f in records.values())
+    stage_done(progress, "normalize", n_records, timings["normalize"])
     progress("validate")
     with timed("validate", timings):
         validation = validate(
@@ -159,6 +163,7 @@ def analyse(
             stale_after_days=cfg.stale_after_days,
             base_dir=Path(cfg.base_dir),
         )
+    stage_done(progress, "validate", n_records, timings["validate"])
     progress("match")
     with timed("match", timings):
         matches = match(
@@ -168,6 +173,8 @@ def analyse(
             pd.concat([norm_issues, validation.issues], ignore_index=True),
             memory=memory,
         )
+    contacts = records.get("contacts")
+    stage_done(progress, "match", 0 if contacts is None else len(contacts), timings["match"])
     issues = conform_issues(
         pd.concat(
             [ingest.issues, norm_issues, validation.issues, matches.issues],
@@ -182,6 +189,7 @@ def analyse(
         )
     with timed("gate", timings):
         verdict = gate(scorecard, cfg.thresholds, needs)
+    stage_done(progress, "score", n_records, timings["score"] + timings["gate"])
     progress("kpis")
     with timed("kpis", timings):
         # KPIs run on the cleaned view (trusted duplicates merged, bad emails left out); the
@@ -195,6 +203,7 @@ def analyse(
         if verdict.passed:
             kpis = compute_kpis(clean, cfg.kpis, as_of=as_of, withheld=verdict.withheld_kpis)
             kpi_extras["breakdowns"] = compute_breakdowns(clean, cfg.kpis, as_of=as_of)
+    stage_done(progress, "kpis", n_records, timings["kpis"])
     return RunResult(
         run_id=run_id or make_run_id(cfg),
         as_of=as_of,
@@ -249,6 +258,12 @@ def run(
             from audit.merge.review import write_review
 
             write_report(result, run_dir, cfg.output.formats, review=write_review)
+        stage_done(
+            progress,
+            "report",
+            sum(len(f) for f in result.records.values()) + len(result.issues),
+            result.timings["report"],
+        )
     except BaseException:
         if reserved is not None and reserved.is_dir() and not any(reserved.iterdir()):
             reserved.rmdir()  # the reservation only: nothing of this run is left behind

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,15 +14,20 @@ import click
 
 from audit.config import PipelineConfig, load_config
 from audit.errors import ConfigError
-from audit.model import Progress, RunResult
+from audit.model import RunResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-STAGES = ("sources", "normalize", "validate", "match", "score", "kpis", "report")
-
 
 def output_options(f: F) -> F:
-    """--out DIR and --format text|json."""
+    """--out DIR, --format text|json and --progress/--no-progress."""
+    f = click.option(
+        "--progress/--no-progress",
+        "show_progress",
+        default=None,
+        help="A line per stage on stderr with rows/s (default: on when stderr is a terminal; "
+        "never with --format json).",
+    )(f)
     f = click.option(
         "--format",
         "fmt",
@@ -72,37 +78,53 @@ def resolve_targets(targets: tuple[Path, ...], as_of: dt.datetime | None) -> Pip
 
 
 class StageProgress:
-    """A progress bar over the pipeline stages, on stderr, only when stderr is a terminal."""
+    """One line per pipeline stage on stderr: stage, rows, rows/s and time since the start.
 
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self._bar: Any = None
-        self._done = 0
+    On by default only when stderr is a terminal (a cron log should not fill with it), or
+    asked for with --progress; never with --format json, whose reader wants stdout alone and
+    an uncluttered stderr for errors. A plain line per stage rather than a bar: the stages
+    differ in cost by 100x, so a bar over stages would say little about time left.
+    """
 
-    def __enter__(self) -> Progress:
-        if self.enabled:
-            self._bar = click.progressbar(
-                length=len(STAGES),
-                label="crm-audit",
-                file=sys.stderr,
-                item_show_func=lambda s: s or "",
-                show_eta=False,
-            )
-            self._bar.__enter__()
-        return self.update
+    def __init__(self, enabled: bool | None = None, fmt: str = "text") -> None:
+        self.tty = sys.stderr.isatty()
+        self.enabled = (self.tty if enabled is None else enabled) and fmt != "json"
+        self._t0 = time.perf_counter()
+        self._open = False
 
-    def update(self, stage: str) -> None:
-        if self._bar is not None:
-            if self._done:
-                self._bar.update(1, stage)
-            else:
-                self._bar.update(0, stage)
-            self._done += 1
+    def __enter__(self) -> StageProgress:
+        self._t0 = time.perf_counter()
+        return self
+
+    def __call__(self, stage: str) -> None:
+        """A stage starts: on a terminal its name shows until its line replaces it."""
+        if self.enabled and self.tty:
+            sys.stderr.write(f"\rcrm-audit: {stage} ...")
+            sys.stderr.flush()
+            self._open = True
+
+    def done(self, stage: str, rows: int, seconds: float) -> None:
+        if not self.enabled:
+            return
+        line = stage_line(stage, rows, seconds, time.perf_counter() - self._t0)
+        sys.stderr.write(("\r\x1b[K" if self._open else "") + line + "\n")
+        sys.stderr.flush()
+        self._open = False
 
     def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.update(len(STAGES) - self._bar.pos)
-            self._bar.__exit__(*exc)
+        if self._open:  # a stage that ended in an error: keep the error on its own line
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._open = False
+
+
+def stage_line(stage: str, rows: int, seconds: float, elapsed: float) -> str:
+    """'crm-audit: validate    98,765 rows    12,345 rows/s    8.0 s  (elapsed 61.2 s)'."""
+    rate = f"{rows / seconds:>10,.0f} rows/s" if seconds > 0 else f"{'':>10} rows/s"
+    return (
+        f"crm-audit: {stage:<9} {rows:>11,} rows {rate} {seconds:>7.1f} s"
+        f"  (elapsed {elapsed:.1f} s)"
+    )
 
 
 def summary_data(result: RunResult) -> dict[str, Any]:

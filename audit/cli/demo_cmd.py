@@ -31,7 +31,13 @@ from audit.cli.common import StageProgress, echo_summary, output_options
 )
 @output_options
 def demo(
-    workdir: Path, size: int, seed: int, generate_only: bool, out: Path | None, fmt: str
+    workdir: Path,
+    size: int,
+    seed: int,
+    generate_only: bool,
+    out: Path | None,
+    fmt: str,
+    show_progress: bool | None,
 ) -> None:
     """Generate a realistic messy CRM workspace and audit it: `crm-audit run` on demo data.
 
@@ -67,7 +73,7 @@ def demo(
         click.echo(str(ws.config))
         return
     cfg = load_config(ws.config)
-    with StageProgress() as progress:
+    with StageProgress(show_progress, fmt) as progress:
         result = pipeline.run(cfg, out=out, progress=progress)
     echo_summary(result, fmt)
     if not result.verdict.passed:

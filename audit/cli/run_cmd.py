@@ -20,7 +20,13 @@ from audit.errors import EXIT_GATE_FAILED
 @click.command()
 @target_options
 @output_options
-def audit(targets: tuple[Path, ...], as_of: dt.datetime | None, out: Path | None, fmt: str) -> None:
+def audit(
+    targets: tuple[Path, ...],
+    as_of: dt.datetime | None,
+    out: Path | None,
+    fmt: str,
+    show_progress: bool | None,
+) -> None:
     """Audit a config's sources (or export files/folders) and write a run folder.
 
     Exits 0 whatever the quality: use `run` to gate on it.
@@ -33,7 +39,7 @@ def audit(targets: tuple[Path, ...], as_of: dt.datetime | None, out: Path | None
     from audit import pipeline
 
     cfg = resolve_targets(targets, as_of)
-    with StageProgress() as progress:
+    with StageProgress(show_progress, fmt) as progress:
         result = pipeline.run(cfg, out=out, progress=progress)
     echo_summary(result, fmt)
 
@@ -47,6 +53,7 @@ def run_cmd(
     as_of: dt.datetime | None,
     out: Path | None,
     fmt: str,
+    show_progress: bool | None,
     strict: bool,
 ) -> None:
     """Audit, gate on the quality thresholds, and compute KPIs when the gate passes.
@@ -72,7 +79,7 @@ def run_cmd(
         cfg = cfg.model_copy(
             update={"thresholds": cfg.thresholds.model_copy(update={"strict": True})}
         )
-    with StageProgress() as progress:
+    with StageProgress(show_progress, fmt) as progress:
         result = pipeline.run(cfg, out=out, progress=progress)
     echo_summary(result, fmt)
     if not result.verdict.passed:

@@ -106,7 +106,10 @@ def field_inventory(
         columns += [(str(c), extra[c], "extra") for c in sorted(extra.columns, key=str)]
         for col, values, kind in columns:
             filled = values.notna()
-            srcs = sorted({str(s) for s in source[filled.to_numpy()] if s is not None})
+            # the few distinct sources first: a Python loop over every row of every column
+            # was a third of this table's time
+            present = pd.unique(source[filled.to_numpy()])
+            srcs = sorted({str(s) for s in present if s is not None})
             latest = None
             if stamp is not None and filled.any():
                 t = stamp[filled].max()

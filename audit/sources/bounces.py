@@ -334,7 +334,14 @@ def analyze(msg: Message) -> Report:
     # unless the notice has none of its own and only wraps the real report (relaying gateways)
     dsn_types = ("message/delivery-status", "message/global-delivery-status")
     dsn_parts = [p for p in _outer_parts(msg) if p.get_content_type() in dsn_types]
-    if not dsn_parts and _looks_like_bounce(msg):
+    looks: list[bool] = []  # _looks_like_bounce(msg), worked out once when first asked
+
+    def looks_like_bounce() -> bool:
+        if not looks:
+            looks.append(_looks_like_bounce(msg))
+        return looks[0]
+
+    if not dsn_parts and looks_like_bounce():
         for attached in _outer_parts(msg):
             inner = attached.get_payload() if attached.get_content_type() == "message/rfc822" else 0
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
@@ -356,7 +363,7 @@ def analyze(msg: Message) -> Report:
         rep = _from_notification(_human_text(msg))
         if rep is not None:
             return rep
-    if _looks_like_bounce(msg):
+    if looks_like_bounce():
         rep = _from_text(msg)
         if rep is not None:
             return rep

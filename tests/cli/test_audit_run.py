@@ -45,3 +45,43 @@ def test_run_exit_code_follows_the_gate(runner: CliRunner, tmp_path: Path) -> No
     assert result.exit_code == 1, result.output + result.stderr
     assert "FAILED" in result.stdout
     assert list((tmp_path / "runs").iterdir())
+
+
+def _three_contacts(tmp_path: Path) -> Path:
+    src = tmp_path / "contacts.csv"
+    src.write_text(
+        "email,full_name\nkim@example.com,Kim Minjun\nsato@example.jp,Sato Hanako\n"
+        "lee@example.com,Lee Jiwoo\n",
+        encoding="utf-8",
+    )
+    return src
+
+
+def test_progress_prints_one_line_per_stage_with_rows_and_rate(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    src = _three_contacts(tmp_path)
+    result = runner.invoke(cli, ["audit", str(src), "--out", str(tmp_path / "r"), "--progress"])
+    assert result.exit_code == 0, result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith("crm-audit: ")]
+    stages = [ln.split()[1] for ln in lines]
+    assert stages == ["sources", "normalize", "validate", "match", "score", "kpis", "report"]
+    by_stage = dict(zip(stages, lines, strict=True))
+    assert " 3 rows " in by_stage["sources"]  # the three rows of the file
+    assert " 3 rows " in by_stage["match"]  # three contacts compared
+    assert all("rows/s" in ln and "elapsed" in ln for ln in lines)
+    assert "crm-audit: " not in result.stdout  # the summary on stdout stays clean
+
+
+def test_progress_is_off_for_json_and_when_stderr_is_not_a_terminal(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    src = _three_contacts(tmp_path)
+    quiet = runner.invoke(cli, ["audit", str(src), "--out", str(tmp_path / "a")])
+    as_json = runner.invoke(
+        cli, ["audit", str(src), "--out", str(tmp_path / "b"), "--format", "json", "--progress"]
+    )
+    assert quiet.exit_code == 0 and as_json.exit_code == 0, quiet.stderr + as_json.stderr
+    assert "rows/s" not in quiet.stderr
+    assert "rows/s" not in as_json.stderr
+    assert json.loads(as_json.stdout)["records"]["contacts"] == 3
