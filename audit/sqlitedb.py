@@ -56,6 +56,10 @@ def _open(
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_dir():
             raise sqlite3.DatabaseError("it is a folder, not a file")
+        if path.exists() and not path.is_file():
+            # a device, pipe or socket (history: /dev/null): never opened, never moved aside;
+            # renaming /dev/null as root would replace it with a plain file
+            raise sqlite3.DatabaseError("it is a device, pipe or socket, not a file")
         con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except (OSError, sqlite3.Error) as e:
         warnings.warn(f"{path}: {what} not used ({e}).", warning, stacklevel=stacklevel + 1)
@@ -86,6 +90,8 @@ def _open(
         why = e
     aside = path.with_name(f"{path.name}.corrupt-{os.getpid()}")
     try:
+        if not path.is_file():  # changed under us into something that is not ours to move
+            raise OSError("it is no longer a plain file")
         os.replace(path, aside)
         for tail in ("-wal", "-shm"):
             side = path.with_name(path.name + tail)
