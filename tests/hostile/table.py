@@ -2,6 +2,7 @@
 
     python tests/hostile/table.py              # run every hostile case, then print the table
     python tests/hostile/table.py --xml r.xml  # print the table of an earlier run's junit xml
+    python tests/hostile/table.py -- -k kill_9 # only some cases (arguments after -- go to pytest)
 
 A case is one collected test (each parametrized instance counts once) that the registry
 (`tests/hostile/registry.py`) gives a class. Handled = passed; failing = failed or errored;
@@ -33,6 +34,7 @@ def files() -> list[str]:
 def run_pytest(xml: Path, extra: list[str]) -> int:
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={xml}"]
+    cmd += ["-o", "junit_logging=system-out"]  # the kill -9 trials print their counts
     return subprocess.call([*cmd, *files(), *extra], cwd=REPO, env=env)
 
 
@@ -69,6 +71,14 @@ def cases(xml: Path) -> list[tuple[str, str, str, str]]:
     return out
 
 
+def kill_counts(xml: Path) -> list[str]:
+    """The kill -9 trial counts the fault tests print (run with junit_logging=system-out)."""
+    out = []
+    for el in ET.parse(xml).getroot().iter("system-out"):
+        out += [ln.strip() for ln in (el.text or "").splitlines() if "kill trials:" in ln]
+    return out
+
+
 def table(rows: list[tuple[str, str, str, str]]) -> str:
     by: dict[str, Counter[str]] = {c: Counter() for c in CLASSES}
     for cls, _, outcome, _ in rows:
@@ -101,16 +111,23 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--xml", type=Path, help="read this junit xml instead of running pytest")
     ap.add_argument("--min", type=int, default=230, help="fewest cases that must be tried")
-    ap.add_argument("pytest_args", nargs="*", help="passed to pytest (e.g. -x)")
+    ap.add_argument("pytest_args", nargs="*", help="after --, passed to pytest (-- -k kill_9)")
     args = ap.parse_args(argv)
     if args.xml is None:
         with tempfile.TemporaryDirectory() as d:
             xml = Path(d) / "hostile.xml"
-            run_pytest(xml, args.pytest_args)
+            code = run_pytest(xml, args.pytest_args)
+            if not xml.is_file():
+                print(f"pytest wrote no results (exit {code})", file=sys.stderr)
+                return 2
             rows = cases(xml)
+            kills = kill_counts(xml)
     else:
         rows = cases(args.xml)
+        kills = kill_counts(args.xml)
     print(table(rows))
+    for line in kills:
+        print(line)
     tried = sum(o != "not tried" for _, _, o, _ in rows)
     failing = sum(o == "failing" for _, _, o, _ in rows)
     return 1 if failing or tried < args.min else 0
