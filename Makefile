@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: venv demo test lint fix docs docs-check check bench bench-splink smoke clean
+.PHONY: venv demo test lint fix docs docs-check check bench bench-splink smoke clean hostile
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,7 @@ check: lint docs-check test smoke
 
 bench: venv
 	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q -p no:cacheprovider tests/test_normalize_props.py
+	CRM_AUDIT_KILL_TRIALS=40 $(PY) -m pytest -q -s -p no:cacheprovider tests/test_faults.py -k kill_9
 	$(PY) tests/benchmarks/run_all.py $(BENCH_ARGS)
 
 ## Splink 5 on the same 100k CRM-like records as bench_match (Splink lives in its own venv)
@@ -61,6 +62,10 @@ bench-splink: venv
 	mkdir -p $(BENCH_DIR)
 	$(PY) tests/benchmarks/bench_match.py --n 100000 --cache $(BENCH_DIR)
 	$(SPLINK_PY) tests/benchmarks/splink_crm.py $(BENCH_DIR)/c100000b2b.parquet
+
+## the hostile-case table (issue #14): every attack by class, tried / handled / failing
+hostile: venv
+	$(PY) tests/hostile/table.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache crm-audit-demo

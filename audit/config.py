@@ -7,8 +7,10 @@ so a config can be moved together with its data.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import re
+import stat
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -111,6 +113,26 @@ class SourceConfig(_Model):
         # \w: letters of any script, so a file named 顧客管理_2026.xlsx keeps a readable name
         if not re.fullmatch(r"[\w\-]+", v):
             raise ValueError("use letters, digits, '_' or '-' only (it becomes part of ids)")
+        return v
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not v.strip():  # '' would silently mean "the config's own folder"
+            raise ValueError("give a file, folder or glob; an empty path names nothing")
+        return v
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            codecs.lookup(v)
+        except LookupError:
+            raise ValueError(
+                f"unknown encoding {v!r}; use e.g. utf-8, cp949, cp932, gb18030, big5 or cp1252"
+            ) from None
         return v
 
     @field_validator("timezone")
@@ -596,6 +618,9 @@ def parse_config(
         raise ConfigError(f"{source}{line} ({where}): {msg}{more}.") from None
 
 
+MAX_CONFIG_BYTES = 4 << 20  # configs are a few KB; a bigger one is not a config
+
+
 def load_config(path: str | Path) -> PipelineConfig:
     """Load and validate a pipeline config file.
 
@@ -604,6 +629,15 @@ def load_config(path: str | Path) -> PipelineConfig:
     """
     p = Path(path)
     try:
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):  # a pipe or a device would be read forever
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a device, pipe or socket"
+            raise ConfigError(f"{p}: is {kind}, not a config file; give the path of a .yaml file.")
+        if st.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{p}: {st.st_size // 2**20} MB is more than a config can be "
+                f"({MAX_CONFIG_BYTES // 2**20} MB); is this the config you meant?"
+            )
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"{p}: config file not found.") from None

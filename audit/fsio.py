@@ -9,6 +9,12 @@ Three tools, used by every command that writes:
   marker (the run's manifest, the merge's committed log) is written. Replacing an existing folder
   takes two renames (old aside, new in); `recover_dir` finishes or rolls back an interrupted swap
   so that a folder is always either the old complete one or the new complete one.
+- owner locks (`owning`, `sweep_stale`): while a process builds `target`, it holds an advisory
+  lock (flock) on `.<target>.lock` beside it. The kernel drops that lock when the process ends,
+  however it ends (kill -9 included), so a later run decides liveness by trying to take the
+  lock: taken means the owner is gone and its staging, half-swapped or reserved folders can be
+  finished or removed; refused means a live process owns them and they are left alone. No pid
+  is guessed (pids are reused) and no age threshold is needed.
 - `output_errors`: an OSError while writing (disk full, read-only, permission, a file where a
   folder should be, a name too long) becomes one clear line with exit 3 (2 when the folder is
   the config's output path) instead of a traceback.
@@ -18,8 +24,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
@@ -28,15 +36,23 @@ from pathlib import Path
 from audit.errors import ConfigError, InputError
 
 __all__ = [
+    "CleanupWarning",
     "atomic_write",
     "commit_dir",
     "describe_oserror",
     "fsync_dir",
     "new_staging_dir",
     "output_errors",
+    "owning",
     "recover_dir",
     "sha256_file",
+    "sweep_stale",
 ]
+
+
+class CleanupWarning(UserWarning):
+    """Something an interrupted run left behind was finished or removed (one line for the user)."""
+
 
 _WHY = {
     errno.ENOSPC: "the disk is full",
@@ -204,3 +220,154 @@ def recover_dir(target: Path, complete: Callable[[Path], bool]) -> str | None:
     if done:
         fsync_dir(target.parent)
     return done
+
+
+# --- owner locks and the sweep of what killed processes left ------------------------------
+
+_HELD: dict[str, list[int]] = {}  # lock path -> [fd, depth, pid]: re-entrant within a process
+
+
+def lock_path(target: Path) -> Path:
+    return target.parent / f".{target.name}.lock"
+
+
+def _take(lock: Path, *, block: bool) -> int | None:
+    """An fd holding the exclusive flock of `lock`, or None when another process holds it.
+
+    A sweeper unlinks a lock file once it is done; whoever opened the old file before that
+    would hold a lock on a name that no longer exists, so the lock counts only if the name
+    still points to the locked file (else: open again).
+    """
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        mine = os.fstat(fd)
+        try:
+            now = os.stat(lock)
+        except FileNotFoundError:
+            now = None
+        if now is not None and (now.st_ino, now.st_dev) == (mine.st_ino, mine.st_dev):
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())  # for a person looking; not trusted
+            return fd
+        os.close(fd)
+
+
+def _release(lock: Path, fd: int) -> None:
+    with contextlib.suppress(OSError):
+        lock.unlink()  # before closing: nobody can take a lock on a name we are removing
+    os.close(fd)
+
+
+@contextlib.contextmanager
+def owning(target: Path) -> Iterator[None]:
+    """Hold the owner lock of `target` (its staging, old and reserved folders) for the block.
+
+    Re-entrant within one process (a run that reserved its folder then writes it); a second
+    process owning the same target waits for the first.
+    """
+    lock = lock_path(Path(target))
+    key = str(lock.absolute())
+    held = _HELD.get(key)
+    if held is not None and held[2] == os.getpid():
+        held[1] += 1
+        try:
+            yield
+        finally:
+            held[1] -= 1
+        return
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = _take(lock, block=True)
+    assert fd is not None
+    _HELD[key] = [fd, 1, os.getpid()]
+    try:
+        yield
+    finally:
+        _HELD.pop(key, None)
+        _release(lock, fd)
+
+
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:new|old|render|lock)$")
+
+
+def sweep_stale(
+    root: Path,
+    complete: Callable[[Path], bool],
+    *,
+    reservation: re.Pattern[str] | None = None,
+) -> list[str]:
+    """Finish or remove what processes that died left in `root`; never touch a live one's.
+
+    For each target with a staging (`.X.new`), replaced (`.X.old`), scratch (`.X.render`) or
+    lock (`.X.lock`) entry, and each empty folder whose name matches `reservation` (a run id
+    reserved by a run that never finished), the owner lock is tried: refused, a live process
+    owns it and it is skipped. Taken: an interrupted swap is finished or rolled back
+    (`recover_dir`; a staged folder that got its completion marker is put in place of an empty
+    reservation, so a run killed after its last write is kept), scratch and staging are
+    removed, an empty reservation is removed. Complete folders are never removed. Returns one
+    line per target cleaned.
+    """
+    root = Path(root)
+    try:
+        entries = sorted(os.listdir(root))
+    except OSError:
+        return []
+    names: set[str] = set()
+    for e in entries:
+        m = _LEFTOVER.match(e)
+        if m:
+            names.add(m.group("name"))
+        elif reservation is not None and reservation.match(e):
+            p = root / e
+            with contextlib.suppress(OSError):
+                if p.is_dir() and not p.is_symlink() and not any(p.iterdir()):
+                    names.add(e)
+    done: list[str] = []
+    for name in sorted(names):
+        target = root / name
+        lock = lock_path(target)
+        if _HELD.get(str(lock.absolute())) is not None:
+            continue  # ours, in this process
+        try:
+            fd = _take(lock, block=False)
+        except OSError:
+            continue  # cannot even create a lock here: leave everything as it is
+        if fd is None:
+            continue  # a live process owns it
+        try:
+            what = _sweep_one(target, complete)
+        except OSError:
+            what = None
+        finally:
+            _release(lock, fd)
+        if what:
+            done.append(f"{name}: {what}")
+    if done:
+        fsync_dir(root)
+    return done
+
+
+def _sweep_one(target: Path, complete: Callable[[Path], bool]) -> str | None:
+    staging = staging_path(target)
+    said: list[str] = []
+    empty = target.is_dir() and not target.is_symlink() and not any(target.iterdir())
+    if empty and staging.is_dir() and complete(staging):
+        target.rmdir()  # killed between its last write and the rename: finish it
+    what = recover_dir(target, complete)
+    if what:
+        said.append(what)
+    scratch = target.parent / f".{target.name}.render"
+    if scratch.exists():
+        shutil.rmtree(scratch, ignore_errors=True)
+        said.append("removed an unfinished re-render")
+    if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+        target.rmdir()
+        said.append("removed the empty folder of a run that never finished")
+    return "; ".join(said) or None

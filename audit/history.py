@@ -13,7 +13,6 @@ warning, and the run goes on without it.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import warnings
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 from audit.model import RunResult
 from audit.scoretrend import score_or_none
+from audit.sqlitedb import HistoryWarning, open_checked, transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -42,65 +42,17 @@ CREATE TABLE IF NOT EXISTS run_dimensions (
 """
 
 
-BUSY_TIMEOUT_S = 30.0
-
-
-class HistoryWarning(UserWarning):
-    """The history could not be used; the run went on without it."""
-
-
 def _connect(path: Path) -> sqlite3.Connection | None:
     """An open, checked history, or None (with a warning) when it cannot be used."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_dir():
-            raise sqlite3.DatabaseError("it is a folder, not a file")
-        con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    except (OSError, sqlite3.Error) as e:
-        warnings.warn(f"{path}: history not used ({e}).", HistoryWarning, stacklevel=3)
-        return None
-    try:
-        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        con.execute("PRAGMA journal_mode = WAL")
-        ok = con.execute("PRAGMA quick_check").fetchone()
-        if not ok or ok[0] != "ok":
-            raise sqlite3.DatabaseError(f"integrity check: {ok[0] if ok else 'no answer'}")
-        con.executescript(_SCHEMA)
-        _allow_null_overall(con)
-        return con
-    except sqlite3.OperationalError as e:
-        con.close()
-        if "locked" in str(e) or "busy" in str(e):
-            warnings.warn(f"{path}: history busy, not used ({e}).", HistoryWarning, stacklevel=3)
-            return None
-        return _move_aside(path, e)
-    except sqlite3.DatabaseError as e:
-        con.close()
-        return _move_aside(path, e)
-
-
-def _move_aside(path: Path, why: Exception) -> sqlite3.Connection | None:
-    """A corrupt history is kept (renamed) for whoever wants to look at it; a new one starts."""
-    aside = path.with_name(f"{path.name}.corrupt-{os.getpid()}")
-    try:
-        os.replace(path, aside)
-        for tail in ("-wal", "-shm"):
-            side = path.with_name(path.name + tail)
-            if side.exists():
-                os.replace(side, aside.with_name(aside.name + tail))
-    except OSError as e:
-        warnings.warn(
-            f"{path}: history unreadable ({why}) and could not be moved aside ({e}); not used.",
-            HistoryWarning,
-            stacklevel=4,
-        )
-        return None
-    warnings.warn(
-        f"{path}: history unreadable ({why}); moved aside to {aside.name}, a new one starts.",
-        HistoryWarning,
-        stacklevel=4,
+    return open_checked(
+        path,
+        _SCHEMA,
+        what="history",
+        lost="earlier runs' scores are in the moved file, not in the trend",
+        warning=HistoryWarning,
+        migrate=_allow_null_overall,
+        stacklevel=3,
     )
-    return _connect(path)
 
 
 def _allow_null_overall(con: sqlite3.Connection) -> None:
@@ -131,28 +83,25 @@ def record(path: Path, result: RunResult) -> None:
     if con is None:
         return
     try:
-        con.execute("BEGIN IMMEDIATE")  # one transaction per run: all its rows, or none
-        con.execute(
-            "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?)",
-            (
-                result.run_id,
-                result.as_of.isoformat(),
-                score_or_none(result.scorecard.overall),
-                int(result.verdict.passed),
-                n_records,
-                len(result.issues),
-                len(result.matches.pairs),
-                json.dumps(sources),
-            ),
-        )
-        con.executemany(
-            "INSERT OR REPLACE INTO run_dimensions VALUES (?,?,?)",
-            [(result.run_id, d, s) for d, s in dims],
-        )
-        con.execute("COMMIT")
+        with transaction(con):  # one transaction per run: all its rows, or none
+            con.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    result.run_id,
+                    result.as_of.isoformat(),
+                    score_or_none(result.scorecard.overall),
+                    int(result.verdict.passed),
+                    n_records,
+                    len(result.issues),
+                    len(result.matches.pairs),
+                    json.dumps(sources),
+                ),
+            )
+            con.executemany(
+                "INSERT OR REPLACE INTO run_dimensions VALUES (?,?,?)",
+                [(result.run_id, d, s) for d, s in dims],
+            )
     except sqlite3.Error as e:
-        if con.in_transaction:
-            con.execute("ROLLBACK")
         warnings.warn(
             f"{path}: run not recorded in the history ({e}).", HistoryWarning, stacklevel=2
         )

@@ -7,18 +7,20 @@ nowhere inside a stage, which keeps stage outputs deterministic.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import secrets
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from audit import history, review_store
 from audit.config import PipelineConfig, dump_config, parse_config, with_business_timezone
-from audit.fsio import output_errors
+from audit.fsio import CleanupWarning, output_errors, owning
 from audit.gate import gate
 from audit.kpis import (
     clean_records,
@@ -31,7 +33,7 @@ from audit.match import match
 from audit.match.memory import MatchMemory
 from audit.model import Progress, RunResult, no_progress, stage_done, timed
 from audit.normalize import normalize
-from audit.report import write_report
+from audit.report import sweep_stale_runs, write_report
 from audit.schema import conform_issues
 from audit.score import score
 from audit.sources import read_sources, sources_for_paths
@@ -50,17 +52,27 @@ def make_run_id(cfg: PipelineConfig, now: dt.datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{digest}-{secrets.token_hex(3)}"
 
 
-def reserve_run_dir(cfg: PipelineConfig, out_root: Path) -> tuple[str, Path]:
+def reserve_run_dir(
+    cfg: PipelineConfig, out_root: Path, owner: contextlib.ExitStack | None = None
+) -> tuple[str, Path]:
     """A new run id whose folder this process created (exclusive mkdir): no two runs share one.
 
     The folder stays empty (so readers refuse it) until the finished run is renamed over it.
+    With `owner`, the folder's owner lock is taken first and kept on that stack, so a later
+    run sweeping the output folder knows the reservation is alive (`fsio.sweep_stale`).
     """
     for _ in range(100):
         run_id = make_run_id(cfg)
+        lock = owning(out_root / run_id) if owner is not None else contextlib.nullcontext()
+        held = contextlib.ExitStack()
+        held.enter_context(lock)
         try:
             os.mkdir(out_root / run_id)
         except FileExistsError:
+            held.close()
             continue
+        if owner is not None:
+            owner.push(held.pop_all())
         return run_id, out_root / run_id
     raise FileExistsError(f"{out_root}: could not find a free run id")  # pragma: no cover
 
@@ -78,6 +90,7 @@ def preflight(cfg: PipelineConfig, *, out_root: Path | None = None) -> None:
     from audit.kpis.catalogue import param_problems
     from audit.match.rules import load_rules as load_match_rules
     from audit.match.survivorship import load_rules as load_survivorship
+    from audit.report import WRITERS
     from audit.validate.rulepack import load_rules as load_rule_packs
 
     base = Path(cfg.base_dir)
@@ -96,6 +109,11 @@ def preflight(cfg: PipelineConfig, *, out_root: Path | None = None) -> None:
         problems = param_problems(KPIS.get(kpi_id), given)
         if problems:
             raise ConfigError(f"kpis.params.{kpi_id}: {'; '.join(problems)}.")
+    for name in cfg.output.formats:
+        try:
+            WRITERS.get(name)
+        except ConfigError as e:
+            raise ConfigError(f"output.formats: {e}") from None
     load_rule_packs(cfg.rules, base_dir=base)
     load_match_rules(cfg.match.rules, base_dir=base)
     load_survivorship(cfg.match.survivorship, base_dir=base)
@@ -237,10 +255,18 @@ def run(
     out_root = Path(out if out is not None else cfg.resolve(cfg.output.dir))
     preflight(cfg, out_root=out_root)
     reserved = None
-    with output_errors(out_root, config_path=True):
-        out_root.mkdir(parents=True, exist_ok=True)
-        if run_id is None:
-            run_id, reserved = reserve_run_dir(cfg, out_root)
+    owner = contextlib.ExitStack()  # this run's owner lock, held until its folder is in place
+    try:
+        with output_errors(out_root, config_path=True):
+            out_root.mkdir(parents=True, exist_ok=True)
+            if run_id is None:
+                run_id, reserved = reserve_run_dir(cfg, out_root, owner)
+            else:
+                owner.enter_context(owning(out_root / run_id))
+    except BaseException:
+        owner.close()
+        raise
+    _sweep(out_root)
     hist_path = cfg.resolve(cfg.history.path) if cfg.history.path else out_root / "history.sqlite"
     store = review_store.store_path(hist_path)
     memory = review_store.load_memory(store, before=run_id) if cfg.history.enabled else None
@@ -268,6 +294,8 @@ def run(
         if reserved is not None and reserved.is_dir() and not any(reserved.iterdir()):
             reserved.rmdir()  # the reservation only: nothing of this run is left behind
         raise
+    finally:
+        owner.close()
     if cfg.history.enabled:
         history.record(hist_path, result)
         c = result.matches.clusters
@@ -287,6 +315,19 @@ def run(
             result.matches.stats.get("memory") or {},
         )
     return _with_dir(result, run_dir)
+
+
+def _sweep(out_root: Path) -> None:
+    """Clean up after runs that were killed here, never a live one's (`fsio.sweep_stale`)."""
+    swept = sweep_stale_runs(out_root)
+    if swept:
+        more = "; ..." if len(swept) > 1 else ""
+        warnings.warn(
+            f"{out_root}: cleaned up after {len(swept)} interrupted run(s) whose process is "
+            f"gone ({swept[0]}{more}).",
+            CleanupWarning,
+            stacklevel=3,
+        )
 
 
 def _changes(store: Path, result: RunResult) -> dict[str, object] | None:

@@ -8,23 +8,30 @@ Each run also leaves its clusters (for stable cluster ids next time), the conten
 clustered records (so a decisions file read later can be keyed by content) and its run folder
 (so the next run can say what changed since).
 
-SQLite is in the standard library; one small file, one writer at a time (a transaction per
-call).
+SQLite is in the standard library; one small file opened like the history (`audit.sqlitedb`):
+each write is one transaction, concurrent runs and reviewers queue behind a busy timeout (WAL),
+and the file is checked on open. The store is a memory, never a reason for an audit or a merge
+to fail: a corrupt store is moved aside (kept, renamed `decisions.sqlite.corrupt-<pid>`) with a
+warning and a new one starts. What the user loses then until they review again: the remembered
+decisions (rejected pairs are proposed again, approved clusters wait for approval again),
+cluster ids stable against the previous run, the "changes since the previous run" section and
+the band precision learned from decisions.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit.errors import InputError
 from audit.match.memory import APPROVE, REJECT, MatchMemory, PairDecision, pair_key
 from audit.messages import band_name, msg
+from audit.sqlitedb import HistoryWarning, open_checked, transaction
 
 FILE_NAME = "decisions.sqlite"
 KEEP_RUNS = 20  # runs whose clusters are kept (a decisions file names one of them)
@@ -65,21 +72,35 @@ def store_path(history_path: Path) -> Path:
     return Path(history_path).with_name(FILE_NAME)
 
 
+class DecisionsWarning(HistoryWarning):
+    """The decisions store could not be used; the audit or merge went on without it."""
+
+
+LOST = (
+    "remembered review decisions, stable cluster ids and the changes since the previous run "
+    "start afresh; the old file is kept"
+)
+
+
 @contextmanager
-def _open(path: Path) -> Iterator[sqlite3.Connection]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _open(path: Path) -> Iterator[sqlite3.Connection | None]:
+    """The checked store, or None (after a DecisionsWarning) when it cannot be used."""
+    con = open_checked(
+        Path(path), _SCHEMA, what="decisions store", lost=LOST, warning=DecisionsWarning
+    )
     try:
-        con = sqlite3.connect(path)
-        con.executescript(_SCHEMA)
-    except sqlite3.DatabaseError as e:
-        raise InputError(
-            f"{path}: not a readable decisions store ({e}); move it aside to start afresh."
-        ) from None
-    try:
-        with con:
-            yield con
+        yield con
     finally:
-        con.close()
+        if con is not None:
+            con.close()
+
+
+def _not_read(path: Path, e: Exception) -> None:
+    warnings.warn(f"{path}: decisions store not read ({e}).", DecisionsWarning, stacklevel=3)
+
+
+def _not_written(path: Path, e: Exception) -> None:
+    warnings.warn(f"{path}: decisions store not written ({e}).", DecisionsWarning, stacklevel=3)
 
 
 def load_memory(path: Path, *, before: str | None = None) -> MatchMemory:
@@ -87,22 +108,28 @@ def load_memory(path: Path, *, before: str | None = None) -> MatchMemory:
     if not Path(path).exists():
         return MatchMemory()
     with _open(Path(path)) as con:
-        decisions = [
-            PairDecision(*row)
-            for row in con.execute(
-                "SELECT record_id_l, record_id_r, hash_l, hash_r, decision FROM pair_decisions "
-                "ORDER BY record_id_l, record_id_r"
-            )
-        ]
-        prev = _latest(con, before)
-        clusters: dict[str, list[str]] = {}
-        if prev is not None:
-            for cid, rid in con.execute(
-                "SELECT cluster_id, record_id FROM run_clusters WHERE run_id = ? "
-                "ORDER BY cluster_id, record_id",
-                (prev[0],),
-            ):
-                clusters.setdefault(cid, []).append(rid)
+        if con is None:
+            return MatchMemory()
+        try:
+            decisions = [
+                PairDecision(*row)
+                for row in con.execute(
+                    "SELECT record_id_l, record_id_r, hash_l, hash_r, decision "
+                    "FROM pair_decisions ORDER BY record_id_l, record_id_r"
+                )
+            ]
+            prev = _latest(con, before)
+            clusters: dict[str, list[str]] = {}
+            if prev is not None:
+                for cid, rid in con.execute(
+                    "SELECT cluster_id, record_id FROM run_clusters WHERE run_id = ? "
+                    "ORDER BY cluster_id, record_id",
+                    (prev[0],),
+                ):
+                    clusters.setdefault(cid, []).append(rid)
+        except sqlite3.Error as e:
+            _not_read(path, e)
+            return MatchMemory()
     return MatchMemory(decisions=decisions, previous_clusters=clusters)
 
 
@@ -120,7 +147,13 @@ def previous_run(path: Path, before: str) -> tuple[str, Path] | None:
     if not Path(path).exists():
         return None
     with _open(Path(path)) as con:
-        got = _latest(con, before)
+        if con is None:
+            return None
+        try:
+            got = _latest(con, before)
+        except sqlite3.Error as e:
+            _not_read(path, e)
+            return None
     return None if got is None else (got[0], Path(got[1]))
 
 
@@ -135,21 +168,32 @@ def record_run(
     """Remember a run: its folder, its clusters (cluster id, record id, decision) and hashes."""
     pending = len({c for c, _, d in clusters if not d})
     with _open(Path(path)) as con:
-        con.execute("DELETE FROM run_clusters WHERE run_id = ?", (run_id,))
-        con.execute(
-            "INSERT OR REPLACE INTO store_runs VALUES (?,?,?,?)",
-            (run_id, str(Path(run_dir).resolve()), json.dumps(dict(memory_stats)), pending),
-        )
-        con.executemany(
-            "INSERT INTO run_clusters VALUES (?,?,?,?,?)",
-            [(run_id, c, r, hashes.get(r, ""), d) for c, r, d in clusters],
-        )
-        # decisions files are read for recent runs; older runs' clusters are not needed
-        con.execute(
-            "DELETE FROM run_clusters WHERE run_id NOT IN "
-            "(SELECT run_id FROM store_runs ORDER BY run_id DESC LIMIT ?)",
-            (KEEP_RUNS,),
-        )
+        if con is None:
+            return
+        try:
+            with transaction(con):  # the run's rows all together, or none
+                con.execute("DELETE FROM run_clusters WHERE run_id = ?", (run_id,))
+                con.execute(
+                    "INSERT OR REPLACE INTO store_runs VALUES (?,?,?,?)",
+                    (
+                        run_id,
+                        str(Path(run_dir).resolve()),
+                        json.dumps(dict(memory_stats)),
+                        pending,
+                    ),
+                )
+                con.executemany(
+                    "INSERT INTO run_clusters VALUES (?,?,?,?,?)",
+                    [(run_id, c, r, hashes.get(r, ""), d) for c, r, d in clusters],
+                )
+                # decisions files are read for recent runs; older runs' clusters are not needed
+                con.execute(
+                    "DELETE FROM run_clusters WHERE run_id NOT IN "
+                    "(SELECT run_id FROM store_runs ORDER BY run_id DESC LIMIT ?)",
+                    (KEEP_RUNS,),
+                )
+        except sqlite3.Error as e:
+            _not_written(path, e)
 
 
 @dataclass
@@ -160,6 +204,7 @@ class Recorded:
     pairs: int = 0
     unknown_clusters: int = 0  # not clusters of that run: nothing to key them by
     known_run: bool = True
+    stored: bool = True  # False: the store could not be used (a DecisionsWarning said why)
 
 
 def record_decisions(
@@ -183,96 +228,132 @@ def record_decisions(
     if not decisions:
         return out
     with _open(Path(path)) as con:
-        rows = con.execute(
-            "SELECT cluster_id, record_id, content_hash FROM run_clusters WHERE run_id = ?",
-            (run_id,),
-        ).fetchall()
-        if not rows:
-            out.known_run = False
+        if con is None:
+            out.stored = False
             return out
-        members: dict[str, list[str]] = {}
-        hash_of: dict[str, str] = {}
-        for cid, rid, h in rows:
-            members.setdefault(cid, []).append(rid)
-            hash_of[rid] = h
-        new: list[tuple[str, str, str, str, str, str, str, str, float | None, str]] = []
-        for cid, d in sorted(decisions.items()):
-            recs = sorted(members.get(cid, []))
-            if not recs:
-                out.unknown_clusters += 1
-                continue
-            off = set(d.split_off) if d.decision == "split" else set()
-            for k, a in enumerate(recs):
-                for b in recs[k + 1 :]:
-                    if d.decision == "split":
-                        verdict = REJECT if (a in off) != (b in off) else APPROVE
-                        if a in off and b in off:
-                            continue  # the split-off records among themselves: not decided
-                    else:
-                        verdict = APPROVE if d.decision == APPROVE else REJECT
-                    lo, hi = pair_key(a, b)
-                    sc, band = scores.get((lo, hi), (None, ""))
-                    new.append(
-                        (lo, hi, hash_of[lo], hash_of[hi], verdict, cid, run_id, source, sc, band)
-                    )
-            if d.decision == APPROVE:
-                out.approved += 1
-            elif d.decision == REJECT:
-                out.rejected += 1
-            else:
-                out.split += 1
-        con.executemany("INSERT OR REPLACE INTO pair_decisions VALUES (?,?,?,?,?,?,?,?,?,?)", new)
-        out.pairs = len(new)
+        try:
+            with transaction(con):  # read the run's clusters and write the pairs as one
+                _decide(con, run_id, decisions, source, scores, out)
+        except sqlite3.Error as e:
+            _not_written(path, e)
+            return Recorded(stored=False)
     return out
+
+
+def _decide(
+    con: sqlite3.Connection,
+    run_id: str,
+    decisions: Mapping[str, Any],
+    source: str,
+    scores: Mapping[tuple[str, str], tuple[float, str]],
+    out: Recorded,
+) -> None:
+    rows = con.execute(
+        "SELECT cluster_id, record_id, content_hash FROM run_clusters WHERE run_id = ?",
+        (run_id,),
+    ).fetchall()
+    if not rows:
+        out.known_run = False
+        return
+    members: dict[str, list[str]] = {}
+    hash_of: dict[str, str] = {}
+    for cid, rid, h in rows:
+        members.setdefault(cid, []).append(rid)
+        hash_of[rid] = h
+    new: list[tuple[str, str, str, str, str, str, str, str, float | None, str]] = []
+    for cid, d in sorted(decisions.items()):
+        recs = sorted(members.get(cid, []))
+        if not recs:
+            out.unknown_clusters += 1
+            continue
+        off = set(d.split_off) if d.decision == "split" else set()
+        for k, a in enumerate(recs):
+            for b in recs[k + 1 :]:
+                if d.decision == "split":
+                    verdict = REJECT if (a in off) != (b in off) else APPROVE
+                    if a in off and b in off:
+                        continue  # the split-off records among themselves: not decided
+                else:
+                    verdict = APPROVE if d.decision == APPROVE else REJECT
+                lo, hi = pair_key(a, b)
+                sc, band = scores.get((lo, hi), (None, ""))
+                new.append(
+                    (lo, hi, hash_of[lo], hash_of[hi], verdict, cid, run_id, source, sc, band)
+                )
+        if d.decision == APPROVE:
+            out.approved += 1
+        elif d.decision == REJECT:
+            out.rejected += 1
+        else:
+            out.split += 1
+    con.executemany("INSERT OR REPLACE INTO pair_decisions VALUES (?,?,?,?,?,?,?,?,?,?)", new)
+    out.pairs = len(new)
 
 
 def status(path: Path) -> dict[str, Any]:
     """Pending, decided and stale, as of the latest run: what `crm-audit review status` prints."""
     if not Path(path).exists():
         return {"store": str(path), "latest_run": None}
+    unusable: dict[str, Any] = {
+        "store": str(path),
+        "latest_run": None,
+        "unusable": True,
+        "decided_pairs": {APPROVE: 0, REJECT: 0},
+        "decided_clusters": {APPROVE: 0, REJECT: 0},
+    }
     with _open(Path(path)) as con:
-        latest = _latest(con, None)
-        counts = dict(
-            con.execute(
-                "SELECT decision, COUNT(*) FROM pair_decisions GROUP BY decision ORDER BY decision"
-            ).fetchall()
-        )
-        clusters = dict(
-            con.execute(
-                "SELECT decision, COUNT(DISTINCT cluster_id) FROM pair_decisions "
-                "GROUP BY decision ORDER BY decision"
-            ).fetchall()
-        )
-        out: dict[str, Any] = {
-            "store": str(path),
-            "latest_run": None,
-            "decided_pairs": {APPROVE: counts.get(APPROVE, 0), REJECT: counts.get(REJECT, 0)},
-            "decided_clusters": {
-                APPROVE: clusters.get(APPROVE, 0),
-                REJECT: clusters.get(REJECT, 0),
-            },
-        }
-        if latest is None:
-            return out
-        run_id, run_dir = latest
-        mem = con.execute("SELECT memory FROM store_runs WHERE run_id = ?", (run_id,)).fetchone()[0]
-        # pending: no decision when the run was made, and none recorded for it since
-        pending, n_pending_records = con.execute(
-            "SELECT COUNT(DISTINCT cluster_id), COUNT(*) FROM run_clusters WHERE run_id = ? "
-            "AND decision = '' AND cluster_id NOT IN "
-            "(SELECT cluster_id FROM pair_decisions WHERE run_id = ?)",
-            (run_id, run_id),
-        ).fetchone()
-        memory = json.loads(mem)
-        out.update(
-            latest_run=run_id,
-            run_dir=run_dir,
-            pending_clusters=int(pending),
-            pending_records=int(n_pending_records),
-            arrived_approved=int(memory.get("clusters_arriving_approved", 0)),
-            rejected_pairs_held=int(memory.get("rejected_pairs_held", 0)),
-            stale_decisions=int(memory.get("stale_decisions", 0)),
-        )
+        if con is None:
+            return unusable
+        try:
+            return _status(con, path)
+        except sqlite3.Error as e:
+            _not_read(path, e)
+            return unusable
+
+
+def _status(con: sqlite3.Connection, path: Path) -> dict[str, Any]:
+    latest = _latest(con, None)
+    counts = dict(
+        con.execute(
+            "SELECT decision, COUNT(*) FROM pair_decisions GROUP BY decision ORDER BY decision"
+        ).fetchall()
+    )
+    clusters = dict(
+        con.execute(
+            "SELECT decision, COUNT(DISTINCT cluster_id) FROM pair_decisions "
+            "GROUP BY decision ORDER BY decision"
+        ).fetchall()
+    )
+    out: dict[str, Any] = {
+        "store": str(path),
+        "latest_run": None,
+        "decided_pairs": {APPROVE: counts.get(APPROVE, 0), REJECT: counts.get(REJECT, 0)},
+        "decided_clusters": {
+            APPROVE: clusters.get(APPROVE, 0),
+            REJECT: clusters.get(REJECT, 0),
+        },
+    }
+    if latest is None:
+        return out
+    run_id, run_dir = latest
+    mem = con.execute("SELECT memory FROM store_runs WHERE run_id = ?", (run_id,)).fetchone()[0]
+    # pending: no decision when the run was made, and none recorded for it since
+    pending, n_pending_records = con.execute(
+        "SELECT COUNT(DISTINCT cluster_id), COUNT(*) FROM run_clusters WHERE run_id = ? "
+        "AND decision = '' AND cluster_id NOT IN "
+        "(SELECT cluster_id FROM pair_decisions WHERE run_id = ?)",
+        (run_id, run_id),
+    ).fetchone()
+    memory = json.loads(mem)
+    out.update(
+        latest_run=run_id,
+        run_dir=run_dir,
+        pending_clusters=int(pending),
+        pending_records=int(n_pending_records),
+        arrived_approved=int(memory.get("clusters_arriving_approved", 0)),
+        rejected_pairs_held=int(memory.get("rejected_pairs_held", 0)),
+        stale_decisions=int(memory.get("stale_decisions", 0)),
+    )
     return out
 
 
@@ -292,10 +373,16 @@ def learn(path: Path) -> dict[str, Any] | None:
     if not Path(path).exists():
         return None
     with _open(Path(path)) as con:
-        rows = con.execute(
-            "SELECT score, band, decision FROM pair_decisions WHERE score IS NOT NULL "
-            "ORDER BY score DESC, record_id_l, record_id_r"
-        ).fetchall()
+        if con is None:
+            return None
+        try:
+            rows = con.execute(
+                "SELECT score, band, decision FROM pair_decisions WHERE score IS NOT NULL "
+                "ORDER BY score DESC, record_id_l, record_id_r"
+            ).fetchall()
+        except sqlite3.Error as e:
+            _not_read(path, e)
+            return None
     if not rows:
         return None
     by_band: dict[str, dict[str, Any]] = {}

@@ -38,6 +38,14 @@ SOURCES = {
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fault injection needs fork")
 
+# kill -9 trials per test: a seeded schedule, so CI repeats the same kills; `make bench` sets
+# CRM_AUDIT_KILL_TRIALS for many more (each trial is one forked run or apply killed at random)
+KILL_TRIALS = int(os.environ.get("CRM_AUDIT_KILL_TRIALS", "0"))
+
+
+def _trials(default: int) -> int:
+    return max(KILL_TRIALS, default)
+
 
 def _config(tmp: Path, *, formats: str = "[html, md, xlsx]", history: str = "") -> Path:
     lines = ["sources:"]
@@ -71,7 +79,7 @@ def _server(mode: str, **args: object) -> list[dict]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=300 + 30 * KILL_TRIALS,
         check=False,
     )
     assert out.returncode == 0, out.stderr[-2000:]
@@ -102,9 +110,11 @@ def test_kill_9_during_run_never_leaves_an_accepted_incomplete_folder(tmp_path: 
     ref = run(load_config(cfg), out=tmp_path / "ref").run_dir
     reference = {p.relative_to(ref).as_posix() for p in ref.rglob("*") if p.is_file()}
     out = tmp_path / "runs"
-    lines = _server("runs", config=str(cfg), out=str(out), seed=14, trials=8)
+    n = _trials(8)
+    lines = _server("runs", config=str(cfg), out=str(out), seed=14, trials=n)
     trials = [t for t in lines if "trial" in t]
-    assert len(trials) == 8 and sum(t["killed"] for t in trials) >= 3, lines
+    killed = sum(t["killed"] for t in trials)
+    assert len(trials) == n and killed >= 3 * n // 8, lines
     complete, refused, bad = _complete_or_refused(out, reference)
     assert bad == 0
     assert complete >= 1 + sum(not t["killed"] for t in trials)  # calibration run + finished
@@ -112,7 +122,18 @@ def test_kill_9_during_run_never_leaves_an_accepted_incomplete_folder(tmp_path: 
     with warnings.catch_warnings():
         warnings.simplefilter("error", HistoryWarning)  # a killed run never corrupts it
         assert len(previous(out / "history.sqlite", limit=100)) >= 1
-    print(f"run kill trials: {len(trials)}, complete {complete}, refused {refused}, bad {bad}")
+    # a later run cleans up what the killed ones left: no staging folder, no lock, no empty
+    # reservation; every folder left is a complete run
+    run(load_config(cfg), out=out)
+    hidden = [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert hidden == [], hidden
+    complete_after, refused_after, bad_after = _complete_or_refused(out, reference)
+    assert (refused_after, bad_after) == (0, 0)
+    assert complete_after >= complete + 1
+    print(
+        f"run kill trials: {len(trials)}, killed {killed}, accepted incomplete {bad}, "
+        f"left refused {refused} then cleaned up by the next run (0 left)"
+    )
 
 
 @pytest.mark.slow
@@ -123,21 +144,26 @@ def test_kill_9_during_merge_apply_is_always_undoable(tmp_path: Path) -> None:
     first = sorted({line.split(",")[0] for line in clusters})[0]
     dec = tmp_path / "d.csv"  # the second apply decides differently: one cluster rejected
     dec.write_text(f"cluster_id,decision,split_off\n{first},reject,\n", encoding="utf-8")
-    lines = _server("applies", run_dir=str(run_dir), decisions=str(dec), seed=14, trials=12)
+    n = _trials(12)
+    lines = _server("applies", run_dir=str(run_dir), decisions=str(dec), seed=14, trials=n)
     trials = [t for t in lines if "trial" in t]
-    assert len(trials) == 12 and sum(t["killed"] for t in trials) >= 4, lines
+    assert len(trials) == n and sum(t["killed"] for t in trials) >= n // 3, lines
     lost = [t for t in trials if not t["ok"]]
     assert lost == [], lost
     assert _inputs() == before
-    print(f"apply kill trials: {len(trials)}, killed {sum(t['killed'] for t in trials)}, lost 0")
+    print(
+        f"apply kill trials: {len(trials)}, killed {sum(t['killed'] for t in trials)}, "
+        "lost or accepted incomplete 0"
+    )
 
 
 @pytest.mark.slow
 def test_kill_9_during_merge_undo_then_undo_again_restores(tmp_path: Path) -> None:
     run_dir = run(load_config(_config(tmp_path, formats="[]")), out=tmp_path / "runs").run_dir
-    lines = _server("undos", run_dir=str(run_dir), seed=14, trials=8)
+    n = _trials(8)
+    lines = _server("undos", run_dir=str(run_dir), seed=14, trials=n)
     trials = [t for t in lines if "trial" in t]
-    assert len(trials) == 8 and sum(t["killed"] for t in trials) >= 3, lines
+    assert len(trials) == n and sum(t["killed"] for t in trials) >= 3 * n // 8, lines
     assert [t for t in trials if not t["ok"]] == []
     print(f"undo kill trials: {len(trials)}, killed {sum(t['killed'] for t in trials)}, lost 0")
 

@@ -74,9 +74,10 @@ _ORIGINAL_SHOW: list[Any] = []
 
 def _show_warning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
     """Our own warnings (a history not used, ...) as one plain line on stderr."""
+    from audit.fsio import CleanupWarning
     from audit.history import HistoryWarning
 
-    if isinstance(category, type) and issubclass(category, HistoryWarning):
+    if isinstance(category, type) and issubclass(category, (HistoryWarning, CleanupWarning)):
         click.echo(f"Warning: {message}", err=True)
     elif _ORIGINAL_SHOW:
         _ORIGINAL_SHOW[0](message, category, *args, **kwargs)

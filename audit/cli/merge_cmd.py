@@ -74,7 +74,9 @@ def apply_cmd(run_dir: Path, decisions: Path | None, out: Path | None, rules: st
     for why, n in sorted(reasons.items()):
         click.echo(f"  not merged: {n} ({why})")
     rem = res.remembered
-    if rem is not None and rem.known_run:
+    if rem is not None and not rem.stored:
+        click.echo("  not remembered: the decisions store could not be used (see the warning)")
+    elif rem is not None and rem.known_run:
         click.echo(
             f"  remembered: {rem.approved} approved, {rem.rejected} rejected, {rem.split} split "
             f"clusters ({rem.pairs} pairs) for the next run"

@@ -89,7 +89,7 @@ def record_cmd(run_dir: Path, decisions: Path) -> None:
     Example:
         crm-audit review record reports/20260131T090512-1a2b3c merge_decisions.json
     """
-    from audit.errors import ConfigError
+    from audit.errors import ConfigError, InputError
     from audit.merge.apply import remember_decisions
     from audit.merge.decisions import read_decisions, run_id_of
     from audit.merge.runfolder import read_run
@@ -101,6 +101,11 @@ def record_cmd(run_dir: Path, decisions: Path) -> None:
             f"{decisions}: these decisions were made for run {made_for}, not {run.run_id}."
         )
     got = remember_decisions(run, read_decisions(decisions), source=decisions.name)
+    if not got.stored:
+        raise InputError(
+            f"{decisions}: not remembered, the decisions store could not be used (see the "
+            "warning above); fix or free it and record the decisions again."
+        )
     if not got.known_run:
         raise ConfigError(
             f"{run_dir}: this run is not in its decisions store (was history disabled?); "

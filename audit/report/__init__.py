@@ -11,13 +11,22 @@ list below. Redaction is applied once, in `context.make_context`, before any wri
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from audit.errors import ConfigError
-from audit.fsio import commit_dir, link_into, new_staging_dir, output_errors, recover_dir
+from audit.fsio import (
+    commit_dir,
+    link_into,
+    new_staging_dir,
+    output_errors,
+    owning,
+    recover_dir,
+    sweep_stale,
+)
 from audit.manifest import MANIFEST, manifest_complete, write_manifest
 from audit.model import RunResult
 from audit.report import csv_writer, html_writer, json_writer, md_writer, xlsx_writer
@@ -52,6 +61,7 @@ __all__ = [
     "rerender_in_place",
     "review_from_folder",
     "staged_run_folder",
+    "sweep_stale_runs",
     "write_report",
     "writer",
 ]
@@ -130,7 +140,7 @@ def staged_run_folder(out_dir: Path, run_id: str, fill: Callable[[Path], list[Pa
     """Build a run folder under a staging name with `fill(staging)`, add its manifest (last),
     then rename it into place: a kill at any point leaves no folder that looks complete."""
     out_dir = Path(out_dir)
-    with output_errors(out_dir):
+    with output_errors(out_dir), owning(out_dir):
         recover_dir(out_dir, manifest_complete)
         _check_target(out_dir)
         staging = new_staging_dir(out_dir)
@@ -144,6 +154,15 @@ def staged_run_folder(out_dir: Path, run_id: str, fill: Callable[[Path], list[Pa
     return [out_dir / Path(p).relative_to(staging) for p in paths]
 
 
+RUN_ID = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}-[0-9a-f]{6}$")  # audit.pipeline.make_run_id
+
+
+def sweep_stale_runs(out_root: Path) -> list[str]:
+    """Finish or remove what killed runs left in an output folder (see `fsio.sweep_stale`):
+    hidden staging and scratch folders and empty reserved run folders whose owner is gone."""
+    return sweep_stale(Path(out_root), manifest_complete, reservation=RUN_ID)
+
+
 def rerender_in_place(ctx: ReportContext, run_dir: Path, formats: Sequence[str]) -> list[Path]:
     """Rewrite the human-facing formats of a complete run folder, as one atomic swap.
 
@@ -153,7 +172,7 @@ def rerender_in_place(ctx: ReportContext, run_dir: Path, formats: Sequence[str])
     """
     run_dir = Path(run_dir)
     run_id = str(ctx.run.get("run_id") or run_dir.name)
-    with output_errors(run_dir):
+    with output_errors(run_dir), owning(run_dir):
         scratch = run_dir.parent / f".{run_dir.name}.render"
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir()

@@ -190,9 +190,22 @@ def _profile_for(src: SourceConfig, base_dir: Path, where: str) -> Profile | str
 
 def _rel(path: Path, base_dir: Path) -> str:
     try:
-        return path.resolve().relative_to(base_dir.resolve()).as_posix()
+        rel = path.resolve().relative_to(base_dir.resolve()).as_posix()
     except ValueError:
-        return path.as_posix()
+        rel = path.as_posix()
+    # a name with bytes that are not UTF-8 (an old Latin-1 disk) cannot be written to a report
+    # as it is: show the bad bytes as U+FFFD, the file itself is still read by its real name
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _no_loop(path: Path) -> Path:
+    """`path.resolve()`, or one clear line for a symbolic link that loops."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        raise InputError(
+            f"{path}: is a symbolic link that loops back on itself; not read."
+        ) from None
 
 
 def _coalesce(frame: pd.DataFrame, cols: list[str]) -> pd.Series:
@@ -792,12 +805,12 @@ def sources_for_paths(paths: Sequence[Path]) -> tuple[list[dict[str, str]], list
     seen: set[Path] = set()
     for p in paths:
         if not p.is_dir():
-            if p.resolve() not in seen:
+            if _no_loop(p) not in seen:
                 seen.add(p.resolve())
                 out.append({"name": source_name(p, used), "path": str(p.resolve())})
             continue
         files, skipped = folder_files(p)
-        not_read += [(str(f.resolve()), why) for f, why in skipped]
+        not_read += [(str(f.absolute()), why) for f, why in skipped]  # a link: its own name
         mail_dirs: dict[Path, None] = {}
         n_before = len(out)
         for f in files:
@@ -830,7 +843,7 @@ def inspect_paths(
     used: set[str] = set()
     for p in paths:
         name = source_name(p, used)
-        src = SourceConfig(name=name, path=str(p.resolve()), encoding=encoding, profile=profile)
+        src = SourceConfig(name=name, path=str(_no_loop(p)), encoding=encoding, profile=profile)
         try:
             ingest = read_sources([src], base_dir=p.resolve().parent)
         except InputError as e:

@@ -41,7 +41,11 @@ def folder_files(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
     read: list[Path] = []
     skipped: list[tuple[Path, str]] = []
     for p in sorted(folder.rglob("*")):
-        if not p.is_file():
+        if p.is_dir():
+            continue
+        if not p.is_file():  # never silently: a pipe or device is not read, and is listed
+            broken = p.is_symlink() and not p.exists()
+            skipped.append((p, "a broken link" if broken else "not a regular file"))
             continue
         why = skip_reason(p.relative_to(folder).parts)
         if why is None:

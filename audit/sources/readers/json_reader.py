@@ -63,13 +63,23 @@ def _split_top_array(text: str, max_depth: int) -> list[tuple[int, str, bool]] |
     return None
 
 
+def _int(digits: str) -> int | str:
+    """An integer as a number, or as its text when longer than Python converts (4,300 digits):
+    a 5,000-digit "id" is kept, never an internal error."""
+    return int(digits) if len(digits) <= 4000 else digits
+
+
+def _loads(text: str) -> object:
+    return json.loads(text, parse_int=_int)
+
+
 def _loads_item(piece: str, line: int, too_deep: bool, max_depth: int) -> object:
     if too_deep:
         return Rejected(
             0, line, "source.row.too_deep", f"nested deeper than {max_depth} levels", piece[:200]
         )
     try:
-        return json.loads(piece)
+        return _loads(piece)
     except (json.JSONDecodeError, RecursionError) as e:
         return Rejected(0, line, "source.row.unparseable", str(e)[:200], piece[:200])
 
@@ -90,7 +100,7 @@ def read_json(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
             if not line.strip():
                 continue
             try:
-                items.append(json.loads(line))
+                items.append(_loads(line))
             except json.JSONDecodeError as e:
                 items.append(Rejected(0, i, "source.row.unparseable", str(e), line[:200]))
             except RecursionError:
@@ -98,7 +108,7 @@ def read_json(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
                 items.append(_loads_item(line, i, True, depth))
     else:
         try:
-            doc = json.loads(text)
+            doc = _loads(text)
         except json.JSONDecodeError as e:
             raise InputError(f"{path}: is not valid JSON (line {e.lineno}: {e.msg}).") from None
         except RecursionError:

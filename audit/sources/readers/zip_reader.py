@@ -57,6 +57,9 @@ def read_zip(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
             if "__MACOSX" in name.parts or any(p.startswith(".") for p in name.parts):
                 skipped.append(f"{info.filename} (hidden or macOS metadata)")
                 continue
+            if info.flag_bits & 0x1:  # zipfile would raise "password required"
+                skipped.append(f"{info.filename} (password-protected; unpack it first)")
+                continue
             spec = reader_for_suffix(name.suffix)
             if spec is None or spec.name == "zip":
                 why = "an archive inside the archive" if spec else "no reader for this kind"
