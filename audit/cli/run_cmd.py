@@ -42,12 +42,20 @@ def audit(targets: tuple[Path, ...], as_of: dt.datetime | None, out: Path | None
 @target_options
 @output_options
 @click.option("--strict", is_flag=True, help="Warnings fail the gate too.")
+@click.option(
+    "--engine",
+    type=click.Choice(["pandas", "spark"]),
+    default=None,
+    help="Where the stages run (default: the config's engine, else pandas). spark needs "
+    "the spark extra and Java; its session comes from the config's spark: block.",
+)
 def run_cmd(
     targets: tuple[Path, ...],
     as_of: dt.datetime | None,
     out: Path | None,
     fmt: str,
     strict: bool,
+    engine: str | None,
 ) -> None:
     """Audit, gate on the quality thresholds, and compute KPIs when the gate passes.
 
@@ -62,8 +70,9 @@ def run_cmd(
     measured at all the gate fails.
 
     \b
-    Example:
+    Examples:
         crm-audit run configs/example.yaml && make publish-kpis
+        crm-audit run configs/example.yaml --engine spark
     """
     from audit import pipeline
 
@@ -72,6 +81,8 @@ def run_cmd(
         cfg = cfg.model_copy(
             update={"thresholds": cfg.thresholds.model_copy(update={"strict": True})}
         )
+    if engine is not None:
+        cfg = cfg.model_copy(update={"engine": engine})
     with StageProgress() as progress:
         result = pipeline.run(cfg, out=out, progress=progress)
     echo_summary(result, fmt)

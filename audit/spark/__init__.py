@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import warnings
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -63,9 +64,17 @@ def session_conf(cfg: SparkConfig) -> dict[str, str]:
     return conf
 
 
-def start_session(cfg: SparkConfig) -> SparkSession:
-    """A Spark session for one run (the caller stops it), or the active one when it exists."""
+def start_session(cfg: SparkConfig) -> tuple[SparkSession, bool]:
+    """The active session (a notebook's, a spark-submit job's) if there is one, else a new
+    session from the config; and whether it is new (the caller then stops it)."""
+    # pyspark 4.x warns on every pandas conversion that pandas 3 is not fully supported; the
+    # equality tests against the pandas engine are what this engine relies on instead
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
     from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active, False
 
     if cfg.master.startswith("local"):
         # local workers run this interpreter (where crm-audit is installed), not "python3"
@@ -73,4 +82,4 @@ def start_session(cfg: SparkConfig) -> SparkSession:
     builder = SparkSession.builder.master(cfg.master).appName("crm-audit")
     for key, value in session_conf(cfg).items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    return builder.getOrCreate(), True
