@@ -441,6 +441,11 @@ class SparkConfig(_Model):
     partitions: int = Field(
         8, ge=1, le=100_000, description="shuffle partitions, and hash buckets per blocking rule"
     )
+    driver_edges: int = Field(
+        5_000_000,
+        ge=0,
+        description="edges up to which clusters are connected on the driver; above, in Spark",
+    )
 
     @field_validator("conf")
     @classmethod

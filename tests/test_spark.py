@@ -104,6 +104,41 @@ def test_bucket_count_changes_nothing(workspace: Path, tmp_path: Path, spark, bu
     assert got.stats["candidate_pairs_by_rule"] == want.stats["candidate_pairs_by_rule"]
 
 
+@pytest.mark.spark
+def test_clusters_connected_in_spark_are_the_drivers(workspace: Path, tmp_path: Path, spark):
+    """Past `spark.driver_edges` the components are found in Spark SQL: same clusters."""
+    from audit.match import match
+    from audit.spark.match import linker
+
+    result = run(load_config(_config(workspace)), out=tmp_path, run_id="r")
+    contacts = result.records["contacts"]
+    want = match(contacts, MatchConfig())
+    got = match(contacts, MatchConfig(), linker=linker(spark, 4, driver_edges=0))
+    assert len(want.clusters) > 10
+    assert got.clusters.to_csv(index=False) == want.clusters.to_csv(index=False)
+    assert got.pairs.to_csv(index=False) == want.pairs.to_csv(index=False)
+    assert got.golden.to_csv(index=False) == want.golden.to_csv(index=False)
+
+
+@pytest.mark.spark
+def test_spark_components_equal_scipys_on_long_chains(spark) -> None:
+    """Min-label propagation needs as many rounds as a component is long: a 12-record chain
+    numbered backwards, a star and a pair come out as scipy's components."""
+    import numpy as np
+
+    from audit.match.cluster import components
+    from audit.spark.match import components_on_spark
+
+    chain = np.arange(12, 0, -1)
+    i = np.r_[chain[1:], np.full(5, 50), 60]
+    j = np.r_[chain[:-1], np.arange(51, 56), 61]
+    got = components_on_spark(spark, 70, i, j)
+    want = components(70, i, j)
+    # the same partition of the records (labels themselves may differ)
+    assert len(set(zip(got.tolist(), want.tolist(), strict=True))) == len(set(want.tolist()))
+    assert len(set(got.tolist())) == len(set(want.tolist())) == 70 - 11 - 5 - 1
+
+
 def test_engine_spark_without_java_is_a_config_error(
     workspace: Path, tmp_path: Path, runner, monkeypatch
 ) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from audit.match.cluster import cluster
+from audit.match.cluster import cluster, components
 from audit.match.compare import Comparer, counted_features
 from audit.match.engine import Linked, _pairs_frame, make_scorer, score_candidates
 from audit.match.facts import ValueCounts, ValueFacts, value_facts
@@ -278,6 +278,33 @@ def score_on_spark(
     return got, comparisons, pruned
 
 
+def components_on_spark(spark: SparkSession, n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Connected components of the edge list in Spark SQL: every record takes the smallest
+    label among its neighbours until none changes (min-label propagation; no GraphFrames,
+    whose JVM package is not on PyPI). Label = the component's smallest position."""
+    from pyspark.sql import functions as F
+
+    table = pa.table({"src": pa.array(i, pa.int64()), "dst": pa.array(j, pa.int64())})
+    e = spark.createDataFrame(table)
+    both = e.unionByName(e.select(F.col("dst").alias("src"), F.col("src").alias("dst")))
+    both = both.localCheckpoint()
+    lab = both.select(F.col("src").alias("id")).distinct()
+    lab = lab.withColumn("label", F.col("id")).localCheckpoint()
+    while True:
+        msg = both.join(lab, both["src"] == lab["id"]).select(both["dst"].alias("id"), lab["label"])
+        new = lab.unionByName(msg).groupBy("id").agg(F.min("label").alias("label"))
+        new = new.localCheckpoint()
+        old = lab.withColumnRenamed("label", "old")
+        changed = new.join(old, "id").where(F.col("label") < F.col("old")).count()
+        lab = new
+        if changed == 0:
+            break
+    got = lab.toPandas()
+    labels = np.arange(n, dtype=np.int64)
+    labels[got["id"].to_numpy(np.int64)] = got["label"].to_numpy(np.int64)
+    return labels
+
+
 def link_on_spark(
     spark: SparkSession,
     feats: pd.DataFrame,
@@ -289,6 +316,7 @@ def link_on_spark(
     facts: ValueFacts | None = None,
     forbid: np.ndarray | None = None,
     buckets: int = 8,
+    driver_edges: int = 5_000_000,
 ) -> Linked:
     """`engine.link` on a Spark session: same arguments, same result (linking two sides with
     `side` is the plain `dedupe` command's and stays on pandas)."""
@@ -368,8 +396,13 @@ def link_on_spark(
             got = np.where(np.isin(np.minimum(a, b) * n + np.maximum(a, b), forbid), 0.0, got)
         return got
 
+    def _connect(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if len(i) <= driver_edges:
+            return components(n, i, j)
+        return components_on_spark(spark, n, i, j)
+
     labels, (ei, ej, es) = cluster(
-        n, ki, kj, scored["score_raw"].to_numpy(np.float64), review, _score_more
+        n, ki, kj, scored["score_raw"].to_numpy(np.float64), review, _score_more, _connect
     )
     timings["clustering"] = round(time.perf_counter() - t, 4)
     t = time.perf_counter()
@@ -399,10 +432,12 @@ def link_on_spark(
     return Linked(pairs=pairs, labels=labels, stats=stats, model=model)
 
 
-def linker(spark: SparkSession, buckets: int) -> Callable[..., Linked]:
+def linker(
+    spark: SparkSession, buckets: int, driver_edges: int = 5_000_000
+) -> Callable[..., Linked]:
     """`link_on_spark` bound to a session, with `engine.link`'s signature (`match(linker=)`)."""
 
     def run(feats: pd.DataFrame, rules: MatchRules, **kw: Any) -> Linked:
-        return link_on_spark(spark, feats, rules, buckets=buckets, **kw)
+        return link_on_spark(spark, feats, rules, buckets=buckets, driver_edges=driver_edges, **kw)
 
     return run

@@ -41,7 +41,7 @@ class SparkStages:
             sources,
             issues,
             memory=memory,
-            linker=linker(self.spark, self.cfg.partitions),
+            linker=linker(self.spark, self.cfg.partitions, self.cfg.driver_edges),
         )
 
     def close(self) -> None:
