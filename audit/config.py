@@ -453,6 +453,35 @@ class LimitsConfig(_Model):
     )
 
 
+class SparkConfig(_Model):
+    """Where and how the Spark engine runs (used only with engine: spark)."""
+
+    master: str = Field(
+        "local[2]", description="Spark master: local[N], yarn, spark://host:port, k8s://..."
+    )
+    conf: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Spark settings for the session (spark.* keys)"
+    )
+    partitions: int = Field(
+        8, ge=1, le=100_000, description="shuffle partitions, and hash buckets per blocking rule"
+    )
+    driver_edges: int = Field(
+        5_000_000,
+        ge=0,
+        description="edges up to which clusters are connected on the driver; above, in Spark",
+    )
+
+    @field_validator("conf")
+    @classmethod
+    def _spark_keys(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key in v:
+            if not str(key).startswith("spark."):
+                raise ValueError(
+                    f"{key!r} is not a Spark setting; Spark settings start with spark."
+                )
+        return v
+
+
 class HistoryConfig(_Model):
     enabled: bool = True
     path: str | None = Field(
@@ -477,6 +506,10 @@ class PipelineConfig(_Model):
     output: OutputConfig = Field(default_factory=OutputConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    engine: Literal["pandas", "spark"] = Field(
+        "pandas", description="where the stages run: pandas (one machine) or spark"
+    )
+    spark: SparkConfig = Field(default_factory=SparkConfig)
     base_dir: str = Field(
         ".", description="folder relative paths resolve against (set by the loader)"
     )

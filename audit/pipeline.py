@@ -15,6 +15,7 @@ import os
 import secrets
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -117,6 +118,12 @@ def preflight(cfg: PipelineConfig, *, out_root: Path | None = None) -> None:
     load_rule_packs(cfg.rules, base_dir=base)
     load_match_rules(cfg.match.rules, base_dir=base)
     load_survivorship(cfg.match.survivorship, base_dir=base)
+    if cfg.engine == "spark":
+        from audit.spark import INSTALL_HINT, missing
+
+        reason = missing()
+        if reason:
+            raise ConfigError(f"engine: spark cannot run here: {reason}; {INSTALL_HINT}.")
     if out_root is not None:
         where = "--out" if out_root != cfg.resolve(cfg.output.dir) else "output.dir"
         probe = out_root
@@ -135,19 +142,53 @@ def preflight(cfg: PipelineConfig, *, out_root: Path | None = None) -> None:
             raise ConfigError(f"{where}: {probe} {why}; choose a folder you can write to.")
 
 
+class _PandasStages:
+    """The stages that an engine may run elsewhere, on this machine with pandas."""
+
+    match = staticmethod(match)
+
+    def close(self) -> None:
+        pass
+
+
+def _stages(cfg: PipelineConfig, spark: Any | None) -> Any:
+    if cfg.engine == "pandas" and spark is None:
+        return _PandasStages()
+    from audit.spark.stages import SparkStages
+
+    return SparkStages(cfg.spark, spark)
+
+
 def analyse(
     cfg: PipelineConfig,
     *,
     progress: Progress = no_progress,
     run_id: str | None = None,
     memory: MatchMemory | None = None,
+    spark: Any | None = None,
 ) -> RunResult:
     """Run every stage in memory and return the result (nothing written).
 
     `memory` is what the decisions store remembers (reviewers' pair decisions, the previous
-    run's clusters); without it matching starts from zero.
+    run's clusters); without it matching starts from zero. `spark` (a SparkSession) runs the
+    heavy stages on it, as `engine: spark` does on a session of its own.
     """
     preflight(cfg)
+    stages = _stages(cfg, spark)
+    try:
+        return _analyse(cfg, stages, progress=progress, run_id=run_id, memory=memory)
+    finally:
+        stages.close()
+
+
+def _analyse(
+    cfg: PipelineConfig,
+    stages: Any,
+    *,
+    progress: Progress,
+    run_id: str | None,
+    memory: MatchMemory | None,
+) -> RunResult:
     cfg = with_business_timezone(cfg)
     as_of = cfg.as_of or dt.datetime.now(dt.UTC).date()
     timings: dict[str, float] = {}
@@ -184,7 +225,7 @@ def analyse(
     stage_done(progress, "validate", n_records, timings["validate"])
     progress("match")
     with timed("match", timings):
-        matches = match(
+        matches = stages.match(
             records.get("contacts"),
             cfg.match,
             cfg.sources,
@@ -244,8 +285,12 @@ def run(
     out: Path | None = None,
     progress: Progress = no_progress,
     run_id: str | None = None,
+    spark: Any | None = None,
 ) -> RunResult:
     """Run every stage, write the run folder and record the run in the history.
+
+    `spark`: an existing SparkSession to run the heavy stages on (a notebook's, a cluster
+    job's); it is left running. `engine: spark` in the config starts and stops one instead.
 
     Example:
         from audit import load_config, run
@@ -271,7 +316,7 @@ def run(
     store = review_store.store_path(hist_path)
     memory = review_store.load_memory(store, before=run_id) if cfg.history.enabled else None
     try:
-        result = analyse(cfg, progress=progress, run_id=run_id, memory=memory)
+        result = analyse(cfg, progress=progress, run_id=run_id, memory=memory, spark=spark)
         run_dir = out_root / result.run_id
         progress("report")
         with timed("report", result.timings):

@@ -48,6 +48,13 @@ def audit(
 @target_options
 @output_options
 @click.option("--strict", is_flag=True, help="Warnings fail the gate too.")
+@click.option(
+    "--engine",
+    type=click.Choice(["pandas", "spark"]),
+    default=None,
+    help="Where the stages run (default: the config's engine, else pandas). spark needs "
+    "the spark extra and Java; its session comes from the config's spark: block.",
+)
 def run_cmd(
     targets: tuple[Path, ...],
     as_of: dt.datetime | None,
@@ -55,6 +62,7 @@ def run_cmd(
     fmt: str,
     show_progress: bool | None,
     strict: bool,
+    engine: str | None,
 ) -> None:
     """Audit, gate on the quality thresholds, and compute KPIs when the gate passes.
 
@@ -69,8 +77,9 @@ def run_cmd(
     measured at all the gate fails.
 
     \b
-    Example:
+    Examples:
         crm-audit run configs/example.yaml && make publish-kpis
+        crm-audit run configs/example.yaml --engine spark
     """
     from audit import pipeline
 
@@ -79,6 +88,8 @@ def run_cmd(
         cfg = cfg.model_copy(
             update={"thresholds": cfg.thresholds.model_copy(update={"strict": True})}
         )
+    if engine is not None:
+        cfg = cfg.model_copy(update={"engine": engine})
     with StageProgress(show_progress, fmt) as progress:
         result = pipeline.run(cfg, out=out, progress=progress)
     echo_summary(result, fmt)

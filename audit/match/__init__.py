@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,8 +74,12 @@ def match(
     sources: Sequence[SourceConfig] = (),
     issues: pd.DataFrame | None = None,
     memory: MatchMemory | None = None,
+    linker: Callable[..., Any] | None = None,
 ) -> Matches:
     """Find duplicate contacts; pairs, clusters, golden proposals, stats and issues.
+
+    `linker` replaces `engine.link` (same arguments and result): a distributed engine links
+    the features on its workers; everything around it stays here.
 
     `issues` are the earlier stages' findings: a cell they call a placeholder or unreadable is
     not matched on (see NON_VALUE_RULES).
@@ -107,7 +111,7 @@ def match(
     facts = value_facts(feats, nicknames=rules.nicknames)
     t_prep = time.perf_counter() - t0
     remembered, forbid = _remembered(memory, contacts, used, row_order, ids)
-    linked = link(
+    linked = (linker or link)(
         feats,
         rules,
         review=cfg.review_threshold,

@@ -32,12 +32,15 @@ def cluster(
     score: np.ndarray,
     link_at: float,
     scorer: Scorer,
+    connect: Callable[[int, np.ndarray, np.ndarray], np.ndarray] = components,
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Cluster label per record (-1 = no duplicate) and the extra pairs scored to check cliques.
 
     `i, j, score` are the pairs at or above `link_at`; `scorer(i, j)` scores any other pairs.
+    `connect(n, i, j)` labels the connected components (any labels: only which records share
+    one matters); a distributed engine passes its own for edge lists too large for one machine.
     """
-    labels = components(n, i, j) if len(i) else np.arange(n)
+    labels = connect(n, i, j) if len(i) else np.arange(n)
     size = np.bincount(labels, minlength=n)
     comp_edges = np.bincount(labels[i], minlength=n) if len(i) else np.zeros(n, np.int64)
     need = size * (size - 1) // 2

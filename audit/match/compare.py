@@ -17,9 +17,9 @@ import pyarrow.compute as pc
 
 from audit import romanize as rz
 from audit.match.blocking import Codes, as_arrow
-from audit.match.facts import ValueFacts, is_role_email
+from audit.match.facts import ValueCounts, ValueFacts, is_role_email
 from audit.match.rules import Comparison
-from audit.match.xscript import SCRIPT, CrossScript
+from audit.match.xscript import SCRIPT, CrossScript, counted_columns
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "exact": ("null", "far", "exact"),
@@ -56,8 +56,18 @@ class Compared:
     persons: np.ndarray | None = None
 
 
+def counted_features(comparisons: list[Comparison]) -> list[str]:
+    """The features whose value counts a `Comparer` needs (see `ValueCounts`)."""
+    return sorted({c.field for c in comparisons} | set(counted_columns()))
+
+
 class Comparer:
-    """Holds the per-record data every comparison needs; compares any array of pairs."""
+    """Holds the per-record data every comparison needs; compares any array of pairs.
+
+    Without `counts` the value frequencies are counted on `feats` (right when `feats` is the
+    whole data set); with them, `feats` may be any subset (a partition, the rows a driver
+    fetched) and every comparison comes out as it would on the whole data set.
+    """
 
     def __init__(
         self,
@@ -65,16 +75,27 @@ class Comparer:
         comparisons: list[Comparison],
         nicknames: dict,
         facts: ValueFacts | None = None,
+        *,
+        counts: ValueCounts | None = None,
     ):
         self.feats = feats
         self.codes = Codes(feats)
-        self.comparisons = [c for c in comparisons if feats[c.field].notna().any()]
+        self.global_counts = counts
+        if counts is None:
+            self.comparisons = [c for c in comparisons if feats[c.field].notna().any()]
+        else:
+            self.comparisons = [c for c in comparisons if counts.total(c.field) > 0]
         self.counts: dict[str, np.ndarray] = {}
         self.persons: dict[str, np.ndarray] = {}  # people sharing each value code (global facts)
         facts = facts or ValueFacts()
         for c in self.comparisons:
             codes = self.codes.get(c.field)
-            self.counts[c.field] = np.bincount(codes[codes >= 0], minlength=int(codes.max()) + 1)
+            if counts is None:
+                self.counts[c.field] = np.bincount(
+                    codes[codes >= 0], minlength=int(codes.max()) + 1
+                )
+            else:
+                self.counts[c.field] = counts.of(c.field, self.codes.uniques(c.field))
             if c.shared_persons is not None:
                 self.persons[c.field] = facts.persons_of(c.field, self.codes.uniques(c.field))
         self.email_role = (
@@ -95,7 +116,7 @@ class Comparer:
         self.xs: CrossScript | None = None
         self._family_word = np.zeros(0, bool)
         if SCRIPT in feats.columns and feats[SCRIPT].notna().any():
-            self.xs = CrossScript(self.codes, lambda f: len(self.counts[f]))
+            self.xs = CrossScript(self.codes, lambda f: len(self.counts[f]), counts)
             # family names: words this data set holds more often as a family name than as a
             # given name, the common Korean and Chinese family names (Kwon, Huang), and the
             # readings of the family names of its native-script records (千葉 -> Chiba)
@@ -115,7 +136,12 @@ class Comparer:
         """Share of records holding each value code (term frequency), smoothed; for names, the
         romanized values' shares follow (see `CrossScript.agree` for their codes)."""
         counts = self.counts[field].astype(float)
-        out = (counts + prior_records * prior_share) / (float(counts.sum()) + prior_records)
+        total = (
+            float(counts.sum())
+            if self.global_counts is None
+            else float(self.global_counts.total(field))
+        )
+        out = (counts + prior_records * prior_share) / (total + prior_records)
         if self.xs is not None and field in ("given", "family"):
             out = np.concatenate([out, self.xs.shares(field, prior_records, prior_share)])
         return out

@@ -295,6 +295,25 @@ def link(
     return Linked(pairs=pairs, labels=labels, stats=stats, model=model)
 
 
+def score_candidates(
+    scorer: _Scorer, i: np.ndarray, j: np.ndarray, *, review: float, auto: float
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The pairs among candidates (i, j) that score `review` or more: the pairs table and the
+    unrounded scores (clustering needs those: the table's are rounded, and ties would break
+    differently). Per pair, so any split of the candidates gives the same rows; this is what a
+    partition of a distributed engine calls on its frame (`i, j` are rows of the scorer's
+    Comparer)."""
+    d = scorer.score(i, j, detail=True, floor=review)
+    hit = d["score"] >= review
+    kept = {k: v[hit] for k, v in d.items()}
+    return _pairs_frame(i[hit], j[hit], kept, scorer.model, review, auto), kept["score"]
+
+
+def make_scorer(comparer: Comparer, model: Model, rules: MatchRules) -> _Scorer:
+    """A scorer for `comparer`'s rows with `model` rebound to its value codes (`Model.bind`)."""
+    return _Scorer(comparer, model.bind(comparer), rules)
+
+
 def _pairs_frame(
     i: np.ndarray, j: np.ndarray, d: dict[str, Any], model: Model, review: float, auto: float
 ) -> pd.DataFrame:

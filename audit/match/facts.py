@@ -225,3 +225,47 @@ def personal_emails(values: Iterable[object]) -> set[str]:
     arr = np.array(vals, dtype=object)
     keep = ~is_role_email(arr) & ~_email_placeholder(pd.Series(arr, dtype=object))
     return set(arr[keep].tolist())
+
+
+@dataclass(frozen=True)
+class ValueCounts:
+    """feature -> value -> number of records holding it, over the whole data set (first pass).
+
+    A frame that is one partition of the data (Spark) cannot count its values itself: term
+    frequencies, a phone's 'shared' level and u(exact) are global facts. Given these counts, a
+    `Comparer` built on any subset of the records compares pairs exactly as one built on all of
+    them.
+    """
+
+    counts: dict[str, pd.Series] = field(default_factory=dict)
+
+    def of(self, name: str, values: np.ndarray) -> np.ndarray:
+        """Records holding each of `values` (0 for a value not counted)."""
+        s = self.counts.get(name)
+        if s is None or len(s) == 0 or len(values) == 0:
+            return np.zeros(len(values), np.int64)
+        got = s.reindex(pd.Index(values, dtype=object)).to_numpy(dtype=float)
+        return np.nan_to_num(got, nan=0.0).astype(np.int64)
+
+    def total(self, name: str) -> int:
+        """Records holding any value of `name`."""
+        s = self.counts.get(name)
+        return int(s.sum()) if s is not None else 0
+
+    def all_counts(self, name: str) -> np.ndarray:
+        """Every value's count (in no particular order), for sums over all values."""
+        s = self.counts.get(name)
+        return s.to_numpy(np.int64) if s is not None else np.zeros(0, np.int64)
+
+
+def value_counts(feats: pd.DataFrame, names: Iterable[str]) -> ValueCounts:
+    """Records per value of each feature in `names` that `feats` has (the pandas first pass)."""
+    out: dict[str, pd.Series] = {}
+    for name in names:
+        if name not in feats.columns:
+            continue
+        codes, uniq = _codes(feats, name)
+        n = np.bincount(codes[codes >= 0], minlength=len(uniq))
+        values = uniq.to_numpy(zero_copy_only=False).astype(object)
+        out[name] = pd.Series(n.astype(np.int64), index=pd.Index(values, dtype=object))
+    return ValueCounts(counts=out)

@@ -107,6 +107,23 @@ class Model:
             total += group_score(cols, grp.rest, n, lift)
         return total
 
+    def bind(self, comparer: Comparer) -> Model:
+        """This model's weights with the term-frequency tables of `comparer`'s value codes.
+
+        `tf_u` is indexed by one Comparer's dictionary codes; a model trained on the driver is
+        rebound to every partition's Comparer (built with the same global `ValueCounts`), which
+        gives each value the same share it has in the whole data set.
+        """
+        from dataclasses import replace
+
+        fields = [
+            replace(f, tf_u=comparer.tf_shares(f.comp.field, PRIOR_RECORDS, PRIOR_SHARE))
+            if f.tf_u is not None
+            else f
+            for f in self.fields
+        ]
+        return replace(self, fields=fields)
+
     def table(self) -> list[dict[str, object]]:
         """The learned weights as rows (field, level, m, u, bits) for reports and tests."""
         rows: list[dict[str, object]] = []
@@ -209,6 +226,18 @@ def _discount_matches(f: FieldWeights, exact: tuple[float, float], prior: float)
     f.u[top] = new
 
 
+def exact_agreement(counts: np.ndarray) -> tuple[float, float]:
+    """(record pairs sharing a value, record pairs both holding one) from per-value counts.
+
+    Order-free and exact in floating point (integer sums), so counts gathered from any number
+    of partitions give the same figures as counts of one frame.
+    """
+    c = np.asarray(counts).astype(float)
+    agree = float((c * (c - 1) / 2).sum())
+    both = float(c.sum()) * (float(c.sum()) - 1) / 2
+    return agree, max(both, 1.0)
+
+
 def train(
     comparer: Comparer,
     rules: MatchRules,
@@ -217,29 +246,73 @@ def train(
     total_pairs: float,
     side: np.ndarray | None = None,
 ) -> Model:
-    """Estimate u on random pairs, then m and the prior on a sample of the candidate pairs."""
+    """Estimate u on random pairs, then m and the prior on a sample of the candidate pairs.
+
+    `comparer` holds every record; `fit` is the same on any subset holding the pairs used.
+    """
     t = rules.training
     n = len(comparer.feats)
-    comps = comparer.comparisons
     ri, rj = random_pairs(n, t.random_pairs, t.seed, side)
-    fields: list[FieldWeights] = []
     exact_pairs: dict[str, tuple[float, float]] = {}
-    for c in comps:
-        k = len(LEVELS[c.kind])
+    for c in comparer.comparisons:
         counts = comparer.counts[c.field].astype(float)
-        # exact agreement between two random records is counted, not sampled: the number of
-        # record pairs sharing a value, minus the expected true matches among them (see below);
-        # the other levels are shared out by what the random pairs show among non-exact pairs
-        codes = comparer.codes.get(c.field)
         if side is None:
-            agree = float((counts * (counts - 1) / 2).sum())
-            both = float(counts.sum()) * (float(counts.sum()) - 1) / 2
+            exact_pairs[c.field] = exact_agreement(counts)
         else:
+            codes = comparer.codes.get(c.field)
             k0 = np.bincount(codes[(codes >= 0) & (side == 0)], minlength=len(counts))
             k1 = np.bincount(codes[(codes >= 0) & (side == 1)], minlength=len(counts))
             agree = float((k0.astype(float) * k1).sum())
             both = float(k0.sum()) * float(k1.sum())
-        exact_pairs[c.field] = (agree, max(both, 1.0))
+            exact_pairs[c.field] = (agree, max(both, 1.0))
+    si, sj = sample_candidates(cand_i, cand_j, t.sample_pairs)
+    return fit(
+        comparer,
+        rules,
+        n=n,
+        exact_pairs=exact_pairs,
+        random=(ri, rj),
+        sample=(si, sj),
+        n_candidates=len(cand_i),
+        total_pairs=total_pairs,
+    )
+
+
+def sample_candidates(
+    cand_i: np.ndarray, cand_j: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A deterministic, evenly spread sample of the candidate pairs (sorted by (i, j))."""
+    step = max(1, len(cand_i) // size)
+    return cand_i[::step], cand_j[::step]
+
+
+def fit(
+    comparer: Comparer,
+    rules: MatchRules,
+    *,
+    n: int,
+    exact_pairs: dict[str, tuple[float, float]],
+    random: tuple[np.ndarray, np.ndarray],
+    sample: tuple[np.ndarray, np.ndarray],
+    n_candidates: int,
+    total_pairs: float,
+) -> Model:
+    """The model from global figures and two sets of pairs given as rows of `comparer`.
+
+    Everything that needs the whole data set (records n, pairs agreeing exactly, the number of
+    candidates) is an argument, so a driver can train on the few rows the pairs name: a
+    `Comparer` with global `ValueCounts` over those rows compares them as over all rows.
+    """
+    t = rules.training
+    comps = comparer.comparisons
+    ri, rj = random
+    fields: list[FieldWeights] = []
+    for c in comps:
+        k = len(LEVELS[c.kind])
+        # exact agreement between two random records is counted, not sampled: the number of
+        # record pairs sharing a value, minus the expected true matches among them (see below);
+        # the other levels are shared out by what the random pairs show among non-exact pairs
+        agree, both = exact_pairs[c.field]
         u_exact = float(
             np.clip((agree + PRIOR_PAIRS * PRIOR_U) / (both + PRIOR_PAIRS), 1e-12, 0.999)
         )
@@ -256,11 +329,9 @@ def train(
     groups = {g: rules.groups[g] for g in sorted({c.group for c in comps})}
     prior = float(np.clip(0.5 * n / max(total_pairs, 1.0), 1e-12, MAX_PRIOR))
     model = Model(fields=fields, groups=groups, prior=prior)
-    if len(cand_i) == 0:
+    if n_candidates == 0:
         return model
-    # a deterministic, evenly spread sample of the (sorted) candidate pairs
-    step = max(1, len(cand_i) // t.sample_pairs)
-    si, sj = cand_i[::step], cand_j[::step]
+    si, sj = sample
     compared = {c.field: comparer.compare(c, si, sj) for c in comps}
     ns = len(si)
     for _ in range(t.iterations):
@@ -277,7 +348,7 @@ def train(
                 f.m = _level_share(lv, len(f.levels), alpha=1.0)
         contrib = {f.comp.field: f.contribution(compared[f.comp.field]) for f in fields}
         p = probability(model.combine(contrib, ns))
-        expected = float(p.sum()) * (len(cand_i) / ns)
+        expected = float(p.sum()) * (n_candidates / ns)
         model.prior = float(np.clip(expected / max(total_pairs, 1.0), 1e-12, MAX_PRIOR))
         for f in fields:
             _discount_matches(f, exact_pairs[f.comp.field], model.prior)

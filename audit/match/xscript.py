@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from audit import romanize as rz
 from audit.match.blocking import Codes
+from audit.match.facts import ValueCounts
 
 SCRIPT = "xs_script"
 # per language: family key, given key, and the whole name read in two orders (a: the last
@@ -107,10 +108,17 @@ def _keys(joined: str) -> tuple[str | None, ...]:
     return tuple(row)
 
 
+def counted_columns() -> list[str]:
+    """The romanized name columns whose value counts the shares need (`ValueCounts`)."""
+    return [f"{p}_{lang}" for lang in rz.LANGS for p in ("xf", "xg")]
+
+
 class CrossScript:
     """Per-record script classes and key codes; answers 'do these pairs agree across scripts'."""
 
-    def __init__(self, codes: Codes, base_len: Callable[[str], int]) -> None:
+    def __init__(
+        self, codes: Codes, base_len: Callable[[str], int], counts: ValueCounts | None = None
+    ) -> None:
         sc = codes.get(SCRIPT)
         values = np.array([int(v) for v in codes.uniques(SCRIPT)] or [0], np.int8)
         self.script = np.where(sc >= 0, values[np.maximum(sc, 0)], 0).astype(np.int8)
@@ -130,11 +138,25 @@ class CrossScript:
                 out[lang] = np.where(c >= 0, joint[np.maximum(c, 0)], -1)
         self.base_len = base_len
         self.codes = codes
-        self.counts = {
-            (lang, field): np.bincount(c[c >= 0], minlength=int(c.max()) + 1 if len(c) else 0)
-            for lang in rz.LANGS
-            for field, c in (("family", self.f[lang]), ("given", self.g[lang]))
-        }
+        # with global counts (a partition of the data), shares are the whole data set's
+        self.totals: dict[tuple[str, str], float] | None = None
+        if counts is None:
+            self.counts = {
+                (lang, field): np.bincount(c[c >= 0], minlength=int(c.max()) + 1 if len(c) else 0)
+                for lang in rz.LANGS
+                for field, c in (("family", self.f[lang]), ("given", self.g[lang]))
+            }
+        else:
+            self.counts = {
+                (lang, field): counts.of(f"{prefix}_{lang}", codes.uniques(f"{prefix}_{lang}"))
+                for lang in rz.LANGS
+                for field, prefix in (("family", "xf"), ("given", "xg"))
+            }
+            self.totals = {
+                (lang, field): float(counts.total(f"{prefix}_{lang}"))
+                for lang in rz.LANGS
+                for field, prefix in (("family", "xf"), ("given", "xg"))
+            }
 
     def native_family_keys(self) -> dict[str, set[str]]:
         """Per language, the romanized family names of the records written in native script."""
@@ -264,5 +286,6 @@ class CrossScript:
         parts = []
         for lang in rz.LANGS:
             c = self.counts[(lang, field)].astype(float)
-            parts.append((c + prior_records * prior_share) / (c.sum() + prior_records))
+            total = c.sum() if self.totals is None else self.totals[(lang, field)]
+            parts.append((c + prior_records * prior_share) / (total + prior_records))
         return np.concatenate(parts) if parts else np.zeros(0)

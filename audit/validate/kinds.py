@@ -65,6 +65,27 @@ class Skip(Exception):
     """Raised by a check when what it needs is absent (entity or column): status 'skipped'."""
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Which records a rule must see together to give the answer it gives on the whole data.
+
+    - row: each row alone (any split of the frame gives the same findings);
+    - key: every record sharing the values of `keys` (uniqueness: its value, within its source);
+    - email_key: every record sharing the rule field's email key, with the email events and
+      activities of that key (`with_entities`) - staleness and bounces;
+    - reference: the whole target entity `with_entities` (handed whole, or its keys broadcast).
+
+    A distributed engine partitions by this (DESIGN.md, "Engines"); row order inside a
+    partition must stay the frame's (evidence names the first of repeated rows).
+    """
+
+    kind: Literal["row", "key", "email_key", "reference"] = "row"
+    keys: tuple[str, ...] = ()
+    with_entities: tuple[str, ...] = ()
+
+
+ROW = Scope()
+
 Check = Callable[[pd.DataFrame, Any, Context], Outcome]
 GxCompile = Callable[[Any], tuple[str, dict[str, Any]] | None]  # None: use a flag column
 
@@ -79,6 +100,11 @@ class Kind:
     gx: GxCompile | None = None
     needs_field: bool = True
     columns: Callable[[Any], tuple[str, ...]] | None = None  # other columns a rule reads
+    scope: Callable[[Any], Scope] = lambda rule: ROW
+
+    def scope_of(self, rule: Any) -> Scope:
+        """The records `rule` (of this kind) must see together (`Scope`)."""
+        return self.scope(rule)
 
 
 KINDS: Registry[Kind] = Registry("rule kind")
@@ -91,6 +117,7 @@ def kind(
     gx: GxCompile | None = None,
     needs_field: bool = True,
     columns: Callable[[Any], tuple[str, ...]] | None = None,
+    scope: Callable[[Any], Scope] | None = None,
 ) -> Callable[[Check], Check]:
     """Register a vectorized check function as a rule kind (its docstring documents it)."""
 
@@ -108,6 +135,7 @@ def kind(
                 gx=gx,
                 needs_field=needs_field,
                 columns=columns,
+                scope=scope or (lambda rule: ROW),
             ),
         )
         return fn

@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field, field_validator
 from audit.text import fold
 from audit.valuelists import JUNK_TOKENS, REPEAT_ASCII, placeholder_lists
 
-from ..kinds import Context, Outcome, Params, Skip, kind
+from ..kinds import Context, Outcome, Params, Scope, Skip, kind
 
 # pd.factorize results of the columns read during one validate run: a dozen rules read the
 # email column alone, and factorizing a million strings costs ~0.15 s each time. Keyed by the
@@ -153,7 +153,14 @@ def _unique_gx(r: Any) -> tuple[str, dict[str, Any]] | None:
     return "ExpectColumnValuesToBeUnique", {"column": r.field}
 
 
-@kind("unique", params=UniqueParams, gx=_unique_gx)
+@kind(
+    "unique",
+    params=UniqueParams,
+    gx=_unique_gx,
+    scope=lambda r: Scope(
+        "key", (r.field,) if r.params.within is None else (r.params.within, r.field)
+    ),
+)
 def unique(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     """Present values must not repeat (inside each `within` group, if given); every holder of a
     repeated value is reported."""

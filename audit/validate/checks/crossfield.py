@@ -11,7 +11,7 @@ import pandas as pd
 from audit import schema
 from audit.text import key
 
-from ..kinds import Context, Outcome, Params, kind
+from ..kinds import Context, Outcome, Params, Scope, kind
 from .basic import column
 
 
@@ -75,7 +75,12 @@ class DuplicateRowParams(Params):
     within: str = "source"  # rows are the same record only inside one source (one export)
 
 
-@kind("duplicate_row", params=DuplicateRowParams, needs_field=False)
+@kind(
+    "duplicate_row",
+    params=DuplicateRowParams,
+    needs_field=False,
+    scope=lambda r: Scope("key", (r.params.within,)),
+)
 def duplicate_row(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     """A row with no record id whose every canonical value repeats an earlier row of the same
     source (an export taken twice, a pasted block): every copy after the first is reported.

@@ -9,7 +9,7 @@ import pandas as pd
 
 from audit.emailkey import email_key
 
-from ..kinds import Context, Outcome, Params, Skip, kind
+from ..kinds import Context, Outcome, Params, Scope, Skip, kind
 from .basic import column
 
 
@@ -20,7 +20,7 @@ class RefParams(Params):
     separator: str | None = ";"  # multi-valued fields ('101;102'): every listed value must exist
 
 
-@kind("references", params=RefParams)
+@kind("references", params=RefParams, scope=lambda r: Scope("reference", (), (r.params.to,)))
 def references(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     """Present values must exist in `to`.`column` (by exact value or by email key)."""
     s = column(frame, rule.field)

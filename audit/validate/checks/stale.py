@@ -20,8 +20,11 @@ from pydantic import ConfigDict, Field
 from audit.emailkey import email_key
 from audit.valuelists import domain_list, typo_map
 
-from ..kinds import Context, Outcome, Params, Skip, kind
+from ..kinds import Context, Outcome, Params, Scope, Skip, kind
 from .basic import column, distinct, on_distinct
+
+# staleness and bounces look at every record, event and activity sharing the email key
+_EMAIL_KEY = Scope("email_key", (), ("email_events", "activities"))
 
 
 def _keys(s: pd.Series) -> pd.Series:
@@ -114,7 +117,11 @@ def _vendor_hard(frame: pd.DataFrame, rule: Any, ctx: Context) -> pd.Series:
     )
 
 
-@kind("hard_bounce", columns=lambda r: ("email_bounce", "email_bounce_reason"))
+@kind(
+    "hard_bounce",
+    columns=lambda r: ("email_bounce", "email_bounce_reason"),
+    scope=lambda r: _EMAIL_KEY,
+)
 def hard_bounce(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     """The address hard-bounced: in an inbox export (evidence: date, status, reason) or by the
     source app's own bounce field (evidence: the vendor's reason). Every record with the
@@ -153,7 +160,7 @@ class SoftParams(Params):
     min_days: int = 7
 
 
-@kind("soft_bounces", params=SoftParams)
+@kind("soft_bounces", params=SoftParams, scope=lambda r: _EMAIL_KEY)
 def soft_bounces(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     """At least `min_count` soft bounces spread over `min_days` days (one alone is not stale)."""
     s = column(frame, rule.field)
@@ -192,7 +199,12 @@ class StatusParams(Params):
     )
 
 
-@kind("status_flag", params=StatusParams, columns=lambda r: (r.params.status_field,))
+@kind(
+    "status_flag",
+    params=StatusParams,
+    columns=lambda r: (r.params.status_field,),
+    scope=lambda r: _EMAIL_KEY,
+)
 def status_flag(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     """A source app marks the address undeliverable (cleaned, bounced, ...): every record that
     carries the address (email key) is flagged, not only the row with the status."""
@@ -292,6 +304,7 @@ def _last_seen(
 @kind(
     "inactive",
     params=InactiveParams,
+    scope=lambda r: _EMAIL_KEY,
     columns=lambda r: (*r.params.date_fields, *r.params.alive_fields),
 )
 def inactive(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:

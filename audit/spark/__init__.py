@@ -1,0 +1,85 @@
+"""The Spark engine: the same stages, run per partition on a Spark session (optional extra).
+
+`engine: spark` in a config (or `crm-audit run --engine spark`, or `pipeline.run(cfg,
+spark=session)`) runs the heavy stages here. The stage functions are the pandas engine's own,
+called on frames of whole blocks or whole keys; whatever needs the whole data set is computed in
+a first pass and handed to them (DESIGN.md, "Engines"). This package imports the stages; no
+stage imports it. pyspark and a Java runtime are needed only when the engine is chosen.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from audit.config import SparkConfig
+
+INSTALL_HINT = (
+    "install the Spark extra (pip install 'crm-audit[spark]') and a Java 17+ runtime "
+    "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless), or set engine: pandas"
+)
+
+
+def missing() -> str | None:
+    """Why the Spark engine cannot start on this machine (None when it can)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed"
+    java_home = os.environ.get("JAVA_HOME")
+    if not (java_home and os.path.exists(os.path.join(java_home, "bin", "java"))) and not (
+        shutil.which("java")
+    ):
+        return "no Java runtime was found (java on PATH or JAVA_HOME)"
+    return None
+
+
+def session_conf(cfg: SparkConfig) -> dict[str, str]:
+    """The session settings: the config's own win over these defaults.
+
+    A local session binds to loopback (Spark otherwise picks the host's network address and
+    listens there) and shows no UI; the session time zone is UTC, as every stage's datetimes.
+    """
+    conf = {
+        "spark.sql.shuffle.partitions": str(cfg.partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.ui.showConsoleProgress": "false",
+    }
+    if cfg.master.startswith("local"):
+        conf.update(
+            {
+                "spark.driver.bindAddress": "127.0.0.1",
+                "spark.driver.host": "127.0.0.1",
+                "spark.ui.enabled": "false",
+            }
+        )
+    conf.update({str(k): str(v) for k, v in cfg.conf.items()})
+    return conf
+
+
+def start_session(cfg: SparkConfig) -> tuple[SparkSession, bool]:
+    """The active session (a notebook's, a spark-submit job's) if there is one, else a new
+    session from the config; and whether it is new (the caller then stops it)."""
+    # pyspark 4.x warns on every pandas conversion that pandas 3 is not fully supported; the
+    # equality tests against the pandas engine are what this engine relies on instead
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active, False
+
+    if cfg.master.startswith("local"):
+        # local workers run this interpreter (where crm-audit is installed), not "python3"
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.master(cfg.master).appName("crm-audit")
+    for key, value in session_conf(cfg).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate(), True

@@ -1,0 +1,443 @@
+"""Linking on Spark: the same result as `audit.match.engine.link`, computed per partition.
+
+1. value counts (records per value of every compared feature) in one Spark aggregate: the
+   global facts a partition cannot count itself (`ValueCounts`);
+2. blocking: per rule, records with a complete key go to a hash bucket of the key, so every
+   block lies whole in one call of the project's `block_pairs`; the pairs come to the driver,
+   which keeps each once (the union `candidate_pairs` makes);
+3. training on the driver from the rows the random and sampled pairs name (`fit`);
+4. scoring: the candidates are split by a hash of their first record; each split gets the rows
+   its pairs name and runs the project's scorer with the model rebound to its codes;
+5. clustering on the driver's edge list (`cluster`), completing components with the rows the
+   driver fetches.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from audit.match.cluster import cluster, components
+from audit.match.compare import Comparer, counted_features
+from audit.match.engine import Linked, _pairs_frame, make_scorer, score_candidates
+from audit.match.facts import ValueCounts, ValueFacts, value_facts
+from audit.match.fellegi_sunter import (
+    exact_agreement,
+    fit,
+    random_pairs,
+    sample_candidates,
+)
+from audit.match.rules import MatchRules
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+POS = "_pos"
+STAT = -1  # i of a row that carries a partition's counters instead of a pair
+
+
+def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Feature columns as the pandas engine holds them (Arrow-backed strings)."""
+    return frame.astype("string[pyarrow]")
+
+
+def to_spark(spark: SparkSession, feats: pd.DataFrame) -> DataFrame:
+    """The features with their record position, as a cached Spark frame."""
+    table = pa.Table.from_pandas(
+        feats.assign(**{POS: np.arange(len(feats), dtype=np.int64)}), preserve_index=False
+    )
+    schema = pa.schema(
+        [pa.field(n, pa.int64() if n == POS else pa.string()) for n in table.column_names]
+    )
+    return spark.createDataFrame(table.cast(schema)).cache()
+
+
+def count_values(sdf: DataFrame, names: list[str]) -> ValueCounts:
+    """Records per value of each feature, over every partition (one aggregate)."""
+    from pyspark.sql import functions as F
+
+    if not names:
+        return ValueCounts()
+    cells = F.explode(
+        F.array(*[F.struct(F.lit(n).alias("f"), F.col(n).alias("v")) for n in names])
+    ).alias("s")
+    got = (
+        sdf.select(cells)
+        .select("s.f", "s.v")
+        .where(F.col("v").isNotNull())
+        .groupBy("f", "v")
+        .count()
+        .toPandas()
+    )
+    out: dict[str, pd.Series] = {}
+    for name, part in got.groupby("f", sort=True):
+        out[str(name)] = pd.Series(
+            part["count"].to_numpy(np.int64),
+            index=pd.Index(part["v"].astype(object).to_numpy(), dtype=object),
+        )
+    return ValueCounts(counts=out)
+
+
+def _block_udf(
+    rules: list[tuple[int, int, int]],
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """Pairs of one bucket: every rule's blocks that hash to it lie whole in the frame."""
+
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+        from audit.match.blocking import Codes, block_pairs
+
+        parts = []
+        for rule, width, max_block in rules:
+            sub = pdf[pdf["_rule"].to_numpy() == rule]
+            sub = sub.sort_values(POS, kind="stable").reset_index(drop=True)
+            pos = sub[POS].to_numpy(np.int64)
+            keys = [f"_k{x}" for x in range(width)]
+            a, b, counts = block_pairs(Codes(_as_strings(sub[keys])).key(keys), max_block)
+            parts.append(pd.DataFrame({"i": pos[a], "j": pos[b], "rule": rule}))
+            stats = {"i": [STAT], "j": [STAT], "rule": [rule]}
+            parts.append(pd.DataFrame({**stats, **{k: [v] for k, v in counts.items()}}))
+        out = pd.concat(parts, ignore_index=True)
+        for k in ("pairs", "skipped_keys", "skipped_pairs"):
+            out[k] = out[k].fillna(0).astype(np.int64) if k in out else 0
+        return out[["i", "j", "rule", "pairs", "skipped_keys", "skipped_pairs"]]
+
+    return run
+
+
+def candidates(
+    sdf: DataFrame, rules: MatchRules, n: int, buckets: int, present: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, dict[str, dict[str, int]]]:
+    """The union of every rule's pairs, sorted by (i, j), and the counts per rule.
+
+    One shuffle for all rules: each record is sent, once per rule whose key it has, to a hash
+    bucket of (rule, key), so a block never spans two buckets.
+    """
+    from pyspark.sql import functions as F
+
+    used = [
+        r for r in rules.blocking if all(present.get(k, 0) > 0 for k in r.keys)
+    ]  # a key no record has: the pandas engine skips the rule too
+    if not used:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, {}
+    width = max(len(r.keys) for r in used)
+    keyed: Any = None
+    for x, rule in enumerate(used):
+        complete = F.lit(True)
+        for k in rule.keys:
+            complete = complete & F.col(k).isNotNull()
+        cols = [F.col(k).alias(f"_k{m}") for m, k in enumerate(rule.keys)]
+        cols += [F.lit(None).cast("string").alias(f"_k{m}") for m in range(len(rule.keys), width)]
+        part = sdf.where(complete).select(
+            F.col(POS),
+            F.lit(x).alias("_rule"),
+            *cols,
+            F.pmod(F.xxhash64(F.lit(x), *rule.keys), F.lit(buckets)).alias("_bucket"),
+        )
+        keyed = part if keyed is None else keyed.unionByName(part)
+    spec = [(x, len(r.keys), r.max_block) for x, r in enumerate(used)]
+    schema = "i long, j long, rule int, pairs long, skipped_keys long, skipped_pairs long"
+    got = keyed.groupBy("_bucket").applyInPandas(_block_udf(spec), schema).toPandas()
+    stat = got["i"].to_numpy() == STAT
+    sums = got[stat].groupby("rule")[["pairs", "skipped_keys", "skipped_pairs"]].sum()
+    stats: dict[str, dict[str, int]] = {}
+    for x, rule in enumerate(used):
+        row = sums.loc[x] if x in sums.index else None
+        stats[rule.id] = {
+            c: int(row[c]) if row is not None else 0
+            for c in ("pairs", "skipped_keys", "skipped_pairs")
+        }
+    i = got["i"].to_numpy(np.int64)[~stat]
+    j = got["j"].to_numpy(np.int64)[~stat]
+    key = i * np.int64(n) + j
+    key.sort()
+    uniq = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    return uniq // n, uniq % n, stats
+
+
+class _Rows:
+    """Comparers over the driver's rows of given positions (global value counts)."""
+
+    def __init__(
+        self, feats: pd.DataFrame, rules: MatchRules, facts: ValueFacts, counts: ValueCounts
+    ) -> None:
+        self.feats, self.rules, self.facts, self.counts = feats, rules, facts, counts
+
+    def comparer(self, positions: np.ndarray) -> tuple[Comparer, np.ndarray]:
+        need = np.unique(positions)
+        sub = self.feats.iloc[need].reset_index(drop=True)
+        comparer = Comparer(
+            sub, self.rules.comparisons, self.rules.nicknames, self.facts, counts=self.counts
+        )
+        return comparer, need
+
+
+def _score_udf(
+    columns: list[str],
+    rules: MatchRules,
+    facts: ValueFacts,
+    counts: ValueCounts,
+    model: Any,
+    review: float,
+    auto: float,
+    out_cols: list[str],
+) -> Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame]:
+    def run(pairs: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+        from audit.match import compare
+
+        compare.WORKERS = 1  # one Spark task per core already
+        rows = rows.sort_values(POS, kind="stable").drop_duplicates(POS).reset_index(drop=True)
+        pos = rows[POS].to_numpy(np.int64)
+        comparer = Comparer(
+            _as_strings(rows[columns]), rules.comparisons, rules.nicknames, facts, counts=counts
+        )
+        scorer = make_scorer(comparer, model, rules)
+        gi = pairs["i"].to_numpy(np.int64)
+        gj = pairs["j"].to_numpy(np.int64)
+        frame, raw = score_candidates(
+            scorer, np.searchsorted(pos, gi), np.searchsorted(pos, gj), review=review, auto=auto
+        )
+        frame["i"] = pos[frame["i"].to_numpy(np.int64)]
+        frame["j"] = pos[frame["j"].to_numpy(np.int64)]
+        frame["score_raw"] = raw
+        frame["comparisons"] = 0
+        frame["pruned"] = 0
+        stat: dict[str, list[int | None]] = {c: [None] for c in out_cols}
+        stat.update(
+            {
+                "i": [STAT],
+                "j": [STAT],
+                "comparisons": [scorer.comparisons],
+                "pruned": [scorer.pruned],
+            }
+        )
+        out = pd.concat([frame, pd.DataFrame(stat)], ignore_index=True)[out_cols]
+        for c in out.columns:  # Spark takes plain objects, not pandas' Arrow-backed strings
+            if out[c].dtype == object or str(out[c].dtype).startswith(("str", "string")):
+                out[c] = out[c].astype(object).where(out[c].notna(), None)
+        return out
+
+    return run
+
+
+def _pairs_schema(model: Any) -> tuple[list[str], str]:
+    cols = [("i", "long"), ("j", "long"), ("score", "double"), ("band", "string")]
+    cols.append(("rule_id", "string"))
+    cols += [(f"sim_{f.comp.field}", "double") for f in model.fields]
+    cols += [(f"w_{f.comp.field}", "double") for f in model.fields]
+    cols += [("why", "string"), ("score_raw", "double")]
+    cols += [("comparisons", "long"), ("pruned", "long")]
+    return [c for c, _ in cols], ", ".join(f"`{c}` {t}" for c, t in cols)
+
+
+def score_on_spark(
+    spark: SparkSession,
+    sdf: DataFrame,
+    ci: np.ndarray,
+    cj: np.ndarray,
+    *,
+    columns: list[str],
+    rules: MatchRules,
+    facts: ValueFacts,
+    counts: ValueCounts,
+    model: Any,
+    review: float,
+    auto: float,
+    buckets: int,
+) -> tuple[pd.DataFrame, int, int]:
+    """Pairs scoring `review` or more (sorted by (i, j)), comparisons and pruned pairs."""
+    from pyspark.sql import functions as F
+
+    out_cols, schema = _pairs_schema(model)
+    if len(ci) == 0:
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in out_cols[:-2]})
+        return empty.astype({"i": np.int64, "j": np.int64}), 0, 0
+    table = pa.table({"i": pa.array(ci, pa.int64()), "j": pa.array(cj, pa.int64())})
+    pairs = spark.createDataFrame(table).withColumn("_g", F.pmod(F.xxhash64("i"), F.lit(buckets)))
+    wanted = (
+        pairs.select(F.col("_g").alias("_h"), F.col("i").alias(POS))
+        .unionByName(pairs.select(F.col("_g").alias("_h"), F.col("j").alias(POS)))
+        .distinct()
+    )
+    rows = wanted.join(sdf, on=POS, how="inner")
+    udf = _score_udf(columns, rules, facts, counts, model, review, auto, out_cols)
+    got = pairs.groupBy("_g").cogroup(rows.groupBy("_h")).applyInPandas(udf, schema).toPandas()
+    stat = got["i"].to_numpy() == STAT
+    comparisons = int(got.loc[stat, "comparisons"].sum())
+    pruned = int(got.loc[stat, "pruned"].sum())
+    got = got[~stat].drop(columns=["comparisons", "pruned"])
+    order = np.lexsort((got["j"].to_numpy(np.int64), got["i"].to_numpy(np.int64)))
+    got = got.iloc[order].reset_index(drop=True)
+    for c in ("band", "rule_id", "why"):
+        got[c] = got[c].astype(object)
+    return got, comparisons, pruned
+
+
+def components_on_spark(spark: SparkSession, n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Connected components of the edge list in Spark SQL: every record takes the smallest
+    label among its neighbours until none changes (min-label propagation; no GraphFrames,
+    whose JVM package is not on PyPI). Label = the component's smallest position."""
+    from pyspark.sql import functions as F
+
+    table = pa.table({"src": pa.array(i, pa.int64()), "dst": pa.array(j, pa.int64())})
+    e = spark.createDataFrame(table)
+    both = e.unionByName(e.select(F.col("dst").alias("src"), F.col("src").alias("dst")))
+    both = both.localCheckpoint()
+    lab = both.select(F.col("src").alias("id")).distinct()
+    lab = lab.withColumn("label", F.col("id")).localCheckpoint()
+    while True:
+        msg = both.join(lab, both["src"] == lab["id"]).select(both["dst"].alias("id"), lab["label"])
+        new = lab.unionByName(msg).groupBy("id").agg(F.min("label").alias("label"))
+        new = new.localCheckpoint()
+        old = lab.withColumnRenamed("label", "old")
+        changed = new.join(old, "id").where(F.col("label") < F.col("old")).count()
+        lab = new
+        if changed == 0:
+            break
+    got = lab.toPandas()
+    labels = np.arange(n, dtype=np.int64)
+    labels[got["id"].to_numpy(np.int64)] = got["label"].to_numpy(np.int64)
+    return labels
+
+
+def link_on_spark(
+    spark: SparkSession,
+    feats: pd.DataFrame,
+    rules: MatchRules,
+    *,
+    review: float,
+    auto: float,
+    side: np.ndarray | None = None,
+    facts: ValueFacts | None = None,
+    forbid: np.ndarray | None = None,
+    buckets: int = 8,
+    driver_edges: int = 5_000_000,
+) -> Linked:
+    """`engine.link` on a Spark session: same arguments, same result (linking two sides with
+    `side` is the plain `dedupe` command's and stays on pandas)."""
+    if side is not None:
+        raise ValueError("linking two sides runs on the pandas engine")
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    n = len(feats)
+    if facts is None:
+        facts = value_facts(feats, nicknames=rules.nicknames)
+    columns = list(feats.columns)
+    sdf = to_spark(spark, feats)
+    try:
+        present = {c: int(feats[c].notna().sum()) for c in columns}  # the driver has them
+        counts = count_values(sdf, [c for c in counted_features(rules.comparisons) if c in feats])
+        ci, cj, block_counts = candidates(sdf, rules, n, buckets, present)
+        timings["blocking"] = round(time.perf_counter() - t, 4)
+
+        t = time.perf_counter()
+        rows = _Rows(feats, rules, facts, counts)
+        tr = rules.training
+        ri, rj = random_pairs(n, tr.random_pairs, tr.seed, None)
+        si, sj = sample_candidates(ci, cj, tr.sample_pairs)
+        comparer, need = rows.comparer(np.concatenate([ri, rj, si, sj]))
+        at = np.searchsorted
+        model = fit(
+            comparer,
+            rules,
+            n=n,
+            exact_pairs={
+                c.field: exact_agreement(counts.all_counts(c.field)) for c in comparer.comparisons
+            },
+            random=(at(need, ri), at(need, rj)),
+            sample=(at(need, si), at(need, sj)),
+            n_candidates=len(ci),
+            total_pairs=n * (n - 1) / 2,
+        )
+        timings["training"] = round(time.perf_counter() - t, 4)
+
+        t = time.perf_counter()
+        scored, comparisons, pruned = score_on_spark(
+            spark,
+            sdf,
+            ci,
+            cj,
+            columns=columns,
+            rules=rules,
+            facts=facts,
+            counts=counts,
+            model=model,
+            review=review,
+            auto=auto,
+            buckets=buckets,
+        )
+    finally:
+        sdf.unpersist()
+    ki = scored["i"].to_numpy(np.int64)
+    kj = scored["j"].to_numpy(np.int64)
+    n_forbidden = 0
+    if forbid is not None and len(forbid) and len(ki):
+        ok = ~np.isin(np.minimum(ki, kj) * n + np.maximum(ki, kj), forbid)
+        n_forbidden = int((~ok).sum())
+        scored = scored[ok].reset_index(drop=True)
+        ki, kj = ki[ok], kj[ok]
+    timings["scoring"] = round(time.perf_counter() - t, 4)
+
+    t = time.perf_counter()
+    driver = {"comparisons": 0, "pruned": 0}
+
+    def _score_more(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        comp, where = rows.comparer(np.concatenate([a, b]))
+        scorer = make_scorer(comp, model, rules)
+        got = scorer.score(at(where, a), at(where, b), floor=review)["score"]
+        driver["comparisons"] += scorer.comparisons
+        driver["pruned"] += scorer.pruned
+        if forbid is not None and len(forbid):
+            got = np.where(np.isin(np.minimum(a, b) * n + np.maximum(a, b), forbid), 0.0, got)
+        return got
+
+    def _connect(n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if len(i) <= driver_edges:
+            return components(n, i, j)
+        return components_on_spark(spark, n, i, j)
+
+    labels, (ei, ej, es) = cluster(
+        n, ki, kj, scored["score_raw"].to_numpy(np.float64), review, _score_more, _connect
+    )
+    timings["clustering"] = round(time.perf_counter() - t, 4)
+    t = time.perf_counter()
+    pairs = scored.drop(columns=["score_raw"])
+    extra = es >= review
+    if extra.any():  # member pairs first scored while checking clusters
+        a, b = ei[extra], ej[extra]
+        comp, where = rows.comparer(np.concatenate([a, b]))
+        scorer = make_scorer(comp, model, rules)
+        more = scorer.score(at(where, a), at(where, b), detail=True)
+        driver["comparisons"] += scorer.comparisons
+        pairs = pd.concat([pairs, _pairs_frame(a, b, more, model, review, auto)], ignore_index=True)
+    timings["explain"] = round(time.perf_counter() - t, 4)
+    stats: dict[str, Any] = {
+        "records": n,
+        "candidate_pairs": len(ci),
+        "candidate_pairs_by_rule": block_counts,
+        "comparisons": comparisons + driver["comparisons"],
+        "pruned_before_strings": pruned + driver["pruned"],
+        "pairs_review_or_better": len(pairs),
+        "cluster_check_pairs": len(ei),
+        "rejected_pairs_not_linked": n_forbidden,
+        "prior": model.prior,
+        "weights": model.table(),
+        "timings": timings,
+    }
+    return Linked(pairs=pairs, labels=labels, stats=stats, model=model)
+
+
+def linker(
+    spark: SparkSession, buckets: int, driver_edges: int = 5_000_000
+) -> Callable[..., Linked]:
+    """`link_on_spark` bound to a session, with `engine.link`'s signature (`match(linker=)`)."""
+
+    def run(feats: pd.DataFrame, rules: MatchRules, **kw: Any) -> Linked:
+        return link_on_spark(spark, feats, rules, buckets=buckets, driver_edges=driver_edges, **kw)
+
+    return run

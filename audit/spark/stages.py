@@ -1,0 +1,49 @@
+"""The stages of one run on a Spark session, with the pandas engine's signatures.
+
+The pipeline asks for its heavy stages here when the config says `engine: spark` (or a session
+is passed to `pipeline.run`); each delegates to the stage's own function with the part that
+needs the whole data set computed by Spark. A session this object started is stopped by
+`close`; a session the caller passed is left running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from audit.config import MatchConfig, SourceConfig, SparkConfig
+from audit.match import match
+from audit.match.memory import MatchMemory
+from audit.model import Matches
+from audit.spark import start_session
+from audit.spark.match import linker
+
+
+class SparkStages:
+    def __init__(self, cfg: SparkConfig, spark: Any | None = None) -> None:
+        self.cfg = cfg
+        self.spark, self.own = (spark, False) if spark is not None else start_session(cfg)
+
+    def match(
+        self,
+        contacts: pd.DataFrame | None,
+        cfg: MatchConfig,
+        sources: Sequence[SourceConfig] = (),
+        issues: pd.DataFrame | None = None,
+        memory: MatchMemory | None = None,
+    ) -> Matches:
+        """`audit.match.match` with the linking (blocking, scoring) on Spark."""
+        return match(
+            contacts,
+            cfg,
+            sources,
+            issues,
+            memory=memory,
+            linker=linker(self.spark, self.cfg.partitions, self.cfg.driver_edges),
+        )
+
+    def close(self) -> None:
+        if self.own:
+            self.spark.stop()

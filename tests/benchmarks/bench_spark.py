@@ -1,0 +1,156 @@
+"""The whole run on the Spark engine (local[2]) beside pandas: wall, memory, same output.
+
+    .venv/bin/python tests/benchmarks/bench_spark.py                    # demo of 50,000 persons
+    .venv/bin/python tests/benchmarks/bench_spark.py --size 2000 --keep /tmp/bs
+
+`--size` counts persons; the demo writes about two contacts per person (50,000 persons gave
+~100k contacts). Each engine runs `pipeline.run` (what `crm-audit run --engine ...` does) in
+its own process on the same workspace; a sampler reads /proc every 0.2 s and sums the RSS of
+the whole process tree (the driver, Spark's JVM and its Python workers: `/usr/bin/time` sees the
+first only). Printed per engine: wall, peak tree RSS and its JVM part, wall per stage and
+match step (run.json); then whether every file of the two run folders is byte-identical
+(run.json and manifest.json aside: they hold the engine and the timings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+# one run in a fresh process; a fixed run id, so that the two run folders can be compared
+RUN = """
+import sys
+from pathlib import Path
+
+from audit import load_config, pipeline
+
+if __name__ == "__main__":  # worker processes import this file again
+    cfg = load_config(sys.argv[1]).model_copy(update={"engine": sys.argv[2]})
+    pipeline.run(cfg, out=Path(sys.argv[3]), run_id="bench")
+"""
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        kids.setdefault(int(stat[1]), []).append(int(entry))
+    return kids
+
+
+def _rss(pid: int) -> tuple[int, bool]:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            pages = int(f.read().split()[1])
+        with open(f"/proc/{pid}/comm") as f:
+            java = f.read().strip() == "java"
+    except OSError:
+        return 0, False
+    return pages * PAGE, java
+
+
+def tree_rss(root: int) -> tuple[int, int]:
+    """(bytes, of which java) summed over `root` and every descendant."""
+    kids = _children()
+    total = java = 0
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        rss, is_java = _rss(pid)
+        total += rss
+        java += rss if is_java else 0
+        todo.extend(kids.get(pid, ()))
+    return total, java
+
+
+def run_engine(engine: str, config: Path, out: Path) -> dict[str, object]:
+    script = out.parent / "bench_spark_run.py"
+    script.write_text(RUN, encoding="utf-8")
+    cmd = [sys.executable, str(script), str(config), engine, str(out)]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    peak = [0, 0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            total, java = tree_rss(proc.pid)
+            if total > peak[0]:
+                peak[0], peak[1] = total, java
+            done.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{engine}: exit {proc.returncode}\n{err.decode()[-2000:]}")
+    run_dir = next(p.parent for p in out.rglob("run.json"))
+    timings = json.loads((run_dir / "run.json").read_text())["timings"]
+    return {"wall": wall, "peak": peak[0], "java": peak[1], "timings": timings, "dir": run_dir}
+
+
+def same_files(a: Path, b: Path) -> tuple[int, list[str]]:
+    skip = {"run.json", "manifest.json"}
+    fa = {str(p.relative_to(a)) for p in a.rglob("*") if p.is_file() and p.name not in skip}
+    fb = {str(p.relative_to(b)) for p in b.rglob("*") if p.is_file() and p.name not in skip}
+    diff = sorted(fa ^ fb)
+    diff += sorted(n for n in fa & fb if (a / n).read_bytes() != (b / n).read_bytes())
+    return len(fa | fb), diff
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", type=int, default=50_000, help="demo persons (default 50000)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--keep", type=Path, help="workspace folder to keep (default: a temp dir)")
+    args = ap.parse_args()
+    from audit.demo import generate_workspace
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix=f"crm-audit-spark-{args.size}-"))
+    config = root / "demo.yaml"
+    if not config.exists():
+        ws = generate_workspace(root, size=args.size, seed=args.seed)
+        config = Path(ws.config)
+    load = os.getloadavg()[0]
+    print(f"workspace {root} ({args.size:,} persons); load average {load:.1f}", flush=True)
+    results = {}
+    for engine in ("pandas", "spark"):
+        out = root / f"runs-{engine}"
+        r = run_engine(engine, config, out)
+        results[engine] = r
+        t = r["timings"]
+        stages = ", ".join(
+            f"{k} {v:.1f}" for k, v in t.items() if isinstance(v, int | float) and "." not in k
+        )
+        inner = t.get("match.timings") or {}
+        steps = ", ".join(f"{k} {v:.1f}" for k, v in inner.items())
+        print(
+            f"{engine:6}: wall {r['wall']:.1f} s, peak tree RSS {r['peak'] / 2**30:.2f} GB "
+            f"(JVM {r['java'] / 2**30:.2f} GB); stages: {stages}; match steps: {steps}",
+            flush=True,
+        )
+    n, diff = same_files(results["pandas"]["dir"], results["spark"]["dir"])
+    print(f"run folders: {n} files, {len(diff)} differ{': ' + ', '.join(diff) if diff else ''}")
+    return 1 if diff else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
