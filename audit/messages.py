@@ -395,6 +395,22 @@ _MESSAGES: dict[str, tuple[Text, str, str, str]] = {
         "表計算ソフトがこの電話番号を数値に変換したため (「{value}」: {where})、使用しません。",
         "电子表格把这个电话号码变成了数字 (“{value}”：{where})，因此不予使用。",
     ),
+    "finding.normalize.phone.region": (
+        "{n} of {total} phones in source '{source}' do not parse as {region} numbers; are they "
+        "from {country} ({guess})?",
+        "소스 '{source}' 의 전화번호 {total}개 중 {n}개가 {region} 번호로 읽히지 않습니다. "
+        "{country} ({guess}) 번호가 아닌가요?",
+        "ソース「{source}」の電話番号 {total} 件のうち {n} 件が {region} の番号として読めません。"
+        "{country} ({guess}) の番号ではありませんか?",
+        "数据源“{source}”的 {total} 个电话号码中有 {n} 个无法按 {region} 号码解析；"
+        "它们是否来自 {country} ({guess})？",
+    ),
+    "phone.region_unguessed": (
+        "{n} of {total} phones in source '{source}' do not parse as {region} numbers.",
+        "소스 '{source}' 의 전화번호 {total}개 중 {n}개가 {region} 번호로 읽히지 않습니다.",
+        "ソース「{source}」の電話番号 {total} 件のうち {n} 件が {region} の番号として読めません。",
+        "数据源“{source}”的 {total} 个电话号码中有 {n} 个无法按 {region} 号码解析。",
+    ),
     "finding.normalize.phone.region_inferred": (
         "Phones without a country code in source '{source}' were read as {region} numbers "
         "(no phone_region set).",
@@ -468,6 +484,18 @@ _MESSAGES: dict[str, tuple[Text, str, str, str]] = {
         "열을 텍스트로 다시 내보낸 뒤 (저장 전에 텍스트 서식 지정) 다시 실행하세요.",
         "列を文字列として再エクスポートし (保存前に書式を文字列に設定)、再実行してください。",
         "请将该列重新导出为文本 (保存前设置为文本格式) 后重新运行。",
+    ),
+    "suggestion.normalize.phone.region": (
+        "Set phone_region: {guess} for source '{source}' in sources[].",
+        "sources[] 에서 소스 '{source}' 에 phone_region: {guess} 를 설정하세요.",
+        "sources[] でソース「{source}」に phone_region: {guess} を設定してください。",
+        "请在 sources[] 中为数据源“{source}”设置 phone_region: {guess}。",
+    ),
+    "phone.region_set_country": (
+        "Set phone_region for source '{source}' in sources[] to its country.",
+        "sources[] 에서 소스 '{source}' 의 phone_region 을 그 나라로 설정하세요.",
+        "sources[] でソース「{source}」の phone_region をその国に設定してください。",
+        "请在 sources[] 中将数据源“{source}”的 phone_region 设置为其所在国家。",
     ),
     "suggestion.normalize.phone.region_inferred": (
         "Set phone_region for source '{source}' in sources[] to confirm or change it.",
@@ -1164,7 +1192,8 @@ def localize_finding(
 def localize_suggestion(
     rule_id: str, text: str, language: str, templates: RuleTexts | None = None
 ) -> str:
-    """A finding's suggestion in `language` (the rule's own, or `suggestion.<rule id>`)."""
+    """A finding's suggestion in `language` (the rule's own, `suggestion.<rule id>`, or any
+    sentence of the catalogue); else unchanged."""
     if language == "en" or not text:
         return text
     for texts in (
@@ -1175,7 +1204,7 @@ def localize_suggestion(
         got = _from_template(texts, text, language)
         if got is not None:
             return got
-    return text
+    return localize(text, language)
 
 
 def _entry_texts(key: str, language: str) -> dict[str, str] | None:

@@ -17,6 +17,7 @@ import pandas as pd
 from audit import schema
 from audit.columnwise import as_text, broadcast, map_unique, start_map
 from audit.config import NormalizeConfig, SourceConfig
+from audit.messages import msg
 from audit.model import Issues, Records
 from audit.phone_validity import PROBLEMS
 
@@ -496,14 +497,17 @@ def _source_summaries(
         used = regions.most_common(1)[0][0]
         hint = [inferred[name].region] if name in inferred else []
         guess, fits = guess_region(values, [r for r in hint if r != used])
-        message = f"{n_bad} of {total} phones in source '{name}' do not parse as {used} numbers"
+        said = {"n": n_bad, "total": total, "source": name, "region": used}
         if guess and guess != used:
-            message += f"; are they from {region_name(guess)} ({guess})?"
-            suggestion = f"Set phone_region: {guess} for source '{name}' in sources[]."
+            message = msg(
+                "finding.normalize.phone.region", country=region_name(guess), guess=guess, **said
+            )
+            suggestion = msg("suggestion.normalize.phone.region", guess=guess, source=name)
             tried = min(len(set(values)), SAMPLE)
             evidence = f"{fits} of {tried} distinct failing numbers are valid as {guess}"
         else:
-            suggestion = f"Set phone_region for source '{name}' in sources[] to its country."
+            message = msg("phone.region_unguessed", **said)
+            suggestion = msg("phone.region_set_country", source=name)
             evidence = "no common region makes most of them valid"
         rows.append(
             {
@@ -513,7 +517,7 @@ def _source_summaries(
                 "rule_id": "normalize.phone.region",
                 "dimension": "validity",
                 "severity": "warning",
-                "message": message if message.endswith("?") else message + ".",
+                "message": message,
                 "value": None,
                 "suggestion": suggestion,
                 "evidence": f"source={name}; region {used}; {evidence}",
