@@ -216,6 +216,20 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
         "拆分，然后下载决定并运行 crm-audit merge apply RUN --decisions FILE。在此之前不会有任何"
         "更改；crm-audit merge undo 可精确撤销合并。",
     ),
+    "rv_capped": (
+        "This page holds {shown} of the {n} proposed merges: every one to review first, then the "
+        "auto-band ones with the lowest scores. All {n} are in merge_proposals.csv and "
+        "merge_proposals.xlsx, where the rest can be decided.",
+        "이 페이지에는 병합 제안 {n}건 중 {shown}건이 있습니다: 검토가 필요한 제안을 모두 먼저, "
+        "그다음 점수가 가장 낮은 자동 구간 제안입니다. {n}건 전부가 merge_proposals.csv 와 "
+        "merge_proposals.xlsx 에 있으며, 나머지는 거기서 결정할 수 있습니다.",
+        "このページには統合案 {n} 件のうち {shown} 件があります。要確認の案をすべて先に、次に"
+        "スコアの低い自動区分の案です。{n} 件すべてが merge_proposals.csv と "
+        "merge_proposals.xlsx にあり、残りはそちらで判断できます。",
+        "本页包含 {n} 条合并建议中的 {shown} 条：先是全部待审核的建议，然后是分数最低的自动区间"
+        "建议。全部 {n} 条都在 merge_proposals.csv 和 merge_proposals.xlsx 中，其余的可在那里"
+        "决定。",
+    ),
     "rv_search": (
         "Search name, email, company, record id",
         "이름, 이메일, 회사, 레코드 ID 검색",
