@@ -53,12 +53,9 @@ def clean(c: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def main(path: Path) -> None:
-    contacts = pd.read_parquet(path)
-    truth = pd.read_parquet(path.with_name(path.name.replace("c", "t", 1)))["ent"]
-    df = clean(contacts)
-    t0 = time.perf_counter()
-    settings = SettingsCreator(
+def model() -> SettingsCreator:
+    """The reference benchmark's model; splink_dedupe_csv.py uses the same one."""
+    return SettingsCreator(
         link_type="dedupe_only",
         blocking_rules_to_generate_predictions=[
             block_on("first_name", "last_name"),
@@ -75,9 +72,10 @@ def main(path: Path) -> None:
             cl.ExactMatch("postcode").configure(term_frequency_adjustments=True),
         ],
     )
-    db = DuckDBAPI()
-    db._execute_sql_against_backend("SET threads=2")
-    linker = Linker(db.register(df), settings)
+
+
+def train(linker: Linker) -> None:
+    """Prior, u by random sampling, then EM blocked on email and on last name + postcode."""
     linker.training.estimate_probability_two_random_records_match(
         [block_on("email"), block_on("first_name", "last_name", "postcode")], recall=0.7
     )
@@ -86,6 +84,18 @@ def main(path: Path) -> None:
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("last_name", "postcode")
     )
+
+
+def main(path: Path) -> None:
+    contacts = pd.read_parquet(path)
+    truth = pd.read_parquet(path.with_name(path.name.replace("c", "t", 1)))["ent"]
+    df = clean(contacts)
+    t0 = time.perf_counter()
+    settings = model()
+    db = DuckDBAPI()
+    db._execute_sql_against_backend("SET threads=2")
+    linker = Linker(db.register(df), settings)
+    train(linker)
     pred = linker.inference.predict(threshold_match_probability=0.01)
     p = pred.as_pandas_dataframe()
     wall = time.perf_counter() - t0
