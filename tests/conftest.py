@@ -33,6 +33,15 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated demo workspace (150 persons, seed 11): the folder holding its config."""
+    from audit.demo import generate_workspace
+
+    ws = generate_workspace(tmp_path_factory.mktemp("demo"), size=150, seed=11)
+    return Path(ws.config).parent
+
+
 @pytest.fixture
 def repo() -> Path:
     return REPO

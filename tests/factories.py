@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -236,3 +237,8 @@ def hostile_run_result(**kwargs: Any) -> Any:
     )
     defaults.update(kwargs)
     return make_run_result(**defaults)
+
+
+def demo_config(workspace: Path) -> Path:
+    """The config file of a generated demo workspace."""
+    return next(Path(workspace).glob("*.yaml"))

@@ -14,24 +14,11 @@ import json
 import random
 from pathlib import Path
 
-import pytest
-
 from audit import load_config
 from audit.pipeline import run
+from tests.factories import demo_config
 
 COMPARED = ("issues.csv", "duplicates.csv", "clusters.csv", "golden.csv", "bounces.csv")
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from audit.demo import generate_workspace
-
-    ws = generate_workspace(tmp_path_factory.mktemp("demo"), size=150, seed=11)
-    return Path(ws.config).parent
-
-
-def _config(ws: Path) -> Path:
-    return next(ws.glob("*.yaml"))
 
 
 def _checksums(folder: Path) -> dict[str, str]:
@@ -49,14 +36,14 @@ def _stable_run_json(run_dir: Path) -> dict:
     return data
 
 
-def test_inputs_are_never_modified(workspace: Path, tmp_path: Path) -> None:
-    before = _checksums(workspace / "data")
-    run(load_config(_config(workspace)), out=tmp_path / "runs", run_id="r1")
-    assert _checksums(workspace / "data") == before
+def test_inputs_are_never_modified(small_demo: Path, tmp_path: Path) -> None:
+    before = _checksums(small_demo / "data")
+    run(load_config(demo_config(small_demo)), out=tmp_path / "runs", run_id="r1")
+    assert _checksums(small_demo / "data") == before
 
 
-def test_every_row_is_accounted_for(workspace: Path, tmp_path: Path) -> None:
-    result = run(load_config(_config(workspace)), out=tmp_path / "runs", run_id="r1")
+def test_every_row_is_accounted_for(small_demo: Path, tmp_path: Path) -> None:
+    result = run(load_config(demo_config(small_demo)), out=tmp_path / "runs", run_id="r1")
     counts = result.ingest.counts
     assert len(counts) > 0
     assert (counts["rows_read"] == counts["rows_ingested"] + counts["rows_rejected"]).all()
@@ -98,7 +85,7 @@ def test_same_input_same_output_even_shuffled(tmp_path: Path) -> None:
     from audit.demo import generate_workspace
 
     ws = Path(generate_workspace(tmp_path / "ws", size=120, seed=5).config).parent
-    cfg = load_config(_config(ws))
+    cfg = load_config(demo_config(ws))
     a = run(cfg, out=tmp_path / "a", run_id="same").run_dir
     b = run(cfg, out=tmp_path / "b", run_id="same").run_dir
     assert a is not None and b is not None
@@ -110,7 +97,7 @@ def test_same_input_same_output_even_shuffled(tmp_path: Path) -> None:
     rng = random.Random(1)
     shuffled = [p for p in sorted((ws / "data").glob("*.csv")) if _shuffle_csv_rows(p, rng)]
     assert shuffled, "no CSV source to shuffle"
-    c = run(load_config(_config(ws)), out=tmp_path / "c", run_id="same").run_dir
+    c = run(load_config(demo_config(ws)), out=tmp_path / "c", run_id="same").run_dir
     assert c is not None
     for name in COMPARED:
         if (a / name).exists():

@@ -16,6 +16,7 @@ from audit import load_config
 from audit.cli import cli
 from audit.config import MatchConfig, SparkConfig
 from audit.pipeline import run
+from tests.factories import demo_config
 
 
 def _spark_reason() -> str | None:
@@ -37,18 +38,6 @@ def spark():
         session.stop()
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from audit.demo import generate_workspace
-
-    ws = generate_workspace(tmp_path_factory.mktemp("demo"), size=150, seed=11)
-    return Path(ws.config).parent
-
-
-def _config(ws: Path) -> Path:
-    return next(ws.glob("*.yaml"))
-
-
 def _files(run_dir: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(run_dir)): p.read_bytes()
@@ -66,8 +55,8 @@ def _run_json(run_dir: Path) -> dict:
 
 
 @pytest.mark.spark
-def test_run_folder_is_byte_identical_on_spark(workspace: Path, tmp_path: Path, spark) -> None:
-    cfg = load_config(_config(workspace))
+def test_run_folder_is_byte_identical_on_spark(small_demo: Path, tmp_path: Path, spark) -> None:
+    cfg = load_config(demo_config(small_demo))
     a = run(cfg, out=tmp_path / "pandas", run_id="same")
     b = run(cfg, out=tmp_path / "spark", run_id="same", spark=spark)
     assert a.run_dir is not None and b.run_dir is not None
@@ -87,13 +76,13 @@ def test_run_folder_is_byte_identical_on_spark(workspace: Path, tmp_path: Path, 
 
 @pytest.mark.spark
 @pytest.mark.parametrize("buckets", [1, 3, 16])
-def test_bucket_count_changes_nothing(workspace: Path, tmp_path: Path, spark, buckets) -> None:
+def test_bucket_count_changes_nothing(small_demo: Path, tmp_path: Path, spark, buckets) -> None:
     """Pairs, scores, clusters and the learned weights do not depend on how the records are
     split over buckets: every block and every pair's rows meet in one call."""
     from audit.match import match
     from audit.spark.match import linker
 
-    result = run(load_config(_config(workspace)), out=tmp_path, run_id="r")
+    result = run(load_config(demo_config(small_demo)), out=tmp_path, run_id="r")
     contacts = result.records["contacts"]
     want = match(contacts, MatchConfig())
     got = match(contacts, MatchConfig(), linker=linker(spark, buckets))
@@ -105,12 +94,12 @@ def test_bucket_count_changes_nothing(workspace: Path, tmp_path: Path, spark, bu
 
 
 @pytest.mark.spark
-def test_clusters_connected_in_spark_are_the_drivers(workspace: Path, tmp_path: Path, spark):
+def test_clusters_connected_in_spark_are_the_drivers(small_demo: Path, tmp_path: Path, spark):
     """Past `spark.driver_edges` the components are found in Spark SQL: same clusters."""
     from audit.match import match
     from audit.spark.match import linker
 
-    result = run(load_config(_config(workspace)), out=tmp_path, run_id="r")
+    result = run(load_config(demo_config(small_demo)), out=tmp_path, run_id="r")
     contacts = result.records["contacts"]
     want = match(contacts, MatchConfig())
     got = match(contacts, MatchConfig(), linker=linker(spark, 4, driver_edges=0))
@@ -140,7 +129,7 @@ def test_spark_components_equal_scipys_on_long_chains(spark) -> None:
 
 
 def test_engine_spark_without_java_is_a_config_error(
-    workspace: Path, tmp_path: Path, runner, monkeypatch
+    small_demo: Path, tmp_path: Path, runner, monkeypatch
 ) -> None:
     """No Java (or no pyspark): exit 2 before any work, naming what to install."""
     empty = tmp_path / "bin"
@@ -148,7 +137,7 @@ def test_engine_spark_without_java_is_a_config_error(
     monkeypatch.setenv("PATH", str(empty))
     monkeypatch.delenv("JAVA_HOME", raising=False)
     res = runner.invoke(
-        cli, ["run", str(_config(workspace)), "--engine", "spark", "--out", str(tmp_path)]
+        cli, ["run", str(demo_config(small_demo)), "--engine", "spark", "--out", str(tmp_path)]
     )
     assert res.exit_code == 2, res.output
     assert "engine: spark cannot run here" in res.output
