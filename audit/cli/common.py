@@ -106,7 +106,7 @@ class StageProgress:
     def done(self, stage: str, rows: int, seconds: float) -> None:
         if not self.enabled:
             return
-        line = stage_line(stage, rows, seconds, time.perf_counter() - self._t0)
+        line = stage_line(stage, rows, seconds, time.perf_counter() - self._t0, peak_rss_mb())
         sys.stderr.write(("\r\x1b[K" if self._open else "") + line + "\n")
         sys.stderr.flush()
         self._open = False
@@ -118,12 +118,29 @@ class StageProgress:
             self._open = False
 
 
-def stage_line(stage: str, rows: int, seconds: float, elapsed: float) -> str:
-    """'crm-audit: validate    98,765 rows    12,345 rows/s    8.0 s  (elapsed 61.2 s)'."""
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory so far, in MB (None where the OS does not say).
+
+    A peak, not the current size: printed after each stage, the first stage whose figure jumps
+    is the one that set the run's memory high-water mark.
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / (1024 * 1024) if sys.platform == "darwin" else kb / 1024
+
+
+def stage_line(
+    stage: str, rows: int, seconds: float, elapsed: float, peak_mb: float | None = None
+) -> str:
+    """'crm-audit: validate  98,765 rows  12,345 rows/s  8.0 s  (elapsed 61.2 s, peak 812 MB)'."""
     rate = f"{rows / seconds:>10,.0f} rows/s" if seconds > 0 else f"{'':>10} rows/s"
+    peak = f", peak {peak_mb:,.0f} MB" if peak_mb is not None else ""
     return (
         f"crm-audit: {stage:<9} {rows:>11,} rows {rate} {seconds:>7.1f} s"
-        f"  (elapsed {elapsed:.1f} s)"
+        f"  (elapsed {elapsed:.1f} s{peak})"
     )
 
 

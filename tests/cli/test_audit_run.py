@@ -70,6 +70,8 @@ def test_progress_prints_one_line_per_stage_with_rows_and_rate(
     assert " 3 rows " in by_stage["sources"]  # the three rows of the file
     assert " 3 rows " in by_stage["match"]  # three contacts compared
     assert all("rows/s" in ln and "elapsed" in ln for ln in lines)
+    peaks = [float(ln.split("peak ")[1].split(" MB")[0].replace(",", "")) for ln in lines]
+    assert peaks == sorted(peaks) and peaks[0] > 20  # a high-water mark, in MB, never falling
     assert "crm-audit: " not in result.stdout  # the summary on stdout stays clean
 
 
