@@ -67,18 +67,25 @@ Share = Annotated[float, Field(ge=0, le=1)]
 
 
 class SourceConfig(_Model):
-    """One source: a file, a glob or a folder of exports."""
+    """One source: a file, a glob or a folder of exports, or a Spark table."""
 
     name: str = Field(
         description="short name used in record ids and reports (letters of any script, 0-9, _ -)"
     )
-    path: str = Field(
+    path: str | None = Field(
+        None,
         description="file, folder or glob (data/*.csv, only when no file has that exact name); "
-        "relative to the config"
+        "relative to the config. engine: spark also reads URIs (s3a://, hdfs://, dbfs:/, ...)",
+    )
+    table: str | None = Field(
+        None,
+        description="a Spark table or view (db.contacts) to read instead of a path; needs "
+        "engine: spark",
     )
     format: str = Field(
         "auto",
-        description="reader: auto (by suffix and content), csv, excel, mbox, eml, vcf, ...",
+        description="reader: auto (by suffix and content), csv, excel, mbox, eml, vcf, ...; "
+        "parquet, and csv for a folder with engine: spark, are read by the Spark session",
     )
     profile: str = Field(
         "auto", description="export profile (hubspot.contacts, ...), 'auto' or 'none'"
@@ -117,10 +124,34 @@ class SourceConfig(_Model):
 
     @field_validator("path")
     @classmethod
-    def _path(cls, v: str) -> str:
-        if not v.strip():  # '' would silently mean "the config's own folder"
+    def _path(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():  # '' would silently mean "the config's own folder"
             raise ValueError("give a file, folder or glob; an empty path names nothing")
         return v
+
+    @field_validator("table")
+    @classmethod
+    def _table(cls, v: str | None) -> str | None:
+        # a name, never SQL: it is handed to spark.table(), not spliced into a query
+        if v is not None and not re.fullmatch(
+            r"[\w\-]+(\.[\w\-]+){0,2}|`[^`]+`(\.`[^`]+`){0,2}", v
+        ):
+            raise ValueError(
+                f"{v!r} is not a table name; give [catalog.][database.]table, e.g. crm.contacts"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _path_or_table(self) -> SourceConfig:
+        if self.path is None and self.table is None:
+            raise ValueError(
+                "give path (a file, folder or glob), or table (a Spark table, with engine: spark)"
+            )
+        if self.path is not None and self.table is not None:
+            raise ValueError("give path or table, not both")
+        if self.table is not None and self.format != "auto":
+            raise ValueError(f"format {self.format!r} applies to files; leave it out for table")
+        return self
 
     @field_validator("encoding")
     @classmethod

@@ -145,7 +145,9 @@ def preflight(cfg: PipelineConfig, *, out_root: Path | None = None) -> None:
 class _PandasStages:
     """The stages that an engine may run elsewhere, on this machine with pandas."""
 
+    read_sources = staticmethod(read_sources)
     match = staticmethod(match)
+    parquet = None  # the report writes one Parquet file per table
 
     def close(self) -> None:
         pass
@@ -194,7 +196,7 @@ def _analyse(
     timings: dict[str, float] = {}
     progress("sources")
     with timed("sources", timings):
-        ingest = read_sources(
+        ingest = stages.read_sources(
             cfg.sources,
             base_dir=Path(cfg.base_dir),
             limits=Limits(**cfg.limits.model_dump()),
@@ -315,8 +317,11 @@ def run(
     hist_path = cfg.resolve(cfg.history.path) if cfg.history.path else out_root / "history.sqlite"
     store = review_store.store_path(hist_path)
     memory = review_store.load_memory(store, before=run_id) if cfg.history.enabled else None
+    stages = None
     try:
-        result = analyse(cfg, progress=progress, run_id=run_id, memory=memory, spark=spark)
+        # the engine stays up through the report: with Spark it writes the large tables
+        stages = _stages(cfg, spark)
+        result = _analyse(cfg, stages, progress=progress, run_id=run_id, memory=memory)
         run_dir = out_root / result.run_id
         progress("report")
         with timed("report", result.timings):
@@ -328,7 +333,9 @@ def run(
             result.extras["history"] = history_rows
             from audit.merge.review import write_review
 
-            write_report(result, run_dir, cfg.output.formats, review=write_review)
+            write_report(
+                result, run_dir, cfg.output.formats, review=write_review, parquet=stages.parquet
+            )
         stage_done(
             progress,
             "report",
@@ -341,6 +348,8 @@ def run(
         raise
     finally:
         owner.close()
+        if stages is not None:
+            stages.close()
     if cfg.history.enabled:
         history.record(hist_path, result)
         c = result.matches.clusters

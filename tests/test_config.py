@@ -31,7 +31,10 @@ def test_minimal_config_resolves_paths_against_its_folder(tmp_path: Path) -> Non
             "sources:\n  - name: crm\n    path: a.csv\nthresholds:\n  overall: 1.5\n",
             "line 5 (thresholds.overall)",
         ),
-        ("sources:\n  - name: crm\n", "line 2 (sources[0].path): this key is required"),
+        (
+            "sources:\n  - name: crm\n",
+            "line 2 (sources[0]): give path (a file, folder or glob), or table",
+        ),
         ("sources: []\n", "line 1 (sources)"),
         ("sources:\n  - name: a b\n    path: x.csv\n", "line 2 (sources[0].name)"),
         ("sources: [\n", "not valid YAML"),

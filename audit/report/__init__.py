@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,14 @@ from audit.fsio import (
 from audit.manifest import MANIFEST, manifest_complete, write_manifest
 from audit.model import RunResult
 from audit.report import csv_writer, html_writer, json_writer, md_writer, xlsx_writer
-from audit.report.context import WRITERS, ReportContext, Writer, make_context, writer
+from audit.report.context import (
+    WRITERS,
+    ParquetWriter,
+    ReportContext,
+    Writer,
+    make_context,
+    writer,
+)
 from audit.report.run_folder import (
     RUN_JSON_SCHEMA,
     SCHEMA_VERSION,
@@ -105,17 +113,21 @@ def write_report(
     redact: bool | None = None,
     language: str | None = None,
     review: ReviewWriter | None = None,
+    parquet: ParquetWriter | None = None,
 ) -> list[Path]:
     """Write the run folder and the requested formats; return the files written.
 
     `review` writes the merge review into the same folder (before the manifest, so it is listed
-    and checked like every other file).
+    and checked like every other file). `parquet` writes the large tables as Parquet dataset
+    folders (the Spark engine's writer); without it they are one Parquet file each.
 
     Example:
         write_report(result, Path("reports") / result.run_id, ["html", "md", "xlsx"],
                      review=audit.merge.review.write_review)
     """
     ctx = context_for(result, redact=redact, language=language)
+    if parquet is not None:
+        ctx = replace(ctx, parquet=parquet)
 
     def fill(staging: Path) -> list[Path]:
         paths = render(ctx, staging, formats)

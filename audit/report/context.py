@@ -21,6 +21,10 @@ from audit.labels import labels as label_set
 from audit.registry import Registry
 from audit.report import l10n
 
+# Writes one table as a Parquet dataset folder at a path and returns its files; an engine's
+# writer (audit.spark.output via the pipeline) when the run's engine writes its large tables.
+ParquetWriter = Callable[[pd.DataFrame, Path], list[Path]]
+
 
 @dataclass(frozen=True, eq=False)  # identity equality: views cache per context
 class ReportContext:
@@ -29,6 +33,7 @@ class ReportContext:
     language: str = "en"
     redact: bool = False
     labels: dict[str, str] = field(default_factory=dict)
+    parquet: ParquetWriter | None = None  # None: one Parquet file per table, by pyarrow
 
     def table(self, name: str) -> pd.DataFrame:
         """The named table, or an empty frame (writers are defensive about missing stages)."""

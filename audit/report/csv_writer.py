@@ -15,7 +15,13 @@ import pandas as pd
 
 from audit import safe, schema
 from audit.report.context import ReportContext, writer
-from audit.report.run_folder import BOUNCE_COLUMNS, KPI_COLUMNS, PARQUET_ONLY, table_path
+from audit.report.run_folder import (
+    BOUNCE_COLUMNS,
+    ENGINE_PARQUET,
+    KPI_COLUMNS,
+    PARQUET_ONLY,
+    table_path,
+)
 
 ENCODING = "utf-8-sig"
 # always present, even when empty, so scripts can rely on them
@@ -57,10 +63,17 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def _parquet(ctx: ReportContext, frame: pd.DataFrame, path: Path) -> list[Path]:
+    """A table as Parquet: by the engine's writer (a dataset folder) when the run has one."""
+    if ctx.parquet is not None and not frame.columns.empty:
+        return ctx.parquet(frame, path)
+    return [write_parquet(frame, path)]
+
+
 @writer("csv", suffix=".csv", always=True)
 def write_csv(ctx: ReportContext, out_dir: Path) -> list[Path]:
     """Every table of the run: issues, duplicates, clusters, golden, bounces, records, scores."""
-    paths = []
+    paths: list[Path] = []
     names = sorted(set(ctx.tables) | set(_ALWAYS))
     for name in names:
         frame = ctx.table(name)
@@ -69,9 +82,9 @@ def write_csv(ctx: ReportContext, out_dir: Path) -> list[Path]:
         if name not in _ALWAYS and frame.columns.empty and not name.startswith("records/"):
             continue  # a scorecard table the score stage did not fill
         if name in PARQUET_ONLY:
-            paths.append(write_parquet(frame, out_dir / f"{name}.parquet"))
+            paths += _parquet(ctx, frame, out_dir / f"{name}.parquet")
             continue
         paths.append(write_csv_table(frame, out_dir / table_path(name)))
-        if name.startswith("records/"):
-            paths.append(write_parquet(frame, out_dir / f"{name}.parquet"))
+        if name.startswith("records/") or (ctx.parquet is not None and name in ENGINE_PARQUET):
+            paths += _parquet(ctx, frame, out_dir / f"{name}.parquet")
     return paths

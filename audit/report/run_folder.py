@@ -16,6 +16,8 @@ Layout of `reports/<run-id>/` (the json and csv writers always write these):
     impact.csv                raw vs clean KPI values (when the KPI stage gives a table)
     records/<entity>.csv      normalized records, one file per entity ...
     records/<entity>.parquet  ... and the same as Parquet, so later commands get the types back
+                              (engine: spark: a folder of part files written by Spark, and
+                              issues, duplicates and clusters also as <name>.parquet/ folders)
     scores/<table>.csv        by_dimension, by_entity, by_source, by_owner, by_field, by_rule,
                               inventory, checks (rules that ran), trend (vs previous runs)
     scores/by_record.parquet  the score of every record: Parquet only (one row per record, read
@@ -122,6 +124,9 @@ _CLOCK_KEYS = frozenset({"run_time", "validation_time", "timestamp", "batch_time
 
 # tables kept as Parquet only: no person opens them, and at 1M contacts they are large
 PARQUET_ONLY = frozenset({"scores/by_record"})
+# the large tables an engine that writes Parquet datasets (engine: spark) also writes as
+# `<name>.parquet/` beside the CSV; the records and PARQUET_ONLY tables are datasets there too
+ENGINE_PARQUET = frozenset({"issues", "duplicates", "clusters"})
 
 
 def table_file(name: str) -> str:
@@ -411,17 +416,29 @@ def load_run(run_dir: Path) -> RunFolder:
             head, _, tail = rel.partition("/")
             if head == folder and tail.endswith(".csv") and "/" not in tail:
                 tables[f"{folder}/{tail[:-4]}"] = read_table_csv(run_dir / rel)
-            elif head == folder and f"{folder}/{tail[:-8]}" in PARQUET_ONLY:
-                tables[f"{folder}/{tail[:-8]}"] = pd.read_parquet(run_dir / rel)
+    for name in sorted(PARQUET_ONLY):
+        frame = _parquet_table(run_dir, listed, f"{name}.parquet")
+        if frame is not None:
+            tables[name] = frame
     rec = [r.partition("/")[2] for r in listed if r.startswith("records/")]
     entities = sorted(
         {Path(r).stem for r in rec if "/" not in r and r.endswith((".csv", ".parquet"))}
     )
     rec_dir = run_dir / "records"
     for entity in entities:
-        pq = rec_dir / f"{entity}.parquet"
-        if f"records/{entity}.parquet" in listed:
-            tables[f"records/{entity}"] = pd.read_parquet(pq)
-        else:
-            tables[f"records/{entity}"] = read_table_csv(rec_dir / f"{entity}.csv")
+        frame = _parquet_table(run_dir, listed, f"records/{entity}.parquet")
+        if frame is None:
+            frame = read_table_csv(rec_dir / f"{entity}.csv")
+        tables[f"records/{entity}"] = frame
     return RunFolder(path=run_dir, run=run, tables=tables)
+
+
+def _parquet_table(run_dir: Path, listed: dict[str, str], rel: str) -> pd.DataFrame | None:
+    """A table written as one Parquet file, or as a dataset folder of part files (engine:
+    spark); None when there is neither. Only the part files the manifest lists are read."""
+    if rel in listed:
+        return pd.read_parquet(run_dir / rel)
+    parts = sorted(r for r in listed if r.startswith(f"{rel}/") and r.endswith(".parquet"))
+    if not parts:
+        return None
+    return pd.concat([pd.read_parquet(run_dir / p) for p in parts], ignore_index=True)

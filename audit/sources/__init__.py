@@ -17,7 +17,7 @@ import glob as globmod
 import json
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,10 +48,12 @@ from audit.sources.readers import (
 
 __all__ = [
     "INSPECT_KEYS",
+    "Connector",
     "catalog_markdown",
     "inspect_paths",
     "read_sources",
     "read_table",
+    "session_source",
     "sources_for_paths",
 ]
 
@@ -116,6 +118,7 @@ def _resolve(
     A path that exists is taken as written, never as a pattern: `export [1].csv` is a file
     name, not a character class. Only a path that does not exist is tried as a glob.
     """
+    assert src.path is not None  # a table source is read by a connector
     raw = Path(src.path).expanduser()
     full = raw if raw.is_absolute() else base_dir / raw
     if not full.exists() and _GLOB.search(src.path):
@@ -419,7 +422,19 @@ def _load_file(
         limits=limits or Limits(),
     )
     tables = list(spec.fn(path, opts))
-    rel = _rel(path, base_dir)
+    for table in tables:
+        table.reader = table.reader or spec.name
+    return _load_tables(tables, src, profile, _rel(path, base_dir), where)
+
+
+def _load_tables(
+    tables: list[RawTable],
+    src: SourceConfig,
+    profile: Profile | str | None,
+    rel: str,
+    where: str,
+) -> list[_Loaded]:
+    """Map the tables read from one file (or handed over by a connector) onto records."""
     sheets = [t for t in tables if t.sheet]
     out = []
     for table in tables:
@@ -467,7 +482,7 @@ def _load_file(
         info = {
             "source": src.name,
             "source_file": file,
-            "reader": table.reader or spec.name,
+            "reader": table.reader,
             "profile": prof.name if prof is not None else None,
             "profile_candidates": candidates(list(map(str, table.frame.columns)))
             if not table.canonical
@@ -662,14 +677,51 @@ def _not_read_info(src_name: str, file: str, reason: str) -> dict[str, Any]:
     }
 
 
+# Reads the sources a Spark session reads (see `session_source`): (source, base_dir, where) ->
+# [(file label, table)], each table as a file reader gives it (header as written, text values).
+# audit.spark.sources.SparkSources is the one there is; the pipeline hands it in.
+Connector = Callable[[SourceConfig, Path, str], list[tuple[str, RawTable]]]
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:/")
+
+
+def session_source(src: SourceConfig, base_dir: Path, *, engine: bool) -> bool:
+    """Whether a Spark session reads this source rather than crm-audit's file readers.
+
+    A table, Parquet and a URI (s3a://, hdfs://) always are; a folder with format: csv is when
+    there is an engine to read it (without one, it is read file by file as before).
+    """
+    if src.table is not None or src.format == "parquet":
+        return True
+    assert src.path is not None
+    if _URI.match(src.path):
+        return True
+    if not engine or src.format != "csv":
+        return False
+    raw = Path(src.path).expanduser()
+    return src.path.endswith("/") or (raw if raw.is_absolute() else base_dir / raw).is_dir()
+
+
+def _needs_engine(src: SourceConfig, where: str) -> ConfigError:
+    what = f"table {src.table}" if src.table else f"{src.path} (format: {src.format})"
+    return ConfigError(
+        f"{where}: {what} is read by a Spark session; set engine: spark in the config (or run "
+        "with --engine spark), or give an export file."
+    )
+
+
 def read_sources(
     sources: Sequence[SourceConfig],
     *,
     base_dir: Path,
     limits: Limits | None = None,
     not_read: Sequence[tuple[str, str]] = (),
+    connector: Connector | None = None,
 ) -> Ingest:
     """Read every source; see the module docstring for the contract.
+
+    `connector` reads the sources a Spark session reads (`session_source`); without one such
+    a source is a ConfigError, raised before any file is read. Its tables are mapped here,
+    exactly as a file's, so a table and the same rows as a CSV give the same records.
 
     A file that cannot be read (corrupt, undecodable, not what its name says) becomes a
     `source.file.unreadable` finding and the other files are still read: one bad export in a
@@ -689,8 +741,31 @@ def read_sources(
             _file_issue("", rel, "source.file.skipped", "info", f"{rel}: {reason}; not read")
         )
         files.append(_not_read_info("", rel, reason))
+    engine = connector is not None
+    for i, src in enumerate(sources):
+        if not engine and session_source(src, base_dir, engine=False):
+            raise _needs_engine(src, f"sources[{i}]")
+
+    def take(src: SourceConfig, loaded_file: list[_Loaded]) -> None:
+        for loaded in loaded_file:
+            if src.formula_guard:  # our own merge output: real values back
+                from audit.safe import unneutralize_frame
+
+                loaded.frame = unneutralize_frame(loaded.frame)
+                loaded.own_ids = _own_ids(loaded.frame)
+            by_source_entity.setdefault((src.name, loaded.entity), []).append(loaded)
+            issues.extend(loaded.issues)
+            counts.append(loaded.count)
+            files.append(loaded.info)
+
     for i, src in enumerate(sources):
         where = f"sources[{i}]"
+        if connector is not None and session_source(src, base_dir, engine=True):
+            profile = _profile_for(src, base_dir, where)
+            for label, table in connector(src, base_dir, where):
+                take(src, _load_tables([table], src, profile, label, where))
+                n_read += 1
+            continue
         paths, skipped = _resolve(src, base_dir, where)
         profile = _profile_for(src, base_dir, where)
         in_folder = len(paths) > 1 or Path(base_dir / src.path).is_dir()
@@ -730,16 +805,7 @@ def read_sources(
                 files.append({**_not_read_info(src.name, rel, str(e)), "reader": spec.name})
                 continue
             n_read += 1
-            for loaded in loaded_file:
-                if src.formula_guard:  # our own merge output: real values back
-                    from audit.safe import unneutralize_frame
-
-                    loaded.frame = unneutralize_frame(loaded.frame)
-                    loaded.own_ids = _own_ids(loaded.frame)
-                by_source_entity.setdefault((src.name, loaded.entity), []).append(loaded)
-                issues += loaded.issues
-                counts.append(loaded.count)
-                files.append(loaded.info)
+            take(src, loaded_file)
     if failures and not n_read:
         first = failures[0]
         more = f" ({len(failures) - 1} other file(s) could not be read either)"

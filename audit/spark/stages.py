@@ -9,6 +9,7 @@ needs the whole data set computed by Spark. A session this object started is sto
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,7 +17,8 @@ import pandas as pd
 from audit.config import MatchConfig, SourceConfig, SparkConfig
 from audit.match import match
 from audit.match.memory import MatchMemory
-from audit.model import Matches
+from audit.model import Ingest, Matches
+from audit.sources import read_sources
 from audit.spark import start_session
 from audit.spark.match import linker
 
@@ -43,6 +45,18 @@ class SparkStages:
             memory=memory,
             linker=linker(self.spark, self.cfg.partitions, self.cfg.driver_edges),
         )
+
+    def read_sources(self, sources: Sequence[SourceConfig], **kwargs: Any) -> Ingest:
+        """`audit.sources.read_sources`, with tables and Spark-read folders read by the session."""
+        from audit.spark.sources import SparkSources
+
+        return read_sources(sources, connector=SparkSources(self.spark), **kwargs)
+
+    def parquet(self, frame: pd.DataFrame, path: Path) -> list[Path]:
+        """A large table of the run folder as a Parquet dataset folder written by Spark."""
+        from audit.spark.output import write_dataset
+
+        return write_dataset(self.spark, frame, path)
 
     def close(self) -> None:
         if self.own:
