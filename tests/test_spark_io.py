@@ -273,6 +273,25 @@ def test_the_dataset_files_are_the_same_for_the_same_table(tmp_path: Path, spark
     assert back["extra"].isna().all()
 
 
+@pytest.mark.spark
+def test_a_view_without_files_is_numbered_alike_on_every_read(
+    ws: Path, warehouse_copies: dict[str, Path], spark
+) -> None:
+    """A view has no file order: its rows are numbered in the order of their values, so two
+    reads give the same source_row to the same row."""
+    from audit.config import SourceConfig
+    from audit.spark.sources import SparkSources
+
+    spark.sql("CREATE OR REPLACE TEMP VIEW hubspot_view AS SELECT * FROM hubspot_contacts")
+    src = SourceConfig(name="h", table="hubspot_view")
+    [(label, first)] = SparkSources(spark)(src, ws, "sources[0]")
+    [(_, second)] = SparkSources(spark)(src, ws, "sources[0]")
+    assert label == "hubspot_view"
+    assert first.source_row == list(range(1, len(first.frame) + 1)) and len(first.frame) > 50
+    pd.testing.assert_frame_equal(first.frame, second.frame)
+    assert first.frame["Record ID"].str.fullmatch(r"\d+").all()  # an integer column, as text
+
+
 # -- errors: one line each, exit 3 for input and 2 for config --------------------------------
 
 

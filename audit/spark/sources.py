@@ -98,7 +98,7 @@ class SparkSources:
             ordered = True
         except AnalysisException:  # a view or a table with no files behind it
             ordered = False
-        data = self._collect(_textual(df, columns), name, where)
+        data = self._collect(df, columns, name, where)
         if ordered:
             data = data.sort_values([_FILE, _ROW], kind="stable")
         else:  # no order of its own: the order of the values, so every read numbers alike
@@ -139,7 +139,7 @@ class SparkSources:
                 f"{label}: Spark cannot read it as {fmt} ({_why(e)}); check {where}.path "
                 f"and {where}.format, and fix or remove a file that is not {fmt}."
             ) from None
-        data = self._collect(_textual(df, columns), str(label), where)
+        data = self._collect(df, columns, str(label), where)
         if fmt == "csv":
             data = _csv_rows(data)
         return self._by_file(data, columns, src, fmt, local, base_dir, where)
@@ -183,10 +183,10 @@ class SparkSources:
         )
         return df, header
 
-    def _collect(self, df: Any, label: str, where: str) -> pd.DataFrame:
+    def _collect(self, df: Any, columns: list[str], label: str, where: str) -> pd.DataFrame:
         """Every row on the driver (the stages after this one run there)."""
         try:
-            arrow = df.toArrow()
+            arrow = _textual(df, columns).toArrow()
         except Exception as e:  # a file that is not what it says: one line, not a JVM trace
             if not _spark_error(e):
                 raise
