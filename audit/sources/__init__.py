@@ -768,7 +768,7 @@ def read_sources(
             continue
         paths, skipped = _resolve(src, base_dir, where)
         profile = _profile_for(src, base_dir, where)
-        in_folder = len(paths) > 1 or Path(base_dir / src.path).is_dir()
+        in_folder = len(paths) > 1 or Path(base_dir / str(src.path)).is_dir()
         for path, reason in skipped:
             rel = _rel(path, base_dir)
             issues.append(

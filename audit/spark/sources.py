@@ -346,7 +346,7 @@ def _textual(df: Any, columns: list[str]) -> Any:
 
 def _spark_error(e: BaseException) -> bool:
     """Whether Spark raised it about the data (the JVM's or PySpark's own error types)."""
-    from py4j.protocol import Py4JJavaError
+    from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped]
     from pyspark.errors import PySparkException
 
     return isinstance(e, (PySparkException, Py4JJavaError))
