@@ -218,17 +218,24 @@ _LABELS: dict[str, tuple[str, str, str, str]] = {
     ),
     "rv_capped": (
         "This page holds {shown} of the {n} proposed merges: every one to review first, then the "
-        "auto-band ones with the lowest scores. All {n} are in merge_proposals.csv and "
-        "merge_proposals.xlsx, where the rest can be decided.",
+        "auto-band ones with the lowest scores; merge_proposals.xlsx and merge_proposals.csv "
+        "hold the same ones. All {n} are in merge_proposals.parquet, which is a decisions file "
+        "too. Without a decision a merge is not applied, except the auto band when the config "
+        "sets match.apply_auto.",
         "이 페이지에는 병합 제안 {n}건 중 {shown}건이 있습니다: 검토가 필요한 제안을 모두 먼저, "
-        "그다음 점수가 가장 낮은 자동 구간 제안입니다. {n}건 전부가 merge_proposals.csv 와 "
-        "merge_proposals.xlsx 에 있으며, 나머지는 거기서 결정할 수 있습니다.",
+        "그다음 점수가 가장 낮은 자동 구간 제안입니다. merge_proposals.xlsx 와 "
+        "merge_proposals.csv 에도 같은 제안이 있습니다. {n}건 전부는 merge_proposals.parquet 에 "
+        "있으며, 이 파일도 결정 파일로 쓸 수 있습니다. 결정이 없는 병합은 적용되지 않습니다 "
+        "(설정에 match.apply_auto 가 켜져 있으면 자동 구간은 예외).",
         "このページには統合案 {n} 件のうち {shown} 件があります。要確認の案をすべて先に、次に"
-        "スコアの低い自動区分の案です。{n} 件すべてが merge_proposals.csv と "
-        "merge_proposals.xlsx にあり、残りはそちらで判断できます。",
+        "スコアの低い自動区分の案です。merge_proposals.xlsx と merge_proposals.csv にも同じ案が"
+        "あります。{n} 件すべては merge_proposals.parquet にあり、これも判断ファイルとして"
+        "使えます。判断のない統合は適用されません (設定で match.apply_auto が有効なら"
+        "自動区分は例外)。",
         "本页包含 {n} 条合并建议中的 {shown} 条：先是全部待审核的建议，然后是分数最低的自动区间"
-        "建议。全部 {n} 条都在 merge_proposals.csv 和 merge_proposals.xlsx 中，其余的可在那里"
-        "决定。",
+        "建议；merge_proposals.xlsx 和 merge_proposals.csv 中是同样这些。全部 {n} 条都在 "
+        "merge_proposals.parquet 中，它也可作为决定文件使用。没有决定的合并不会执行 (配置启用 "
+        "match.apply_auto 时自动区间除外)。",
     ),
     "rv_search": (
         "Search name, email, company, record id",

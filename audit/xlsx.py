@@ -37,6 +37,7 @@ _PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "application/vnd.openxmlformats-officedocument"
 _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ILLEGAL_RE2 = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x{fffe}\\x{ffff}]"  # the same, for Arrow (RE2)
 _EPOCH = dt.datetime(1899, 12, 30)
 _QUOT = {'"': "&quot;"}
 
@@ -203,16 +204,7 @@ def _column_cells(s: pd.Series, letter: str, refs: pd.Series) -> pd.Series:
             + "</v></c>"
         )
     elif isinstance(dtype, pd.StringDtype) or s.dropna().map(type).eq(str).all():
-        text = s.astype("str").fillna("")
-        text = text.str.replace(_ILLEGAL.pattern, "\ufffd", regex=True)
-        for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-            text = text.str.replace(a, b, regex=False)
-        out = (
-            prefix.astype("object")
-            + '" t="inlineStr"><is><t xml:space="preserve">'
-            + text.astype("object")
-            + "</t></is></c>"
-        )
+        out = _text_cells(s, prefix)
     else:  # mixed Python objects: cell by cell (always inline text: this is the fast path)
         inline = _Strings(shared=False)
         cells = [
@@ -223,6 +215,23 @@ def _column_cells(s: pd.Series, letter: str, refs: pd.Series) -> pd.Series:
     out = out.astype("object")
     out[na] = ""
     return out
+
+
+def _text_cells(s: pd.Series, prefix: pd.Series) -> pd.Series:
+    """Inline text cells of a text column, escaped and joined in Arrow (C++, whole column at a
+    time) rather than by pandas' per-string replace on object columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(s.astype(object).where(s.notna(), ""), type=pa.string())
+    text = pc.replace_substring_regex(text, _ILLEGAL_RE2, "\ufffd")
+    for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        text = pc.replace_substring(text, a, b)
+    head = pa.array(prefix.astype(object), type=pa.string())
+    joined = pc.binary_join_element_wise(
+        head, '" t="inlineStr"><is><t xml:space="preserve">', text, "</t></is></c>", ""
+    )
+    return pd.Series(joined.to_numpy(zero_copy_only=False), index=s.index, dtype=object)
 
 
 _REF = r'^(<c r="[A-Z]+[0-9]+")'

@@ -530,6 +530,7 @@ def test_review_without_duplicates_still_writes_its_files(tmp_path: Path) -> Non
     paths = write_review(result, tmp_path / "r", redact=False)
     assert sorted(p.name for p in paths) == [
         "merge_proposals.csv",
+        "merge_proposals.parquet",
         "merge_proposals.xlsx",
         "merge_review.html",
     ]

@@ -171,7 +171,12 @@ def test_redacted_copy_has_the_merge_review_and_leaks_nothing(
     copy = tmp_path / "copy"
     res = runner.invoke(cli, ["report", str(run_dir), "--out", str(copy)])
     assert res.exit_code == 0, res.output
-    for name in ("merge_review.html", "merge_proposals.xlsx", "merge_proposals.csv"):
+    for name in (
+        "merge_review.html",
+        "merge_proposals.xlsx",
+        "merge_proposals.csv",
+        "merge_proposals.parquet",
+    ):
         assert (copy / name).is_file(), name
     emails, phones = _input_pii(inputs)
     assert _leaks(copy, emails, phones) == []

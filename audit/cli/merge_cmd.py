@@ -28,8 +28,9 @@ def merge() -> None:
     "decisions",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Decisions: the JSON or CSV downloaded from merge_review.html, or the edited "
-    "merge_proposals.xlsx/.csv (they are also kept in the decisions store for later runs); "
+    help="Decisions: the JSON or CSV downloaded from merge_review.html, the edited "
+    "merge_proposals.xlsx/.csv, or merge_proposals.parquet with its decision column filled "
+    "(they are also kept in the decisions store for later runs); "
     "or 'store': the clusters that arrived approved from earlier decisions. Without it, only "
     "auto-band clusters merge, and only when match.apply_auto is true, and never a cluster "
     "holding two different personal emails.",

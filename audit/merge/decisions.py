@@ -7,6 +7,8 @@ Three shapes are accepted, so that a reviewer can use whichever tool they live i
 - the proposals table itself (merge_proposals.csv/.xlsx, one row per record): write approve or
   reject on any row of a cluster, and split on the record rows to keep out of the merge.
   A reject anywhere in a cluster wins (the safe choice).
+- merge_proposals.parquet, the same table with every cluster (the CSV and XLSX hold the ones
+  on the review page once a run has more), for deciding in bulk from a program.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ MAX_BYTES = 64 * 2**20
 MAX_ROWS = 2_000_000
 MAX_COLUMNS = 200
 MAX_XLSX_INFLATED = 512 * 2**20  # the sheets' XML once unzipped (a zip bomb stops here)
+# merge_proposals.parquet holds every cluster (about 1.2 rows per contact): only its decision
+# columns are read, after its footer says how many rows and columns there are
+MAX_PARQUET_BYTES = 2**30
+MAX_PARQUET_ROWS = 20_000_000
 _WORDS = {
     "approve": APPROVE,
     "approved": APPROVE,
@@ -62,12 +68,14 @@ def read_decisions(path: Path) -> dict[str, Decision]:
     if not path.is_file():
         raise ConfigError(f"{path}: decisions file not found.")
     size = path.stat().st_size
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _from_rows(path, _parquet_rows(path, size))
     if size > MAX_BYTES:
         raise InputError(
             f"{path}: {size // 2**20} MB is more than a decisions file can be "
             f"({MAX_BYTES // 2**20} MB); give the file downloaded from merge_review.html."
         )
-    suffix = path.suffix.lower()
     if suffix == ".json":
         return _from_json(path)
     if suffix in (".xlsx", ".xlsm"):
@@ -75,7 +83,7 @@ def read_decisions(path: Path) -> dict[str, Decision]:
     elif suffix in (".csv", ".txt"):
         rows = _csv_rows(path)
     else:
-        raise ConfigError(f"{path}: decisions must be a .json, .csv or .xlsx file.")
+        raise ConfigError(f"{path}: decisions must be a .json, .csv, .xlsx or .parquet file.")
     return _from_rows(path, rows)
 
 
@@ -176,6 +184,47 @@ def _xlsx_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     finally:
         wb.close()
     return _rows_with_header(path, rows)
+
+
+def _parquet_rows(path: Path, size: int) -> list[tuple[int, dict[str, str]]]:
+    """The decision columns of a Parquet proposals table, as rows that carry a decision (an
+    undecided row decides nothing); row N is the table's Nth row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if size > MAX_PARQUET_BYTES:
+        raise InputError(
+            f"{path}: {size // 2**20} MB is more than a decisions table can be "
+            f"({MAX_PARQUET_BYTES // 2**20} MB); refused."
+        )
+    try:
+        meta = pq.ParquetFile(path).metadata
+        names = list(meta.schema.names)
+        if meta.num_rows > MAX_PARQUET_ROWS or len(names) > MAX_COLUMNS:
+            raise InputError(
+                f"{path}: {meta.num_rows} rows and {len(names)} columns, more than a decisions "
+                f"table can have ({MAX_PARQUET_ROWS} rows, {MAX_COLUMNS} columns); refused."
+            )
+        wanted = {n.strip().lower(): n for n in names}
+        if "cluster_id" not in wanted:
+            raise ConfigError(f"{path}: has no cluster_id column.")
+        if "decision" not in wanted:
+            raise ConfigError(f"{path}: has no decision column.")
+        keys = [
+            k for k in ("cluster_id", "decision", "record_id", "role", "split_off") if k in wanted
+        ]
+        table = pq.read_table(path, columns=[wanted[k] for k in keys])
+    except (pa.ArrowException, OSError) as e:
+        raise InputError(f"{path}: could not be read as a Parquet table ({e}).") from None
+    cols = {
+        k: table.column(i).cast(pa.string()).to_pandas().fillna("").to_numpy(dtype=object)
+        for i, k in enumerate(keys)
+    }
+    blank = [str(v).strip() == "" for v in cols["cluster_id"]]
+    if any(blank):
+        raise ConfigError(f"{path} row {blank.index(True) + 1}: cluster_id is empty.")
+    decided = [i for i, v in enumerate(cols["decision"]) if str(v).strip()]
+    return [(i + 1, {k: unneutralize(str(cols[k][i])) for k in keys}) for i in decided]
 
 
 def _rows_with_header(path: Path, rows: list[list[str]]) -> list[tuple[int, dict[str, str]]]:

@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from audit import safe, schema
@@ -30,6 +31,7 @@ from audit.model import RunResult
 HTML_FILE = "merge_review.html"
 XLSX_FILE = "merge_proposals.xlsx"
 CSV_FILE = "merge_proposals.csv"
+PARQUET_FILE = "merge_proposals.parquet"
 
 FIELDS = [c.name for c in schema.ENTITIES["contacts"] if not c.derived]
 BAND_ORDER = {"review": 0, "auto": 1}
@@ -63,17 +65,23 @@ def write_review(
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    props = build_proposals(result)
+    golden_rules = _golden(result) if _has_clusters(result) else None
+    table, summary = proposal_frame(result, golden_rules, redact=redact)
+    shown = _page_choice(summary, PAGE_CLUSTERS)
+    props = build_proposals(result, only=set(shown), golden_rules=golden_rules)
     if redact:
         props = redact_proposals(props)
+    n_auto = int(summary["band"].eq("auto").sum())
     return [
         _write_html(
             result.run_id,
             props,
             run_dir / HTML_FILE,
             language or result.config.output.language,
+            total=len(summary),
+            n_auto=n_auto,
         ),
-        *_write_tables(props, run_dir / XLSX_FILE, run_dir / CSV_FILE),
+        *_write_tables(table, set(shown), run_dir),
     ]
 
 
@@ -125,27 +133,58 @@ class Proposals:
         self.rules = rules if rules is not None else field_rules()
 
 
-def build_proposals(result: RunResult) -> Proposals:
+def _golden(result: RunResult) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The golden records to propose and each field's rule (the match stage's, unless the
+    config names other survivorship rules: then they are proposed again here)."""
     contacts = result.records.get("contacts")
     m = result.matches
-    clusters = m.clusters
-    if contacts is None or clusters is None or clusters.empty or "cluster_id" not in clusters:
-        return Proposals([], FIELDS, [])
     golden = m.golden
     rules = getattr(result.config.match, "survivorship", None) or DEFAULT_RULES
     rs = load_rules(rules, base_dir=Path(result.config.base_dir))
     if golden is None or golden.empty or "golden_from" not in golden or rules != DEFAULT_RULES:
         # the match stage proposes with the shipped rules; a config may name its own
-        golden = propose_golden(contacts, clusters, result.config.sources, rules=rs)
+        golden = propose_golden(contacts, m.clusters, result.config.sources, rules=rs)
+    return golden, field_rules(rs)
+
+
+def _has_clusters(result: RunResult) -> bool:
+    clusters = result.matches.clusters
+    return (
+        result.records.get("contacts") is not None
+        and clusters is not None
+        and not clusters.empty
+        and "cluster_id" in clusters
+    )
+
+
+def build_proposals(
+    result: RunResult,
+    only: set[str] | None = None,
+    golden_rules: tuple[pd.DataFrame, dict[str, str]] | None = None,
+) -> Proposals:
+    """The clusters as dicts for the review page (`only`: just these cluster ids).
+
+    Per-cluster Python: the page holds at most PAGE_CLUSTERS clusters, so it never runs over
+    every cluster of a large run (the proposals tables are built column-wise, `proposal_frame`).
+    """
+    contacts = result.records.get("contacts")
+    m = result.matches
+    clusters = m.clusters
+    if not _has_clusters(result):
+        return Proposals([], FIELDS, [])
+    golden, rules_of = golden_rules if golden_rules is not None else _golden(result)
     if golden.empty:
         return Proposals([], FIELDS, [])
     alternates = [c for c in golden.columns if c.startswith("alternate_")]
-    cl = clusters.astype({"cluster_id": str, "record_id": str})
+    cl = _id_frame(clusters)
     band_of = _bands(cl)
+    if only is not None:
+        golden = golden.loc[golden["cluster_id"].astype(str).isin(only).to_numpy()]
+        cl = cl.loc[cl["cluster_id"].isin(only).to_numpy()]
     members: dict[str, list[str]] = {}
     for cid, rid in zip(cl["cluster_id"], cl["record_id"], strict=True):
         members.setdefault(cid, []).append(rid)
-    rids = contacts["record_id"].astype(str)
+    rids = _ids(contacts["record_id"])
     wanted = rids.isin(set(cl["record_id"])).to_numpy()
     sub = contacts.loc[wanted]
     rec_cols = ["source", "source_file", "source_row", *FIELDS]
@@ -214,11 +253,18 @@ def build_proposals(result: RunResult) -> Proposals:
             }
         )
     out.sort(key=lambda c: (BAND_ORDER.get(c["band"], 2), c["cluster_id"]))
-    return Proposals(out, FIELDS, alternates, field_rules(rs))
+    return Proposals(out, FIELDS, alternates, rules_of)
 
 
 def _texts(frame: pd.DataFrame, cols: list[str]) -> list[dict[str, str]]:
     """Display text of `cols` (missing ones empty) per row, computed column by column."""
+    out = _text_columns(frame, cols)
+    names = list(out)
+    return [dict(zip(names, vals, strict=True)) for vals in zip(*out.values(), strict=True)]
+
+
+def _text_columns(frame: pd.DataFrame, cols: list[str]) -> dict[str, list[str]]:
+    """Display text of `cols` (missing ones empty), column by column."""
     out = {}
     for c in cols:
         if c not in frame.columns:
@@ -236,8 +282,7 @@ def _texts(frame: pd.DataFrame, cols: list[str]) -> list[dict[str, str]]:
             out[c] = s.fillna("").tolist()  # Arrow-backed text: no per-value conversion
         else:
             out[c] = [_text(v) for v in s.tolist()]
-    names = list(out)
-    return [dict(zip(names, vals, strict=True)) for vals in zip(*out.values(), strict=True)]
+    return out
 
 
 def _text(value: Any) -> str:
@@ -382,68 +427,246 @@ def _truthy(v: Any) -> bool:
 PROPOSAL_HEAD = ["cluster_id", "band", "score", "role", "record_id", "decision", "source"]
 
 
-def proposal_rows(props: Proposals) -> tuple[list[str], list[list[str]]]:
-    """One golden row then one row per record, per cluster (the layout `merge apply` reads)."""
-    header = [*PROPOSAL_HEAD, *props.fields, *props.alternates, "matched_because", "check"]
-    rows: list[list[str]] = []
-    for c in props.clusters:
-        score = "" if c["score_min"] is None else f"{c['score_min']:.3f}"
-        gold = c["golden"]
+def proposal_frame(
+    result: RunResult,
+    golden_rules: tuple[pd.DataFrame, dict[str, str]] | None = None,
+    *,
+    redact: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every cluster's rows in the layout `merge apply` reads (a golden row, then the survivor,
+    then the other members by record id), and one row per cluster (cluster_id, band,
+    score_min) in the same display order, from which the page and the workbook pick theirs.
+
+    Built column-wise (vectorised, or one Python call per distinct value), never per
+    cluster: per-cluster Python was most of the report stage at 1M contacts. Text only, not
+    yet neutralized; `redact` masks emails and phones the way `redact_proposals` does.
+    """
+    summary = pd.DataFrame(
+        {"cluster_id": pd.Series(dtype=object), "band": pd.Series(dtype=object), "score_min": []}
+    )
+    if not _has_clusters(result):
+        return _empty_table([]), summary
+    golden, rules_of = golden_rules if golden_rules is not None else _golden(result)
+    if golden.empty:
+        return _empty_table([]), summary
+    alternates = [c for c in golden.columns if c.startswith("alternate_")]
+    contacts = result.records["contacts"]
+    cl = _id_frame(result.matches.clusters)
+    band_of = _bands(cl)
+    cids = [str(v) for v in _objects(golden["cluster_id"])]
+    survivors = [str(v) for v in _objects(golden["survivor_id"])]
+    bands = [band_of.get(c, "review") for c in cids]
+    order = sorted(range(len(cids)), key=lambda k: (BAND_ORDER.get(bands[k], 2), cids[k]))
+    rank = dict(zip((cids[k] for k in order), range(len(order)), strict=True))
+
+    # the pairs inside each cluster, best score first: the score and the `why` of a record
+    pairs = result.matches.pairs if result.matches.pairs is not None else pd.DataFrame()
+    p, sims = _inside_pairs(pairs, cl)
+    score_min: dict[str, float] = {}
+    if "score" in p:
+        sc = pd.to_numeric(p["score"].astype(object), errors="coerce").astype("float64")
+        score_min = sc.groupby(p["_c"].to_numpy()).min().dropna().to_dict()
+
+    # members: the survivor first, then the cluster's other records known to the contacts
+    rid_c = _ids(contacts["record_id"])
+    surv = pd.DataFrame({"cluster_id": cids, "record_id": survivors})
+    mem = cl.loc[cl["cluster_id"].isin(set(cids)).to_numpy(), ["cluster_id", "record_id"]]
+    mem = mem.loc[mem["record_id"].isin(set(rid_c)).to_numpy()].drop_duplicates()
+    mem = mem.merge(surv.rename(columns={"record_id": "_surv"}), on="cluster_id")
+    mem = mem.loc[(mem["record_id"] != mem["_surv"]).to_numpy(), ["cluster_id", "record_id"]]
+    members = pd.concat([surv.assign(_m=0), mem.assign(_m=1)], ignore_index=True)
+    members["_rank"] = members["cluster_id"].map(rank)
+    members = members.sort_values(["_rank", "_m", "record_id"], kind="stable")
+    members = members.reset_index(drop=True)
+    wanted = rid_c.isin(set(members["record_id"])).to_numpy()
+    texts = pd.DataFrame(
+        _text_columns(contacts.loc[wanted], ["source", *FIELDS]), index=rid_c[wanted].to_numpy()
+    )
+    texts = texts.loc[~texts.index.duplicated(keep="last")]
+    rec = texts.reindex(members["record_id"].to_numpy()).fillna("")
+
+    # the two-people check of merge apply (`two_people`), on the unmasked addresses
+    keys = {e: email_key(e) for e in set(rec["email"]) if e}
+    mailbox = pd.Series(
+        [
+            str(keys[e]).strip().lower() if e and keys[e] and str(keys[e]).strip() else None
+            for e in rec["email"]
+        ],
+        dtype=object,
+    )
+    personal = personal_emails(set(mailbox.dropna()))
+    mine = mailbox.isin(personal).to_numpy()
+    boxes = pd.DataFrame(
+        {"c": members["cluster_id"].to_numpy()[mine], "b": mailbox.to_numpy()[mine]}
+    ).drop_duplicates()
+    n_people = boxes.groupby("c").size()
+    n_people = {str(c): int(n) for c, n in n_people[n_people >= 2].items()}
+
+    why = _why_column(p, sims, redact=redact)
+    if redact:
+        rec = pd.DataFrame({c: _map_unique(rec[c], _redactor(c)) for c in rec.columns})
+        ids = _map_unique(members["record_id"], safe.redact_id)
+    else:
+        ids = members["record_id"].to_numpy(dtype=object)
+
+    # golden rows
+    gold = _text_columns(golden, [*FIELDS, *alternates])
+    if redact:
+        gold = {
+            c: list(_map_unique(pd.Series(v, dtype=object), _redactor(c))) for c, v in gold.items()
+        }
+        survivors = [safe.redact_id(v) for v in survivors]
+    rule_text = [as_text(v) for v in _objects(golden["survivor_rule"])]
+    because = []
+    for sv, rule, raw in zip(survivors, rule_text, _objects(golden["golden_from"]), strict=True):
         prov = ", ".join(
-            f"{f} from {'; '.join(v) if isinstance(v, list) else v} ({props.rules.get(f, '')})"
-            for f, v in c["golden_from"].items()
+            f"{f} from {'; '.join(_ids_of(v, redact))} ({rules_of.get(f, '')})"
+            for f, v in json.loads(raw or "{}").items()
         )
-        rows.append(
-            [
-                c["cluster_id"],
-                c["band"],
-                score,
-                "golden",
-                "",
-                "",
-                "",
-                *[gold.get(f, "") for f in props.fields],
-                *[gold.get(f, "") for f in props.alternates],
-                f"survivor {c['survivor']} ({c['survivor_rule']})" + (f"; {prov}" if prov else ""),
-                c.get("check", ""),
-            ]
-        )
-        why = _why_by_record(c)
-        for r in c["records"]:
-            rows.append(
-                [
-                    c["cluster_id"],
-                    c["band"],
-                    score,
-                    "survivor" if r["record_id"] == c["survivor"] else "member",
-                    r["record_id"],
-                    "",
-                    r["source"],
-                    *[r.get(f, "") for f in props.fields],
-                    *["" for _ in props.alternates],
-                    why.get(r["record_id"], ""),
-                    "",
-                ]
-            )
-    return header, rows
+        because.append(f"survivor {sv} ({rule})" + (f"; {prov}" if prov else ""))
+    score_txt = {c: f"{v:.3f}" for c, v in score_min.items()}
+    checks = {
+        c: f"{n} different personal emails: two people? merge apply leaves it unless you approve it"
+        for c, n in n_people.items()
+    }
+    n_g, n_m = len(cids), len(members)
+    g_frame = {
+        "cluster_id": cids,
+        "band": bands,
+        "score": [score_txt.get(c, "") for c in cids],
+        "role": ["golden"] * n_g,
+        "record_id": [""] * n_g,
+        "decision": [""] * n_g,
+        "source": [""] * n_g,
+        **{f: gold[f] for f in FIELDS},
+        **{a: gold[a] for a in alternates},
+        "matched_because": because,
+        "check": [checks.get(c, "") for c in cids],
+    }
+    m_cids = members["cluster_id"].to_numpy(dtype=object)
+    m_frame = {
+        "cluster_id": m_cids,
+        "band": _lookup(members["cluster_id"], band_of, "review"),
+        "score": _lookup(members["cluster_id"], score_txt, ""),
+        "role": np.where(members["_m"].to_numpy() == 0, "survivor", "member").astype(object),
+        "record_id": ids,
+        "decision": np.full(n_m, "", dtype=object),
+        "source": rec["source"].to_numpy(dtype=object),
+        **{f: rec[f].to_numpy(dtype=object) for f in FIELDS},
+        **{a: np.full(n_m, "", dtype=object) for a in alternates},
+        "matched_because": _lookup(members["record_id"], why, ""),
+        "check": np.full(n_m, "", dtype=object),
+    }
+    header = [*PROPOSAL_HEAD, *FIELDS, *alternates, "matched_because", "check"]
+    g_df = pd.DataFrame(g_frame, columns=header, dtype=object)
+    m_df = pd.DataFrame(m_frame, columns=header, dtype=object)
+    key_g = np.array([rank[c] for c in cids], dtype=np.int64)
+    key_m = members["_rank"].to_numpy(dtype=np.int64)
+    both = pd.concat([g_df, m_df], ignore_index=True)
+    sub = np.concatenate([np.zeros(n_g, np.int64), np.arange(1, n_m + 1, dtype=np.int64)])
+    both = both.iloc[np.lexsort((sub, np.concatenate([key_g, key_m])))].reset_index(drop=True)
+    summary = pd.DataFrame(
+        {
+            "cluster_id": [cids[k] for k in order],
+            "band": [bands[k] for k in order],
+            "score_min": [score_min.get(cids[k], np.nan) for k in order],
+        }
+    )
+    return both, summary
 
 
-def _why_by_record(c: dict[str, Any]) -> dict[str, str]:
-    """For each record, its best pair in the cluster: partner, score and top similarities."""
-    rows: list[dict[str, Any]] = c["pairs"]
-    out: dict[str, str] = {}
-    sims = [s for s in c["pair_cols"] if str(s).startswith("sim_")]
-    for row in rows:
-        parts = [f"{k[4:]} {float(row[k]):.2f}" for k in sims if _isnum(row.get(k))]
-        text = f"with {{other}} score {as_text(row.get('score'))}" + (
-            f": {', '.join(parts)}" if parts else ""
-        )
-        if row.get("rule_id"):
-            text += f" [{row['rule_id']}]"
-        for a, b in (("record_id_l", "record_id_r"), ("record_id_r", "record_id_l")):
-            rid = str(row[a])
-            out.setdefault(rid, text.replace("{other}", str(row[b])))
-    return out
+def _lookup(keys: pd.Series, mapping: dict[str, str], default: str) -> np.ndarray:
+    """`mapping[key]` per row as Python text, `default` where the key is not there."""
+    found = keys.map(mapping).astype(object)
+    return np.where(found.isna().to_numpy(), default, found.to_numpy()).astype(object)
+
+
+def _ids(s: pd.Series) -> pd.Series:
+    """Ids as Python text (object dtype): `isin` and `map` on Arrow strings convert every
+    value one by one, which at 100k contacts cost seconds."""
+    return pd.Series(s.astype(str).to_numpy(dtype=object), index=s.index, dtype=object)
+
+
+def _id_frame(clusters: pd.DataFrame) -> pd.DataFrame:
+    return clusters.assign(
+        cluster_id=_ids(clusters["cluster_id"]), record_id=_ids(clusters["record_id"])
+    )
+
+
+def _empty_table(alternates: list[str]) -> pd.DataFrame:
+    header = [*PROPOSAL_HEAD, *FIELDS, *alternates, "matched_because", "check"]
+    return pd.DataFrame({h: pd.Series(dtype=object) for h in header})
+
+
+def _objects(s: pd.Series) -> list[Any]:
+    """A column as Python values, missing ones None (as the per-cluster path saw them)."""
+    return s.astype(object).where(s.notna(), None).tolist()
+
+
+def _ids_of(v: Any, redact: bool) -> list[str]:
+    vals = [str(r) for r in v] if isinstance(v, list) else [str(v)]
+    return [safe.redact_id(x) for x in vals] if redact else vals
+
+
+def _redactor(column: str) -> Any:
+    return lambda v: safe.redact_cell(v, column)
+
+
+def _map_unique(s: pd.Series, fn: Any) -> np.ndarray:
+    """`fn` over a column, called once per distinct value (missing values as None)."""
+    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+    na = [fn(None)] if (codes < 0).any() else [None]
+    out = np.array([fn(v) for v in list(uniques)] + na, dtype=object)
+    return out[codes]
+
+
+def _inside_pairs(pairs: pd.DataFrame, cl: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The pairs whose records are in one cluster (`_c`), best score first within it, and the
+    similarity columns (as `_pairs_by_cluster` orders them)."""
+    if pairs.empty or "record_id_l" not in pairs:
+        return pd.DataFrame({"_c": pd.Series(dtype=object)}), []
+    cid = cl.drop_duplicates("record_id").set_index("record_id")["cluster_id"]
+    left = pairs["record_id_l"].astype(str).map(cid)
+    right = pairs["record_id_r"].astype(str).map(cid)
+    inside = (left.notna() & left.eq(right)).to_numpy()
+    p = pairs.loc[inside].assign(_c=left[inside].to_numpy())
+    if "score" in p:
+        p = p.sort_values(["_c", "score"], ascending=[True, False], kind="stable")
+    sims = sorted(c for c in p.columns if str(c).startswith("sim_"))
+    return p.reset_index(drop=True), sims
+
+
+def _why_column(p: pd.DataFrame, sims: list[str], *, redact: bool) -> dict[str, str]:
+    """For each record, its best pair in the cluster: partner, score and top similarities
+    ('with crm:7 score 0.93: email 1.00, given 0.88 [email]')."""
+    if p.empty or "record_id_l" not in p:
+        return {}
+    n = len(p)
+    score = _map_unique(p["score"], as_text) if "score" in p else np.full(n, "", dtype=object)
+    tail = np.full(n, "", dtype=object)
+    for k in sims:
+        part = _map_unique(p[k], lambda v, k=k: f"{k[4:]} {float(v):.2f}" if _isnum(v) else "")
+        sep = np.where(tail == "", "", ", ").astype(object)
+        tail = np.where(part == "", tail, tail + sep + part)
+    tail = np.where(tail == "", "", ": " + tail).astype(object)
+    if "rule_id" in p:
+        fix = safe.redact_id if redact else str
+        tail = tail + _map_unique(p["rule_id"], lambda v: f" [{fix(str(v))}]" if v else "")
+    ids_l = p["record_id_l"].astype(str).to_numpy(dtype=object)
+    ids_r = p["record_id_r"].astype(str).to_numpy(dtype=object)
+    shown_l, shown_r = ids_l, ids_r
+    if redact:
+        shown_l = _map_unique(pd.Series(ids_l), safe.redact_id)
+        shown_r = _map_unique(pd.Series(ids_r), safe.redact_id)
+    base = " score " + score + tail
+    # each record's first appearance: pair by pair, its left record before its right one
+    rid = np.empty(2 * n, dtype=object)
+    rid[0::2], rid[1::2] = ids_l, ids_r
+    text = np.empty(2 * n, dtype=object)
+    text[0::2] = "with " + shown_r + base
+    text[1::2] = "with " + shown_l + base
+    first = ~pd.Series(rid).duplicated(keep="first").to_numpy()
+    return dict(zip(rid[first].tolist(), text[first].tolist(), strict=True))
 
 
 def _isnum(v: Any) -> bool:
@@ -453,14 +676,32 @@ def _isnum(v: Any) -> bool:
         return False
 
 
-def _write_tables(props: Proposals, xlsx_path: Path, csv_path: Path) -> list[Path]:
-    """The proposals as XLSX and CSV, from one frame neutralized column-wise (no per-cell
-    Python: at 100k contacts the per-cell path took most of the report stage)."""
-    header, rows = proposal_rows(props)
-    frame = pd.DataFrame(rows, columns=pd.Index(header, dtype=object), dtype=object)
-    frame = safe.neutralize_frame(frame)
+def _write_tables(table: pd.DataFrame, shown: set[str], run_dir: Path) -> list[Path]:
+    """The proposals a person reviews as XLSX and CSV (the clusters on the page), and every
+    cluster as Parquet, all from one frame neutralized column-wise.
+
+    At 1M contacts the tables of every cluster were 487 MB of CSV and 176 MB of workbook:
+    more than anyone reviews, and more than a decisions file may be. The Parquet is for
+    programs (and is a decisions file too); its cells are neutralized like the CSV's, so a
+    script that turns it into a spreadsheet carries no formula.
+    """
+    header = list(table.columns)
+    frame = safe.neutralize_frame(table)
     frame.columns = pd.Index(header, dtype=object)  # names are ours, never formula-like
-    return [_write_xlsx(frame, xlsx_path), _write_csv(frame, csv_path)]
+    part = frame
+    if len(shown) < frame["cluster_id"].nunique():
+        part = frame.loc[frame["cluster_id"].isin(shown).to_numpy()].reset_index(drop=True)
+    n_all = int(frame["cluster_id"].nunique())
+    return [
+        _write_xlsx(part, run_dir / XLSX_FILE, rest=n_all - len(shown) if part is not frame else 0),
+        _write_csv(part, run_dir / CSV_FILE),
+        _write_parquet(frame, run_dir / PARQUET_FILE),
+    ]
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    frame.astype(object).to_parquet(path, index=False)
+    return path
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -470,7 +711,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def _write_xlsx(frame: pd.DataFrame, path: Path) -> Path:
+def _write_xlsx(frame: pd.DataFrame, path: Path, *, rest: int = 0) -> Path:
     from audit.xlsx import Bold, Dropdown, Sheet, write_xlsx
 
     header = list(frame.columns)
@@ -503,6 +744,23 @@ def _write_xlsx(frame: pd.DataFrame, path: Path) -> Path:
             ["A reject anywhere in a cluster wins. Empty = no decision (not merged)."],
             ["Then run: crm-audit merge apply RUN --decisions merge_proposals.xlsx"],
             ["Values that began with = + - @ were prefixed with ' so they cannot run as formulas."],
+            *(
+                [
+                    [],
+                    [
+                        f"This workbook holds the clusters of merge_review.html: every one to "
+                        f"review, then the auto band's lowest scores. The other {rest} (auto band) "
+                        f"are in {PARQUET_FILE}, which holds every cluster and is a decisions "
+                        "file too."
+                    ],
+                    [
+                        "Clusters without a decision are not merged, except the auto band when "
+                        "the config sets match.apply_auto: true."
+                    ],
+                ]
+                if rest
+                else []
+            ),
         ],
         widths=[100],
     )
@@ -615,20 +873,28 @@ def _compact(
     }
 
 
-def _page_clusters(clusters: list[dict[str, Any]], cap: int) -> list[dict[str, Any]]:
-    """At most `cap` clusters, in their order: all review-band ones first, then the auto band's
-    lowest-scoring (the ones a person most needs to see)."""
-    if len(clusters) <= cap:
-        return clusters
-    order = sorted(
-        range(len(clusters)),
-        key=lambda k: (clusters[k]["band"] == "auto", clusters[k]["score_min"] or 0.0, k),
-    )
-    keep = set(order[:cap])
-    return [c for k, c in enumerate(clusters) if k in keep]
+def _page_choice(summary: pd.DataFrame, cap: int) -> list[str]:
+    """At most `cap` cluster ids, in display order: all review-band ones first, then the auto
+    band's lowest-scoring (the ones a person most needs to see)."""
+    ids = summary["cluster_id"].tolist()
+    if len(ids) <= cap:
+        return ids
+    auto = summary["band"].eq("auto").to_numpy()
+    score = summary["score_min"].astype("float64").fillna(0.0).to_numpy()
+    keep = np.lexsort((np.arange(len(ids)), score, auto))[:cap]
+    return [ids[k] for k in sorted(keep)]
 
 
-def _write_html(run_id: str, props: Proposals, path: Path, language: str = "en") -> Path:
+def _write_html(
+    run_id: str,
+    props: Proposals,
+    path: Path,
+    language: str = "en",
+    *,
+    total: int | None = None,
+    n_auto: int | None = None,
+) -> Path:
+    """The page of `props.clusters` (the ones chosen for it) out of `total` proposals."""
     from audit.labels import labels
 
     lab = labels(language)
@@ -637,7 +903,8 @@ def _write_html(run_id: str, props: Proposals, path: Path, language: str = "en")
     golden_cols = [*props.fields, *props.alternates]
     files: dict[str, int] = {}
     cols: list[str] = []
-    shown = _page_clusters(props.clusters, PAGE_CLUSTERS)
+    shown = props.clusters
+    total = len(shown) if total is None else total
     for c in shown:
         cols.extend(k for k in c["pair_cols"] if k not in cols)
     data = {
@@ -653,12 +920,11 @@ def _write_html(run_id: str, props: Proposals, path: Path, language: str = "en")
         "clusters": [_compact(c, cols, lab, record_cols, golden_cols, files) for c in shown],
     }
     data["files"] = list(files)
-    n_auto = sum(c["band"] == "auto" for c in props.clusters)
-    intro = lab["rv_intro"].format(
-        run=run_id, n=len(props.clusters), review=len(props.clusters) - n_auto, auto=n_auto
-    )
-    if len(shown) < len(props.clusters):
-        intro += " " + lab["rv_capped"].format(shown=len(shown), n=len(props.clusters))
+    if n_auto is None:
+        n_auto = sum(c["band"] == "auto" for c in props.clusters)
+    intro = lab["rv_intro"].format(run=run_id, n=total, review=total - n_auto, auto=n_auto)
+    if len(shown) < total:
+        intro += " " + lab["rv_capped"].format(shown=len(shown), n=total)
     lang = language if language in ("en", "ko", "ja", "zh") else "en"
     parts = [
         "<!DOCTYPE html>",

@@ -25,7 +25,9 @@ Layout of `reports/<run-id>/` (the json and csv writers always write these):
                               after the records themselves)
     breakdowns/<name>.csv     CRM report tables (pipeline, sales cycle, ...) when computed
     summary.html, summary.md, report.xlsx   the human-facing formats in output.formats
-    merge_review.html, merge_proposals.xlsx/.csv   the duplicate clusters to review
+    merge_review.html, merge_proposals.xlsx/.csv   the duplicate clusters to review (at most
+                              review.PAGE_CLUSTERS of them) ...
+    merge_proposals.parquet   ... and every cluster, for programs (a decisions file too)
     manifest.json             written last: every file above with its sha256
 
 A folder is complete only when manifest.json lists every file with the checksum it has: the

@@ -802,7 +802,13 @@ MERGE_CASES: list[tuple[str, str, Callable[[Path, list[str]], bytes], int, str]]
     # unreadable files are unreadable input (3); readable ones that say the wrong thing are 2
     ("binary-garbage-csv", "d.csv", lambda run, c: bytes(range(256)) * 8, 3, "d.csv"),
     ("truncated-xlsx", "d.xlsx", lambda run, c: b"PK\x03\x04" + b"\0" * 40, 3, "d.xlsx"),
-    ("wrong-suffix", "d.exe", lambda run, c: b"cluster_id,decision\n", 2, ".json, .csv or .xlsx"),
+    (
+        "wrong-suffix",
+        "d.exe",
+        lambda run, c: b"cluster_id,decision\n",
+        2,
+        ".json, .csv, .xlsx or .parquet",
+    ),
     (
         "for-another-run",
         "d.json",
