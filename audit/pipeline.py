@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from audit.match.memory import MatchMemory
 from audit.model import Progress, RunResult, no_progress, stage_done, timed
 from audit.normalize import normalize
 from audit.report import sweep_stale_runs, write_report
-from audit.schema import conform_issues
+from audit.schema import conform_issues, empty_issues
 from audit.score import score
 from audit.sources import read_sources, sources_for_paths
 from audit.sources.readers import Limits
@@ -211,6 +212,9 @@ def _analyse(
             files=ingest.files,
             calendar_tz=cfg.kpis.timezone,
         )
+    # The raw frames (all text, as read) were normalize's input only: every row lives on typed
+    # in `records`, and at 1M contacts the raw text is gigabytes held to the end of the report.
+    ingest = replace(ingest, records={})
     n_records = sum(len(f) for f in records.values())
     stage_done(progress, "normalize", n_records, timings["normalize"])
     progress("validate")
@@ -240,6 +244,11 @@ def _analyse(
             ignore_index=True,
         )
     )
+    # From here on every finding lives in `issues` alone: the stages' own copies would double
+    # the largest frame of the run (one row per finding) until the report is written.
+    del norm_issues
+    validation = replace(validation, issues=empty_issues())
+    matches = replace(matches, issues=empty_issues())
     progress("score")
     needs = kpi_needs(cfg.kpis)
     with timed("score", timings):
@@ -393,8 +402,6 @@ def _changes(store: Path, result: RunResult) -> dict[str, object] | None:
 
 
 def _with_dir(result: RunResult, run_dir: Path) -> RunResult:
-    from dataclasses import replace
-
     return replace(result, run_dir=run_dir)
 
 
