@@ -395,7 +395,8 @@ def _changes(store: Path, result: RunResult) -> dict[str, object] | None:
         return None
     prev_id, prev_dir = prev
     try:
-        folder = load_run(prev_dir)
+        # only what compute_changes reads: the whole previous run would sit beside this one's
+        folder = load_run(prev_dir, only=("issues", "clusters"))
     except AuditError as e:
         return {"previous_run_id": prev_id, "unavailable": f"previous run folder unreadable: {e}"}
     return compute_changes(folder.run, folder.tables, result)
