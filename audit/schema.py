@@ -346,6 +346,7 @@ def _text_values(col: pd.Series, *, share: bool) -> np.ndarray:
     values = col.to_numpy(dtype=object, na_value=None)
     if share and len(values) and pd.api.types.infer_dtype(values, skipna=True) == "string":
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        shared = np.append(uniques.astype(object), None)  # code -1 (missing) takes the last
+        shared = np.empty(len(uniques) + 1, dtype=object)  # code -1 (missing) takes the last
+        shared[:-1] = uniques
         return shared[codes]
     return values
