@@ -19,7 +19,12 @@ Issues: TypeAlias = pd.DataFrame  # conformed to schema.ISSUES
 
 @dataclass(frozen=True)
 class Ingest:
-    """What the sources stage read, and the rows it could not take (as issues)."""
+    """What the sources stage read, and the rows it could not take (as issues).
+
+    A run (`pipeline.analyse`) empties `records` once normalize has typed them: every row lives
+    on in RunResult.records, and the raw text held to the end of the report was the run's
+    largest frame set (gigabytes at 1M contacts). `read_sources` alone returns them.
+    """
 
     records: Records
     issues: Issues  # rows rejected with a reason (rule_id "source.*")
@@ -33,14 +38,15 @@ class Matches:
     clusters: pd.DataFrame  # cluster_id, record_id, is_survivor, ...
     golden: pd.DataFrame = field(default_factory=pd.DataFrame)  # proposed golden records
     stats: dict[str, Any] = field(default_factory=dict)  # candidate pairs, timings, ...
-    issues: pd.DataFrame = field(default_factory=pd.DataFrame)  # match.duplicate.* findings
+    # match.duplicate.* findings; in a RunResult they are in its issues table (this is empty)
+    issues: pd.DataFrame = field(default_factory=pd.DataFrame)
     # record id -> hash of its matched content, for the clustered records (decisions store)
     record_hashes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Validation:
-    issues: pd.DataFrame  # one row per failed check per record
+    issues: pd.DataFrame  # one row per failed check; in a RunResult: in its issues (empty here)
     checked: pd.DataFrame = field(
         default_factory=pd.DataFrame
     )  # rule_id, entity, field, dimension, severity, n_checked, n_failed

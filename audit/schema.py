@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
 import pandas as pd
 
 
@@ -308,14 +309,44 @@ def conform(frame: pd.DataFrame, entity: str) -> pd.DataFrame:
     return out[cols + rest]
 
 
+ISSUE_ORDER: list[str] = ["record_id", "rule_id", "field", "message"]
+# Issue columns whose values repeat from row to row (a rule's id, severity and wording): kept as
+# one shared string per distinct value. record_id is left alone: it is nearly unique per row.
+_REPEATING = frozenset(ISSUE_COLUMNS) - {"record_id"}
+
+
 def conform_issues(frame: pd.DataFrame) -> pd.DataFrame:
-    """Issues with exactly the canonical columns, as text, in a stable order."""
-    out = frame.copy()
+    """Issues with exactly the canonical columns, as text, in a stable order.
+
+    The Issues table is the run's largest frame after the records (a row per finding, about a
+    million at 1M contacts), so it is built once in its final order rather than copied per step,
+    and a value that repeats is one shared string rather than a string per row: each stage
+    hands its findings over as its own strings (Arrow-backed text becomes a new Python string
+    per cell), which at scale cost hundreds of MB for a few thousand distinct values. Columns stay
+    object with None for a missing value, as every reader of the table expects.
+    """
+    n = len(frame)
+    cols: dict[str, np.ndarray] = {}
     for c in ISSUE_COLUMNS:
-        if c not in out.columns:
-            out[c] = None
-    out = out[ISSUE_COLUMNS].astype("object")
-    out = out.where(out.notna(), None)
-    return out.sort_values(
-        ["record_id", "rule_id", "field", "message"], na_position="first", kind="stable"
-    ).reset_index(drop=True)
+        if c in frame.columns:
+            cols[c] = _text_values(frame[c], share=c in _REPEATING)
+        else:
+            cols[c] = np.full(n, None, dtype=object)
+    keys = pd.DataFrame({k: pd.Series(cols[k], dtype=object, copy=False) for k in ISSUE_ORDER})
+    order = keys.sort_values(ISSUE_ORDER, na_position="first", kind="stable").index.to_numpy()
+    return pd.DataFrame(
+        {c: pd.Series(a[order], dtype=object, copy=False) for c, a in cols.items()}, copy=False
+    )
+
+
+def _text_values(col: pd.Series, *, share: bool) -> np.ndarray:
+    """A column's values as an object array, None where missing; with `share`, one string object
+    per distinct value (only when every value is a string: factorizing mixed values would fold
+    1, 1.0 and True into one)."""
+    values = col.to_numpy(dtype=object, na_value=None)
+    if share and len(values) and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        shared = np.empty(len(uniques) + 1, dtype=object)  # code -1 (missing) takes the last
+        shared[:-1] = uniques
+        return shared[codes]
+    return values

@@ -128,6 +128,15 @@ def test_load_run_gives_back_what_was_written(run_dir: Path) -> None:
     assert folder.golden["full_name"].tolist() == [HOSTILE_NAME]
 
 
+def test_load_run_reads_only_the_tables_asked_for(run_dir: Path) -> None:
+    full = load_run(run_dir)
+    part = load_run(run_dir, only=("issues", "clusters", "records/contacts"))
+    assert sorted(part.tables) == ["clusters", "issues", "records/contacts"]
+    assert part.run == full.run
+    for name in part.tables:
+        pd.testing.assert_frame_equal(part.tables[name], full.tables[name])
+
+
 def _files(root: Path) -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes()

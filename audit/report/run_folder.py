@@ -43,6 +43,7 @@ undoes that, so what it returns equals what was written.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -389,8 +390,13 @@ def read_table_csv(path: Path, *, all_text: bool = False) -> pd.DataFrame:
     return raw
 
 
-def load_run(run_dir: Path) -> RunFolder:
-    """Read a run folder written by `write_report` (run.json plus every table)."""
+def load_run(run_dir: Path, *, only: Collection[str] | None = None) -> RunFolder:
+    """Read a run folder written by `write_report` (run.json plus every table).
+
+    `only` names the tables to read (e.g. {"issues", "clusters"}); the others are left on disk,
+    which matters when a run compares itself with the previous one while its own frames are
+    still in memory (the records of a 1M-contact run are gigabytes).
+    """
     run_dir = Path(run_dir)
     listed = check_run_folder(run_dir)
     run_json = run_dir / "run.json"
@@ -410,6 +416,9 @@ def load_run(run_dir: Path) -> RunFolder:
             f"{SCHEMA_VERSION}); re-run the audit with this version of crm-audit."
         )
     tables: dict[str, pd.DataFrame] = {}
+    if only is not None:  # "issues" -> issues.csv, "records/contacts" -> records/contacts.*
+        files = {TOP_TABLES.get(n, n) for n in only}
+        listed = {r: v for r, v in listed.items() if r in files or r.rsplit(".", 1)[0] in only}
     for name, rel in TOP_TABLES.items():
         if rel in listed:
             tables[name] = read_table_csv(run_dir / rel, all_text=name == "issues")

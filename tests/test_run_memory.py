@@ -1,0 +1,65 @@
+"""What a run keeps in memory: each frame once, nothing read lost (issue #12).
+
+The raw source frames and the stages' own copies of their findings are released once the next
+step holds what they said; these tests check that they are gone and that nothing they held is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from audit import load_config
+from audit.pipeline import analyse, lean_memory
+from audit.schema import ISSUE_COLUMNS
+from tests.factories import demo_config
+
+
+@pytest.fixture(scope="module")
+def result(small_demo: Path):
+    return analyse(load_config(demo_config(small_demo)))
+
+
+def test_raw_source_frames_are_released_and_every_row_lives_on(result) -> None:
+    assert result.ingest.records == {}
+    counts = result.ingest.counts
+    ingested = counts.groupby("entity")["rows_ingested"].sum()
+    for entity, n in ingested.items():
+        if n:
+            assert len(result.records[entity]) == n, entity
+
+
+def test_findings_are_held_once_in_the_issues_table(result) -> None:
+    validation = result.extras["validation"]
+    assert validation.issues.empty and result.matches.issues.empty
+    assert list(result.issues.columns) == ISSUE_COLUMNS
+    rules = set(result.issues["rule_id"])
+    # the validation's and the match's findings are in the table, not lost with their copies
+    assert any(r.startswith("match.duplicate.") for r in rules)
+    assert any(r.startswith("contacts.") for r in rules)
+    assert set(validation.checked["rule_id"]) & rules
+
+
+def test_repeated_issue_values_share_one_string(result) -> None:
+    issues = result.issues
+    for col in ("rule_id", "severity", "dimension"):
+        values = issues[col].dropna().to_numpy()
+        assert len({id(v) for v in values}) == len(set(values)), col
+    assert issues.dtypes.eq(object).all()
+
+
+def test_arrow_allocates_from_malloc_unless_a_pool_was_chosen(monkeypatch) -> None:
+    before = pa.default_memory_pool()
+    try:
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+        lean_memory()
+        assert pa.default_memory_pool().backend_name == "system"
+        mine = pa.mimalloc_memory_pool()
+        pa.set_memory_pool(mine)
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
+        lean_memory()
+        assert pa.default_memory_pool().backend_name == "mimalloc"
+    finally:
+        pa.set_memory_pool(before)
