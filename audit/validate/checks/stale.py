@@ -247,10 +247,13 @@ def marked(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     flag = column(frame, rule.params.flag)
     if flag.isna().all():
         raise Skip(f"no source has a {rule.params.flag} field")
-    yes = flag.astype(object).map(
-        lambda v: bool(v) if isinstance(v, bool | np.bool_) else str(v).strip().lower() in _YES
-    )
-    yes = yes.fillna(False).astype(bool) & flag.notna()
+    # one test per distinct mark (a column holds a handful: True, False, 'yes', ...)
+    codes, uniques = pd.factorize(flag, use_na_sentinel=True)
+    said = [
+        bool(v) if isinstance(v, bool | np.bool_) else str(v).strip().lower() in _YES
+        for v in np.asarray(uniques, dtype=object)
+    ]
+    yes = pd.Series(np.asarray([*said, False], dtype=bool)[codes], index=frame.index)
     src = (
         frame["source"].astype("str")
         if "source" in frame.columns
