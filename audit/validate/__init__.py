@@ -46,24 +46,32 @@ def validate(
     """Issues for every failed check, the per-rule counts, and the GX contract summary."""
     rules = load_rules(cfg, base_dir)
     ctx = Context(records=records, as_of=as_of, stale_after_days=stale_after_days)
-    try:
-        runs = [run_rule(r, ctx) for r in rules]
-    finally:
-        forget_distinct()
-    found = [issues_for(r, records[r.rule.entity]) for r in runs if r.n_failed]
-    issues = (
-        schema.conform_issues(pd.concat(found, ignore_index=True))
-        if found
-        else schema.empty_issues()
-    )
-    contract: dict[str, Any] = {}
+    gx_contract = None
     if cfg.gx:
-        from .gx import run_contract
+        from .gx import Contract
 
         docs = cfg.gx_docs
         if docs is not None and base_dir is not None and not Path(docs).is_absolute():
             docs = str(base_dir / docs)
-        contract = run_contract(runs, records, docs_dir=docs, as_of=as_of)
+        # on large data a worker imports GX while the rules run here (see gx.Contract)
+        gx_contract = Contract(records, docs_dir=docs, as_of=as_of)
+    try:
+        try:
+            runs = [run_rule(r, ctx) for r in rules]
+        finally:
+            forget_distinct()
+        if gx_contract is not None:
+            gx_contract.submit(runs)
+        found = [issues_for(r, records[r.rule.entity]) for r in runs if r.n_failed]
+        issues = (
+            schema.conform_issues(pd.concat(found, ignore_index=True))
+            if found
+            else schema.empty_issues()
+        )
+        contract: dict[str, Any] = {} if gx_contract is None else gx_contract.result()
+    finally:
+        if gx_contract is not None:
+            gx_contract.close()
     return Validation(issues=issues, checked=checked_frame(runs), contract=contract)
 
 

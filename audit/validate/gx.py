@@ -11,17 +11,22 @@ counts directly comparable with the engine's n_failed, rule by rule.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
+import multiprocessing
 import os
 import warnings
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from audit.columnwise import workers
+
 from .engine import RuleRun
-from .kinds import KINDS
+from .kinds import KINDS, Outcome
 
 FLAG_PREFIX = "flag__"
 
@@ -57,8 +62,7 @@ def compile_suite(runs: list[RuleRun], records: dict[str, pd.DataFrame]) -> dict
             continue  # skipped or errored rules are reported by the engine, not by GX
         frame = records[rule.entity]
         entry = plan.setdefault(rule.entity, {"columns": {}, "expectations": []})
-        kind = KINDS.get(rule.kind)
-        compiled = kind.gx(rule) if kind.gx is not None and rule.field in frame.columns else None
+        compiled = _builtin(rule, frame)
         if compiled is not None:
             name, kwargs = compiled
             entry["columns"][rule.field] = frame[rule.field]
@@ -73,6 +77,12 @@ def compile_suite(runs: list[RuleRun], records: dict[str, pd.DataFrame]) -> dict
     return plan
 
 
+def _builtin(rule: Any, frame: pd.DataFrame) -> tuple[str, dict[str, Any]] | None:
+    """The GX built-in expectation `rule` compiles to on `frame` (None: a flag column)."""
+    kind = KINDS.get(rule.kind)
+    return kind.gx(rule) if kind.gx is not None and rule.field in frame.columns else None
+
+
 def run_contract(
     runs: list[RuleRun],
     records: dict[str, pd.DataFrame],
@@ -84,6 +94,16 @@ def run_contract(
     plan = compile_suite(runs, records)
     if not plan:
         return {"engine": "great_expectations", "success": True, "results": [], "entities": {}}
+    return _execute(plan, records, {r.rule.id: r.n_failed for r in runs}, docs_dir, as_of)
+
+
+def _execute(
+    plan: dict[str, Any],
+    records: dict[str, pd.DataFrame],
+    engine_failed: dict[str, int],
+    docs_dir: str | Path | None,
+    as_of: dt.date | None,
+) -> dict[str, Any]:
     gx = _gx()
     import great_expectations.expectations as gxe
     from great_expectations.core.run_identifier import RunIdentifier
@@ -109,7 +129,6 @@ def run_contract(
     run_time = dt.datetime.combine(as_of or dt.date(2000, 1, 1), dt.time(), dt.UTC)
     results: list[dict[str, Any]] = []
     entities: dict[str, Any] = {}
-    engine_failed = {r.rule.id: r.n_failed for r in runs}
     for entity in sorted(plan):
         entry = plan[entity]
         frame = pd.DataFrame(entry["columns"])
@@ -198,3 +217,146 @@ def _plain(v: Any) -> Any:
         return v.item()
     except AttributeError:
         return str(v)
+
+
+# Below this many records the contract runs in this process: a worker's own GX import (about
+# 3 s) would cost more than it saves, and small runs (tests, notebooks) share one import.
+FORK_MIN_ROWS = 50_000
+
+
+class Contract:
+    """The contract, run beside the rules when the data is large.
+
+    A forked worker imports GX while this process runs the rules, then receives only the
+    engine's flags (two booleans a row per flag rule; the data columns it already has from
+    the fork) and runs the suite while this process builds the issues. Its GX import and
+    the frames GX copies never enter this process. The answer is `run_contract`'s: the same
+    compile and run, on the same frames. Without fork, with one worker or on small data, it
+    simply is `run_contract` in this process; if the worker fails it runs here too.
+    """
+
+    def __init__(
+        self,
+        records: dict[str, pd.DataFrame],
+        *,
+        docs_dir: str | Path | None = None,
+        as_of: dt.date | None = None,
+        fork_min_rows: int | None = None,
+    ) -> None:
+        self._records, self._docs, self._as_of = records, docs_dir, as_of
+        self._runs: list[RuleRun] = []
+        self._proc: Any = None
+        self._conn: Connection | None = None
+        least = FORK_MIN_ROWS if fork_min_rows is None else fork_min_rows
+        rows = sum(len(f) for f in records.values())
+        if rows < least or workers() <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        mp = multiprocessing.get_context("fork")
+        here, there = mp.Pipe()
+        proc = mp.Process(
+            target=_serve, args=(there, records, docs_dir, as_of), name="crm-audit-gx", daemon=True
+        )
+        try:
+            proc.start()
+        except OSError:  # no process to spare: run it here
+            here.close()
+            there.close()
+            return
+        there.close()
+        self._proc, self._conn = proc, here
+
+    @property
+    def forked(self) -> bool:
+        """Whether a worker process runs the contract."""
+        return self._proc is not None
+
+    def submit(self, runs: list[RuleRun]) -> None:
+        """Hand over the rules' outcomes; the worker starts on them at once."""
+        self._runs = runs
+        if self._conn is None:
+            return
+        try:
+            self._conn.send(_flags(runs, self._records))
+        except OSError:
+            self.close()
+
+    def result(self) -> dict[str, Any]:
+        """The contract summary (waits for the worker)."""
+        if self._conn is not None:
+            try:
+                status, payload = self._conn.recv()
+            except (EOFError, OSError):
+                status, payload = "lost", None
+            finally:
+                self.close()
+            if status == "ok":
+                return payload
+        return run_contract(self._runs, self._records, docs_dir=self._docs, as_of=self._as_of)
+
+    def close(self) -> None:
+        """Stop the worker if it still runs (an error elsewhere in validate)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._proc is not None:
+            self._proc.join(timeout=0.5)
+            if self._proc.is_alive():
+                self._proc.terminate()
+                self._proc.join()
+            self._proc.close()
+            self._proc = None
+
+
+_Wired = tuple[Any, int, bool, "np.ndarray | None", "np.ndarray | None"]
+
+
+def _flags(runs: list[RuleRun], records: dict[str, pd.DataFrame]) -> list[_Wired]:
+    """What the worker needs of each run: the rule, n_failed, whether it has an outcome
+    (skipped and errored rules stay out of the contract) and, for a rule that becomes a flag
+    column, its failed/checked masks (a built-in expectation reads the data column itself)."""
+    out: list[_Wired] = []
+    for r in runs:
+        o = r.outcome
+        frame = records.get(r.rule.entity)
+        if o is None or frame is None or _builtin(r.rule, frame) is not None:
+            out.append((r.rule, r.n_failed, o is not None, None, None))
+            continue
+        checked = None if o.checked is None else o.checked.to_numpy(dtype=bool)
+        out.append((r.rule, r.n_failed, True, o.failed.to_numpy(dtype=bool), checked))
+    return out
+
+
+def _serve(
+    conn: Connection,
+    records: dict[str, pd.DataFrame],
+    docs_dir: str | Path | None,
+    as_of: dt.date | None,
+) -> None:
+    """The worker: import GX, wait for the flags, run the contract, send the summary back."""
+    gc.freeze()  # what the fork inherited is never collected here: leave its pages shared
+    try:
+        _gx()
+        import great_expectations.expectations  # noqa: F401
+
+        got = conn.recv()
+        runs = []
+        for rule, n_failed, has_outcome, failed, checked in got:
+            outcome = None
+            if has_outcome and failed is None:  # a built-in: compile_suite reads no mask
+                outcome = Outcome(failed=pd.Series(dtype=bool))
+            elif has_outcome:
+                index = records[rule.entity].index
+                outcome = Outcome(
+                    failed=pd.Series(failed, index=index),
+                    checked=None if checked is None else pd.Series(checked, index=index),
+                )
+            runs.append(RuleRun(rule, "ok", None, outcome, 0, n_failed))
+        reply: tuple[str, Any] = ("ok", run_contract(runs, records, docs_dir=docs_dir, as_of=as_of))
+    except Exception as e:  # the parent runs it again and sees the error itself
+        reply = ("error", f"{type(e).__name__}: {e}")
+    try:
+        conn.send(reply)
+    except OSError:
+        pass
+    finally:
+        conn.close()
