@@ -135,7 +135,7 @@ def _execute(
         # rows in record_id order, so the sample of unexpected values GX reports does not
         # depend on the order the input rows came in
         ids = records[entity]["record_id"].astype("str").fillna("")
-        frame = frame.iloc[np.argsort(ids.to_numpy(dtype=object), kind="stable")]
+        frame = frame.iloc[_order(ids)]
         frame = frame.reset_index(drop=True)
         batch_def = source.add_dataframe_asset(entity).add_batch_definition_whole_dataframe("all")
         suite = context.suites.add(gx.ExpectationSuite(name=f"crm_audit.{entity}"))
@@ -205,6 +205,15 @@ def _execute(
         "mismatches": mismatches,
         "docs": docs_index,
     }
+
+
+def _order(ids: pd.Series) -> np.ndarray:
+    """Stable argsort of the ids. Arrow compares UTF-8 bytes, which orders as Python compares
+    code points, in a fraction of the time of sorting a million Python strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.sort_indices(pa.array(ids)).to_numpy()
 
 
 def _plain(v: Any) -> Any:
