@@ -43,6 +43,14 @@ def _rule_keys(frame: pd.DataFrame, rule: Any, ctx: Context) -> pd.Series:
     return ctx.cache[tag]
 
 
+def _column_keys(ctx: Context, entity: str, field: str) -> pd.Series:
+    """Email keys of another entity's column (events, activities), once per run."""
+    tag = ("email_key", entity, field)
+    if tag not in ctx.cache:
+        ctx.cache[tag] = _keys(ctx.records[entity][field])
+    return ctx.cache[tag]
+
+
 def _domains(s: pd.Series) -> pd.Series:
     return on_distinct(s, lambda u: u.str.extract(r"@([^@]+)$", expand=False).str.lower())
 
@@ -76,7 +84,7 @@ def _events(ctx: Context) -> pd.DataFrame:
     soft = is_bounce & ~hard
     out = pd.DataFrame(
         {
-            "key": _keys(ev["address"]),
+            "key": _column_keys(ctx, "email_events", "address"),
             "hard": hard.to_numpy(bool),
             "soft": soft.to_numpy(bool),
             "at": ev["occurred_at"],
@@ -295,12 +303,14 @@ def _last_seen(
             fold_in(codes, _ns(frame[f]))
     acts = ctx.records.get("activities")
     if acts is not None and len(acts) and "contact_email" in acts.columns:
-        fold_in(index.get_indexer(_keys(acts["contact_email"])), _ns(acts["occurred_at"]))
+        keys = _column_keys(ctx, "activities", "contact_email")
+        fold_in(index.get_indexer(keys), _ns(acts["occurred_at"]))
     ev = ctx.records.get("email_events")
     if ev is not None and len(ev):
         alive = ev["event"].astype("str").str.lower().isin(["received", "reply", "replied"])
-        sub = ev[alive.to_numpy(bool)]
-        fold_in(index.get_indexer(_keys(sub["address"])), _ns(sub["occurred_at"]))
+        rows = alive.to_numpy(bool)
+        keys = _column_keys(ctx, "email_events", "address")[rows]
+        fold_in(index.get_indexer(keys), _ns(ev["occurred_at"][rows]))
     return best
 
 
