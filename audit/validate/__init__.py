@@ -19,8 +19,8 @@ from audit.config import SHIPPED_PACKS, RulesConfig
 from audit.model import Records, Validation
 
 from .checks.basic import forget_distinct
-from .engine import checked_frame, issues_for, run_rule
-from .kinds import KINDS, Context
+from .engine import RuleRun, checked_frame, issues_for, run_rule
+from .kinds import KINDS, Context, Outcome
 from .rulepack import Rule, load_pack, load_rules
 
 __all__ = [
@@ -56,13 +56,22 @@ def validate(
         # on large data a worker imports GX while the rules run here (see gx.Contract)
         gx_contract = Contract(records, docs_dir=docs, as_of=as_of)
     try:
+        runs: list[RuleRun] = []
+        found: list[pd.DataFrame] = []
         try:
-            runs = [run_rule(r, ctx) for r in rules]
+            for rule in rules:
+                run = run_rule(rule, ctx)
+                if run.n_failed:
+                    found.append(issues_for(run, records[rule.entity]))
+                if run.outcome is not None:
+                    # the findings are rows now: keep only the masks the GX contract reads,
+                    # not a value/evidence column per rule over every row
+                    run.outcome = Outcome(failed=run.outcome.failed, checked=run.outcome.checked)
+                runs.append(run)
         finally:
             forget_distinct()
         if gx_contract is not None:
             gx_contract.submit(runs)
-        found = [issues_for(r, records[r.rule.entity]) for r in runs if r.n_failed]
         issues = (
             schema.conform_issues(pd.concat(found, ignore_index=True))
             if found
