@@ -138,17 +138,21 @@ def _execute(
         frame = frame.iloc[_order(ids)]
         frame = frame.reset_index(drop=True)
         batch_def = source.add_dataframe_asset(entity).add_batch_definition_whole_dataframe("all")
-        suite = context.suites.add(gx.ExpectationSuite(name=f"crm_audit.{entity}"))
-        suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=1))
+        expectations = [gxe.ExpectTableRowCountToBeBetween(min_value=1)]
         for rule, name, kwargs in entry["expectations"]:
             cls = getattr(gxe, name)
-            suite.add_expectation(
+            expectations.append(
                 cls(
                     **kwargs,
                     meta={"rule_id": rule.id, "severity": rule.severity},
                     description=f"{rule.id}: {rule.message}",
                 )
             )
+        # the suite is stored once with every expectation: adding them one by one to a stored
+        # suite writes the whole suite again each time (GX's store), quadratic in the rules
+        suite = context.suites.add(
+            gx.ExpectationSuite(name=f"crm_audit.{entity}", expectations=expectations)
+        )
         vd = context.validation_definitions.add(
             gx.ValidationDefinition(name=f"crm_audit.{entity}", data=batch_def, suite=suite)
         )
