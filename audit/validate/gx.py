@@ -15,6 +15,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
 import warnings
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -349,6 +350,7 @@ def _serve(
 ) -> None:
     """The worker: import GX, wait for the flags, run the contract, send the summary back."""
     gc.freeze()  # what the fork inherited is never collected here: leave its pages shared
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; it stops this one
     try:
         _gx()
         import great_expectations.expectations  # noqa: F401
