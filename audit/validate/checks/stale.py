@@ -443,6 +443,7 @@ def typo_fix(domain: str, max_distance: int = 1) -> str | None:
     2-3 letters before the dot is only ever a typo in its ending (qq.co, aol.con): one letter
     away from 'aol' or 'gmx' is far more often another company (aon.com, gm.com) than a slip.
     """
+    from rapidfuzz import process
     from rapidfuzz.distance import OSA
 
     if not domain or not _DOMAIN.fullmatch(domain):
@@ -455,13 +456,20 @@ def typo_fix(domain: str, max_distance: int = 1) -> str | None:
     label = domain.split(".", 1)[0]
     best, best_d = None, max_distance + 1
     limit = max_distance + (1 if len(domain) >= 10 else 0)
-    for c in sorted(domain_list("common_domains")):
+    common = _common_sorted()
+    # the few providers within `limit` edits, found in one C call, in the list's order
+    near = process.extract(domain, common, scorer=OSA.distance, score_cutoff=limit, limit=None)
+    for c, d, _ in sorted(near, key=lambda hit: hit[2]):
         if len(label) <= 3 and c.split(".", 1)[0] != label:
             continue
-        d = OSA.distance(domain, c, score_cutoff=limit)
         if d <= limit and d < best_d and _typing_slip(domain, c):
             best, best_d = c, d
     return best
+
+
+@cache
+def _common_sorted() -> list[str]:
+    return sorted(domain_list("common_domains"))
 
 
 def sibling_typos(domains: pd.Series, sources: pd.Series | None) -> pd.Series:
