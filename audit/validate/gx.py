@@ -245,7 +245,7 @@ class Contract:
 
     A forked worker imports GX while this process runs the rules, then receives only the
     engine's flags (two booleans a row per flag rule; the data columns it already has from
-    the fork) and runs the suite while this process builds the issues. Its GX import and
+    the fork) and runs the suite while this process sorts the issues. Its GX import and
     the frames GX copies never enter this process. The answer is `run_contract`'s: the same
     compile and run, on the same frames. Without fork, with one worker or on small data, it
     simply is `run_contract` in this process; if the worker fails it runs here too.
