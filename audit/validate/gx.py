@@ -107,40 +107,66 @@ def _execute(
     docs_dir: str | Path | None,
     as_of: dt.date | None,
 ) -> dict[str, Any]:
-    gx = _gx()
-    import great_expectations.expectations as gxe
-    from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    if docs_dir is not None:
-        docs = Path(docs_dir).resolve()
-        docs.mkdir(parents=True, exist_ok=True)
-        context.add_data_docs_site(
-            site_name="crm_audit",
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(docs),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
-    source = context.data_sources.add_pandas("crm_audit")
-    run_time = dt.datetime.combine(as_of or dt.date(2000, 1, 1), dt.time(), dt.UTC)
-    results: list[dict[str, Any]] = []
-    entities: dict[str, Any] = {}
+    session = _Session(docs_dir, as_of)
     for entity in sorted(plan):
-        entry = plan[entity]
+        session.run(entity, plan[entity], records, engine_failed)
+    return session.finish()
+
+
+class _Session:
+    """One GX context for a run: a suite and a validation per entity, then the summary.
+
+    Entities may come in any order (the worker runs each as soon as its rules are done); the
+    summary is the same, since it lists them by name.
+    """
+
+    def __init__(self, docs_dir: str | Path | None, as_of: dt.date | None) -> None:
+        self.gx = _gx()
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = self.gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        if docs_dir is not None:
+            docs = Path(docs_dir).resolve()
+            docs.mkdir(parents=True, exist_ok=True)
+            context.add_data_docs_site(
+                site_name="crm_audit",
+                site_config={
+                    "class_name": "SiteBuilder",
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": str(docs),
+                    },
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                },
+            )
+        self.context, self.docs_dir = context, docs_dir
+        self.source = context.data_sources.add_pandas("crm_audit")
+        self.run_time = dt.datetime.combine(as_of or dt.date(2000, 1, 1), dt.time(), dt.UTC)
+        self.results: list[dict[str, Any]] = []
+        self.entities: dict[str, Any] = {}
+
+    def run(
+        self,
+        entity: str,
+        entry: dict[str, Any],
+        records: dict[str, pd.DataFrame],
+        engine_failed: dict[str, int],
+    ) -> None:
+        """Validate one entity's compiled suite (`compile_suite(...)[entity]`)."""
+        gx = self.gx
+        import great_expectations.expectations as gxe
+        from great_expectations.core.run_identifier import RunIdentifier
+
         frame = pd.DataFrame(entry["columns"])
         # rows in record_id order, so the sample of unexpected values GX reports does not
         # depend on the order the input rows came in
         ids = records[entity]["record_id"].astype("str").fillna("")
         frame = frame.iloc[_order(ids)]
         frame = frame.reset_index(drop=True)
-        batch_def = source.add_dataframe_asset(entity).add_batch_definition_whole_dataframe("all")
+        batch_def = self.source.add_dataframe_asset(entity).add_batch_definition_whole_dataframe(
+            "all"
+        )
         expectations = [gxe.ExpectTableRowCountToBeBetween(min_value=1)]
         for rule, name, kwargs in entry["expectations"]:
             cls = getattr(gxe, name)
@@ -153,18 +179,18 @@ def _execute(
             )
         # the suite is stored once with every expectation: adding them one by one to a stored
         # suite writes the whole suite again each time (GX's store), quadratic in the rules
-        suite = context.suites.add(
+        suite = self.context.suites.add(
             gx.ExpectationSuite(name=f"crm_audit.{entity}", expectations=expectations)
         )
-        vd = context.validation_definitions.add(
+        vd = self.context.validation_definitions.add(
             gx.ValidationDefinition(name=f"crm_audit.{entity}", data=batch_def, suite=suite)
         )
         res = vd.run(
             batch_parameters={"dataframe": frame},
             result_format="SUMMARY",
-            run_id=RunIdentifier(run_name="crm-audit", run_time=run_time),
+            run_id=RunIdentifier(run_name="crm-audit", run_time=self.run_time),
         )
-        entities[entity] = {
+        self.entities[entity] = {
             "success": bool(res.success),
             "statistics": {k: _plain(v) for k, v in res.statistics.items()},
             "rows": len(frame),
@@ -195,23 +221,29 @@ def _execute(
             if rid is not None:
                 row["engine_n_failed"] = engine_failed.get(rid)
                 row["agrees"] = row["unexpected_count"] == engine_failed.get(rid)
-            results.append(row)
-    docs_index = None
-    if docs_dir is not None:
-        context.build_data_docs(site_names=["crm_audit"])
-        docs_index = str(Path(docs_dir).resolve() / "index.html")
-    results.sort(key=lambda r: (r["entity"], r["rule_id"] or "", r["expectation"]))
-    mismatches = [r["rule_id"] for r in results if r.get("agrees") is False]
-    return {
-        "engine": "great_expectations",
-        "version": gx.__version__,
-        "success": all(e["success"] for e in entities.values()),
-        "entities": entities,
-        "results": results,
-        "agrees_with_engine": not mismatches,
-        "mismatches": mismatches,
-        "docs": docs_index,
-    }
+            self.results.append(row)
+
+    def finish(self) -> dict[str, Any]:
+        """Data docs (if asked for) and the JSON-able summary."""
+        docs_index = None
+        if self.docs_dir is not None:
+            self.context.build_data_docs(site_names=["crm_audit"])
+            docs_index = str(Path(self.docs_dir).resolve() / "index.html")
+        results = sorted(
+            self.results, key=lambda r: (r["entity"], r["rule_id"] or "", r["expectation"])
+        )
+        entities = {name: self.entities[name] for name in sorted(self.entities)}
+        mismatches = [r["rule_id"] for r in results if r.get("agrees") is False]
+        return {
+            "engine": "great_expectations",
+            "version": self.gx.__version__,
+            "success": all(e["success"] for e in entities.values()),
+            "entities": entities,
+            "results": results,
+            "agrees_with_engine": not mismatches,
+            "mismatches": mismatches,
+            "docs": docs_index,
+        }
 
 
 def _order(ids: pd.Series) -> np.ndarray:
@@ -243,9 +275,10 @@ FORK_MIN_ROWS = 50_000
 class Contract:
     """The contract, run beside the rules when the data is large.
 
-    A forked worker imports GX while this process runs the rules, then receives only the
-    engine's flags (two booleans a row per flag rule; the data columns it already has from
-    the fork) and runs the suite while this process sorts the issues. Its GX import and
+    A forked worker imports GX while this process runs the rules, then receives, entity by
+    entity as their rules finish, only the engine's flags (two booleans a row per flag rule;
+    the data columns it already has from the fork) and validates that entity while this
+    process goes on with the next one's rules. Its GX import and
     the frames GX copies never enter this process. The answer is `run_contract`'s: the same
     compile and run, on the same frames. Without fork, with one worker or on small data, it
     simply is `run_contract` in this process; if the worker fails it runs here too.
@@ -287,19 +320,21 @@ class Contract:
         return self._proc is not None
 
     def submit(self, runs: list[RuleRun]) -> None:
-        """Hand over the rules' outcomes; the worker starts on them at once."""
-        self._runs = runs
+        """Hand over the outcomes of one entity's rules (all of them); the worker validates
+        that entity at once."""
+        self._runs.extend(runs)
         if self._conn is None:
             return
         try:
-            self._conn.send(_flags(runs, self._records))
+            self._conn.send(("entity", _flags(runs, self._records)))
         except OSError:
             self.close()
 
     def result(self) -> dict[str, Any]:
-        """The contract summary (waits for the worker)."""
+        """The contract summary, once every rule was submitted (waits for the worker)."""
         if self._conn is not None:
             try:
+                self._conn.send(("done", None))
                 status, payload = self._conn.recv()
             except (EOFError, OSError):
                 status, payload = "lost", None
@@ -342,33 +377,52 @@ def _flags(runs: list[RuleRun], records: dict[str, pd.DataFrame]) -> list[_Wired
     return out
 
 
+def _unwired(wired: _Wired, records: dict[str, pd.DataFrame]) -> RuleRun:
+    """A RuleRun holding what compile_suite reads, from `_flags`'s tuple."""
+    rule, n_failed, has_outcome, failed, checked = wired
+    outcome = None
+    if has_outcome and failed is None:  # a built-in: compile_suite reads no mask
+        outcome = Outcome(failed=pd.Series(dtype=bool))
+    elif has_outcome:
+        index = records[rule.entity].index
+        outcome = Outcome(
+            failed=pd.Series(failed, index=index),
+            checked=None if checked is None else pd.Series(checked, index=index),
+        )
+    return RuleRun(rule, "ok", None, outcome, 0, n_failed)
+
+
 def _serve(
     conn: Connection,
     records: dict[str, pd.DataFrame],
     docs_dir: str | Path | None,
     as_of: dt.date | None,
 ) -> None:
-    """The worker: import GX, wait for the flags, run the contract, send the summary back."""
+    """The worker: import GX, validate each entity whose flags arrive, then send the summary
+    back (what `run_contract` gives for all the runs at once)."""
     gc.freeze()  # what the fork inherited is never collected here: leave its pages shared
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; it stops this one
     try:
         _gx()
         import great_expectations.expectations  # noqa: F401
 
-        got = conn.recv()
-        runs = []
-        for rule, n_failed, has_outcome, failed, checked in got:
-            outcome = None
-            if has_outcome and failed is None:  # a built-in: compile_suite reads no mask
-                outcome = Outcome(failed=pd.Series(dtype=bool))
-            elif has_outcome:
-                index = records[rule.entity].index
-                outcome = Outcome(
-                    failed=pd.Series(failed, index=index),
-                    checked=None if checked is None else pd.Series(checked, index=index),
-                )
-            runs.append(RuleRun(rule, "ok", None, outcome, 0, n_failed))
-        reply: tuple[str, Any] = ("ok", run_contract(runs, records, docs_dir=docs_dir, as_of=as_of))
+        session: _Session | None = None
+        while True:
+            what, got = conn.recv()
+            if what == "done":
+                break
+            runs = [_unwired(w, records) for w in got]
+            plan = compile_suite(runs, records)
+            engine_failed = {r.rule.id: r.n_failed for r in runs}
+            for entity in sorted(plan):
+                session = session or _Session(docs_dir, as_of)
+                session.run(entity, plan[entity], records, engine_failed)
+        summary = (
+            session.finish()
+            if session is not None
+            else {"engine": "great_expectations", "success": True, "results": [], "entities": {}}
+        )
+        reply: tuple[str, Any] = ("ok", summary)
     except Exception as e:  # the parent runs it again and sees the error itself
         reply = ("error", f"{type(e).__name__}: {e}")
     try:
