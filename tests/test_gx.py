@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from audit.config import NormalizeConfig, RulesConfig
 from audit.normalize import normalize
-from audit.validate import validate
+from audit.validate import gx, validate
 from tests.factories import make_frame
 from tests.test_validate import planted
 
@@ -101,3 +103,51 @@ def test_contract_does_not_depend_on_row_order() -> None:
         v = validate(recs, RulesConfig(packs=["contacts.core"]), as_of=AS_OF)
         out.append(json.dumps(v.contract, sort_keys=True))
     assert out[0] == out[1]
+
+
+def _contract_both_ways(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[dict, dict]:
+    """The contract run in this process, then in the worker beside the rules."""
+    frames, _ = planted(120)
+    recs, _ = normalize(frames, NormalizeConfig(), [])
+    cfg = RulesConfig(gx_docs=str(tmp_path / "docs"))
+    here = validate(recs, cfg, as_of=AS_OF, stale_after_days=730)
+    monkeypatch.setattr(gx, "FORK_MIN_ROWS", 0)  # 120 contacts: force the worker
+    monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
+    beside = validate(recs, cfg, as_of=AS_OF, stale_after_days=730)
+    pd.testing.assert_frame_equal(here.issues, beside.issues)
+    return here.contract, beside.contract
+
+
+def test_the_contract_run_beside_the_rules_is_the_one_run_in_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    serve = gx._serve
+
+    def serve_and_say(*args: object) -> None:  # runs in the worker: leaves a mark on disk
+        (tmp_path / "worker-ran").touch()
+        serve(*args)
+
+    monkeypatch.setattr(gx, "_serve", serve_and_say)
+    here, beside = _contract_both_ways(monkeypatch, tmp_path)
+    assert (tmp_path / "worker-ran").is_file()
+    assert here["results"] and not here["success"]  # planted problems fail the suite
+    assert json.dumps(beside, sort_keys=True) == json.dumps(here, sort_keys=True)
+    assert (tmp_path / "docs" / "index.html").is_file()
+
+
+def test_a_contract_worker_that_dies_costs_time_not_the_contract(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(gx, "_serve", lambda *args: os._exit(3))
+    here, beside = _contract_both_ways(monkeypatch, tmp_path)
+    assert json.dumps(beside, sort_keys=True) == json.dumps(here, sort_keys=True)
+
+
+def test_small_data_runs_the_contract_in_process() -> None:
+    frames, _ = planted(30)
+    recs, _ = normalize(frames, NormalizeConfig(), [])
+    c = gx.Contract(recs)
+    try:
+        assert not c.forked
+    finally:
+        c.close()

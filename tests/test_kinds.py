@@ -249,3 +249,39 @@ def test_a_source_mark_on_a_frame_without_a_source_column() -> None:
     out = marked(frame, rule, ctx)
     assert out.failed.tolist() == [False, True]
     assert out.evidence.tolist()[1] == "?: email_opt_out = true"
+
+
+def test_a_pasted_row_is_a_duplicate_only_when_every_typed_value_repeats() -> None:
+    # after normalize the deal's columns are typed (float amount, UTC datetimes): a copy must
+    # repeat each of them exactly, a missing value repeats a missing value, and a second later
+    # or a cent more is another deal
+    cols = {
+        "name": ["Renewal", "Renewal", "Renewal", "Renewal", "Renewal", "Renewal"],
+        "amount": ["1200.50", "1200.50", "1200.50", None, None, "1200.51"],
+        "created_at": [
+            "2026-01-05 10:00:00",
+            "2026-01-05 10:00:00",
+            "2026-01-05 10:00:01",
+            "2026-01-05",
+            "2026-01-05",
+            "2026-01-05 10:00:00",
+        ],
+    }
+    recs = _records("deals", cols)
+    rule = Rule(
+        id="deals.row.duplicate",
+        kind="duplicate_row",
+        entity="deals",
+        field=None,
+        dimension="uniqueness",
+        severity="warning",
+        message="{value}",
+        suggestion=None,
+        params=KINDS.get("duplicate_row").params.model_validate({}),
+        pack="test",
+        source="test",
+    )
+    run = run_rule(rule, Context(records=recs, as_of=AS_OF, stale_after_days=730))
+    assert run.outcome.failed.tolist() == [False, True, False, False, True, False]
+    evidence = run.outcome.evidence[run.outcome.failed].tolist()
+    assert evidence == ["same as t:1", "same as t:4"]

@@ -91,8 +91,11 @@ def normalize(
     PROBLEMS.clear()
     out: Records = {}
     found: list[pd.DataFrame] = []
+    keys: dict[str, tuple[str | None, str | None]] = {}  # email -> (key, domain), all entities
     for entity in sorted(records):
-        frame, issues = _entity(entity, records[entity], cfg, by_source, encodings, calendar_tz)
+        frame, issues = _entity(
+            entity, records[entity], cfg, by_source, encodings, calendar_tz, email_keys=keys
+        )
         out[entity] = frame
         found.extend(issues)
     found = [f for f in found if len(f)]
@@ -116,6 +119,8 @@ def _entity(
     by_source: dict[str, SourceConfig],
     encodings: dict[str, list[str | None]],
     calendar_tz: str | None = None,
+    *,
+    email_keys: dict[str, tuple[str | None, str | None]] | None = None,
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     kinds = schema.column_kinds(entity) if entity in schema.ENTITIES else {}
     derived = {c.name for c in schema.ENTITIES.get(entity, ()) if c.derived}
@@ -153,7 +158,7 @@ def _entity(
         if col not in early:
             out[col] = clean_text_column(as_text(out[col]))
     for col in sorted(emails):
-        cols = email_columns(as_text(out[col]))
+        cols = email_columns(as_text(out[col]), email_keys)
         out[col] = cols["email"]
         issues.append(
             _issues(

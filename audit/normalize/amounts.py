@@ -52,13 +52,18 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series):
         out = series.astype("float64")
         return out, pd.Series(False, index=series.index)
-    fast = pd.to_numeric(series, errors="coerce")
-    codes, uniques = factorize(series)
-    vals = np.array([parse_number(v) for v in uniques] + [None], dtype="float64")
-    slow = pd.Series(vals[np.where(codes < 0, len(uniques), codes)], index=series.index)
-    out = fast.astype("float64").where(fast.notna(), slow)
+    out = pd.to_numeric(series, errors="coerce").astype("float64")
+    # only what to_numeric could not read ('$1,234.50', '20%') goes through parse_number:
+    # plain numbers are most of a column's distinct values
+    rest = (series.notna() & out.isna()).to_numpy(bool)
+    if rest.any():
+        codes, uniques = factorize(series[rest])
+        vals = np.array([parse_number(v) for v in uniques] + [None], dtype="float64")
+        values = out.to_numpy(dtype="float64", copy=True)
+        values[rest] = vals[np.where(codes < 0, len(uniques), codes)]
+        out = pd.Series(values, index=series.index)
     failed = series.notna() & out.isna()
-    return out.astype("float64"), failed
+    return out, failed
 
 
 # Currency written inside an amount: symbols and words, longest first ("US$" before "$").
@@ -212,7 +217,9 @@ def parse_bools(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         return series.astype("boolean"), pd.Series(False, index=series.index)
     codes, uniques = factorize(series)
     parsed = [parse_bool(v) for v in uniques] + [None]
-    picked = [parsed[c] for c in np.where(codes < 0, len(uniques), codes)]
-    out = pd.Series(pd.array(picked, dtype="boolean"), index=series.index)
+    picks = np.where(codes < 0, len(uniques), codes)
+    values = np.array([p is True for p in parsed], dtype=bool)[picks]
+    missing = np.array([p is None for p in parsed], dtype=bool)[picks]
+    out = pd.Series(pd.arrays.BooleanArray(values, missing), index=series.index)
     failed = series.notna() & out.isna()
     return out, failed

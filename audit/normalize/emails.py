@@ -61,8 +61,14 @@ def email_domain(email: str | None) -> str | None:
     return domain_ascii(email.rpartition("@")[2]) or None
 
 
-def email_columns(series: pd.Series) -> dict[str, pd.Series]:
-    """email (clean), email_key, email_domain and a 'multiple' flag, computed per distinct value."""
+def email_columns(
+    series: pd.Series, keys: dict[str, tuple[str | None, str | None]] | None = None
+) -> dict[str, pd.Series]:
+    """email (clean), email_key, email_domain and a 'multiple' flag, computed per distinct value.
+
+    `keys` (clean address -> (key, domain)) carries the answers over to the next column: the
+    deals', orders' and tickets' addresses are mostly the contacts' own.
+    """
     codes, uniques = factorize(series)
     cleaned: list[tuple[str | None, bool]] = [(None, False)] * len(uniques)
     plain = np.zeros(len(uniques), dtype=bool)
@@ -74,10 +80,14 @@ def email_columns(series: pd.Series) -> dict[str, pd.Series]:
     for i in np.flatnonzero(~plain):
         cleaned[i] = clean_email(uniques[i])
     emails = [c[0] for c in cleaned]
+    known = {} if keys is None else keys
+    for e in emails:
+        if e is not None and e not in known:
+            known[e] = (email_key(e), email_domain(e))
     out: dict[str, list[Any]] = {
         "email": emails,
-        "email_key": [email_key(e) for e in emails],
-        "email_domain": [email_domain(e) for e in emails],
+        "email_key": [None if e is None else known[e][0] for e in emails],
+        "email_domain": [None if e is None else known[e][1] for e in emails],
         "multiple": [c[1] for c in cleaned],
     }
     res = {k: broadcast(codes, v, series.index) for k, v in out.items() if k != "multiple"}

@@ -80,8 +80,10 @@ def clean_text_column(series: pd.Series) -> pd.Series:
         return pd.Series(pd.array([None] * len(series), dtype="str"), index=series.index)
     u = pd.Series(pd.array(uniques, dtype="str"))
     clean = u.str.fullmatch(_ASCII_CLEAN).fillna(False) & ~u.str.contains("  ", regex=False)
-    out = u.copy()
     dirty = ~clean.to_numpy(dtype=bool)
+    if not dirty.any() and series.dtype == "str":  # nothing to clean: the column as it is
+        return pd.Series(series.array, index=series.index)
+    out = u.copy()
     if dirty.any():
         out[dirty] = [clean_text(v) for v in u[dirty]]
     return pd.Series(out.array.take(codes, allow_fill=True), index=series.index)

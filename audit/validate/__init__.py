@@ -19,8 +19,8 @@ from audit.config import SHIPPED_PACKS, RulesConfig
 from audit.model import Records, Validation
 
 from .checks.basic import forget_distinct
-from .engine import checked_frame, issues_for, run_rule
-from .kinds import KINDS, Context
+from .engine import RuleRun, checked_frame, issues_for, run_rule
+from .kinds import KINDS, Context, Outcome
 from .rulepack import Rule, load_pack, load_rules
 
 __all__ = [
@@ -46,24 +46,51 @@ def validate(
     """Issues for every failed check, the per-rule counts, and the GX contract summary."""
     rules = load_rules(cfg, base_dir)
     ctx = Context(records=records, as_of=as_of, stale_after_days=stale_after_days)
-    try:
-        runs = [run_rule(r, ctx) for r in rules]
-    finally:
-        forget_distinct()
-    found = [issues_for(r, records[r.rule.entity]) for r in runs if r.n_failed]
-    issues = (
-        schema.conform_issues(pd.concat(found, ignore_index=True))
-        if found
-        else schema.empty_issues()
-    )
-    contract: dict[str, Any] = {}
+    gx_contract = None
     if cfg.gx:
-        from .gx import run_contract
+        from .gx import Contract
 
         docs = cfg.gx_docs
         if docs is not None and base_dir is not None and not Path(docs).is_absolute():
             docs = str(base_dir / docs)
-        contract = run_contract(runs, records, docs_dir=docs, as_of=as_of)
+        # on large data a worker imports GX while the rules run here (see gx.Contract)
+        gx_contract = Contract(records, docs_dir=docs, as_of=as_of)
+    try:
+        runs: list[RuleRun] = []
+        found: list[pd.DataFrame] = []
+        try:
+            # entity by entity, the largest first, so the contract worker validates one while
+            # the rules of the next run here (issues and counts are sorted: order is free)
+            by_entity: dict[str, list[Rule]] = {}
+            for rule in rules:
+                by_entity.setdefault(rule.entity, []).append(rule)
+            for entity in sorted(by_entity, key=lambda e: (-len(records.get(e, ())), e)):
+                done: list[RuleRun] = []
+                for rule in by_entity[entity]:
+                    run = run_rule(rule, ctx)
+                    if run.n_failed:
+                        found.append(issues_for(run, records[rule.entity]))
+                    if run.outcome is not None:
+                        # the findings are rows now: keep only the masks the contract reads,
+                        # not a value/evidence column per rule over every row
+                        run.outcome = Outcome(
+                            failed=run.outcome.failed, checked=run.outcome.checked
+                        )
+                    done.append(run)
+                runs.extend(done)
+                if gx_contract is not None:
+                    gx_contract.submit(done)
+        finally:
+            forget_distinct()
+        issues = (
+            schema.conform_issues(pd.concat(found, ignore_index=True))
+            if found
+            else schema.empty_issues()
+        )
+        contract: dict[str, Any] = {} if gx_contract is None else gx_contract.result()
+    finally:
+        if gx_contract is not None:
+            gx_contract.close()
     return Validation(issues=issues, checked=checked_frame(runs), contract=contract)
 
 

@@ -71,6 +71,22 @@ def date_order(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     return Outcome(failed=bad, checked=both, evidence=evidence)
 
 
+def _value_codes(s: pd.Series) -> np.ndarray:
+    """One integer per distinct text of the column's values (-1 for missing): the rows of two
+    values are the same exactly when str() of the values is, without writing every cell as
+    text (a million datetimes cost seconds to format)."""
+    missing = s.isna().to_numpy(bool)
+    if s.dtype.kind == "f":  # by bit pattern: 0.0 and -0.0 are written differently
+        values: Any = s.to_numpy(dtype="float64").view("int64")
+    elif s.dtype == object:  # 1 and '1' are the same text but not the same value
+        values = s.astype(str)
+    else:
+        values = s
+    codes, _ = pd.factorize(values, use_na_sentinel=True)
+    codes[missing] = -1
+    return codes
+
+
 class DuplicateRowParams(Params):
     within: str = "source"  # rows are the same record only inside one source (one export)
 
@@ -96,7 +112,7 @@ def duplicate_row(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     filled = content.notna().any(axis=1)
     if "external_id" in frame.columns:
         filled &= frame["external_id"].isna()
-    keyed = frame[[within, *cols]].astype(str).where(frame[[within, *cols]].notna(), "\x00")
+    keyed = pd.DataFrame({i: _value_codes(frame[c]) for i, c in enumerate([within, *cols])})
     dup = keyed.duplicated(keep="first") & filled
     evidence = pd.Series(None, index=frame.index, dtype=object)
     if dup.any():

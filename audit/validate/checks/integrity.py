@@ -35,7 +35,11 @@ def references(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
         v = v.strip()
         return (email_key(v) or v.lower()) if by_email else v
 
-    known = {norm(str(v)) for v in target[rule.params.column].dropna().unique()}
+    # several rules point at the same target column (deals, tickets, subscriptions -> contacts)
+    tag = ("references", rule.params.to, rule.params.column, by_email)
+    if tag not in ctx.cache:
+        ctx.cache[tag] = {norm(str(v)) for v in target[rule.params.column].dropna().unique()}
+    known = ctx.cache[tag]
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     missing: list[str | None] = []
     for u in uniques:

@@ -43,6 +43,14 @@ def _rule_keys(frame: pd.DataFrame, rule: Any, ctx: Context) -> pd.Series:
     return ctx.cache[tag]
 
 
+def _column_keys(ctx: Context, entity: str, field: str) -> pd.Series:
+    """Email keys of another entity's column (events, activities), once per run."""
+    tag = ("email_key", entity, field)
+    if tag not in ctx.cache:
+        ctx.cache[tag] = _keys(ctx.records[entity][field])
+    return ctx.cache[tag]
+
+
 def _domains(s: pd.Series) -> pd.Series:
     return on_distinct(s, lambda u: u.str.extract(r"@([^@]+)$", expand=False).str.lower())
 
@@ -76,7 +84,7 @@ def _events(ctx: Context) -> pd.DataFrame:
     soft = is_bounce & ~hard
     out = pd.DataFrame(
         {
-            "key": _keys(ev["address"]),
+            "key": _column_keys(ctx, "email_events", "address"),
             "hard": hard.to_numpy(bool),
             "soft": soft.to_numpy(bool),
             "at": ev["occurred_at"],
@@ -247,10 +255,13 @@ def marked(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     flag = column(frame, rule.params.flag)
     if flag.isna().all():
         raise Skip(f"no source has a {rule.params.flag} field")
-    yes = flag.astype(object).map(
-        lambda v: bool(v) if isinstance(v, bool | np.bool_) else str(v).strip().lower() in _YES
-    )
-    yes = yes.fillna(False).astype(bool) & flag.notna()
+    # one test per distinct mark (a column holds a handful: True, False, 'yes', ...)
+    codes, uniques = pd.factorize(flag, use_na_sentinel=True)
+    said = [
+        bool(v) if isinstance(v, bool | np.bool_) else str(v).strip().lower() in _YES
+        for v in np.asarray(uniques, dtype=object)
+    ]
+    yes = pd.Series(np.asarray([*said, False], dtype=bool)[codes], index=frame.index)
     src = (
         frame["source"].astype("str")
         if "source" in frame.columns
@@ -292,12 +303,14 @@ def _last_seen(
             fold_in(codes, _ns(frame[f]))
     acts = ctx.records.get("activities")
     if acts is not None and len(acts) and "contact_email" in acts.columns:
-        fold_in(index.get_indexer(_keys(acts["contact_email"])), _ns(acts["occurred_at"]))
+        keys = _column_keys(ctx, "activities", "contact_email")
+        fold_in(index.get_indexer(keys), _ns(acts["occurred_at"]))
     ev = ctx.records.get("email_events")
     if ev is not None and len(ev):
         alive = ev["event"].astype("str").str.lower().isin(["received", "reply", "replied"])
-        sub = ev[alive.to_numpy(bool)]
-        fold_in(index.get_indexer(_keys(sub["address"])), _ns(sub["occurred_at"]))
+        rows = alive.to_numpy(bool)
+        keys = _column_keys(ctx, "email_events", "address")[rows]
+        fold_in(index.get_indexer(keys), _ns(ev["occurred_at"][rows]))
     return best
 
 
@@ -430,6 +443,7 @@ def typo_fix(domain: str, max_distance: int = 1) -> str | None:
     2-3 letters before the dot is only ever a typo in its ending (qq.co, aol.con): one letter
     away from 'aol' or 'gmx' is far more often another company (aon.com, gm.com) than a slip.
     """
+    from rapidfuzz import process
     from rapidfuzz.distance import OSA
 
     if not domain or not _DOMAIN.fullmatch(domain):
@@ -442,13 +456,20 @@ def typo_fix(domain: str, max_distance: int = 1) -> str | None:
     label = domain.split(".", 1)[0]
     best, best_d = None, max_distance + 1
     limit = max_distance + (1 if len(domain) >= 10 else 0)
-    for c in sorted(domain_list("common_domains")):
+    common = _common_sorted()
+    # the few providers within `limit` edits, found in one C call, in the list's order
+    near = process.extract(domain, common, scorer=OSA.distance, score_cutoff=limit, limit=None)
+    for c, d, _ in sorted(near, key=lambda hit: hit[2]):
         if len(label) <= 3 and c.split(".", 1)[0] != label:
             continue
-        d = OSA.distance(domain, c, score_cutoff=limit)
         if d <= limit and d < best_d and _typing_slip(domain, c):
             best, best_d = c, d
     return best
+
+
+@cache
+def _common_sorted() -> list[str]:
+    return sorted(domain_list("common_domains"))
 
 
 def sibling_typos(domains: pd.Series, sources: pd.Series | None) -> pd.Series:
