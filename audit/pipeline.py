@@ -146,6 +146,7 @@ class _PandasStages:
     """The stages that an engine may run elsewhere, on this machine with pandas."""
 
     match = staticmethod(match)
+    validate = staticmethod(validate)
 
     def close(self) -> None:
         pass
@@ -215,7 +216,7 @@ def _analyse(
     stage_done(progress, "normalize", n_records, timings["normalize"])
     progress("validate")
     with timed("validate", timings):
-        validation = validate(
+        validation = stages.validate(
             records,
             cfg.rules,
             as_of=as_of,

@@ -8,15 +8,17 @@ needs the whole data set computed by Spark. A session this object started is sto
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from audit.config import MatchConfig, SourceConfig, SparkConfig
+from audit.config import MatchConfig, RulesConfig, SourceConfig, SparkConfig
 from audit.match import match
 from audit.match.memory import MatchMemory
-from audit.model import Matches
+from audit.model import Matches, Records, Validation
 from audit.spark import start_session
 from audit.spark.match import linker
 
@@ -42,6 +44,28 @@ class SparkStages:
             issues,
             memory=memory,
             linker=linker(self.spark, self.cfg.partitions, self.cfg.driver_edges),
+        )
+
+    def validate(
+        self,
+        records: Records,
+        cfg: RulesConfig,
+        *,
+        as_of: dt.date,
+        stale_after_days: int = 730,
+        base_dir: Path | None = None,
+    ) -> Validation:
+        """`audit.validate.validate` with the checks per partition, laid out by their scope."""
+        from audit.spark.validate import validate_on_spark
+
+        return validate_on_spark(
+            self.spark,
+            records,
+            cfg,
+            as_of=as_of,
+            stale_after_days=stale_after_days,
+            base_dir=base_dir,
+            partitions=self.cfg.partitions,
         )
 
     def close(self) -> None:
