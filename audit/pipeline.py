@@ -146,6 +146,7 @@ class _PandasStages:
     """The stages that an engine may run elsewhere, on this machine with pandas."""
 
     match = staticmethod(match)
+    normalize = staticmethod(normalize)
     validate = staticmethod(validate)
 
     def close(self) -> None:
@@ -205,7 +206,7 @@ def _analyse(
     stage_done(progress, "sources", read, timings["sources"])
     progress("normalize")
     with timed("normalize", timings):
-        records, norm_issues = normalize(
+        records, norm_issues = stages.normalize(
             ingest.records,
             cfg.normalize,
             cfg.sources,

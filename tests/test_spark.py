@@ -311,3 +311,70 @@ def test_validate_on_spark_gives_the_pandas_findings_counts_and_contract(
     )
     assert one.issues.to_csv(index=False) == want.issues.to_csv(index=False)
     assert np.array_equal(one.checked["n_checked"], want.checked["n_checked"])
+
+
+@pytest.fixture(scope="module")
+def demo_ingest(small_demo: Path):
+    """The small demo's sources as read, two contact sources without their phone_region (so
+    their region is inferred from the source's own rows), and the deals' created_at written
+    day first, where only the first quarter of the rows tells (25/03/2026), the rest not
+    (05/04/2026): that quarter sits in one of 4 partitions, the order is the column's."""
+    from audit.config import with_business_timezone
+    from audit.sources import read_sources
+    from audit.sources.readers import Limits
+
+    cfg = with_business_timezone(load_config(demo_config(small_demo)))
+    ingest = read_sources(
+        cfg.sources, base_dir=Path(cfg.base_dir), limits=Limits(**cfg.limits.model_dump())
+    )
+    unset = ("seoul_contacts", "tokyo_customers")
+    sources = [
+        s.model_copy(update={"phone_region": None}) if s.name in unset else s for s in cfg.sources
+    ]
+    records = dict(ingest.records)
+    deals = records["deals"].copy()
+    quarter = len(deals) // 4
+    deals["created_at"] = pd.Series(
+        ["25/03/2026"] * quarter + ["05/04/2026"] * (len(deals) - quarter),
+        index=deals.index,
+        dtype=deals["created_at"].dtype,
+    )
+    records["deals"] = deals
+    args = {"files": ingest.files, "calendar_tz": cfg.kpis.timezone}
+    return cfg, records, sources, args
+
+
+@pytest.mark.spark
+def test_normalize_on_spark_gives_the_pandas_records_and_issues(
+    demo_ingest, spark, monkeypatch
+) -> None:
+    """Per partition, contacts in whole sources, date orders from the whole column: every
+    record frame (values and dtypes) and every finding is the pandas engine's."""
+    from audit.normalize import normalize
+    from audit.spark import normalize as on_spark
+
+    passes: list[str] = []
+    first_pass = on_spark._run
+
+    def counted(sdf, entity, *args, **kwargs):
+        passes.append(entity)
+        return first_pass(sdf, entity, *args, **kwargs)
+
+    monkeypatch.setattr(on_spark, "_run", counted)
+
+    cfg, records, sources, args = demo_ingest
+    want, want_issues = normalize(records, cfg.normalize, sources, **args)
+    created = want["deals"]["created_at"]
+    assert created.dt.month.eq(4).sum() == len(created) - len(created) // 4  # 5 April
+    inferred = want_issues[want_issues["rule_id"].eq("normalize.phone.region_inferred")]
+    assert len(inferred) >= 1  # a source-level finding, from the whole source
+
+    got, got_issues = on_spark.normalize_on_spark(
+        spark, records, cfg.normalize, sources, partitions=4, **args
+    )
+    # the partitions without a telling date read the deals again, with the column's order
+    assert passes.count("deals") == 2 and passes.count("contacts") == 1
+    assert sorted(got) == sorted(want)
+    for entity, frame in want.items():
+        pd.testing.assert_frame_equal(got[entity], frame, check_exact=True)
+    assert got_issues.to_csv(index=False) == want_issues.to_csv(index=False)

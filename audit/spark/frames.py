@@ -63,10 +63,12 @@ def encode_column(name: str, s: pd.Series) -> pa.Array:
     if _is_text(dtype):
         values = s.astype(object).to_numpy()
         missing = pd.isna(values)
-        odd = [v for v, m in zip(values, missing, strict=True) if not m and not isinstance(v, str)]
-        if odd:
+        if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+            odd = next(
+                v for v, m in zip(values, missing, strict=True) if not m and not isinstance(v, str)
+            )
             raise TypeError(
-                f"column {name!r} holds {type(odd[0]).__name__} values, which the Spark engine "
+                f"column {name!r} holds {type(odd).__name__} values, which the Spark engine "
                 "cannot carry without changing them"
             )
         return pa.array(np.where(missing, None, values), type=pa.string())

@@ -15,10 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from audit.config import MatchConfig, RulesConfig, SourceConfig, SparkConfig
+from audit.config import MatchConfig, NormalizeConfig, RulesConfig, SourceConfig, SparkConfig
 from audit.match import match
 from audit.match.memory import MatchMemory
-from audit.model import Matches, Records, Validation
+from audit.model import Issues, Matches, Records, Validation
 from audit.spark import start_session
 from audit.spark.match import linker
 
@@ -44,6 +44,28 @@ class SparkStages:
             issues,
             memory=memory,
             linker=linker(self.spark, self.cfg.partitions, self.cfg.driver_edges),
+        )
+
+    def normalize(
+        self,
+        records: Records,
+        cfg: NormalizeConfig,
+        sources: Sequence[SourceConfig] = (),
+        files: pd.DataFrame | None = None,
+        *,
+        calendar_tz: str | None = None,
+    ) -> tuple[Records, Issues]:
+        """`audit.normalize.normalize` per partition (contacts: whole sources per call)."""
+        from audit.spark.normalize import normalize_on_spark
+
+        return normalize_on_spark(
+            self.spark,
+            records,
+            cfg,
+            sources,
+            files,
+            calendar_tz=calendar_tz,
+            partitions=self.cfg.partitions,
         )
 
     def validate(
