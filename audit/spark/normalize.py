@@ -78,36 +78,46 @@ def normalize_on_spark(
     calendar_tz: str | None = None,
     partitions: int = 8,
 ) -> tuple[Records, Issues]:
-    """`audit.normalize.normalize` run per partition on `spark`: the same records and issues."""
+    """`audit.normalize.normalize` run per partition on `spark`: the same records and issues.
+
+    Every entity's calls run in one Spark job (a second one only for the calls whose date
+    order was not their column's)."""
     args = {"cfg": cfg, "sources": list(sources), "files": files, "calendar_tz": calendar_tz}
     out: Records = {}
     found: list[pd.DataFrame] = []
-    for entity in sorted(records):
+    entities = sorted(records)
+    shipped: dict[int, DataFrame] = {}
+    for x, entity in enumerate(entities):
         frame = records[entity]
         if len(frame) == 0:  # nothing to spread
             got, issues = normalize({entity: frame}, **args)
             out[entity] = got[entity]
             found.append(issues)
-            continue
-        sdf = to_spark(spark, frame, partitions).cache()
-        try:
-            results = _run(sdf, entity, frame, args, partitions, forced={}, only=None)
-            orders = _orders(results)
-            redo = {
-                call
-                for call, (_, _, seen) in results.items()
-                if any(used != orders[key] for key, (used, _) in seen.items())
-            }
-            if redo:
-                results.update(_run(sdf, entity, frame, args, partitions, orders, redo))
-        finally:
+        else:
+            shipped[x] = to_spark(spark, frame, partitions).cache()
+    try:
+        results = _run(shipped, entities, records, args, partitions, forced={}, only=None)
+        orders = _orders(results)
+        redo = {
+            call
+            for call, (_, _, seen) in results.items()
+            if any(used != orders[key] for key, (used, _) in seen.items())
+        }
+        if redo:
+            again = {x: sdf for x, sdf in shipped.items() if any(c >> 40 == x for c in redo)}
+            results.update(_run(again, entities, records, args, partitions, orders, redo))
+    finally:
+        for sdf in shipped.values():
             sdf.unpersist()
-        parts = [results[call] for call in sorted(results)]
+    for x in shipped:
+        entity = entities[x]
+        parts = [results[c] for c in sorted(results) if c >> 40 == x]
         whole = pd.concat([p[0] for p in parts])
         whole = whole.sort_values(POS, kind="stable").drop(columns=[POS])
-        whole.index = frame.index
+        whole.index = records[entity].index
         out[entity] = whole
         found.extend(p[1] for p in parts)
+    out = {e: out[e] for e in entities}
     found = [f for f in found if len(f)]
     if not found:
         return out, schema.empty_issues()
@@ -126,23 +136,34 @@ def _orders(results: dict[int, tuple[Any, Any, dict[Key, tuple[bool, Votes]]]]) 
 
 
 def _run(
-    sdf: DataFrame,
-    entity: str,
-    frame: pd.DataFrame,
+    shipped: dict[int, DataFrame],
+    entities: list[str],
+    records: Records,
     args: dict[str, Any],
     partitions: int,
     forced: dict[Key, bool],
     only: set[int] | None,
 ) -> dict[int, tuple[pd.DataFrame, pd.DataFrame, dict[Key, tuple[bool, Votes]]]]:
-    """One pass: call -> (its normalized rows with positions, its issues, its date orders)."""
-    fn = _call(entity, dtypes_of(frame), args, forced, only)
-    if entity == "contacts" and "source" in frame.columns:
-        from pyspark.sql import functions as F
+    """One pass over the shipped entities (number -> frame), in one Spark job:
+    call (entity number << 40 | its first position) -> (its normalized rows with positions,
+    its issues, its date orders)."""
+    jobs = []
+    for x, sdf in sorted(shipped.items()):
+        entity, frame = entities[x], records[entities[x]]
+        fn = _call(entity, x, dtypes_of(frame), args, forced, only)
+        if entity == "contacts" and "source" in frame.columns:
+            from pyspark.sql import functions as F
 
-        bucket = F.pmod(F.xxhash64(F.col("source")), F.lit(partitions))
-        job = sdf.withColumn(BUCKET, bucket).groupBy(BUCKET).applyInArrow(_grouped(fn), _DDL)
-    else:
-        job = sdf.mapInArrow(_batches(fn), _DDL)
+            bucket = F.pmod(F.xxhash64(F.col("source")), F.lit(partitions))
+            grouped = sdf.withColumn(BUCKET, bucket).groupBy(BUCKET)
+            jobs.append(grouped.applyInArrow(_grouped(fn), _DDL))
+        else:
+            jobs.append(sdf.mapInArrow(_batches(fn), _DDL))
+    if not jobs:
+        return {}
+    job = jobs[0]
+    for other in jobs[1:]:
+        job = job.unionByName(other)
     got = job.toArrow()
     calls, payloads = got.column("call").to_pylist(), got.column("payload").to_pylist()
     return {c: pickle.loads(p) for c, p in zip(calls, payloads, strict=True)}
@@ -150,6 +171,7 @@ def _run(
 
 def _call(
     entity: str,
+    number: int,
     dtypes: dict[str, Any],
     args: dict[str, Any],
     forced: dict[Key, bool],
@@ -159,7 +181,8 @@ def _call(
 
     def run(table: pa.Table) -> pa.Table | None:
         pos = np.sort(table.column(POS).to_numpy())
-        if not len(pos) or (only is not None and int(pos[0]) not in only):
+        call = (number << 40) | int(pos[0]) if len(pos) else -1
+        if call < 0 or (only is not None and call not in only):
             return None
         os.environ["CRM_AUDIT_WORKERS"] = "1"  # one Spark task per core already
         part = decode(table, dtypes).sort_values(POS, kind="stable").reset_index(drop=True)
@@ -168,7 +191,7 @@ def _call(
         got, issues = normalize({entity: part}, **args, date_order=orders)
         rows = got[entity].assign(**{POS: positions})
         payload = pickle.dumps((rows, issues, orders.seen), protocol=5)
-        return pa.table({"call": [int(pos[0])], "payload": [payload]}, schema=_OUT)
+        return pa.table({"call": [call], "payload": [payload]}, schema=_OUT)
 
     return run
 
