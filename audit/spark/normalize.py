@@ -82,7 +82,12 @@ def normalize_on_spark(
 
     Every entity's calls run in one Spark job (a second one only for the calls whose date
     order was not their column's)."""
-    args = {"cfg": cfg, "sources": list(sources), "files": files, "calendar_tz": calendar_tz}
+    args: dict[str, Any] = {
+        "cfg": cfg,
+        "sources": list(sources),
+        "files": files,
+        "calendar_tz": calendar_tz,
+    }
     out: Records = {}
     found: list[pd.DataFrame] = []
     entities = sorted(records)

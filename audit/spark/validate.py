@@ -115,7 +115,7 @@ def validate_on_spark(
             shipped[entity] = to_spark(spark, records[entity], partitions).cache()
         return shipped[entity]
 
-    jobs = []
+    jobs: list[DataFrame] = []
     for layout, xs in sorted(layouts.items(), key=lambda kv: kv[1][0]):
         entity, how = layout[0], layout[1]
         picked = [(x, rules[x]) for x in xs]
@@ -128,13 +128,13 @@ def validate_on_spark(
             from pyspark.sql import functions as F
 
             fn = _call(picked, [main], {}, ctx_args, masks, len(jobs))
-            keys = [F.col(k) for k in layout[2] if k in records[entity].columns]
+            keys = [F.col(k) for k in layout[2] if k in records[entity].columns]  # type: ignore[union-attr]
             # a key column the data lacks: the check skips, wherever the rows are
             bucket = F.pmod(F.xxhash64(*keys), F.lit(partitions)) if keys else F.lit(0)
             keyed = ship(entity).withColumn(BUCKET, bucket)
             jobs.append(keyed.groupBy(BUCKET).applyInArrow(_per_group([entity], fn), _DDL))
         else:
-            field, with_entities = layout[2], layout[3]
+            field, with_entities = str(layout[2]), layout[3]
             pieces = [main]
             for w in with_entities:
                 if w in records and w != entity:
@@ -451,8 +451,8 @@ def _assemble(
                 failed=pd.Series(failed, index=index), checked=pd.Series(checked, index=index)
             )
         status = "ok" if n_checked else "empty"
-        note = None if n_checked else f"no {rule.field} values to check"
-        runs[x] = RuleRun(rule, status, note, outcome, n_checked, n_failed)
+        empty = None if n_checked else f"no {rule.field} values to check"
+        runs[x] = RuleRun(rule, status, empty, outcome, n_checked, n_failed)
     if issue_rows:
         take = pa.array(issue_rows, type=pa.int64())
         part = got.take(take).select(["rule", "pos", *_ISSUE_COLS]).to_pandas()
