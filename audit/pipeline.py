@@ -149,6 +149,8 @@ class _PandasStages:
     read_sources = staticmethod(read_sources)
     match = staticmethod(match)
     parquet = None  # the report writes one Parquet file per table
+    normalize = staticmethod(normalize)
+    validate = staticmethod(validate)
 
     def close(self) -> None:
         pass
@@ -224,7 +226,7 @@ def _analyse(
     stage_done(progress, "sources", read, timings["sources"])
     progress("normalize")
     with timed("normalize", timings):
-        records, norm_issues = normalize(
+        records, norm_issues = stages.normalize(
             ingest.records,
             cfg.normalize,
             cfg.sources,
@@ -238,7 +240,7 @@ def _analyse(
     stage_done(progress, "normalize", n_records, timings["normalize"])
     progress("validate")
     with timed("validate", timings):
-        validation = validate(
+        validation = stages.validate(
             records,
             cfg.rules,
             as_of=as_of,

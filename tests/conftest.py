@@ -45,3 +45,9 @@ def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Spark tests run last: the session they share takes seconds to start and holds a JVM,
+    and a failure elsewhere should show before them."""
+    items.sort(key=lambda item: item.get_closest_marker("spark") is not None)

@@ -1,8 +1,10 @@
 """The Spark engine gives the pandas engine's output, byte for byte (issue #12).
 
-One local[2] session for the whole test session (bound to loopback, UI off); every test that
+One local[2] session for the whole test session (bound to loopback, UI off; 4 partitions, so
+rows that belong together can start out apart); every test that
 needs it is marked `spark` and skipped when pyspark or Java is missing, so `pytest -m spark`
-selects them and the default loop stays fast on a machine without Java.
+selects them and the default loop stays fast on a machine without Java. They run last
+(conftest.py).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -33,7 +36,7 @@ def spark():
         pytest.skip(f"Spark engine unavailable: {reason}")
     from audit.spark import start_session
 
-    session, new = start_session(SparkConfig(partitions=4))
+    session, new = start_session(SparkConfig(partitions=4, conf={"spark.default.parallelism": "4"}))
     yield session
     if new:
         session.stop()
@@ -181,3 +184,205 @@ def test_engine_and_spark_keys_are_checked(tmp_path: Path) -> None:
     assert conf["spark.driver.memory"] == "3g"
     assert conf["spark.driver.bindAddress"] == "127.0.0.1"  # local: loopback only
     assert "spark.driver.bindAddress" not in session_conf(SparkConfig(master="yarn"))
+
+
+@pytest.fixture(scope="module")
+def demo_records(small_demo: Path):
+    """The small demo's normalized records (and its config), as the validate stage gets them."""
+    from audit.pipeline import analyse
+
+    cfg = load_config(demo_config(small_demo))
+    result = analyse(cfg.model_copy(update={"rules": cfg.rules.model_copy(update={"gx": False})}))
+    return cfg, result.records
+
+
+def test_frames_reach_a_partition_with_their_dtypes_and_missing_values(demo_records) -> None:
+    """What a check sees on a partition is the driver's frame: dtypes, None vs NaN, ns times."""
+    from audit.spark.frames import POS, decode, dtypes_of, encode
+
+    _, records = demo_records
+    assert {str(d) for f in records.values() for d in f.dtypes} >= {
+        "object",
+        "str",
+        "Int64",
+        "boolean",
+        "float64",
+        "datetime64[ns, UTC]",
+    }
+    for entity, frame in records.items():
+        frame = frame.iloc[::-1]  # any index: positions travel, not labels
+        back = decode(encode(frame), dtypes_of(frame))
+        assert back[POS].tolist() == list(range(len(frame)))
+        back = back.drop(columns=[POS])
+        pd.testing.assert_frame_equal(back, frame.reset_index(drop=True), check_exact=True)
+        for col in frame.columns:
+            kinds = [type(v) for v in frame[col]]
+            assert [type(v) for v in back[col]] == kinds, (entity, col)
+    stamp = pd.Series(pd.to_datetime(["2026-01-02 03:04:05.123456789", None], utc=True))
+    back = decode(encode(stamp.to_frame("at")), {"at": stamp.dtype})["at"]
+    assert back.iloc[0].nanosecond == 789 and back.isna().tolist() == [False, True]
+
+
+def test_a_column_spark_cannot_carry_is_refused_by_name() -> None:
+    from audit.spark.frames import encode
+
+    with pytest.raises(TypeError, match="column 'extra' holds dict values"):
+        encode(pd.DataFrame({"extra": [None, {"a": 1}]}, dtype=object))
+
+
+def _spread(records: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The demo's records with rows that belong together put far apart: a contact repeating
+    the first contact's id in its source (last row), two copies of a deal without an id
+    (first and last row), and three soft bounces of one contact's address (first, middle and
+    last email event). Cut into 4 partitions, each pair starts in different partitions."""
+    out = dict(records)
+    contacts = records["contacts"]
+    again = contacts[contacts["external_id"].notna()].iloc[[0]].assign(record_id="spread:c")
+    out["contacts"] = pd.concat([contacts, again], ignore_index=True)
+    deals = records["deals"]
+    twin = deals.iloc[[0]].copy()
+    twin["external_id"] = None
+    first, last = twin.assign(record_id="spread:d1"), twin.assign(record_id="spread:d2")
+    out["deals"] = pd.concat([first, deals, last], ignore_index=True)
+    events = records["email_events"]
+    soft = events.iloc[[0, 0, 0]].copy()
+    soft["record_id"] = ["spread:e1", "spread:e2", "spread:e3"]
+    soft["address"] = contacts["email"].dropna().iloc[len(contacts) // 2]
+    soft["event"], soft["classification"] = "bounce", "soft"
+    at = pd.to_datetime(["2026-05-01", "2026-06-01", "2026-07-01"], utc=True)
+    soft["occurred_at"] = pd.Series(at, index=soft.index).astype(events["occurred_at"].dtype)
+    half = len(events) // 2
+    out["email_events"] = pd.concat(
+        [soft.iloc[[0]], events.iloc[:half], soft.iloc[[1]], events.iloc[half:], soft.iloc[[2]]],
+        ignore_index=True,
+    )
+    return out
+
+
+def _partition_of(spark, frame: pd.DataFrame, record_ids: list[str]) -> set[int]:
+    """The partitions the Spark engine's copy of `frame` starts these records in."""
+    from pyspark.sql import functions as F
+
+    from audit.spark.frames import to_spark
+
+    sdf = to_spark(spark, frame[["record_id"]], 4)
+    got = sdf.where(F.col("record_id").isin(record_ids)).select(F.spark_partition_id()).collect()
+    assert len(got) == len(record_ids)
+    return {row[0] for row in got}
+
+
+@pytest.mark.spark
+def test_validate_on_spark_gives_the_pandas_findings_counts_and_contract(
+    demo_records, spark
+) -> None:
+    """Per partition, by each rule's scope, with the GX contract on GX's Spark datasource:
+    the issues, the per-rule counts and the contract are the pandas engine's, also for keys
+    and email keys whose rows start out in different partitions."""
+    from audit.spark.validate import validate_on_spark
+    from audit.validate import validate
+
+    cfg, records = demo_records
+    records = _spread(records)
+    rules = cfg.rules.model_copy(update={"gx": True})
+    args = {"as_of": cfg.as_of, "stale_after_days": cfg.stale_after_days}
+    want = validate(records, rules, base_dir=Path(cfg.base_dir), **args)
+    failed = dict(zip(want.checked["rule_id"], want.checked["n_failed"], strict=True))
+    # the planted rows are found by the pandas engine: key and email-key rules with findings
+    assert failed["contacts.external_id.unique"] == 2
+    assert failed["deals.row.duplicate"] == 1
+    assert failed["contacts.email.soft_bounced"] >= 1
+    assert failed["contacts.email.cleaned"] > 0 and failed["contacts.email.bounced"] > 0
+    issues = want.issues
+    dup = issues[issues["rule_id"].eq("contacts.external_id.unique")]["record_id"].tolist()
+    assert len(_partition_of(spark, records["contacts"], dup)) == 2
+    assert len(_partition_of(spark, records["deals"], ["spread:d1", "spread:d2"])) == 2
+    spread = ["spread:e1", "spread:e2", "spread:e3"]
+    assert len(_partition_of(spark, records["email_events"], spread)) == 3
+    evidence = issues[issues["rule_id"].eq("deals.row.duplicate")]["evidence"].tolist()
+    assert evidence == ["same as spread:d1"]  # the first copy in the frame's own order
+
+    got = validate_on_spark(
+        spark, records, rules, base_dir=Path(cfg.base_dir), partitions=4, **args
+    )
+    assert got.issues.to_csv(index=False) == want.issues.to_csv(index=False)
+    assert got.checked.to_csv(index=False) == want.checked.to_csv(index=False)
+    assert want.contract["results"] and want.contract["agrees_with_engine"]
+    assert json.dumps(got.contract, sort_keys=True) == json.dumps(want.contract, sort_keys=True)
+    # the bucket count changes nothing either
+    one = validate_on_spark(
+        spark,
+        records,
+        rules.model_copy(update={"gx": False}),
+        partitions=1,
+        base_dir=Path(cfg.base_dir),
+        **args,
+    )
+    assert one.issues.to_csv(index=False) == want.issues.to_csv(index=False)
+    assert np.array_equal(one.checked["n_checked"], want.checked["n_checked"])
+
+
+@pytest.fixture(scope="module")
+def demo_ingest(small_demo: Path):
+    """The small demo's sources as read, two contact sources without their phone_region (so
+    their region is inferred from the source's own rows), and the deals' created_at written
+    day first, where only the first quarter of the rows tells (25/03/2026), the rest not
+    (05/04/2026): that quarter sits in one of 4 partitions, the order is the column's."""
+    from audit.config import with_business_timezone
+    from audit.sources import read_sources
+    from audit.sources.readers import Limits
+
+    cfg = with_business_timezone(load_config(demo_config(small_demo)))
+    ingest = read_sources(
+        cfg.sources, base_dir=Path(cfg.base_dir), limits=Limits(**cfg.limits.model_dump())
+    )
+    unset = ("seoul_contacts", "tokyo_customers")
+    sources = [
+        s.model_copy(update={"phone_region": None}) if s.name in unset else s for s in cfg.sources
+    ]
+    records = dict(ingest.records)
+    deals = records["deals"].copy()
+    quarter = len(deals) // 4
+    deals["created_at"] = pd.Series(
+        ["25/03/2026"] * quarter + ["05/04/2026"] * (len(deals) - quarter),
+        index=deals.index,
+        dtype=deals["created_at"].dtype,
+    )
+    records["deals"] = deals
+    args = {"files": ingest.files, "calendar_tz": cfg.kpis.timezone}
+    return cfg, records, sources, args
+
+
+@pytest.mark.spark
+def test_normalize_on_spark_gives_the_pandas_records_and_issues(
+    demo_ingest, spark, monkeypatch
+) -> None:
+    """Per partition, contacts in whole sources, date orders from the whole column: every
+    record frame (values and dtypes) and every finding is the pandas engine's."""
+    from audit.normalize import normalize
+    from audit.spark import normalize as on_spark
+
+    passes: list[list[str]] = []  # the entities each Spark pass reads
+    first_pass = on_spark._run
+
+    def counted(shipped, entities, *args, **kwargs):
+        passes.append(sorted(entities[x] for x in shipped))
+        return first_pass(shipped, entities, *args, **kwargs)
+
+    monkeypatch.setattr(on_spark, "_run", counted)
+
+    cfg, records, sources, args = demo_ingest
+    want, want_issues = normalize(records, cfg.normalize, sources, **args)
+    created = want["deals"]["created_at"]
+    assert created.dt.month.eq(4).sum() == len(created) - len(created) // 4  # 5 April
+    inferred = want_issues[want_issues["rule_id"].eq("normalize.phone.region_inferred")]
+    assert len(inferred) >= 1  # a source-level finding, from the whole source
+
+    got, got_issues = on_spark.normalize_on_spark(
+        spark, records, cfg.normalize, sources, partitions=4, **args
+    )
+    # the partitions without a telling date read the deals again, with the column's order
+    assert len(passes) == 2 and "deals" in passes[1] and "contacts" not in passes[1]
+    assert sorted(got) == sorted(want)
+    for entity, frame in want.items():
+        pd.testing.assert_frame_equal(got[entity], frame, check_exact=True)
+    assert got_issues.to_csv(index=False) == want_issues.to_csv(index=False)

@@ -170,7 +170,7 @@ def build_proposals(
     contacts = result.records.get("contacts")
     m = result.matches
     clusters = m.clusters
-    if not _has_clusters(result):
+    if not _has_clusters(result) or contacts is None or clusters is None:
         return Proposals([], FIELDS, [])
     golden, rules_of = golden_rules if golden_rules is not None else _golden(result)
     if golden.empty:

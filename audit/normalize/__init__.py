@@ -8,6 +8,7 @@ distinct value, so a million rows with the usual repetition cost seconds.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 
@@ -52,6 +53,9 @@ __all__ = [
     "parse_phone",
 ]
 
+# (entity, column, zone, the texts whose order is inferred) -> day first?
+DateOrder = Callable[[str, str, str, list[str]], bool]
+
 # Columns that hold an email address in each entity (cleaned like contacts.email).
 EMAIL_COLUMNS = {
     "contacts": ("email",),
@@ -75,6 +79,7 @@ def normalize(
     files: pd.DataFrame | None = None,
     *,
     calendar_tz: str | None = None,
+    date_order: DateOrder | None = None,
 ) -> tuple[Records, Issues]:
     """Typed, cleaned records plus the values that could not be normalized (as issues).
 
@@ -82,6 +87,9 @@ def normalize(
     encoding is evidence of its country for phones written without '+country'.
     `calendar_tz` is the business's zone (kpis.timezone): a date without a time ("2026-01-01")
     is a calendar day, placed at midnight there so that it never changes day in a report.
+    `date_order(entity, column, zone, texts)` decides a date column's day/month order where
+    it is inferred from the column's values (default: from these records' values, which is
+    a fact of the whole column: an engine running this per partition decides it there).
     """
     by_source = {s.name: s for s in sources}
     encodings: dict[str, list[str | None]] = {}
@@ -94,7 +102,14 @@ def normalize(
     keys: dict[str, tuple[str | None, str | None]] = {}  # email -> (key, domain), all entities
     for entity in sorted(records):
         frame, issues = _entity(
-            entity, records[entity], cfg, by_source, encodings, calendar_tz, email_keys=keys
+            entity,
+            records[entity],
+            cfg,
+            by_source,
+            encodings,
+            calendar_tz,
+            date_order,
+            email_keys=keys,
         )
         out[entity] = frame
         found.extend(issues)
@@ -119,6 +134,7 @@ def _entity(
     by_source: dict[str, SourceConfig],
     encodings: dict[str, list[str | None]],
     calendar_tz: str | None = None,
+    date_order: DateOrder | None = None,
     *,
     email_keys: dict[str, tuple[str | None, str | None]] | None = None,
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
@@ -189,7 +205,10 @@ def _entity(
         if kind in _TYPED:
             rule_id, message, suggestion = _TYPED[kind]
             if kind == schema.DATETIME:
-                out[col], failed = _dates(out[col], tz, calendar_tz)
+                order = None
+                if date_order is not None:
+                    order = functools.partial(date_order, entity, col)
+                out[col], failed = _dates(out[col], tz, calendar_tz, order)
             elif kind == schema.FLOAT:
                 out[col], failed = parse_numbers(out[col])
             else:
@@ -240,16 +259,23 @@ def _timezones(
 
 
 def _dates(
-    series: pd.Series, tz: pd.Series, calendar_tz: str | None = None
+    series: pd.Series,
+    tz: pd.Series,
+    calendar_tz: str | None = None,
+    order: Callable[[str, list[str]], bool] | None = None,
 ) -> tuple[pd.Series, pd.Series]:
+    def dayfirst(zone: str) -> Callable[[list[str]], bool] | None:
+        return None if order is None else functools.partial(order, zone)
+
     zones = pd.unique(tz.to_numpy())
     if len(zones) == 1:
-        return parse_dates(series, str(zones[0]), date_tz=calendar_tz)
+        zone = str(zones[0])
+        return parse_dates(series, zone, date_tz=calendar_tz, dayfirst=dayfirst(zone))
     ns = np.full(len(series), np.iinfo(np.int64).min, dtype=np.int64)
     failed = np.zeros(len(series), dtype=bool)
     for zone in sorted(str(z) for z in zones):
         rows = (tz == zone).to_numpy()
-        o, f = parse_dates(series[rows], zone, date_tz=calendar_tz)
+        o, f = parse_dates(series[rows], zone, date_tz=calendar_tz, dayfirst=dayfirst(zone))
         ns[rows] = o.array.asi8  # UTC nanoseconds: no per-row Timestamp objects
         failed[rows] = f.to_numpy()
     out = pd.Series(pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC"), index=series.index)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -132,17 +133,32 @@ def _dateutil(s: str, dayfirst: bool, ampm: str | None) -> dt.datetime | None:
 
 def infer_dayfirst(values: list[str]) -> bool:
     """Per-column day/month order from the values whose first or second part is above 12."""
-    day = month = dots = 0
+    day, month, dots = dayfirst_votes(values)
+    return decide_dayfirst(len(day), len(month), len(dots))
+
+
+def dayfirst_votes(values: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """The values that say day first, that say month first, and that are written with dots:
+    what `infer_dayfirst` counts (an engine merges them over partitions, each value once)."""
+    day: list[str] = []
+    month: list[str] = []
+    dots: list[str] = []
     for v in values:
         m = _DMY.match(v.strip())
         if not m:
             continue
         a, b = int(m.group(1)), int(m.group(3))
-        dots += m.group(2) == "."
+        if m.group(2) == ".":
+            dots.append(v)
         if a > 12 >= b:
-            day += 1
+            day.append(v)
         elif b > 12 >= a:
-            month += 1
+            month.append(v)
+    return day, month, dots
+
+
+def decide_dayfirst(day: int, month: int, dots: int) -> bool:
+    """Day first when more values say so; with no telling value, when dots are used."""
     if day or month:
         return day > month
     return dots > 0
@@ -174,13 +190,14 @@ def parse_dates(
     series: pd.Series,
     tz: str = "UTC",
     *,
-    dayfirst: bool | None = None,
+    dayfirst: bool | Callable[[list[str]], bool] | None = None,
     date_tz: str | None = None,
 ) -> tuple[pd.Series, pd.Series]:
     """(UTC datetimes, mask of values present but not understood). Keeps the index.
 
     Naive date-times are local times in `tz`; dates without a time are midnights in `date_tz`
-    (default `tz`).
+    (default `tz`). `dayfirst` None: the day/month order is inferred from the values
+    (`infer_dayfirst`); a function is given the texts that need it and decides.
     """
     date_tz = date_tz or tz
     if str(series.dtype).startswith("datetime64"):
@@ -205,7 +222,10 @@ def parse_dates(
         rest = ~(naive | aware) | (res == nat)
         if rest.any():
             texts = [str(v) for v in u[rest]]
-            df = infer_dayfirst(texts) if dayfirst is None else dayfirst
+            if dayfirst is None:
+                df = infer_dayfirst(texts)
+            else:
+                df = dayfirst(texts) if callable(dayfirst) else dayfirst
             parsed = [parse_one(t, dayfirst=df) for t in texts]
             if date_tz == tz:
                 res[rest] = _ns(_to_utc(parsed, tz))

@@ -8,16 +8,17 @@ needs the whole data set computed by Spark. A session this object started is sto
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from audit.config import MatchConfig, SourceConfig, SparkConfig
+from audit.config import MatchConfig, NormalizeConfig, RulesConfig, SourceConfig, SparkConfig
 from audit.match import match
 from audit.match.memory import MatchMemory
-from audit.model import Ingest, Matches
+from audit.model import Ingest, Issues, Matches, Records, Validation
 from audit.sources import read_sources
 from audit.spark import start_session
 from audit.spark.match import linker
@@ -57,6 +58,50 @@ class SparkStages:
         from audit.spark.output import write_dataset
 
         return write_dataset(self.spark, frame, path)
+
+    def normalize(
+        self,
+        records: Records,
+        cfg: NormalizeConfig,
+        sources: Sequence[SourceConfig] = (),
+        files: pd.DataFrame | None = None,
+        *,
+        calendar_tz: str | None = None,
+    ) -> tuple[Records, Issues]:
+        """`audit.normalize.normalize` per partition (contacts: whole sources per call)."""
+        from audit.spark.normalize import normalize_on_spark
+
+        return normalize_on_spark(
+            self.spark,
+            records,
+            cfg,
+            sources,
+            files,
+            calendar_tz=calendar_tz,
+            partitions=self.cfg.partitions,
+        )
+
+    def validate(
+        self,
+        records: Records,
+        cfg: RulesConfig,
+        *,
+        as_of: dt.date,
+        stale_after_days: int = 730,
+        base_dir: Path | None = None,
+    ) -> Validation:
+        """`audit.validate.validate` with the checks per partition, laid out by their scope."""
+        from audit.spark.validate import validate_on_spark
+
+        return validate_on_spark(
+            self.spark,
+            records,
+            cfg,
+            as_of=as_of,
+            stale_after_days=stale_after_days,
+            base_dir=base_dir,
+            partitions=self.cfg.partitions,
+        )
 
     def close(self) -> None:
         if self.own:

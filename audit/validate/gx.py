@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import signal
 import warnings
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,19 @@ def run_contract(
     *,
     docs_dir: str | Path | None = None,
     as_of: dt.date | None = None,
+    spark_frame: Callable[[pd.DataFrame], Any] | None = None,
 ) -> dict[str, Any]:
-    """Run the compiled suite per entity (SUMMARY results) and return a JSON-able summary."""
+    """Run the compiled suite per entity (SUMMARY results) and return a JSON-able summary.
+
+    With `spark_frame` (a pandas frame -> Spark frame function, the Spark engine's) the suite
+    runs on GX's Spark datasource over each entity's frame turned into a Spark frame: the
+    same expectations, the same summary.
+    """
     plan = compile_suite(runs, records)
     if not plan:
         return {"engine": "great_expectations", "success": True, "results": [], "entities": {}}
-    return _execute(plan, records, {r.rule.id: r.n_failed for r in runs}, docs_dir, as_of)
+    failed = {r.rule.id: r.n_failed for r in runs}
+    return _execute(plan, records, failed, docs_dir, as_of, spark_frame)
 
 
 def _execute(
@@ -106,8 +114,9 @@ def _execute(
     engine_failed: dict[str, int],
     docs_dir: str | Path | None,
     as_of: dt.date | None,
+    spark_frame: Callable[[pd.DataFrame], Any] | None = None,
 ) -> dict[str, Any]:
-    session = _Session(docs_dir, as_of)
+    session = _Session(docs_dir, as_of, spark_frame)
     for entity in sorted(plan):
         session.run(entity, plan[entity], records, engine_failed)
     return session.finish()
@@ -120,8 +129,14 @@ class _Session:
     summary is the same, since it lists them by name.
     """
 
-    def __init__(self, docs_dir: str | Path | None, as_of: dt.date | None) -> None:
+    def __init__(
+        self,
+        docs_dir: str | Path | None,
+        as_of: dt.date | None,
+        spark_frame: Callable[[pd.DataFrame], Any] | None = None,
+    ) -> None:
         self.gx = _gx()
+        self.spark_frame = spark_frame
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         context = self.gx.get_context(mode="ephemeral")
@@ -141,7 +156,10 @@ class _Session:
                 },
             )
         self.context, self.docs_dir = context, docs_dir
-        self.source = context.data_sources.add_pandas("crm_audit")
+        if spark_frame is None:
+            self.source = context.data_sources.add_pandas("crm_audit")
+        else:
+            self.source = context.data_sources.add_spark("crm_audit")
         self.run_time = dt.datetime.combine(as_of or dt.date(2000, 1, 1), dt.time(), dt.UTC)
         self.results: list[dict[str, Any]] = []
         self.entities: dict[str, Any] = {}
@@ -186,7 +204,9 @@ class _Session:
             gx.ValidationDefinition(name=f"crm_audit.{entity}", data=batch_def, suite=suite)
         )
         res = vd.run(
-            batch_parameters={"dataframe": frame},
+            batch_parameters={
+                "dataframe": frame if self.spark_frame is None else self.spark_frame(frame)
+            },
             result_format="SUMMARY",
             run_id=RunIdentifier(run_name="crm-audit", run_time=self.run_time),
         )
@@ -213,8 +233,8 @@ class _Session:
                 "element_count": _plain(out.get("element_count")),
                 "unexpected_count": _plain(out.get("unexpected_count")),
                 "unexpected_percent": _plain(out.get("unexpected_percent")),
-                "partial_unexpected": [str(v) for v in (out.get("partial_unexpected_list") or [])][
-                    :5
+                "partial_unexpected": [
+                    _shown(v) for v in (out.get("partial_unexpected_list") or [])[:5]
                 ],
                 "flag_column": str(cfg.kwargs.get("column", "")).startswith(FLAG_PREFIX),
             }
@@ -253,6 +273,14 @@ def _order(ids: pd.Series) -> np.ndarray:
     import pyarrow.compute as pc
 
     return pc.sort_indices(pa.array(ids)).to_numpy()
+
+
+def _shown(v: Any) -> str | None:
+    """An unexpected value as text; a missing one as null, whichever datasource (pandas
+    gives NaN for a missing text, Spark None)."""
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
+        return None
+    return str(v)
 
 
 def _plain(v: Any) -> Any:

@@ -517,7 +517,8 @@ def sibling_typos(domains: pd.Series, sources: pd.Series | None) -> pd.Series:
     return out
 
 
-@kind("typo_domain", params=TypoParams)
+# a company domain's slips are found among the domains of its source (`sibling_typos`)
+@kind("typo_domain", params=TypoParams, scope=lambda r: Scope("key", ("source",)))
 def typo_domain(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     """The domain looks like a typo of a common mailbox provider (gmial.com -> gmail.com), or of
     a company domain many rows of the same source use (mythwarre.net beside mythware.net)."""
