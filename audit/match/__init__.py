@@ -25,10 +25,10 @@ from audit.config import MatchConfig, SourceConfig
 from audit.match.memory import (
     Applied,
     MatchMemory,
-    approved_clusters,
+    approved_in,
     content_hashes,
     fresh_decisions,
-    stable_ids,
+    inherited_ids,
 )
 from audit.model import Matches
 
@@ -220,22 +220,25 @@ def _recall(
         if memory is not None:
             stats = _memory_stats(applied, 0, 0)
         return members, clusters, hashes, stats
-    current: dict[str, list[str]] = {}
-    for cid, rid in zip(clusters["cluster_id"], clusters["record_id"], strict=True):
-        current.setdefault(str(cid), []).append(str(rid))
-    new_id = stable_ids(current, memory.previous_clusters)
-    kept = sum(1 for c, n in new_id.items() if n in memory.previous_clusters)
-    ok = approved_clusters(current, applied.approved if applied else set())
+    cids = clusters["cluster_id"].to_numpy(dtype=object)
+    rids = clusters["record_id"].to_numpy(dtype=object)
+    new_id = inherited_ids(cids, rids, memory.previous_clusters)
+    kept = sum(1 for n in new_id.values() if n in memory.previous_clusters)
+    ok = approved_in(cids, rids, applied.approved if applied else set())
     clusters = clusters.assign(
         cluster_id=clusters["cluster_id"].map(new_id),
         decision=np.where(clusters["cluster_id"].isin(ok), "approve", ""),
     )
-    order = np.lexsort(
-        (
-            clusters["record_id"].astype(str).to_numpy(),
-            clusters["cluster_id"].astype(str).to_numpy(),
-        )
-    )
+    # (cluster_id, record_id) order; Arrow sorts text by code point, as Python compares it
+    order = pc.sort_indices(
+        pa.table(
+            {
+                "c": pa.array(clusters["cluster_id"].to_numpy(dtype=object), pa.string()),
+                "r": pa.array(rids, pa.string()),
+            }
+        ),
+        sort_keys=[("c", "ascending"), ("r", "ascending")],
+    ).to_numpy()
     clusters = clusters.iloc[order].reset_index(drop=True)
     return members[order], clusters, hashes, _memory_stats(applied, kept, len(ok))
 

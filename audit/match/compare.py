@@ -19,7 +19,13 @@ from audit import romanize as rz
 from audit.match.blocking import Codes, as_arrow
 from audit.match.facts import ValueCounts, ValueFacts, is_role_email
 from audit.match.rules import Comparison
-from audit.match.xscript import SCRIPT, CrossScript, counted_columns
+from audit.match.xscript import (
+    NATIVE_FAMILY,
+    SCRIPT,
+    CrossScript,
+    counted_columns,
+    family_words,
+)
 
 LEVELS: dict[str, tuple[str, ...]] = {
     "exact": ("null", "far", "exact"),
@@ -95,9 +101,13 @@ class Comparer:
                     codes[codes >= 0], minlength=int(codes.max()) + 1
                 )
             else:
-                self.counts[c.field] = counts.of(c.field, self.codes.uniques(c.field))
+                # a partition may hold no value of a field the data set has: one unused entry
+                # keeps the lookups at code max(-1, 0) valid (they are masked as null)
+                got = counts.of(c.field, self.codes.uniques(c.field))
+                self.counts[c.field] = got if len(got) else np.zeros(1, np.int64)
             if c.shared_persons is not None:
-                self.persons[c.field] = facts.persons_of(c.field, self.codes.uniques(c.field))
+                got = facts.persons_of(c.field, self.codes.uniques(c.field))
+                self.persons[c.field] = got if len(got) else np.ones(1, np.int64)
         self.email_role = (
             is_role_email(self.codes.uniques("email"))
             if "email" in feats.columns
@@ -117,20 +127,22 @@ class Comparer:
         self._family_word = np.zeros(0, bool)
         if SCRIPT in feats.columns and feats[SCRIPT].notna().any():
             self.xs = CrossScript(self.codes, lambda f: len(self.counts[f]), counts)
-            # family names: words this data set holds more often as a family name than as a
-            # given name, the common Korean and Chinese family names (Kwon, Huang), and the
-            # readings of the family names of its native-script records (千葉 -> Chiba)
-            m = len(enc.dictionary)
-            fam = np.bincount(self._fj[self._fj >= 0], minlength=m)
-            giv = np.bincount(self._gj[self._gj >= 0], minlength=m)
-            known = self.xs.native_family_keys()
-            for lang in ("ko", "zh"):
-                known[lang] = known[lang] | set(rz.family_rank(lang))
-            ranked = [
-                any(rz.fold(lang, w) in keys for lang, keys in known.items())
-                for w in enc.dictionary.to_pylist()
-            ]
-            self._family_word = (fam > giv) | np.array(ranked or [False], bool)[:m]
+            # family names (`xscript.family_words`): a statistic of the whole data set, so
+            # with global `counts` it is read from them, never from the rows of this frame
+            words = enc.dictionary.to_pylist()
+            if counts is None:
+                m = len(words)
+                fam = np.bincount(self._fj[self._fj >= 0], minlength=m)
+                giv = np.bincount(self._gj[self._gj >= 0], minlength=m)
+                native = self.xs.native_family_keys()
+            else:
+                at = np.asarray(words, dtype=object)
+                fam, giv = counts.of("family", at), counts.of("given", at)
+                native = {
+                    lang: counts.values(col)
+                    for lang, col in zip(rz.LANGS, NATIVE_FAMILY, strict=True)
+                }
+            self._family_word = family_words(words, fam, giv, native)
 
     def tf_shares(self, field: str, prior_records: float, prior_share: float) -> np.ndarray:
         """Share of records holding each value code (term frequency), smoothed; for names, the

@@ -252,6 +252,11 @@ class ValueCounts:
         s = self.counts.get(name)
         return int(s.sum()) if s is not None else 0
 
+    def values(self, name: str) -> set[str]:
+        """The distinct values of `name` held by any record."""
+        s = self.counts.get(name)
+        return {str(v) for v in s.index[s.to_numpy() > 0]} if s is not None else set()
+
     def all_counts(self, name: str) -> np.ndarray:
         """Every value's count (in no particular order), for sums over all values."""
         s = self.counts.get(name)

@@ -23,10 +23,15 @@ pure steps the match stage takes with what the decisions store (`audit.review_st
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 APPROVE, REJECT = "approve", "reject"
 HASH_SKIP = frozenset({"record_id", "source"})  # identity, not content
@@ -54,15 +59,38 @@ class MatchMemory:
 def content_hashes(frame: pd.DataFrame) -> list[str]:
     """A short hash per row of the values the matcher reads (missing values as empty text)."""
     cols = sorted(c for c in frame.columns if c not in HASH_SKIP)
-    joined = pd.Series([""] * len(frame), index=frame.index, dtype=object)
-    for k, c in enumerate(cols):
+    if not len(frame):
+        return []
+    texts = _arrow_texts(frame, cols)
+    if texts is None:  # a column Arrow cannot hold as text as it is (numbers, surrogates)
+        joined = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+        for k, c in enumerate(cols):
+            col = frame[c]
+            text = col.astype("object").where(col.notna(), "").astype(str)
+            joined = text if k == 0 else joined + "\x1f" + text
+        rows = [t.encode("utf-8", "surrogatepass") for t in joined.tolist()]
+    else:
+        # the rows joined in Arrow and handed over as bytes: one hash call per row is left
+        rows = pc.binary_join_element_wise(*texts, "\x1f").cast(pa.binary()).to_pylist()
+    blake = hashlib.blake2b
+    return [blake(t, digest_size=8).hexdigest() for t in rows]
+
+
+def _arrow_texts(frame: pd.DataFrame, cols: list[str]) -> list[pa.Array] | None:
+    """Each column as Arrow text with missing values as '' (the text `str` gives), or None."""
+    out = []
+    for c in cols:
         col = frame[c]
-        text = col.astype("object").where(col.notna(), "").astype(str)
-        joined = text if k == 0 else joined + "\x1f" + text
-    return [
-        hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-        for t in joined.tolist()
-    ]
+        if not (pd.api.types.is_string_dtype(col) or col.dtype == object):
+            return None
+        try:
+            arr = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        except (pa.ArrowException, TypeError, ValueError, UnicodeError):
+            return None
+        out.append(pc.fill_null(arr, ""))
+    if not out:
+        out.append(pa.array([""] * len(frame), pa.string()))
+    return out
 
 
 def pair_key(a: str, b: str) -> tuple[str, str]:
@@ -102,12 +130,42 @@ def approved_clusters(
     members: Mapping[str, Sequence[str]], approved: set[tuple[str, str]]
 ) -> set[str]:
     """Cluster ids whose every member pair a reviewer approved (and which did not change)."""
-    out = set()
-    for cid, recs in members.items():
-        rs = sorted(recs)
-        if len(rs) >= 2 and all((a, b) in approved for k, a in enumerate(rs) for b in rs[k + 1 :]):
-            out.add(cid)
-    return out
+    cids, rids = _flatten(members)
+    return approved_in(cids, rids, approved)
+
+
+def approved_in(cids: np.ndarray, rids: np.ndarray, approved: set[tuple[str, str]]) -> set[str]:
+    """`approved_clusters` on member rows (cluster id, record id; each record once).
+
+    A cluster of k records is approved when k(k-1)/2 distinct approved pairs (l < r) lie in it.
+    """
+    if not approved or not len(rids):
+        return set()
+    at = pd.Index(rids)
+    code, uniq = pd.factorize(cids)
+    pairs = np.array(sorted(approved), dtype=object).reshape(-1, 2)
+    pairs = pairs[pairs[:, 0] < pairs[:, 1]]
+    if not len(pairs):
+        return set()
+    li, ri = at.get_indexer(pairs[:, 0]), at.get_indexer(pairs[:, 1])
+    inside = (li >= 0) & (ri >= 0)
+    li, ri = li[inside], ri[inside]
+    same = code[li] == code[ri]
+    n_pairs = np.bincount(code[li[same]], minlength=len(uniq))
+    size = np.bincount(code, minlength=len(uniq))
+    ok = (size >= 2) & (n_pairs == size * (size - 1) // 2)
+    return {str(c) for c in uniq[ok]}
+
+
+def _flatten(groups: Mapping[str, Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """(group id per member, member) as object arrays, in the mapping's order."""
+    keys = list(groups)
+    sizes = np.fromiter((len(groups[k]) for k in keys), np.int64, len(keys))
+    ids = np.empty(len(keys), dtype=object)
+    ids[:] = keys
+    flat = np.empty(int(sizes.sum()), dtype=object)
+    flat[:] = list(itertools.chain.from_iterable(groups[k] for k in keys))
+    return np.repeat(ids, sizes), flat
 
 
 def stable_ids(
@@ -118,39 +176,85 @@ def stable_ids(
     Both mappings are cluster id -> member record ids. Deterministic: the result depends only on
     the memberships, never on the order of the mappings.
     """
-    owner: dict[str, str] = {}
-    for pid, recs in previous.items():
-        for r in recs:
-            owner[r] = pid
-    prev_min = {pid: min(recs) for pid, recs in previous.items() if recs}
-    candidates: list[tuple[int, int, str, str]] = []
-    for recs in current.values():
-        overlap: dict[str, int] = {}
-        for r in recs:
-            owned = owner.get(r)
-            if owned is not None:
-                overlap[owned] = overlap.get(owned, 0) + 1
-        for pid, n in overlap.items():
-            holds_min = int(prev_min[pid] in recs)
-            size = len(previous[pid])
-            if 2 * n > size or (2 * n == size and holds_min):
-                candidates.append((-n, -holds_min, pid, min(recs)))
-    candidates.sort()
-    by_min = {min(recs): cid for cid, recs in current.items() if recs}
+    cids, rids = _flatten(current)
+    return inherited_ids(cids, rids, previous, empty=[c for c, r in current.items() if not r])
+
+
+def inherited_ids(
+    cids: np.ndarray,
+    rids: np.ndarray,
+    previous: Mapping[str, Sequence[str]],
+    empty: Sequence[str] = (),
+) -> dict[str, str]:
+    """`stable_ids` on member rows (cluster id, record id; each record in one cluster), and
+    the ids of clusters without members (`empty`), which only ever keep or hash their own id.
+
+    Column-wise: the overlaps with previous clusters are counted with one factorize and one
+    bincount, so the cost at 1M records is a few sorts, not a Python loop per record.
+    """
     out: dict[str, str] = {}
     taken: set[str] = set()
-    for _, _, pid, cur_min in candidates:
-        cid = by_min[cur_min]
-        if cid in out or pid in taken:
-            continue
-        out[cid] = pid
-        taken.add(pid)
-    for cid, recs in sorted(current.items()):
-        if cid in out:
-            continue
+    if not len(rids):
+        return _fresh_ids(out, taken, [str(c) for c in empty], {})
+    code, cur_ids = pd.factorize(np.asarray(cids, dtype=object))
+    rids = np.asarray(rids, dtype=object)
+    at = pd.Index(rids)
+    k = len(cur_ids)
+    cur_min = pd.Series(rids).groupby(code).min().to_numpy(dtype=object)
+    if previous:
+        pcid, prid = _flatten(previous)
+        pcode, prev_ids = pd.factorize(pcid)
+        size = np.bincount(pcode, minlength=len(prev_ids))
+        prev_min = pd.Series(prid).groupby(pcode).min().to_numpy(dtype=object)
+        # each record's owner is the last previous cluster naming it (as a dict would keep)
+        last = ~pd.Index(prid).duplicated(keep="last")
+        owner = np.full(len(rids), -1, np.int64)
+        hit = at.get_indexer(prid[last])
+        owner[hit[hit >= 0]] = pcode[last][hit >= 0]
+        mine = owner >= 0
+        width = np.int64(len(prev_ids))
+        key, n = np.unique(code[mine].astype(np.int64) * width + owner[mine], return_counts=True)
+        cur, pid = key // width, key % width
+        # does the current cluster hold the previous cluster's smallest record?
+        where_min = at.get_indexer(prev_min)
+        holds = np.zeros(len(pid), np.int64)
+        w = where_min[pid]
+        holds[(w >= 0)] = (code[w[w >= 0]] == cur[w >= 0]).astype(np.int64)
+        cand = (2 * n > size[pid]) | ((2 * n == size[pid]) & (holds == 1))
+        order = pd.DataFrame(
+            {
+                "n": -n[cand],
+                "h": -holds[cand],
+                "pid": prev_ids[pid[cand]].astype(object),
+                "min": cur_min[cur[cand]],
+                "cur": cur[cand],
+            }
+        ).sort_values(["n", "h", "pid", "min"], kind="stable")
+        done = np.zeros(k, bool)
+        for c, p in zip(order["cur"].tolist(), order["pid"].tolist(), strict=True):
+            if done[c] or p in taken:
+                continue
+            out[str(cur_ids[c])] = p
+            done[c] = True
+            taken.add(p)
+    rest = [str(c) for c in cur_ids if str(c) not in out] + [str(c) for c in empty]
+    return _fresh_ids(out, taken, rest, (cids, rids))
+
+
+def _fresh_ids(out: dict[str, str], taken: set[str], rest: list[str], rows: Any) -> dict[str, str]:
+    """The clusters that inherit nothing keep their natural id, in id order; one whose id was
+    taken gets the hash of all its record ids."""
+    members: dict[str, list[str]] | None = None
+    for cid in sorted(rest):
         fresh = cid
         if fresh in taken:  # its natural id went to another cluster: hash all its members
-            fresh = "c" + hashlib.sha1("\x1f".join(sorted(recs)).encode()).hexdigest()[:12]
+            if members is None:
+                members = {}
+                if rows:
+                    for c, r in zip(rows[0].tolist(), rows[1].tolist(), strict=True):
+                        members.setdefault(str(c), []).append(str(r))
+            recs = sorted(members.get(cid, []))
+            fresh = "c" + hashlib.sha1("\x1f".join(recs).encode()).hexdigest()[:12]
         out[cid] = fresh
         taken.add(fresh)
     return out

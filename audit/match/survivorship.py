@@ -176,8 +176,7 @@ def propose_golden(
         if fr.rule == "combine":
             value, src_rids = _combine(w, f, fr.separator)
             golden[f] = value
-            enc = [json.dumps(x, ensure_ascii=False) if x is not None else None for x in src_rids]
-            pieces.append(_prov_piece(f, np.asarray(enc, dtype=object)))
+            pieces.append(_prov_piece(f, src_rids))
             continue
         src = w.pick(f, fr)
         picked[f] = src
@@ -418,28 +417,36 @@ def _present(s: pd.Series) -> pd.Series:
     return ok.astype(bool)
 
 
-def _combine(w: _Work, field: str, sep: str) -> tuple[np.ndarray, np.ndarray]:
-    """All distinct values, master first then most recent, and the records they came from."""
+def _combine(w: _Work, field: str, sep: str) -> tuple[np.ndarray, Any]:
+    """All distinct values, master first then most recent, and the records they came from
+    (per cluster a JSON list of record ids, null where the field is empty)."""
+    import pyarrow as pa
+
     order = w.order("master")
     o = order[w.present[field][order]]
-    sub = pd.DataFrame(
-        {
-            "c": w.codes[o],
-            "v": w.m[field].to_numpy(dtype=object)[o].astype(str),
-            "r": w.rid[o],
-        }
-    )
-    sub["v"] = sub["v"].str.strip()
-    sub = sub.drop_duplicates(["c", "v"])
-    g = sub.groupby("c", sort=True)
-    values = np.full(w.k, None, dtype=object)
-    rids = np.full(w.k, None, dtype=object)
-    joined = g["v"].agg(sep.join)
-    values[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
-    lists = g["r"].agg(list)
-    for c, lst in zip(lists.index, lists, strict=True):
-        rids[c] = lst
-    return values, rids
+    values = pd.Series(w.m[field].to_numpy(dtype=object)[o].astype(str), dtype=object).str.strip()
+    c = w.codes[o]
+    first = ~pd.DataFrame({"c": c, "v": values}).duplicated(["c", "v"]).to_numpy()
+    o, c, values = o[first], c[first], values.to_numpy(dtype=object)[first]
+    joined = np.full(w.k, None, dtype=object)
+    rids = pa.nulls(w.k, pa.string())
+    if len(c):
+        starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+        joined[c[starts]] = _joined(starts, values, sep).to_numpy(zero_copy_only=False)
+        # json.dumps of the list: its items as JSON strings joined by ", " inside brackets
+        lists = _joined(starts, w.rid_json_at(o), ", ")
+        at = np.full(w.k, -1, np.int64)
+        at[c[starts]] = np.arange(len(starts))
+        rids = _bracketed(lists).take(pa.array(at, mask=at < 0))
+    return joined, rids
+
+
+def _bracketed(arr: Any) -> Any:
+    """[item] around each string (null stays null)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(pa.scalar("["), arr, pa.scalar("]"), "")
 
 
 def _losing(w: _Work, golden: pd.DataFrame, fields: list[str]) -> np.ndarray:
@@ -477,10 +484,19 @@ def _join_groups(codes: np.ndarray, values: np.ndarray, k: int, sep: str) -> np.
     if len(codes) == 0:
         return out
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    ends = np.r_[starts[1:], len(codes)]
-    vals = values.tolist()
-    out[codes[starts]] = [sep.join(vals[a:b]) for a, b in zip(starts, ends, strict=True)]
+    out[codes[starts]] = _joined(starts, values, sep).to_numpy(zero_copy_only=False)
     return out
+
+
+def _joined(starts: np.ndarray, values: Any, sep: str) -> Any:
+    """One sep-joined Arrow string per run of `values` beginning at `starts` (in Arrow: no
+    Python call per group)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    vals = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+    offsets = pa.array(np.r_[starts, len(vals)].astype(np.int32), pa.int32())
+    return pc.binary_join(pa.ListArray.from_arrays(offsets, vals), sep)
 
 
 def _fold_codes(values: np.ndarray) -> np.ndarray:

@@ -26,6 +26,10 @@ SCRIPT = "xs_script"
 # per language: family key, given key, and the whole name read in two orders (a: the last
 # word first, b: as written); a native name has its family-first reading in both
 COLUMNS = (SCRIPT, *(f"x{k}_{lang}" for lang in rz.LANGS for k in ("f", "g", "a", "b")), "xfb_ja")
+# per language: the family key of records written in native script only (null for Latin
+# records): its distinct values are the family names the data set holds natively (千葉 ->
+# chiba), a statistic of the whole data set that a partition counts through `ValueCounts`
+NATIVE_FAMILY = tuple(f"xfn_{lang}" for lang in rz.LANGS)
 # xfb_ja: the Japanese family name key when a Latin name is written family first ("Machida
 # Shuhei"; Japanese has no short list of family names to tell the order), else xf_ja, for
 # blocking on the family name at one company when the given name is read another way
@@ -38,7 +42,7 @@ def features(given: pa.Array, family: pa.Array) -> dict[str, pa.Array]:
     All null when no name holds Hangul, kana or hanzi: a Latin-only file pays nothing.
     """
     n = len(given)
-    empty = {c: pa.nulls(n, pa.string()) for c in COLUMNS}
+    empty = {c: pa.nulls(n, pa.string()) for c in (*COLUMNS, *NATIVE_FAMILY)}
     has = pc.or_(
         pc.fill_null(pc.match_substring_regex(given, _CJK_RE2), False),
         pc.fill_null(pc.match_substring_regex(family, _CJK_RE2), False),
@@ -81,6 +85,9 @@ def features(given: pa.Array, family: pa.Array) -> dict[str, pa.Array]:
     for k, col in enumerate(COLUMNS):
         values = pa.array([r[k] for r in rows], type=pa.string())
         out[col] = pc.take(values, enc.indices)
+    native = pc.fill_null(pc.not_equal(out[SCRIPT], pa.scalar(str(rz.LATIN))), False)
+    for lang, col in zip(rz.LANGS, NATIVE_FAMILY, strict=True):
+        out[col] = pc.if_else(native, out[f"xf_{lang}"], pa.scalar(None, pa.string()))
     return out
 
 
@@ -109,8 +116,31 @@ def _keys(joined: str) -> tuple[str | None, ...]:
 
 
 def counted_columns() -> list[str]:
-    """The romanized name columns whose value counts the shares need (`ValueCounts`)."""
-    return [f"{p}_{lang}" for lang in rz.LANGS for p in ("xf", "xg")]
+    """The columns whose value counts cross-script comparison needs (`ValueCounts`): the
+    romanized names (their shares), the given and family names and the native family keys
+    (which words are family names: `family_words`)."""
+    return [
+        *(f"{p}_{lang}" for lang in rz.LANGS for p in ("xf", "xg")),
+        "given",
+        "family",
+        *NATIVE_FAMILY,
+    ]
+
+
+def family_words(
+    words: list[str], as_family: np.ndarray, as_given: np.ndarray, native: dict[str, set[str]]
+) -> np.ndarray:
+    """Per word, is it a family name: held more often as a family name than as a given name
+    (counts over the whole data set), a common Korean or Chinese family name (Kwon, Huang), or
+    the reading of a family name the data set holds in native script (千葉 -> Chiba)?
+
+    `native`: per language, the romanized family keys of the native-script records.
+    """
+    known = {lang: set(native.get(lang, set())) for lang in rz.LANGS}
+    for lang in ("ko", "zh"):
+        known[lang] |= set(rz.family_rank(lang))
+    ranked = [any(rz.fold(lang, w) in keys for lang, keys in known.items()) for w in words]
+    return (np.asarray(as_family) > np.asarray(as_given)) | np.array(ranked, bool).reshape(-1)
 
 
 class CrossScript:

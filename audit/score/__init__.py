@@ -61,7 +61,7 @@ def failing_rows(rules: pd.DataFrame, issues: Issues, matches: Matches) -> pd.Da
         meta = counted.loc[counted["rule_id"].ne(DUPLICATE_RULE), FAIL_COLUMNS[:4]]
         parts.append(iss.merge(meta, on=["rule_id", "entity"], how="inner")[FAIL_COLUMNS])
     if counted["rule_id"].eq(DUPLICATE_RULE).any():
-        extras = sorted(duplicate_extras(matches))
+        extras = _sorted_ids(duplicate_extras(matches))
         parts.append(
             pd.DataFrame(
                 {
@@ -77,6 +77,18 @@ def failing_rows(rules: pd.DataFrame, issues: Issues, matches: Matches) -> pd.Da
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in FAIL_COLUMNS})
     return pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
+
+
+def _sorted_ids(ids: set[str]) -> list[str]:
+    """`sorted(ids)` by Arrow (code-point order, as Python compares strings)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(list(ids), type=pa.string())
+    except (pa.ArrowException, UnicodeError):
+        return sorted(ids)
+    return arr.take(pc.sort_indices(arr)).to_pylist()
 
 
 def _rows(rules: pd.DataFrame, failing: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -243,27 +255,29 @@ def source_scores(
     The dimension scores restricted to each source's rows: its failing records ÷ its share of
     the rows checked (a failure count with no issue rows is spread by that share).
     """
-    src_of: dict[str, str] = {}
     rows_by: dict[tuple[str, str], int] = {}
     n_entity: dict[str, int] = {}
+    rid_parts, src_parts = [], []
     for entity, frame in records.items():
         if frame is None or frame.empty:
             continue
         src = frame["source"].astype(str)
-        src_of.update(
-            zip(
-                frame["record_id"].astype(str).to_numpy(dtype=object),
-                src.to_numpy(dtype=object),
-                strict=True,
-            )
-        )
+        rid_parts.append(frame["record_id"].astype(str).to_numpy(dtype=object))
+        src_parts.append(src.to_numpy(dtype=object))
         for s, n in src.value_counts().items():
             rows_by[(entity, str(s))] = int(n)
         n_entity[entity] = len(frame)
+    # record id -> source; a record id read twice keeps its last source (as a dict update does)
+    rid = np.concatenate(rid_parts) if rid_parts else np.zeros(0, dtype=object)
+    srcs = np.concatenate(src_parts) if src_parts else np.zeros(0, dtype=object)
+    last = ~pd.Index(rid).duplicated(keep="last")
+    src_of = pd.Series(srcs[last], index=pd.Index(rid[last], dtype=object), dtype=object)
     sources = sorted({s for _, s in rows_by})
     per_entity = _rows(rules, failing, ["dimension", "entity"])
     fail = failing.drop_duplicates(["entity", "dimension", "record_id"])
-    fail = fail.assign(_src=fail["record_id"].map(src_of))
+    at = src_of.index.get_indexer(fail["record_id"].to_numpy(dtype=object))
+    found = np.where(at >= 0, src_of.to_numpy(dtype=object)[np.maximum(at, 0)], None)
+    fail = fail.assign(_src=pd.Series(found, index=fail.index, dtype=object))
     known = fail.groupby(["entity", "dimension"]).size()
     by_src = fail.dropna(subset=["_src"]).groupby(["entity", "dimension", "_src"]).size()
     out = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from audit import schema
@@ -54,28 +55,60 @@ def _as_time(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s, utc=True, errors="coerce", format="mixed")
 
 
-def _distinct(values: pd.Series) -> int:
+def _distinct(values: pd.Series, filled: np.ndarray) -> int:
+    """Distinct filled values (nunique leaves out exactly what notna calls missing)."""
     try:
         return int(values.nunique())
     except TypeError:  # lists or objects from unmapped JSON columns
-        return int(values.astype(str).nunique())
+        return int(values[filled].astype(str).nunique())
 
 
 def _extra_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The unmapped columns kept in `extra` (JSON text or dicts), one column per key.
+
+    Each distinct JSON text is parsed once and its row taken for every record that holds it:
+    many records share one (a deal type, a lead status), and parsing per row was most of this
+    table's time.
+    """
     if "extra" not in frame or frame["extra"].isna().all():
         return pd.DataFrame(index=frame.index)
-    parsed = []
-    for v in frame["extra"]:
-        if isinstance(v, dict):
-            parsed.append(v)
-            continue
-        try:
-            obj = json.loads(v) if isinstance(v, str) and v.strip() else {}
-        except ValueError:
-            obj = {}
-        parsed.append(obj if isinstance(obj, dict) else {})
-    out = pd.DataFrame(parsed, index=frame.index)
-    return out.where(out.notna() & out.astype(str).ne(""), None)
+    raw = frame["extra"].to_numpy(dtype=object)
+    text = np.fromiter((isinstance(v, str) for v in raw), bool, len(raw))
+    codes = np.full(len(raw), -1, np.int64)
+    codes[text], uniq = pd.factorize(raw[text])
+    parsed: list[dict] = [_parse(v) for v in uniq]
+    for i in np.flatnonzero(~text):  # dicts (JSON sources) and empty cells: one row each
+        v = raw[i]
+        codes[i] = len(parsed)
+        parsed.append(v if isinstance(v, dict) else {})
+    table = pd.DataFrame(parsed)
+    table = table.where(table.notna() & table.astype(str).ne(""), None)
+    out = table.take(codes)
+    out.index = frame.index
+    return out
+
+
+def _parse(v: str) -> dict:
+    try:
+        obj = json.loads(v) if v.strip() else {}
+    except ValueError:
+        obj = {}
+    return obj if isinstance(obj, dict) else {}
+
+
+def _latest(stamp: pd.Series | None, ns: np.ndarray, filled: np.ndarray) -> str | None:
+    """ISO time of the latest update among the filled rows (None when there is none)."""
+    if stamp is None:
+        return None
+    ok = filled & (ns != NAT)
+    if not ok.any():
+        return None
+    at = np.flatnonzero(ok)
+    t = stamp.iloc[int(at[np.argmax(ns[at])])]
+    return None if pd.isna(t) else t.isoformat()
+
+
+NAT = np.iinfo(np.int64).min
 
 
 def field_inventory(
@@ -98,33 +131,32 @@ def field_inventory(
         n = len(frame)
         stamp_col = next((c for c in UPDATE_COLUMNS if c in frame and frame[c].notna().any()), None)
         stamp = _as_time(frame[stamp_col]) if stamp_col else None
+        # the latest update is a masked argmax over the timestamps' integers (NaT is int64 min)
+        ns = pd.DatetimeIndex(stamp).asi8 if stamp is not None else np.zeros(n, np.int64)
         derived = {c.name for c in schema.ENTITIES.get(entity, ()) if c.derived}
         canonical = [c for c in frame.columns if c not in PROVENANCE]
         extra = _extra_frame(frame)
-        source = frame["source"].to_numpy(dtype=object)
+        # the few distinct sources, as codes: which ones fill a column is a bincount
+        src_code, src_uniq = pd.factorize(frame["source"].to_numpy(dtype=object))
+        src_names = [None if s is None else str(s) for s in src_uniq]
         columns = [(c, frame[c], "derived" if c in derived else "canonical") for c in canonical]
         columns += [(str(c), extra[c], "extra") for c in sorted(extra.columns, key=str)]
         for col, values, kind in columns:
-            filled = values.notna()
-            # the few distinct sources first: a Python loop over every row of every column
-            # was a third of this table's time
-            present = pd.unique(source[filled.to_numpy()])
-            srcs = sorted({str(s) for s in present if s is not None})
-            latest = None
-            if stamp is not None and filled.any():
-                t = stamp[filled].max()
-                latest = None if pd.isna(t) else t.isoformat()
+            filled = values.notna().to_numpy(dtype=bool)
+            seen = np.bincount(src_code[filled & (src_code >= 0)], minlength=len(src_names))
+            srcs = sorted({s for s, k in zip(src_names, seen, strict=True) if k and s is not None})
+            n_filled = int(filled.sum())
             rows.append(
                 {
                     "entity": entity,
                     "field": col,
                     "kind": kind,
                     "n_records": n,
-                    "n_filled": int(filled.sum()),
-                    "fill_rate": float(filled.mean()) if n else float("nan"),
-                    "n_distinct": _distinct(values[filled]),
+                    "n_filled": n_filled,
+                    "fill_rate": n_filled / n if n else float("nan"),
+                    "n_distinct": _distinct(values, filled),
                     "sources": ", ".join(srcs),
-                    "latest_update": latest,
+                    "latest_update": _latest(stamp, ns, filled),
                     "used_by_rules": ", ".join(sorted(set(by_rule.get((entity, col), [])))),
                     "used_by_kpis": ", ".join(sorted(set(by_kpi.get((entity, col), [])))),
                 }

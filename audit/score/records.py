@@ -41,17 +41,20 @@ def _fill_share(frame: pd.DataFrame) -> pd.Series:
 def record_scores(
     records: Records, issues: Issues, matches: Matches, rules: pd.DataFrame
 ) -> pd.DataFrame:
-    frames = []
     iss = issues if issues is not None and len(issues) else None
     if iss is not None:
         iss = iss[
             iss["record_id"].notna() & iss["severity"].astype("object").isin(["error", "warning"])
         ]
-        iss = iss.assign(
-            record_id=iss["record_id"].astype(str),
-            _field=iss["field"].astype("object").fillna("").astype(str),
-            _dim=iss["dimension"].astype("object").fillna("").astype(str),
-            _sev=iss["severity"].astype(str),
+        iss = pd.DataFrame(
+            {
+                "record_id": iss["record_id"].astype(str).to_numpy(dtype=object),
+                "entity": iss["entity"].astype("object").to_numpy(),
+                "field": iss["field"].astype("object").fillna("").astype(str).to_numpy(),
+                "dim": iss["dimension"].astype("object").fillna("").astype(str).to_numpy(),
+                "sev": iss["severity"].astype(str).to_numpy(dtype=object),
+                "has_rule": iss["rule_id"].notna().to_numpy(dtype=bool),
+            }
         )
     pair_risk = pd.Series(dtype="float64")
     pairs = matches.pairs if matches is not None else None
@@ -64,13 +67,14 @@ def record_scores(
             ]
         )
         pair_risk = both.groupby("rid")["s"].max().astype("float64")
+    frames = []
     for entity, frame in sorted(records.items()):
         if frame is None or frame.empty:
             continue
-        ids = frame["record_id"].astype(str)
+        ids = frame["record_id"].astype(str).to_numpy(dtype=object)
         out = pd.DataFrame(
             {
-                "record_id": ids.to_numpy(),
+                "record_id": ids,
                 "entity": entity,
                 "source": frame["source"].astype("object").to_numpy(),
                 "owner": (
@@ -84,38 +88,40 @@ def record_scores(
             rules["entity"].eq(entity) & rules["status"].eq("ok") & rules["severity"].ne("info")
         ]
         n_comp_rules = int(ent_rules["dimension"].eq("completeness").sum())
-        mine = iss[iss["entity"].astype("object").eq(entity)] if iss is not None else None
+        # each record's findings as flags per (component, severity) and counts per severity,
+        # gathered with one lookup of the findings' record ids among the entity's ids
+        row_of, uniq = pd.factorize(ids)
+        k = len(uniq)
+        flag: dict[tuple[str, str], np.ndarray] = {}
+        count: dict[str, np.ndarray] = {}
+        mine = iss[iss["entity"] == entity] if iss is not None else None
         if mine is not None and len(mine):
+            at = pd.Index(uniq).get_indexer(mine["record_id"].to_numpy(dtype=object))
+            dim, sev, field = mine["dim"].to_numpy(), mine["sev"].to_numpy(), mine["field"]
+            parts = {
+                "validity": np.isin(dim, ["validity", "consistency", "integrity"]),
+                "completeness": dim == "completeness",
+                "email": field.str.startswith("email").to_numpy(dtype=bool),
+                "freshness": dim == "freshness",
+            }
+            for level in ("error", "warning"):
+                hit = (sev == level) & (at >= 0)
+                count[level] = np.bincount(at[hit], minlength=k)[row_of]
+                # a component counts rules broken, so a finding without a rule id flags nothing
+                ruled = hit & mine["has_rule"].to_numpy()
+                for name, mask in parts.items():
+                    seen = np.zeros(k, bool)
+                    seen[at[ruled & mask]] = True
+                    flag[(name, level)] = seen[row_of]
 
-            def per(mask: pd.Series, _m: pd.DataFrame = mine) -> pd.Series:
-                return _m[mask].groupby("record_id")["rule_id"].nunique()
+        def penalty(name: str, _flag: dict = flag, _n: int = len(ids)) -> np.ndarray:
+            none = np.zeros(_n, bool)
+            err, warn = _flag.get((name, "error"), none), _flag.get((name, "warning"), none)
+            return np.where(err, 1.0, np.where(warn, 0.5, 0.0))
 
-            valid_like = mine["_dim"].isin(["validity", "consistency", "integrity"])
-            valid_err = per(valid_like & mine["_sev"].eq("error"))
-            valid_warn = per(valid_like & mine["_sev"].eq("warning"))
-            comp_err = per(mine["_dim"].eq("completeness") & mine["_sev"].eq("error"))
-            comp_warn = per(mine["_dim"].eq("completeness") & mine["_sev"].eq("warning"))
-            email = mine["_field"].str.startswith("email")
-            email_err = per(email & mine["_sev"].eq("error"))
-            email_warn = per(email & mine["_sev"].eq("warning"))
-            fresh_err = per(mine["_dim"].eq("freshness") & mine["_sev"].eq("error"))
-            fresh_warn = per(mine["_dim"].eq("freshness") & mine["_sev"].eq("warning"))
-            n_err = mine[mine["_sev"].eq("error")].groupby("record_id").size()
-            n_warn = mine[mine["_sev"].eq("warning")].groupby("record_id").size()
-        else:
-            valid_err = valid_warn = comp_err = comp_warn = pd.Series(dtype="float64")
-            email_err = email_warn = pd.Series(dtype="float64")
-            fresh_err = fresh_warn = n_err = n_warn = pd.Series(dtype="float64")
-
-        def look(s: pd.Series, _ids: pd.Series = ids) -> np.ndarray:
-            return s.reindex(_ids).fillna(0).to_numpy(dtype="float64")
-
-        def health(err: pd.Series, warn: pd.Series) -> np.ndarray:
-            return 1 - np.where(look(err) > 0, 1.0, np.where(look(warn) > 0, 0.5, 0.0))
-
-        out["validity"] = health(valid_err, valid_warn)
+        out["validity"] = 1 - penalty("validity")
         if n_comp_rules:
-            out["completeness"] = health(comp_err, comp_warn)
+            out["completeness"] = 1 - penalty("completeness")
         else:
             out["completeness"] = _fill_share(frame).to_numpy()
         out["duplicate_risk"] = (
@@ -124,22 +130,33 @@ def record_scores(
             else np.nan
         )
         if entity == "contacts":
-            penalty = np.where(look(email_err) > 0, 1.0, np.where(look(email_warn) > 0, 0.5, 0.0))
-            out["email_health"] = np.where(frame["email"].notna().to_numpy(), 1 - penalty, 0.0)
+            email_ok = frame["email"].notna().to_numpy()
+            out["email_health"] = np.where(email_ok, 1 - penalty("email"), 0.0)
         else:
             out["email_health"] = np.nan
-        out["freshness"] = health(fresh_err, fresh_warn)
+        out["freshness"] = 1 - penalty("freshness")
         out["score"] = out[list(COMPONENTS)].mean(axis=1, skipna=True)
-        out["n_errors"] = look(n_err).astype("int64")
-        out["n_warnings"] = look(n_warn).astype("int64")
+        zero = np.zeros(len(ids), np.int64)
+        out["n_errors"] = count.get("error", zero).astype("int64")
+        out["n_warnings"] = count.get("warning", zero).astype("int64")
         frames.append(out[RECORD_COLUMNS])
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in RECORD_COLUMNS})
-    return (
-        pd.concat(frames, ignore_index=True)
-        .sort_values("record_id", kind="stable")
-        .reset_index(drop=True)
-    )
+    out = pd.concat(frames, ignore_index=True)
+    return out.take(_id_order(out["record_id"].to_numpy(dtype=object))).reset_index(drop=True)
+
+
+def _id_order(ids: np.ndarray) -> np.ndarray:
+    """A stable sort by record id in Python's string order (Arrow compares code points too,
+    without a Python comparison per step); ids Arrow cannot hold fall back to numpy."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(ids, type=pa.string())
+    except (pa.ArrowException, UnicodeError):
+        return np.argsort(ids, kind="stable")
+    return pc.sort_indices(arr).to_numpy()
 
 
 def owner_scores(by_record: pd.DataFrame) -> pd.DataFrame:

@@ -53,6 +53,12 @@ def _text(v: object) -> str:
     return "" if v is None or (isinstance(v, float) and v != v) or v is pd.NA else str(v)
 
 
+def _texts(s: pd.Series) -> pd.Series:
+    """`_text` of every value, column-wise."""
+    obj = s.astype("object")
+    return obj.where(obj.notna(), "").astype(str)
+
+
 def duplicate_excess(matches: Matches) -> tuple[int, set[str]]:
     """(records beyond one per duplicate cluster, ids of every record in such a cluster)."""
     cl = matches.clusters if matches is not None else None
@@ -85,7 +91,11 @@ def duplicate_extras(matches: Matches) -> set[str]:
             cl = cl[cl["band"].astype("object").isin(DUPLICATE_BANDS)]
         cl = cl.assign(record_id=cl["record_id"].astype(str))
         if "is_survivor" in cl.columns:
-            surv = cl["is_survivor"].astype("object").map(lambda v: str(v).lower() == "true")
+            flag = cl["is_survivor"]
+            if pd.api.types.is_bool_dtype(flag) and not flag.hasnans:
+                surv = flag.astype(bool)
+            else:  # read back as text ("True" / "False") or with missing values
+                surv = flag.astype("object").astype(str).str.lower().eq("true")
             cl = cl.assign(_keep=surv)
             kept = cl.groupby("cluster_id")["_keep"].transform("any")
             first = cl["record_id"].eq(cl.groupby("cluster_id")["record_id"].transform("min"))
@@ -137,7 +147,7 @@ def rule_table(
     if issues is not None and len(issues):
         iss = issues[
             ~issues["rule_id"].astype("object").isin(seen)
-            & ~issues["rule_id"].astype("object").map(lambda v: _text(v).startswith("match."))
+            & ~_texts(issues["rule_id"]).str.startswith("match.")
             & issues["severity"].astype("object").isin(["error", "warning"])
             & issues["record_id"].notna()
         ]
