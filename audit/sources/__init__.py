@@ -607,12 +607,24 @@ def _ids(source: str, entity: str, frame: pd.DataFrame, keys_from: str | None) -
     # the file name is left out: a re-downloaded export (new date in its name) keeps its ids
     skip = ("source", "source_file", "source_row", "record_id")
     cols = [c for c in frame.columns if c not in skip]
-    values = [frame[c].tolist() for c in cols]
-    contents = [
-        "\x1f".join(v if isinstance(v, str) else "" for v in row)
-        for row in zip(*values, strict=True)
-    ]
+    contents = list(map("\x1f".join, zip(*(_texts(frame[c]) for c in cols), strict=True)))
     return content_ids(source, contents)
+
+
+def _texts(col: pd.Series) -> list[str]:
+    """The column's values with "" for anything that is not text, as a list of str.
+
+    Columns hold text or a missing value; those are filled in one vectorized step, and only a
+    column holding something else (a number a profile sets) is looked at value by value.
+    """
+    arr = col.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+        missing = pd.isna(arr)
+        if missing.any():
+            arr = arr.copy()
+            arr[missing] = ""
+        return arr.tolist()
+    return [v if isinstance(v, str) else "" for v in arr.tolist()]
 
 
 def _conformed(df: pd.DataFrame, entity: str, *, may_have_nan: bool) -> pd.DataFrame:
