@@ -622,12 +622,24 @@ def _ids(source: str, entity: str, frame: pd.DataFrame, keys_from: str | None) -
     # the file name is left out: a re-downloaded export (new date in its name) keeps its ids
     skip = ("source", "source_file", "source_row", "record_id")
     cols = [c for c in frame.columns if c not in skip]
-    values = [frame[c].tolist() for c in cols]
-    contents = [
-        "\x1f".join(v if isinstance(v, str) else "" for v in row)
-        for row in zip(*values, strict=True)
-    ]
+    contents = list(map("\x1f".join, zip(*(_texts(frame[c]) for c in cols), strict=True)))
     return content_ids(source, contents)
+
+
+def _texts(col: pd.Series) -> list[str]:
+    """The column's values with "" for anything that is not text, as a list of str.
+
+    Columns hold text or a missing value; those are filled in one vectorized step, and only a
+    column holding something else (a number a profile sets) is looked at value by value.
+    """
+    arr = col.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(arr, skipna=True) in ("string", "empty"):
+        missing = pd.isna(arr)
+        if missing.any():
+            arr = arr.copy()
+            arr[missing] = ""
+        return arr.tolist()
+    return [v if isinstance(v, str) else "" for v in arr.tolist()]
 
 
 def _conformed(df: pd.DataFrame, entity: str, *, may_have_nan: bool) -> pd.DataFrame:
@@ -649,6 +661,11 @@ def _conformed(df: pd.DataFrame, entity: str, *, may_have_nan: bool) -> pd.DataF
         else:  # built by this stage with None for empty: no scan needed
             data[c] = col.to_numpy(dtype=object)
     return pd.DataFrame(data, index=pd.RangeIndex(n), dtype=object, copy=False)
+
+
+def _numbered(frame: pd.DataFrame) -> bool:
+    """Whether the frame's index is already 0..n-1 (what concat with ignore_index gives)."""
+    return frame.index.equals(pd.RangeIndex(len(frame)))
 
 
 def _file_issue(src_name: str, file: str, rule: str, severity: str, message: str) -> dict:
@@ -812,7 +829,11 @@ def read_sources(
         raise InputError(str(first) + (more if len(failures) > 1 else ""), hint=first.hint)
     records: dict[str, list[pd.DataFrame]] = {}
     concatenated: set[str] = set()  # entities whose frames were concatenated (NaN possible)
-    for (source, entity), parts in by_source_entity.items():
+    # each source's frames are let go once gathered, and each entity's once conformed: holding
+    # every stage of the gathering at once cost about three copies of the records
+    while by_source_entity:
+        source, entity = key = next(iter(by_source_entity))
+        parts = by_source_entity.pop(key)
         if len(parts) > 1:
             concatenated.add(entity)
         mail = [p.frame for p in parts if p.aggregate == "email"]
@@ -823,7 +844,9 @@ def read_sources(
             merged.insert(0, "record_id", _ids(source, entity, merged, "email"))
             frames.append(merged)
         if rest:
-            df = pd.concat([p.frame for p in rest], ignore_index=True)
+            # one file's frame already has a 0..n-1 index: no copy needed to number it
+            only = rest[0].frame if len(rest) == 1 and _numbered(rest[0].frame) else None
+            df = only if only is not None else pd.concat([p.frame for p in rest], ignore_index=True)
             keys_from = rest[0].keys_from if all(p.keys_from for p in rest) else None
             own = [i for p in rest for i in (p.own_ids or [None] * len(p.frame))]
             if all(own) and len(set(own)) == len(own):
@@ -832,10 +855,16 @@ def read_sources(
                 df.insert(0, "record_id", _ids(source, entity, df, keys_from))
             frames.append(df)
         records.setdefault(entity, []).extend(f for f in frames if len(f.columns))
+        del parts, mail, rest, frames
     out: dict[str, pd.DataFrame] = {}
-    for entity, frames in records.items():
-        df = pd.concat(frames, ignore_index=True) if frames else schema.empty(entity)
+    for entity in list(records):
+        frames = records.pop(entity)
+        if len(frames) == 1 and _numbered(frames[0]):
+            df = frames[0]
+        else:
+            df = pd.concat(frames, ignore_index=True) if frames else schema.empty(entity)
         out[entity] = _conformed(df, entity, may_have_nan=len(frames) > 1 or entity in concatenated)
+        del frames, df
     issue_frame = schema.conform_issues(pd.DataFrame(issues)) if issues else schema.empty_issues()
     count_frame = pd.DataFrame(counts, columns=COUNT_COLUMNS)
     return Ingest(records=out, issues=issue_frame, counts=count_frame, files=pd.DataFrame(files))

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import re
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from email import policy
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
+from functools import lru_cache
 from itertools import chain, islice
 from typing import NamedTuple
 
@@ -23,20 +25,146 @@ import pandas as pd
 
 from audit.columnwise import workers
 from audit.sources.bounces import Report, analyze
-from audit.sources.mailtext import decode_header_text
+from audit.sources.mailtext import CACHED_LEN, decode_header_text
 from audit.sources.readers import RawTable, Rejected
 
 _SYSTEM = ("mailer-daemon", "postmaster", "mail-daemon", "no-reply", "noreply", "do-not-reply")
 
 
 def parse(raw: bytes) -> Message:
-    return email.message_from_bytes(raw, policy=policy.compat32)
+    """The message as the stdlib parser builds it (compat32: raw header values kept)."""
+    return quick_parse(raw) or email.message_from_bytes(raw, policy=policy.compat32)
+
+
+# the end of the header block: a line end, then an empty line (a line end of its own)
+_HEADER_END = re.compile(rb"(\r\n|\r(?!\n)|\n)(?:\r\n|\r|\n)")
+# a header line as the stdlib parser takes it: a field name of printable ASCII but ':', then ':'
+_FIELD = re.compile(r"[\x21-\x39\x3b-\x7e]+:")
+# characters str.splitlines ends a line at that the stdlib parser does not (\r and \n only)
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e]")
+
+
+def quick_parse(raw: bytes) -> Message | None:
+    """The Message the stdlib parser would build for a single-part message, built from one
+    scan of the header block; None when the stdlib parser must do it.
+
+    For a single-part message (not multipart/*, not message/*) the stdlib parser stores each
+    header as (name, value) and the whole rest of the message, untouched, as the payload; its
+    cost is a Python step per line of the body. Here the header block is split at its first
+    empty line and each header is stored exactly as compat32 stores it, so every later reader
+    (bounce analysis included) sees the same message. The stdlib parser still reads: multipart
+    and message/* messages (their parts must be parsed), and any header block that is not plain
+    (no empty line after it, a first line that is a continuation, an mbox "From " line, a line
+    with no field name, a form feed or other line break the two parsers would split apart),
+    where it applies its own repairs.
+    """
+    if raw[:1] in (b"\r", b"\n"):
+        return None
+    end = _HEADER_END.search(raw)
+    if end is None:
+        return None
+    head = raw[: end.end(1)].decode("ascii", "surrogateescape")
+    if _OTHER_BREAKS.search(head):
+        return None
+    headers: list[tuple[str, str]] = []
+    name: str | None = None
+    value: list[str] = []
+    for line in head.splitlines(keepends=True):
+        if line[0] in " \t":
+            if name is None:
+                return None
+            value.append(line)
+            continue
+        field = _FIELD.match(line)
+        if field is None:
+            return None
+        if name is not None:
+            headers.append((name, "".join(value).rstrip("\r\n")))
+        colon = field.end() - 1
+        name, value = line[:colon], [line[colon + 1 :].lstrip(" \t")]
+    if name is not None:
+        headers.append((name, "".join(value).rstrip("\r\n")))
+    msg = _Indexed(headers)
+    if msg.get_content_maintype() in ("multipart", "message"):
+        return None
+    msg.set_payload(raw[end.end() :].decode("ascii", "surrogateescape"))
+    return msg
+
+
+class _Indexed(Message):
+    """A compat32 Message whose `get` and content type are looked up once per name.
+
+    `Message.get` scans every header and lowercases each name on every call, and bounce
+    analysis asks a dozen questions per message (content type, charset, sender, subject,
+    auto-reply fields). The headers are a tuple: this message is only read (digested and let
+    go), and a change that would make the answers stale fails at once instead.
+    """
+
+    def __init__(self, headers: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._headers = tuple(headers)  # type: ignore[assignment]
+        # the first value of each name, as Message.get finds it
+        self._first = {k.lower(): (k, v) for k, v in reversed(headers)}
+        self._fetched: dict[str, object] = {}
+        self._ctype: str | None = None
+
+    def get(self, name: str, failobj: object = None) -> object:  # type: ignore[override]
+        low = name.lower()
+        try:
+            return self._fetched[low]
+        except KeyError:
+            pass
+        hit = self._first.get(low)
+        if hit is None:
+            return failobj
+        value = self._fetched[low] = self.policy.header_fetch_parse(*hit)
+        return value
+
+    def get_content_type(self) -> str:
+        if self._ctype is None:
+            self._ctype = super().get_content_type()
+        return self._ctype
+
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
+# the Date header as mail programs write it (RFC 5322 section 3.3, numeric zone)
+_PLAIN_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|"
+    r"Nov|Dec) (\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"
+)
+
+
+def _plain_date(value: str) -> str | None:
+    """What `_date` gives for a Date in the usual form, without the stdlib's general parser;
+    None for any other form or an impossible date (then the stdlib decides)."""
+    m = _PLAIN_DATE.fullmatch(value)
+    if m is None:
+        return None
+    day, mon, year, hh, mm, ss, sign, zh, zm = m.groups()
+    offset = int(zh) * 3600 + int(zm) * 60
+    try:
+        d = dt.datetime(int(year), _MONTHS[mon], int(day), int(hh), int(mm), int(ss))
+        if offset:
+            zone = dt.timezone(dt.timedelta(seconds=-offset if sign == "-" else offset))
+            return d.replace(tzinfo=zone).astimezone(dt.UTC).isoformat()
+    except (ValueError, OverflowError):
+        return None
+    return d.replace(tzinfo=dt.UTC).isoformat()
 
 
 def _date(msg: Message) -> str | None:
     value = msg.get("Date")
     if not value:
         return None
+    if type(value) is str:
+        plain = _plain_date(value)
+        if plain is not None:
+            return plain
     try:
         d = parsedate_to_datetime(str(value))
     except (TypeError, ValueError, IndexError):
@@ -48,16 +176,53 @@ def _date(msg: Message) -> str | None:
     return d.astimezone(dt.UTC).isoformat()
 
 
-def _addrs(heads: dict[str, list[str]], *headers: str) -> list[tuple[str, str]]:
-    values = []
-    for h in headers:
-        values += [decode_header_text(v) for v in heads.get(h.lower(), ())]
+# one address as most mailers write it: `Display Name <local@domain>`, `<local@domain>` or a
+# bare `local@domain`, with plain words in the name and dot-separated atoms in the address
+_WORD = r"[^\s\"(),.:;<>@\[\]\\]+"
+_SPEC = rf"{_WORD}(?:\.{_WORD})*@{_WORD}(?:\.{_WORD})*"
+_SIMPLE_ADDR = re.compile(rf" ?(?:({_WORD}(?: {_WORD})*) )?<({_SPEC})> ?| ?({_SPEC}) ?")
+
+
+def simple_addresses(value: str) -> list[tuple[str, str]] | None:
+    """`getaddresses([value])` for a comma-separated list of plain addresses, without the
+    stdlib's character-by-character parser; None when any item is not plain (quotes, comments,
+    groups, routes, dots or runs of spaces in a name): then the stdlib parses it."""
     out = []
-    for name, addr in getaddresses(values):
+    for item in value.split(","):
+        m = _SIMPLE_ADDR.fullmatch(item)
+        if m is None:
+            return None
+        name, spec, bare = m.groups()
+        out.append(("", bare) if bare is not None else (name or "", spec))
+    return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _parsed_addrs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(name, lower-case address) of every address in the raw header values.
+
+    Cached: a mailbox names the same people over and over (the owner in every message, each
+    contact in each of their threads).
+    """
+    decoded = [decode_header_text(v) for v in values]
+    pairs = simple_addresses(", ".join(decoded)) if decoded else []
+    if pairs is None:
+        pairs = getaddresses(decoded)
+    out = []
+    for name, addr in pairs:
         addr = addr.strip().strip("<>").lower()
         if "@" in addr:
             out.append((name.strip().strip('"'), addr))
-    return out
+    return tuple(out)
+
+
+def _addrs(heads: dict[str, list[str]], *headers: str) -> list[tuple[str, str]]:
+    values: list[str] = []
+    for h in headers:
+        values += heads.get(h.lower(), ())
+    if sum(map(len, values)) > CACHED_LEN:  # a long list (or a hostile header): not kept
+        return list(_parsed_addrs.__wrapped__(tuple(values)))
+    return list(_parsed_addrs(tuple(values)))
 
 
 def _header_index(msg: Message) -> dict[str, list[str]]:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import re
 from email.message import Message
+from functools import lru_cache
 
 _CHARSET_FIX = {
     "ks_c_5601-1987": "cp949",
@@ -26,7 +27,16 @@ def decode_header_text(value: object) -> str:
     """An RFC 2047 header as text; undecodable pieces are kept with replacement marks."""
     if value is None:
         return ""
-    s = str(value)
+    s = value if type(value) is str else str(value)
+    return _decoded_short(s) if len(s) <= CACHED_LEN else _decoded(s)
+
+
+# Header values up to this length are decoded once per mailbox: names and subjects recur in
+# every thread. Longer ones (rare, and possibly hostile) are not kept.
+CACHED_LEN = 512
+
+
+def _decoded(s: str) -> str:
     if _SURROGATES.search(s):
         # raw 8-bit header (common from Asian mailers): the parser kept the bytes as surrogates
         raw = s.encode("ascii", "surrogateescape")
@@ -41,6 +51,9 @@ def decode_header_text(value: object) -> str:
     if "=?" not in s:
         return s
     return _decode_words(s)
+
+
+_decoded_short = lru_cache(maxsize=1 << 16)(_decoded)
 
 
 # RFC 2047 encoded word; charset may carry an RFC 2231 language tag (utf-8*ko)

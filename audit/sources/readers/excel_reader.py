@@ -73,10 +73,14 @@ def _used_area(zf: zipfile.ZipFile, member: str) -> tuple[int, int, int, int] | 
                     break
                 data = tail + chunk
                 last_end = 0
-                for m in _CELL_REF.finditer(data):
-                    c, r = _col_number(m.group(1)), int(m.group(2))
-                    r0, r1, c0, c1 = min(r0, r), max(r1, r), min(c0, c), max(c1, c)
-                    last_end = m.end()
+                refs = _CELL_REF.findall(data)  # (column letters, row digits) per cell
+                if refs:
+                    letters = {c for c, _ in refs}  # a few distinct columns, many cells
+                    numbers = [_col_number(c) for c in letters]
+                    rows = list(map(int, (r for _, r in refs)))
+                    r0, r1 = min(r0, min(rows)), max(r1, max(rows))
+                    c0, c1 = min(c0, min(numbers)), max(c1, max(numbers))
+                    last_end = data.rfind(b"<c")  # a cell cut by the chunk end starts here or later
                 tail = data[max(last_end, len(data) - 256) :]
     except (KeyError, zipfile.BadZipFile, OSError, EOFError):
         return None
