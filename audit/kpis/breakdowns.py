@@ -301,9 +301,13 @@ BREAKDOWNS = {
 
 
 def compute_breakdowns(
-    records: Records, cfg: KpiConfig, *, as_of: dt.date
+    records: Records, cfg: KpiConfig, *, as_of: dt.date, like: Frames | None = None
 ) -> dict[str, pd.DataFrame]:
-    """Name -> tidy frame for the CRM reports (empty frames when the entity has no rows)."""
+    """Name -> tidy frame for the CRM reports (empty frames when the entity has no rows).
+
+    Amounts stay in the currencies they were written in. `like`: the KPIs' typed view of the
+    same records, whose typed frames and facts are reused instead of built again.
+    """
     period = parse_period(cfg.period, as_of=as_of, tz=cfg.timezone)
-    frames = Frames(records)
+    frames = Frames(records, like=like)
     return {name: fn(frames, period).reset_index(drop=True) for name, fn in BREAKDOWNS.items()}
