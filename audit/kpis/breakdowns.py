@@ -91,7 +91,7 @@ def sales_performance(f: Frames, period: KpiPeriod) -> pd.DataFrame:
 def goal_progress(f: Frames, period: KpiPeriod) -> pd.DataFrame:
     q, deals = quota_rows(f, period)
     quota = q.groupby("_owner")["amount"].sum()
-    names = q.groupby("_owner")["owner"].first()
+    names = q.groupby("_owner")["owner"].first().astype("object")
     actual = deals.groupby("_owner")["amount"].sum().reindex(quota.index).fillna(0.0)
     out = pd.DataFrame(
         {"owner": names, "quota": quota, "actual": actual, "attainment": actual / quota}
