@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from audit import schema
@@ -89,10 +90,11 @@ def _merged_away(matches: Matches, bands: Sequence[str]) -> dict[str, str]:
         surv = cl["is_survivor"].fillna(False)
     else:  # read back from a decisions file: any spelling of true
         surv = cl["is_survivor"].map(lambda v: v is True or v == 1 or str(v).casefold() == "true")
+    # ids stay Arrow strings: sorting and grouping them needs no Python object per row
     cl = pd.DataFrame(
         {
-            "cid": cl["cluster_id"].astype(str).to_numpy(dtype=object),
-            "rid": cl["record_id"].astype(str).to_numpy(dtype=object),
+            "cid": cl["cluster_id"].astype(str).reset_index(drop=True),
+            "rid": cl["record_id"].astype(str).reset_index(drop=True),
             "surv": surv.astype(bool).to_numpy(),
         }
     ).sort_values(["cid", "surv", "rid"], ascending=[True, False, True], kind="stable")
@@ -110,19 +112,27 @@ def _apply_golden(contacts: pd.DataFrame, matches: Matches, survivors: set[str])
     g = g.drop_duplicates("survivor_id").set_index(g["survivor_id"].astype(str))
     if g.empty:
         return contacts
-    aligned = g.reindex(contacts["record_id"].astype(str).to_numpy())
-    aligned.index = contacts.index
+    # the golden row of each survivor among the contacts: only those rows are touched
+    at = g.index.get_indexer(contacts["record_id"].astype(str))
+    rows = np.flatnonzero(at >= 0)
+    picked = g.iloc[at[rows]]
     skip = {"record_id", "source", "source_file", "source_row", "extra"}
     for col in contacts.columns:
-        if col in skip or col not in aligned:
+        if col in skip or col not in picked:
             continue
-        take = aligned[col].notna()
+        take = picked[col].notna().to_numpy()
         if not take.any():
             continue
+        dtype = contacts[col].dtype
+        if dtype.kind in "iu" and len(rows) < len(contacts):
+            continue  # a numpy integer column cannot hold the other rows' gaps: as before
         try:
-            contacts[col] = contacts[col].mask(take, aligned[col].astype(contacts[col].dtype))
+            values = picked[col][take].astype(dtype)
         except (TypeError, ValueError):
             continue  # a golden value that does not fit the column's type: keep the survivor's
+        column = contacts[col].copy()
+        column.iloc[rows[take]] = values.array
+        contacts[col] = column
     return contacts
 
 
@@ -205,8 +215,9 @@ def clean_records(
     pos = pd.Series(range(len(contacts)), index=rid.to_numpy(dtype=object))
     pos = pos[~pos.index.duplicated()]
     pairs = pairs[pairs["loser"].isin(pos.index) & pairs["survivor"].isin(pos.index)]
-    lo = contacts.iloc[pos[pairs["loser"]].to_numpy()]
-    su = contacts.iloc[pos[pairs["survivor"]].to_numpy()]
+    refs = contacts[[c for c in ("email", "external_id") if c in contacts]]
+    lo = refs.iloc[pos[pairs["loser"]].to_numpy()]
+    su = refs.iloc[pos[pairs["survivor"]].to_numpy()]
     email_map = _reference_map(lo, su, "email", _folded)
     id_map = _reference_map(lo, su, "external_id", _stripped)
     keep = ~rid.isin(list(away))
