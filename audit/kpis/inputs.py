@@ -105,8 +105,14 @@ def folded(s: pd.Series) -> pd.Series:
     return s.astype("string").str.strip().str.casefold().fillna("").astype("str")
 
 
+# Columns passed through as read: `extra` (a mapping), and the provenance ids, which KPIs only
+# count rows by (converting three id columns of every entity to Arrow text cost seconds at 1M).
+AS_READ = frozenset({"extra", "record_id", "source", "source_file"})
+
+
 class Frames:
-    """Records with every canonical column typed by its schema kind, built once per entity.
+    """Records with every canonical column typed by its schema kind (AS_READ columns as read),
+    built once per entity.
 
     With money rules (kpis.currency and currency_rates), amounts of an entity whose currencies
     can all be converted arrive converted to the base currency (audit.kpis.money).
@@ -176,7 +182,7 @@ class Frames:
                 out[col] = as_float(values)
             elif kind == schema.BOOL:
                 out[col] = as_bool(values)
-            elif col == "extra":
+            elif col in AS_READ:
                 out[col] = values
             else:
                 out[col] = as_text(values)
