@@ -55,11 +55,13 @@ def _casefolded(s: pd.Series) -> pd.Series:
     return s.astype("string").str.casefold().fillna("").astype("str")
 
 
-def _linked(c: pd.DataFrame, deals: pd.DataFrame) -> pd.Series:
+def _linked(frames: Frames, deals: pd.DataFrame) -> pd.Series:
     """Per contact: a deal of `deals` points at it (by the contact's id or email)."""
+    c = frames["contacts"]
     emails = set(_casefolded(deals["contact_email"].dropna()).unique())
     ids = set(deals["contact_id"].dropna())
-    by_email = _casefolded(c["email"]).isin(emails) & c["email"].notna()
+    email = frames.memo("contacts.email_casefolded", lambda: _casefolded(c["email"]))
+    by_email = email.isin(emails) & c["email"].notna()
     return (by_email | c["external_id"].isin(ids)).astype(bool)
 
 
@@ -76,7 +78,7 @@ def converted_leads(frames: Frames) -> pd.Series:
     def build() -> pd.Series:
         converted = lifecycle_stage(frames).isin(CONVERTED_STAGES)
         if frames.has("deals"):
-            converted = converted | _linked(frames["contacts"], frames["deals"])
+            converted = converted | _linked(frames, frames["deals"])
         return converted.astype(bool)
 
     return frames.memo("contacts.converted", build)
@@ -90,7 +92,7 @@ def won_leads(frames: Frames) -> pd.Series:
         won = lifecycle_stage(frames).isin(CUSTOMER_STAGES)
         if frames.has("deals"):
             is_won, _ = outcome(frames)
-            won = won | _linked(frames["contacts"], frames["deals"][is_won])
+            won = won | _linked(frames, frames["deals"][is_won])
         return won.astype(bool)
 
     return frames.memo("contacts.won", build)
