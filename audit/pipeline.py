@@ -24,13 +24,7 @@ from audit import history, review_store
 from audit.config import PipelineConfig, dump_config, parse_config, with_business_timezone
 from audit.fsio import CleanupWarning, output_errors, owning
 from audit.gate import gate
-from audit.kpis import (
-    clean_records,
-    compute_breakdowns,
-    compute_kpis,
-    kpi_impact,
-    kpi_needs,
-)
+from audit.kpis import kpi_needs, kpi_stage
 from audit.match import match
 from audit.match.memory import MatchMemory
 from audit.model import Progress, RunResult, no_progress, stage_done, timed
@@ -281,17 +275,15 @@ def _analyse(
     stage_done(progress, "score", n_records, timings["score"] + timings["gate"])
     progress("kpis")
     with timed("kpis", timings):
-        # KPIs run on the cleaned view (trusted duplicates merged, bad emails left out); the
-        # impact table compares it with the records as read, whether or not the gate passed.
-        clean, clean_stats = clean_records(records, issues, matches)
-        kpi_extras: dict[str, object] = {
-            "impact": kpi_impact(records, clean, cfg.kpis, as_of, stats=clean_stats),
-            "clean_stats": clean_stats,
-        }
-        kpis = None
-        if verdict.passed:
-            kpis = compute_kpis(clean, cfg.kpis, as_of=as_of, withheld=verdict.withheld_kpis)
-            kpi_extras["breakdowns"] = compute_breakdowns(clean, cfg.kpis, as_of=as_of)
+        kpis, kpi_extras = kpi_stage(
+            records,
+            issues,
+            matches,
+            cfg.kpis,
+            as_of=as_of,
+            passed=verdict.passed,
+            withheld=verdict.withheld_kpis,
+        )
     stage_done(progress, "kpis", n_records, timings["kpis"])
     return RunResult(
         run_id=run_id or make_run_id(cfg),

@@ -17,11 +17,11 @@ from audit.config import KpiConfig
 from audit.kpis import customers, marketing, sales, support  # noqa: F401  (registers KPIs)
 from audit.kpis.breakdowns import compute_breakdowns
 from audit.kpis.catalogue import KPIS, KpiSpec, KpiValue, catalogue_markdown, kpi
-from audit.kpis.impact import clean_records, kpi_impact
+from audit.kpis.impact import clean_records, impact_table, kpi_impact
 from audit.kpis.inputs import Frames
 from audit.kpis.money import MoneyRules
 from audit.kpis.period import KpiPeriod, midnight, parse_period, with_hours
-from audit.model import Records
+from audit.model import Issues, Matches, Records
 
 KPI_COLUMNS = [
     "kpi_id",
@@ -50,6 +50,7 @@ __all__ = [
     "kpi",
     "kpi_impact",
     "kpi_needs",
+    "kpi_stage",
     "parse_period",
     "selected",
 ]
@@ -96,6 +97,46 @@ def _money(spec: KpiSpec, frames: Frames, rules: MoneyRules) -> tuple[str, str]:
     return _join(*problems), _join(*notes)
 
 
+def kpi_stage(
+    records: Records,
+    issues: Issues,
+    matches: Matches,
+    cfg: KpiConfig,
+    *,
+    as_of: dt.date,
+    passed: bool,
+    withheld: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame | None, dict[str, object]]:
+    """The KPI stage of a run: (KPIs when the gate passed, extras: impact, clean_stats and,
+    when it passed, breakdowns).
+
+    KPIs run on the cleaned view (trusted duplicates merged, bad emails left out); the impact
+    table compares it with the records as read, whether or not the gate passed. Each view is
+    typed once and each KPI computed once on it: the cleaned table serves both the impact
+    table and the run's KPIs, the breakdowns reuse its typed frames, and the raw view borrows
+    the frames cleaning left as they were.
+    """
+    clean, stats = clean_records(records, issues, matches)
+    clean_frames = kpi_frames(clean, cfg)
+    clean_table = kpi_table(clean_frames, cfg, as_of=as_of)
+    raw_table = kpi_table(kpi_frames(records, cfg, like=clean_frames), cfg, as_of=as_of)
+    extras: dict[str, object] = {
+        "impact": impact_table(
+            raw_table,
+            clean_table,
+            cfg,
+            n_raw=len(records.get("contacts", pd.DataFrame())),
+            n_clean=len(clean.get("contacts", pd.DataFrame())),
+            stats=stats,
+        ),
+        "clean_stats": stats,
+    }
+    if not passed:
+        return None, extras
+    extras["breakdowns"] = compute_breakdowns(clean, cfg, as_of=as_of, like=clean_frames)
+    return withhold(clean_table, withheld or {}), extras
+
+
 def compute_kpis(
     records: Records,
     cfg: KpiConfig,
@@ -112,10 +153,19 @@ def compute_kpis(
     Example:
         kpis = compute_kpis(records, cfg.kpis, as_of=dt.date(2026, 4, 2))
     """
+    return withhold(kpi_table(kpi_frames(records, cfg), cfg, as_of=as_of), withheld or {})
+
+
+def kpi_frames(records: Records, cfg: KpiConfig, *, like: Frames | None = None) -> Frames:
+    """The typed view of `records` that KPIs read, with the config's money rules; `like`
+    lends the typed frames of entities the two views share (see Frames)."""
+    return Frames(records, money=MoneyRules(cfg.currency, dict(cfg.currency_rates)), like=like)
+
+
+def kpi_table(frames: Frames, cfg: KpiConfig, *, as_of: dt.date) -> pd.DataFrame:
+    """compute_kpis on a typed view, every selected KPI computed (nothing withheld)."""
     period = with_hours(parse_period(cfg.period, as_of=as_of, tz=cfg.timezone), cfg.business_hours)
-    rules = MoneyRules(cfg.currency, dict(cfg.currency_rates))
-    frames = Frames(records, money=rules)
-    withheld = withheld or {}
+    rules = frames.money or MoneyRules()
     partial = (
         f"the period is not over on {as_of.isoformat()}: partial"
         if period.end > midnight(as_of + dt.timedelta(days=1), period.tz)
@@ -123,24 +173,10 @@ def compute_kpis(
     )
     rows = []
     for spec in selected(cfg):
-        row = {
-            "kpi_id": spec.kpi_id,
-            "title": spec.title,
-            "area": spec.area,
-            "period": period.label,
-            "value": math.nan,
-            "unit": spec.unit,
-            "n": pd.NA,
-            "variant": "",
-            "definition": spec.definition,
-            "status": "ok",
-            "note": "",
-        }
+        row = _blank(spec, period)
         missing = _missing(spec, frames)
         money_problem, money_note = ("", "") if missing else _money(spec, frames, rules)
-        if spec.kpi_id in withheld:
-            row.update(status="withheld", note=withheld[spec.kpi_id])
-        elif missing:
+        if missing:
             row.update(status="no_data", note=missing)
         elif money_problem:
             row.update(status="withheld", note=money_problem)
@@ -162,6 +198,42 @@ def compute_kpis(
         if partial and row["status"] == "ok":
             row["note"] = _join(row["note"], partial)
         rows.append(row)
+    return _frame(rows)
+
+
+def withhold(table: pd.DataFrame, withheld: Mapping[str, str]) -> pd.DataFrame:
+    """The KPI table with the KPIs the gate withheld blanked: status `withheld`, the gate's
+    reason as the note. A KPI is computed once and withheld afterwards, so the impact table
+    and the run's KPIs share one computation."""
+    hit = table["kpi_id"].isin(list(withheld))
+    if not hit.any():
+        return table
+    out = table.copy()
+    out.loc[hit, "value"] = math.nan
+    out.loc[hit, "n"] = pd.NA
+    out.loc[hit, "variant"] = ""
+    out.loc[hit, "status"] = "withheld"
+    out.loc[hit, "note"] = out.loc[hit, "kpi_id"].map(dict(withheld))
+    return out
+
+
+def _blank(spec: KpiSpec, period: KpiPeriod) -> dict[str, object]:
+    return {
+        "kpi_id": spec.kpi_id,
+        "title": spec.title,
+        "area": spec.area,
+        "period": period.label,
+        "value": math.nan,
+        "unit": spec.unit,
+        "n": pd.NA,
+        "variant": "",
+        "definition": spec.definition,
+        "status": "ok",
+        "note": "",
+    }
+
+
+def _frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=KPI_COLUMNS)
     out["value"] = out["value"].astype("float64")
     out["n"] = out["n"].astype("Int64")

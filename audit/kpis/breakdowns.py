@@ -11,8 +11,8 @@ import datetime as dt
 import pandas as pd
 
 from audit.config import KpiConfig
-from audit.kpis.inputs import Frames, deal_outcome
-from audit.kpis.marketing import converted_leads, won_leads
+from audit.kpis.inputs import Frames, outcome
+from audit.kpis.marketing import converted_leads, lifecycle_stage, won_leads
 from audit.kpis.money import paid_orders
 from audit.kpis.period import KpiPeriod, parse_period
 from audit.kpis.sales import quota_rows
@@ -22,7 +22,8 @@ UNKNOWN = "(none)"
 
 
 def _label(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: UNKNOWN if v is None else str(v))
+    """Group labels: the typed text as it is, UNKNOWN for none (object dtype, as shown)."""
+    return s.astype("object").where(s.notna(), UNKNOWN)
 
 
 def _probability(d: pd.DataFrame) -> pd.Series:
@@ -38,7 +39,7 @@ def _days(a: pd.Series, b: pd.Series) -> pd.Series:
 
 def pipeline_by_stage(f: Frames, period: KpiPeriod) -> pd.DataFrame:
     d = f["deals"]
-    won, lost = deal_outcome(d)
+    won, lost = outcome(f)
     open_ = d[~(won | lost)].assign(stage=lambda x: _label(x["stage"]))
     open_ = open_.assign(weighted=open_["amount"] * _probability(open_))
     g = open_.groupby("stage", sort=True).agg(
@@ -52,9 +53,10 @@ def pipeline_by_stage(f: Frames, period: KpiPeriod) -> pd.DataFrame:
 
 def forecast(f: Frames, period: KpiPeriod) -> pd.DataFrame:
     d = f["deals"]
-    won, lost = deal_outcome(d)
+    won, lost = outcome(f)
     o = d[~(won | lost)].copy()
-    o["close_month"] = o["closed_at"].map(lambda t: UNKNOWN if pd.isna(t) else f"{t:%Y-%m}")
+    month = o["closed_at"].dt.strftime("%Y-%m").astype("object")
+    o["close_month"] = month.where(o["closed_at"].notna(), UNKNOWN)
     o["forecast_category"] = _label(o["forecast_category"])
     o["weighted"] = o["amount"] * _probability(o)
     g = o.groupby(["close_month", "forecast_category"], sort=True).agg(
@@ -68,7 +70,7 @@ def forecast(f: Frames, period: KpiPeriod) -> pd.DataFrame:
 
 def sales_performance(f: Frames, period: KpiPeriod) -> pd.DataFrame:
     d = f["deals"]
-    won, lost = deal_outcome(d)
+    won, lost = outcome(f)
     closed = period.mask(d["closed_at"])
     rows = d.assign(owner=_label(d["owner"]), _won=won & closed, _lost=lost & closed)
     rows = rows.assign(_won_amount=rows["amount"].where(rows["_won"], 0.0))
@@ -89,7 +91,7 @@ def sales_performance(f: Frames, period: KpiPeriod) -> pd.DataFrame:
 def goal_progress(f: Frames, period: KpiPeriod) -> pd.DataFrame:
     q, deals = quota_rows(f, period)
     quota = q.groupby("_owner")["amount"].sum()
-    names = q.groupby("_owner")["owner"].first()
+    names = q.groupby("_owner")["owner"].first().astype("object")
     actual = deals.groupby("_owner")["amount"].sum().reindex(quota.index).fillna(0.0)
     out = pd.DataFrame(
         {"owner": names, "quota": quota, "actual": actual, "attainment": actual / quota}
@@ -117,12 +119,11 @@ def conversion_by_lead_source(f: Frames, period: KpiPeriod) -> pd.DataFrame:
 
 def lead_source(f: Frames, period: KpiPeriod) -> pd.DataFrame:
     c = f["contacts"]
-    stage = c["lifecycle_stage"].map(lambda v: "" if v is None else str(v).casefold())
     rows = pd.DataFrame(
         {
             "lead_source": _label(c["lead_source"]),
             "new_in_period": period.mask(c["created_at"]),
-            "customer": stage.eq("customer"),
+            "customer": lifecycle_stage(f).eq("customer"),
         }
     )
     g = rows.groupby("lead_source", sort=True).agg(
@@ -136,7 +137,7 @@ def lead_source(f: Frames, period: KpiPeriod) -> pd.DataFrame:
 
 def lost_deals_by_reason(f: Frames, period: KpiPeriod) -> pd.DataFrame:
     d = f["deals"]
-    _, lost = deal_outcome(d)
+    _, lost = outcome(f)
     rows = d[lost & period.mask(d["closed_at"])].assign(
         lost_reason=lambda x: _label(x["lost_reason"])
     )
@@ -227,7 +228,7 @@ def customer_profitability(f: Frames, period: KpiPeriod) -> pd.DataFrame:
 def sales_cycle(f: Frames, period: KpiPeriod) -> pd.DataFrame:
     """Won deals' cycle length by owner and by lead source (one row per value of each)."""
     d = f["deals"]
-    won, _ = deal_outcome(d)
+    won, _ = outcome(f)
     rows = d[won & period.mask(d["closed_at"])]
     days = _days(rows["created_at"], rows["closed_at"])
     parts = []
@@ -300,9 +301,13 @@ BREAKDOWNS = {
 
 
 def compute_breakdowns(
-    records: Records, cfg: KpiConfig, *, as_of: dt.date
+    records: Records, cfg: KpiConfig, *, as_of: dt.date, like: Frames | None = None
 ) -> dict[str, pd.DataFrame]:
-    """Name -> tidy frame for the CRM reports (empty frames when the entity has no rows)."""
+    """Name -> tidy frame for the CRM reports (empty frames when the entity has no rows).
+
+    Amounts stay in the currencies they were written in. `like`: the KPIs' typed view of the
+    same records, whose typed frames and facts are reused instead of built again.
+    """
     period = parse_period(cfg.period, as_of=as_of, tz=cfg.timezone)
-    frames = Frames(records)
+    frames = Frames(records, like=like)
     return {name: fn(frames, period).reset_index(drop=True) for name, fn in BREAKDOWNS.items()}

@@ -18,6 +18,7 @@ from audit.kpis.inputs import (
     Frames,
     active_mask,
     customer_key,
+    folded,
     monthly_amount,
     ratio,
     renewals,
@@ -30,13 +31,31 @@ RETENTION_SPEND = ("retention", "customer success", "customer_success", "success
 
 
 def _subs(frames: Frames) -> pd.DataFrame:
-    subs = frames["subscriptions"].copy()
-    subs["_key"] = customer_key(subs, "customer_id", "customer_email")
-    return subs[subs["_key"].notna()]
+    """Subscriptions of known customers, with their key `_key` (built once per Frames)."""
+
+    def build() -> pd.DataFrame:
+        subs = frames["subscriptions"]
+        key = customer_key(subs, "customer_id", "customer_email")
+        return subs.assign(_key=key)[key.notna()]
+
+    return frames.memo("subscriptions.keyed", build)
 
 
-def _active_keys(subs: pd.DataFrame, at: pd.Timestamp) -> set[str]:
-    return set(subs.loc[active_mask(subs, at), "_key"])
+def _active(frames: Frames, at: pd.Timestamp) -> pd.Series:
+    """active_mask over `_subs` at an instant: every KPI asks about the same few instants."""
+    return frames.memo(("subscriptions.active", at), lambda: active_mask(_subs(frames), at))
+
+
+def _active_keys(frames: Frames, at: pd.Timestamp) -> set[str]:
+    return frames.memo(
+        ("subscriptions.active_keys", at),
+        lambda: set(_subs(frames).loc[_active(frames, at), "_key"]),
+    )
+
+
+def _mrr(frames: Frames) -> pd.Series:
+    """monthly_amount over `_subs`, computed once per Frames."""
+    return frames.memo("subscriptions.mrr", lambda: monthly_amount(_subs(frames)))
 
 
 def _orders(frames: Frames) -> pd.DataFrame:
@@ -73,9 +92,8 @@ def active_customers(frames: Frames, period: KpiPeriod, params: Mapping[str, Any
     ),
 )
 def churn_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
-    subs = _subs(frames)
-    start = _active_keys(subs, period.start)
-    end = _active_keys(subs, period.end)
+    start = _active_keys(frames, period.start)
+    end = _active_keys(frames, period.end)
     lost = start - end
     value = ratio(len(lost), len(start))
     note = f"{len(lost)} of {len(start)} customers lost; sign-ups inside the period are excluded"
@@ -94,10 +112,9 @@ def churn_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> 
     uses=("subscriptions.interval", "subscriptions.canceled_at", "subscriptions.ended_at"),
 )
 def revenue_churn(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
-    subs = _subs(frames)
-    mrr = monthly_amount(subs)
-    at_start = active_mask(subs, period.start)
-    at_end = active_mask(subs, period.end)
+    mrr = _mrr(frames)
+    at_start = _active(frames, period.start)
+    at_end = _active(frames, period.end)
     base = float(mrr[at_start].sum())
     churned = float(mrr[at_start & ~at_end].sum())
     return KpiValue(
@@ -109,16 +126,19 @@ def revenue_churn(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) 
     )
 
 
-def _mrr_by_customer(subs: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
+def _mrr_by_customer(frames: Frames, at: pd.Timestamp) -> pd.Series:
     """Customer key -> MRR of their paying subscriptions just before `at`."""
-    active = active_mask(subs, at)
-    return monthly_amount(subs)[active].groupby(subs.loc[active, "_key"]).sum()
+
+    def build() -> pd.Series:
+        active = _active(frames, at)
+        return _mrr(frames)[active].groupby(_subs(frames).loc[active, "_key"]).sum()
+
+    return frames.memo(("subscriptions.mrr_by_customer", at), build)
 
 
 def _revenue_retention(frames: Frames, period: KpiPeriod, *, net: bool) -> KpiValue:
-    subs = _subs(frames)
-    start = _mrr_by_customer(subs, period.start)
-    end = _mrr_by_customer(subs, period.end).reindex(start.index).fillna(0.0)
+    start = _mrr_by_customer(frames, period.start)
+    end = _mrr_by_customer(frames, period.end).reindex(start.index).fillna(0.0)
     base = float(start.sum())
     kept = end if net else end.clip(upper=start)
     lost = start[end == 0].sum()
@@ -227,8 +247,8 @@ def renewal_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -
 )
 def retention_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     subs = _subs(frames)
-    s = _active_keys(subs, period.start)
-    e = _active_keys(subs, period.end)
+    s = _active_keys(frames, period.start)
+    e = _active_keys(frames, period.end)
     first = subs.groupby("_key")["started_at"].min()
     new = set(first.index[period.mask(first)])
     n_new = len(e & new)
@@ -264,10 +284,9 @@ def customer_retention_cost(
 ) -> KpiValue:
     spend = frames["spend"]
     cats = {str(c).casefold() for c in params.get("categories", RETENTION_SPEND)}
-    in_cat = spend["category"].map(lambda v: v is not None and str(v).casefold() in cats)
+    in_cat = folded(spend["category"]).isin(cats)
     cost = float(spend.loc[in_cat & period.mask(spend["spent_on"]), "amount"].sum())
-    subs = _subs(frames)
-    retained = _active_keys(subs, period.start) & _active_keys(subs, period.end)
+    retained = _active_keys(frames, period.start) & _active_keys(frames, period.end)
     return KpiValue(
         ratio(cost, len(retained)),
         n=len(retained),
@@ -351,10 +370,9 @@ def _lifespan(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> K
     if given is not None:
         return KpiValue(float(given), variant=f"given: {float(given):g} years (kpis.params)")
     if frames.has("subscriptions"):
-        subs = _subs(frames)
         year = period.year_before_end()
-        start = _active_keys(subs, year.start)
-        lost = start - _active_keys(subs, year.end)
+        start = _active_keys(frames, year.start)
+        lost = start - _active_keys(frames, year.end)
         churn = ratio(len(lost), len(start))
         if churn is None:
             return KpiValue(None, n=0, note="no customer was active a year before period end")
@@ -452,10 +470,9 @@ def clv_saas(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> Kp
         return KpiValue(
             None, note="set kpis.params.clv_saas.gross_margin (e.g. 0.8): revenue is not profit"
         )
-    subs = _subs(frames)
-    end = _mrr_by_customer(subs, period.end)
-    start = _active_keys(subs, period.start)
-    lost = start - _active_keys(subs, period.end)
+    end = _mrr_by_customer(frames, period.end)
+    start = _active_keys(frames, period.start)
+    lost = start - _active_keys(frames, period.end)
     arpa = ratio(float(end.sum()), len(end))
     churn = ratio(len(lost), len(start))
     months = period.days / (365.25 / 12)
@@ -485,9 +502,8 @@ def clv_saas(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> Kp
     uses=("subscriptions.interval", "subscriptions.customer_id", "subscriptions.customer_email"),
 )
 def upsell_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
-    subs = _subs(frames)
-    subs = subs.assign(_mrr=monthly_amount(subs))
-    at_start = active_mask(subs, period.start)
+    subs = _subs(frames).assign(_mrr=_mrr(frames))
+    at_start = _active(frames, period.start)
     base = subs[at_start].groupby("_key")["_mrr"].max()
     new = subs[period.mask(subs["started_at"]) & subs["_key"].isin(base.index)]
     best_new = new.groupby("_key")["_mrr"].max()
@@ -516,13 +532,13 @@ def cross_sell_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
     )
     before = orders[orders["ordered_at"] < period.start]
     during = orders[period.mask(orders["ordered_at"])]
-    bought = set(zip(before["_key"], before["_what"], strict=True))
     existing = set(before["_key"])
     during = during[during["_key"].isin(existing) & during["_what"].notna()]
-    fresh = [
-        k for k, w in zip(during["_key"], during["_what"], strict=True) if (k, w) not in bought
-    ]
-    crossed = len(set(fresh))
+    # (customer, what) pairs of the period not bought before: one index lookup, not a row loop
+    pair = ["_key", "_what"]
+    seen = pd.MultiIndex.from_frame(before[pair]).unique()
+    fresh = during.loc[~pd.MultiIndex.from_frame(during[pair]).isin(seen), "_key"]
+    crossed = int(fresh.nunique())
     return KpiValue(
         ratio(crossed, len(existing)),
         n=len(existing),

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from audit import schema
@@ -40,16 +42,33 @@ CUSTOMER_ENTITIES = {"contacts", "subscriptions", "orders", "deals", "surveys", 
 APPROVED = {"approve", "approved", "merge", "accept", "accepted", "yes"}
 
 
-def _fold(v: object) -> str | None:
-    if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
-        return None
-    return str(v).strip().casefold() or None
+def _text(s: pd.Series) -> pd.Series:
+    """str(v) of each present value, None for missing (object dtype)."""
+    values = s.astype("string").to_numpy(dtype=object, na_value=None)
+    return pd.Series(values, index=s.index, dtype="object")
 
 
-def _strip(v: object) -> str | None:
-    if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
-        return None
-    return str(v).strip() or None
+def _folded(s: pd.Series) -> pd.Series:
+    """_fold over a column: Python's strip and casefold per value, None for empty."""
+    out = _text(s).str.strip().str.casefold()
+    return out.where(out.notna() & out.ne(""), None)
+
+
+def _stripped(s: pd.Series) -> pd.Series:
+    """_strip over a column: Python's strip per value, None for empty."""
+    out = _text(s).str.strip()
+    return out.where(out.notna() & out.ne(""), None)
+
+
+def _reference_map(lo: pd.DataFrame, su: pd.DataFrame, col: str, key: Any) -> pd.Series:
+    """key(merged-away contact's value) -> the survivor's value, for survivors that have one
+    (the last pair wins where two merged-away contacts share a key)."""
+    if col not in lo:
+        return pd.Series(dtype="object")
+    k = key(lo[col]).to_numpy(dtype=object)
+    ok = pd.notna(k) & _folded(su[col]).notna().to_numpy()
+    out = pd.Series(su[col].to_numpy(dtype=object)[ok], index=k[ok], dtype="object")
+    return out[~out.index.duplicated(keep="last")]
 
 
 def _merged_away(matches: Matches, bands: Sequence[str]) -> dict[str, str]:
@@ -61,19 +80,21 @@ def _merged_away(matches: Matches, bands: Sequence[str]) -> dict[str, str]:
     if "band" in cl:
         trusted |= cl["band"].astype("object").isin(list(bands))
     if "decision" in cl:
-        trusted |= cl["decision"].map(lambda v: _fold(v) in APPROVED).astype(bool)
+        trusted |= _folded(cl["decision"]).isin(APPROVED).to_numpy()
     cl = cl[trusted]
     if cl.empty:
         return {}
-    surv = (
-        cl["is_survivor"].map(lambda v: v is True or v == 1 or str(v).casefold() == "true")
-        if "is_survivor" in cl
-        else pd.Series(False, index=cl.index)
-    )
+    if "is_survivor" not in cl:
+        surv = pd.Series(False, index=cl.index)
+    elif pd.api.types.is_bool_dtype(cl["is_survivor"]):
+        surv = cl["is_survivor"].fillna(False)
+    else:  # read back from a decisions file: any spelling of true
+        surv = cl["is_survivor"].map(lambda v: v is True or v == 1 or str(v).casefold() == "true")
+    # ids stay Arrow strings: sorting and grouping them needs no Python object per row
     cl = pd.DataFrame(
         {
-            "cid": cl["cluster_id"].astype(str).to_numpy(dtype=object),
-            "rid": cl["record_id"].astype(str).to_numpy(dtype=object),
+            "cid": cl["cluster_id"].astype(str).reset_index(drop=True),
+            "rid": cl["record_id"].astype(str).reset_index(drop=True),
             "surv": surv.astype(bool).to_numpy(),
         }
     ).sort_values(["cid", "surv", "rid"], ascending=[True, False, True], kind="stable")
@@ -91,19 +112,27 @@ def _apply_golden(contacts: pd.DataFrame, matches: Matches, survivors: set[str])
     g = g.drop_duplicates("survivor_id").set_index(g["survivor_id"].astype(str))
     if g.empty:
         return contacts
-    aligned = g.reindex(contacts["record_id"].astype(str).to_numpy())
-    aligned.index = contacts.index
+    # the golden row of each survivor among the contacts: only those rows are touched
+    at = g.index.get_indexer(contacts["record_id"].astype(str))
+    rows = np.flatnonzero(at >= 0)
+    picked = g.iloc[at[rows]]
     skip = {"record_id", "source", "source_file", "source_row", "extra"}
     for col in contacts.columns:
-        if col in skip or col not in aligned:
+        if col in skip or col not in picked:
             continue
-        take = aligned[col].notna()
+        take = picked[col].notna().to_numpy()
         if not take.any():
             continue
+        dtype = contacts[col].dtype
+        if dtype.kind in "iu" and len(rows) < len(contacts):
+            continue  # a numpy integer column cannot hold the other rows' gaps: as before
         try:
-            contacts[col] = contacts[col].mask(take, aligned[col].astype(contacts[col].dtype))
+            values = picked[col][take].astype(dtype)
         except (TypeError, ValueError):
             continue  # a golden value that does not fit the column's type: keep the survivor's
+        column = contacts[col].copy()
+        column.iloc[rows[take]] = values.array
+        contacts[col] = column
     return contacts
 
 
@@ -125,6 +154,8 @@ def first_copies(frame: pd.DataFrame, entity: str) -> pd.DataFrame:
     no_id = frame.loc[~has_id, cols]
     by_content = no_id.astype(str).where(no_id.notna(), "\x00").duplicated(keep="first")
     drop = pd.concat([by_id, by_content]).reindex(frame.index, fill_value=False)
+    if not drop.any():
+        return frame  # the same object: the KPIs' typed view of it is shared with the raw one
     return frame[~drop.astype(bool)]
 
 
@@ -162,38 +193,39 @@ def clean_records(
         return out, stats
     if "is_deleted" in contacts:
         # deleted or archived in the source (Salesforce IsDeleted, ...): not a customer any more
-        gone = contacts["is_deleted"].map(
-            lambda v: v is True or (isinstance(v, str) and v.strip().casefold() == "true")
-        )
-        gone = gone.fillna(False).astype(bool)
+        flag = contacts["is_deleted"]
+        if pd.api.types.is_bool_dtype(flag):
+            gone = flag.fillna(False).astype(bool)
+        else:  # not normalized (a caller's own frame): True, or any spelling of 'true'
+            gone = flag.map(
+                lambda v: v is True or (isinstance(v, str) and v.strip().casefold() == "true")
+            )
+            gone = gone.fillna(False).astype(bool)
         stats["deleted_excluded"] = int(gone.sum())
-        contacts = contacts[~gone.to_numpy()]
+        if gone.any():
+            contacts = contacts[~gone.to_numpy()]
     away = _merged_away(matches, bands)
     rid = contacts["record_id"].astype(str)
-    loser_ids = pd.Series(list(away.keys()), dtype=object)
-    pairs = pd.DataFrame({"loser": loser_ids, "survivor": [away[k] for k in loser_ids]})
+    pairs = pd.DataFrame(
+        {
+            "loser": pd.Series(list(away.keys()), dtype=object),
+            "survivor": pd.Series(list(away.values()), dtype=object),
+        }
+    )
     pos = pd.Series(range(len(contacts)), index=rid.to_numpy(dtype=object))
     pos = pos[~pos.index.duplicated()]
     pairs = pairs[pairs["loser"].isin(pos.index) & pairs["survivor"].isin(pos.index)]
-    lo = contacts.iloc[pos[pairs["loser"]].to_numpy()]
-    su = contacts.iloc[pos[pairs["survivor"]].to_numpy()]
-    email_map: dict[str, object] = {}
-    id_map: dict[str, object] = {}
-    for col, target, key in (("email", email_map, _fold), ("external_id", id_map, _strip)):
-        if col not in contacts:
-            continue
-        for a, b in zip(
-            lo[col].to_numpy(dtype=object), su[col].to_numpy(dtype=object), strict=True
-        ):
-            k = key(a)
-            if k and _fold(b):
-                target[k] = b
+    refs = contacts[[c for c in ("email", "external_id") if c in contacts]]
+    lo = refs.iloc[pos[pairs["loser"]].to_numpy()]
+    su = refs.iloc[pos[pairs["survivor"]].to_numpy()]
+    email_map = _reference_map(lo, su, "email", _folded)
+    id_map = _reference_map(lo, su, "external_id", _stripped)
     keep = ~rid.isin(list(away))
     stats["duplicates_merged"] = int((~keep).sum())
-    cleaned = _apply_golden(contacts[keep].copy(), matches, set(away.values()))
+    cleaned = _apply_golden(contacts[keep], matches, set(away.values()))
     if issues is not None and len(issues):
         iss = issues[issues["entity"].astype("object").eq("contacts")]
-        field = iss["field"].map(lambda v: _fold(v) or "")
+        field = _folded(iss["field"]).fillna("")
         bad = iss[
             field.str.startswith("email")
             & (
@@ -210,24 +242,16 @@ def clean_records(
         frame = out.get(entity)
         if frame is None or frame.empty:
             continue
-        frame = frame.copy()
-        if email_map and col in frame:
-            hit = frame[col].map(lambda v: _fold(v) in email_map)
-            frame[col] = (
-                frame[col]
-                .astype("object")
-                .where(~hit, frame[col].map(lambda v: email_map.get(_fold(v) or "", v)))
-            )
-            stats["references_repointed"] += int(hit.sum())
-        idc = ID_REFS[entity]
-        if id_map and idc in frame:
-            hit = frame[idc].map(lambda v: v is not None and str(v).strip() in id_map)
-            frame[idc] = (
-                frame[idc]
-                .astype("object")
-                .where(~hit, frame[idc].map(lambda v: id_map.get(str(v).strip(), v)))
-            )
-            stats["references_repointed"] += int(hit.sum())
+        # a frame with nothing to re-point stays the same object (its typed view is shared)
+        for ref, refs, key in ((col, email_map, _folded), (ID_REFS[entity], id_map, _stripped)):
+            if refs.empty or ref not in frame:
+                continue
+            keys = key(frame[ref])
+            hit = keys.isin(refs.index).to_numpy()
+            if hit.any():
+                moved = frame[ref].astype("object").where(~hit, keys.map(refs))
+                frame = frame.assign(**{ref: moved})
+                stats["references_repointed"] += int(hit.sum())
         out[entity] = frame
     return out, stats
 
@@ -246,13 +270,35 @@ def kpi_impact(
         clean, stats = clean_records(records, issues, matches)
         impact = kpi_impact(records, clean, cfg.kpis, as_of, stats=stats)
     """
-    from audit.kpis import compute_kpis, selected
+    from audit.kpis import compute_kpis
 
-    raw = compute_kpis(raw_records, cfg, as_of=as_of).set_index("kpi_id")
-    cln = compute_kpis(clean, cfg, as_of=as_of).set_index("kpi_id")
+    return impact_table(
+        compute_kpis(raw_records, cfg, as_of=as_of),
+        compute_kpis(clean, cfg, as_of=as_of),
+        cfg,
+        n_raw=len(raw_records.get("contacts", pd.DataFrame())),
+        n_clean=len(clean.get("contacts", pd.DataFrame())),
+        stats=stats,
+    )
+
+
+def impact_table(
+    raw_kpis: pd.DataFrame,
+    clean_kpis: pd.DataFrame,
+    cfg: KpiConfig,
+    *,
+    n_raw: int,
+    n_clean: int,
+    stats: dict[str, int] | None = None,
+) -> pd.DataFrame:
+    """kpi_impact from the two KPI tables (compute_kpis on the raw and the cleaned records,
+    nothing withheld) and the contact counts of both: a run computes each table once."""
+    from audit.kpis import selected
+
+    raw = raw_kpis.set_index("kpi_id")
+    cln = clean_kpis.set_index("kpi_id")
+    n_cln = n_clean
     stats = stats or {}
-    n_raw = len(raw_records.get("contacts", pd.DataFrame()))
-    n_cln = len(clean.get("contacts", pd.DataFrame()))
     rows = []
     for spec in selected(cfg):
         r, c = raw.loc[spec.kpi_id], cln.loc[spec.kpi_id]

@@ -7,13 +7,15 @@ entity, keeps every KPI function short and tolerant of text columns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from audit import schema
+
+T = TypeVar("T")
 
 DELINQUENT = {"past_due", "unpaid", "delinquent"}
 # Subscription states that never paid (Stripe): a trial is not a customer and adds no MRR
@@ -53,96 +55,158 @@ def as_datetime(s: pd.Series) -> pd.Series:
 def as_float(s: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(s) or pd.api.types.is_integer_dtype(s):
         return s.astype("float64")
-    text = s.astype("object").map(lambda v: str(v).replace(",", "") if v is not None else v)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
+    # text such as '1,200.50': thousands separators dropped, the rest parsed as the object
+    # path always did (to_numeric on Python strings), unreadable values NaN
+    text = s.astype("string").str.replace(",", "", regex=False)
+    values = pd.to_numeric(text.to_numpy(dtype=object, na_value=None), errors="coerce")
+    return pd.Series(values, index=s.index, name=s.name).astype("float64")
 
 
 def as_bool(s: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(s):
         return s.astype("boolean")
+    # str() of a bool is 'True'/'False', so booleans and their text forms fold alike
+    t = s.astype("string").str.strip().str.casefold()
+    out = pd.Series(pd.NA, index=s.index, name=s.name, dtype="boolean")
+    out[t.isin(TRUE_TEXT).to_numpy(dtype=bool, na_value=False)] = True
+    out[t.isin(FALSE_TEXT).to_numpy(dtype=bool, na_value=False)] = False
+    return out
 
-    def one(v: object) -> object:
-        if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
-            return pd.NA
-        if isinstance(v, bool):
-            return v
-        t = str(v).strip().casefold()
-        return True if t in TRUE_TEXT else False if t in FALSE_TEXT else pd.NA
 
-    return s.astype("object").map(one).astype("boolean")
+def _text_objects(text: pd.Series, blank: pd.Series, name: object) -> pd.Series:
+    """`text` as Python strings (object dtype) with None where `blank`: one conversion out of
+    Arrow, instead of object -> where() copies."""
+    values = text.to_numpy(dtype=object, na_value=None)
+    values[blank.to_numpy(dtype=bool, na_value=True)] = None
+    return pd.Series(values, index=text.index, name=name, dtype="object")
 
 
 def as_text(s: pd.Series) -> pd.Series:
-    """Stripped text, object dtype, None for empty: KPI code may test `v is None`."""
-    text = s.astype("string").str.strip()
-    keep = text.notna() & text.ne("")
-    return text.astype("object").where(keep.fillna(False).astype(bool), None)
+    """Stripped text as pandas' Arrow-backed `str` dtype, missing (NaN) for empty.
+
+    Text stays in Arrow: turning every text column into Python objects cost more than all the
+    KPIs together at 1M contacts, and most columns are never read. Test with isna()/notna(),
+    compare with eq()/isin(); fold() gives case-folded Python strings where a KPI needs them.
+    """
+    text = s.astype("str").str.strip()
+    return text.mask(text.eq(""))
 
 
 def fold(s: pd.Series, prefix: str = "") -> pd.Series:
     """Stripped, case-folded text (object dtype, None for missing): keys and comparisons."""
     text = s.astype("string").str.strip().str.casefold()
-    keep = (text.notna() & text.ne("")).fillna(False).astype(bool)
-    return (prefix + text).astype("object").where(keep, None)
+    blank = text.isna() | text.eq("")
+    return _text_objects(prefix + text if prefix else text, blank, s.name)
+
+
+def folded(s: pd.Series) -> pd.Series:
+    """Stripped, case-folded text with '' for missing (Arrow strings): for comparisons with
+    isin/eq/startswith, where a Python object per row would only be thrown away."""
+    return s.astype("string").str.strip().str.casefold().fillna("").astype("str")
+
+
+# Columns passed through as read: `extra` (a mapping), and the provenance ids, which KPIs only
+# count rows by (converting three id columns of every entity to Arrow text cost seconds at 1M).
+AS_READ = frozenset({"extra", "record_id", "source", "source_file"})
 
 
 class Frames:
-    """Records with every canonical column typed by its schema kind, built once per entity.
+    """Records with every canonical column typed by its schema kind (AS_READ columns as read),
+    built once per entity.
 
     With money rules (kpis.currency and currency_rates), amounts of an entity whose currencies
     can all be converted arrive converted to the base currency (audit.kpis.money).
+
+    A run computes every KPI on two views of the same data (as read, and cleaned), and the
+    breakdowns on the cleaned one. `like` is another Frames whose work is reused: the typed
+    frame of an entity whose records are the very same frame object (the cleaned view keeps
+    the frames it did not change), and, over the same records and money rules, every fact in
+    `memo`. Typed frames and facts are shared, so callers must never modify them in place.
     """
 
-    def __init__(self, records: Mapping[str, pd.DataFrame], money: Any = None) -> None:
+    def __init__(
+        self, records: Mapping[str, pd.DataFrame], money: Any = None, like: Frames | None = None
+    ) -> None:
         self._records = records
         self._cache: dict[str, pd.DataFrame] = {}
         self._typed: dict[str, pd.DataFrame] = {}
         self._mix: dict[str, Any] = {}
+        self._memo: dict[Hashable, Any] = {}
         self.money = money
+        self._like = like
+        same_amounts = like is not None and (
+            like.money == money or _base(like.money) is _base(money) is None
+        )
+        if like is not None and like._records is records and same_amounts:
+            self._memo = like._memo  # same records, same amounts: every fact is the same
 
     def has(self, entity: str) -> bool:
         f = self._records.get(entity)
         return f is not None and len(f) > 0
 
+    def _shared(self, entity: str) -> Frames | None:
+        """`like`, when it holds this entity's records as the same frame object."""
+        like, raw = self._like, self._records.get(entity)
+        if like is None or raw is None or like._records.get(entity) is not raw:
+            return None
+        return like
+
     def typed(self, entity: str) -> pd.DataFrame:
         """The entity with every column typed, amounts in the currencies they were written in."""
         if entity not in self._typed:
-            raw = self._records.get(entity)
-            if raw is None:
-                raw = schema.empty(entity) if entity in schema.ENTITIES else pd.DataFrame()
-            frame = (
-                schema.conform(raw.reset_index(drop=True), entity)
-                if entity in schema.ENTITIES
-                else raw.reset_index(drop=True)
-            )
-            kinds = schema.column_kinds(entity) if entity in schema.ENTITIES else {}
-            out = {}
-            for col in frame.columns:
-                kind = kinds.get(col)
-                if kind == schema.DATETIME:
-                    out[col] = as_datetime(frame[col])
-                elif kind in (schema.FLOAT, schema.INT):
-                    out[col] = as_float(frame[col])
-                elif kind == schema.BOOL:
-                    out[col] = as_bool(frame[col])
-                elif col == "extra":
-                    out[col] = frame[col]
-                else:
-                    out[col] = as_text(frame[col])
-            self._typed[entity] = pd.DataFrame(out, index=frame.index)
+            shared = self._shared(entity)
+            self._typed[entity] = shared.typed(entity) if shared is not None else self._type(entity)
         return self._typed[entity]
+
+    def _type(self, entity: str) -> pd.DataFrame:
+        raw = self._records.get(entity)
+        if raw is None:
+            raw = schema.empty(entity) if entity in schema.ENTITIES else pd.DataFrame()
+        known = entity in schema.ENTITIES
+        # canonical columns first (missing ones empty), then the rest: schema.conform's order,
+        # without copying the frame first
+        canonical = schema.columns(entity) if known else []
+        names = [*canonical, *(c for c in raw.columns if c not in set(canonical))]
+        kinds = schema.column_kinds(entity) if known else {}
+        index = pd.RangeIndex(len(raw))
+        out = {}
+        for col in names:
+            if col in raw.columns:
+                values = raw[col].reset_index(drop=True)
+            else:
+                values = pd.Series([None] * len(raw), index=index, dtype="object")
+            kind = kinds.get(col)
+            if kind == schema.DATETIME:
+                out[col] = as_datetime(values)
+            elif kind in (schema.FLOAT, schema.INT):
+                out[col] = as_float(values)
+            elif kind == schema.BOOL:
+                out[col] = as_bool(values)
+            elif col in AS_READ:
+                out[col] = values
+            else:
+                out[col] = as_text(values)
+        return pd.DataFrame(out, index=index)
 
     def mix(self, entity: str) -> Any:
         """The currencies of the entity's amounts (audit.kpis.money.Mix), computed once."""
         if entity not in self._mix:
             from audit.kpis.money import MoneyRules, mix
 
-            self._mix[entity] = mix(self.typed(entity), self.money or MoneyRules())
+            shared = self._shared(entity)
+            if shared is not None and shared.money == self.money:
+                self._mix[entity] = shared.mix(entity)
+            else:
+                self._mix[entity] = mix(self.typed(entity), self.money or MoneyRules())
         return self._mix[entity]
 
     def __getitem__(self, entity: str) -> pd.DataFrame:
         """The typed entity, amounts converted to kpis.currency where the rates allow it."""
         if entity not in self._cache:
+            shared = self._shared(entity)
+            if shared is not None and shared.money == self.money:
+                self._cache[entity] = shared[entity]
+                return self._cache[entity]
             typed = self.typed(entity)
             if self.money is not None and self.money.base and self.mix(entity).convertible:
                 from audit.kpis.money import in_base
@@ -150,6 +214,18 @@ class Frames:
                 typed = in_base(typed, self.money)
             self._cache[entity] = typed
         return self._cache[entity]
+
+    def memo(self, key: Hashable, build: Callable[[], T]) -> T:
+        """A fact derived from the typed frames (paid orders, deal outcomes, active
+        subscriptions at an instant), built once and shared by every KPI that needs it."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+
+def _base(money: Any) -> str | None:
+    """The currency amounts are converted to (None: amounts as written)."""
+    return getattr(money, "base", None) or None
 
 
 def customer_key(frame: pd.DataFrame, id_col: str, email_col: str) -> pd.Series:
@@ -165,8 +241,10 @@ def customer_key(frame: pd.DataFrame, id_col: str, email_col: str) -> pd.Series:
 
 
 def sub_status(subs: pd.DataFrame) -> pd.Series:
-    """The subscription status, folded (None where the export has no status column)."""
-    return fold(subs["status"]) if "status" in subs else pd.Series(None, index=subs.index)
+    """The subscription status, folded ('' where missing or the export has no status column)."""
+    if "status" not in subs:
+        return pd.Series("", index=subs.index, dtype="str")
+    return folded(subs["status"])
 
 
 def subscription_stop(subs: pd.DataFrame) -> pd.Series:
@@ -225,9 +303,7 @@ def active_mask(subs: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
 
 def monthly_amount(subs: pd.DataFrame) -> pd.Series:
     """Subscription amount per month (annual plans / 12); unknown intervals count as monthly."""
-    factor = subs["interval"].map(
-        lambda v: MONTHS_PER_INTERVAL.get(str(v).strip().casefold(), 1.0) if v else 1.0
-    )
+    factor = folded(subs["interval"]).map(MONTHS_PER_INTERVAL).fillna(1.0)
     status = sub_status(subs)
     amount = subs["amount"].fillna(0.0).where(~status.isin(PAUSED | NEVER_PAID), 0.0)
     return amount / factor.astype("float64")
@@ -241,11 +317,11 @@ OPEN_STATUS = {"open"}
 def deal_outcome(deals: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """(won, lost) masks: is_won/is_closed when given, else the CRM's status (Pipedrive's
     Won/Lost/Open), else the stage name (HubSpot's closedwon/closedlost)."""
-    stage = deals["stage"].map(lambda v: "" if v is None else str(v).casefold().replace(" ", ""))
+    stage = folded(deals["stage"]).str.replace(" ", "", regex=False)
     stage_won = stage.str.contains("won", regex=False) | stage.isin(["closedwon", "won"])
     stage_lost = stage.str.contains("lost", regex=False)
     if "status" in deals:
-        status = fold(deals["status"]).map(lambda v: (v or "").replace(" ", ""))
+        status = folded(deals["status"]).str.replace(" ", "", regex=False)
         known = status.isin(WON_STATUS | LOST_STATUS | OPEN_STATUS)
         stage_won = status.isin(WON_STATUS) | (~known & stage_won)
         stage_lost = status.isin(LOST_STATUS) | (~known & stage_lost)
@@ -255,6 +331,11 @@ def deal_outcome(deals: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     closed = is_closed.fillna(stage_won | stage_lost | won).astype(bool) | won
     lost = closed & ~won
     return won, lost
+
+
+def outcome(frames: Frames) -> tuple[pd.Series, pd.Series]:
+    """deal_outcome of the typed deals, computed once per Frames (shared: do not modify)."""
+    return frames.memo("deals.outcome", lambda: deal_outcome(frames["deals"]))
 
 
 def business_seconds(

@@ -13,8 +13,9 @@ from audit.kpis.inputs import (
     NEVER_PAID,
     Frames,
     customer_key,
-    deal_outcome,
     fold,
+    folded,
+    outcome,
     paid_start,
     ratio,
     sub_status,
@@ -49,35 +50,52 @@ def first_seen(frames: Frames) -> pd.Series:
     return both.groupby("k")["t"].min()
 
 
-def _linked(c: pd.DataFrame, deals: pd.DataFrame) -> pd.Series:
+def _casefolded(s: pd.Series) -> pd.Series:
+    """str(v).casefold() of each value, '' for missing (typed text is already stripped)."""
+    return s.astype("string").str.casefold().fillna("").astype("str")
+
+
+def _linked(frames: Frames, deals: pd.DataFrame) -> pd.Series:
     """Per contact: a deal of `deals` points at it (by the contact's id or email)."""
-    emails = {str(e).casefold() for e in deals["contact_email"].dropna()}
+    c = frames["contacts"]
+    emails = set(_casefolded(deals["contact_email"].dropna()).unique())
     ids = set(deals["contact_id"].dropna())
-    by_email = c["email"].map(lambda v: v is not None and str(v).casefold() in emails)
+    email = frames.memo("contacts.email_casefolded", lambda: _casefolded(c["email"]))
+    by_email = email.isin(emails) & c["email"].notna()
     return (by_email | c["external_id"].isin(ids)).astype(bool)
+
+
+def lifecycle_stage(frames: Frames) -> pd.Series:
+    """The contacts' lifecycle stage, case-folded ('' for none), once per Frames."""
+    return frames.memo(
+        "contacts.lifecycle_stage", lambda: _casefolded(frames["contacts"]["lifecycle_stage"])
+    )
 
 
 def converted_leads(frames: Frames) -> pd.Series:
     """Per contact: True when it became an opportunity: lifecycle past lead or any deal."""
-    c = frames["contacts"]
-    stage = c["lifecycle_stage"].map(lambda v: "" if v is None else str(v).casefold())
-    converted = stage.isin(CONVERTED_STAGES)
-    if frames.has("deals"):
-        converted = converted | _linked(c, frames["deals"])
-    return converted.astype(bool)
+
+    def build() -> pd.Series:
+        converted = lifecycle_stage(frames).isin(CONVERTED_STAGES)
+        if frames.has("deals"):
+            converted = converted | _linked(frames, frames["deals"])
+        return converted.astype(bool)
+
+    return frames.memo("contacts.converted", build)
 
 
 def won_leads(frames: Frames) -> pd.Series:
     """Per contact: True when it became a customer: a won deal points at it, or its lifecycle
     stage says customer (the seed's definition of a converted lead)."""
-    c = frames["contacts"]
-    stage = c["lifecycle_stage"].map(lambda v: "" if v is None else str(v).casefold())
-    won = stage.isin(CUSTOMER_STAGES)
-    if frames.has("deals"):
-        d = frames["deals"]
-        is_won, _ = deal_outcome(d)
-        won = won | _linked(c, d[is_won])
-    return won.astype(bool)
+
+    def build() -> pd.Series:
+        won = lifecycle_stage(frames).isin(CUSTOMER_STAGES)
+        if frames.has("deals"):
+            is_won, _ = outcome(frames)
+            won = won | _linked(frames, frames["deals"][is_won])
+        return won.astype(bool)
+
+    return frames.memo("contacts.won", build)
 
 
 @kpi(
@@ -99,7 +117,7 @@ def cac(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValu
             "add a category column (sales, marketing, ...) to the spend file",
         )
     cats = {str(c).casefold() for c in params.get("categories", ACQUISITION_SPEND)}
-    in_cat = spend["category"].map(lambda v: v is not None and str(v).casefold() in cats)
+    in_cat = _casefolded(spend["category"]).isin(cats) & spend["category"].notna()
     cost = float(spend.loc[in_cat & period.mask(spend["spent_on"]), "amount"].sum())
     first = first_seen(frames)
     new = int(period.mask(first).sum()) if len(first) else 0
@@ -168,10 +186,9 @@ def email_list_growth_rate(
 ) -> KpiValue:
     ev = frames["email_events"].copy()
     ev["_addr"] = fold(ev["address"])
-    kind = ev["event"].map(lambda v: "" if v is None else str(v).strip().casefold())
-    hard = kind.eq("bounce") & ev["classification"].map(
-        lambda v: v is None or str(v).casefold() == "hard"
-    )
+    kind = folded(ev["event"])
+    cls = ev["classification"]
+    hard = kind.eq("bounce") & (cls.isna() | _casefolded(cls).eq("hard"))
     ev["_delta"] = 0
     ev.loc[kind.isin(["subscribe", "subscribed"]), "_delta"] = 1
     dropped = kind.isin(["unsubscribe", "unsubscribed", "complaint", "spam", "cleaned"])
@@ -205,15 +222,16 @@ def email_list_growth_rate(
 def email_reachability(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     c = frames["contacts"]
     email = fold(c["email"])
-    shaped = email.map(lambda v: v is not None and bool(EMAIL_SHAPE.match(v)))
-    status = c["email_status"].map(lambda v: "" if v is None else str(v).strip().casefold())
+    # Python's re over the object column (Arrow's RE2 reads \s as ASCII space only)
+    shaped = email.str.match(EMAIL_SHAPE, na=False).astype(bool)
+    status = folded(c["email_status"])
     ok = shaped & ~status.isin(UNREACHABLE_STATUS)
     # the source app's own hard bounce (Salesforce EmailBouncedReason, HubSpot, Intercom, ...)
-    ok = ok & ~c["email_bounce"].map(lambda v: v is not None and str(v).casefold() == "hard")
+    ok = ok & ~_casefolded(c["email_bounce"]).eq("hard")
     if frames.has("email_events"):
         ev = frames["email_events"]
-        kind = ev["event"].map(lambda v: "" if v is None else str(v).casefold())
-        cls = ev["classification"].map(lambda v: "hard" if v is None else str(v).casefold())
+        kind = _casefolded(ev["event"])
+        cls = _casefolded(ev["classification"]).where(ev["classification"].notna(), "hard")
         dead = ev.loc[(kind.eq("bounce") & cls.eq("hard")) | kind.eq("complaint"), "address"]
         dead_set = {str(a).strip().casefold() for a in dead.dropna()}
         ok = ok & ~email.isin(dead_set)

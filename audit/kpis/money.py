@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from audit.kpis.inputs import Frames, customer_key, fold
+from audit.kpis.inputs import Frames, customer_key, folded
 
 # payment states that collected no money (Stripe, Shopify financial status, generic exports)
 UNPAID_STATUS = frozenset(
@@ -84,7 +84,8 @@ def mix(frame: pd.DataFrame, rules: MoneyRules) -> Mix:
         return Mix((), 0, True)
     has_amount = frame["amount"].notna()
     cur = frame.loc[has_amount, "currency"]
-    codes = tuple(sorted({str(c).strip().upper() for c in cur.dropna() if str(c).strip()}))
+    # each distinct code once: a currency column holds a handful of values however long it is
+    codes = tuple(sorted({str(c).strip().upper() for c in cur.dropna().unique() if str(c).strip()}))
     missing = int(cur.isna().sum())
     convertible = bool(rules.base) and all(c == rules.base or c in rules.rates for c in codes)
     if len(codes) > 1 and missing:
@@ -96,12 +97,15 @@ def in_base(frame: pd.DataFrame, rules: MoneyRules) -> pd.DataFrame:
     """The frame with `amount` (and `amount_refunded`) converted to the base currency."""
     if not rules.base or "currency" not in frame or "amount" not in frame:
         return frame
-    code = frame["currency"].map(lambda v: None if v is None else str(v).strip().upper())
-    rate = code.map(lambda c: 1.0 if c == rules.base else rules.rates.get(c or "", 1.0))
-    out = frame.copy()
-    out["amount"] = frame["amount"] * rate.astype("float64")
+    per_code = {**rules.rates, rules.base: 1.0}
+    code = frame["currency"].map(
+        {c: str(c).strip().upper() for c in frame["currency"].dropna().unique()}
+    )
+    rate = code.map(per_code).where(code.notna(), rules.rates.get("", 1.0))
+    rate = rate.fillna(1.0).astype("float64")  # a code without a rate stays as written
+    out = frame.assign(amount=frame["amount"] * rate)
     if "amount_refunded" in frame:
-        out["amount_refunded"] = frame["amount_refunded"] * rate.astype("float64")
+        out["amount_refunded"] = frame["amount_refunded"] * rate
     return out
 
 
@@ -110,17 +114,21 @@ def paid_orders(frames: Frames) -> pd.DataFrame:
 
     Guest orders (no customer id or email) are kept: they are revenue and purchases, only not
     attributable to a customer (`_key` is None). Orders whose amount is unreadable are kept
-    with a missing amount: they are purchases, only not revenue.
+    with a missing amount: they are purchases, only not revenue. Built once per Frames and
+    shared by every KPI and breakdown that sums orders: do not modify it in place.
     """
-    o = frames["orders"].copy()
-    o["_key"] = customer_key(o, "customer_id", "customer_email")
-    status = fold(o["status"]).map(lambda v: (v or "").replace(" ", "_"))
+    return frames.memo("orders.paid", lambda: _paid_orders(frames))
+
+
+def _paid_orders(frames: Frames) -> pd.DataFrame:
+    o = frames["orders"]
+    o = o.assign(_key=customer_key(o, "customer_id", "customer_email"))
+    status = folded(o["status"]).str.replace(" ", "_", regex=False)
     refunded = o["amount_refunded"].fillna(0.0) if "amount_refunded" in o else 0.0
     net = (o["amount"] - refunded).clip(lower=0.0)
     uncaptured = o["captured"].eq(False).fillna(False) if "captured" in o else False
     fully_refunded = o["amount"].gt(0) & net.le(0)
     # an unreadable amount does not undo the purchase (frequency counts it; sums skip it)
     keep = ~status.isin(UNPAID_STATUS) & ~uncaptured & ~fully_refunded.fillna(False)
-    out = o[keep.astype(bool)].copy()
-    out["amount"] = net[keep.astype(bool)]
-    return out
+    keep = keep.astype(bool)
+    return o[keep].assign(amount=net[keep])

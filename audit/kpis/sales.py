@@ -15,10 +15,10 @@ from audit.kpis.catalogue import KpiValue, kpi
 from audit.kpis.inputs import (
     Frames,
     active_mask,
-    deal_outcome,
     elapsed,
     fold,
     monthly_amount,
+    outcome,
     ratio,
 )
 from audit.kpis.money import paid_orders
@@ -44,7 +44,7 @@ def _mean_median(start: pd.Series, end: pd.Series) -> tuple[float | None, int, s
 )
 def close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     d = frames["deals"]
-    won, lost = deal_outcome(d)
+    won, lost = outcome(frames)
     closed_now = period.mask(d["closed_at"])
     w, lo = int((won & closed_now).sum()), int((lost & closed_now).sum())
     undated = int(((won | lost) & d["closed_at"].isna()).sum())
@@ -69,7 +69,7 @@ def close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> 
 )
 def funnel_close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     d = frames["deals"]
-    won, _ = deal_outcome(d)
+    won, _ = outcome(frames)
     cohort = period.mask(d["created_at"])
     w = int((won & cohort).sum())
     if str(params.get("base", "deals")) == "leads":
@@ -133,7 +133,7 @@ def pipeline_stage_length(frames: Frames, period: KpiPeriod, params: Mapping[str
 )
 def sales_cycle_length(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     d = frames["deals"]
-    won, lost = deal_outcome(d)
+    won, lost = outcome(frames)
     population = str(params.get("population", "won"))
     pick = (won | lost) if population == "closed" else won
     rows = d[pick & period.mask(d["closed_at"])]
@@ -189,7 +189,7 @@ def quota_rows(frames: Frames, period: KpiPeriod) -> tuple[pd.DataFrame, pd.Data
     q = q[period.mask(q["period_start"])].copy()
     q["_owner"] = fold(q["owner"])
     d = frames["deals"]
-    won, _ = deal_outcome(d)
+    won, _ = outcome(frames)
     deals = d[won & period.mask(d["closed_at"])].copy()
     deals["_owner"] = fold(deals["owner"])
     return q, deals

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from audit.kpis.catalogue import TIMEZONE, KpiValue, kpi
-from audit.kpis.inputs import Frames, customer_key, elapsed, ratio
+from audit.kpis.inputs import Frames, customer_key, elapsed, folded, ratio
 from audit.kpis.period import KpiPeriod
 
 
@@ -134,7 +134,7 @@ def first_reply_time(frames: Frames, period: KpiPeriod, params: Mapping[str, Any
 def responses(frames: Frames, period: KpiPeriod, kind: str) -> pd.DataFrame:
     """Survey answers of one type in the period, with the scale filled in (given or inferred)."""
     s = frames["surveys"]
-    typ = s["survey_type"].map(lambda v: "" if v is None else str(v).strip().casefold())
+    typ = frames.memo("surveys.type", lambda: folded(s["survey_type"]))
     rows = s[typ.eq(kind) & period.mask(s["answered_at"]) & s["score"].notna()].copy()
     top = rows["score"].max() if len(rows) else 0
     # a 0 exists only on a 0-10 scale: an NPS survey of unhappy answers (all 0-5) is still 0-10
