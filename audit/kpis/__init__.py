@@ -196,7 +196,7 @@ def kpi_table(frames: Frames, cfg: KpiConfig, *, as_of: dt.date) -> pd.DataFrame
             else:
                 row["value"] = float(got.value)
         if partial and row["status"] == "ok":
-            row["note"] = _join(row["note"], partial)
+            row["note"] = _join(str(row["note"] or ""), partial)
         rows.append(row)
     return _frame(rows)
 

@@ -102,7 +102,7 @@ class _Indexed(Message):
 
     def __init__(self, headers: list[tuple[str, str]]) -> None:
         super().__init__()
-        self._headers = tuple(headers)  # type: ignore[assignment]
+        self._headers = tuple(headers)
         # the first value of each name, as Message.get finds it
         self._first = {k.lower(): (k, v) for k, v in reversed(headers)}
         self._fetched: dict[str, object] = {}
