@@ -308,15 +308,8 @@ def _pairs_by_cluster(
     """The columns to show and, per cluster, its pairs (best score first) as plain rows."""
     if pairs.empty or "record_id_l" not in pairs:
         return [], {}
-    cid = cl.drop_duplicates("record_id").set_index("record_id")["cluster_id"]
-    left = pairs["record_id_l"].astype(str).map(cid)
-    right = pairs["record_id_r"].astype(str).map(cid)
-    inside = (left.notna() & left.eq(right)).to_numpy()
-    p = pairs.loc[inside].assign(_c=left[inside].to_numpy())
-    if "score" in p:
-        p = p.sort_values(["_c", "score"], ascending=[True, False], kind="stable")
+    p, sims = _inside_pairs(pairs, cl)
     base = ["record_id_l", "record_id_r", "score", "band", "rule_id"]
-    sims = sorted(c for c in p.columns if str(c).startswith("sim_"))
     expl = [
         c
         for c in p.columns
