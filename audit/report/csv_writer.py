@@ -3,7 +3,8 @@ with BOM, so Excel opens CJK text correctly), and the
 records also as Parquet so that later commands reload their types exactly. Tables no person
 reads (`run_folder.PARQUET_ONLY`: the per-record scores) are Parquet only.
 
-Every CSV cell goes through `safe.neutralize_frame` (formula injection); Parquet is not opened
+Every CSV cell goes through `safe.neutralize` (formula injection; `csv_encode` writes the bytes
+of `to_csv`, column-wise); Parquet is not opened
 by spreadsheets and keeps the values as they are (already redacted when asked).
 """
 
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit import safe, schema
+from audit import schema
+from audit.report import csv_encode
 from audit.report.context import ReportContext, writer
 from audit.report.run_folder import (
     BOUNCE_COLUMNS,
@@ -23,7 +25,7 @@ from audit.report.run_folder import (
     table_path,
 )
 
-ENCODING = "utf-8-sig"
+ENCODING = csv_encode.ENCODING
 # always present, even when empty, so scripts can rely on them
 _ALWAYS = ("issues", "duplicates", "clusters", "golden", "bounces", "kpis", "ingest")
 # header of a core table when its stage gave an empty frame without columns
@@ -39,14 +41,8 @@ _DEFAULT_HEADERS = {
 
 
 def write_csv_table(frame: pd.DataFrame, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if frame.columns.empty:
-        path.write_bytes(b"")
-        return path
-    safe.neutralize_frame(frame).to_csv(
-        path, index=False, encoding=ENCODING, lineterminator="\r\n", float_format="%.12g"
-    )
-    return path
+    """The bytes of `safe.neutralize_frame(frame).to_csv(...)`, encoded column-wise."""
+    return csv_encode.write_table(frame, path)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
