@@ -179,59 +179,73 @@ def _row_xml(r: int, row: Sequence[Any], font: int, fill: bool, strings: _String
 
 
 def _column_cells(s: pd.Series, letter: str, refs: pd.Series) -> pd.Series:
-    """The `<c>` elements of one frame column, built column-wise; '' for empty cells."""
-    prefix = '<c r="' + letter + refs
-    na = s.isna().to_numpy()
-    dtype = s.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        values = s.map({True: "1", False: "0"}).astype("object").fillna("")
-        out = prefix + '" t="b"><v>' + values + "</v></c>"
-    elif pd.api.types.is_numeric_dtype(dtype):
-        f = s.astype("float64")
-        na = na | ~np.isfinite(f.to_numpy())
-        if pd.api.types.is_integer_dtype(dtype):
-            values = s.astype("object").map(str)
-        else:
-            values = f.map(repr)
-        out = prefix + '"><v>' + values.astype("object") + "</v></c>"
-    elif pd.api.types.is_datetime64_any_dtype(dtype):
-        t = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
-        serial = (t - pd.Timestamp(_EPOCH)) / pd.Timedelta(days=1)
-        out = (
-            prefix
-            + f'" s="{_style(fmt=_DATETIME)}"><v>'
-            + serial.map(repr).astype("object")
-            + "</v></c>"
-        )
-    elif isinstance(dtype, pd.StringDtype) or s.dropna().map(type).eq(str).all():
-        out = _text_cells(s, prefix)
-    else:  # mixed Python objects: cell by cell (always inline text: this is the fast path)
-        inline = _Strings(shared=False)
-        cells = [
-            _cell(f"{letter}{r}", v, _PLAIN_FONT, False, inline)
-            for r, v in zip(refs, s.tolist(), strict=True)
-        ]
-        return pd.Series(cells, dtype="object")
-    out = out.astype("object")
-    out[na] = ""
-    return out
+    """The `<c>` elements of a column of mixed Python objects, cell by cell; '' for empty
+    cells (always inline text). Columns of one type take `_typed_cells`."""
+    inline = _Strings(shared=False)
+    cells = [
+        _cell(f"{letter}{r}", v, _PLAIN_FONT, False, inline)
+        for r, v in zip(refs, s.tolist(), strict=True)
+    ]
+    return pd.Series(cells, dtype="object")
 
 
-def _text_cells(s: pd.Series, prefix: pd.Series) -> pd.Series:
-    """Inline text cells of a text column, escaped and joined in Arrow (C++, whole column at a
-    time) rather than by pandas' per-string replace on object columns."""
+def _is_text_column(s: pd.Series) -> bool:
+    return isinstance(s.dtype, pd.StringDtype) or bool(s.dropna().map(type).eq(str).all())
+
+
+def _typed_cells(s: pd.Series, letter: str, refs: Any, fill: np.ndarray | None) -> Any:
+    """The `<c>` elements of one frame column as an Arrow text array, built column-wise in
+    C++: '' for an empty cell, `<c r="A7" s="3"/>` for an empty shaded one, and shaded rows
+    (`fill`) get the fill in their style. None for a column of mixed Python objects."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pa.array(s.astype(object).where(s.notna(), ""), type=pa.string())
-    text = pc.replace_substring_regex(text, _ILLEGAL_RE2, "\ufffd")
-    for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
-        text = pc.replace_substring(text, a, b)
-    head = pa.array(prefix.astype(object), type=pa.string())
-    joined = pc.binary_join_element_wise(
-        head, '" t="inlineStr"><is><t xml:space="preserve">', text, "</t></is></c>", ""
-    )
-    return pd.Series(joined.to_numpy(zero_copy_only=False), index=s.index, dtype=object)
+    na = s.isna().to_numpy()
+    dtype = s.dtype
+    head = pc.binary_join_element_wise('<c r="' + letter, refs, '"', "")
+    shaded = fill is not None and bool(fill.any())
+    fill_style = _style(fill=True)
+
+    def cells(fmt: int, kind: str, values: Any, tail: str) -> Any:
+        attr: Any = f' s="{fmt}"' if fmt else ""
+        if shaded:
+            attr = pc.if_else(pa.array(fill), f' s="{fmt + fill_style}"', attr)
+        return pc.binary_join_element_wise(head, attr, kind, values, tail, "")
+
+    if pd.api.types.is_bool_dtype(dtype):
+        flags = s.to_numpy(dtype=bool, na_value=False)
+        out = cells(0, ' t="b"><v>', pa.array(np.where(flags, "1", "0")), "</v></c>")
+    elif pd.api.types.is_numeric_dtype(dtype):
+        f = s.to_numpy(dtype="float64", na_value=np.nan)
+        na = na | ~np.isfinite(f)
+        if pd.api.types.is_integer_dtype(dtype):  # str(int): exact also past 2**53
+            ints = s.to_numpy(dtype=np.int64, na_value=0) if na.any() else s.to_numpy()
+            values = pc.cast(pa.array(ints), pa.string())
+        else:
+            values = pa.array([repr(v) for v in f.tolist()], type=pa.string())
+        out = cells(0, "><v>", values, "</v></c>")
+    elif pd.api.types.is_datetime64_any_dtype(dtype):
+        t = s.dt.tz_convert("UTC").dt.tz_localize(None) if s.dt.tz is not None else s
+        serial = ((t - pd.Timestamp(_EPOCH)) / pd.Timedelta(days=1)).to_numpy(
+            dtype="float64", na_value=np.nan
+        )
+        values = pa.array([repr(v) for v in serial.tolist()], type=pa.string())
+        out = cells(_style(fmt=_DATETIME), "><v>", values, "</v></c>")
+    elif isinstance(dtype, pd.StringDtype) or s.dropna().map(type).eq(str).all():
+        text = pa.array(s.astype(object).where(s.notna(), ""), type=pa.string())
+        text = pc.replace_substring_regex(text, _ILLEGAL_RE2, "\ufffd")
+        for old, esc in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+            text = pc.replace_substring(text, old, esc)
+        out = cells(0, ' t="inlineStr"><is><t xml:space="preserve">', text, "</t></is></c>")
+    else:
+        return None
+    if na.any():
+        empty: Any = ""
+        if shaded:
+            blank = pc.binary_join_element_wise(head, f' s="{fill_style}"/>', "")
+            empty = pc.if_else(pa.array(fill), blank, "")
+        out = pc.if_else(pa.array(na), empty, out)
+    return out
 
 
 _REF = r'^(<c r="[A-Z]+[0-9]+")'
@@ -251,33 +265,51 @@ def _shade(cells: pd.Series, fill: np.ndarray, letter: str, refs: pd.Series) -> 
     return out
 
 
-def _frame_rows(frame: pd.DataFrame, first: int, fills: Sequence[bool] | None = None) -> list[str]:
+def _frame_xml(frame: pd.DataFrame, first: int, fills: Sequence[bool] | None = None) -> bytes:
+    """The `<row>` elements of a frame's rows, numbered from `first`, as UTF-8: joined in Arrow
+    column by column, so no Python string per cell is made (but for mixed-object columns)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     frame = frame.head(MAX_ROWS - first + 1).reset_index(drop=True)
     if frame.empty:
-        return []
-    refs = pd.Series(range(first, len(frame) + first), dtype="int64").astype(str).astype("object")
+        return b""
+    n = len(frame)
+    refs = pc.cast(pa.array(np.arange(first, first + n, dtype=np.int64)), pa.string())
     fill = None
     if fills is not None:
-        fill = np.zeros(len(frame), dtype=bool)
-        given = np.asarray(fills, dtype=bool)[: len(frame)]
+        fill = np.zeros(n, dtype=bool)
+        given = np.asarray(fills, dtype=bool)[:n]
         fill[: len(given)] = given
-    rows = '<row r="' + refs + '">'
+    parts = [pc.binary_join_element_wise('<row r="', refs, '">', "")]
     for i in range(frame.shape[1]):
-        cells = _column_cells(frame.iloc[:, i], column_letter(i), refs)
-        if fill is not None and fill.any():
-            cells = _shade(cells, fill, column_letter(i), refs)
-        rows = rows + cells
-    return (rows + "</row>").tolist()
+        col, letter = frame.iloc[:, i], column_letter(i)
+        cells = _typed_cells(col, letter, refs, fill)
+        if cells is None:
+            ref_text = pd.Series(refs.to_pylist(), dtype="object")
+            mixed = _column_cells(col, letter, ref_text)
+            if fill is not None and fill.any():
+                mixed = _shade(mixed, fill, letter, ref_text)
+            cells = pa.array(mixed.tolist(), type=pa.string())
+        parts.append(cells)
+    rows = pc.binary_join_element_wise(*parts, "</row>", "")
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)
+    begin, end = int(offsets[rows.offset]), int(offsets[rows.offset + len(rows)])
+    return bytes(memoryview(rows.buffers()[2])[begin:end])
 
 
 _CHUNK = 20_000  # rows of XML built and compressed at a time
 
 
 def _sheet_xml(sheet: Sheet, strings: _Strings) -> str:
-    return "".join(_sheet_parts(sheet, strings))
+    return "".join(_text_of(p) for p in _sheet_parts(sheet, strings))
 
 
-def _sheet_parts(sheet: Sheet, strings: _Strings) -> Iterator[str]:
+def _text_of(piece: str | bytes) -> str:
+    return piece.decode("utf-8") if isinstance(piece, bytes) else piece
+
+
+def _sheet_parts(sheet: Sheet, strings: _Strings) -> Iterator[str | bytes]:
     """The worksheet XML in pieces of at most `_CHUNK` rows: a big sheet is never one string."""
     frame = sheet.data if isinstance(sheet.data, pd.DataFrame) else None
     rows: Sequence[Sequence[Any]] = () if frame is not None else sheet.data
@@ -330,7 +362,7 @@ def _sheet_parts(sheet: Sheet, strings: _Strings) -> Iterator[str]:
         stop = min(start + _CHUNK, n_data)
         some = None if fills is None else fills[start:stop]
         if frame is not None:
-            yield "".join(_frame_rows(frame.iloc[start:stop], first_data + start, some))
+            yield _frame_xml(frame.iloc[start:stop], first_data + start, some)
             continue
         yield "".join(
             [
@@ -543,7 +575,7 @@ def write_xlsx(
             info.compress_type = zipfile.ZIP_DEFLATED
             with z.open(info, "w", force_zip64=_big(sheet)) as out:
                 for piece in _sheet_parts(sheet, strings):
-                    out.write(piece.encode("utf-8"))
+                    out.write(piece if isinstance(piece, bytes) else piece.encode("utf-8"))
         if shared_strings:
             info = zipfile.ZipInfo("xl/sharedStrings.xml", date_time=entry_time)
             info.compress_type = zipfile.ZIP_DEFLATED
