@@ -10,6 +10,7 @@ by spreadsheets and keeps the values as they are (already redacted when asked).
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -59,28 +60,36 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def _parquet(ctx: ReportContext, frame: pd.DataFrame, path: Path) -> list[Path]:
-    """A table as Parquet: by the engine's writer (a dataset folder) when the run has one."""
-    if ctx.parquet is not None and not frame.columns.empty:
-        return ctx.parquet(frame, path)
-    return [write_parquet(frame, path)]
-
-
 @writer("csv", suffix=".csv", always=True)
 def write_csv(ctx: ReportContext, out_dir: Path) -> list[Path]:
-    """Every table of the run: issues, duplicates, clusters, golden, bounces, records, scores."""
-    paths: list[Path] = []
+    """Every table of the run: issues, duplicates, clusters, golden, bounces, records, scores.
+
+    pyarrow writes the Parquet files on a second thread (it releases the GIL while it encodes
+    and compresses) while this one encodes the CSV files; each file is the same either way.
+    """
+    paths: list[Path | Future[list[Path]]] = []
     names = sorted(set(ctx.tables) | set(_ALWAYS))
-    for name in names:
-        frame = ctx.table(name)
-        if frame.columns.empty and name in _DEFAULT_HEADERS:
-            frame = pd.DataFrame(columns=_DEFAULT_HEADERS[name])
-        if name not in _ALWAYS and frame.columns.empty and not name.startswith("records/"):
-            continue  # a scorecard table the score stage did not fill
-        if name in PARQUET_ONLY:
-            paths += _parquet(ctx, frame, out_dir / f"{name}.parquet")
-            continue
-        paths.append(write_csv_table(frame, out_dir / table_path(name)))
-        if name.startswith("records/") or (ctx.parquet is not None and name in ENGINE_PARQUET):
-            paths += _parquet(ctx, frame, out_dir / f"{name}.parquet")
-    return paths
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") as pool:
+
+        def parquet(frame: pd.DataFrame, path: Path) -> None:
+            if ctx.parquet is not None and not frame.columns.empty:
+                paths.extend(ctx.parquet(frame, path))  # the engine's (Spark) writer, here
+            else:
+                paths.append(pool.submit(lambda: [write_parquet(frame, path)]))
+
+        for name in names:
+            frame = ctx.table(name)
+            if frame.columns.empty and name in _DEFAULT_HEADERS:
+                frame = pd.DataFrame(columns=_DEFAULT_HEADERS[name])
+            if name not in _ALWAYS and frame.columns.empty and not name.startswith("records/"):
+                continue  # a scorecard table the score stage did not fill
+            if name in PARQUET_ONLY:
+                parquet(frame, out_dir / f"{name}.parquet")
+                continue
+            paths.append(write_csv_table(frame, out_dir / table_path(name)))
+            if name.startswith("records/") or (ctx.parquet is not None and name in ENGINE_PARQUET):
+                parquet(frame, out_dir / f"{name}.parquet")
+    out: list[Path] = []
+    for p in paths:  # a failed Parquet write raises here, after the others finished
+        out.extend(p.result() if isinstance(p, Future) else [p])
+    return out
