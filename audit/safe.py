@@ -37,6 +37,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
@@ -325,12 +326,56 @@ _LEADS_LIKE_FORMULA = r"^[ \n]*[=+\-@\t\r']"
 
 
 def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in out.columns:
-        if _is_text(out[col]):
-            out[col] = _map_where(out[col], _text_mask(out[col], _LEADS_LIKE_FORMULA), neutralize)
+    """`neutralize` on every text cell and on the header. Only the columns that change are
+    new; the others are shared with `frame` (copy-on-write), so a 1M-row table is not copied
+    to find its few formula-like cells."""
+    out = frame.copy(deep=False)
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if _is_text(col):
+            fixed = _neutralized_column(col)
+            if fixed is not None:
+                out.isetitem(i, fixed)
     out.columns = [neutralize(str(c)) for c in out.columns]
     return out
+
+
+def _neutralized_column(col: pd.Series) -> pd.Series | None:
+    """The column with its formula-like text cells neutralized; None when none is. The cells
+    that may need it are found in Arrow (C++); only those are looked at in Python."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dtype = col.dtype
+    arrow = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
+    values = None if arrow else col.to_numpy(dtype=object)
+    try:
+        arr = (
+            pa.array(col.array) if arrow else pa.array(values, pa.large_string(), from_pandas=True)
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not only text: look at each text cell
+        assert values is not None
+        hits = [i for i, v in enumerate(values) if isinstance(v, str) and _needs_quote(v)]
+    else:
+        maybe = pc.fill_null(pc.match_substring_regex(arr, _LEADS_LIKE_FORMULA), False)
+        if not pc.any(maybe).as_py():
+            return None
+        hits = np.flatnonzero(maybe.to_numpy(zero_copy_only=False)).tolist()
+        if arrow:
+            mask = maybe.to_numpy(zero_copy_only=False)
+            fixed = [neutralize(v) for v in arr.filter(maybe).to_pylist()]
+            arr = pc.replace_with_mask(arr, pa.array(mask), pa.array(fixed, type=arr.type))
+            return pd.Series(pd.array(arr, dtype=dtype), index=col.index, name=col.name)
+    assert values is not None
+    hits = [i for i in hits if isinstance(values[i], str) and _needs_quote(values[i])]
+    if not hits:
+        return None
+    values = values.copy()
+    for i in hits:
+        values[i] = "'" + values[i]
+    if isinstance(dtype, pd.StringDtype):
+        return pd.Series(pd.array(values, dtype=dtype), index=col.index, name=col.name)
+    return pd.Series(values, index=col.index, name=col.name, dtype=object)
 
 
 def unneutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:

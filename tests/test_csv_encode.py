@@ -210,3 +210,17 @@ def test_random_cells_give_the_same_bytes(rows: list[tuple], tmp_path_factory) -
             csv_encode.write_table(frame, tmp / "ours.csv")
         return
     assert csv_encode.write_table(frame, tmp / "ours.csv").read_bytes() == want
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[python]", object])
+def test_neutralize_frame_quotes_formula_text_and_leaves_the_input_alone(dtype) -> None:
+    cells = ["=1+2", "+82 10-1234-5678", " @x", "'=y", "-5", "ok", None, "\t=z"]
+    frame = pd.DataFrame({"v": pd.Series(cells, dtype=dtype), "n": range(len(cells))})
+    before = frame.copy()
+    out = safe.neutralize_frame(frame)
+    got = out["v"].astype(object).where(out["v"].notna(), None).tolist()
+    assert got == ["'=1+2", "+82 10-1234-5678", "' @x", "''=y", "-5", "ok", None, "'\t=z"]
+    assert out["v"].dtype == frame["v"].dtype and out["n"].tolist() == list(range(len(cells)))
+    pd.testing.assert_frame_equal(frame, before)
+    mixed = pd.DataFrame({"m": pd.Series(["=a", 3, None, "b", -1.5], dtype=object)})
+    assert safe.neutralize_frame(mixed)["m"].tolist()[:2] == ["'=a", 3]
