@@ -23,6 +23,7 @@ from audit.report.run_folder import (
     ENGINE_PARQUET,
     KPI_COLUMNS,
     PARQUET_ONLY,
+    record_rows,
     table_path,
 )
 
@@ -74,7 +75,10 @@ def write_csv(ctx: ReportContext, out_dir: Path) -> list[Path]:
         def parquet(frame: pd.DataFrame, path: Path) -> None:
             if ctx.parquet is not None and not frame.columns.empty:
                 paths.extend(ctx.parquet(frame, path))  # the engine's (Spark) writer, here
-            else:
+            else:  # one file waits at most: a queue would hold every sorted records copy
+                for earlier in paths:
+                    if isinstance(earlier, Future):
+                        earlier.result()
                 paths.append(pool.submit(lambda: [write_parquet(frame, path)]))
 
         for name in names:
@@ -83,6 +87,8 @@ def write_csv(ctx: ReportContext, out_dir: Path) -> list[Path]:
                 frame = pd.DataFrame(columns=_DEFAULT_HEADERS[name])
             if name not in _ALWAYS and frame.columns.empty and not name.startswith("records/"):
                 continue  # a scorecard table the score stage did not fill
+            if name.startswith("records/"):
+                frame = record_rows(frame)
             if name in PARQUET_ONLY:
                 parquet(frame, out_dir / f"{name}.parquet")
                 continue

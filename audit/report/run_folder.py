@@ -48,7 +48,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from audit import safe, scoretrend
 from audit.config import dump_config
@@ -154,15 +157,38 @@ def _sorted(frame: pd.DataFrame | None, keys: list[str]) -> pd.DataFrame:
 
 
 def _in_order(frame: pd.DataFrame, by: list[str]) -> bool:
-    """Whether a one-key table is already in order: then it is not copied by a sort (the
-    records arrive sorted by record_id, and at 1M contacts a copy is gigabytes)."""
-    if len(by) != 1:
-        return False
-    col = frame[by[0]]
+    """Whether a table is already in the order of its keys (no missing key): then it is not
+    copied by a sort. The pairs and clusters arrive in order; at 1M contacts a copy of each
+    is hundreds of megabytes."""
     try:
-        return bool(col.notna().all() and col.is_monotonic_increasing)
+        if not all(frame[k].notna().all() for k in by):
+            return False
+        if len(frame) < 2:
+            return True
+        decided = np.zeros(len(frame) - 1, dtype=bool)  # row < next row on an earlier key
+        tied = np.ones(len(frame) - 1, dtype=bool)
+        for k in by:
+            less, equal = _neighbours(frame[k])
+            decided |= tied & less
+            tied &= equal
+        return bool((decided | tied).all())
     except TypeError:  # mixed types: let the sort decide
         return False
+
+
+def _neighbours(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """For each row but the last: its key < the next row's, and its key == the next row's
+    (Arrow compares text by code point, as the sort does)."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        arr = pa.array(col.array)
+        a, b = arr.slice(0, len(arr) - 1), arr.slice(1)
+        return (
+            pc.less(a, b).to_numpy(zero_copy_only=False),
+            pc.equal(a, b).to_numpy(zero_copy_only=False),
+        )
+    values = col.to_numpy()
+    a, b = values[:-1], values[1:]
+    return np.asarray(a < b, dtype=bool), np.asarray(a == b, dtype=bool)
 
 
 def bounces(records: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -198,8 +224,16 @@ def _is_clock_key(key: str) -> bool:
     return any(w in k for w in ("time", "timing", "seconds", "elapsed", "duration"))
 
 
+def record_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """A records table in the order its files hold it (by record_id). The csv writer sorts each
+    entity just before writing it, so the stage holds one sorted copy at a time, not one of
+    every entity (at 1M contacts those were gigabytes)."""
+    return _sorted(frame, ["record_id"])
+
+
 def result_tables(result: RunResult) -> dict[str, pd.DataFrame]:
-    """Every table of a run, in stable row order."""
+    """Every table of a run, in stable row order (the records in the stage's order: their
+    rows are sorted when written, see `record_rows`)."""
     m, sc = result.matches, result.scorecard
     validation = result.extras.get("validation")
     checked = getattr(validation, "checked", None)
@@ -213,8 +247,8 @@ def result_tables(result: RunResult) -> dict[str, pd.DataFrame]:
         "kpis": _sorted(kpis, ["kpi_id"]),
         "ingest": _sorted(result.ingest.counts, ["source", "source_file", "entity"]),
     }
-    for entity, frame in sorted(result.records.items()):
-        tables[f"records/{entity}"] = _sorted(frame, ["record_id"])
+    for entity, frame in sorted(result.records.items()):  # sorted as written: record_rows
+        tables[f"records/{entity}"] = frame.reset_index(drop=True)
     score_frames = {
         "by_dimension": (sc.by_dimension, ["dimension"]),
         "by_entity": (sc.by_entity, ["entity", "dimension"]),
