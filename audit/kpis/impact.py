@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from audit import schema
+from audit.columnwise import isin
 from audit.config import KpiConfig
 from audit.kpis.catalogue import format_value
 from audit.model import Issues, Matches, Records
@@ -108,7 +109,7 @@ def _apply_golden(contacts: pd.DataFrame, matches: Matches, survivors: set[str])
     golden = getattr(matches, "golden", None)
     if golden is None or golden.empty or "survivor_id" not in golden or not survivors:
         return contacts
-    g = golden[golden["survivor_id"].astype(str).isin(survivors)]
+    g = golden[isin(golden["survivor_id"].astype(str), survivors)]
     g = g.drop_duplicates("survivor_id").set_index(g["survivor_id"].astype(str))
     if g.empty:
         return contacts
@@ -214,13 +215,13 @@ def clean_records(
     )
     pos = pd.Series(range(len(contacts)), index=rid.to_numpy(dtype=object))
     pos = pos[~pos.index.duplicated()]
-    pairs = pairs[pairs["loser"].isin(pos.index) & pairs["survivor"].isin(pos.index)]
+    pairs = pairs[isin(pairs["loser"], pos.index) & isin(pairs["survivor"], pos.index)]
     refs = contacts[[c for c in ("email", "external_id") if c in contacts]]
     lo = refs.iloc[pos[pairs["loser"]].to_numpy()]
     su = refs.iloc[pos[pairs["survivor"]].to_numpy()]
     email_map = _reference_map(lo, su, "email", _folded)
     id_map = _reference_map(lo, su, "external_id", _stripped)
-    keep = ~rid.isin(list(away))
+    keep = ~isin(rid, list(away))
     stats["duplicates_merged"] = int((~keep).sum())
     cleaned = _apply_golden(contacts[keep], matches, set(away.values()))
     if issues is not None and len(issues):
@@ -233,7 +234,9 @@ def clean_records(
                 | iss["dimension"].astype("object").eq("freshness")
             )
         ]
-        drop = cleaned["record_id"].astype("object").isin(set(bad["record_id"].dropna()))
+        drop = pd.Series(
+            isin(cleaned["record_id"], bad["record_id"].dropna().unique()), index=cleaned.index
+        )
         drop &= cleaned["email"].notna()
         stats["emails_excluded"] = int(drop.sum())
         cleaned["email"] = cleaned["email"].astype("object").where(~drop, None)
@@ -247,7 +250,7 @@ def clean_records(
             if refs.empty or ref not in frame:
                 continue
             keys = key(frame[ref])
-            hit = keys.isin(refs.index).to_numpy()
+            hit = isin(keys, refs.index)
             if hit.any():
                 moved = frame[ref].astype("object").where(~hit, keys.map(refs))
                 frame = frame.assign(**{ref: moved})

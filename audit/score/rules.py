@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from audit.columnwise import isin
 from audit.model import Issues, Matches
 
 RULE_COLUMNS = [
@@ -67,7 +68,7 @@ def duplicate_excess(matches: Matches) -> tuple[int, set[str]]:
             cl = cl[cl["band"].astype("object").isin(DUPLICATE_BANDS)]
         sizes = cl.groupby("cluster_id")["record_id"].nunique()
         sizes = sizes[sizes > 1]
-        members = set(cl.loc[cl["cluster_id"].isin(sizes.index), "record_id"].astype(str))
+        members = set(cl.loc[isin(cl["cluster_id"], sizes.index), "record_id"].astype(str))
         return int((sizes - 1).sum()), members
     pairs = matches.pairs if matches is not None else None
     if pairs is None or pairs.empty or "band" not in pairs:
