@@ -127,7 +127,8 @@ def isin(values: pd.Series | np.ndarray, candidates: Iterable[Any]) -> np.ndarra
     1 µs a candidate), so a test against 100k record ids cost more than the rest of the step.
     Anything else (numbers, mixed objects, a missing candidate) goes to pandas as before.
     """
-    cand = candidates if isinstance(candidates, (list, np.ndarray)) else list(candidates)
+    kept = (list, np.ndarray, pd.Index, pd.Series)
+    cand = candidates if isinstance(candidates, kept) else list(candidates)
     try:
         left = pa.array(values, from_pandas=True)
         text = pa.types.is_string(left.type) or pa.types.is_large_string(left.type)
