@@ -50,7 +50,7 @@ def _active(frames: Frames, at: pd.Timestamp) -> pd.Series:
 def _active_keys(frames: Frames, at: pd.Timestamp) -> set[str]:
     return frames.memo(
         ("subscriptions.active_keys", at),
-        lambda: set(_subs(frames).loc[_active(frames, at), "_key"]),
+        lambda: set(_subs(frames).loc[_active(frames, at), "_key"].unique().tolist()),
     )
 
 
@@ -533,7 +533,7 @@ def cross_sell_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
     )
     before = orders[orders["ordered_at"] < period.start]
     during = orders[period.mask(orders["ordered_at"])]
-    existing = set(before["_key"])
+    existing = set(before["_key"].unique().tolist())
     during = during[isin(during["_key"], existing) & during["_what"].notna().to_numpy()]
     # (customer, what) pairs of the period not bought before: one index lookup, not a row loop
     pair = ["_key", "_what"]

@@ -59,8 +59,8 @@ def _casefolded(s: pd.Series) -> pd.Series:
 def _linked(frames: Frames, deals: pd.DataFrame) -> pd.Series:
     """Per contact: a deal of `deals` points at it (by the contact's id or email)."""
     c = frames["contacts"]
-    emails = set(_casefolded(deals["contact_email"].dropna()).unique())
-    ids = set(deals["contact_id"].dropna())
+    emails = _casefolded(deals["contact_email"].dropna()).unique()
+    ids = deals["contact_id"].dropna().unique()
     email = frames.memo("contacts.email_casefolded", lambda: _casefolded(c["email"]))
     by_email = isin(email, emails) & c["email"].notna().to_numpy()
     return pd.Series(by_email | isin(c["external_id"], ids), index=c.index)

@@ -79,8 +79,8 @@ def funnel_close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, An
         c = frames["contacts"]
         cohort_leads = c[period.mask(c["created_at"])]
         won_deals = d[won]
-        ids = set(won_deals["contact_id"].dropna())
-        emails = set(fold(won_deals["contact_email"]).dropna())
+        ids = set(won_deals["contact_id"].dropna().unique().tolist())
+        emails = set(fold(won_deals["contact_email"]).dropna().unique().tolist())
         if not ids and not emails:
             # deals that name no contact cannot be traced to leads: the seed's count
             leads = len(cohort_leads)

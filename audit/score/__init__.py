@@ -188,7 +188,7 @@ def rule_lift(rules: pd.DataFrame, failing: pd.DataFrame, by_dimension: pd.DataF
         per_row = failing.groupby(["entity", "dimension", "record_id"])["rule_id"]
         alone = failing[per_row.transform("nunique").eq(1)]
         sole = alone.groupby(["rule_id", "entity"])["record_id"].nunique()
-    known = set(failing["rule_id"]) if len(failing) else set()
+    known = set(failing["rule_id"].unique()) if len(failing) else set()
     info = dims.set_index("dimension")
     for i, r in rules.iterrows():
         if r["status"] != "ok" or r["severity"] == "info" or r["dimension"] not in info.index:
