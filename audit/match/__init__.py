@@ -119,7 +119,7 @@ def match(
         facts=facts,
         forbid=forbid,
     )
-    del feats
+    del feats, facts
     t1 = time.perf_counter()
     p = linked.pairs
     pi, pj = p["i"].to_numpy(np.int64), p["j"].to_numpy(np.int64)
