@@ -268,3 +268,16 @@ def test_field_inventory_counts_unmapped_columns_per_row() -> None:
     assert inv.loc["Tags", ["n_filled", "n_distinct", "sources"]].tolist() == [3, 2, "b"]
     assert inv.loc["Note", ["n_filled", "n_distinct", "sources"]].tolist() == [0, 0, ""]
     assert pd.isna(inv.loc["Note", "latest_update"])
+
+
+def test_a_failing_records_source_is_its_last_rows() -> None:
+    # a record id read twice (within an entity, or in two entities) keeps its last row's source
+    from audit.score import _source_of, _source_of_py
+
+    records = {
+        "contacts": pd.DataFrame({"record_id": ["x", "y", "x"], "source": ["s1", "s2", "s3"]}),
+        "deals": pd.DataFrame({"record_id": ["y", "z"], "source": ["t1", "t2"]}),
+    }
+    rids = pd.Series(["x", "y", "z", "absent"], dtype=object).to_numpy()
+    assert _source_of(records, rids).tolist() == ["s3", "t1", "t2", None]
+    assert _source_of_py(records, rids).tolist() == ["s3", "t1", "t2", None]  # ids Arrow refuses

@@ -337,7 +337,9 @@ def _source_of_py(records: Records, rids: np.ndarray) -> np.ndarray:
     last = ~pd.Index(rid).duplicated(keep="last")
     src_of = pd.Series(srcs[last], index=pd.Index(rid[last], dtype=object), dtype=object)
     at = src_of.index.get_indexer(rids)
-    return np.where(at >= 0, src_of.to_numpy(dtype=object)[np.maximum(at, 0)], None)
+    found = np.full(len(rids), None, dtype=object)
+    found[at >= 0] = src_of.to_numpy(dtype=object)[at[at >= 0]]
+    return found
 
 
 def score(
