@@ -251,6 +251,7 @@ def _analyse(
             pd.concat([norm_issues, validation.issues], ignore_index=True),
             memory=memory,
         )
+    memory = None  # the previous run's clusters and every decision: match's input only
     contacts = records.get("contacts")
     stage_done(progress, "match", 0 if contacts is None else len(contacts), timings["match"])
     issues = conform_issues(
@@ -336,12 +337,19 @@ def run(
     _sweep(out_root)
     hist_path = cfg.resolve(cfg.history.path) if cfg.history.path else out_root / "history.sqlite"
     store = review_store.store_path(hist_path)
-    memory = review_store.load_memory(store, before=run_id) if cfg.history.enabled else None
     stages = None
     try:
         # the engine stays up through the report: with Spark it writes the large tables
         stages = _stages(cfg, spark)
-        result = _analyse(cfg, stages, progress=progress, run_id=run_id, memory=memory)
+        # the decisions store's memory is match's input only: _analyse holds the one reference
+        # and lets it go after match, before the stages that build the run's largest frames
+        result = _analyse(
+            cfg,
+            stages,
+            progress=progress,
+            run_id=run_id,
+            memory=review_store.load_memory(store, before=run_id) if cfg.history.enabled else None,
+        )
         run_dir = out_root / result.run_id
         progress("report")
         with timed("report", result.timings):

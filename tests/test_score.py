@@ -241,3 +241,43 @@ def test_info_rules_are_listed_but_do_not_move_scores() -> None:
     )
     assert "contacts.email.hint" in set(sc.by_rule["rule_id"])
     assert sc.by_dimension.set_index("dimension").loc["validity", "score"] == pytest.approx(0.8)
+
+
+def test_field_inventory_counts_unmapped_columns_per_row() -> None:
+    # ten contacts from two sources; five share one `extra` text, the others vary: a value
+    # that is empty text or null is not filled, a key never filled still gets its row, a list
+    # is one value, and a dict cell (a JSON source's) counts like its text
+    extra = [json.dumps({"Tier": "gold", "Note": ""})] * 5 + [
+        json.dumps({"Tier": "silver", "Note": None}),
+        json.dumps({"Tier": "", "Tags": ["a", "b"]}),
+        json.dumps({"Tags": ["a", "b"]}),
+        None,
+        {"Tier": "gold", "Tags": ["c"]},
+    ]
+    contacts = make_contacts(
+        email=[f"p{i}@x.com" for i in range(10)],
+        extra=extra,
+        updated_at=[f"2026-01-{i + 10}" for i in range(10)],
+    )
+    contacts["source"] = ["a"] * 5 + ["b"] * 5
+    sc = score({"contacts": contacts}, ISSUES, EMPTY_MATCHES, Thresholds(), checked=CHECKED)
+    inv = sc.inventory[sc.inventory["kind"].eq("extra")].set_index("field")
+    assert list(inv.index) == ["Note", "Tags", "Tier"]
+    assert inv.loc["Tier", ["n_filled", "n_distinct", "sources"]].tolist() == [7, 2, "a, b"]
+    assert inv.loc["Tier", "latest_update"].startswith("2026-01-19")
+    assert inv.loc["Tags", ["n_filled", "n_distinct", "sources"]].tolist() == [3, 2, "b"]
+    assert inv.loc["Note", ["n_filled", "n_distinct", "sources"]].tolist() == [0, 0, ""]
+    assert pd.isna(inv.loc["Note", "latest_update"])
+
+
+def test_a_failing_records_source_is_its_last_rows() -> None:
+    # a record id read twice (within an entity, or in two entities) keeps its last row's source
+    from audit.score import _source_of, _source_of_py
+
+    records = {
+        "contacts": pd.DataFrame({"record_id": ["x", "y", "x"], "source": ["s1", "s2", "s3"]}),
+        "deals": pd.DataFrame({"record_id": ["y", "z"], "source": ["t1", "t2"]}),
+    }
+    rids = pd.Series(["x", "y", "z", "absent"], dtype=object).to_numpy()
+    assert _source_of(records, rids).tolist() == ["s3", "t1", "t2", None]
+    assert _source_of_py(records, rids).tolist() == ["s3", "t1", "t2", None]  # ids Arrow refuses

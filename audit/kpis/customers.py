@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from audit.columnwise import isin
 from audit.kpis.catalogue import NUMBER, SHARE, WORDS, KpiValue, kpi
 from audit.kpis.inputs import (
     Frames,
@@ -49,7 +50,7 @@ def _active(frames: Frames, at: pd.Timestamp) -> pd.Series:
 def _active_keys(frames: Frames, at: pd.Timestamp) -> set[str]:
     return frames.memo(
         ("subscriptions.active_keys", at),
-        lambda: set(_subs(frames).loc[_active(frames, at), "_key"]),
+        lambda: set(_subs(frames).loc[_active(frames, at), "_key"].unique().tolist()),
     )
 
 
@@ -505,7 +506,7 @@ def upsell_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) ->
     subs = _subs(frames).assign(_mrr=_mrr(frames))
     at_start = _active(frames, period.start)
     base = subs[at_start].groupby("_key")["_mrr"].max()
-    new = subs[period.mask(subs["started_at"]) & subs["_key"].isin(base.index)]
+    new = subs[period.mask(subs["started_at"]) & isin(subs["_key"], base.index)]
     best_new = new.groupby("_key")["_mrr"].max()
     upsold = (best_new > base.reindex(best_new.index)).sum()
     return KpiValue(
@@ -532,8 +533,8 @@ def cross_sell_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
     )
     before = orders[orders["ordered_at"] < period.start]
     during = orders[period.mask(orders["ordered_at"])]
-    existing = set(before["_key"])
-    during = during[during["_key"].isin(existing) & during["_what"].notna()]
+    existing = set(before["_key"].unique().tolist())
+    during = during[isin(during["_key"], existing) & during["_what"].notna().to_numpy()]
     # (customer, what) pairs of the period not bought before: one index lookup, not a row loop
     pair = ["_key", "_what"]
     seen = pd.MultiIndex.from_frame(before[pair]).unique()

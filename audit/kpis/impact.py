@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from audit import schema
+from audit.columnwise import isin
 from audit.config import KpiConfig
 from audit.kpis.catalogue import format_value
 from audit.model import Issues, Matches, Records
@@ -71,11 +72,13 @@ def _reference_map(lo: pd.DataFrame, su: pd.DataFrame, col: str, key: Any) -> pd
     return out[~out.index.duplicated(keep="last")]
 
 
-def _merged_away(matches: Matches, bands: Sequence[str]) -> dict[str, str]:
-    """Record id of every non-survivor in a trusted cluster -> its survivor's record id."""
+def _merged_away(matches: Matches, bands: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(record id of every non-survivor in a trusted cluster, its survivor's record id), each
+    non-survivor once (a record listed in two clusters keeps the last, as a dict would)."""
+    none = np.zeros(0, dtype=object)
     cl = matches.clusters
     if cl is None or cl.empty or not {"cluster_id", "record_id"} <= set(cl.columns):
-        return {}
+        return none, none
     trusted = pd.Series(False, index=cl.index)
     if "band" in cl:
         trusted |= cl["band"].astype("object").isin(list(bands))
@@ -83,7 +86,7 @@ def _merged_away(matches: Matches, bands: Sequence[str]) -> dict[str, str]:
         trusted |= _folded(cl["decision"]).isin(APPROVED).to_numpy()
     cl = cl[trusted]
     if cl.empty:
-        return {}
+        return none, none
     if "is_survivor" not in cl:
         surv = pd.Series(False, index=cl.index)
     elif pd.api.types.is_bool_dtype(cl["is_survivor"]):
@@ -99,16 +102,21 @@ def _merged_away(matches: Matches, bands: Sequence[str]) -> dict[str, str]:
         }
     ).sort_values(["cid", "surv", "rid"], ascending=[True, False, True], kind="stable")
     first = cl.groupby("cid", sort=False)["rid"].transform("first")
-    losers = cl["rid"] != first
-    return dict(zip(cl.loc[losers, "rid"], first[losers], strict=True))
+    losers = (cl["rid"] != first).to_numpy()
+    lost = cl["rid"].to_numpy(dtype=object)[losers]
+    into = first.to_numpy(dtype=object)[losers]
+    if pd.Index(lost).has_duplicates:  # rare (a decisions file naming a record twice)
+        once = dict(zip(lost, into, strict=True))
+        lost, into = np.array(list(once), dtype=object), np.array(list(once.values()), dtype=object)
+    return lost, into
 
 
-def _apply_golden(contacts: pd.DataFrame, matches: Matches, survivors: set[str]) -> pd.DataFrame:
+def _apply_golden(contacts: pd.DataFrame, matches: Matches, survivors: np.ndarray) -> pd.DataFrame:
     """Give each merged survivor the golden record's values (the merge's proposed result)."""
     golden = getattr(matches, "golden", None)
-    if golden is None or golden.empty or "survivor_id" not in golden or not survivors:
+    if golden is None or golden.empty or "survivor_id" not in golden or not len(survivors):
         return contacts
-    g = golden[golden["survivor_id"].astype(str).isin(survivors)]
+    g = golden[isin(golden["survivor_id"].astype(str), survivors)]
     g = g.drop_duplicates("survivor_id").set_index(g["survivor_id"].astype(str))
     if g.empty:
         return contacts
@@ -204,25 +212,22 @@ def clean_records(
         stats["deleted_excluded"] = int(gone.sum())
         if gone.any():
             contacts = contacts[~gone.to_numpy()]
-    away = _merged_away(matches, bands)
+    away, into = _merged_away(matches, bands)
     rid = contacts["record_id"].astype(str)
     pairs = pd.DataFrame(
-        {
-            "loser": pd.Series(list(away.keys()), dtype=object),
-            "survivor": pd.Series(list(away.values()), dtype=object),
-        }
+        {"loser": pd.Series(away, dtype=object), "survivor": pd.Series(into, dtype=object)}
     )
     pos = pd.Series(range(len(contacts)), index=rid.to_numpy(dtype=object))
     pos = pos[~pos.index.duplicated()]
-    pairs = pairs[pairs["loser"].isin(pos.index) & pairs["survivor"].isin(pos.index)]
+    pairs = pairs[isin(pairs["loser"], pos.index) & isin(pairs["survivor"], pos.index)]
     refs = contacts[[c for c in ("email", "external_id") if c in contacts]]
     lo = refs.iloc[pos[pairs["loser"]].to_numpy()]
     su = refs.iloc[pos[pairs["survivor"]].to_numpy()]
     email_map = _reference_map(lo, su, "email", _folded)
     id_map = _reference_map(lo, su, "external_id", _stripped)
-    keep = ~rid.isin(list(away))
+    keep = ~isin(rid, away)
     stats["duplicates_merged"] = int((~keep).sum())
-    cleaned = _apply_golden(contacts[keep], matches, set(away.values()))
+    cleaned = _apply_golden(contacts[keep], matches, pd.unique(into))
     if issues is not None and len(issues):
         iss = issues[issues["entity"].astype("object").eq("contacts")]
         field = _folded(iss["field"]).fillna("")
@@ -233,7 +238,9 @@ def clean_records(
                 | iss["dimension"].astype("object").eq("freshness")
             )
         ]
-        drop = cleaned["record_id"].astype("object").isin(set(bad["record_id"].dropna()))
+        drop = pd.Series(
+            isin(cleaned["record_id"], bad["record_id"].dropna().unique()), index=cleaned.index
+        )
         drop &= cleaned["email"].notna()
         stats["emails_excluded"] = int(drop.sum())
         cleaned["email"] = cleaned["email"].astype("object").where(~drop, None)
@@ -247,7 +254,7 @@ def clean_records(
             if refs.empty or ref not in frame:
                 continue
             keys = key(frame[ref])
-            hit = keys.isin(refs.index).to_numpy()
+            hit = isin(keys, refs.index)
             if hit.any():
                 moved = frame[ref].astype("object").where(~hit, keys.map(refs))
                 frame = frame.assign(**{ref: moved})

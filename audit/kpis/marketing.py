@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from audit.columnwise import isin
 from audit.kpis.catalogue import WORDS, KpiValue, kpi
 from audit.kpis.inputs import (
     NEVER_PAID,
@@ -58,11 +59,11 @@ def _casefolded(s: pd.Series) -> pd.Series:
 def _linked(frames: Frames, deals: pd.DataFrame) -> pd.Series:
     """Per contact: a deal of `deals` points at it (by the contact's id or email)."""
     c = frames["contacts"]
-    emails = set(_casefolded(deals["contact_email"].dropna()).unique())
-    ids = set(deals["contact_id"].dropna())
+    emails = _casefolded(deals["contact_email"].dropna()).unique()
+    ids = deals["contact_id"].dropna().unique()
     email = frames.memo("contacts.email_casefolded", lambda: _casefolded(c["email"]))
-    by_email = email.isin(emails) & c["email"].notna()
-    return (by_email | c["external_id"].isin(ids)).astype(bool)
+    by_email = isin(email, emails) & c["email"].notna().to_numpy()
+    return pd.Series(by_email | isin(c["external_id"], ids), index=c.index)
 
 
 def lifecycle_stage(frames: Frames) -> pd.Series:
@@ -234,7 +235,7 @@ def email_reachability(frames: Frames, period: KpiPeriod, params: Mapping[str, A
         cls = _casefolded(ev["classification"]).where(ev["classification"].notna(), "hard")
         dead = ev.loc[(kind.eq("bounce") & cls.eq("hard")) | kind.eq("complaint"), "address"]
         dead_set = {str(a).strip().casefold() for a in dead.dropna()}
-        ok = ok & ~email.isin(dead_set)
+        ok = ok & ~isin(email, dead_set)
     # opted out is not unreachable: the address works, it just may not get marketing mail
     opted = int((ok & c["email_opt_out"].fillna(False).astype(bool)).sum())
     note = f"{int(ok.sum())} of {len(c)} contacts reachable by email"

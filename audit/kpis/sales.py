@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from audit.columnwise import isin
 from audit.kpis.catalogue import KpiValue, kpi
 from audit.kpis.inputs import (
     Frames,
@@ -78,8 +79,8 @@ def funnel_close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, An
         c = frames["contacts"]
         cohort_leads = c[period.mask(c["created_at"])]
         won_deals = d[won]
-        ids = set(won_deals["contact_id"].dropna())
-        emails = set(fold(won_deals["contact_email"]).dropna())
+        ids = set(won_deals["contact_id"].dropna().unique().tolist())
+        emails = set(fold(won_deals["contact_email"]).dropna().unique().tolist())
         if not ids and not emails:
             # deals that name no contact cannot be traced to leads: the seed's count
             leads = len(cohort_leads)
@@ -90,7 +91,9 @@ def funnel_close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, An
                 "no contact, so a lead with two deals counts twice",
                 variant="created cohort: won deals ÷ leads created",
             )
-        converted = cohort_leads["external_id"].isin(ids) | fold(cohort_leads["email"]).isin(emails)
+        converted = isin(cohort_leads["external_id"], ids) | isin(
+            fold(cohort_leads["email"]), emails
+        )
         leads, conv = len(cohort_leads), int(converted.sum())
         return KpiValue(
             ratio(conv, leads),

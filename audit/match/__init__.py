@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audit import schema
+from audit.columnwise import shared_objects
 from audit.config import MatchConfig, SourceConfig
 from audit.match.memory import (
     Applied,
@@ -104,7 +105,7 @@ def match(
     row_order = pc.sort_indices(pa.array(contacts["record_id"].astype(str))).to_numpy()
     used = [c for c in FEATURE_INPUTS if c in contacts.columns]
     data = contacts[used].take(row_order).reset_index(drop=True)
-    ids = data["record_id"].astype(str).to_numpy(dtype=object)
+    ids = shared_objects(data["record_id"], as_text=True)  # pairs and clusters keep them
     feats = features(data, _flagged(ids, issues, used))
     del data  # only the features are needed from here on: keep the peak memory low
     # the first pass over the whole data set: how many people share each phone / email / address
@@ -119,7 +120,7 @@ def match(
         facts=facts,
         forbid=forbid,
     )
-    del feats
+    del feats, facts
     t1 = time.perf_counter()
     p = linked.pairs
     pi, pj = p["i"].to_numpy(np.int64), p["j"].to_numpy(np.int64)

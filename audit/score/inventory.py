@@ -63,15 +63,17 @@ def _distinct(values: pd.Series, filled: np.ndarray) -> int:
         return int(values[filled].astype(str).nunique())
 
 
-def _extra_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The unmapped columns kept in `extra` (JSON text or dicts), one column per key.
+def _extra_columns(frame: pd.DataFrame) -> list[tuple[str, pd.Series, np.ndarray]]:
+    """The unmapped columns kept in `extra` (JSON text or dicts): per key, its values over the
+    distinct `extra` cells (empty text is missing) and each row's position among them.
 
-    Each distinct JSON text is parsed once and its row taken for every record that holds it:
-    many records share one (a deal type, a lead status), and parsing per row was most of this
-    table's time.
+    Each distinct JSON text is parsed once and its values kept once: many records share one (a
+    deal type, a lead status). The counts a column needs (filled rows, their sources, the latest
+    update) are gathered through the row positions, so no row-by-key table is built: at 1M
+    contacts it was 1M x 28 Python objects, copied by every step that read it.
     """
     if "extra" not in frame or frame["extra"].isna().all():
-        return pd.DataFrame(index=frame.index)
+        return []
     raw = frame["extra"].to_numpy(dtype=object)
     text = np.fromiter((isinstance(v, str) for v in raw), bool, len(raw))
     codes = np.full(len(raw), -1, np.int64)
@@ -83,9 +85,7 @@ def _extra_frame(frame: pd.DataFrame) -> pd.DataFrame:
         parsed.append(v if isinstance(v, dict) else {})
     table = pd.DataFrame(parsed)
     table = table.where(table.notna() & table.astype(str).ne(""), None)
-    out = table.take(codes)
-    out.index = frame.index
-    return out
+    return [(str(c), table[c], codes) for c in sorted(table.columns, key=str)]
 
 
 def _parse(v: str) -> dict:
@@ -135,14 +135,18 @@ def field_inventory(
         ns = pd.DatetimeIndex(stamp).asi8 if stamp is not None else np.zeros(n, np.int64)
         derived = {c.name for c in schema.ENTITIES.get(entity, ()) if c.derived}
         canonical = [c for c in frame.columns if c not in PROVENANCE]
-        extra = _extra_frame(frame)
         # the few distinct sources, as codes: which ones fill a column is a bincount
         src_code, src_uniq = pd.factorize(frame["source"].to_numpy(dtype=object))
         src_names = [None if s is None else str(s) for s in src_uniq]
-        columns = [(c, frame[c], "derived" if c in derived else "canonical") for c in canonical]
-        columns += [(str(c), extra[c], "extra") for c in sorted(extra.columns, key=str)]
-        for col, values, kind in columns:
+        columns: list[tuple[str, pd.Series, np.ndarray | None, str]] = [
+            (c, frame[c], None, "derived" if c in derived else "canonical") for c in canonical
+        ]
+        columns += [(c, v, at, "extra") for c, v, at in _extra_columns(frame)]
+        for col, values, at, kind in columns:
             filled = values.notna().to_numpy(dtype=bool)
+            distinct = _distinct(values, filled)
+            if at is not None:  # values of the distinct `extra` cells: spread over the rows
+                filled = filled[at]
             seen = np.bincount(src_code[filled & (src_code >= 0)], minlength=len(src_names))
             srcs = sorted({s for s, k in zip(src_names, seen, strict=True) if k and s is not None})
             n_filled = int(filled.sum())
@@ -154,7 +158,7 @@ def field_inventory(
                     "n_records": n,
                     "n_filled": n_filled,
                     "fill_rate": n_filled / n if n else float("nan"),
-                    "n_distinct": _distinct(values, filled),
+                    "n_distinct": distinct,
                     "sources": ", ".join(srcs),
                     "latest_update": _latest(stamp, ns, filled),
                     "used_by_rules": ", ".join(sorted(set(by_rule.get((entity, col), [])))),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from audit.columnwise import shared_objects
 from audit.model import Issues, Matches, Records
 
 COMPONENTS = ("validity", "completeness", "duplicate_risk", "email_health", "freshness")
@@ -71,14 +72,15 @@ def record_scores(
     for entity, frame in sorted(records.items()):
         if frame is None or frame.empty:
             continue
-        ids = frame["record_id"].astype(str).to_numpy(dtype=object)
+        # no new Python string per row: the owners stay objects to the end of the run
+        ids = shared_objects(frame["record_id"], as_text=True)
         out = pd.DataFrame(
             {
                 "record_id": ids,
                 "entity": entity,
-                "source": frame["source"].astype("object").to_numpy(),
+                "source": shared_objects(frame["source"]),
                 "owner": (
-                    frame["owner"].astype("object").to_numpy()
+                    shared_objects(frame["owner"])
                     if "owner" in frame
                     else np.full(len(frame), None, dtype=object)
                 ),

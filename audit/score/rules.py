@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from audit.columnwise import isin
 from audit.model import Issues, Matches
 
 RULE_COLUMNS = [
@@ -67,7 +68,8 @@ def duplicate_excess(matches: Matches) -> tuple[int, set[str]]:
             cl = cl[cl["band"].astype("object").isin(DUPLICATE_BANDS)]
         sizes = cl.groupby("cluster_id")["record_id"].nunique()
         sizes = sizes[sizes > 1]
-        members = set(cl.loc[cl["cluster_id"].isin(sizes.index), "record_id"].astype(str))
+        inside = cl.loc[isin(cl["cluster_id"], sizes.index), "record_id"]
+        members = set(inside.astype(str).tolist())  # tolist: not one Arrow scalar per row
         return int((sizes - 1).sum()), members
     pairs = matches.pairs if matches is not None else None
     if pairs is None or pairs.empty or "band" not in pairs:
@@ -103,7 +105,7 @@ def duplicate_extras(matches: Matches) -> set[str]:
         else:
             first = cl["record_id"].eq(cl.groupby("cluster_id")["record_id"].transform("min"))
             cl = cl.assign(_keep=first)
-        return set(cl.loc[~cl["_keep"], "record_id"])
+        return set(cl.loc[~cl["_keep"], "record_id"].tolist())
     _, members = duplicate_excess(matches)
     if not members:
         return set()
