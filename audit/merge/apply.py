@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import re
@@ -39,7 +40,13 @@ from audit.fsio import (
     recover_dir,
     staging_path,
 )
-from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden, provenance
+from audit.match.survivorship import (
+    DEFAULT_RULES,
+    field_rules,
+    load_rules,
+    propose_golden,
+    provenance,
+)
 from audit.merge.cells import as_text, neutralize, unneutralize
 from audit.merge.decisions import APPROVE, REJECT, SPLIT, Decision, read_decisions, run_id_of
 from audit.merge.runfolder import (
@@ -154,6 +161,7 @@ def apply_merge(
     bands = cluster_bands(run.clusters)
     default_region = run.config.normalize.default_region
     regions = {s.name: s.phone_region or default_region for s in run.config.sources}
+    order = field_rules(rs)  # the same for every cluster: built once, not per golden row
     out_rows: list[list[str]] = []
     entries = []
     for i, row in enumerate(table.rows):
@@ -161,7 +169,7 @@ def apply_merge(
         if rid in survivor_of:
             cid = survivor_of[rid]
             g = gold[cid]
-            prov = provenance(g, rs)
+            prov = provenance(g, order)
             out_rows.append(_golden_row(table, header, added, g, prov, pos, regions))
             members = sorted(groups[cid], key=pos.__getitem__)
             entries.append(
@@ -550,20 +558,36 @@ def _golden_row(
     return out
 
 
+# what a cell that neutralize or unneutralize would change starts with (safe._needs_quote:
+# a trigger or the guard quote, possibly after spaces and newlines); any other cell is kept
+# as it is without a call, which is most of the millions of cells a merge copies
+_GUARD_LEADS = frozenset("=+-@\t\r' \n")
+
+
 def _guard(row: list[str]) -> list[str]:
-    """A row for a CSV the merge writes: formula-like cells neutralized, like every writer.
+    """A row of run-folder text for a CSV the merge writes: formula-like cells neutralized,
+    like every writer.
 
     Cells that already carry the run folder's guard quote keep exactly that one quote; the
     merged config marks these files `formula_guard: true`, so the pipeline reads real values.
     """
-    return [neutralize(unneutralize(v)) for v in row]
+    return [neutralize(unneutralize(v)) if v[:1] in _GUARD_LEADS else v for v in row]
+
+
+def _guard_plain(row: list[str]) -> list[str]:
+    """A row of plain values (see `_plain`) for a CSV the merge writes: neutralized once.
+
+    `_guard` would strip a quote the value itself begins with ("'=x" read back as "=x").
+    """
+    return [neutralize(v) if v[:1] in _GUARD_LEADS else v for v in row]
 
 
 def _plain(row: list[str]) -> list[str]:
     """A run-folder CSV row without its formula-guard quotes: the pipeline reads real values."""
-    return [unneutralize(v) if v.startswith("'") else v for v in row]
+    return [unneutralize(v) if v[:1] == "'" else v for v in row]
 
 
+@functools.lru_cache(maxsize=2**16)  # deals, tickets, ... name the same contacts again and again
 def _ref_key(value: str, how: str) -> str:
     """The key references are compared by: the id, or the email key normalize would give."""
     v = value.strip()
@@ -727,7 +751,7 @@ def _write_merged_config(
                     continue
                 part = TextTable(
                     header=other.header,
-                    rows=[_guard(rows[i]) for i in mine],
+                    rows=[_guard_plain(rows[i]) for i in mine],
                     newline=other.newline,
                     bom=other.bom,
                 )
@@ -771,7 +795,7 @@ def _write_merged_config(
             continue
         src_names = other.column("source")
         keep = [
-            _guard(r)
+            _guard_plain(r)
             for r, s in zip(plain_rows[entity], src_names, strict=True)
             if s in contact_sources
         ]
