@@ -1063,8 +1063,8 @@ def _rebuild(log: dict[str, Any], current: bytes, merged_path: Path) -> bytes:
     merged_ids = {r for c in log["clusters"] for r in c["record_ids"]}
     slots: list[list[str] | None] = [None] * inp["rows"]
     if "originals" in log:  # version 2: the rows are in the originals file
-        for p, row in _read_originals(log, merged_path.parent).items():
-            slots[p] = row
+        for p, orig in _read_originals(log, merged_path.parent).items():
+            slots[p] = orig
     for c in log["clusters"]:
         for o in c.get("originals", []):  # version 1: inline
             slots[o["position"]] = [str(o["row"].get(col, "")) for col in columns]
