@@ -13,8 +13,10 @@ the log is the backup.
 from __future__ import annotations
 
 import contextlib
+import csv
 import fcntl
 import functools
+import io
 import json
 import os
 import re
@@ -780,6 +782,20 @@ def _repoint_maps(
     return Repoint(ids=ids, emails=emails)
 
 
+def _sources_in(path: Path) -> set[str]:
+    """The source names a records file holds, read row by row (its rows are not kept)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: could not be read ({e}).") from None
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    header = next(reader, [])
+    if "source" not in header:
+        return set()
+    i = header.index("source")
+    return {r[i] if i < len(r) else "" for r in reader}
+
+
 def _repoint_rows(
     table: TextTable, repoint: Repoint | None
 ) -> tuple[list[list[str]], list[dict[str, int]]]:
@@ -851,29 +867,41 @@ def _write_merged_config(
             if orig.get(key) not in (None, 0):
                 src[key] = orig[key]
         new_sources.append(src)
-    others = {e: read_text_table(p)[0] for e, p in sorted(run.other_records.items())}
-    # a source that gave records of two entities (a folder of exports) cannot become one slice
-    # under its own name: it stays as it was, its references not re-pointed
+    # one entity at a time (at 1M contacts they are 2M rows of text): first only the sources
+    # each one names, since a source that gave records of two entities (a folder of exports)
+    # cannot become one slice under its own name: it stays as it was, its references not
+    # re-pointed
     entities_of: dict[str, set[str]] = {}
-    for entity, other in others.items():
-        if "source" in other.header:
-            for s in set(other.column("source")):
-                entities_of.setdefault(s, set()).add(entity)
+    for entity, p in sorted(run.other_records.items()):
+        for s in _sources_in(p):
+            entities_of.setdefault(s, set()).add(entity)
     paths = (absolute(x.get("path")) for x in by_name.values())
     inputs = {Path(p).resolve() for p in paths if p}
     final_dir = final_dir or out_dir
     replacement: dict[str, dict[str, Any]] = {}
     repointed: dict[str, dict[str, int]] = {}
-    plain_rows: dict[str, list[list[str]]] = {}
-    for entity, other in others.items():
+    kept_rows: dict[str, TextTable] = {}  # rows of the contact sources, per entity
+    for entity, p in sorted(run.other_records.items()):
+        other = read_text_table(p)[0]
         if "source" not in other.header:
             continue
-        refs = any(c in other.header for c in CONTACT_REFS)
-        rows, hits = _repoint_rows(other, repoint if refs else None)
-        plain_rows[entity] = rows
-        if not refs:
-            continue
         src_names = other.column("source")
+        refs = any(c in other.header for c in CONTACT_REFS)
+        if not refs:  # only the contact sources' rows are written (below), as they were
+            keep = [
+                _guard_plain(_plain(_pad(r, other)))
+                for r, s in zip(other.rows, src_names, strict=True)
+                if s in contact_sources
+            ]
+            if keep:
+                kept_rows[entity] = TextTable(other.header, keep, other.newline, other.bom)
+            continue
+        rows, hits = _repoint_rows(other, repoint)
+        keep = [
+            _guard_plain(r) for r, s in zip(rows, src_names, strict=True) if s in contact_sources
+        ]
+        if keep:
+            kept_rows[entity] = TextTable(other.header, keep, other.newline, other.bom)
         counts: dict[str, int] = {}
         for name in sorted(set(src_names)):
             mine = [i for i, s in enumerate(src_names) if s == name]
@@ -911,6 +939,7 @@ def _write_merged_config(
                     counts[col] = counts.get(col, 0) + k
         if counts:
             repointed[entity] = dict(sorted(counts.items()))
+        del other, rows, hits
     for s in data.get("sources", []):
         if s.get("name") in contact_sources:
             continue
@@ -921,18 +950,7 @@ def _write_merged_config(
         kept["path"] = absolute(s.get("path"))
         new_sources.append(kept)
     # entities other than contacts that the replaced sources also produced (mail: bounces)
-    for entity, other in others.items():
-        if "source" not in other.header:
-            continue
-        src_names = other.column("source")
-        keep = [
-            _guard_plain(r)
-            for r, s in zip(plain_rows[entity], src_names, strict=True)
-            if s in contact_sources
-        ]
-        if not keep:
-            continue
-        part = TextTable(header=other.header, rows=keep, newline=other.newline, bom=other.bom)
+    for entity, part in kept_rows.items():
         target = out_dir / f"{entity}.csv"
         target.write_bytes(part.to_bytes())
         new_sources.append(
