@@ -211,3 +211,19 @@ def test_a_version_1_log_with_inline_originals_still_undoes(tmp_path: Path) -> N
     del log["files"][ORIGINALS_FILE]
     res.log.write_text(json.dumps(log), encoding="utf-8")
     assert undo_merge(res.log).identical and res.contacts.read_bytes() == original
+
+
+@pytest.mark.parametrize("bom", [True, False])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_the_dialect_check_compares_in_batches_exactly(bom: bool, newline: str) -> None:
+    """`writes` (batch by batch) says what comparing the whole `to_bytes()` would say."""
+    from audit.merge.runfolder import TextTable
+
+    rows = [[str(i), 'q"uote,\nline' if i % 3 else ""] for i in range(25)]
+    t = TextTable(["a", "b"], rows, newline, bom)
+    data = t.to_bytes()
+    assert t.writes(data, batch=7) and t.writes(data, batch=1) and t.writes(data)
+    assert not t.writes(data + b"\n", batch=7)  # one byte more
+    assert not t.writes(data[:-1], batch=7)  # one byte less
+    assert not t.writes(data.replace(b"line", b"lime", 1), batch=7)  # inside a later batch
+    assert not t.writes(data.replace(b'"q""uote', b'"q""uotes', 1), batch=7)

@@ -203,7 +203,7 @@ def apply_merge(
             out_rows.append(_pad(row, table) + [""] * len(added))
     merged = TextTable(header=header, rows=out_rows, newline=table.newline, bom=table.bom)
     merged_bytes = merged.to_bytes()
-    exact = table.to_bytes() == raw
+    exact = table.writes(raw)
     # what undo needs beyond the merged file: the merged records' rows as they were, by position
     positions = sorted(pos[m] for e in entries for m in e["record_ids"])
     originals = _originals_bytes(table, positions)
