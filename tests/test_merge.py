@@ -215,8 +215,17 @@ def test_apply_merges_approved_clusters_into_golden_rows(run_dir: Path, tmp_path
     log = json.loads(res.log.read_text())
     (entry,) = log["clusters"]
     assert entry["survivor"] == "t:1" and entry["decision"] == "approve"
-    assert [o["row"]["record_id"] for o in entry["originals"]] == ["t:1", "t:2", "t:3"]
-    assert entry["golden_from"]["created_at"] == ["t:2", "earliest"]
+    assert entry["record_ids"] == ["t:1", "t:2", "t:3"]
+    # the original rows undo puts back: exact text, by position in the records file
+    originals = pd.read_parquet(res.out_dir / log["originals"]["file"])
+    assert originals["position"].tolist() == [0, 1, 2]
+    rid = 1 + log["input"]["columns"].index("record_id")  # columns by number, after position
+    assert originals.iloc[:, rid].tolist() == ["t:1", "t:2", "t:3"]
+    assert "originals" not in entry and "golden" not in entry  # not a copy of the records
+    # compact, as golden.csv has it: values not taken from the survivor, each field's rule once
+    assert entry["golden_from"]["created_at"] == "t:2"
+    assert "full_name" not in entry["golden_from"]  # the survivor's own
+    assert log["field_rules"]["created_at"] == "earliest"
     assert log["input"]["sha256"] and log["output"]["sha256"]
 
 

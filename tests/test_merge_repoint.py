@@ -143,3 +143,32 @@ def test_undo_without_the_run_folder_removes_the_repointed_tables(
     assert undo_merge(res.log).identical
     assert not (out / "deals" / "crm.csv").exists() and not (out / "tickets" / "desk.csv").exists()
     assert not res.config.exists() and (out / "deals" / "mine.csv").is_file()
+
+
+def test_a_value_that_begins_with_the_guard_quote_survives_the_merged_slices(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    """A deal named "'=SUM(A1)" (the quote is the name's own) is written "''=SUM(A1)" in the run
+    folder; the merged slice must give the pipeline that very name back, quote included."""
+    from audit.pipeline import analyse
+    from audit.safe import neutralize
+
+    deals_csv = run_dir / "records" / "deals.csv"
+    text = deals_csv.read_text(encoding="utf-8-sig")
+    assert "by a merged-away id" in text
+    name = "'=SUM(A1)"
+    deals_csv.write_text(
+        text.replace("by a merged-away id", neutralize(name)), encoding="utf-8-sig"
+    )
+    _refresh_manifest(run_dir)
+    res = apply_merge(run_dir, write_decisions(tmp_path / "d.csv", [("c1", "approve", "")]))
+    again = analyse(load_config(res.config), run_id="after-merge")
+    names = again.records["deals"].set_index("record_id")["name"].to_dict()
+    assert names["crm:D1"] == name
+    assert names["crm:D2"] == "untouched"
+
+
+def _refresh_manifest(run_dir: Path) -> None:
+    from audit.manifest import write_manifest
+
+    write_manifest(run_dir, RUN_ID)

@@ -93,7 +93,9 @@ def _texts(folder: Path) -> dict[str, str]:
                 out[rel] = "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
         elif p.suffix == ".parquet":
             t = pq.read_table(p)
-            cols = [" ".join(map(str, c.to_pylist())) for c in t.columns]
+            # cells joined by "|", which no phone pattern spans: joined by spaces, a column of
+            # row positions 0 1 2 ... 8 read as the phone 012345678
+            cols = ["|".join(map(str, c.to_pylist())) for c in t.columns]
             meta = str(t.schema.metadata or {})
             out[rel] = "\n".join([*t.column_names, *cols, meta])
         else:

@@ -122,7 +122,9 @@ def test_crafted_log_naming_contacts_csv_still_changes_nothing(tmp_path: Path, r
 @pytest.mark.parametrize(
     ("edit", "why"),
     [
-        (lambda log: log["clusters"][0]["originals"][0].update(position=10**9), "position"),
+        (lambda log: log["originals"].update(rows=10**9), "originals.rows"),
+        (lambda log: log["originals"].update(file="../x.parquet"), "originals.file"),
+        (lambda log: log["clusters"][0].update(record_ids="x"), "record_ids"),
         (lambda log: log["clusters"][0].update(originals="x"), "not a valid merge log"),
         (lambda log: log["input"].update(sha256="nope"), "input.sha256"),
         (lambda log: log.update(files={"/etc/passwd": "0" * 64}), "path '/etc/passwd'"),
@@ -142,9 +144,26 @@ def test_edited_log_is_refused_before_anything_is_written(applied, edit, why, ru
 
 
 def test_log_whose_originals_were_swapped_does_not_pass_the_checksum(applied, run_dir) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from audit.merge.apply import ORIGINALS_FILE
+
+    path = applied.out_dir / ORIGINALS_FILE
+    table = pq.read_table(path)
+    email = 1 + (json.loads(applied.log.read_text())["input"]["columns"]).index("email")
+    values = table.column(email).to_pylist()
+    values[1] = "attacker@example.com"
+    table = table.set_column(email, table.field(email), pa.array(values, pa.string()))
+    pq.write_table(table, path)
+    before = snapshot(applied.out_dir)
+    # edited alone: its checksum in the log no longer matches
+    with pytest.raises(InputError, match=r"merge_originals\.parquet: changed since the merge"):
+        undo_merge(applied.log)
+    assert snapshot(applied.out_dir) == before
+    # edited with the log's checksum for it: the restored records do not match the input's
     log = json.loads(applied.log.read_text(encoding="utf-8"))
-    row = log["clusters"][0]["originals"][1]["row"]
-    row["email"] = "attacker@example.com"
+    log["originals"]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     applied.log.write_text(json.dumps(log), encoding="utf-8")
     before = snapshot(applied.out_dir)
     with pytest.raises(InputError, match="would not match the checksum"):

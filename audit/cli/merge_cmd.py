@@ -51,8 +51,9 @@ def apply_cmd(run_dir: Path, decisions: Path | None, out: Path | None, rules: st
     """Write golden records for the approved clusters of RUN, and a merge log.
 
     The run folder is only read. The output folder gets contacts.csv (golden records in place
-    of each merged cluster, all other records unchanged), merge_log.json (what `merge undo`
-    needs) and config.merged.yaml (re-run the pipeline on the merged contacts).
+    of each merged cluster, all other records unchanged), merge_log.json and
+    merge_originals.parquet (what `merge undo` needs: what merged, and the merged records'
+    original rows) and config.merged.yaml (re-run the pipeline on the merged contacts).
 
     \b
     Example:

@@ -13,7 +13,10 @@ the log is the backup.
 from __future__ import annotations
 
 import contextlib
+import csv
 import fcntl
+import functools
+import io
 import json
 import os
 import re
@@ -39,7 +42,13 @@ from audit.fsio import (
     recover_dir,
     staging_path,
 )
-from audit.match.survivorship import DEFAULT_RULES, load_rules, propose_golden, provenance
+from audit.match.survivorship import (
+    DEFAULT_RULES,
+    field_rules,
+    load_rules,
+    propose_golden,
+    provenance,
+)
 from audit.merge.cells import as_text, neutralize, unneutralize
 from audit.merge.decisions import APPROVE, REJECT, SPLIT, Decision, read_decisions, run_id_of
 from audit.merge.runfolder import (
@@ -58,6 +67,11 @@ LOG_FORMAT = "crm-audit.merge-log"
 FROM_STORE = "store"  # --decisions store: the approvals remembered in the decisions store
 MERGED_FILE = "contacts.csv"
 LOG_FILE = "merge_log.json"
+# the merged records' original rows (exact text, by position): what undo puts back. Version 1
+# logs held them inline as JSON objects, 199 MB at 100k contacts with every cluster approved,
+# which put 1M contacts past MAX_LOG_BYTES; as zstd Parquet they are a few percent of that
+ORIGINALS_FILE = "merge_originals.parquet"
+LOG_VERSION = 2
 CONFIG_FILE = "config.merged.yaml"
 # columns of other entities that name a contact, and how: by external id or by email address
 CONTACT_REFS: dict[str, str] = {
@@ -72,6 +86,8 @@ CONTACT_REFS: dict[str, str] = {
 }
 REF_SEPARATOR = ";"  # multi-valued references ('101;102'), as the integrity rule reads them
 MAX_LOG_BYTES = 2**30  # a log is read whole: refuse one no apply could have written here
+# the originals are read whole too (every string column of the rows that merged)
+MAX_ORIGINALS_BYTES = 2**32
 
 
 @dataclass
@@ -140,7 +156,7 @@ def apply_merge(
         columns=["cluster_id", "record_id"],
     )
     golden = propose_golden(typed, clusters, run.config.sources, rules=rs)
-    gold: dict[str, dict[str, Any]] = {str(g["cluster_id"]): g for g in golden.to_dict("records")}
+    gold: dict[str, dict[str, Any]] = {str(g["cluster_id"]): g for g in _rows_of(golden)}
 
     alt_cols = [c for c in golden.columns if c.startswith("alternate_")]
     added = [c for c in ["merged_record_ids", *alt_cols] if c not in table.header]
@@ -154,15 +170,18 @@ def apply_merge(
     bands = cluster_bands(run.clusters)
     default_region = run.config.normalize.default_region
     regions = {s.name: s.phone_region or default_region for s in run.config.sources}
+    order = field_rules(rs)  # the same for every cluster: built once, not per golden row
     out_rows: list[list[str]] = []
     entries = []
+    golden_rows: list[list[str]] = []  # one per entry, for re-pointing references
     for i, row in enumerate(table.rows):
         rid = rids[i]
         if rid in survivor_of:
             cid = survivor_of[rid]
             g = gold[cid]
-            prov = provenance(g, rs)
+            prov = provenance(g, order)
             out_rows.append(_golden_row(table, header, added, g, prov, pos, regions))
+            golden_rows.append(out_rows[-1])
             members = sorted(groups[cid], key=pos.__getitem__)
             entries.append(
                 {
@@ -173,17 +192,9 @@ def apply_merge(
                     "survivor_rule": as_text(g["survivor_rule"]),
                     "record_ids": members,
                     "split_off": decisions[cid].split_off if cid in decisions else [],
-                    "golden": dict(zip(header, out_rows[-1], strict=True)),
-                    "golden_from": prov,
-                    "originals": [
-                        {
-                            "position": pos[m],
-                            "row": dict(
-                                zip(table.header, _pad(table.rows[pos[m]], table), strict=True)
-                            ),
-                        }
-                        for m in members
-                    ],
+                    # as golden.csv has it: only the values not taken from the survivor, each
+                    # field's rule once in field_rules (expanded per cluster: 1.6 kB a cluster)
+                    "golden_from": _taken(g),
                 }
             )
         elif rid in consumed:
@@ -192,11 +203,14 @@ def apply_merge(
             out_rows.append(_pad(row, table) + [""] * len(added))
     merged = TextTable(header=header, rows=out_rows, newline=table.newline, bom=table.bom)
     merged_bytes = merged.to_bytes()
-    exact = table.to_bytes() == raw
+    exact = table.writes(raw)
+    # what undo needs beyond the merged file: the merged records' rows as they were, by position
+    positions = sorted(pos[m] for e in entries for m in e["record_ids"])
+    originals = _originals_bytes(table, positions)
 
     log: dict[str, Any] = {
         "format": LOG_FORMAT,
-        "version": 1,
+        "version": LOG_VERSION,
         "state": "committed",
         "run_id": run.run_id,
         "run_dir": str(run.path.resolve()),
@@ -209,6 +223,11 @@ def apply_merge(
             "bom": table.bom,
         },
         "output": {"file": MERGED_FILE, "sha256": sha256(merged_bytes), "rows": len(out_rows)},
+        "originals": {
+            "file": ORIGINALS_FILE,
+            "sha256": sha256(originals),
+            "rows": len(positions),
+        },
         "decisions": (
             {
                 "file": str(Path(decisions_path).resolve()),
@@ -220,13 +239,14 @@ def apply_merge(
         "rules": str(rules_name),
         "apply_auto": bool(run.config.match.apply_auto),
         "added_columns": added,
+        "field_rules": order,
         "clusters": entries,
         "skipped": [{"cluster_id": c, "reason": r} for c, r in sorted(skipped.items())],
     }
     if not exact:
         # the records file uses a CSV dialect we would not reproduce: keep it verbatim
         log["input"]["verbatim"] = raw.decode("utf-8")
-    repoint = _repoint_maps(entries, merged)
+    repoint = _repoint_maps(entries, golden_rows, header, table, pos, merged)
     _refuse_input(out_dir / MERGED_FILE, run)
     with output_lock(out_dir), output_errors(out_dir):
         recovered = recover_dir(out_dir, log_committed)
@@ -234,6 +254,7 @@ def apply_merge(
         staging = new_staging_dir(out_dir)
         try:
             (staging / MERGED_FILE).write_bytes(merged_bytes)
+            (staging / ORIGINALS_FILE).write_bytes(originals)
             _, repointed = _write_merged_config(
                 run, staging, merged, table, repoint, final_dir=out_dir
             )
@@ -241,7 +262,9 @@ def apply_merge(
             carried = _carry_over(out_dir, staging, previous)
             # the journal: what this apply wrote, with checksums; written last, it commits
             log["files"] = _file_sums(staging, carried)
-            (staging / LOG_FILE).write_text(_log_text(log), encoding="utf-8")
+            text = _log_text(log).encode("utf-8")
+            _refuse_oversized_log(out_dir / LOG_FILE, len(text))
+            (staging / LOG_FILE).write_bytes(text)
             commit_dir(staging, out_dir)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -254,7 +277,7 @@ def apply_merge(
         contacts=out_dir / MERGED_FILE,
         log=out_dir / LOG_FILE,
         config=out_dir / CONFIG_FILE,
-        n_before=len(table.rows),
+        n_before=log["input"]["rows"],
         n_after=len(out_rows),
         merged=sorted(gold),
         skipped=skipped,
@@ -382,6 +405,113 @@ def _remembered_approvals(run: RunFolder) -> dict[str, Decision]:
         str(cid): Decision(str(cid), APPROVE, [], "decisions store")
         for cid in sorted(ok["cluster_id"].astype(str).unique())
     }
+
+
+def _rows_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The frame's rows as dicts, missing values as None (`to_dict` iterates Arrow columns
+    one boxed value at a time: 3x slower at 32k golden rows)."""
+    names = [str(c) for c in frame.columns]
+    cols = [frame[c].to_numpy(dtype=object, na_value=None) for c in frame.columns]
+    return [dict(zip(names, vals, strict=True)) for vals in zip(*cols, strict=True)]
+
+
+def _taken(golden: dict[str, Any]) -> dict[str, Any]:
+    """A golden row's compact golden_from: {field: record id (or ids)} taken from a record
+    other than the survivor."""
+    text = golden.get("golden_from")
+    taken = json.loads(text) if isinstance(text, str) and text.strip() else {}
+    return taken if isinstance(taken, dict) else {}
+
+
+def _originals_bytes(table: TextTable, positions: list[int]) -> bytes:
+    """The rows at `positions` (sorted) as a Parquet file: position, then every column as the
+    exact text of the records file. Parquet because undo reads it column by column, and zstd
+    because its text repeats (sources, files, domains)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [_pad(table.rows[p], table) for p in positions]
+    cols: dict[str, pa.Array] = {"position": pa.array(positions, pa.int64())}
+    for i, name in enumerate(table.header):
+        cols[name] = pa.array([r[i] for r in rows], pa.string())
+    sink = pa.BufferOutputStream()
+    # the columns by number: a records file may repeat a name, a Parquet schema may not
+    names = ["position", *(f"c{i}" for i in range(len(table.header)))]
+    pq.write_table(
+        pa.Table.from_arrays(list(cols.values()), names=names),
+        sink,
+        compression="zstd",
+        write_statistics=False,
+    )
+    return sink.getvalue().to_pybytes()
+
+
+def _read_originals(log: dict[str, Any], out_dir: Path) -> dict[int, list[str]]:
+    """position -> original row, from the originals file the log names, checked: its sha256,
+    its shape, positions in range and each once, and exactly the records the log merged."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    meta, inp = log["originals"], log["input"]
+    path = out_dir / ORIGINALS_FILE
+    try:
+        if path.stat().st_size > MAX_ORIGINALS_BYTES:
+            raise InputError(
+                f"{path}: larger than any merge could have written "
+                f"({MAX_ORIGINALS_BYTES // 2**20} MB); refused, nothing was changed."
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: missing; it holds the merged records' original rows, which undo needs."
+        ) from None
+    except OSError as e:
+        raise InputError(f"{path}: could not be read ({e.strerror or e}).") from None
+    if sha256(data) != meta["sha256"]:
+        raise InputError(
+            f"{path}: changed since the merge (sha256 differs from {LOG_FILE}); "
+            "undo would not be exact. Nothing was changed."
+        )
+    columns: list[str] = inp["columns"]
+    try:
+        t = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError) as e:
+        raise InputError(f"{path}: not a readable Parquet file ({e}).") from None
+    names = ["position", *(f"c{i}" for i in range(len(columns)))]
+    ok = t.column_names == names and t.num_rows == meta["rows"]
+    ok = ok and t.schema.field(0).type == pa.int64()
+    ok = ok and all(f.type == pa.string() for f in list(t.schema)[1:])
+    if not ok or t.column(0).null_count or any(c.null_count for c in t.columns[1:]):
+        raise InputError(
+            f"{path}: does not hold the {len(columns)} columns of the {meta['rows']} merged "
+            "rows the merge log names; nothing was changed."
+        )
+    positions = t.column(0).to_pylist()
+    if any(not 0 <= p < inp["rows"] for p in positions) or len(set(positions)) != len(positions):
+        raise InputError(
+            f"{path}: a position is out of range or repeated; it may have been edited. "
+            "Nothing was changed."
+        )
+    values = [t.column(i + 1).to_pylist() for i in range(len(columns))]
+    rows = [list(r) for r in zip(*values, strict=True)] if values else []
+    rid_i = columns.index("record_id")
+    merged_ids = sorted(r for c in log["clusters"] for r in c["record_ids"])
+    if sorted(r[rid_i] for r in rows) != merged_ids:
+        raise InputError(
+            f"{path}: its records are not the ones the merge log merged; it may have been "
+            "edited. Nothing was changed."
+        )
+    return dict(zip(positions, rows, strict=True))
+
+
+def _refuse_oversized_log(path: Path, size: int) -> None:
+    """A log `merge undo` would refuse to read must not be written: refuse the apply instead."""
+    if size > MAX_LOG_BYTES:
+        raise InputError(
+            f"{path}: the merge log would be {size // 2**20} MB, more than `merge undo` reads "
+            f"({MAX_LOG_BYTES // 2**20} MB), so the merge could not be undone; nothing was "
+            "written. Approve fewer clusters in one apply."
+        )
 
 
 def _log_text(log: dict[str, Any]) -> str:
@@ -550,20 +680,36 @@ def _golden_row(
     return out
 
 
+# what a cell that neutralize or unneutralize would change starts with (safe._needs_quote:
+# a trigger or the guard quote, possibly after spaces and newlines); any other cell is kept
+# as it is without a call, which is most of the millions of cells a merge copies
+_GUARD_LEADS = frozenset("=+-@\t\r' \n")
+
+
 def _guard(row: list[str]) -> list[str]:
-    """A row for a CSV the merge writes: formula-like cells neutralized, like every writer.
+    """A row of run-folder text for a CSV the merge writes: formula-like cells neutralized,
+    like every writer.
 
     Cells that already carry the run folder's guard quote keep exactly that one quote; the
     merged config marks these files `formula_guard: true`, so the pipeline reads real values.
     """
-    return [neutralize(unneutralize(v)) for v in row]
+    return [neutralize(unneutralize(v)) if v[:1] in _GUARD_LEADS else v for v in row]
+
+
+def _guard_plain(row: list[str]) -> list[str]:
+    """A row of plain values (see `_plain`) for a CSV the merge writes: neutralized once.
+
+    `_guard` would strip a quote the value itself begins with ("'=x" read back as "=x").
+    """
+    return [neutralize(v) if v[:1] in _GUARD_LEADS else v for v in row]
 
 
 def _plain(row: list[str]) -> list[str]:
     """A run-folder CSV row without its formula-guard quotes: the pipeline reads real values."""
-    return [unneutralize(v) if v.startswith("'") else v for v in row]
+    return [unneutralize(v) if v[:1] == "'" else v for v in row]
 
 
+@functools.lru_cache(maxsize=2**16)  # deals, tickets, ... name the same contacts again and again
 def _ref_key(value: str, how: str) -> str:
     """The key references are compared by: the id, or the email key normalize would give."""
     v = value.strip()
@@ -600,7 +746,14 @@ class Repoint:
         return (REF_SEPARATOR.join(out), n) if n else (value, 0)
 
 
-def _repoint_maps(entries: list[dict[str, Any]], merged: TextTable) -> Repoint:
+def _repoint_maps(
+    entries: list[dict[str, Any]],
+    golden_rows: list[list[str]],
+    header: list[str],
+    table: TextTable,
+    pos: dict[str, int],
+    merged: TextTable,
+) -> Repoint:
     """Each merged record's external id and email key -> its golden row's, as a CRM merge does.
 
     Keys that a contact still in the merged file carries are left alone (they still resolve),
@@ -611,18 +764,36 @@ def _repoint_maps(entries: list[dict[str, Any]], merged: TextTable) -> Repoint:
         if col in merged.header:
             kept[how] = {_ref_key(unneutralize(v), how) for v in merged.column(col) if v}
     found: dict[str, dict[str, set[str]]] = {"id": {}, "email": {}}
-    for e in entries:
-        for how, col in (("id", "external_id"), ("email", "email")):
-            target = unneutralize(str(e["golden"].get(col) or "")).strip()
+    for how, col in (("id", "external_id"), ("email", "email")):
+        if col not in header or col not in table.header:
+            continue
+        gi, oi = header.index(col), table.header.index(col)
+        for e, grow in zip(entries, golden_rows, strict=True):
+            target = unneutralize(grow[gi]).strip()
             if not target:
                 continue
-            for o in e["originals"]:
-                key = _ref_key(unneutralize(str(o["row"].get(col) or "")), how)
+            for m in e["record_ids"]:
+                orow = table.rows[pos[m]]
+                key = _ref_key(unneutralize(orow[oi] if oi < len(orow) else ""), how)
                 if key and key not in kept[how] and key != _ref_key(target, how):
                     found[how].setdefault(key, set()).add(target)
     ids = {k: next(iter(v)) for k, v in found["id"].items() if len(v) == 1}
     emails = {k: next(iter(v)) for k, v in found["email"].items() if len(v) == 1}
     return Repoint(ids=ids, emails=emails)
+
+
+def _sources_in(path: Path) -> set[str]:
+    """The source names a records file holds, read row by row (its rows are not kept)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: could not be read ({e}).") from None
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    header = next(reader, [])
+    if "source" not in header:
+        return set()
+    i = header.index("source")
+    return {r[i] if i < len(r) else "" for r in reader}
 
 
 def _repoint_rows(
@@ -696,29 +867,41 @@ def _write_merged_config(
             if orig.get(key) not in (None, 0):
                 src[key] = orig[key]
         new_sources.append(src)
-    others = {e: read_text_table(p)[0] for e, p in sorted(run.other_records.items())}
-    # a source that gave records of two entities (a folder of exports) cannot become one slice
-    # under its own name: it stays as it was, its references not re-pointed
+    # one entity at a time (at 1M contacts they are 2M rows of text): first only the sources
+    # each one names, since a source that gave records of two entities (a folder of exports)
+    # cannot become one slice under its own name: it stays as it was, its references not
+    # re-pointed
     entities_of: dict[str, set[str]] = {}
-    for entity, other in others.items():
-        if "source" in other.header:
-            for s in set(other.column("source")):
-                entities_of.setdefault(s, set()).add(entity)
+    for entity, p in sorted(run.other_records.items()):
+        for s in _sources_in(p):
+            entities_of.setdefault(s, set()).add(entity)
     paths = (absolute(x.get("path")) for x in by_name.values())
     inputs = {Path(p).resolve() for p in paths if p}
     final_dir = final_dir or out_dir
     replacement: dict[str, dict[str, Any]] = {}
     repointed: dict[str, dict[str, int]] = {}
-    plain_rows: dict[str, list[list[str]]] = {}
-    for entity, other in others.items():
+    kept_rows: dict[str, TextTable] = {}  # rows of the contact sources, per entity
+    for entity, p in sorted(run.other_records.items()):
+        other = read_text_table(p)[0]
         if "source" not in other.header:
             continue
-        refs = any(c in other.header for c in CONTACT_REFS)
-        rows, hits = _repoint_rows(other, repoint if refs else None)
-        plain_rows[entity] = rows
-        if not refs:
-            continue
         src_names = other.column("source")
+        refs = any(c in other.header for c in CONTACT_REFS)
+        if not refs:  # only the contact sources' rows are written (below), as they were
+            keep = [
+                _guard_plain(_plain(_pad(r, other)))
+                for r, s in zip(other.rows, src_names, strict=True)
+                if s in contact_sources
+            ]
+            if keep:
+                kept_rows[entity] = TextTable(other.header, keep, other.newline, other.bom)
+            continue
+        rows, hits = _repoint_rows(other, repoint)
+        keep = [
+            _guard_plain(r) for r, s in zip(rows, src_names, strict=True) if s in contact_sources
+        ]
+        if keep:
+            kept_rows[entity] = TextTable(other.header, keep, other.newline, other.bom)
         counts: dict[str, int] = {}
         for name in sorted(set(src_names)):
             mine = [i for i, s in enumerate(src_names) if s == name]
@@ -727,7 +910,7 @@ def _write_merged_config(
                     continue
                 part = TextTable(
                     header=other.header,
-                    rows=[_guard(rows[i]) for i in mine],
+                    rows=[_guard_plain(rows[i]) for i in mine],
                     newline=other.newline,
                     bom=other.bom,
                 )
@@ -756,6 +939,7 @@ def _write_merged_config(
                     counts[col] = counts.get(col, 0) + k
         if counts:
             repointed[entity] = dict(sorted(counts.items()))
+        del other, rows, hits
     for s in data.get("sources", []):
         if s.get("name") in contact_sources:
             continue
@@ -766,18 +950,7 @@ def _write_merged_config(
         kept["path"] = absolute(s.get("path"))
         new_sources.append(kept)
     # entities other than contacts that the replaced sources also produced (mail: bounces)
-    for entity, other in others.items():
-        if "source" not in other.header:
-            continue
-        src_names = other.column("source")
-        keep = [
-            _guard(r)
-            for r, s in zip(plain_rows[entity], src_names, strict=True)
-            if s in contact_sources
-        ]
-        if not keep:
-            continue
-        part = TextTable(header=other.header, rows=keep, newline=other.newline, bom=other.bom)
+    for entity, part in kept_rows.items():
         target = out_dir / f"{entity}.csv"
         target.write_bytes(part.to_bytes())
         new_sources.append(
@@ -907,8 +1080,11 @@ def _rebuild(log: dict[str, Any], current: bytes, merged_path: Path) -> bytes:
     golden_ids = {c["survivor"] for c in log["clusters"]}
     merged_ids = {r for c in log["clusters"] for r in c["record_ids"]}
     slots: list[list[str] | None] = [None] * inp["rows"]
+    if "originals" in log:  # version 2: the rows are in the originals file
+        for p, orig in _read_originals(log, merged_path.parent).items():
+            slots[p] = orig
     for c in log["clusters"]:
-        for o in c["originals"]:
+        for o in c.get("originals", []):  # version 1: inline
             slots[o["position"]] = [str(o["row"].get(col, "")) for col in columns]
     rest = iter(
         [row[i] if i < len(row) else "" for i in idx]
@@ -1037,11 +1213,20 @@ def _check_log(log: dict[str, Any], out_dir: Path) -> None:
     need(inp["newline"] in ("\n", "\r\n") and isinstance(inp["bom"], bool), "input dialect")
     need(isinstance(inp.get("verbatim", ""), str), "input.verbatim")
     need(isinstance(log["clusters"], list), "clusters")
+    if "originals" in log:
+        o = log["originals"]
+        need(
+            isinstance(o, dict) and o["file"] == ORIGINALS_FILE, f"originals.file: {ORIGINALS_FILE}"
+        )
+        need(isinstance(o["sha256"], str) and bool(_SHA.fullmatch(o["sha256"])), "originals.sha256")
+        n = o["rows"]
+        need(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= rows, "originals.rows")
     seen: set[int] = set()
     for c in log["clusters"]:
         need(isinstance(c, dict) and isinstance(c["survivor"], str), "clusters[].survivor")
         need(text_list(c["record_ids"]), "clusters[].record_ids")
-        for o in c["originals"]:
+        need("originals" in c or "originals" in log, "clusters[].originals")
+        for o in c.get("originals", []):
             pos = o["position"]
             need(isinstance(pos, int) and 0 <= pos < rows and pos not in seen, "position")
             seen.add(pos)

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from audit.config import PipelineConfig, parse_config
 from audit.errors import InputError
 
 BOM = "\ufeff"
+# what merging reads of duplicates.csv (the decisions store keeps each pair's score and band):
+# the other 20 columns were 3/4 of the pairs' memory
+PAIR_COLUMNS = frozenset({"record_id_l", "record_id_r", "score", "band"})
 
 
 @dataclass
@@ -46,6 +50,26 @@ class TextTable:
 
     def to_bytes(self) -> bytes:
         return self.to_text().encode("utf-8")
+
+    def writes(self, data: bytes, *, batch: int = 20_000) -> bool:
+        """Whether `to_bytes()` would be exactly `data`, compared a batch of rows at a time
+        (the whole text and its bytes are three copies of a file that is 0.5 GB at 1M rows)."""
+        at = 0
+        for part in self._chunks(batch):
+            if data[at : at + len(part)] != part:
+                return False
+            at += len(part)
+        return at == len(data)
+
+    def _chunks(self, batch: int) -> Iterator[bytes]:
+        """The bytes of `to_bytes()`: the header line, then `batch` rows at a time."""
+        head = [[self.header]]
+        parts = head + [self.rows[i : i + batch] for i in range(0, len(self.rows), batch)]
+        for k, rows in enumerate(parts):
+            buf = io.StringIO()
+            w = csv.writer(buf, lineterminator=self.newline, quoting=csv.QUOTE_MINIMAL)
+            w.writerows(rows)
+            yield ((BOM if self.bom and k == 0 else "") + buf.getvalue()).encode("utf-8")
 
 
 def sha256(data: bytes) -> str:
@@ -144,7 +168,11 @@ def read_run(run_dir: Path) -> RunFolder:
         raise InputError(f"{records_csv}: missing; the run wrote no contact records to merge.")
     clusters = _read_frame(run_dir / "clusters.csv", required=("cluster_id", "record_id"))
     pairs_path = run_dir / "duplicates.csv"
-    pairs = _read_frame(pairs_path, required=()) if pairs_path.is_file() else pd.DataFrame()
+    pairs = (
+        _read_frame(pairs_path, required=(), only=PAIR_COLUMNS)
+        if pairs_path.is_file()
+        else pd.DataFrame()
+    )
     if "records/contacts.csv" not in listed:
         raise InputError(f"{records_csv}: not in the run's manifest; re-run the audit.")
     others = {
@@ -164,9 +192,17 @@ def read_run(run_dir: Path) -> RunFolder:
     )
 
 
-def _read_frame(path: Path, *, required: tuple[str, ...]) -> pd.DataFrame:
+def _read_frame(
+    path: Path, *, required: tuple[str, ...], only: frozenset[str] | None = None
+) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            usecols=None if only is None else (lambda c: c in only),
+        )
     except FileNotFoundError:
         raise InputError(f"{path}: missing; is this a crm-audit run folder?") from None
     except pd.errors.EmptyDataError:

@@ -23,8 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from audit import schema
 from audit.config import dump_config, parse_config
+from audit.manifest import write_manifest
 from audit.match.survivorship import load_rules, propose_golden
 from audit.merge import apply_merge, undo_merge, write_review
+from audit.merge.apply import ORIGINALS_FILE
 from audit.model import Ingest, Matches, RunResult, Scorecard, Verdict
 
 
@@ -148,6 +150,7 @@ def main() -> None:
         frame.to_csv(run / "records" / "contacts.csv", index=False)
         frame.to_parquet(run / "records" / "contacts.parquet", index=False)
         clusters.to_csv(run / "clusters.csv", index=False)
+        write_manifest(run, "bench")  # a run folder is complete once listed
         dec = clusters.drop_duplicates("cluster_id")[["cluster_id"]].assign(
             decision="approve", split_off=""
         )
@@ -155,13 +158,16 @@ def main() -> None:
         t = time.perf_counter()
         res = apply_merge(run, Path(tmp) / "d.csv")
         t_apply = time.perf_counter() - t
+        log_mb = res.log.stat().st_size / 1e6
+        originals_mb = (res.out_dir / ORIGINALS_FILE).stat().st_size / 1e6  # undo removes it
         t = time.perf_counter()
         undone = undo_merge(res.log)
         t_undo = time.perf_counter() - t
         print(
             f"merge apply: {t_apply:.2f} s ({res.n_before:,} -> {res.n_after:,} contacts); "
             f"undo: {t_undo:.2f} s, byte-identical: {undone.identical}; "
-            f"log {res.log.stat().st_size / 1e6:,.1f} MB; peak RSS {peak_mb():,.0f} MB"
+            f"log {log_mb:,.1f} MB + originals {originals_mb:,.1f} MB; "
+            f"peak RSS {peak_mb():,.0f} MB"
         )
 
 
