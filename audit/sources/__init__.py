@@ -18,6 +18,7 @@ import json
 import re
 import stat
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,9 @@ import pandas as pd
 
 from audit import schema
 from audit.config import SourceConfig
-from audit.errors import ConfigError, InputError
+from audit.errors import AuditError, ConfigError, InputError
 from audit.model import Ingest
-from audit.sources import surveys
+from audit.sources import mail, surveys
 from audit.sources.decoding import fold_header
 from audit.sources.detect import candidates, detect, generic_mapping, guess_entity
 from audit.sources.flags import apply_flags
@@ -405,6 +406,7 @@ def _load_file(
     base_dir: Path,
     where: str,
     limits: Limits | None = None,
+    pool: Executor | None = None,
 ) -> list[_Loaded]:
     try:
         regular = stat.S_ISREG(path.stat().st_mode)
@@ -420,6 +422,7 @@ def _load_file(
         header_row=src.header_row,
         where=where,
         limits=limits or Limits(),
+        pool=pool,
     )
     tables = list(spec.fn(path, opts))
     for table in tables:
@@ -726,6 +729,78 @@ def _needs_engine(src: SourceConfig, where: str) -> ConfigError:
     )
 
 
+def _files(
+    src: SourceConfig, base_dir: Path, where: str
+) -> tuple[list[Path], list[tuple[Path, str]], Profile | str | None, bool]:
+    """(files to read, files not read with the reason, profile, whether in a folder)."""
+    paths, skipped = _resolve(src, base_dir, where)
+    profile = _profile_for(src, base_dir, where)
+    in_folder = len(paths) > 1 or Path(base_dir / str(src.path)).is_dir()
+    return paths, skipped, profile, in_folder
+
+
+# A mailbox at least this large is read on a thread of its own (see _Ahead); below it, its
+# messages are too few for the worker processes, and it is read in its turn.
+AHEAD_MIN_BYTES = 1 << 20
+
+
+class _Ahead:
+    """Large mailboxes read on a thread of their own while the main thread reads the rest.
+
+    A mailbox's messages are digested by worker processes (`mail`), with this process feeding
+    them; the other files are parsed and mapped in this process. Run one after the other, the
+    workers wait for the CSVs and the CSVs wait for the workers; side by side, both cores are
+    busy for the whole stage. Each file's result is taken in its turn in the file order, so
+    records, ids, issues and counts are exactly those of reading the files one by one.
+    """
+
+    def __init__(self) -> None:
+        self.pool: Executor | None = None
+        self.thread: ThreadPoolExecutor | None = None
+        self.started: dict[tuple[int, Path], Future[list[_Loaded]]] = {}
+
+    def start(
+        self,
+        sources: Sequence[SourceConfig],
+        base_dir: Path,
+        limits: Limits | None,
+        connector: Connector | None,
+    ) -> None:
+        wanted = []
+        for i, src in enumerate(sources):
+            where = f"sources[{i}]"
+            if src.path is None or session_source(src, base_dir, engine=connector is not None):
+                continue
+            try:
+                paths, _, profile, in_folder = _files(src, base_dir, where)
+                for path in paths:
+                    spec = _choose_reader(path, src.format, in_folder=in_folder)
+                    if spec is None or spec.name != "mbox":
+                        continue
+                    if path.stat().st_size >= AHEAD_MIN_BYTES:
+                        wanted.append((i, path, spec, src, profile, where))
+            except (AuditError, OSError):
+                continue  # the reading in its turn meets the same problem and reports it
+        if not wanted:
+            return
+        self.pool = mail.start_pool()  # forked now, before the thread starts
+        if self.pool is None:
+            return  # serial digesting (CRM_AUDIT_WORKERS=1): every file in its turn
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crm-audit-mailbox")
+        for i, path, spec, src, profile, where in wanted:
+            self.started[(i, path)] = self.thread.submit(
+                _load_file, path, spec, src, profile, base_dir, where, limits, self.pool
+            )
+
+    def close(self, *, failed: bool) -> None:
+        """Let the workers and the thread go; after a failure, without reading on (the
+        batches not started are cancelled, so the thread's wait for them ends at once)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=failed)
+        if self.thread is not None:
+            self.thread.shutdown(wait=True, cancel_futures=True)
+
+
 def read_sources(
     sources: Sequence[SourceConfig],
     *,
@@ -746,12 +821,8 @@ def read_sources(
     is that an InputError. Files not read on purpose (hidden, lock files, no reader; `not_read`
     adds those a command-line folder left out) are `source.file.skipped` findings.
     """
-    by_source_entity: dict[tuple[str, str], list[_Loaded]] = {}
     issues: list[dict[str, Any]] = []
-    counts: list[dict[str, Any]] = []
     files: list[dict[str, Any]] = []
-    failures: list[InputError] = []
-    n_read = 0
     for file, reason in not_read:
         rel = _rel(Path(file), base_dir)
         issues.append(
@@ -762,6 +833,31 @@ def read_sources(
     for i, src in enumerate(sources):
         if not engine and session_source(src, base_dir, engine=False):
             raise _needs_engine(src, f"sources[{i}]")
+    ahead = _Ahead()
+    ahead.start(sources, base_dir, limits, connector)
+    try:
+        ingest = _read_all(sources, base_dir, limits, connector, ahead, issues, files)
+    except BaseException:
+        ahead.close(failed=True)
+        raise
+    ahead.close(failed=False)
+    return ingest
+
+
+def _read_all(
+    sources: Sequence[SourceConfig],
+    base_dir: Path,
+    limits: Limits | None,
+    connector: Connector | None,
+    ahead: _Ahead,
+    issues: list[dict[str, Any]],
+    files: list[dict[str, Any]],
+) -> Ingest:
+    """read_sources' reading, in file order; `issues` and `files` hold the folders' skips."""
+    by_source_entity: dict[tuple[str, str], list[_Loaded]] = {}
+    counts: list[dict[str, Any]] = []
+    failures: list[InputError] = []
+    n_read = 0
 
     def take(src: SourceConfig, loaded_file: list[_Loaded]) -> None:
         for loaded in loaded_file:
@@ -783,9 +879,7 @@ def read_sources(
                 take(src, _load_tables([table], src, profile, label, where))
                 n_read += 1
             continue
-        paths, skipped = _resolve(src, base_dir, where)
-        profile = _profile_for(src, base_dir, where)
-        in_folder = len(paths) > 1 or Path(base_dir / str(src.path)).is_dir()
+        paths, skipped, profile, in_folder = _files(src, base_dir, where)
         for path, reason in skipped:
             rel = _rel(path, base_dir)
             issues.append(
@@ -807,7 +901,11 @@ def read_sources(
                 files.append(_not_read_info(src.name, rel, reason))
                 continue
             try:
-                loaded_file = _load_file(path, spec, src, profile, base_dir, where, limits)
+                early = ahead.started.pop((i, path), None)
+                if early is not None and spec.name == "mbox":
+                    loaded_file = early.result()
+                else:
+                    loaded_file = _load_file(path, spec, src, profile, base_dir, where, limits)
             except InputError as e:
                 failures.append(e)
                 issues.append(

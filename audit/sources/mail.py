@@ -13,7 +13,7 @@ import email
 import re
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from email import policy
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
@@ -310,11 +310,29 @@ PARALLEL_MIN = 5_000
 BATCH = 500
 
 
-def _digested(messages: Iterable[tuple[int, bytes | Exception]]) -> Iterator[_Seen | Rejected]:
+def start_pool() -> ProcessPoolExecutor | None:
+    """A digest pool with its workers started now, or None when digesting is serial.
+
+    The sources stage reads a large mailbox on a thread of its own while it reads the other
+    files; the workers are forked here, before that thread starts, because a process forked
+    while another thread is inside a C library can inherit a lock that is never released.
+    """
+    n_workers = workers()
+    if n_workers <= 1:
+        return None
+    pool = ProcessPoolExecutor(max_workers=n_workers)
+    pool.submit(int)  # the first task forks every worker (the "fork" start method)
+    return pool
+
+
+def _digested(
+    messages: Iterable[tuple[int, bytes | Exception]], pool: Executor | None = None
+) -> Iterator[_Seen | Rejected]:
     """Every message digested, in mailbox order, on worker processes when there are many.
 
     The mailbox is still read once and in order here; at most a few batches of raw messages
-    are in flight, so memory does not grow with the mailbox.
+    are in flight, so memory does not grow with the mailbox. `pool` is a pool already started
+    (`start_pool`); without one, a pool lives as long as this mailbox's reading.
     """
     it = iter(messages)
     first = list(islice(it, PARALLEL_MIN))
@@ -326,26 +344,40 @@ def _digested(messages: Iterable[tuple[int, bytes | Exception]]) -> Iterator[_Se
             yield _digest(index, raw)
         return
     rest = _sendable(chain(first, it))
+    if pool is not None:
+        yield from _through(pool, rest, n_workers)
+        return
+    with ProcessPoolExecutor(max_workers=n_workers) as own:
+        yield from _through(own, rest, n_workers)
+
+
+def _through(
+    pool: Executor, rest: Iterator[tuple[int, bytes] | Rejected], n_workers: int
+) -> Iterator[_Seen | Rejected]:
     batches = iter(lambda: list(islice(rest, BATCH)), [])
-    with ProcessPoolExecutor(max_workers=n_workers) as pool:
-        pending: deque[Future[list[_Seen | Rejected]]] = deque()
-        for batch in batches:
-            pending.append(pool.submit(_digest_batch, batch))
-            if len(pending) >= 4 * n_workers:
-                yield from pending.popleft().result()
-        while pending:
+    pending: deque[Future[list[_Seen | Rejected]]] = deque()
+    for batch in batches:
+        pending.append(pool.submit(_digest_batch, batch))
+        if len(pending) >= 4 * n_workers:
             yield from pending.popleft().result()
+    while pending:
+        yield from pending.popleft().result()
 
 
-def tables(messages: Iterable[tuple[int, bytes | Exception]], reader: str) -> list[RawTable]:
+def tables(
+    messages: Iterable[tuple[int, bytes | Exception]],
+    reader: str,
+    pool: Executor | None = None,
+) -> list[RawTable]:
     """contacts, activities and email_events tables from (message number, raw bytes) pairs.
 
     One pass over the messages (the mailbox owner is known only once every address was seen),
-    keeping a few fields per message; then one pass over those to build the rows.
+    keeping a few fields per message; then one pass over those to build the rows. `pool`: see
+    `_digested`.
     """
     seen: list[_Seen] = []
     rejected: list[Rejected] = []
-    for item in _digested(messages):
+    for item in _digested(messages, pool):
         if isinstance(item, Rejected):
             rejected.append(item)
         else:

@@ -11,6 +11,7 @@ Built-in readers are imported in the explicit list at the bottom (no directory s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,8 @@ class ReaderOptions:
     header_row: int | None = None
     where: str = ""  # how to name the source in error hints, e.g. "sources[0]"
     limits: Limits = field(default_factory=Limits)
+    # worker processes already started for a mailbox's messages (see mail.start_pool)
+    pool: Executor | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

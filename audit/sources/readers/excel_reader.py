@@ -254,8 +254,12 @@ def _where(opts: ReaderOptions) -> str:
 
 
 def _table(rows: Sequence[Sequence[object]], opts: ReaderOptions) -> RawTable:
-    # most cells are text: keep them as they are without a function call per cell
-    texts = [[v if (type(v) is str and v) else cell_text(v) for v in r] for r in rows]
+    # most cells are text: keep them as they are without a function call per cell, and keep
+    # one str object per distinct text (a sheet repeats its owners, stages and countries on
+    # every row; each cell's own copy is about 55 bytes)
+    shared: dict[str, str] = {}
+    one = shared.setdefault
+    texts = [[one(v, v) if (type(v) is str and v) else cell_text(v) for v in r] for r in rows]
     while texts and not any(texts[-1]):
         texts.pop()
     if not texts:

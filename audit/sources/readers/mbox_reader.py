@@ -77,4 +77,4 @@ def read_mbox(path: Path, opts: ReaderOptions) -> Iterator[RawTable]:
             f"{path}: is not an mbox mailbox (its first line with text does not start with "
             "'From '); check that this is the mailbox export you meant."
         )
-    yield from mail.tables(_messages(path), "mbox")
+    yield from mail.tables(_messages(path), "mbox", opts.pool)
