@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -192,7 +193,7 @@ def analyse(
     lean_memory()
     stages = _stages(cfg, spark)
     try:
-        return _analyse(cfg, stages, progress=progress, run_id=run_id, memory=memory)
+        return _analyse(cfg, stages, progress=progress, run_id=run_id, recall=lambda: memory)
     finally:
         stages.close()
 
@@ -203,8 +204,11 @@ def _analyse(
     *,
     progress: Progress,
     run_id: str | None,
-    memory: MatchMemory | None,
+    recall: Callable[[], MatchMemory | None],
 ) -> RunResult:
+    """The stages in order. `recall` gives the match stage its memory when match starts: a
+    repeat run's store holds the previous run's clusters (a record id per clustered record),
+    which need not sit beside the sources, normalize and validate, nor after match."""
     cfg = with_business_timezone(cfg)
     as_of = cfg.as_of or dt.datetime.now(dt.UTC).date()
     timings: dict[str, float] = {}
@@ -249,7 +253,7 @@ def _analyse(
             cfg.match,
             cfg.sources,
             pd.concat([norm_issues, validation.issues], ignore_index=True),
-            memory=memory,
+            memory=recall(),
         )
     contacts = records.get("contacts")
     stage_done(progress, "match", 0 if contacts is None else len(contacts), timings["match"])
@@ -336,12 +340,19 @@ def run(
     _sweep(out_root)
     hist_path = cfg.resolve(cfg.history.path) if cfg.history.path else out_root / "history.sqlite"
     store = review_store.store_path(hist_path)
-    memory = review_store.load_memory(store, before=run_id) if cfg.history.enabled else None
     stages = None
     try:
         # the engine stays up through the report: with Spark it writes the large tables
         stages = _stages(cfg, spark)
-        result = _analyse(cfg, stages, progress=progress, run_id=run_id, memory=memory)
+        result = _analyse(
+            cfg,
+            stages,
+            progress=progress,
+            run_id=run_id,
+            recall=lambda: (
+                review_store.load_memory(store, before=run_id) if cfg.history.enabled else None
+            ),
+        )
         run_dir = out_root / result.run_id
         progress("report")
         with timed("report", result.timings):

@@ -6,13 +6,14 @@ step holds what they said; these tests check that they are gone and that nothing
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from audit import load_config
-from audit.pipeline import analyse, lean_memory
+from audit import load_config, review_store
+from audit.pipeline import analyse, lean_memory, run
 from audit.schema import ISSUE_COLUMNS
 from tests.factories import demo_config
 
@@ -63,3 +64,32 @@ def test_arrow_allocates_from_malloc_unless_a_pool_was_chosen(monkeypatch) -> No
         assert pa.default_memory_pool().backend_name == "mimalloc"
     finally:
         pa.set_memory_pool(before)
+
+
+def test_match_memory_is_loaded_for_match_and_not_held_after_it(
+    small_demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repeat run's decisions store (every clustered record id of the previous run) is read
+    when match starts and released when it ends, not held from the sources to the report."""
+    cfg = load_config(demo_config(small_demo))
+    run(cfg, out=tmp_path)  # the first run fills the store
+    loaded: list[weakref.ref] = []
+    real = review_store.load_memory
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        memory = real(*args, **kwargs)
+        loaded.append(weakref.ref(memory))
+        return memory
+
+    monkeypatch.setattr(review_store, "load_memory", spy)
+    seen: dict[str, bool] = {}
+
+    def progress(stage: str) -> None:
+        seen[stage] = bool(loaded) and loaded[0]() is not None
+
+    result = run(cfg, out=tmp_path, progress=progress)
+    assert len(loaded) == 1
+    assert seen["sources"] is False and seen["match"] is False  # not read before match
+    assert seen["score"] is False and seen["report"] is False  # nor kept after it
+    # and it was used: the previous run's clusters kept their ids
+    assert result.matches.stats["memory"]["clusters_keeping_previous_id"] > 0
