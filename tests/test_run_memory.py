@@ -6,6 +6,10 @@ step holds what they said; these tests check that they are gone and that nothing
 
 from __future__ import annotations
 
+import os
+import platform
+import subprocess
+import sys
 import weakref
 from pathlib import Path
 
@@ -93,3 +97,49 @@ def test_match_memory_is_loaded_for_match_and_not_held_after_it(
     assert seen["score"] is False and seen["report"] is False  # nor kept after it
     # and it was used: the previous run's clusters kept their ids
     assert result.matches.stats["memory"]["clusters_keeping_previous_id"] > 0
+
+
+_FREED = """
+import sys
+import numpy as np
+from audit.pipeline import lean_memory
+
+if sys.argv[1] == "lean":
+    lean_memory()
+
+
+def rss_mb():
+    with open("/proc/self/status") as f:
+        return next(int(x.split()[1]) for x in f if x.startswith("VmRSS:")) / 1024
+
+
+big = np.ones(8 << 17)  # one 8 MiB column, freed: glibc's threshold rises to its size
+del big
+blocks, keepers = [], []
+for _ in range(200):  # 100 MB of 512 KiB temporaries, a small long-lived value after each
+    blocks.append(np.ones(1 << 16))
+    keepers.append(np.ones(64))
+before = rss_mb()
+del blocks
+print(round(before - rss_mb()))
+"""
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+    reason="glibc's mmap threshold",
+)
+@pytest.mark.parametrize("mode", ["lean", "default"])
+def test_freed_column_sized_temporaries_leave_the_resident_size(mode: str) -> None:
+    """What a run's temporaries give back once freed: with lean_memory all of them (the
+    resident size falls by their 100 MB); with glibc's moving threshold they stay resident."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, "-c", _FREED, mode], env=env, capture_output=True, text=True, check=True
+    )
+    released = int(out.stdout)
+    if mode == "lean":
+        assert released >= 90, released
+    else:
+        assert released < 50, released
