@@ -175,8 +175,9 @@ def lean_memory() -> None:
     Arrow). A pool chosen with ARROW_DEFAULT_MEMORY_POOL is kept.
 
     Both together, at 100k contacts: a peak of 1,687 MB instead of 1,847, and 270-370 MB less
-    resident after match, score and KPIs, for about 7% more CPU (a fresh mapping per large
-    temporary). Both settings are process-wide: `run` and `analyse` make them.
+    resident after match, score and KPIs; match takes 1.4-1.9 CPU-s more (a fresh mapping per
+    large temporary), the whole run's CPU is within noise. Both settings are process-wide:
+    `run` and `analyse` make them.
     """
     _fixed_mmap_threshold()
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
