@@ -19,6 +19,11 @@ own peak resident size (Linux: the high-water mark is reset at each stage's star
 /proc/self/clear_refs, so a stage's transient copies show even when an earlier stage set the
 run's peak). The run's peak is the largest of the stage peaks and the start-up.
 
+`--trim` calls glibc's malloc_trim at each stage's start (before the high-water mark is reset):
+whether a heap handed back between stages lowers the next stage's peak, not only the rest.
+Environment variables reach the child, so `MALLOC_ARENA_MAX=2` and the like are measured the
+same way.
+
 `--trace N` (slow: tracemalloc costs 2-4x the CPU) adds, per stage, the Python-heap bytes alive
 at the end and the stage's transient peak, the N allocation sites holding the most at the
 stage's end, and what the pipeline itself keeps alive between stages: every frame held by the
@@ -32,6 +37,7 @@ Not collected by pytest: speed is measured here, not asserted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -111,6 +117,15 @@ def _reset_hwm() -> bool:
         return False
 
 
+def _malloc_trim() -> None:
+    """Hand the C heap's free pages back to the system (glibc); elsewhere nothing."""
+    import ctypes
+    import ctypes.util
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+
+
 def _cpu() -> float:
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
@@ -183,8 +198,9 @@ def _pipeline_locals() -> dict[str, int]:
 class Recorder:
     """A progress callback that measures each stage (see the module docstring)."""
 
-    def __init__(self, trace: int) -> None:
+    def __init__(self, trace: int, trim: bool = False) -> None:
         self.trace = trace
+        self.trim = trim
         self.stages: list[dict[str, Any]] = []
         self.start_peak_kb = _rss_kb("VmHWM")
         self.can_reset = _reset_hwm()
@@ -193,6 +209,8 @@ class Recorder:
     def __call__(self, stage: str) -> None:
         import tracemalloc
 
+        if self.trim:
+            _malloc_trim()
         if self.can_reset:
             _reset_hwm()
         if self.trace:
@@ -228,7 +246,7 @@ class Recorder:
         self.stages.append(row)
 
 
-def child(config: Path, out: Path, stats: Path, trace: int) -> int:
+def child(config: Path, out: Path, stats: Path, trace: int, trim: bool = False) -> int:
     """Run once in this process and write the per-stage figures to `stats` (JSON)."""
     import tracemalloc
 
@@ -237,7 +255,7 @@ def child(config: Path, out: Path, stats: Path, trace: int) -> int:
     from audit import load_config
     from audit.pipeline import run
 
-    rec = Recorder(trace)
+    rec = Recorder(trace, trim)
     result = run(load_config(config), out=out, progress=rec)
     peak_kb = max([rec.start_peak_kb] + [s["stage_peak_mb"] * 1024 for s in rec.stages])
     doc = {
@@ -254,13 +272,16 @@ def child(config: Path, out: Path, stats: Path, trace: int) -> int:
 # the parent
 
 
-def run_once(config: Path, out: Path, trace: int) -> tuple[int, float, int, dict[str, Any]]:
+def run_once(
+    config: Path, out: Path, trace: int, trim: bool = False
+) -> tuple[int, float, int, dict[str, Any]]:
     """Exit code, wall seconds, ru_maxrss (kB) and the child's own figures for one run."""
     stats = out / "bench-stats.json"
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child", str(config), str(out / "runs"), str(stats)]
-        + (["--trace", str(trace)] if trace else []),
+        + (["--trace", str(trace)] if trace else [])
+        + (["--trim"] if trim else []),
         stdout=subprocess.DEVNULL,
     )
     _, status, usage = os.wait4(proc.pid, 0)
@@ -270,10 +291,12 @@ def run_once(config: Path, out: Path, trace: int) -> tuple[int, float, int, dict
     return rc, wall, usage.ru_maxrss, doc
 
 
-def one(config: Path, t_gen: float, trace: int, keep_run: Path | None) -> dict[str, object]:
+def one(
+    config: Path, t_gen: float, trace: int, keep_run: Path | None, trim: bool = False
+) -> dict[str, object]:
     out = Path(tempfile.mkdtemp(prefix="crm-audit-bench-runs-"))
     try:
-        rc, wall, rss_kb, doc = run_once(config, out, trace)
+        rc, wall, rss_kb, doc = run_once(config, out, trace, trim)
         if rc not in (0, 1):  # 1 is a failed quality gate, which the raw demo data is meant to be
             raise SystemExit(f"the run exited {rc} on {config}")
         run_json = next(out.glob("runs/*/run.json"))
@@ -335,8 +358,9 @@ def main(argv: list[str]) -> int:
         ap = argparse.ArgumentParser()
         ap.add_argument("--child", nargs=3, type=Path)
         ap.add_argument("--trace", type=int, default=0)
+        ap.add_argument("--trim", action="store_true")
         a = ap.parse_args(argv)
-        return child(*a.child, a.trace)
+        return child(*a.child, a.trace, a.trim)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2k contacts only")
     ap.add_argument("--sizes", default="100k", help="contacts per run, e.g. 100k,1M")
@@ -347,13 +371,18 @@ def main(argv: list[str]) -> int:
     ap.add_argument(
         "--trace", type=int, default=0, metavar="N", help="tracemalloc: top N sites per stage"
     )
+    ap.add_argument(
+        "--trim",
+        action="store_true",
+        help="malloc_trim at each stage's start: does a trimmed heap lower the next peak?",
+    )
     args = ap.parse_args(argv)
     sizes = [2_000] if args.quick else [parse_size(s) for s in args.sizes.split(",") if s]
     for n in [0] if args.config else sizes:
         config, t_gen = (
             (args.config.resolve(), 0.0) if args.config else workspace(n, args.keep, args.seed)
         )
-        r = one(config, t_gen, args.trace, args.keep_run)
+        r = one(config, t_gen, args.trace, args.keep_run, args.trim)
         print(show(r), flush=True)
         print("json:", json.dumps(r), flush=True)
     return 0
