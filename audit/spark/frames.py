@@ -128,13 +128,20 @@ def to_spark(spark: SparkSession, frame: pd.DataFrame, partitions: int) -> DataF
     """The frame (with positions) as a Spark frame of `partitions` partitions of consecutive
     rows (fewer when it has fewer rows); decode a partition with `dtypes_of(frame)`.
 
-    Spark makes a local Arrow table one partition per Arrow batch when it keeps the batches
-    as an RDD (tables over `localRelationThreshold`; smaller ones become one partition per
-    core), so the table goes as one batch per slice, kept as an RDD, without a shuffle.
     Nothing is cached: the rows already live in the JVM, and a cache would hold them twice
     and cost a job per frame.
     """
-    table = encode(frame).combine_chunks()
+    return arrow_to_spark(spark, encode(frame), partitions)
+
+
+def arrow_to_spark(spark: SparkSession, table: pa.Table, partitions: int) -> DataFrame:
+    """An Arrow table as a Spark frame of `partitions` partitions of consecutive rows.
+
+    Spark makes a local Arrow table one partition per Arrow batch when it keeps the batches
+    as an RDD (tables over `localRelationThreshold`; smaller ones become one partition per
+    core), so the table goes as one batch per slice, kept as an RDD, without a shuffle.
+    """
+    table = table.combine_chunks()
     step = max(1, -(-table.num_rows // max(1, partitions)))
     conf = {
         "spark.sql.execution.arrow.maxRecordsPerBatch": str(step),

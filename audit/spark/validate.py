@@ -181,7 +181,11 @@ def validate_on_spark(
         from audit.spark.contract import as_batch
 
         contract = run_contract(
-            runs, records, docs_dir=docs, as_of=as_of, spark_frame=lambda f: as_batch(spark, f)
+            runs,
+            records,
+            docs_dir=docs,
+            as_of=as_of,
+            spark_frame=lambda f: as_batch(spark, f, cut(len(f))),
         )
     return Validation(issues=issues, checked=checked_frame(runs), contract=contract)
 

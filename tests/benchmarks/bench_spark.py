@@ -5,7 +5,9 @@
     .venv/bin/python tests/benchmarks/bench_spark.py --config /work/scale/ws100k/demo.yaml \
         --out /tmp/bs100k-runs                                       # a workspace as it is
 
-`--size` counts persons; the demo writes about two contacts per person (50,000 persons gave
+This is the check that the two engines write the same run folder on a 100k-contact workspace
+(`make bench-spark`, and `make bench` through run_all.py): about 10 minutes on 2 cores, too long
+for CI. `--size` counts persons; the demo writes about two contacts per person (50,000 persons gave
 ~100k contacts). Each engine runs `pipeline.run` (what `crm-audit run --engine ...` does) in
 its own process on the same workspace; a sampler reads /proc every 0.2 s and sums the RSS of
 the whole process tree (the driver, Spark's JVM and its Python workers: `/usr/bin/time` sees the
@@ -146,11 +148,19 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", type=int, default=50_000, help="demo persons (default 50000)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--quick", action="store_true", help="2,000 persons (run_all.py --quick)")
     ap.add_argument("--keep", type=Path, help="workspace folder to keep (default: a temp dir)")
     ap.add_argument("--config", type=Path, help="an existing workspace's config (no demo made)")
     ap.add_argument("--out", type=Path, help="where the run folders go (default: the workspace)")
     ap.add_argument("--engines", default="pandas,spark", help="pandas,spark (both compared)")
     args = ap.parse_args()
+    if args.quick:
+        args.size = 2_000
+    from audit import spark
+
+    reason = spark.missing()
+    if reason:
+        raise SystemExit(f"the Spark engine cannot run here: {reason}; {spark.INSTALL_HINT}")
     from audit.demo import generate_workspace
 
     if args.config is not None:
