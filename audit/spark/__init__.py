@@ -65,7 +65,8 @@ def session_conf(cfg: SparkConfig) -> dict[str, str]:
     """The session settings: the config's own win over these defaults.
 
     A local session binds to loopback (Spark otherwise picks the host's network address and
-    listens there) and shows no UI; the session time zone is UTC, as every stage's datetimes.
+    listens there), shows no UI and gets a 2g heap; the session time zone is UTC, as every
+    stage's datetimes. Shuffle partitions: the config's, else twice a local master's cores.
     """
     conf = {
         "spark.sql.session.timeZone": "UTC",
@@ -78,6 +79,10 @@ def session_conf(cfg: SparkConfig) -> dict[str, str]:
     if cfg.master.startswith("local"):
         conf.update(
             {
+                # the driver's JVM is the executor too: it holds the shuffles and the
+                # results collected to the driver (normalize's records, pickled), which at
+                # 100k contacts crowd Spark's default heap of 1g
+                "spark.driver.memory": "2g",
                 "spark.driver.bindAddress": "127.0.0.1",
                 "spark.driver.host": "127.0.0.1",
                 "spark.ui.enabled": "false",
