@@ -6,7 +6,7 @@
         --out /tmp/bs100k-runs                                       # a workspace as it is
 
 This is the check that the two engines write the same run folder on a 100k-contact workspace
-(`make bench-spark`, and `make bench` through run_all.py): about 10 minutes on 2 cores, too long
+(`make bench-spark`, and `make bench` through run_all.py): about 10-15 minutes on 2 cores, too long
 for CI. `--size` counts persons; the demo writes about two contacts per person (50,000 persons gave
 ~100k contacts). Each engine runs `pipeline.run` (what `crm-audit run --engine ...` does) in
 its own process on the same workspace; a sampler reads /proc every 0.2 s and sums the RSS of
