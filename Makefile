@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: venv demo test lint fix docs docs-check check bench bench-splink smoke clean hostile
+.PHONY: venv demo test lint fix docs docs-check check bench bench-spark bench-splink smoke clean hostile
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ bench: venv
 	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q -p no:cacheprovider tests/test_normalize_props.py
 	CRM_AUDIT_KILL_TRIALS=40 $(PY) -m pytest -q -s -p no:cacheprovider tests/test_faults.py -k kill_9
 	$(PY) tests/benchmarks/run_all.py $(BENCH_ARGS)
+
+## both engines on a generated 100k-contact workspace (50,000 persons): wall, CPU and memory of
+## each, and the run folders compared file by file (exit 1 when one differs); needs Java
+bench-spark: venv
+	$(PY) tests/benchmarks/bench_spark.py $(BENCH_SPARK_ARGS)
 
 ## Splink 5 on the same 100k CRM-like records as bench_match (Splink lives in its own venv)
 SPLINK_PY ?= /work/splinkvenv/bin/python

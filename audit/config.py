@@ -493,8 +493,12 @@ class SparkConfig(_Model):
     conf: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="Spark settings for the session (spark.* keys)"
     )
-    partitions: int = Field(
-        8, ge=1, le=100_000, description="shuffle partitions, and hash buckets per blocking rule"
+    partitions: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="most partitions or hash buckets a stage cuts a table into (one per 50,000 "
+        "rows); default: twice the session's cores",
     )
     driver_edges: int = Field(
         5_000_000,

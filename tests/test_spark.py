@@ -97,7 +97,7 @@ def test_bucket_count_changes_nothing(small_demo: Path, tmp_path: Path, spark, b
     result = run(load_config(demo_config(small_demo)), out=tmp_path, run_id="r")
     contacts = result.records["contacts"]
     want = match(contacts, MatchConfig())
-    got = match(contacts, MatchConfig(), linker=linker(spark, buckets))
+    got = match(contacts, MatchConfig(), linker=linker(spark, buckets, rows_per_partition=1))
     assert got.pairs.to_csv(index=False) == want.pairs.to_csv(index=False)
     assert got.clusters.to_csv(index=False) == want.clusters.to_csv(index=False)
     assert got.stats["weights"] == want.stats["weights"]
@@ -114,7 +114,8 @@ def test_clusters_connected_in_spark_are_the_drivers(small_demo: Path, tmp_path:
     result = run(load_config(demo_config(small_demo)), out=tmp_path, run_id="r")
     contacts = result.records["contacts"]
     want = match(contacts, MatchConfig())
-    got = match(contacts, MatchConfig(), linker=linker(spark, 4, driver_edges=0))
+    spread = linker(spark, 4, driver_edges=0, rows_per_partition=1)
+    got = match(contacts, MatchConfig(), linker=spread)
     assert len(want.clusters) > 10
     assert got.clusters.to_csv(index=False) == want.clusters.to_csv(index=False)
     assert got.pairs.to_csv(index=False) == want.pairs.to_csv(index=False)
@@ -302,7 +303,13 @@ def test_validate_on_spark_gives_the_pandas_findings_counts_and_contract(
     assert evidence == ["same as spread:d1"]  # the first copy in the frame's own order
 
     got = validate_on_spark(
-        spark, records, rules, base_dir=Path(cfg.base_dir), partitions=4, **args
+        spark,
+        records,
+        rules,
+        base_dir=Path(cfg.base_dir),
+        partitions=4,
+        rows_per_partition=1,  # as cut above, whatever the demo's size
+        **args,
     )
     assert got.issues.to_csv(index=False) == want.issues.to_csv(index=False)
     assert got.checked.to_csv(index=False) == want.checked.to_csv(index=False)
@@ -378,7 +385,7 @@ def test_normalize_on_spark_gives_the_pandas_records_and_issues(
     assert len(inferred) >= 1  # a source-level finding, from the whole source
 
     got, got_issues = on_spark.normalize_on_spark(
-        spark, records, cfg.normalize, sources, partitions=4, **args
+        spark, records, cfg.normalize, sources, partitions=4, rows_per_partition=1, **args
     )
     # the partitions without a telling date read the deals again, with the column's order
     assert len(passes) == 2 and "deals" in passes[1] and "contacts" not in passes[1]
@@ -386,3 +393,16 @@ def test_normalize_on_spark_gives_the_pandas_records_and_issues(
     for entity, frame in want.items():
         pd.testing.assert_frame_equal(got[entity], frame, check_exact=True)
     assert got_issues.to_csv(index=False) == want_issues.to_csv(index=False)
+
+
+def test_tables_are_cut_by_their_size_up_to_twice_the_cores() -> None:
+    """A small table is one Python call, a large one one call per 50,000 rows, never more
+    than the cap; a local session's cap (and shuffle partitions) is twice its cores."""
+    from audit.spark import session_conf
+    from audit.spark.frames import slices
+
+    assert [slices(n, 8) for n in (0, 64, 49_999, 50_001, 101_927, 957_733)] == [1, 1, 1, 2, 3, 8]
+    assert slices(101_927, 8, rows_per_partition=1) == 8
+    assert session_conf(SparkConfig())["spark.sql.shuffle.partitions"] == "4"  # local[2]
+    assert session_conf(SparkConfig(partitions=12))["spark.sql.shuffle.partitions"] == "12"
+    assert "spark.sql.shuffle.partitions" not in session_conf(SparkConfig(master="yarn"))

@@ -10,6 +10,7 @@ stage imports it. pyspark and a Java runtime are needed only when the engine is 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import warnings
@@ -40,21 +41,48 @@ def missing() -> str | None:
     return None
 
 
+def local_cores(master: str) -> int | None:
+    """The cores a local master runs on (`local`: 1, `local[N]`, `local[*]`: this machine's),
+    None for a cluster."""
+    m = re.fullmatch(r"local(?:\[(\d+|\*)(?:,\s*\d+)?\])?", master.strip())
+    if m is None:
+        return None
+    n = m.group(1)
+    return os.cpu_count() or 1 if n == "*" else int(n or 1)
+
+
+def partitions(cfg: SparkConfig, spark: SparkSession) -> int:
+    """The most partitions a stage cuts a table into: the config's, else twice the session's
+    cores (`defaultParallelism`): enough for every core to stay busy when calls differ in
+    length, few enough that each call's fixed cost stays small beside its rows. A stage
+    cuts fewer for a small table (`frames.slices`)."""
+    if cfg.partitions is not None:
+        return cfg.partitions
+    return 2 * max(1, int(spark.sparkContext.defaultParallelism))
+
+
 def session_conf(cfg: SparkConfig) -> dict[str, str]:
     """The session settings: the config's own win over these defaults.
 
     A local session binds to loopback (Spark otherwise picks the host's network address and
-    listens there) and shows no UI; the session time zone is UTC, as every stage's datetimes.
+    listens there), shows no UI and gets a 2g heap; the session time zone is UTC, as every
+    stage's datetimes. Shuffle partitions: the config's, else twice a local master's cores.
     """
     conf = {
-        "spark.sql.shuffle.partitions": str(cfg.partitions),
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.showConsoleProgress": "false",
     }
+    cores = local_cores(cfg.master)
+    if cfg.partitions is not None or cores:
+        conf["spark.sql.shuffle.partitions"] = str(cfg.partitions or 2 * (cores or 1))
     if cfg.master.startswith("local"):
         conf.update(
             {
+                # the driver's JVM is the executor too: it holds the shuffles and the
+                # results collected to the driver (normalize's records, pickled), which at
+                # 100k contacts crowd Spark's default heap of 1g
+                "spark.driver.memory": "2g",
                 "spark.driver.bindAddress": "127.0.0.1",
                 "spark.driver.host": "127.0.0.1",
                 "spark.ui.enabled": "false",

@@ -34,8 +34,14 @@ def _column(name: str, s: pd.Series) -> pa.Array:
     return encode_column(name, s)
 
 
-def as_batch(spark: SparkSession, frame: pd.DataFrame) -> DataFrame:
+def as_batch(spark: SparkSession, frame: pd.DataFrame, partitions: int = 1) -> DataFrame:
     """`frame` as a Spark frame for GX's dataframe asset (its partitions hold the rows in
-    order, so GX's sample of unexpected values is the pandas datasource's)."""
+    order, so GX's sample of unexpected values is the pandas datasource's).
+
+    GX runs a Spark job per metric (241 for the demo's suite) over the frame it caches, so the
+    frame has `partitions` partitions: left to Spark, a large table gets one per 10,000 rows
+    (100 tasks a metric at 1M records), a small one one per core."""
+    from audit.spark.frames import arrow_to_spark
+
     table = pa.table({str(c): _column(str(c), frame[c]) for c in frame.columns})
-    return spark.createDataFrame(table)
+    return arrow_to_spark(spark, table, partitions)

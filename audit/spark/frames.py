@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 NAT = np.iinfo(np.int64).min
 POS = "_pos"  # a row's position in the driver's frame: partitions sort by it
+# rows per Spark partition (and per hash bucket) when the stages cut a frame; see `slices`
+ROWS_PER_PARTITION = 50_000
 
 Dtypes = Mapping[str, Any]
 
@@ -110,22 +112,52 @@ def dtypes_of(frame: pd.DataFrame) -> dict[str, Any]:
     return {str(c): frame[c].dtype for c in frame.columns}
 
 
+def slices(rows: int, partitions: int, rows_per_partition: int = ROWS_PER_PARTITION) -> int:
+    """How many partitions (or hash buckets) `rows` rows are cut into: one per
+    `rows_per_partition` rows, at least one, at most `partitions`.
+
+    Every partition is a Python call with a fixed cost (a worker, the stage's set-up, Arrow in
+    and out): at 10,000 persons, 16 partitions per entity made normalize and validate spend
+    more time starting calls than checking rows. Cut by size, a small entity is one call, and
+    the entities of a stage, which run in one Spark job, keep every core busy.
+    """
+    return max(1, min(partitions, -(-rows // max(1, rows_per_partition))))
+
+
 def to_spark(spark: SparkSession, frame: pd.DataFrame, partitions: int) -> DataFrame:
     """The frame (with positions) as a Spark frame of `partitions` partitions of consecutive
-    rows; decode a partition with `dtypes_of(frame)`.
+    rows (fewer when it has fewer rows); decode a partition with `dtypes_of(frame)`.
 
-    Spark puts a local Arrow table in one partition, which would leave one core at work; one
-    table per slice, unioned, spreads it without a shuffle.
+    Nothing is cached: the rows already live in the JVM, and a cache would hold them twice
+    and cost a job per frame.
     """
-    table = encode(frame)
-    step = max(1, -(-table.num_rows // partitions))
-    parts = [spark.createDataFrame(table.slice(o, step)) for o in range(0, table.num_rows, step)]
-    if not parts:
+    return arrow_to_spark(spark, encode(frame), partitions)
+
+
+def arrow_to_spark(spark: SparkSession, table: pa.Table, partitions: int) -> DataFrame:
+    """An Arrow table as a Spark frame of `partitions` partitions of consecutive rows.
+
+    Spark makes a local Arrow table one partition per Arrow batch when it keeps the batches
+    as an RDD (tables over `localRelationThreshold`; smaller ones become one partition per
+    core), so the table goes as one batch per slice, kept as an RDD, without a shuffle.
+    """
+    table = table.combine_chunks()
+    step = max(1, -(-table.num_rows // max(1, partitions)))
+    conf = {
+        "spark.sql.execution.arrow.maxRecordsPerBatch": str(step),
+        "spark.sql.execution.arrow.localRelationThreshold": "0",
+    }
+    before = {k: spark.conf.get(k, None) for k in conf}
+    for k, v in conf.items():
+        spark.conf.set(k, v)
+    try:
         return spark.createDataFrame(table)
-    out = parts[0]
-    for part in parts[1:]:
-        out = out.union(part)
-    return out
+    finally:
+        for k, v in before.items():
+            if v is None:
+                spark.conf.unset(k)
+            else:
+                spark.conf.set(k, v)
 
 
 def table_of(batches: Iterable[pa.RecordBatch]) -> pa.Table | None:

@@ -33,6 +33,7 @@ from audit.match.fellegi_sunter import (
     sample_candidates,
 )
 from audit.match.rules import MatchRules
+from audit.spark.frames import ROWS_PER_PARTITION, slices
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -317,9 +318,11 @@ def link_on_spark(
     forbid: np.ndarray | None = None,
     buckets: int = 8,
     driver_edges: int = 5_000_000,
+    rows_per_partition: int = ROWS_PER_PARTITION,
 ) -> Linked:
     """`engine.link` on a Spark session: same arguments, same result (linking two sides with
-    `side` is the plain `dedupe` command's and stays on pandas)."""
+    `side` is the plain `dedupe` command's and stays on pandas). Blocking and scoring use one
+    bucket per `rows_per_partition` records (or candidate pairs), at most `buckets`."""
     if side is not None:
         raise ValueError("linking two sides runs on the pandas engine")
     timings: dict[str, float] = {}
@@ -332,7 +335,8 @@ def link_on_spark(
     try:
         present = {c: int(feats[c].notna().sum()) for c in columns}  # the driver has them
         counts = count_values(sdf, [c for c in counted_features(rules.comparisons) if c in feats])
-        ci, cj, block_counts = candidates(sdf, rules, n, buckets, present)
+        cut = slices(n, buckets, rows_per_partition)
+        ci, cj, block_counts = candidates(sdf, rules, n, cut, present)
         timings["blocking"] = round(time.perf_counter() - t, 4)
 
         t = time.perf_counter()
@@ -369,7 +373,7 @@ def link_on_spark(
             model=model,
             review=review,
             auto=auto,
-            buckets=buckets,
+            buckets=slices(len(ci), buckets, rows_per_partition),
         )
     finally:
         sdf.unpersist()
@@ -433,11 +437,22 @@ def link_on_spark(
 
 
 def linker(
-    spark: SparkSession, buckets: int, driver_edges: int = 5_000_000
+    spark: SparkSession,
+    buckets: int,
+    driver_edges: int = 5_000_000,
+    rows_per_partition: int = ROWS_PER_PARTITION,
 ) -> Callable[..., Linked]:
     """`link_on_spark` bound to a session, with `engine.link`'s signature (`match(linker=)`)."""
 
     def run(feats: pd.DataFrame, rules: MatchRules, **kw: Any) -> Linked:
-        return link_on_spark(spark, feats, rules, buckets=buckets, driver_edges=driver_edges, **kw)
+        return link_on_spark(
+            spark,
+            feats,
+            rules,
+            buckets=buckets,
+            driver_edges=driver_edges,
+            rows_per_partition=rows_per_partition,
+            **kw,
+        )
 
     return run

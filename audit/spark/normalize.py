@@ -34,7 +34,15 @@ from audit.config import NormalizeConfig, SourceConfig
 from audit.model import Issues, Records
 from audit.normalize import normalize
 from audit.normalize.dates import dayfirst_votes, decide_dayfirst, infer_dayfirst
-from audit.spark.frames import POS, decode, dtypes_of, table_of, to_spark
+from audit.spark.frames import (
+    POS,
+    ROWS_PER_PARTITION,
+    decode,
+    dtypes_of,
+    slices,
+    table_of,
+    to_spark,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -77,11 +85,13 @@ def normalize_on_spark(
     *,
     calendar_tz: str | None = None,
     partitions: int = 8,
+    rows_per_partition: int = ROWS_PER_PARTITION,
 ) -> tuple[Records, Issues]:
     """`audit.normalize.normalize` run per partition on `spark`: the same records and issues.
 
     Every entity's calls run in one Spark job (a second one only for the calls whose date
-    order was not their column's)."""
+    order was not their column's). An entity is cut into one partition (contacts: one bucket
+    of sources) per `rows_per_partition` rows, at most `partitions` (`frames.slices`)."""
     args: dict[str, Any] = {
         "cfg": cfg,
         "sources": list(sources),
@@ -92,6 +102,10 @@ def normalize_on_spark(
     found: list[pd.DataFrame] = []
     entities = sorted(records)
     shipped: dict[int, DataFrame] = {}
+
+    def cut_by(rows: int) -> int:
+        return slices(rows, partitions, rows_per_partition)
+
     for x, entity in enumerate(entities):
         frame = records[entity]
         if len(frame) == 0:  # nothing to spread
@@ -99,21 +113,17 @@ def normalize_on_spark(
             out[entity] = got[entity]
             found.append(issues)
         else:
-            shipped[x] = to_spark(spark, frame, partitions).cache()
-    try:
-        results = _run(shipped, entities, records, args, partitions, forced={}, only=None)
-        orders = _orders(results)
-        redo = {
-            call
-            for call, (_, _, seen) in results.items()
-            if any(used != orders[key] for key, (used, _) in seen.items())
-        }
-        if redo:
-            again = {x: sdf for x, sdf in shipped.items() if any(c >> 40 == x for c in redo)}
-            results.update(_run(again, entities, records, args, partitions, orders, redo))
-    finally:
-        for sdf in shipped.values():
-            sdf.unpersist()
+            shipped[x] = to_spark(spark, frame, cut_by(len(frame)))
+    results = _run(shipped, entities, records, args, cut_by, forced={}, only=None)
+    orders = _orders(results)
+    redo = {
+        call
+        for call, (_, _, seen) in results.items()
+        if any(used != orders[key] for key, (used, _) in seen.items())
+    }
+    if redo:
+        again = {x: sdf for x, sdf in shipped.items() if any(c >> 40 == x for c in redo)}
+        results.update(_run(again, entities, records, args, cut_by, orders, redo))
     for x in shipped:
         entity = entities[x]
         parts = [results[c] for c in sorted(results) if c >> 40 == x]
@@ -145,13 +155,13 @@ def _run(
     entities: list[str],
     records: Records,
     args: dict[str, Any],
-    partitions: int,
+    buckets: Callable[[int], int],
     forced: dict[Key, bool],
     only: set[int] | None,
 ) -> dict[int, tuple[pd.DataFrame, pd.DataFrame, dict[Key, tuple[bool, Votes]]]]:
     """One pass over the shipped entities (number -> frame), in one Spark job:
     call (entity number << 40 | its first position) -> (its normalized rows with positions,
-    its issues, its date orders)."""
+    its issues, its date orders). `buckets(rows)`: the source buckets of the contacts."""
     jobs = []
     for x, sdf in sorted(shipped.items()):
         entity, frame = entities[x], records[entities[x]]
@@ -159,7 +169,7 @@ def _run(
         if entity == "contacts" and "source" in frame.columns:
             from pyspark.sql import functions as F
 
-            bucket = F.pmod(F.xxhash64(F.col("source")), F.lit(partitions))
+            bucket = F.pmod(F.xxhash64(F.col("source")), F.lit(buckets(len(frame))))
             grouped = sdf.withColumn(BUCKET, bucket).groupBy(BUCKET)
             jobs.append(grouped.applyInArrow(_grouped(fn), _DDL))
         else:

@@ -20,7 +20,7 @@ from audit.match import match
 from audit.match.memory import MatchMemory
 from audit.model import Ingest, Issues, Matches, Records, Validation
 from audit.sources import read_sources
-from audit.spark import start_session
+from audit.spark import partitions, start_session
 from audit.spark.match import linker
 
 
@@ -28,6 +28,7 @@ class SparkStages:
     def __init__(self, cfg: SparkConfig, spark: Any | None = None) -> None:
         self.cfg = cfg
         self.spark, self.own = (spark, False) if spark is not None else start_session(cfg)
+        self.partitions = partitions(cfg, self.spark)
 
     def match(
         self,
@@ -44,7 +45,7 @@ class SparkStages:
             sources,
             issues,
             memory=memory,
-            linker=linker(self.spark, self.cfg.partitions, self.cfg.driver_edges),
+            linker=linker(self.spark, self.partitions, self.cfg.driver_edges),
         )
 
     def read_sources(self, sources: Sequence[SourceConfig], **kwargs: Any) -> Ingest:
@@ -78,7 +79,7 @@ class SparkStages:
             sources,
             files,
             calendar_tz=calendar_tz,
-            partitions=self.cfg.partitions,
+            partitions=self.partitions,
         )
 
     def validate(
@@ -100,7 +101,7 @@ class SparkStages:
             as_of=as_of,
             stale_after_days=stale_after_days,
             base_dir=base_dir,
-            partitions=self.cfg.partitions,
+            partitions=self.partitions,
         )
 
     def close(self) -> None:

@@ -37,7 +37,15 @@ import pyarrow as pa
 from audit import schema
 from audit.config import RulesConfig
 from audit.model import Records, Validation
-from audit.spark.frames import POS, decode, dtypes_of, table_of, to_spark
+from audit.spark.frames import (
+    POS,
+    ROWS_PER_PARTITION,
+    decode,
+    dtypes_of,
+    slices,
+    table_of,
+    to_spark,
+)
 from audit.validate import KINDS, load_rules
 from audit.validate.engine import RuleRun, checked_frame, issues_for, run_rule
 from audit.validate.kinds import Context, Outcome
@@ -86,9 +94,12 @@ def validate_on_spark(
     stale_after_days: int = 730,
     base_dir: Path | None = None,
     partitions: int = 8,
+    rows_per_partition: int = ROWS_PER_PARTITION,
 ) -> Validation:
     """`audit.validate.validate` with the checks run per partition on `spark`: the same
-    issues, per-rule counts and GX contract (run on GX's Spark datasource)."""
+    issues, per-rule counts and GX contract (run on GX's Spark datasource). A frame is cut
+    into one partition, and a key layout into one bucket, per `rows_per_partition` rows, at
+    most `partitions` (`frames.slices`)."""
     rules = load_rules(cfg, base_dir)
     ctx_args: dict[str, Any] = {"as_of": as_of, "stale_after_days": stale_after_days}
     local: list[int] = []
@@ -110,9 +121,12 @@ def validate_on_spark(
     masks = bool(cfg.gx)
     shipped: dict[str, DataFrame] = {}
 
+    def cut(rows: int) -> int:
+        return slices(rows, partitions, rows_per_partition)
+
     def ship(entity: str) -> DataFrame:
         if entity not in shipped:
-            shipped[entity] = to_spark(spark, records[entity], partitions).cache()
+            shipped[entity] = to_spark(spark, records[entity], cut(len(records[entity])))
         return shipped[entity]
 
     jobs: list[DataFrame] = []
@@ -130,7 +144,8 @@ def validate_on_spark(
             fn = _call(picked, [main], {}, ctx_args, masks, len(jobs))
             keys = [F.col(k) for k in layout[2] if k in records[entity].columns]  # type: ignore[union-attr]
             # a key column the data lacks: the check skips, wherever the rows are
-            bucket = F.pmod(F.xxhash64(*keys), F.lit(partitions)) if keys else F.lit(0)
+            buckets = F.lit(cut(len(records[entity])))
+            bucket = F.pmod(F.xxhash64(*keys), buckets) if keys else F.lit(0)
             keyed = ship(entity).withColumn(BUCKET, bucket)
             jobs.append(keyed.groupBy(BUCKET).applyInArrow(_per_group([entity], fn), _DDL))
         else:
@@ -141,23 +156,20 @@ def validate_on_spark(
                     pieces.append(_Piece(w, dtypes_of(records[w]), sentinel=len(records[w]) > 0))
             fn = _call(picked, pieces, {}, ctx_args, masks, len(jobs))
             parts = []
+            buckets = cut(sum(len(records[p.entity]) for p in pieces))
             for i, piece in enumerate(pieces):
                 if len(records[piece.entity]) == 0:
                     continue
                 if i and piece.entity not in WITH_KEY:
                     raise ValueError(f"Spark validate: no email column known for {piece.entity}")
                 column = field if i == 0 else WITH_KEY[piece.entity]
-                parts.append(_keyed(ship(piece.entity), i, column, piece, partitions))
+                parts.append(_keyed(ship(piece.entity), i, column, piece, buckets))
             union = parts[0]
             for part in parts[1:]:
                 union = union.unionByName(part, allowMissingColumns=True)
             names = [p.entity for p in pieces]
             jobs.append(union.groupBy(BUCKET).applyInArrow(_per_group(names, fn), _DDL))
-    try:
-        got = _collect(jobs)
-    finally:
-        for sdf in shipped.values():
-            sdf.unpersist()
+    got = _collect(jobs)
     runs, issues = _assemble(rules, local, got, records, ctx_args, masks)
     contract: dict[str, Any] = {}
     if cfg.gx:
@@ -169,7 +181,11 @@ def validate_on_spark(
         from audit.spark.contract import as_batch
 
         contract = run_contract(
-            runs, records, docs_dir=docs, as_of=as_of, spark_frame=lambda f: as_batch(spark, f)
+            runs,
+            records,
+            docs_dir=docs,
+            as_of=as_of,
+            spark_frame=lambda f: as_batch(spark, f, cut(len(f))),
         )
     return Validation(issues=issues, checked=checked_frame(runs), contract=contract)
 

@@ -2,14 +2,19 @@
 
     .venv/bin/python tests/benchmarks/bench_spark.py                    # demo of 50,000 persons
     .venv/bin/python tests/benchmarks/bench_spark.py --size 2000 --keep /tmp/bs
+    .venv/bin/python tests/benchmarks/bench_spark.py --config /work/scale/ws100k/demo.yaml \
+        --out /tmp/bs100k-runs                                       # a workspace as it is
 
-`--size` counts persons; the demo writes about two contacts per person (50,000 persons gave
+This is the check that the two engines write the same run folder on a 100k-contact workspace
+(`make bench-spark`, and `make bench` through run_all.py): about 10-15 minutes on 2 cores, too long
+for CI. `--size` counts persons; the demo writes about two contacts per person (50,000 persons gave
 ~100k contacts). Each engine runs `pipeline.run` (what `crm-audit run --engine ...` does) in
 its own process on the same workspace; a sampler reads /proc every 0.2 s and sums the RSS of
 the whole process tree (the driver, Spark's JVM and its Python workers: `/usr/bin/time` sees the
-first only). Printed per engine: wall, peak tree RSS and its JVM part, wall per stage and
-match step (run.json); then whether every file of the two run folders is byte-identical
-(run.json and manifest.json aside: they hold the engine and the timings).
+first only) and the CPU seconds of every process of the tree. Printed per engine: wall, CPU
+seconds, peak tree RSS and its JVM part, wall per stage and match step (run.json); then
+whether every file of the two run folders is byte-identical (run.json and manifest.json
+aside: they hold the engine and the timings). Exit 1 when a file differs.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICK = os.sysconf("SC_CLK_TCK")
 # one run in a fresh process; a fixed run id, so that the two run folders can be compared
 RUN = """
 import sys
@@ -63,8 +70,20 @@ def _rss(pid: int) -> tuple[int, bool]:
     return pages * PAGE, java
 
 
-def tree_rss(root: int) -> tuple[int, int]:
-    """(bytes, of which java) summed over `root` and every descendant."""
+def _cpu(pid: int) -> float:
+    """User plus system CPU seconds of one process so far."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(stat[11]) + int(stat[12])) / TICK
+
+
+def tree_rss(root: int, cpu: dict[int, float] | None = None) -> tuple[int, int]:
+    """(bytes, of which java) summed over `root` and every descendant; `cpu` gets each
+    process's CPU seconds so far (a process that ended between two samples loses its last
+    0.2 s)."""
     kids = _children()
     total = java = 0
     todo = [root]
@@ -73,6 +92,8 @@ def tree_rss(root: int) -> tuple[int, int]:
         rss, is_java = _rss(pid)
         total += rss
         java += rss if is_java else 0
+        if cpu is not None:
+            cpu[pid] = max(cpu.get(pid, 0.0), _cpu(pid))
         todo.extend(kids.get(pid, ()))
     return total, java
 
@@ -85,11 +106,12 @@ def run_engine(engine: str, config: Path, out: Path) -> dict[str, object]:
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     peak = [0, 0]
+    cpu: dict[int, float] = {}
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            total, java = tree_rss(proc.pid)
+            total, java = tree_rss(proc.pid, cpu)
             if total > peak[0]:
                 peak[0], peak[1] = total, java
             done.wait(0.2)
@@ -104,36 +126,104 @@ def run_engine(engine: str, config: Path, out: Path) -> dict[str, object]:
         raise SystemExit(f"{engine}: exit {proc.returncode}\n{err.decode()[-2000:]}")
     run_dir = next(p.parent for p in out.rglob("run.json"))
     timings = json.loads((run_dir / "run.json").read_text())["timings"]
-    return {"wall": wall, "peak": peak[0], "java": peak[1], "timings": timings, "dir": run_dir}
+    return {
+        "wall": wall,
+        "cpu": sum(cpu.values()),
+        "peak": peak[0],
+        "java": peak[1],
+        "timings": timings,
+        "dir": run_dir,
+    }
+
+
+def _parquet_name(rel: str) -> str | None:
+    """The table a path belongs to when it is Parquet (`records/contacts.parquet` for the
+    pandas engine's file and for each part file of the Spark engine's folder)."""
+    parts = Path(rel).parts
+    for k, part in enumerate(parts):
+        if part.endswith(".parquet"):
+            return str(Path(*parts[: k + 1]))
+    return None
+
+
+def _rows(path: Path) -> Any:
+    """A Parquet table (a file or a dataset folder) with values in comparable types."""
+    import pandas as pd
+
+    frame = pd.read_parquet(path)
+    out = {}
+    for c in frame.columns:
+        s = frame[c]
+        if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s):
+            # Spark writes microseconds (the records hold no finer time)
+            s = s.astype(
+                "datetime64[us, UTC]" if isinstance(s.dtype, pd.DatetimeTZDtype) else "M8[us]"
+            )
+        out[c] = s.astype(object).where(s.notna(), None)
+    return pd.DataFrame(out)
 
 
 def same_files(a: Path, b: Path) -> tuple[int, list[str]]:
+    """(files and Parquet tables compared, those that differ): every file byte for byte, but
+    Parquet tables, which the Spark engine writes as dataset folders: those by their rows, in
+    order (tests/test_spark_io.py checks their part files)."""
     skip = {"run.json", "manifest.json"}
-    fa = {str(p.relative_to(a)) for p in a.rglob("*") if p.is_file() and p.name not in skip}
-    fb = {str(p.relative_to(b)) for p in b.rglob("*") if p.is_file() and p.name not in skip}
-    diff = sorted(fa ^ fb)
+
+    def listing(root: Path) -> tuple[set[str], set[str]]:
+        files, tables = set(), set()
+        for p in root.rglob("*"):
+            if not p.is_file() or p.name in skip:
+                continue
+            rel = str(p.relative_to(root))
+            table = _parquet_name(rel)
+            (tables if table else files).add(table or rel)
+        return files, tables
+
+    (fa, ta), (fb, tb) = listing(a), listing(b)
+    # the Spark engine also writes issues, duplicates and clusters as Parquet: tables its CSVs
+    # (compared here byte for byte) hold too
+    diff = sorted((fa ^ fb) | (ta - tb))
     diff += sorted(n for n in fa & fb if (a / n).read_bytes() != (b / n).read_bytes())
-    return len(fa | fb), diff
+    diff += sorted(n for n in ta & tb if not _rows(a / n).equals(_rows(b / n)))
+    return len(fa | fb) + len(ta), diff
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", type=int, default=50_000, help="demo persons (default 50000)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--quick", action="store_true", help="2,000 persons (run_all.py --quick)")
     ap.add_argument("--keep", type=Path, help="workspace folder to keep (default: a temp dir)")
+    ap.add_argument("--config", type=Path, help="an existing workspace's config (no demo made)")
+    ap.add_argument("--out", type=Path, help="where the run folders go (default: the workspace)")
+    ap.add_argument("--engines", default="pandas,spark", help="pandas,spark (both compared)")
     args = ap.parse_args()
+    if args.quick:
+        args.size = 2_000
+    from audit import spark
+
+    reason = spark.missing()
+    if reason:
+        raise SystemExit(f"the Spark engine cannot run here: {reason}; {spark.INSTALL_HINT}")
     from audit.demo import generate_workspace
 
-    root = args.keep or Path(tempfile.mkdtemp(prefix=f"crm-audit-spark-{args.size}-"))
-    config = root / "demo.yaml"
-    if not config.exists():
-        ws = generate_workspace(root, size=args.size, seed=args.seed)
-        config = Path(ws.config)
+    if args.config is not None:
+        config, root = args.config.resolve(), args.config.resolve().parent
+    else:
+        root = args.keep or Path(tempfile.mkdtemp(prefix=f"crm-audit-spark-{args.size}-"))
+        config = root / "demo.yaml"
+        if not config.exists():
+            ws = generate_workspace(root, size=args.size, seed=args.seed)
+            config = Path(ws.config)
+    outs = args.out or root
     load = os.getloadavg()[0]
-    print(f"workspace {root} ({args.size:,} persons); load average {load:.1f}", flush=True)
+    print(f"workspace {config}; load average {load:.1f}", flush=True)
     results = {}
-    for engine in ("pandas", "spark"):
-        out = root / f"runs-{engine}"
+    for engine in args.engines.split(","):
+        out = outs / f"runs-{engine}"
+        if out.exists() and any(out.iterdir()):  # an earlier run would be its "previous run"
+            raise SystemExit(f"{out} is not empty: remove it or give another --out")
+        out.mkdir(parents=True, exist_ok=True)
         r = run_engine(engine, config, out)
         results[engine] = r
         t = r["timings"]
@@ -143,10 +233,13 @@ def main() -> int:
         inner = t.get("match.timings") or {}
         steps = ", ".join(f"{k} {v:.1f}" for k, v in inner.items())
         print(
-            f"{engine:6}: wall {r['wall']:.1f} s, peak tree RSS {r['peak'] / 2**30:.2f} GB "
+            f"{engine:6}: wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s, "
+            f"peak tree RSS {r['peak'] / 2**30:.2f} GB "
             f"(JVM {r['java'] / 2**30:.2f} GB); stages: {stages}; match steps: {steps}",
             flush=True,
         )
+    if len(results) < 2:
+        return 0
     n, diff = same_files(results["pandas"]["dir"], results["spark"]["dir"])
     print(f"run folders: {n} files, {len(diff)} differ{': ' + ', '.join(diff) if diff else ''}")
     return 1 if diff else 0
