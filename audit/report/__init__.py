@@ -44,6 +44,7 @@ from audit.report.run_folder import (
     SCHEMA_VERSION,
     RunFolder,
     load_run,
+    record_rows,
     result_document,
     result_tables,
 )
@@ -81,12 +82,11 @@ def context_for(
     """The (redacted when asked) view of `result` that writers render."""
     out = result.config.output
     tables = result_tables(result)
-    return make_context(
-        result_document(result, tables),
-        tables,
-        redact=out.redact if redact is None else redact,
-        language=language or out.language,
-    )
+    redact = out.redact if redact is None else redact
+    doc = result_document(result, tables)
+    if redact:  # rows in the order of the original ids: sorted before the ids are masked
+        tables = {n: record_rows(f) if n.startswith("records/") else f for n, f in tables.items()}
+    return make_context(doc, tables, redact=redact, language=language or out.language)
 
 
 def render(

@@ -87,7 +87,7 @@ def write_csv(ctx: ReportContext, out_dir: Path) -> list[Path]:
                 frame = pd.DataFrame(columns=_DEFAULT_HEADERS[name])
             if name not in _ALWAYS and frame.columns.empty and not name.startswith("records/"):
                 continue  # a scorecard table the score stage did not fill
-            if name.startswith("records/"):
+            if name.startswith("records/") and not ctx.redact:  # redacted: sorted already
                 frame = record_rows(frame)
             if name in PARQUET_ONLY:
                 parquet(frame, out_dir / f"{name}.parquet")
