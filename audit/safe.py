@@ -357,15 +357,15 @@ def _neutralized_column(col: pd.Series) -> pd.Series | None:
         assert values is not None
         hits = [i for i, v in enumerate(values) if isinstance(v, str) and _needs_quote(v)]
     else:
+        if arrow:
+            fixed = neutralize_arrow(arr)
+            if fixed is arr:
+                return None
+            return pd.Series(pd.array(fixed, dtype=dtype), index=col.index, name=col.name)
         maybe = pc.fill_null(pc.match_substring_regex(arr, _LEADS_LIKE_FORMULA), False)
         if not pc.any(maybe).as_py():
             return None
         hits = np.flatnonzero(maybe.to_numpy(zero_copy_only=False)).tolist()
-        if arrow:
-            mask = maybe.to_numpy(zero_copy_only=False)
-            fixed = [neutralize(v) for v in arr.filter(maybe).to_pylist()]
-            arr = pc.replace_with_mask(arr, pa.array(mask), pa.array(fixed, type=arr.type))
-            return pd.Series(pd.array(arr, dtype=dtype), index=col.index, name=col.name)
     assert values is not None
     hits = [i for i in hits if isinstance(values[i], str) and _needs_quote(values[i])]
     if not hits:
@@ -376,6 +376,29 @@ def _neutralized_column(col: pd.Series) -> pd.Series | None:
     if isinstance(dtype, pd.StringDtype):
         return pd.Series(pd.array(values, dtype=dtype), index=col.index, name=col.name)
     return pd.Series(values, index=col.index, name=col.name, dtype=object)
+
+
+def neutralize_arrow(arr: Any, text_at: np.ndarray | None = None) -> Any:
+    """`neutralize` on the cells of an Arrow string array that may start a formula, found in
+    Arrow (C++) so only those few reach Python; `arr` itself when none changes. `text_at`: the
+    original cells of an object column, where only text is neutralized (as `neutralize_frame`
+    does); nulls stay null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(arr) == 0:
+        return arr
+    maybe = pc.fill_null(pc.match_substring_regex(arr, _LEADS_LIKE_FORMULA), False)
+    if not pc.any(maybe).as_py():
+        return arr
+    mask = maybe.to_numpy(zero_copy_only=False)
+    idx = np.flatnonzero(mask)
+    cells = arr.take(pa.array(idx)).to_pylist()
+    fixed = [
+        neutralize(c) if text_at is None or isinstance(text_at[i], str) else c
+        for i, c in zip(idx, cells, strict=True)
+    ]
+    return pc.replace_with_mask(arr, pa.array(mask), pa.array(fixed, type=arr.type))
 
 
 def unneutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -47,7 +47,6 @@ _PANDAS_CHUNK_CELLS = 100_000  # pandas.io.formats.csvs._DEFAULT_CHUNKSIZE_CELLS
 # that was +220 MB of the csv writer's peak at 300k contacts, at 1 << 15 the CPU is the same
 _BLOCK_ROWS = 1 << 15
 _NEEDS_QUOTES = '[,"\r\n]'
-_MAY_LOOK_LIKE_FORMULA = "^[ \n]*[=+\\-@\t\r']"  # safe._LEADS_LIKE_FORMULA, as RE2
 _NAT = np.iinfo(np.int64).min
 _UNIT_DIGITS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 _SECONDS_PER_DAY = 86_400
@@ -169,7 +168,7 @@ def _column_text(col: pd.Series, chunk: int) -> pa.Array:
     dtype = col.dtype
     if isinstance(dtype, pd.StringDtype):
         text = pa.array(col.array, type=pa.large_string()) if len(col) else _EMPTY
-        return _neutralized(pc.fill_null(text, _BLANK), None)
+        return safe.neutralize_arrow(pc.fill_null(text, _BLANK))
     if _is_object(dtype):
         values = col.to_numpy(dtype=object)
         missing = pd.isna(values)
@@ -180,7 +179,7 @@ def _column_text(col: pd.Series, chunk: int) -> pa.Array:
             ],
             type=pa.large_string(),
         )
-        return _neutralized(text, values)
+        return safe.neutralize_arrow(text, values)
     if isinstance(dtype, pd.DatetimeTZDtype) or dtype.kind == "M":
         return _datetime_text(col, chunk)
     missing = col.isna().to_numpy()
@@ -196,24 +195,6 @@ def _column_text(col: pd.Series, chunk: int) -> pa.Array:
     if missing.any():
         text = pc.if_else(pa.array(missing), _BLANK, text)
     return text
-
-
-def _neutralized(text: pa.Array, values: np.ndarray | None) -> pa.Array:
-    """`safe.neutralize` on the cells that may start a formula; `values` are an object
-    column's cells (only text is neutralized there, as `safe.neutralize_frame` does)."""
-    if len(text) == 0:
-        return text
-    maybe = pc.match_substring_regex(text, _MAY_LOOK_LIKE_FORMULA)
-    if not pc.any(maybe).as_py():
-        return text
-    mask = maybe.to_numpy(zero_copy_only=False)
-    idx = np.flatnonzero(mask)
-    cells = text.take(pa.array(idx)).to_pylist()
-    fixed = [
-        safe.neutralize(c) if values is None or isinstance(values[i], str) else c
-        for i, c in zip(idx, cells, strict=True)
-    ]
-    return pc.replace_with_mask(text, pa.array(mask), pa.array(fixed, type=pa.large_string()))
 
 
 def _datetime_text(col: pd.Series, chunk: int) -> pa.Array:
