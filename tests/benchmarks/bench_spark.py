@@ -123,7 +123,14 @@ def run_engine(engine: str, config: Path, out: Path) -> dict[str, object]:
     done.set()
     sampler.join()
     if proc.returncode != 0:
-        raise SystemExit(f"{engine}: exit {proc.returncode}\n{err.decode()[-2000:]}")
+        # Spark's own log lines come before the Python traceback: a JVM that died of its heap
+        # says so far above the last lines, so the whole stream is kept beside the run folders
+        log = out.parent / f"{engine}.stderr.log"
+        log.write_bytes(err)
+        raise SystemExit(
+            f"{engine}: exit {proc.returncode} (all of stderr: {log})\n"
+            f"{err.decode(errors='replace')[-2000:]}"
+        )
     run_dir = next(p.parent for p in out.rglob("run.json"))
     timings = json.loads((run_dir / "run.json").read_text())["timings"]
     return {
