@@ -84,13 +84,26 @@ def _arrow_texts(frame: pd.DataFrame, cols: list[str]) -> list[pa.Array] | None:
         if not (pd.api.types.is_string_dtype(col) or col.dtype == object):
             return None
         try:
-            arr = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+            arr = _arrow_text(col)
         except (pa.ArrowException, TypeError, ValueError, UnicodeError):
             return None
         out.append(pc.fill_null(arr, ""))
     if not out:
         out.append(pa.array([""] * len(frame), pa.string()))
     return out
+
+
+def _arrow_text(col: pd.Series) -> pa.Array:
+    """A text column as Arrow text. An Arrow-backed column hands over its buffers: the way
+    through numpy made one Python string per cell only to turn it back into Arrow text."""
+    if col.dtype != object:
+        backed = getattr(col.array, "__arrow_array__", None)
+        if backed is not None:
+            arr = backed()
+            if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+                arr = arr.cast(pa.string())
+                return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
 
 
 def pair_key(a: str, b: str) -> tuple[str, str]:
