@@ -177,16 +177,13 @@ class _Scorer:
             at = np.flatnonzero(given)
             if len(at):
                 u = codes.uniques("given")
-                a, b = u[c[i[at]]], u[c[j[at]]]
+                ca, cb = c[i[at]], c[j[at]]
+                a, b = u[ca], u[cb]
                 typo = _osa(a, b) <= 1
-                script = np.fromiter(
-                    (
-                        has_cjk(x) != has_cjk(y) or not (x.isascii() and y.isascii())
-                        for x, y in zip(a, b, strict=True)
-                    ),
-                    bool,
-                    len(a),
-                )
+                # per distinct name, not per pair: far fewer names than pairs
+                cjk = np.fromiter((has_cjk(x) for x in u), bool, len(u))
+                ascii_ = np.fromiter((x.isascii() for x in u), bool, len(u))
+                script = (cjk[ca] != cjk[cb]) | ~(ascii_[ca] & ascii_[cb])
                 # written in swapped order with a slip (Levi Weber / Weler Levi): one person
                 fam = codes.get("family")
                 fi, fj = fam[i[at]], fam[j[at]]
