@@ -158,3 +158,35 @@ def test_band_precision_and_thresholds_from_decided_pairs(tmp_path: Path) -> Non
     assert learned["suggested_review_threshold"] == pytest.approx(0.71)
     text = " ".join(review_store.learning_lines(learned))
     assert "from your 50 decided pairs" in text and "auto band precision 0.975" in text
+
+
+def test_content_hashes_are_the_same_in_blocks_and_across_column_kinds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A row's hash is blake2b (8 bytes) of its values joined by \\x1f (missing as ''), in
+    column-name order, whether the column is Arrow text or Python objects, and whichever block
+    of rows it is hashed in (a lone surrogate sends one block the slow way)."""
+    import hashlib
+
+    from audit.match import memory as mem
+
+    rows = [
+        ("r1", "Ann Lee", "ann@x.io", None),
+        ("r2", "Bo 김", None, "+821012345678"),
+        ("r3", "", "c@y.jp", "123"),
+        ("r4", "Dee \ud800", "d@z.kr", None),  # not encodable as UTF-8: the fallback
+        ("r5", "Eve", "e@w.cn", "9"),
+    ]
+    frame = pd.DataFrame(rows, columns=["record_id", "full_name", "email", "phone"], dtype=object)
+    frame = frame.astype({"email": "str", "phone": "str"})  # Arrow text beside an object column
+
+    def expected(name: object, email: object, phone: object) -> str:
+        # column-name order: email, full_name, phone
+        parts = ["" if v is None else str(v) for v in (email, name, phone)]
+        data = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+    want = [expected(n, e, p) for _, n, e, p in rows]
+    assert mem.content_hashes(frame) == want
+    monkeypatch.setattr(mem, "HASH_BLOCK", 2)
+    assert mem.content_hashes(frame) == want

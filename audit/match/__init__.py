@@ -24,6 +24,7 @@ from audit import schema
 from audit.columnwise import shared_objects
 from audit.config import MatchConfig, SourceConfig
 from audit.match.memory import (
+    HASH_BLOCK,
     Applied,
     MatchMemory,
     approved_in,
@@ -57,7 +58,7 @@ FEATURE_INPUTS = (
     "dob",
     "ident",
 )
-GOLDEN_SLICE = 50_000  # clusters per call of propose_golden
+GOLDEN_SLICE = 20_000  # clusters per call of propose_golden
 CLUSTER_COLUMNS = [
     "cluster_id",
     "record_id",
@@ -122,16 +123,20 @@ def match(
     )
     del feats, facts
     t1 = time.perf_counter()
-    p = linked.pairs
+    # the pairs are held once from here on: `linked` would keep the unsorted table alive to
+    # the end of the stage beside the sorted one
+    p, labels, link_stats = linked.pairs, linked.labels, linked.stats
+    del linked
     pi, pj = p["i"].to_numpy(np.int64), p["j"].to_numpy(np.int64)
     # records are sorted by record_id, so sorting positions sorts ids (l < r holds as i < j)
     order = np.lexsort((pj, pi))
-    p = p.iloc[order].reset_index(drop=True)
-    pi, pj = pi[order], pj[order]
+    if len(order) and (order[1:] < order[:-1]).any():  # usually in order already: no copy
+        p = p.iloc[order].reset_index(drop=True)
+        pi, pj = pi[order], pj[order]
     pairs = p.drop(columns=["i", "j"])
     pairs.insert(0, "record_id_r", ids[pj])
     pairs.insert(0, "record_id_l", ids[pi])
-    members, clusters = _clusters(ids, linked.labels, pi, pj, p)
+    members, clusters = _clusters(ids, labels, pi, pj, p)
     members, clusters, hashes, mem_stats = _recall(
         memory, remembered, members, clusters, contacts, used, row_order
     )
@@ -140,7 +145,7 @@ def match(
     t3 = time.perf_counter()
     clusters, surv_pos = _survivors(clusters, golden, contacts, row_order, ids, members)
     issues = _issues(clusters, surv_pos, members, ids, pi, pj, p["score"].to_numpy())
-    stats: dict[str, Any] = dict(linked.stats)
+    stats: dict[str, Any] = dict(link_stats)
     stats["timings"] = {
         "prepare": round(t_prep, 4),
         **stats["timings"],
@@ -165,7 +170,12 @@ def match(
 def _hashes_at(
     contacts: pd.DataFrame, used: list[str], row_order: np.ndarray, positions: np.ndarray
 ) -> list[str]:
-    return content_hashes(contacts[used].take(row_order[positions]))
+    # a block of rows at a time: a copy of every clustered record's columns is not needed
+    out: list[str] = []
+    for start in range(0, len(positions), HASH_BLOCK):
+        at = row_order[positions[start : start + HASH_BLOCK]]
+        out += content_hashes(contacts[used].take(at))
+    return out
 
 
 def _remembered(

@@ -8,6 +8,7 @@ Candidate pairs are scored in chunks so that peak memory stays flat at 1M record
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,16 +177,13 @@ class _Scorer:
             at = np.flatnonzero(given)
             if len(at):
                 u = codes.uniques("given")
-                a, b = u[c[i[at]]], u[c[j[at]]]
+                ca, cb = c[i[at]], c[j[at]]
+                a, b = u[ca], u[cb]
                 typo = _osa(a, b) <= 1
-                script = np.fromiter(
-                    (
-                        has_cjk(x) != has_cjk(y) or not (x.isascii() and y.isascii())
-                        for x, y in zip(a, b, strict=True)
-                    ),
-                    bool,
-                    len(a),
-                )
+                # per distinct name, not per pair: far fewer names than pairs
+                cjk = np.fromiter((has_cjk(x) for x in u), bool, len(u))
+                ascii_ = np.fromiter((x.isascii() for x in u), bool, len(u))
+                script = (cjk[ca] != cjk[cb]) | ~(ascii_[ca] & ascii_[cb])
                 # written in swapped order with a slip (Levi Weber / Weler Levi): one person
                 fam = codes.get("family")
                 fi, fj = fam[i[at]], fam[j[at]]
@@ -226,6 +224,7 @@ def link(
     comparer = Comparer(feats, rules.comparisons, rules.nicknames, facts)
     cand_i, cand_j, block_counts = candidate_pairs(comparer.codes, rules.blocking, side)
     timings["blocking"] = round(time.perf_counter() - t, 4)
+    n_candidates = len(cand_i)
     if side is not None:
         total = float((side == 0).sum()) * float((side == 1).sum())
     else:
@@ -235,6 +234,70 @@ def link(
     timings["training"] = round(time.perf_counter() - t, 4)
     t = time.perf_counter()
     scorer = _Scorer(comparer, model, rules)
+    ki, kj, detail = _score_chunks(scorer, cand_i, cand_j, review)
+    n_forbidden = 0
+    if forbid is not None and len(forbid) and len(ki):
+        ok = ~np.isin(np.minimum(ki, kj) * n + np.maximum(ki, kj), forbid)
+        n_forbidden = int((~ok).sum())
+        ki, kj = ki[ok], kj[ok]
+        detail = {k: v[ok] for k, v in detail.items()}
+    timings["scoring"] = round(time.perf_counter() - t, 4)
+    t = time.perf_counter()
+
+    score_more = _rescorer(scorer, review, forbid, n)
+    labels, (ei, ej, es) = cluster(n, ki, kj, detail["score"], review, score_more)
+    timings["clustering"] = round(time.perf_counter() - t, 4)
+    t = time.perf_counter()
+    extra = es >= review
+    # member pairs first scored while checking clusters
+    more = scorer.score(ei[extra], ej[extra], detail=True) if extra.any() else None
+    comparisons, pruned = scorer.comparisons, scorer.pruned
+    # the codes, value tables and candidates are done with: the pairs table and its
+    # explanations are built without them (at 300k contacts about 200 MB)
+    del scorer, comparer, score_more, cand_i, cand_j
+    pairs = _pairs_frame(ki, kj, detail, model, review, auto)
+    del detail
+    if more is not None:
+        pairs = pd.concat(
+            [pairs, _pairs_frame(ei[extra], ej[extra], more, model, review, auto)],
+            ignore_index=True,
+        )
+    timings["explain"] = round(time.perf_counter() - t, 4)
+    stats: dict[str, Any] = {
+        "records": n,
+        "candidate_pairs": n_candidates,
+        "candidate_pairs_by_rule": block_counts,
+        "comparisons": int(comparisons),
+        "pruned_before_strings": int(pruned),
+        "pairs_review_or_better": len(pairs),
+        "cluster_check_pairs": len(ei),
+        "rejected_pairs_not_linked": n_forbidden,
+        "prior": model.prior,
+        "weights": model.table(),
+        "timings": timings,
+    }
+    return Linked(pairs=pairs, labels=labels, stats=stats, model=model)
+
+
+def _rescorer(
+    scorer: _Scorer, review: float, forbid: np.ndarray | None, n: int
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Scores of pairs met while checking clusters (0 for a pair a reviewer rejected)."""
+
+    def score_more(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        got = scorer.score(a, b, floor=review)["score"]
+        if forbid is not None and len(forbid):
+            got = np.where(np.isin(np.minimum(a, b) * n + np.maximum(a, b), forbid), 0.0, got)
+        return got
+
+    return score_more
+
+
+def _score_chunks(
+    scorer: _Scorer, cand_i: np.ndarray, cand_j: np.ndarray, review: float
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The candidates scoring `review` or more and their detail, scored CHUNK pairs at a time.
+    A function of its own so that the chunks' arrays are gone when it returns."""
     kept: list[dict[str, Any]] = []
     keep_i: list[np.ndarray] = []
     keep_j: list[np.ndarray] = []
@@ -245,54 +308,17 @@ def link(
         kept.append({k: v[hit] for k, v in d.items()})
         keep_i.append(ci[hit])
         keep_j.append(cj[hit])
+        del d, hit  # before the next chunk is scored
     ki = np.concatenate(keep_i) if keep_i else np.zeros(0, np.int64)
     kj = np.concatenate(keep_j) if keep_j else np.zeros(0, np.int64)
-    detail = (
-        {k: np.concatenate([d[k] for d in kept]) for k in kept[0]}
-        if kept
-        else scorer.score(ki, kj, detail=True)
-    )
-    n_forbidden = 0
-    if forbid is not None and len(forbid) and len(ki):
-        ok = ~np.isin(np.minimum(ki, kj) * n + np.maximum(ki, kj), forbid)
-        n_forbidden = int((~ok).sum())
-        ki, kj = ki[ok], kj[ok]
-        detail = {k: v[ok] for k, v in detail.items()}
-    timings["scoring"] = round(time.perf_counter() - t, 4)
-    t = time.perf_counter()
-
-    def _score_more(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        got = scorer.score(a, b, floor=review)["score"]
-        if forbid is not None and len(forbid):
-            got = np.where(np.isin(np.minimum(a, b) * n + np.maximum(a, b), forbid), 0.0, got)
-        return got
-
-    labels, (ei, ej, es) = cluster(n, ki, kj, detail["score"], review, _score_more)
-    timings["clustering"] = round(time.perf_counter() - t, 4)
-    t = time.perf_counter()
-    pairs = _pairs_frame(ki, kj, detail, model, review, auto)
-    extra = es >= review
-    if extra.any():  # member pairs first scored while checking clusters
-        more = scorer.score(ei[extra], ej[extra], detail=True)
-        pairs = pd.concat(
-            [pairs, _pairs_frame(ei[extra], ej[extra], more, model, review, auto)],
-            ignore_index=True,
-        )
-    timings["explain"] = round(time.perf_counter() - t, 4)
-    stats: dict[str, Any] = {
-        "records": n,
-        "candidate_pairs": len(cand_i),
-        "candidate_pairs_by_rule": block_counts,
-        "comparisons": int(scorer.comparisons),
-        "pruned_before_strings": int(scorer.pruned),
-        "pairs_review_or_better": len(pairs),
-        "cluster_check_pairs": len(ei),
-        "rejected_pairs_not_linked": n_forbidden,
-        "prior": model.prior,
-        "weights": model.table(),
-        "timings": timings,
-    }
-    return Linked(pairs=pairs, labels=labels, stats=stats, model=model)
+    if not kept:
+        return ki, kj, scorer.score(ki, kj, detail=True)
+    if len(kept) == 1:
+        return ki, kj, kept[0]
+    detail = {}
+    for k in list(kept[0]):  # one field at a time: the chunks' copy goes as it is joined
+        detail[k] = np.concatenate([d.pop(k) for d in kept])
+    return ki, kj, detail
 
 
 def score_candidates(

@@ -56,19 +56,33 @@ class MatchMemory:
     previous_clusters: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
+HASH_BLOCK = 65_536  # rows hashed at a time: the joined text of 1M rows is not held at once
+
+
 def content_hashes(frame: pd.DataFrame) -> list[str]:
     """A short hash per row of the values the matcher reads (missing values as empty text)."""
     cols = sorted(c for c in frame.columns if c not in HASH_SKIP)
-    if not len(frame):
-        return []
+    out: list[str] = []
+    for start in range(0, len(frame), HASH_BLOCK):
+        out += _block_hashes(frame.iloc[start : start + HASH_BLOCK], cols)
+    return out
+
+
+def _block_hashes(frame: pd.DataFrame, cols: list[str]) -> list[str]:
     texts = _arrow_texts(frame, cols)
     if texts is None:  # a column Arrow cannot hold as text as it is (numbers, surrogates)
-        joined = pd.Series([""] * len(frame), index=frame.index, dtype=object)
-        for k, c in enumerate(cols):
-            col = frame[c]
-            text = col.astype("object").where(col.notna(), "").astype(str)
-            joined = text if k == 0 else joined + "\x1f" + text
-        rows = [t.encode("utf-8", "surrogatepass") for t in joined.tolist()]
+        # in Python: pandas 3 would turn the joined text into Arrow text, which cannot hold
+        # a lone surrogate either
+        texts_py = [
+            [
+                "" if gone else str(v)
+                for v, gone in zip(col.tolist(), col.isna().tolist(), strict=True)
+            ]
+            for col in (frame[c].astype("object") for c in cols)
+        ] or [[""] * len(frame)]
+        rows = [
+            "\x1f".join(t).encode("utf-8", "surrogatepass") for t in zip(*texts_py, strict=True)
+        ]
     else:
         # the rows joined in Arrow and handed over as bytes: one hash call per row is left
         rows = pc.binary_join_element_wise(*texts, "\x1f").cast(pa.binary()).to_pylist()
@@ -84,13 +98,26 @@ def _arrow_texts(frame: pd.DataFrame, cols: list[str]) -> list[pa.Array] | None:
         if not (pd.api.types.is_string_dtype(col) or col.dtype == object):
             return None
         try:
-            arr = pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+            arr = _arrow_text(col)
         except (pa.ArrowException, TypeError, ValueError, UnicodeError):
             return None
         out.append(pc.fill_null(arr, ""))
     if not out:
         out.append(pa.array([""] * len(frame), pa.string()))
     return out
+
+
+def _arrow_text(col: pd.Series) -> pa.Array:
+    """A text column as Arrow text. An Arrow-backed column hands over its buffers: the way
+    through numpy made one Python string per cell only to turn it back into Arrow text."""
+    if col.dtype != object:
+        backed = getattr(col.array, "__arrow_array__", None)
+        if backed is not None:
+            arr = backed()
+            if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+                arr = arr.cast(pa.string())
+                return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return pa.array(col.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
 
 
 def pair_key(a: str, b: str) -> tuple[str, str]:

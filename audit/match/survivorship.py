@@ -504,7 +504,12 @@ def _fold_codes(values: np.ndarray) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array([v if isinstance(v, str) else str(v) for v in values], type=pa.string())
+    try:  # nearly always all text: Arrow reads the strings without a Python call per value
+        arr = pa.array(values, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        arr = None
+    if arr is None or arr.null_count:  # str() of what is not text, as before ('None' too)
+        arr = pa.array([v if isinstance(v, str) else str(v) for v in values], type=pa.string())
     key = pc.replace_substring_regex(pc.utf8_lower(arr), r"[\s\-().]", "")
     return pc.dictionary_encode(key).indices.to_numpy(zero_copy_only=False).astype("int64")
 
