@@ -182,6 +182,8 @@ class _Session:
         ids = records[entity]["record_id"].astype("str").fillna("")
         frame = frame.iloc[_order(ids)]
         frame = frame.reset_index(drop=True)
+        if self.spark_frame is None:
+            frame = _cheap_to_filter(frame, entry["expectations"])
         batch_def = self.source.add_dataframe_asset(entity).add_batch_definition_whole_dataframe(
             "all"
         )
@@ -207,7 +209,9 @@ class _Session:
             batch_parameters={
                 "dataframe": frame if self.spark_frame is None else self.spark_frame(frame)
             },
-            result_format="SUMMARY",
+            # SUMMARY adds the unexpected rows' index list and value counts (a filter of the
+            # whole frame each): the summary below reads none of them; Data Docs show them
+            result_format="BASIC" if self.docs_dir is None else "SUMMARY",
             run_id=RunIdentifier(run_name="crm-audit", run_time=self.run_time),
         )
         self.entities[entity] = {
@@ -264,6 +268,45 @@ class _Session:
             "mismatches": mismatches,
             "docs": docs_index,
         }
+
+
+# Expectations that give the same result on a categorical column as on the text or boolean
+# column it was made from: a null test, a regular expression on the text, set membership.
+_CATEGORICAL_SAFE = frozenset(
+    {
+        "ExpectColumnValuesToNotBeNull",
+        "ExpectColumnValuesToMatchRegex",
+        "ExpectColumnValuesToBeInSet",
+    }
+)
+
+
+def _cheap_to_filter(frame: pd.DataFrame, expectations: list[Any]) -> pd.DataFrame:
+    """`frame` with its text and boolean columns as categoricals, where only expectations of
+    `_CATEGORICAL_SAFE` read them.
+
+    GX's pandas engine filters the whole batch frame, every column, about twice per expectation
+    (each map metric drops the rows whose own column is null). Taking rows of an Arrow text
+    column copies its bytes, of a nullable boolean its values and mask; a categorical is taken
+    as its integer codes. At 100k contacts (28 expectations) that is 1.05 -> 0.53 CPU-s, with
+    the same counts and the same unexpected values (the categories are the values).
+    """
+    readers: dict[str, set[str]] = {}
+    for _, name, kwargs in expectations:
+        readers.setdefault(kwargs.get("column", ""), set()).add(name)
+    cols = {
+        c: frame[c].astype("category")
+        for c, names in readers.items()
+        if c in frame.columns
+        and names <= _CATEGORICAL_SAFE
+        and (frame[c].dtype == "str" or frame[c].dtype == "boolean")
+    }
+    if not cols:
+        return frame
+    frame = frame.copy(deep=False)
+    for c, values in cols.items():
+        frame[c] = values
+    return frame
 
 
 def _order(ids: pd.Series) -> np.ndarray:
