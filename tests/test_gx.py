@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -224,3 +225,50 @@ def test_asking_for_data_docs_does_not_change_the_contract(tmp_path: Path) -> No
     assert any(r["partial_unexpected"] for r in bare["results"])
     bare.pop("docs"), with_docs.pop("docs")
     assert json.dumps(bare, sort_keys=True) == json.dumps(with_docs, sort_keys=True)
+
+
+def test_handing_rules_to_the_contract_worker_does_not_wait_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The worker reads the flags as they come, while it is still importing GX or validating
+    the entity before: the rules of the next entity are not held up (the pipe's buffers hold
+    a few hundred KiB; at 100k contacts one entity's flags are megabytes)."""
+    import socket
+
+    from audit.validate.engine import run_rule
+    from audit.validate.kinds import Context
+    from audit.validate.rulepack import load_rules
+
+    frames, _ = planted(12_000)
+    recs, _ = normalize(frames, NormalizeConfig(), [])
+    ctx = Context(records=recs, as_of=AS_OF, stale_after_days=730)
+    runs = [run_rule(r, ctx) for r in load_rules(RulesConfig()) if r.entity == "contacts"]
+    flags = sum(f.nbytes for w in gx._flags(runs, recs) for f in w[3:] if f is not None)
+    a, b = socket.socketpair()  # what multiprocessing's Pipe is made of
+    buffered = a.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) + b.getsockopt(
+        socket.SOL_SOCKET, socket.SO_RCVBUF
+    )
+    a.close(), b.close()
+    assert flags > buffered  # more than the pipe can hold unread
+    real = gx._gx
+
+    def slow_import() -> object:  # the worker's GX import, made slow
+        time.sleep(4)
+        return real()
+
+    monkeypatch.setattr(gx, "_gx", slow_import)
+    monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
+    contract = gx.Contract(recs, as_of=AS_OF, fork_min_rows=0)
+    try:
+        assert contract.forked
+        start = time.perf_counter()
+        contract.submit(runs)
+        assert time.perf_counter() - start < 2
+        beside = contract.result()
+    finally:
+        contract.close()
+    monkeypatch.setattr(gx, "_gx", real)
+    here = gx.run_contract(runs, recs, as_of=AS_OF)
+    assert beside["results"] and json.dumps(beside, sort_keys=True) == json.dumps(
+        here, sort_keys=True
+    )

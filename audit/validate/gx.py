@@ -15,7 +15,9 @@ import gc
 import logging
 import multiprocessing
 import os
+import queue
 import signal
+import threading
 import warnings
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -463,6 +465,30 @@ def _unwired(wired: _Wired, records: dict[str, pd.DataFrame]) -> RuleRun:
     return RuleRun(rule, "ok", None, outcome, 0, n_failed)
 
 
+def _drain(conn: Connection) -> queue.SimpleQueue[tuple[str, Any]]:
+    """The parent's messages, read as soon as they arrive by a thread of this worker.
+
+    A pipe holds 64 KiB: without it the parent's `submit` would wait, with the next entity's
+    rules not started, until this worker had imported GX and validated the entity before (at
+    100k contacts 5.8 s of a 14 s stage). The reader ends after "done"; a closed pipe
+    arrives as ("lost", None).
+    """
+    inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+
+    def read() -> None:
+        try:
+            while True:
+                message = conn.recv()
+                inbox.put(message)
+                if message[0] == "done":
+                    return
+        except (EOFError, OSError):
+            inbox.put(("lost", None))
+
+    threading.Thread(target=read, name="crm-audit-gx-inbox", daemon=True).start()
+    return inbox
+
+
 def _serve(
     conn: Connection,
     records: dict[str, pd.DataFrame],
@@ -473,13 +499,16 @@ def _serve(
     back (what `run_contract` gives for all the runs at once)."""
     gc.freeze()  # what the fork inherited is never collected here: leave its pages shared
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; it stops this one
+    inbox = _drain(conn)
     try:
         _gx()
         import great_expectations.expectations  # noqa: F401
 
         session: _Session | None = None
         while True:
-            what, got = conn.recv()
+            what, got = inbox.get()
+            if what == "lost":
+                raise EOFError("the validate stage went away")
             if what == "done":
                 break
             runs = [_unwired(w, records) for w in got]
