@@ -97,7 +97,8 @@ def run_contract(
     as_of: dt.date | None = None,
     spark_frame: Callable[[pd.DataFrame], Any] | None = None,
 ) -> dict[str, Any]:
-    """Run the compiled suite per entity (SUMMARY results) and return a JSON-able summary.
+    """Run the compiled suite per entity (BASIC results; SUMMARY with Data Docs) and return a
+    JSON-able summary.
 
     With `spark_frame` (a pandas frame -> Spark frame function, the Spark engine's) the suite
     runs on GX's Spark datasource over each entity's frame turned into a Spark frame: the
