@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -151,3 +152,123 @@ def test_small_data_runs_the_contract_in_process() -> None:
         assert not c.forked
     finally:
         c.close()
+
+
+def test_text_and_flags_read_as_categoricals_give_gx_the_same_answers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """GX filters its batch frame about twice per expectation, so text and flag columns reach it
+    as categoricals (taken by their codes). Its answers must be those it gives on the columns
+    as they are: counts, and the unexpected values it shows, for odd text as well."""
+    frames, _ = planted(120)
+    contacts = frames["contacts"].copy()
+    odd = ["nan", "", " ", "None", "＋８１ ９０", "+1 (555) 0100", "null", "Ｎ/Ａ", "👍", None]
+    contacts.loc[contacts.index[: len(odd)], "company"] = odd
+    contacts.loc[contacts.index[: len(odd)], "job_title"] = odd[::-1]
+    frames["contacts"] = contacts
+    recs, _ = normalize(frames, NormalizeConfig(), [])
+    pack = tmp_path / "odd.yaml"
+    pack.write_text(
+        "pack: odd\nentity: contacts\nrules:\n"
+        "  - id: contacts.company.required\n    kind: required\n    field: company\n"
+        "    dimension: completeness\n    message: no company\n"
+        "  - id: contacts.company.word\n    kind: matches\n    field: company\n"
+        "    params: {pattern: '^[A-Za-z]'}\n    dimension: validity\n    message: odd\n"
+        "  - id: contacts.job_title.known\n    kind: in_set\n    field: job_title\n"
+        "    params: {values: ['', 'nan', 'None']}\n    dimension: validity\n    message: odd\n",
+        encoding="utf-8",
+    )
+    cfg = RulesConfig(packs=[*RulesConfig().packs, str(pack)], gx=True)
+    seen: list[pd.DataFrame] = []
+    cheap = gx._cheap_to_filter
+
+    def spy(frame: pd.DataFrame, expectations: list) -> pd.DataFrame:
+        out = cheap(frame, expectations)
+        seen.append(out)
+        return out
+
+    monkeypatch.setattr(gx, "_cheap_to_filter", spy)
+    fast = validate(recs, cfg, as_of=AS_OF, stale_after_days=730).contract
+    dtypes = {c: str(t) for f in seen for c, t in f.dtypes.items()}
+    assert dtypes["company"] == dtypes["job_title"] == dtypes["email"] == "category"
+    assert dtypes["flag__contacts__email__valid"] == "category"
+    monkeypatch.setattr(gx, "_cheap_to_filter", lambda frame, expectations: frame)
+    plain = validate(recs, cfg, as_of=AS_OF, stale_after_days=730).contract
+    assert json.dumps(fast, sort_keys=True) == json.dumps(plain, sort_keys=True)
+    by_rule = {r["rule_id"]: r for r in fast["results"] if r["rule_id"]}
+    # normalize folds the full-width text; "nan" and "None" stay text, blanks become missing
+    # only the odd cells have a company; seven of them are text after normalize
+    assert by_rule["contacts.company.required"]["unexpected_count"] == len(recs["contacts"]) - 7
+    word = by_rule["contacts.company.word"]
+    assert (word["unexpected_count"], word["partial_unexpected"]) == (
+        3,
+        ["+81 90", "+1 (555) 0100", "👍"],
+    )
+    known = by_rule["contacts.job_title.known"]
+    assert known["unexpected_count"] == 5
+    assert sorted(known["partial_unexpected"]) == sorted(
+        ["👍", "N/A", "null", "+1 (555) 0100", "+81 90"]
+    )
+    assert fast["agrees_with_engine"]
+
+
+def test_asking_for_data_docs_does_not_change_the_contract(tmp_path: Path) -> None:
+    """Without Data Docs GX skips the unexpected rows' index lists and value counts, which only
+    the docs show: the summary (counts, the values shown) is the one a docs run gives."""
+    frames, _ = planted(120)
+    recs, _ = normalize(frames, NormalizeConfig(), [])
+    bare = validate(recs, RulesConfig(), as_of=AS_OF, stale_after_days=730).contract
+    docs = RulesConfig(gx_docs=str(tmp_path / "docs"))
+    with_docs = validate(recs, docs, as_of=AS_OF, stale_after_days=730).contract
+    assert (tmp_path / "docs" / "index.html").is_file()
+    assert bare["docs"] is None and with_docs["docs"]
+    assert any(r["partial_unexpected"] for r in bare["results"])
+    bare.pop("docs"), with_docs.pop("docs")
+    assert json.dumps(bare, sort_keys=True) == json.dumps(with_docs, sort_keys=True)
+
+
+def test_handing_rules_to_the_contract_worker_does_not_wait_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The worker reads the flags as they come, while it is still importing GX or validating
+    the entity before: the rules of the next entity are not held up (the pipe's buffers hold
+    a few hundred KiB; at 100k contacts one entity's flags are megabytes)."""
+    import socket
+
+    from audit.validate.engine import run_rule
+    from audit.validate.kinds import Context
+    from audit.validate.rulepack import load_rules
+
+    frames, _ = planted(12_000)
+    recs, _ = normalize(frames, NormalizeConfig(), [])
+    ctx = Context(records=recs, as_of=AS_OF, stale_after_days=730)
+    runs = [run_rule(r, ctx) for r in load_rules(RulesConfig()) if r.entity == "contacts"]
+    flags = sum(f.nbytes for w in gx._flags(runs, recs) for f in w[3:] if f is not None)
+    a, b = socket.socketpair()  # what multiprocessing's Pipe is made of
+    buffered = a.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) + b.getsockopt(
+        socket.SOL_SOCKET, socket.SO_RCVBUF
+    )
+    a.close(), b.close()
+    assert flags > buffered  # more than the pipe can hold unread
+    real = gx._gx
+
+    def slow_import() -> object:  # the worker's GX import, made slow
+        time.sleep(4)
+        return real()
+
+    monkeypatch.setattr(gx, "_gx", slow_import)
+    monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
+    contract = gx.Contract(recs, as_of=AS_OF, fork_min_rows=0)
+    try:
+        assert contract.forked
+        start = time.perf_counter()
+        contract.submit(runs)
+        assert time.perf_counter() - start < 2
+        beside = contract.result()
+    finally:
+        contract.close()
+    monkeypatch.setattr(gx, "_gx", real)
+    here = gx.run_contract(runs, recs, as_of=AS_OF)
+    assert beside["results"] and json.dumps(beside, sort_keys=True) == json.dumps(
+        here, sort_keys=True
+    )

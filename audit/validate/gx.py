@@ -15,7 +15,9 @@ import gc
 import logging
 import multiprocessing
 import os
+import queue
 import signal
+import threading
 import warnings
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -95,7 +97,8 @@ def run_contract(
     as_of: dt.date | None = None,
     spark_frame: Callable[[pd.DataFrame], Any] | None = None,
 ) -> dict[str, Any]:
-    """Run the compiled suite per entity (SUMMARY results) and return a JSON-able summary.
+    """Run the compiled suite per entity (BASIC results; SUMMARY with Data Docs) and return a
+    JSON-able summary.
 
     With `spark_frame` (a pandas frame -> Spark frame function, the Spark engine's) the suite
     runs on GX's Spark datasource over each entity's frame turned into a Spark frame: the
@@ -182,6 +185,8 @@ class _Session:
         ids = records[entity]["record_id"].astype("str").fillna("")
         frame = frame.iloc[_order(ids)]
         frame = frame.reset_index(drop=True)
+        if self.spark_frame is None:
+            frame = _cheap_to_filter(frame, entry["expectations"])
         batch_def = self.source.add_dataframe_asset(entity).add_batch_definition_whole_dataframe(
             "all"
         )
@@ -207,7 +212,9 @@ class _Session:
             batch_parameters={
                 "dataframe": frame if self.spark_frame is None else self.spark_frame(frame)
             },
-            result_format="SUMMARY",
+            # SUMMARY adds the unexpected rows' index list and value counts (a filter of the
+            # whole frame each): the summary below reads none of them; Data Docs show them
+            result_format="BASIC" if self.docs_dir is None else "SUMMARY",
             run_id=RunIdentifier(run_name="crm-audit", run_time=self.run_time),
         )
         self.entities[entity] = {
@@ -264,6 +271,45 @@ class _Session:
             "mismatches": mismatches,
             "docs": docs_index,
         }
+
+
+# Expectations that give the same result on a categorical column as on the text or boolean
+# column it was made from: a null test, a regular expression on the text, set membership.
+_CATEGORICAL_SAFE = frozenset(
+    {
+        "ExpectColumnValuesToNotBeNull",
+        "ExpectColumnValuesToMatchRegex",
+        "ExpectColumnValuesToBeInSet",
+    }
+)
+
+
+def _cheap_to_filter(frame: pd.DataFrame, expectations: list[Any]) -> pd.DataFrame:
+    """`frame` with its text and boolean columns as categoricals, where only expectations of
+    `_CATEGORICAL_SAFE` read them.
+
+    GX's pandas engine filters the whole batch frame, every column, about twice per expectation
+    (each map metric drops the rows whose own column is null). Taking rows of an Arrow text
+    column copies its bytes, of a nullable boolean its values and mask; a categorical is taken
+    as its integer codes. At 100k contacts (28 expectations) that is 1.05 -> 0.53 CPU-s, with
+    the same counts and the same unexpected values (the categories are the values).
+    """
+    readers: dict[str, set[str]] = {}
+    for _, name, kwargs in expectations:
+        readers.setdefault(kwargs.get("column", ""), set()).add(name)
+    cols = {
+        c: frame[c].astype("category")
+        for c, names in readers.items()
+        if c in frame.columns
+        and names <= _CATEGORICAL_SAFE
+        and (frame[c].dtype == "str" or frame[c].dtype == "boolean")
+    }
+    if not cols:
+        return frame
+    frame = frame.copy(deep=False)
+    for c, values in cols.items():
+        frame[c] = values
+    return frame
 
 
 def _order(ids: pd.Series) -> np.ndarray:
@@ -420,6 +466,30 @@ def _unwired(wired: _Wired, records: dict[str, pd.DataFrame]) -> RuleRun:
     return RuleRun(rule, "ok", None, outcome, 0, n_failed)
 
 
+def _drain(conn: Connection) -> queue.SimpleQueue[tuple[str, Any]]:
+    """The parent's messages, read as soon as they arrive by a thread of this worker.
+
+    A pipe holds 64 KiB: without it the parent's `submit` would wait, with the next entity's
+    rules not started, until this worker had imported GX and validated the entity before (at
+    100k contacts 5.8 s of a 14 s stage). The reader ends after "done"; a closed pipe
+    arrives as ("lost", None).
+    """
+    inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+
+    def read() -> None:
+        try:
+            while True:
+                message = conn.recv()
+                inbox.put(message)
+                if message[0] == "done":
+                    return
+        except (EOFError, OSError):
+            inbox.put(("lost", None))
+
+    threading.Thread(target=read, name="crm-audit-gx-inbox", daemon=True).start()
+    return inbox
+
+
 def _serve(
     conn: Connection,
     records: dict[str, pd.DataFrame],
@@ -430,13 +500,16 @@ def _serve(
     back (what `run_contract` gives for all the runs at once)."""
     gc.freeze()  # what the fork inherited is never collected here: leave its pages shared
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; it stops this one
+    inbox = _drain(conn)
     try:
         _gx()
         import great_expectations.expectations  # noqa: F401
 
         session: _Session | None = None
         while True:
-            what, got = conn.recv()
+            what, got = inbox.get()
+            if what == "lost":
+                raise EOFError("the validate stage went away")
             if what == "done":
                 break
             runs = [_unwired(w, records) for w in got]
