@@ -187,6 +187,24 @@ def test_engine_and_spark_keys_are_checked(tmp_path: Path) -> None:
     assert "spark.driver.bindAddress" not in session_conf(SparkConfig(master="yarn"))
 
 
+def test_a_local_session_gets_a_heap_that_grows_with_the_machine() -> None:
+    """A fixed 2g heap died at 1M contacts (normalize's results pass the local JVM); a third of
+    the machine's memory ran them. A cluster's driver memory stays the user's to set."""
+    from audit.spark import local_heap, session_conf
+
+    gib = 2**30
+    assert local_heap(24 * gib) == "8g"
+    assert local_heap(16 * gib) == "5g"
+    assert local_heap(4 * gib) == "2g"  # never under the 2g that 100k contacts need
+    assert local_heap(512 * gib) == "32g"
+    local = session_conf(SparkConfig(master="local[2]"))
+    assert local["spark.driver.memory"] == local_heap()
+    assert local["spark.driver.maxResultSize"] == "0"
+    assert "spark.driver.memory" not in session_conf(SparkConfig(master="yarn"))
+    own = session_conf(SparkConfig(master="local[2]", conf={"spark.driver.memory": "3g"}))
+    assert own["spark.driver.memory"] == "3g"
+
+
 @pytest.fixture(scope="module")
 def demo_records(small_demo: Path):
     """The small demo's normalized records (and its config), as the validate stage gets them."""

@@ -61,12 +61,28 @@ def partitions(cfg: SparkConfig, spark: SparkSession) -> int:
     return 2 * max(1, int(spark.sparkContext.defaultParallelism))
 
 
+def local_heap(physical: int | None = None) -> str:
+    """A local session's heap: a third of the machine's memory, at least 2g, at most 32g.
+
+    A fixed 2g died at 1M contacts; 8g (a third of 24 GB) ran the 1M demo with the JVM's
+    resident size at 6.5 GB. A third leaves the rest to the driver's pandas frames and the
+    Python workers beside it. The JVM takes its heap as it needs it, not at start."""
+    if physical is None:
+        try:
+            physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, OSError, ValueError):  # not a POSIX system
+            physical = 0
+    gib = min(32, max(2, physical // 3 // 2**30))
+    return f"{gib}g"
+
+
 def session_conf(cfg: SparkConfig) -> dict[str, str]:
     """The session settings: the config's own win over these defaults.
 
     A local session binds to loopback (Spark otherwise picks the host's network address and
-    listens there), shows no UI and gets a 2g heap; the session time zone is UTC, as every
-    stage's datetimes. Shuffle partitions: the config's, else twice a local master's cores.
+    listens there), shows no UI and gets a third of the machine's memory as its heap
+    (`local_heap`); the session time zone is UTC, as every stage's datetimes. Shuffle
+    partitions: the config's, else twice a local master's cores.
     """
     conf = {
         "spark.sql.session.timeZone": "UTC",
@@ -81,8 +97,11 @@ def session_conf(cfg: SparkConfig) -> dict[str, str]:
             {
                 # the driver's JVM is the executor too: it holds the shuffles and the
                 # results collected to the driver (normalize's records, pickled), which at
-                # 100k contacts crowd Spark's default heap of 1g
-                "spark.driver.memory": "2g",
+                # 100k contacts crowd Spark's default heap of 1g, and at 1M contacts a fixed
+                # 2g (OutOfMemoryError in normalize; a contact source lies whole in one call)
+                "spark.driver.memory": local_heap(),
+                # the results never leave the machine: the limit guards a remote driver
+                "spark.driver.maxResultSize": "0",
                 "spark.driver.bindAddress": "127.0.0.1",
                 "spark.driver.host": "127.0.0.1",
                 "spark.ui.enabled": "false",
