@@ -88,8 +88,17 @@ def as_text(s: pd.Series) -> pd.Series:
     KPIs together at 1M contacts, and most columns are never read. Test with isna()/notna(),
     compare with eq()/isin(); fold() gives case-folded Python strings where a KPI needs them.
     """
-    text = s.astype("str").str.strip()
-    return text.mask(text.eq(""))
+    given = s.astype("str")
+    text = given.str.strip()
+    blank = text.eq("")
+    if blank.any():
+        return text.mask(blank)
+    # Normalized text is already stripped and never empty: the column as given is the typed
+    # one, so both KPI views share the records' own buffers instead of a copy of each column
+    # (the contacts alone were about 150 MB per view at 300k contacts).
+    if (text.eq(given) | given.isna()).all():
+        return given
+    return text
 
 
 def fold(s: pd.Series, prefix: str = "") -> pd.Series:
