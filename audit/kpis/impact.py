@@ -116,26 +116,31 @@ def _apply_golden(contacts: pd.DataFrame, matches: Matches, survivors: np.ndarra
     golden = getattr(matches, "golden", None)
     if golden is None or golden.empty or "survivor_id" not in golden or not len(survivors):
         return contacts
-    g = golden[isin(golden["survivor_id"].astype(str), survivors)]
-    g = g.drop_duplicates("survivor_id").set_index(g["survivor_id"].astype(str))
-    if g.empty:
+    sid = golden["survivor_id"].astype(str)
+    # positions of the golden rows of these survivors (the first one per survivor): the golden
+    # table is read a column at a time through them, never copied whole (at 300k contacts each
+    # copy of its 45 columns was about 90 MB)
+    chosen = np.flatnonzero(isin(sid, survivors))
+    chosen = chosen[~golden["survivor_id"].iloc[chosen].duplicated().to_numpy()]
+    if not len(chosen):
         return contacts
     # the golden row of each survivor among the contacts: only those rows are touched
-    at = g.index.get_indexer(contacts["record_id"].astype(str))
+    at = pd.Index(sid.iloc[chosen]).get_indexer(contacts["record_id"].astype(str))
     rows = np.flatnonzero(at >= 0)
-    picked = g.iloc[at[rows]]
+    src = chosen[at[rows]]
     skip = {"record_id", "source", "source_file", "source_row", "extra"}
     for col in contacts.columns:
-        if col in skip or col not in picked:
+        if col in skip or col not in golden:
             continue
-        take = picked[col].notna().to_numpy()
+        picked = golden[col].take(src)
+        take = picked.notna().to_numpy()
         if not take.any():
             continue
         dtype = contacts[col].dtype
         if dtype.kind in "iu" and len(rows) < len(contacts):
             continue  # a numpy integer column cannot hold the other rows' gaps: as before
         try:
-            values = picked[col][take].astype(dtype)
+            values = picked[take].astype(dtype)
         except (TypeError, ValueError):
             continue  # a golden value that does not fit the column's type: keep the survivor's
         column = contacts[col].copy()
