@@ -149,6 +149,17 @@ class Frames:
         if like is not None and like._records is records and same_amounts:
             self._memo = like._memo  # same records, same amounts: every fact is the same
 
+    def sharing(self, records: Mapping[str, pd.DataFrame]) -> Frames:
+        """A Frames over only the entities whose records are the very same frame objects in
+        `records`, with the typed frames (and currency mixes) already built for them: what a
+        view of `records` may borrow (as `like`) once this view itself is let go."""
+        same = {e: f for e, f in self._records.items() if records.get(e) is f}
+        out = Frames(same, money=self.money)
+        out._typed = {e: t for e, t in self._typed.items() if e in same}
+        out._cache = {e: t for e, t in self._cache.items() if e in same}
+        out._mix = {e: m for e, m in self._mix.items() if e in same}
+        return out
+
     def has(self, entity: str) -> bool:
         f = self._records.get(entity)
         return f is not None and len(f) > 0
