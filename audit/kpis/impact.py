@@ -261,7 +261,11 @@ def clean_records(
             keys = key(frame[ref])
             hit = isin(keys, refs.index)
             if hit.any():
-                moved = frame[ref].astype("object").where(~hit, keys.map(refs))
+                # only the rows that point at a merged-away contact are looked up
+                at = np.flatnonzero(hit)
+                values = np.array(frame[ref].astype("object").to_numpy(), dtype=object)
+                values[at] = keys.iloc[at].map(refs).to_numpy(dtype=object)
+                moved = pd.Series(values, index=frame.index, name=ref, dtype="object")
                 frame = frame.assign(**{ref: moved})
                 stats["references_repointed"] += int(hit.sum())
         out[entity] = frame
