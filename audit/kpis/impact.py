@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -49,16 +49,30 @@ def _text(s: pd.Series) -> pd.Series:
     return pd.Series(values, index=s.index, dtype="object")
 
 
+def _per_distinct(s: pd.Series, step: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """`step` (string methods over str(v) of each present value, as Python strings) run once
+    per distinct text and spread back over the rows; None for missing and empty.
+
+    Issue fields, emails and ids repeat across rows: at 300k contacts the per-row Python strip
+    and casefold was a fifth of the cleaning.
+    """
+    codes, uniq = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    out = step(pd.Series(np.asarray(uniq, dtype=object), dtype="object"))
+    out = out.where(out.notna() & out.ne(""), None)
+    values = np.empty(len(out) + 1, dtype=object)
+    values[: len(out)] = out.to_numpy(dtype=object)
+    values[len(out)] = None
+    return pd.Series(values[codes], index=s.index, dtype="object")
+
+
 def _folded(s: pd.Series) -> pd.Series:
     """_fold over a column: Python's strip and casefold per value, None for empty."""
-    out = _text(s).str.strip().str.casefold()
-    return out.where(out.notna() & out.ne(""), None)
+    return _per_distinct(s, lambda t: t.str.strip().str.casefold())
 
 
 def _stripped(s: pd.Series) -> pd.Series:
     """_strip over a column: Python's strip per value, None for empty."""
-    out = _text(s).str.strip()
-    return out.where(out.notna() & out.ne(""), None)
+    return _per_distinct(s, lambda t: t.str.strip())
 
 
 def _reference_map(lo: pd.DataFrame, su: pd.DataFrame, col: str, key: Any) -> pd.Series:

@@ -103,9 +103,16 @@ def as_text(s: pd.Series) -> pd.Series:
 
 def fold(s: pd.Series, prefix: str = "") -> pd.Series:
     """Stripped, case-folded text (object dtype, None for missing): keys and comparisons."""
-    text = s.astype("string").str.strip().str.casefold()
+    # the same steps on each distinct text once, spread back over the rows (keys repeat:
+    # an email per order, a status per subscription)
+    codes, uniq = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    text = pd.Series(uniq).str.strip().str.casefold()
     blank = text.isna() | text.eq("")
-    return _text_objects(prefix + text if prefix else text, blank, s.name)
+    values = _text_objects(prefix + text if prefix else text, blank, s.name).to_numpy()
+    out = np.empty(len(values) + 1, dtype=object)
+    out[: len(values)] = values
+    out[len(values)] = None
+    return pd.Series(out[codes], index=s.index, name=s.name, dtype="object")
 
 
 def folded(s: pd.Series) -> pd.Series:
