@@ -16,6 +16,7 @@ from audit.kpis import (
     kpi_impact,
     kpi_stage,
 )
+from audit.kpis.inputs import Frames, as_text
 from audit.model import RunResult
 from audit.pipeline import analyse
 from tests.factories import demo_config
@@ -74,3 +75,31 @@ def test_clean_view_keeps_frames_it_does_not_change(demo_run: RunResult) -> None
     assert clean["contacts"] is not r.records["contacts"]
     for entity, frame in before.items():
         pd.testing.assert_frame_equal(r.records[entity], frame)
+
+
+def test_cleaned_view_lends_only_the_typed_frames_both_views_hold(demo_run: RunResult) -> None:
+    """Once the cleaned view is done, what the raw view may borrow is the typed frames of the
+    entities cleaning left as they were: a changed entity is typed again from the raw rows."""
+    r = demo_run
+    clean, _ = clean_records(r.records, r.issues, r.matches)
+    frames = Frames(clean)
+    typed_stages, typed_contacts = frames["deal_stages"], frames["contacts"]
+    shared = frames.sharing(r.records)
+    raw = Frames(r.records, like=shared)
+    assert raw["deal_stages"] is typed_stages
+    assert raw["contacts"] is not typed_contacts
+    assert len(raw["contacts"]) == len(r.records["contacts"]) > len(typed_contacts)
+
+
+def test_text_as_typed_strips_blanks_and_shares_clean_columns() -> None:
+    messy = pd.Series([" a ", "", None, "b", "  "], dtype="str")
+    got = as_text(messy)
+    assert got.tolist()[0] == "a" and got.tolist()[3] == "b"
+    assert got.isna().tolist() == [False, True, True, False, True]
+    clean = pd.Series(["a", None, "b c"], dtype="str")
+    same = as_text(clean)
+    pd.testing.assert_series_equal(same, clean)
+    # normalized text is already typed: the KPI view holds the records' own buffers, no copy
+    before = [c.buffers()[2].address for c in clean.array.__arrow_array__().chunks]
+    after = [c.buffers()[2].address for c in same.array.__arrow_array__().chunks]
+    assert before == after

@@ -281,3 +281,44 @@ def test_a_failing_records_source_is_its_last_rows() -> None:
     rids = pd.Series(["x", "y", "z", "absent"], dtype=object).to_numpy()
     assert _source_of(records, rids).tolist() == ["s3", "t1", "t2", None]
     assert _source_of_py(records, rids).tolist() == ["s3", "t1", "t2", None]  # ids Arrow refuses
+
+
+@pytest.mark.parametrize("ids", ["text", "numbers"])
+def test_record_scores_count_a_repeated_id_on_each_of_its_rows(ids: str) -> None:
+    """A record id read twice (the same export pasted twice) carries its findings and its
+    duplicate risk on both rows, whether the ids are text or other objects."""
+    contacts = ten_contacts()
+    rid = ["t:1", "t:1", *[f"t:{i}" for i in range(3, 11)]]
+    contacts["record_id"] = rid if ids == "text" else [70, 70, *range(3, 11)]
+    key = "t:1" if ids == "text" else "70"
+    iss = issues(
+        (key, "contacts", "email", "contacts.email.valid", "validity", "error"),
+        (key, "contacts", "phone", "contacts.phone.valid", "validity", "warning"),
+        ("t:99", "contacts", "email", "contacts.email.valid", "validity", "error"),
+    )
+    chk = checked(
+        ("contacts.email.valid", "contacts", "email", "validity", "error", 10, 2),
+        ("contacts.phone.valid", "contacts", "phone", "validity", "warning", 10, 1),
+    )
+    pairs = pd.DataFrame(
+        {
+            "record_id_l": [key, "t:3" if ids == "text" else "3"],
+            "record_id_r": ["t:5" if ids == "text" else "5", "t:4" if ids == "text" else "4"],
+            "score": [0.9, 0.2],
+            "band": ["auto", "no"],
+            "rule_id": "r",
+        }
+    )
+    matches = Matches(pairs=pairs, clusters=EMPTY_MATCHES.clusters)
+    sc = score({"contacts": contacts}, iss, matches, Thresholds(), checked=chk)
+    rec = sc.by_record
+    both = rec[rec["record_id"] == key]
+    assert len(both) == 2
+    assert both["n_errors"].tolist() == [1, 1] and both["n_warnings"].tolist() == [1, 1]
+    assert both["validity"].tolist() == [0.0, 0.0]
+    assert both["duplicate_risk"].tolist() == pytest.approx([0.1, 0.1])
+    other = rec.set_index("record_id")
+    five, four = ("t:5", "t:4") if ids == "text" else ("5", "4")
+    assert other.loc[five, "duplicate_risk"] == pytest.approx(0.1)
+    assert other.loc[four, "duplicate_risk"] == 1.0  # its pair is not a duplicate
+    assert int(rec["n_errors"].sum()) == 2  # the finding on an unknown id lands nowhere

@@ -114,26 +114,32 @@ def kpi_stage(
     table compares it with the records as read, whether or not the gate passed. Each view is
     typed once and each KPI computed once on it: the cleaned table serves both the impact
     table and the run's KPIs, the breakdowns reuse its typed frames, and the raw view borrows
-    the frames cleaning left as they were.
+    the frames cleaning left as they were. The cleaned view is let go before the raw one is
+    built (only the typed frames the two share are kept), so the two are never held together.
     """
     clean, stats = clean_records(records, issues, matches)
+    n_clean = len(clean.get("contacts", pd.DataFrame()))
     clean_frames = kpi_frames(clean, cfg)
     clean_table = kpi_table(clean_frames, cfg, as_of=as_of)
-    raw_table = kpi_table(kpi_frames(records, cfg, like=clean_frames), cfg, as_of=as_of)
+    breakdowns = compute_breakdowns(clean, cfg, as_of=as_of, like=clean_frames) if passed else None
+    shared = clean_frames.sharing(records)
+    del clean, clean_frames
+    raw_table = kpi_table(kpi_frames(records, cfg, like=shared), cfg, as_of=as_of)
+    del shared
     extras: dict[str, object] = {
         "impact": impact_table(
             raw_table,
             clean_table,
             cfg,
             n_raw=len(records.get("contacts", pd.DataFrame())),
-            n_clean=len(clean.get("contacts", pd.DataFrame())),
+            n_clean=n_clean,
             stats=stats,
         ),
         "clean_stats": stats,
     }
-    if not passed:
+    if breakdowns is None:
         return None, extras
-    extras["breakdowns"] = compute_breakdowns(clean, cfg, as_of=as_of, like=clean_frames)
+    extras["breakdowns"] = breakdowns
     return withhold(clean_table, withheld or {}), extras
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from audit.columnwise import shared_objects
 from audit.config import Thresholds
 from audit.model import Issues, Matches, Records, Scorecard
 from audit.schema import Dimension
@@ -311,11 +312,14 @@ def _source_of(records: Records, rids: np.ndarray) -> np.ndarray:
     for frame in records.values():
         if frame is None or frame.empty or not len(rids):
             continue
-        # reversed, so that the first match Arrow finds is the id's last row
-        ids = frame["record_id"].astype(str).to_numpy(dtype=object)[::-1]
-        src = frame["source"].astype(str).to_numpy(dtype=object)[::-1]
+        # reversed, so that the first match Arrow finds is the id's last row; the ids go to
+        # Arrow as text once (no Python string per id and back), the few sources are shared
+        src = shared_objects(frame["source"], as_text=True)[::-1]
         try:
-            value_set = pa.array(ids, type=pa.large_string())
+            ids = pa.array(frame["record_id"].astype(str), from_pandas=True)
+            if isinstance(ids, pa.ChunkedArray):
+                ids = ids.combine_chunks()
+            value_set = ids.cast(pa.large_string())[::-1]
         except (pa.ArrowException, UnicodeError):
             return _source_of_py(records, rids)
         at = pc.fill_null(pc.index_in(want, value_set=value_set), -1).to_numpy()
