@@ -4,6 +4,7 @@ the table of every cluster is never held whole: the files must be those of the w
 from __future__ import annotations
 
 import filecmp
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from audit.merge import review, write_review
+from audit.report.xlsx_writer import freeze_xlsx
 from tests.test_review_scale import big_result
 
 
@@ -62,3 +64,26 @@ def test_a_review_with_no_clusters_writes_an_empty_parquet(tmp_path: Path) -> No
     write_review(result, tmp_path, redact=False)
     table = pq.read_table(tmp_path / "merge_proposals.parquet")
     assert table.num_rows == 0 and "cluster_id" in table.column_names
+
+
+def test_the_workbook_carries_the_run_date_as_freezing_it_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = big_result(5)
+    as_of = result.as_of.isoformat()
+    write_review(result, tmp_path / "dated", redact=False)
+    dated = tmp_path / "dated" / "merge_proposals.xlsx"
+    with zipfile.ZipFile(dated) as z:
+        assert {i.date_time[:3] for i in z.infolist()} == {result.as_of.timetuple()[:3]}
+        assert f"{as_of}T00:00:00Z</dcterms:modified>" in z.read("docProps/core.xml").decode()
+    # the clock-free workbook, frozen afterwards (as the report did), is the same bytes
+    monkeypatch.setattr(review, "_stamp", lambda result: None)
+    write_review(result, tmp_path / "fixed", redact=False)
+    fixed = tmp_path / "fixed" / "merge_proposals.xlsx"
+    assert fixed.read_bytes() != dated.read_bytes()
+    freeze_xlsx(fixed, as_of)
+    assert fixed.read_bytes() == dated.read_bytes()
+    # and freezing the dated one finds nothing to rewrite
+    before = dated.stat().st_mtime_ns
+    freeze_xlsx(dated, as_of)
+    assert dated.stat().st_mtime_ns == before

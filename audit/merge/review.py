@@ -11,6 +11,7 @@ people who live in Excel; and as CSV. `merge apply` reads any of the three back.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import json
@@ -83,7 +84,16 @@ def write_review(
     )
     del props
     n_all = int(summary["cluster_id"].nunique())
-    return [page, *_write_tables(parts, set(shown), run_dir, n_all=n_all)]
+    return [page, *_write_tables(parts, set(shown), run_dir, n_all=n_all, stamp=_stamp(result))]
+
+
+def _stamp(result: Any) -> dt.datetime | None:
+    """The run's as_of as the workbook's zip and document time (no clock: the run folder is
+    byte-identical; the report's `freeze_xlsx` then finds nothing to rewrite)."""
+    as_of = getattr(result, "as_of", None)
+    if not isinstance(as_of, dt.date):
+        return None
+    return dt.datetime(as_of.year, as_of.month, as_of.day)
 
 
 def redact_proposals(props: Proposals) -> Proposals:
@@ -779,7 +789,12 @@ def _isnum(v: Any) -> bool:
 
 
 def _write_tables(
-    parts: Iterable[pd.DataFrame], shown: set[str], run_dir: Path, *, n_all: int
+    parts: Iterable[pd.DataFrame],
+    shown: set[str],
+    run_dir: Path,
+    *,
+    n_all: int,
+    stamp: dt.datetime | None = None,
 ) -> list[Path]:
     """The proposals a person reviews as XLSX and CSV (the clusters on the page, `shown`), and
     every cluster (`n_all`) as Parquet, from the table's parts neutralized column-wise.
@@ -819,7 +834,9 @@ def _write_tables(
     if partial:
         part = part.reset_index(drop=True)
     return [
-        _write_xlsx(part, run_dir / XLSX_FILE, rest=n_all - len(shown) if partial else 0),
+        _write_xlsx(
+            part, run_dir / XLSX_FILE, rest=n_all - len(shown) if partial else 0, stamp=stamp
+        ),
         _write_csv(part, run_dir / CSV_FILE),
         run_dir / PARQUET_FILE,
     ]
@@ -832,8 +849,10 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def _write_xlsx(frame: pd.DataFrame, path: Path, *, rest: int = 0) -> Path:
-    from audit.xlsx import Bold, Dropdown, Sheet, write_xlsx
+def _write_xlsx(
+    frame: pd.DataFrame, path: Path, *, rest: int = 0, stamp: dt.datetime | None = None
+) -> Path:
+    from audit.xlsx import FIXED_STAMP, Bold, Dropdown, Sheet, write_xlsx
 
     header = list(frame.columns)
     widths = {"cluster_id": 14, "record_id": 18, "decision": 11, "matched_because": 60}
@@ -885,7 +904,7 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, *, rest: int = 0) -> Path:
         ],
         widths=[100],
     )
-    return write_xlsx(path, [proposals, how])
+    return write_xlsx(path, [proposals, how], stamp=stamp or FIXED_STAMP)
 
 
 # ---------------------------------------------------------------- HTML
