@@ -70,6 +70,10 @@ def write_review(
     golden_rules = _golden(result) if _has_clusters(result) else None
     summary, parts = proposal_parts(result, golden_rules, redact=redact)
     shown = _page_choice(summary, PAGE_CLUSTERS)
+    n_all = int(summary["cluster_id"].nunique())
+    # the tables first: what their parts need is released before the page's dicts are built
+    tables = _write_tables(parts, set(shown), run_dir, n_all=n_all, stamp=_stamp(result))
+    del parts
     props = build_proposals(result, only=set(shown), golden_rules=golden_rules)
     if redact:
         props = redact_proposals(props)
@@ -82,9 +86,7 @@ def write_review(
         total=len(summary),
         n_auto=n_auto,
     )
-    del props
-    n_all = int(summary["cluster_id"].nunique())
-    return [page, *_write_tables(parts, set(shown), run_dir, n_all=n_all, stamp=_stamp(result))]
+    return [page, *tables]
 
 
 def _stamp(result: Any) -> dt.datetime | None:
