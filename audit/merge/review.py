@@ -178,7 +178,7 @@ def build_proposals(
     """The clusters as dicts for the review page (`only`: just these cluster ids).
 
     Per-cluster Python: the page holds at most PAGE_CLUSTERS clusters, so it never runs over
-    every cluster of a large run (the proposals tables are built column-wise, `proposal_frame`).
+    every cluster of a large run (the proposals tables are built column-wise, `proposal_parts`).
     """
     contacts = result.records.get("contacts")
     m = result.matches
@@ -464,20 +464,6 @@ PROPOSAL_HEAD = ["cluster_id", "band", "score", "role", "record_id", "decision",
 # the report stage's peak (+1.1 GB at 300k contacts); a part at a time, it is one row group of
 # merge_proposals.parquet and is dropped once written.
 BATCH_CLUSTERS = 16_384
-
-
-def proposal_frame(
-    result: RunResult,
-    golden_rules: tuple[pd.DataFrame, dict[str, str]] | None = None,
-    *,
-    redact: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every cluster's rows in one frame, and the summary: `proposal_parts` joined (for
-    callers that want the whole table; the run folder is written a part at a time)."""
-    summary, parts = proposal_parts(result, golden_rules, redact=redact)
-    frames = list(parts)
-    table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    return table, summary
 
 
 def proposal_parts(
