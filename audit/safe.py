@@ -344,7 +344,6 @@ def _neutralized_column(col: pd.Series) -> pd.Series | None:
     """The column with its formula-like text cells neutralized; None when none is. The cells
     that may need it are found in Arrow (C++); only those are looked at in Python."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     dtype = col.dtype
     arrow = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"
@@ -362,10 +361,7 @@ def _neutralized_column(col: pd.Series) -> pd.Series | None:
             if fixed is arr:
                 return None
             return pd.Series(pd.array(fixed, dtype=dtype), index=col.index, name=col.name)
-        maybe = pc.fill_null(pc.match_substring_regex(arr, _LEADS_LIKE_FORMULA), False)
-        if not pc.any(maybe).as_py():
-            return None
-        hits = np.flatnonzero(maybe.to_numpy(zero_copy_only=False)).tolist()
+        hits = _formula_like(arr).tolist()
     assert values is not None
     hits = [i for i in hits if isinstance(values[i], str) and _needs_quote(values[i])]
     if not hits:
@@ -388,17 +384,37 @@ def neutralize_arrow(arr: Any, text_at: np.ndarray | None = None) -> Any:
 
     if len(arr) == 0:
         return arr
-    maybe = pc.fill_null(pc.match_substring_regex(arr, _LEADS_LIKE_FORMULA), False)
-    if not pc.any(maybe).as_py():
+    idx = _formula_like(arr)
+    if not len(idx):
         return arr
-    mask = maybe.to_numpy(zero_copy_only=False)
-    idx = np.flatnonzero(mask)
     cells = arr.take(pa.array(idx)).to_pylist()
     fixed = [
         neutralize(c) if text_at is None or isinstance(text_at[i], str) else c
         for i, c in zip(idx, cells, strict=True)
     ]
+    mask = np.zeros(len(arr), dtype=bool)
+    mask[idx] = True
     return pc.replace_with_mask(arr, pa.array(mask), pa.array(fixed, type=arr.type))
+
+
+# `_PLAIN_NUMBER` for Arrow (RE2), whole cell; RE2's \d is ASCII only, so a cell it matches
+# is plain for `_needs_quote` too (cells with other digits are left to Python)
+_PLAIN_NUMBER_RE2 = r"^[+-]?[\d*][\d* ().\-/;,]*$"
+
+
+def _formula_like(arr: Any) -> np.ndarray:
+    """Positions of the cells of an Arrow string array that may start a formula, found in
+    Arrow (C++), less the plain numbers (`+82 10-1234-5678`, `-12.5`), which `_needs_quote`
+    passes: a phone column was a Python call per cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    maybe = pc.fill_null(pc.match_substring_regex(arr, _LEADS_LIKE_FORMULA), False)
+    if not pc.any(maybe).as_py():
+        return np.empty(0, dtype=np.int64)
+    idx = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+    plain = pc.match_substring_regex(arr.take(pa.array(idx)), _PLAIN_NUMBER_RE2)
+    return idx[~pc.fill_null(plain, False).to_numpy(zero_copy_only=False)]
 
 
 def unneutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from audit import safe
@@ -224,3 +224,21 @@ def test_neutralize_frame_quotes_formula_text_and_leaves_the_input_alone(dtype) 
     pd.testing.assert_frame_equal(frame, before)
     mixed = pd.DataFrame({"m": pd.Series(["=a", 3, None, "b", -1.5], dtype=object)})
     assert safe.neutralize_frame(mixed)["m"].tolist()[:2] == ["'=a", 3]
+
+
+# cells near the line between a plain number and a formula: signs, digits (ASCII and others,
+# which only Python's \d knows), the characters phone numbers use, spaces and quotes
+_NUMBERISH = st.text(alphabet="+-=@*0123456789().-/;, \t\r\n'e\u0661\uff11", max_size=8)
+
+
+@given(cells=st.lists(_NUMBERISH, max_size=12))
+@example(cells=["+1e", "-1.5", "+\u0661", "+\uff11", "1e", "+82 10-1234", " -1", "-1\n", "*"])
+@settings(max_examples=300)
+def test_plain_numbers_left_in_arrow_are_what_neutralize_leaves(cells: list[str]) -> None:
+    import pyarrow as pa
+
+    want = [safe.neutralize(c) for c in cells]
+    assert safe.neutralize_arrow(pa.array(cells, pa.large_string())).to_pylist() == want
+    for dtype in ("str", object):
+        frame = pd.DataFrame({"v": pd.Series(cells, dtype=dtype)})
+        assert safe.neutralize_frame(frame)["v"].astype(object).tolist() == want

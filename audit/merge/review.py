@@ -11,10 +11,12 @@ people who live in Excel; and as CSV. `merge apply` reads any of the three back.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import json
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,23 +68,34 @@ def write_review(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     golden_rules = _golden(result) if _has_clusters(result) else None
-    table, summary = proposal_frame(result, golden_rules, redact=redact)
+    summary, parts = proposal_parts(result, golden_rules, redact=redact)
     shown = _page_choice(summary, PAGE_CLUSTERS)
+    n_all = int(summary["cluster_id"].nunique())
+    # the tables first: what their parts need is released before the page's dicts are built
+    tables = _write_tables(parts, set(shown), run_dir, n_all=n_all, stamp=_stamp(result))
+    del parts
     props = build_proposals(result, only=set(shown), golden_rules=golden_rules)
     if redact:
         props = redact_proposals(props)
     n_auto = int(summary["band"].eq("auto").sum())
-    return [
-        _write_html(
-            result.run_id,
-            props,
-            run_dir / HTML_FILE,
-            language or result.config.output.language,
-            total=len(summary),
-            n_auto=n_auto,
-        ),
-        *_write_tables(table, set(shown), run_dir),
-    ]
+    page = _write_html(
+        result.run_id,
+        props,
+        run_dir / HTML_FILE,
+        language or result.config.output.language,
+        total=len(summary),
+        n_auto=n_auto,
+    )
+    return [page, *tables]
+
+
+def _stamp(result: Any) -> dt.datetime | None:
+    """The run's as_of as the workbook's zip and document time (no clock: the run folder is
+    byte-identical; the report's `freeze_xlsx` then finds nothing to rewrite)."""
+    as_of = getattr(result, "as_of", None)
+    if not isinstance(as_of, dt.date):
+        return None
+    return dt.datetime(as_of.year, as_of.month, as_of.day)
 
 
 def redact_proposals(props: Proposals) -> Proposals:
@@ -165,7 +178,7 @@ def build_proposals(
     """The clusters as dicts for the review page (`only`: just these cluster ids).
 
     Per-cluster Python: the page holds at most PAGE_CLUSTERS clusters, so it never runs over
-    every cluster of a large run (the proposals tables are built column-wise, `proposal_frame`).
+    every cluster of a large run (the proposals tables are built column-wise, `proposal_parts`).
     """
     contacts = result.records.get("contacts")
     m = result.matches
@@ -447,15 +460,24 @@ def _truthy(v: Any) -> bool:
 PROPOSAL_HEAD = ["cluster_id", "band", "score", "role", "record_id", "decision", "source"]
 
 
-def proposal_frame(
+# Clusters per part of the proposals table. The table of every cluster held as Python text was
+# the report stage's peak (+1.1 GB at 300k contacts); a part at a time, it is one row group of
+# merge_proposals.parquet and is dropped once written.
+BATCH_CLUSTERS = 16_384
+
+
+def proposal_parts(
     result: RunResult,
     golden_rules: tuple[pd.DataFrame, dict[str, str]] | None = None,
     *,
     redact: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every cluster's rows in the layout `merge apply` reads (a golden row, then the survivor,
-    then the other members by record id), and one row per cluster (cluster_id, band,
-    score_min) in the same display order, from which the page and the workbook pick theirs.
+    batch: int | None = None,
+) -> tuple[pd.DataFrame, Iterator[pd.DataFrame]]:
+    """One row per cluster (cluster_id, band, score_min) in display order, from which the
+    page and the workbook pick theirs; then every cluster's rows in the layout `merge apply`
+    reads (a golden row, then the survivor, then the other members by record id), in parts
+    of `batch` (default BATCH_CLUSTERS) whole clusters in display order, each built when it
+    is asked for.
 
     Built column-wise (vectorised, or one Python call per distinct value), never per
     cluster: per-cluster Python was most of the report stage at 1M contacts. Text only, not
@@ -465,10 +487,10 @@ def proposal_frame(
         {"cluster_id": pd.Series(dtype=object), "band": pd.Series(dtype=object), "score_min": []}
     )
     if not _has_clusters(result):
-        return _empty_table([]), summary
+        return summary, iter([_empty_table([])])
     golden, rules_of = golden_rules if golden_rules is not None else _golden(result)
     if golden.empty:
-        return _empty_table([]), summary
+        return summary, iter([_empty_table([])])
     alternates = [c for c in golden.columns if c.startswith("alternate_")]
     contacts = result.records["contacts"]
     cl = _id_frame(result.matches.clusters)
@@ -481,11 +503,20 @@ def proposal_frame(
 
     # the pairs inside each cluster, best score first: the score and the `why` of a record
     pairs = result.matches.pairs if result.matches.pairs is not None else pd.DataFrame()
+    used = ("record_id_l", "record_id_r", "score", "rule_id")
+    pairs = pairs[[c for c in pairs.columns if c in used or str(c).startswith("sim_")]]
     p, sims = _inside_pairs(pairs, cl)
     score_min: dict[str, float] = {}
     if "score" in p:
         sc = pd.to_numeric(p["score"].astype(object), errors="coerce").astype("float64")
         score_min = sc.groupby(p["_c"].to_numpy()).min().dropna().to_dict()
+    summary = pd.DataFrame(
+        {
+            "cluster_id": [cids[k] for k in order],
+            "band": [bands[k] for k in order],
+            "score_min": [score_min.get(cids[k], np.nan) for k in order],
+        }
+    )
 
     # members: the survivor first, then the cluster's other records known to the contacts
     rid_c = _ids(contacts["record_id"])
@@ -498,118 +529,141 @@ def proposal_frame(
     members["_rank"] = members["cluster_id"].map(rank)
     members = members.sort_values(["_rank", "_m", "record_id"], kind="stable")
     members = members.reset_index(drop=True)
-    wanted = rid_c.isin(set(members["record_id"])).to_numpy()
-    # Python text kept as Python objects: an Arrow string frame is converted back per value
-    texts = pd.DataFrame(
-        _text_columns(contacts.loc[wanted], ["source", *FIELDS]),
-        index=rid_c[wanted].to_numpy(),
-        dtype=object,
-    )
-    texts = texts.loc[~texts.index.duplicated(keep="last")]
-    rec = texts.reindex(members["record_id"].to_numpy()).fillna("")
-
-    # the two-people check of merge apply (`two_people`), on the unmasked addresses
-    keys = {e: email_key(e) for e in set(rec["email"]) if e}
-    box = {e: str(k).strip().lower() for e, k in keys.items() if k and str(k).strip()}
-    found = rec["email"].map(box)  # per distinct address, not per member: 5 s at 1M
-    mailbox = pd.Series(found.where(found.notna(), None).to_numpy(), dtype=object)
-    personal = personal_emails(set(mailbox.dropna()))
-    mine = mailbox.isin(personal).to_numpy()
-    boxes = pd.DataFrame(
-        {"c": members["cluster_id"].to_numpy()[mine], "b": mailbox.to_numpy()[mine]}
-    ).drop_duplicates()
-    n_people = boxes.groupby("c").size()
-    n_people = {str(c): int(n) for c, n in n_people[n_people >= 2].items()}
-
-    why = _why_column(p, sims, redact=redact)
-    if redact:
-        rec = pd.DataFrame({c: _map_unique(rec[c], _redactor(c)) for c in rec.columns})
-        ids = _map_unique(members["record_id"], safe.redact_id)
-    else:
-        ids = members["record_id"].to_numpy(dtype=object)
-
-    # golden rows
-    gold = _text_columns(golden, [*FIELDS, *alternates])
-    if redact:
-        gold = {
-            c: list(_map_unique(pd.Series(v, dtype=object), _redactor(c))) for c, v in gold.items()
-        }
-        survivors = [safe.redact_id(v) for v in survivors]
-    rule_text = [as_text(v) for v in _objects(golden["survivor_rule"])]
-    because = []
-    for sv, rule, raw in zip(survivors, rule_text, _objects(golden["golden_from"]), strict=True):
-        prov = ", ".join(
-            f"{f} from {'; '.join(_ids_of(v, redact))} ({rules_of.get(f, '')})"
-            for f, v in json.loads(raw or "{}").items()
-        )
-        because.append(f"survivor {sv} ({rule})" + (f"; {prov}" if prov else ""))
-    score_txt = {c: f"{v:.3f}" for c, v in score_min.items()}
-    checks = {
-        c: f"{n} different personal emails: two people? merge apply leaves it unless you approve it"
-        for c, n in n_people.items()
-    }
-    n_g, n_m = len(cids), len(members)
-    g_frame = {
-        "cluster_id": cids,
-        "band": bands,
-        "score": [score_txt.get(c, "") for c in cids],
-        "role": ["golden"] * n_g,
-        "record_id": [""] * n_g,
-        "decision": [""] * n_g,
-        "source": [""] * n_g,
-        **{f: gold[f] for f in FIELDS},
-        **{a: gold[a] for a in alternates},
-        "matched_because": because,
-        "check": [checks.get(c, "") for c in cids],
-    }
+    # each member's row in the contacts (the last one of a repeated id), -1 for none
+    row_of = pd.Series(np.arange(len(rid_c), dtype=np.int64), index=rid_c.to_numpy())
+    row_of = row_of.loc[~row_of.index.duplicated(keep="last")]
+    m_row = row_of.reindex(members["record_id"].to_numpy()).fillna(-1).to_numpy(np.int64)
+    m_ids = members["record_id"].to_numpy(dtype=object)
     m_cids = members["cluster_id"].to_numpy(dtype=object)
-    m_frame = {
-        "cluster_id": m_cids,
-        "band": _lookup(members["cluster_id"], band_of, "review"),
-        "score": _lookup(members["cluster_id"], score_txt, ""),
-        "role": np.where(members["_m"].to_numpy() == 0, "survivor", "member").astype(object),
-        "record_id": ids,
-        "decision": np.full(n_m, "", dtype=object),
-        "source": rec["source"].to_numpy(dtype=object),
-        **{f: rec[f].to_numpy(dtype=object) for f in FIELDS},
-        **{a: np.full(n_m, "", dtype=object) for a in alternates},
-        "matched_because": _lookup(members["record_id"], why, ""),
-        "check": np.full(n_m, "", dtype=object),
-    }
+    m_first = members["_m"].to_numpy()
+    m_rank = members["_rank"].to_numpy(dtype=np.int64)
+    m_why = _lookup_int(m_ids, _why_at(p))
+    g_rank = np.array([rank[c] for c in cids], dtype=np.int64)
+    g_order = np.argsort(g_rank, kind="stable")
+    g_sorted = g_rank[g_order]
+    rule_text = [as_text(v) for v in _objects(golden["survivor_rule"])]
+    golden_from = _objects(golden["golden_from"])
+    score_txt = {c: f"{v:.3f}" for c, v in score_min.items()}
     header = [*PROPOSAL_HEAD, *FIELDS, *alternates, "matched_because", "check"]
-    key_g = np.array([rank[c] for c in cids], dtype=np.int64)
-    key_m = members["_rank"].to_numpy(dtype=np.int64)
-    sub = np.concatenate([np.zeros(n_g, np.int64), np.arange(1, n_m + 1, dtype=np.int64)])
-    perm = np.lexsort((sub, np.concatenate([key_g, key_m])))
-    # one column at a time, in display order, each kept as its own block (copy=False): two
-    # frames, their concat and the reordered copy were four copies of every row at once, the
-    # report stage's peak (+1.7 GB at 300k contacts)
-    cols: dict[str, np.ndarray] = {}
-    for c in header:
-        col = np.empty(n_g + n_m, dtype=object)
-        col[:n_g] = g_frame.pop(c)
-        col[n_g:] = m_frame.pop(c)
-        cols[c] = col[perm]
-    both = pd.DataFrame(cols, columns=header, dtype=object, copy=False)
-    summary = pd.DataFrame(
-        {
-            "cluster_id": [cids[k] for k in order],
-            "band": [bands[k] for k in order],
-            "score_min": [score_min.get(cids[k], np.nan) for k in order],
+
+    def part(lo_rank: int, hi_rank: int) -> pd.DataFrame:
+        """The rows of the clusters ranked lo_rank <= rank < hi_rank, in display order."""
+        g_lo, g_hi = np.searchsorted(g_sorted, [lo_rank, hi_rank])
+        m_lo, m_hi = np.searchsorted(m_rank, [lo_rank, hi_rank])
+        g_pos = g_order[g_lo:g_hi]
+        rows = m_row[m_lo:m_hi]
+        n_g, n_m = len(g_pos), len(rows)
+        found = rows >= 0
+        texts = _text_columns(contacts.iloc[rows[found]], ["source", *FIELDS])
+        rec: dict[str, np.ndarray] = {}
+        for c, vals in texts.items():
+            col = np.full(n_m, "", dtype=object)
+            col[found] = vals
+            rec[c] = col
+        del texts
+        mcid = m_cids[m_lo:m_hi]
+
+        # the two-people check of merge apply (`two_people`), on the unmasked addresses
+        emails = pd.Series(rec["email"], dtype=object)
+        keys = {e: email_key(e) for e in set(rec["email"]) if e}
+        box = {e: str(k).strip().lower() for e, k in keys.items() if k and str(k).strip()}
+        found_box = emails.map(box)  # per distinct address, not per member: 5 s at 1M
+        mailbox = pd.Series(found_box.where(found_box.notna(), None).to_numpy(), dtype=object)
+        personal = personal_emails(set(mailbox.dropna()))
+        mine = mailbox.isin(personal).to_numpy()
+        boxes = pd.DataFrame({"c": mcid[mine], "b": mailbox.to_numpy()[mine]}).drop_duplicates()
+        n_people = boxes.groupby("c").size()
+        n_people = {str(c): int(n) for c, n in n_people[n_people >= 2].items()}
+
+        why = _why_texts(p, sims, m_why[m_lo:m_hi], redact=redact)
+        if redact:
+            rec = {c: _map_unique(pd.Series(v, dtype=object), _redactor(c)) for c, v in rec.items()}
+            ids = _map_unique(pd.Series(m_ids[m_lo:m_hi], dtype=object), safe.redact_id)
+        else:
+            ids = m_ids[m_lo:m_hi]
+
+        # golden rows
+        g_cids = [cids[k] for k in g_pos]
+        gold = _text_columns(golden.iloc[g_pos], [*FIELDS, *alternates])
+        g_surv = [survivors[k] for k in g_pos]
+        if redact:
+            gold = {
+                c: list(_map_unique(pd.Series(v, dtype=object), _redactor(c)))
+                for c, v in gold.items()
+            }
+            g_surv = [safe.redact_id(v) for v in g_surv]
+        because = []
+        for sv, k in zip(g_surv, g_pos, strict=True):
+            prov = ", ".join(
+                f"{f} from {'; '.join(_ids_of(v, redact))} ({rules_of.get(f, '')})"
+                for f, v in json.loads(golden_from[k] or "{}").items()
+            )
+            because.append(f"survivor {sv} ({rule_text[k]})" + (f"; {prov}" if prov else ""))
+        checks = {
+            c: f"{n} different personal emails: two people? merge apply leaves it unless you "
+            "approve it"
+            for c, n in n_people.items()
         }
-    )
-    return both, summary
+        g_frame = {
+            "cluster_id": g_cids,
+            "band": [bands[k] for k in g_pos],
+            "score": [score_txt.get(c, "") for c in g_cids],
+            "role": ["golden"] * n_g,
+            "record_id": [""] * n_g,
+            "decision": [""] * n_g,
+            "source": [""] * n_g,
+            **{f: gold[f] for f in FIELDS},
+            **{a: gold[a] for a in alternates},
+            "matched_because": because,
+            "check": [checks.get(c, "") for c in g_cids],
+        }
+        m_frame = {
+            "cluster_id": mcid,
+            "band": _lookup(mcid, band_of, "review"),
+            "score": _lookup(mcid, score_txt, ""),
+            "role": np.where(m_first[m_lo:m_hi] == 0, "survivor", "member").astype(object),
+            "record_id": ids,
+            "decision": np.full(n_m, "", dtype=object),
+            "source": rec["source"],
+            **{f: rec[f] for f in FIELDS},
+            **{a: np.full(n_m, "", dtype=object) for a in alternates},
+            "matched_because": why,
+            "check": np.full(n_m, "", dtype=object),
+        }
+        key_g = g_rank[g_pos]
+        key_m = m_rank[m_lo:m_hi]
+        sub = np.concatenate([np.zeros(n_g, np.int64), np.arange(1, n_m + 1, dtype=np.int64)])
+        perm = np.lexsort((sub, np.concatenate([key_g, key_m])))
+        # one column at a time, in display order, each kept as its own block (copy=False): two
+        # frames, their concat and the reordered copy were four copies of every row at once
+        cols: dict[str, np.ndarray] = {}
+        for c in header:
+            col = np.empty(n_g + n_m, dtype=object)
+            col[:n_g] = g_frame.pop(c)
+            col[n_g:] = m_frame.pop(c)
+            cols[c] = col[perm]
+        return pd.DataFrame(cols, columns=header, dtype=object, copy=False)
+
+    n = len(order)
+    step = max(1, int(batch or BATCH_CLUSTERS))
+    return summary, (part(lo, min(lo + step, n)) for lo in range(0, n, step))
 
 
-def _lookup(keys: pd.Series, mapping: dict[str, str], default: str) -> np.ndarray:
+def _lookup(keys: Any, mapping: dict[str, str], default: str) -> np.ndarray:
     """`mapping[key]` per row as Python text, `default` where the key is not there.
 
     `dict.get` row by row: `Series.map(dict)` first turns the dict (a record id each, at 1M
     contacts) into an index, which cost more than the look-ups."""
     get = mapping.get
     out = np.empty(len(keys), dtype=object)
-    out[:] = [get(k, default) for k in keys.tolist()]
+    out[:] = [get(k, default) for k in (keys.tolist() if hasattr(keys, "tolist") else keys)]
     return out
+
+
+def _lookup_int(keys: np.ndarray, mapping: dict[str, int]) -> np.ndarray:
+    """`mapping[key]` per row, -1 where the key is not there."""
+    get = mapping.get
+    return np.array([get(k, -1) for k in keys.tolist()], dtype=np.int64)
 
 
 def _ids(s: pd.Series) -> pd.Series:
@@ -667,37 +721,52 @@ def _inside_pairs(pairs: pd.DataFrame, cl: pd.DataFrame) -> tuple[pd.DataFrame, 
     return p.reset_index(drop=True), sims
 
 
-def _why_column(p: pd.DataFrame, sims: list[str], *, redact: bool) -> dict[str, str]:
-    """For each record, its best pair in the cluster: partner, score and top similarities
-    ('with crm:7 score 0.93: email 1.00, given 0.88 [email]')."""
+def _why_at(p: pd.DataFrame) -> dict[str, int]:
+    """For each record, where its best pair in the cluster is: 2 * pair row, + 1 when the
+    record is the pair's right one (its first appearance, pair by pair, left before right)."""
     if p.empty or "record_id_l" not in p:
         return {}
     n = len(p)
-    score = _map_unique(p["score"], as_text) if "score" in p else np.full(n, "", dtype=object)
+    rid = np.empty(2 * n, dtype=object)
+    rid[0::2] = p["record_id_l"].astype(str).to_numpy(dtype=object)
+    rid[1::2] = p["record_id_r"].astype(str).to_numpy(dtype=object)
+    first = np.flatnonzero(~pd.Series(rid).duplicated(keep="first").to_numpy())
+    return dict(zip(rid[first].tolist(), first.tolist(), strict=True))
+
+
+def _why_texts(p: pd.DataFrame, sims: list[str], at: np.ndarray, *, redact: bool) -> np.ndarray:
+    """The `why` of records from their best pairs (`at`, from `_why_at`; -1: none, ''):
+    partner, score and top similarities ('with crm:7 score 0.93: email 1.00, given 0.88
+    [email]'). Made for the records of one part only: the text of every record at once was
+    a transient of a few hundred MB at 300k contacts."""
+    out = np.full(len(at), "", dtype=object)
+    have = np.flatnonzero(at >= 0)
+    if not len(have):
+        return out
+    sel = at[have]
+    q = p.iloc[sel // 2]
+    n = len(q)
+    score = _map_unique(q["score"], as_text) if "score" in q else np.full(n, "", dtype=object)
     tail = np.full(n, "", dtype=object)
     for k in sims:
-        part = _map_unique(p[k], lambda v, k=k: f"{k[4:]} {float(v):.2f}" if _isnum(v) else "")
+        part = _map_unique(q[k], lambda v, k=k: f"{k[4:]} {float(v):.2f}" if _isnum(v) else "")
         sep = np.where(tail == "", "", ", ").astype(object)
         tail = np.where(part == "", tail, tail + sep + part)
     tail = np.where(tail == "", "", ": " + tail).astype(object)
-    if "rule_id" in p:
+    if "rule_id" in q:
         fix = safe.redact_id if redact else str
-        tail = tail + _map_unique(p["rule_id"], lambda v: f" [{fix(str(v))}]" if v else "")
-    ids_l = p["record_id_l"].astype(str).to_numpy(dtype=object)
-    ids_r = p["record_id_r"].astype(str).to_numpy(dtype=object)
-    shown_l, shown_r = ids_l, ids_r
+        tail = tail + _map_unique(q["rule_id"], lambda v: f" [{fix(str(v))}]" if v else "")
+    # the partner: the right record for a record that is the left one, and the other way
+    right = (sel % 2).astype(bool)
+    partner = np.where(
+        right,
+        q["record_id_l"].astype(str).to_numpy(dtype=object),
+        q["record_id_r"].astype(str).to_numpy(dtype=object),
+    ).astype(object)
     if redact:
-        shown_l = _map_unique(pd.Series(ids_l), safe.redact_id)
-        shown_r = _map_unique(pd.Series(ids_r), safe.redact_id)
-    base = " score " + score + tail
-    # each record's first appearance: pair by pair, its left record before its right one
-    rid = np.empty(2 * n, dtype=object)
-    rid[0::2], rid[1::2] = ids_l, ids_r
-    text = np.empty(2 * n, dtype=object)
-    text[0::2] = "with " + shown_r + base
-    text[1::2] = "with " + shown_l + base
-    first = ~pd.Series(rid).duplicated(keep="first").to_numpy()
-    return dict(zip(rid[first].tolist(), text[first].tolist(), strict=True))
+        partner = _map_unique(pd.Series(partner, dtype=object), safe.redact_id)
+    out[have] = "with " + partner + (" score " + score + tail)
+    return out
 
 
 def _isnum(v: Any) -> bool:
@@ -707,32 +776,58 @@ def _isnum(v: Any) -> bool:
         return False
 
 
-def _write_tables(table: pd.DataFrame, shown: set[str], run_dir: Path) -> list[Path]:
-    """The proposals a person reviews as XLSX and CSV (the clusters on the page), and every
-    cluster as Parquet, all from one frame neutralized column-wise.
+def _write_tables(
+    parts: Iterable[pd.DataFrame],
+    shown: set[str],
+    run_dir: Path,
+    *,
+    n_all: int,
+    stamp: dt.datetime | None = None,
+) -> list[Path]:
+    """The proposals a person reviews as XLSX and CSV (the clusters on the page, `shown`), and
+    every cluster (`n_all`) as Parquet, from the table's parts neutralized column-wise.
 
     At 1M contacts the tables of every cluster were 487 MB of CSV and 176 MB of workbook:
     more than anyone reviews, and more than a decisions file may be. The Parquet is for
     programs (and is a decisions file too); its cells are neutralized like the CSV's, so a
-    script that turns it into a spreadsheet carries no formula.
+    script that turns it into a spreadsheet carries no formula. It is written a part at a
+    time, one row group each, so only the page's rows are kept.
     """
-    header = list(table.columns)
-    frame = safe.neutralize_frame(table)
-    frame.columns = pd.Index(header, dtype=object)  # names are ours, never formula-like
-    part = frame
-    if len(shown) < frame["cluster_id"].nunique():
-        part = frame.loc[frame["cluster_id"].isin(shown).to_numpy()].reset_index(drop=True)
-    n_all = int(frame["cluster_id"].nunique())
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    partial = len(shown) < n_all
+    kept: list[pd.DataFrame] = []
+    writer: Any = None
+    try:
+        for table in parts:
+            header = list(table.columns)
+            frame = safe.neutralize_frame(table)
+            frame.columns = pd.Index(header, dtype=object)  # names are ours, never formula-like
+            del table
+            # the table pandas' to_parquet writes (same schema and pandas metadata)
+            arrow = pa.Table.from_pandas(frame.astype(object), preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(
+                    run_dir / PARQUET_FILE, arrow.schema, compression="snappy"
+                )
+            writer.write_table(arrow)
+            del arrow
+            kept.append(frame.loc[frame["cluster_id"].isin(shown).to_numpy()] if partial else frame)
+            del frame
+    finally:
+        if writer is not None:
+            writer.close()
+    part = kept[0] if len(kept) == 1 else pd.concat(kept, ignore_index=True)
+    if partial:
+        part = part.reset_index(drop=True)
     return [
-        _write_xlsx(part, run_dir / XLSX_FILE, rest=n_all - len(shown) if part is not frame else 0),
+        _write_xlsx(
+            part, run_dir / XLSX_FILE, rest=n_all - len(shown) if partial else 0, stamp=stamp
+        ),
         _write_csv(part, run_dir / CSV_FILE),
-        _write_parquet(frame, run_dir / PARQUET_FILE),
+        run_dir / PARQUET_FILE,
     ]
-
-
-def _write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    frame.astype(object).to_parquet(path, index=False)
-    return path
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -742,8 +837,10 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def _write_xlsx(frame: pd.DataFrame, path: Path, *, rest: int = 0) -> Path:
-    from audit.xlsx import Bold, Dropdown, Sheet, write_xlsx
+def _write_xlsx(
+    frame: pd.DataFrame, path: Path, *, rest: int = 0, stamp: dt.datetime | None = None
+) -> Path:
+    from audit.xlsx import FIXED_STAMP, Bold, Dropdown, Sheet, write_xlsx
 
     header = list(frame.columns)
     widths = {"cluster_id": 14, "record_id": 18, "decision": 11, "matched_because": 60}
@@ -795,7 +892,7 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, *, rest: int = 0) -> Path:
         ],
         widths=[100],
     )
-    return write_xlsx(path, [proposals, how])
+    return write_xlsx(path, [proposals, how], stamp=stamp or FIXED_STAMP)
 
 
 # ---------------------------------------------------------------- HTML

@@ -171,14 +171,25 @@ def _column_text(col: pd.Series, chunk: int) -> pa.Array:
         return safe.neutralize_arrow(pc.fill_null(text, _BLANK))
     if _is_object(dtype):
         values = col.to_numpy(dtype=object)
-        missing = pd.isna(values)
-        text = pa.array(
-            [
-                "" if m else (v if type(v) is str else str(v))
-                for v, m in zip(values, missing, strict=True)
-            ],
-            type=pa.large_string(),
-        )
+        # text and missing values only (ids, extras): converted in C++, not a call per cell
+        # (Arrow would also take bytes as text, which str() writes as b'...')
+        plain = None
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            try:
+                plain = pa.array(values, type=pa.large_string(), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                plain = None
+        if plain is None:
+            missing = pd.isna(values)
+            text = pa.array(
+                [
+                    "" if m else (v if type(v) is str else str(v))
+                    for v, m in zip(values, missing, strict=True)
+                ],
+                type=pa.large_string(),
+            )
+        else:
+            text = pc.fill_null(plain, _BLANK)
         return safe.neutralize_arrow(text, values)
     if isinstance(dtype, pd.DatetimeTZDtype) or dtype.kind == "M":
         return _datetime_text(col, chunk)

@@ -24,6 +24,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from audit import safe
@@ -70,17 +71,28 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return out
 
 
-def _top(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows a person should see first: errors before warnings, pairs to review first."""
+def _top(name: str, frame: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The `n` rows a person should see first: errors before warnings, pairs to review first.
+
+    Only those rows are taken: the whole table reordered was a copy of every issue (millions
+    of rows at 1M contacts) to keep 10,000 of them."""
     if name == "issues" and "severity" in frame.columns:
-        rank = frame["severity"].astype("object").map(_SEVERITY_RANK).fillna(3)
-        return frame.iloc[rank.to_numpy().argsort(kind="stable")]
+        rank = _ranks(frame["severity"], _SEVERITY_RANK)
+        return frame.iloc[rank.argsort(kind="stable")[:n]]
     if name == "duplicates" and "band" in frame.columns:
-        band = frame["band"].astype("object").map(_BAND_RANK).fillna(3).to_numpy()
+        band = _ranks(frame["band"], _BAND_RANK)
         score = frame["score"].to_numpy(dtype="float64", na_value=0.0) if "score" in frame else 0
         order = pd.DataFrame({"b": band, "s": -score}).sort_values(["b", "s"], kind="stable")
-        return frame.iloc[order.index.to_numpy()]
-    return frame
+        return frame.iloc[order.index.to_numpy()[:n]]
+    return frame.head(n)
+
+
+def _ranks(col: pd.Series, ranks: dict[str, int]) -> np.ndarray:
+    """`ranks[value]` per row (3 for any other value or a missing one), looked up once per
+    distinct value: the column as Python text was a string per row."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    table = np.array([float(ranks.get(u, 3)) for u in list(uniques)] + [3.0])
+    return table[codes]  # a missing value's code is -1: the last entry
 
 
 def _frame_sheet(
@@ -93,7 +105,7 @@ def _frame_sheet(
     total = len(frame)
     if total <= MAX_SHEET_ROWS:
         return Sheet(sheet, safe.neutralize_frame(frame), header=header)
-    shown = _top(name, frame).head(MAX_SHEET_ROWS)
+    shown = _top(name, frame, MAX_SHEET_ROWS)
     file = table_file(name)
     note = labels["xlsx_cut"].format(shown=len(shown), total=total, more=total - len(shown))
     return Sheet(
@@ -159,10 +171,18 @@ def _summary_rows(ctx: ReportContext) -> list[list[Any]]:
     return rows
 
 
+_DOC_DATES = re.compile(r"(<dcterms:(created|modified)[^>]*>)([^<]*)(</dcterms:\2>)")
+
+
 def freeze_xlsx(path: Path, as_of: str) -> None:
-    """Rewrite the xlsx zip with fixed entry times and document dates (byte-identical runs)."""
+    """Rewrite the xlsx zip with fixed entry times and document dates (byte-identical runs).
+
+    A workbook that has them already (`audit.xlsx` wrote it with this stamp) is left as it
+    is: rewriting it gave the same bytes, re-compressing every sheet to get them."""
     stamp = _as_of_date(as_of)
     when = f"{stamp.isoformat()}T00:00:00Z"
+    if _frozen(path, (stamp.year, stamp.month, stamp.day, 0, 0, 0), when):
+        return
     src = io.BytesIO(path.read_bytes())
     out = io.BytesIO()
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -170,11 +190,7 @@ def freeze_xlsx(path: Path, as_of: str) -> None:
             data = zin.read(info.filename)
             if info.filename == "docProps/core.xml":
                 text = data.decode("utf-8")
-                text = re.sub(
-                    r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                    lambda m: m.group(1) + when + m.group(3),
-                    text,
-                )
+                text = _DOC_DATES.sub(lambda m: m.group(1) + when + m.group(4), text)
                 data = text.encode("utf-8")
             fixed = zipfile.ZipInfo(
                 info.filename, date_time=(stamp.year, stamp.month, stamp.day, 0, 0, 0)
@@ -183,6 +199,19 @@ def freeze_xlsx(path: Path, as_of: str) -> None:
             fixed.external_attr = info.external_attr
             zout.writestr(fixed, data)
     path.write_bytes(out.getvalue())
+
+
+def _frozen(path: Path, date_time: tuple[int, ...], when: str) -> bool:
+    """Whether every entry of the zip has `date_time`, is deflated, and the document dates
+    are `when` (read from the zip's directory and docProps/core.xml only)."""
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        if any(i.date_time != date_time or i.compress_type != zipfile.ZIP_DEFLATED for i in infos):
+            return False
+        if "docProps/core.xml" not in z.namelist():
+            return True
+        core = z.read("docProps/core.xml").decode("utf-8")
+    return all(m.group(3) == when for m in _DOC_DATES.finditer(core))
 
 
 @writer("xlsx", suffix=".xlsx")

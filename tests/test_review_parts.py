@@ -1,0 +1,89 @@
+"""merge_proposals.parquet is written a part of the clusters at a time (one row group each), so
+the table of every cluster is never held whole: the files must be those of the whole table."""
+
+from __future__ import annotations
+
+import filecmp
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from audit.merge import review, write_review
+from audit.report.xlsx_writer import freeze_xlsx
+from tests.test_review_scale import big_result
+
+
+def _hostile(n: int):
+    """`n` clusters; a formula and an address in the last clusters (the last part's rows)."""
+    result = big_result(n)
+    contacts = result.records["contacts"]
+    last = contacts.index[-3:]
+    contacts.loc[last, "company"] = '=HYPERLINK("http://evil.example","click")'
+    contacts.loc[last, "full_name"] = "@SUM(1+1) mira.kim@example.org"
+    return result
+
+
+@pytest.mark.parametrize("redact", [False, True])
+def test_parts_write_the_files_of_the_whole_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redact: bool
+) -> None:
+    monkeypatch.setattr(review, "PAGE_CLUSTERS", 40)
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    monkeypatch.setattr(review, "BATCH_CLUSTERS", 10**9)
+    write_review(_hostile(60), whole, redact=redact)
+    monkeypatch.setattr(review, "BATCH_CLUSTERS", 7)
+    write_review(_hostile(60), parts, redact=redact)
+
+    # the page, the workbook and the CSV (the page's clusters) are the same bytes
+    for name in ("merge_review.html", "merge_proposals.xlsx", "merge_proposals.csv"):
+        assert filecmp.cmp(whole / name, parts / name, shallow=False), name
+    a = pq.ParquetFile(whole / "merge_proposals.parquet")
+    b = pq.ParquetFile(parts / "merge_proposals.parquet")
+    assert a.metadata.num_row_groups == 1
+    assert b.metadata.num_row_groups == 9  # 60 clusters, 7 a part
+    assert b.schema_arrow.equals(a.schema_arrow, check_metadata=True)  # pandas metadata too
+    everything = b.read()
+    assert everything.equals(a.read())
+    assert len(set(everything["cluster_id"].to_pylist())) == 60
+    # the last part is neutralized (and redacted) like the first
+    companies = set(everything["company"].to_pylist())
+    assert '\'=HYPERLINK("http://evil.example","click")' in companies
+    assert not any(str(c).startswith("=") for c in companies)
+    names = " ".join(str(v) for v in everything["full_name"].to_pylist())
+    assert "'@SUM(1+1)" in names
+    assert ("mira.kim@example.org" in names) is not redact
+
+
+def test_a_review_with_no_clusters_writes_an_empty_parquet(tmp_path: Path) -> None:
+    result = big_result(3)
+    none = replace(result.matches, clusters=result.matches.clusters.iloc[0:0])
+    result = replace(result, matches=none)
+    write_review(result, tmp_path, redact=False)
+    table = pq.read_table(tmp_path / "merge_proposals.parquet")
+    assert table.num_rows == 0 and "cluster_id" in table.column_names
+
+
+def test_the_workbook_carries_the_run_date_as_freezing_it_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = big_result(5)
+    as_of = result.as_of.isoformat()
+    write_review(result, tmp_path / "dated", redact=False)
+    dated = tmp_path / "dated" / "merge_proposals.xlsx"
+    with zipfile.ZipFile(dated) as z:
+        assert {i.date_time[:3] for i in z.infolist()} == {result.as_of.timetuple()[:3]}
+        assert f"{as_of}T00:00:00Z</dcterms:modified>" in z.read("docProps/core.xml").decode()
+    # the clock-free workbook, frozen afterwards (as the report did), is the same bytes
+    monkeypatch.setattr(review, "_stamp", lambda result: None)
+    write_review(result, tmp_path / "fixed", redact=False)
+    fixed = tmp_path / "fixed" / "merge_proposals.xlsx"
+    assert fixed.read_bytes() != dated.read_bytes()
+    freeze_xlsx(fixed, as_of)
+    assert fixed.read_bytes() == dated.read_bytes()
+    # and freezing the dated one finds nothing to rewrite
+    before = dated.stat().st_mtime_ns
+    freeze_xlsx(dated, as_of)
+    assert dated.stat().st_mtime_ns == before
