@@ -157,3 +157,22 @@ def test_content_type_and_charset_are_the_stdlib_ones(content_type: str | None) 
     assert quick.get_content_type() == full.get_content_type()
     assert quick.get_content_charset() == full.get_content_charset()
     assert quick.get_content_charset("fallback") == full.get_content_charset("fallback")
+
+
+def test_a_single_part_is_analysed_as_the_tree_walk_analyses_it(shared_data: Path) -> None:
+    """The single-part reading of a bounce asks what the general walk over parts asks: the
+    same report for every real single-part message (the corpus, the fixtures), whichever
+    parser built it."""
+    from audit.sources import bounces
+
+    raws = [p.read_bytes() for p in sorted((shared_data / "bounces" / "eml").glob("*.eml"))]
+    raws += [p.read_bytes() for p in sorted(FIXTURES.rglob("*.eml"))]
+    kinds = set()
+    for raw in raws:
+        for msg in (mail.quick_parse(raw), mail.email.message_from_bytes(raw)):
+            if msg is None or msg.is_multipart():
+                continue
+            want = bounces._analyze_tree(msg)
+            assert bounces._analyze_single(msg) == want
+            kinds.add(want.kind)
+    assert {"bounce", "delay", "autoreply", "complaint", "delivered", "message"} <= kinds
