@@ -39,6 +39,7 @@ def _same_message(raw: bytes) -> bool:
     for name in ("Date", "From", "subject", "CONTENT-TYPE", "X-Absent"):
         assert str(quick.get(name)) == str(full.get(name))
     assert quick.get_content_type() == full.get_content_type()
+    assert quick.get_content_charset() == full.get_content_charset()
     assert analyze(quick) == analyze(full)
     return True
 
@@ -94,7 +95,11 @@ _EOL = st.sampled_from(["\n", "\r\n", "\r"])
 
 
 @st.composite
-def _raw_messages(draw: st.DrawFn) -> bytes:
+def _raw_messages(draw: st.DrawFn, uniform: bool = False) -> bytes:
+    """A header block of fields, folds and junk lines, each line ending its own way, or all
+    lines ending one way (`uniform`: the split most real messages take)."""
+    one_eol = draw(_EOL)
+    eol = st.just(one_eol) if uniform else _EOL
     lines = []
     for _ in range(draw(st.integers(0, 6))):
         kind = draw(st.sampled_from(["field", "field", "fold", "junk"]))
@@ -105,15 +110,21 @@ def _raw_messages(draw: st.DrawFn) -> bytes:
             line = draw(st.sampled_from([" ", "\t"])) + draw(_VALUE_TEXT)
         else:
             line = draw(st.sampled_from(["From x", ":x", "no colon", "Content-Type: text/html"]))
-        lines.append(line + draw(_EOL))
+        lines.append(line + draw(eol))
     body = draw(st.sampled_from(["", "body\n", "a\r\nb\r\n", "Final-Recipient: x\n"]))
-    text = "".join(lines) + draw(_EOL) + body
+    text = "".join(lines) + draw(eol) + body
     return text.encode("utf-8", "surrogateescape")
 
 
 @settings(max_examples=400)
 @given(_raw_messages())
 def test_quick_parse_matches_the_stdlib_on_generated_messages(raw: bytes) -> None:
+    _same_message(raw)
+
+
+@settings(max_examples=400)
+@given(_raw_messages(uniform=True))
+def test_quick_parse_matches_the_stdlib_with_one_line_end_throughout(raw: bytes) -> None:
     _same_message(raw)
 
 

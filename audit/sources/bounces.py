@@ -22,12 +22,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import getaddresses
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
-from audit.sources.mailtext import decode_header_text, part_text
+from audit.sources.mailtext import CACHED_LEN, decode_header_text, part_text
 
 _ADDR = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?")
 _STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
@@ -323,8 +324,20 @@ _STRONG_HARD = re.compile(
 )
 
 
+_DSN_TYPES = ("message/delivery-status", "message/global-delivery-status")
+# delivery-status fields pasted into a notice's own text
+_INLINE_DSN = re.compile(r"^(Final|Original)-Recipient:", re.IGNORECASE | re.MULTILINE)
+
+
 def analyze(msg: Message) -> Report:
     """Decide whether a message is a bounce and, if so, which recipients failed and how."""
+    if not msg.is_multipart():
+        return _analyze_single(msg)
+    return _analyze_tree(msg)
+
+
+def _analyze_tree(msg: Message) -> Report:
+    """`analyze` for any message, walking its parts (multipart reports, attached originals)."""
     parts = list(msg.walk())
     ctypes = [p.get_content_type() for p in parts]
     report_type = (msg.get_param("report-type") or "") if msg.is_multipart() else ""
@@ -332,7 +345,7 @@ def analyze(msg: Message) -> Report:
         return Report("complaint")
     # a returned message may itself be a bounce (a bounce of a bounce): its report is not ours,
     # unless the notice has none of its own and only wraps the real report (relaying gateways)
-    dsn_types = ("message/delivery-status", "message/global-delivery-status")
+    dsn_types = _DSN_TYPES
     dsn_parts = [p for p in _outer_parts(msg) if p.get_content_type() in dsn_types]
     looks: list[bool] = []  # _looks_like_bounce(msg), worked out once when first asked
 
@@ -354,7 +367,7 @@ def analyze(msg: Message) -> Report:
             return rep
     else:
         inline = _human_text(msg)
-        if re.search(r"^(Final|Original)-Recipient:", inline, re.IGNORECASE | re.MULTILINE):
+        if _INLINE_DSN.search(inline):
             rep = _from_dsn(msg, [], blocks=_parse_blocks(inline))
             if rep is not None:
                 return rep
@@ -364,6 +377,41 @@ def analyze(msg: Message) -> Report:
         if rep is not None:
             return rep
     if looks_like_bounce():
+        rep = _from_text(msg)
+        if rep is not None:
+            return rep
+    if _is_autoreply(msg):
+        return Report("autoreply")
+    return Report("message")
+
+
+def _analyze_single(msg: Message) -> Report:
+    """`analyze` for a message that is not multipart (nearly every message in a mailbox): the
+    same questions in the same order, without walking a tree of one part.
+
+    The body is still read: a notice may carry delivery-status fields or an SES notification
+    in its own text under headers that say nothing of a failure.
+    """
+    ctype = msg.get_content_type()
+    if ctype == "message/feedback-report":
+        return Report("complaint")
+    human: str | None = None
+    if ctype in _DSN_TYPES:
+        rep = _from_dsn(msg, [msg])
+        if rep is not None:
+            return rep
+    else:
+        human = _human_text(msg)
+        if _INLINE_DSN.search(human):
+            rep = _from_dsn(msg, [], blocks=_parse_blocks(human))
+            if rep is not None:
+                return rep
+    raw_body = msg.get_payload()
+    if isinstance(raw_body, str) and "notificationType" in raw_body:
+        rep = _from_notification(_human_text(msg) if human is None else human)
+        if rep is not None:
+            return rep
+    if _looks_like_bounce(msg):
         rep = _from_text(msg)
         if rep is not None:
             return rep
@@ -550,16 +598,57 @@ def _from_notification(text: str) -> Report | None:
 
 def _looks_like_bounce(msg: Message) -> bool:
     sender = decode_header_text(msg.get("From", ""))
-    subject = decode_header_text(msg.get("Subject", ""))
-    daemon = False
-    if re.search(r"daemon|postmaster|delivery|nobody|root", sender, re.IGNORECASE):
-        names = getaddresses([sender])
-        daemon = any(_DAEMON.search(n.strip()) or _DAEMON.search(a) for n, a in names)
-        local = [a.split("@", 1)[0].lower() for _, a in names if "@" in a]
-        daemon = daemon or any(_DAEMON.match(x) for x in local)
-    return bool(
-        msg.get("X-Failed-Recipients") or daemon or _BOUNCE_SUBJECT.search(subject)
-    ) and not _AUTOREPLY_SUBJECT.search(subject)
+    subject = _subject_signs(decode_header_text(msg.get("Subject", "")))
+    return (
+        bool(msg.get("X-Failed-Recipients") or _daemon_sender(sender) or subject.bounce)
+        and not subject.autoreply
+    )
+
+
+class _SubjectSigns(NamedTuple):
+    bounce: bool  # the wording of a delivery failure
+    autoreply: bool  # the wording of an automatic reply
+
+
+def _subject_signs(subject: str) -> _SubjectSigns:
+    """What a subject says, once per distinct subject up to CACHED_LEN characters: a mailbox
+    repeats its subjects (threads, "Re:", notices), and the two patterns are long alternations
+    that try every position of the text."""
+    if len(subject) <= CACHED_LEN:
+        return _subject_signs_cached(subject)
+    return _subject_signs_uncached(subject)
+
+
+def _subject_signs_uncached(subject: str) -> _SubjectSigns:
+    return _SubjectSigns(
+        bool(_BOUNCE_SUBJECT.search(subject)), bool(_AUTOREPLY_SUBJECT.search(subject))
+    )
+
+
+_subject_signs_cached = lru_cache(maxsize=1 << 16)(_subject_signs_uncached)
+
+
+def _daemon_sender(sender: str) -> bool:
+    """Whether the From header names a mail system (MAILER-DAEMON, postmaster, ...); once per
+    distinct sender up to CACHED_LEN characters."""
+    if len(sender) <= CACHED_LEN:
+        return _daemon_sender_cached(sender)
+    return _daemon_sender_uncached(sender)
+
+
+_SYSTEM_WORDS = re.compile(r"daemon|postmaster|delivery|nobody|root", re.IGNORECASE)
+
+
+def _daemon_sender_uncached(sender: str) -> bool:
+    if not _SYSTEM_WORDS.search(sender):
+        return False
+    names = getaddresses([sender])
+    daemon = any(_DAEMON.search(n.strip()) or _DAEMON.search(a) for n, a in names)
+    local = [a.split("@", 1)[0].lower() for _, a in names if "@" in a]
+    return daemon or any(_DAEMON.match(x) for x in local)
+
+
+_daemon_sender_cached = lru_cache(maxsize=1 << 16)(_daemon_sender_uncached)
 
 
 def _human_text(msg: Message) -> str:
@@ -758,4 +847,4 @@ def _is_autoreply(msg: Message) -> bool:
         return True
     if (msg.get("Precedence") or "").strip().lower() == "auto_reply":
         return True
-    return bool(_AUTOREPLY_SUBJECT.search(decode_header_text(msg.get("Subject", ""))))
+    return _subject_signs(decode_header_text(msg.get("Subject", ""))).autoreply
