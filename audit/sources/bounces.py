@@ -18,7 +18,7 @@ policy and reputation rejections: the address may still be fine.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import getaddresses
@@ -372,11 +372,19 @@ def _analyze_tree(msg: Message) -> Report:
             if rep is not None:
                 return rep
     raw_body = msg.get_payload() if not msg.is_multipart() else ""
+    return _last_questions(msg, raw_body, lambda: _human_text(msg), looks_like_bounce)
+
+
+def _last_questions(
+    msg: Message, raw_body: object, human: Callable[[], str], looks: Callable[[], bool]
+) -> Report:
+    """What `analyze` and `_analyze_single` ask once no delivery-status part answered: an SES
+    notification in the body, a bounce told in prose, an automatic reply; in that order."""
     if isinstance(raw_body, str) and "notificationType" in raw_body:
-        rep = _from_notification(_human_text(msg))
+        rep = _from_notification(human())
         if rep is not None:
             return rep
-    if looks_like_bounce():
+    if looks():
         rep = _from_text(msg)
         if rep is not None:
             return rep
@@ -406,18 +414,13 @@ def _analyze_single(msg: Message) -> Report:
             rep = _from_dsn(msg, [], blocks=_parse_blocks(human))
             if rep is not None:
                 return rep
-    raw_body = msg.get_payload()
-    if isinstance(raw_body, str) and "notificationType" in raw_body:
-        rep = _from_notification(_human_text(msg) if human is None else human)
-        if rep is not None:
-            return rep
-    if _looks_like_bounce(msg):
-        rep = _from_text(msg)
-        if rep is not None:
-            return rep
-    if _is_autoreply(msg):
-        return Report("autoreply")
-    return Report("message")
+    text = human
+    return _last_questions(
+        msg,
+        msg.get_payload(),
+        lambda: _human_text(msg) if text is None else text,
+        lambda: _looks_like_bounce(msg),
+    )
 
 
 def _outer_parts(msg: Message) -> Iterator[Message]:
