@@ -6,10 +6,11 @@
         --out /tmp/bs100k-runs                                       # a workspace as it is
 
 This is the check that the two engines write the same run folder on a 100k-contact workspace
-(`make bench-spark`, and `make bench` through run_all.py): about 10-15 minutes on 2 cores, too long
-for CI. `--size` counts persons; the demo writes about two contacts per person (50,000 persons gave
-~100k contacts). Each engine runs `pipeline.run` (what `crm-audit run --engine ...` does) in
-its own process on the same workspace; a sampler reads /proc every 0.2 s and sums the RSS of
+(`make bench-spark`, and `make bench` through run_all.py; CI runs it through
+tests/test_spark_100k.py): about 3 minutes on 2 idle cores, 10-15 under load. `--size` counts
+persons; the demo writes about two contacts per person (50,000 persons gave ~100k contacts).
+Each engine runs `pipeline.run` (what `crm-audit run --engine ...` does) in its own process on
+the same workspace; a sampler reads /proc every 0.2 s and sums the RSS of
 the whole process tree (the driver, Spark's JVM and its Python workers: `/usr/bin/time` sees the
 first only) and the CPU seconds of every process of the tree. Printed per engine: wall, CPU
 seconds, peak tree RSS and its JVM part, wall per stage and match step (run.json); then
