@@ -141,6 +141,13 @@ def isin(values: pd.Series | np.ndarray, candidates: Iterable[Any]) -> np.ndarra
     return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def positions_in(values: Any, value_set: Any) -> np.ndarray:
+    """Each Arrow value's position in the Arrow `value_set` (its first match), -1 where it has
+    none: a lookup of text ids without a Python string per id."""
+    at = pc.fill_null(pc.index_in(values, value_set=value_set), -1)
+    return np.asarray(at.to_numpy(zero_copy_only=False), dtype=np.intp)
+
+
 def shared_objects(series: pd.Series, *, as_text: bool = False) -> np.ndarray:
     """`series.astype("object").to_numpy()` (with `as_text`: `series.astype(str)` first) whose
     cells share one Python object per distinct value.

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from audit.columnwise import shared_objects
+from audit.columnwise import positions_in, shared_objects
 from audit.config import Thresholds
 from audit.model import Issues, Matches, Records, Scorecard
 from audit.schema import Dimension
@@ -84,9 +84,6 @@ def failing_rows(rules: pd.DataFrame, issues: Issues, matches: Matches) -> pd.Da
 
 def _sorted_ids(ids: set[str]) -> list[str]:
     """`sorted(ids)` by Arrow (code-point order, as Python compares strings)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     try:
         arr = pa.array(list(ids), type=pa.string())
     except (pa.ArrowException, UnicodeError):
@@ -322,7 +319,7 @@ def _source_of(records: Records, rids: np.ndarray) -> np.ndarray:
             value_set = ids.cast(pa.large_string())[::-1]
         except (pa.ArrowException, UnicodeError):
             return _source_of_py(records, rids)
-        at = pc.fill_null(pc.index_in(want, value_set=value_set), -1).to_numpy()
+        at = positions_in(want, value_set)
         hit = at >= 0
         found[hit] = src[at[hit]]
     return found

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from audit.columnwise import shared_objects
+from audit.columnwise import positions_in, shared_objects
 from audit.model import Issues, Matches, Records
 
 COMPONENTS = ("validity", "completeness", "duplicate_risk", "email_health", "freshness")
@@ -178,8 +178,7 @@ class _IdLookup:
             keys = keys.combine_chunks()
         self.keys = keys if keys is not None and keys.null_count == 0 else None
         if self.keys is not None:
-            at = pc.index_in(self.keys, value_set=self.keys)
-            self.row_of = at.to_numpy(zero_copy_only=False).astype(np.intp)
+            self.row_of = positions_in(self.keys, self.keys)
             self.k = len(self.keys)
         else:
             self.row_of, uniq = pd.factorize(ids)
@@ -198,8 +197,7 @@ class _IdLookup:
         """The code of each wanted id, -1 where no row has it."""
         w = self._arrow(wanted)
         if w is not None:
-            at = pc.fill_null(pc.index_in(w, value_set=self.keys), -1)
-            return at.to_numpy(zero_copy_only=False).astype(np.intp)
+            return positions_in(w, self.keys)
         if self.keys is None:
             return self.uniq.get_indexer(wanted.to_numpy(dtype=object))
         first = np.flatnonzero(self.row_of == np.arange(self.k))
@@ -211,8 +209,7 @@ class _IdLookup:
         index = self._arrow(by_id.index.to_numpy(dtype=object)) if len(by_id) else None
         if index is None:
             return by_id.reindex(self.ids).fillna(0).to_numpy(dtype="float64")
-        pos = pc.fill_null(pc.index_in(self.keys, value_set=index), -1)
-        pos = pos.to_numpy(zero_copy_only=False)
+        pos = positions_in(self.keys, index)
         got = np.where(pos >= 0, by_id.to_numpy(dtype="float64")[np.maximum(pos, 0)], np.nan)
         return np.where(np.isnan(got), 0.0, got)
 
@@ -237,9 +234,6 @@ def _mean_of(columns: Iterable[Any]) -> np.ndarray:
 def _id_order(ids: pd.Series) -> np.ndarray:
     """A stable sort by record id in Python's string order (Arrow compares code points too,
     without a Python comparison per step); ids Arrow cannot hold fall back to numpy."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     try:
         # Arrow text is sorted as it is: no Python string per id on the way
         arr = pa.array(ids, from_pandas=True)
