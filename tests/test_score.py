@@ -322,3 +322,27 @@ def test_record_scores_count_a_repeated_id_on_each_of_its_rows(ids: str) -> None
     assert other.loc[five, "duplicate_risk"] == pytest.approx(0.1)
     assert other.loc[four, "duplicate_risk"] == 1.0  # its pair is not a duplicate
     assert int(rec["n_errors"].sum()) == 2  # the finding on an unknown id lands nowhere
+
+
+@pytest.mark.parametrize("odd_cell", [None, "{not json"])
+def test_field_inventory_counts_unmapped_text_columns_as_text(odd_cell: str | None) -> None:
+    # the common case, every unmapped value text (read by Arrow's JSON reader; one unreadable
+    # cell sends the entity through json.loads instead): a time written two ways is two values,
+    # not one instant; empty text and null are not filled; a blank or unreadable cell fills
+    # nothing; the same text in many rows is one value
+    extra = [json.dumps({"Seen": "2026-01-01", "Tier": "gold"})] * 4 + [
+        json.dumps({"Seen": "2026-01-01T00:00:00", "Tier": ""}),
+        json.dumps({"Seen": None, "Tier": "銀", "Note": "x"}),
+        "   ",
+        odd_cell,
+        None,
+        json.dumps({"Tier": "gold"}),
+    ]
+    contacts = make_contacts(email=[f"p{i}@x.com" for i in range(10)], extra=extra)
+    contacts["source"] = ["a"] * 5 + ["b"] * 5
+    sc = score({"contacts": contacts}, ISSUES, EMPTY_MATCHES, Thresholds(), checked=CHECKED)
+    inv = sc.inventory[sc.inventory["kind"].eq("extra")].set_index("field")
+    assert list(inv.index) == ["Note", "Seen", "Tier"]
+    assert inv.loc["Seen", ["n_filled", "n_distinct", "sources"]].tolist() == [5, 2, "a"]
+    assert inv.loc["Tier", ["n_filled", "n_distinct", "sources"]].tolist() == [6, 2, "a, b"]
+    assert inv.loc["Note", ["n_filled", "n_distinct", "sources"]].tolist() == [1, 1, "b"]

@@ -7,11 +7,15 @@ is filled but used by no rule and no KPI, stands out.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
 
 from audit import schema
 from audit.model import Records
@@ -63,14 +67,16 @@ def _distinct(values: pd.Series, filled: np.ndarray) -> int:
         return int(values[filled].astype(str).nunique())
 
 
-def _extra_columns(frame: pd.DataFrame) -> list[tuple[str, pd.Series, np.ndarray]]:
-    """The unmapped columns kept in `extra` (JSON text or dicts): per key, its values over the
-    distinct `extra` cells (empty text is missing) and each row's position among them.
+def _extra_columns(frame: pd.DataFrame) -> list[tuple[str, np.ndarray, int]]:
+    """The unmapped columns kept in `extra` (JSON text or dicts): per key, which rows fill it
+    (empty text is missing) and how many distinct values fill it.
 
-    Each distinct JSON text is parsed once and its values kept once: many records share one (a
-    deal type, a lead status). The counts a column needs (filled rows, their sources, the latest
-    update) are gathered through the row positions, so no row-by-key table is built: at 1M
-    contacts it was 1M x 28 Python objects, copied by every step that read it.
+    Each distinct JSON text is parsed once: many records share one (a deal type, a lead
+    status). Texts whose values are all text are parsed by Arrow's JSON reader, column by
+    column (at 1M contacts json.loads and a frame of the parsed dicts were a third of the
+    score stage); anything else (numbers, lists, a dict cell, a text Arrow reads otherwise
+    than json.loads) goes through json.loads. The rows reach a key's values through their
+    positions among the distinct cells, so no row-by-key table is built.
     """
     if "extra" not in frame or frame["extra"].isna().all():
         return []
@@ -78,6 +84,11 @@ def _extra_columns(frame: pd.DataFrame) -> list[tuple[str, pd.Series, np.ndarray
     text = np.fromiter((isinstance(v, str) for v in raw), bool, len(raw))
     codes = np.full(len(raw), -1, np.int64)
     codes[text], uniq = pd.factorize(raw[text])
+    if not any(isinstance(v, dict) for v in raw[~text]):
+        read = _arrow_extra(uniq)
+        if read is not None:
+            codes[~text] = len(uniq)  # empty cells: the empty row after the texts
+            return [(name, filled[codes], n) for name, filled, n in read]
     parsed: list[dict] = [_parse(v) for v in uniq]
     for i in np.flatnonzero(~text):  # dicts (JSON sources) and empty cells: one row each
         v = raw[i]
@@ -85,7 +96,55 @@ def _extra_columns(frame: pd.DataFrame) -> list[tuple[str, pd.Series, np.ndarray
         parsed.append(v if isinstance(v, dict) else {})
     table = pd.DataFrame(parsed)
     table = table.where(table.notna() & table.astype(str).ne(""), None)
-    return [(str(c), table[c], codes) for c in sorted(table.columns, key=str)]
+    out = []
+    for c in sorted(table.columns, key=str):
+        filled = table[c].notna().to_numpy(dtype=bool)
+        out.append((str(c), filled[codes], _distinct(table[c], filled)))
+    return out
+
+
+def _arrow_extra(texts: np.ndarray) -> list[tuple[str, np.ndarray, int]] | None:
+    """Per key of the JSON texts, by Arrow: filled per text (and False for one more, empty
+    row) and the distinct filled values; None unless every text is one JSON object whose
+    values are all text or null, read as json.loads reads it.
+
+    One text per line: a text with a line break, a byte-order mark (json.loads refuses it,
+    Arrow skips it) or two objects on one line (more rows than texts) is left to json.loads.
+    Arrow reads text that looks like a time as a timestamp, so the keys are read again as
+    text once they are known.
+    """
+    lines = [t if t.strip() else "{}" for t in texts]  # json.loads: blank text is no values
+    if not lines or any("\n" in t or "\r" in t or t.startswith("\ufeff") for t in lines):
+        return None
+    try:
+        data = "\n".join(lines).encode("utf-8")
+        block = max(1 << 20, max(len(t) for t in lines) * 4 + 16)
+        opts = pj.ReadOptions(block_size=block)
+        table = pj.read_json(io.BytesIO(data), read_options=opts)
+        ok = (pa.types.is_string, pa.types.is_null, pa.types.is_timestamp)
+        if table.num_rows != len(lines) or not all(
+            any(is_(t) for is_ in ok) for t in table.schema.types
+        ):
+            return None
+        if not all(pa.types.is_string(t) or pa.types.is_null(t) for t in table.schema.types):
+            as_text = pa.schema([(n, pa.string()) for n in table.column_names])
+            parse = pj.ParseOptions(explicit_schema=as_text)
+            table = pj.read_json(io.BytesIO(data), read_options=opts, parse_options=parse)
+    except (pa.ArrowException, UnicodeError):
+        return None
+    out = []
+    for name in sorted(table.column_names):
+        col = table[name]
+        if pa.types.is_null(col.type):
+            filled = np.zeros(len(lines), bool)
+            n = 0
+        else:
+            col = col.combine_chunks()
+            has = pc.and_(pc.is_valid(col), pc.not_equal(col, ""))
+            filled = has.to_numpy(zero_copy_only=False).astype(bool)
+            n = pc.count_distinct(col.filter(has)).as_py()
+        out.append((name, np.append(filled, False), n))
+    return out
 
 
 def _parse(v: str) -> dict:
@@ -138,15 +197,13 @@ def field_inventory(
         # the few distinct sources, as codes: which ones fill a column is a bincount
         src_code, src_uniq = pd.factorize(frame["source"].to_numpy(dtype=object))
         src_names = [None if s is None else str(s) for s in src_uniq]
-        columns: list[tuple[str, pd.Series, np.ndarray | None, str]] = [
-            (c, frame[c], None, "derived" if c in derived else "canonical") for c in canonical
-        ]
-        columns += [(c, v, at, "extra") for c, v, at in _extra_columns(frame)]
-        for col, values, at, kind in columns:
-            filled = values.notna().to_numpy(dtype=bool)
-            distinct = _distinct(values, filled)
-            if at is not None:  # values of the distinct `extra` cells: spread over the rows
-                filled = filled[at]
+        columns: list[tuple[str, np.ndarray, int, str]] = []
+        for c in canonical:
+            filled = frame[c].notna().to_numpy(dtype=bool)
+            kind = "derived" if c in derived else "canonical"
+            columns.append((c, filled, _distinct(frame[c], filled), kind))
+        columns += [(c, filled, n, "extra") for c, filled, n in _extra_columns(frame)]
+        for col, filled, distinct, kind in columns:
             seen = np.bincount(src_code[filled & (src_code >= 0)], minlength=len(src_names))
             srcs = sorted({s for s, k in zip(src_names, seen, strict=True) if k and s is not None})
             n_filled = int(filled.sum())
