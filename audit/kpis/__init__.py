@@ -15,10 +15,10 @@ import pandas as pd
 
 from audit.config import KpiConfig
 from audit.kpis import customers, marketing, sales, support  # noqa: F401  (registers KPIs)
-from audit.kpis.breakdowns import compute_breakdowns
+from audit.kpis.breakdowns import BREAKDOWN_READS, compute_breakdowns
 from audit.kpis.catalogue import KPIS, KpiSpec, KpiValue, catalogue_markdown, kpi
 from audit.kpis.impact import clean_records, impact_table, kpi_impact
-from audit.kpis.inputs import Frames
+from audit.kpis.inputs import MONEY_COLUMNS, Frames
 from audit.kpis.money import MoneyRules
 from audit.kpis.period import KpiPeriod, midnight, parse_period, with_hours
 from audit.model import Issues, Matches, Records
@@ -48,6 +48,7 @@ __all__ = [
     "compute_breakdowns",
     "compute_kpis",
     "kpi",
+    "kpi_columns",
     "kpi_impact",
     "kpi_needs",
     "kpi_stage",
@@ -70,6 +71,21 @@ def kpi_needs(cfg: KpiConfig) -> dict[str, list[str]]:
     active subscription is not missing data).
     """
     return {s.kpi_id: [*s.needs, *(f"{u}?" for u in s.uses)] for s in selected(cfg)}
+
+
+def kpi_columns(cfg: KpiConfig) -> dict[str, frozenset[str]]:
+    """Entity -> the columns the selected KPIs and the breakdowns read (their declared needs,
+    uses and reads; with an amount, its currency and refunds): all that the KPIs' typed views
+    hold, and all that the cleaned contacts keep."""
+    fields = [f.rstrip("?") for s in selected(cfg) for f in s.columns]
+    out: dict[str, set[str]] = {}
+    for f in (*fields, *BREAKDOWN_READS):
+        entity, _, col = f.partition(".")
+        out.setdefault(entity, set()).add(col)
+    for cols in out.values():
+        if "amount" in cols:
+            cols.update(MONEY_COLUMNS)
+    return {e: frozenset(c) for e, c in out.items()}
 
 
 def _missing(spec: KpiSpec, frames: Frames) -> str | None:
@@ -117,7 +133,7 @@ def kpi_stage(
     the frames cleaning left as they were. The cleaned view is let go before the raw one is
     built (only the typed frames the two share are kept), so the two are never held together.
     """
-    clean, stats = clean_records(records, issues, matches)
+    clean, stats = clean_records(records, issues, matches, columns=kpi_columns(cfg))
     n_clean = len(clean.get("contacts", pd.DataFrame()))
     clean_frames = kpi_frames(clean, cfg)
     clean_table = kpi_table(clean_frames, cfg, as_of=as_of)
@@ -163,9 +179,10 @@ def compute_kpis(
 
 
 def kpi_frames(records: Records, cfg: KpiConfig, *, like: Frames | None = None) -> Frames:
-    """The typed view of `records` that KPIs read, with the config's money rules; `like`
-    lends the typed frames of entities the two views share (see Frames)."""
-    return Frames(records, money=MoneyRules(cfg.currency, dict(cfg.currency_rates)), like=like)
+    """The typed view of `records` that KPIs read (the columns they declare), with the config's
+    money rules; `like` lends the typed frames of entities the two views share (see Frames)."""
+    money = MoneyRules(cfg.currency, dict(cfg.currency_rates))
+    return Frames(records, money=money, like=like, columns=kpi_columns(cfg))
 
 
 def kpi_table(frames: Frames, cfg: KpiConfig, *, as_of: dt.date) -> pd.DataFrame:

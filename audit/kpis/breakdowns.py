@@ -11,7 +11,15 @@ import datetime as dt
 import pandas as pd
 
 from audit.config import KpiConfig
-from audit.kpis.inputs import Frames, outcome
+from audit.kpis.inputs import (
+    CONTACT_KEYS,
+    DEAL_CONTACT,
+    DEAL_OUTCOME,
+    ORDER_CUSTOMER,
+    PAID_ORDERS,
+    Frames,
+    outcome,
+)
 from audit.kpis.marketing import converted_leads, lifecycle_stage, won_leads
 from audit.kpis.money import paid_orders
 from audit.kpis.period import KpiPeriod, parse_period
@@ -300,6 +308,46 @@ BREAKDOWNS = {
 }
 
 
+# What the views above read (their own columns and the shared facts they call): with the KPIs'
+# declarations, the columns the typed view holds (audit.kpis.kpi_columns).
+BREAKDOWN_READS = (
+    *CONTACT_KEYS,
+    *DEAL_CONTACT,
+    *DEAL_OUTCOME,
+    *PAID_ORDERS,
+    *ORDER_CUSTOMER,
+    "activities.occurred_at",
+    "activities.owner",
+    "activities.type",
+    "contacts.created_at",
+    "contacts.lead_source",
+    "contacts.lifecycle_stage",
+    "deal_stages.entered_at",
+    "deal_stages.exited_at",
+    "deal_stages.stage",
+    "deals.amount",
+    "deals.closed_at",
+    "deals.created_at",
+    "deals.forecast_category",
+    "deals.lead_source",
+    "deals.lost_reason",
+    "deals.owner",
+    "deals.probability",
+    "orders.category",
+    "orders.ordered_at",
+    "orders.product",
+    "quotas.amount",
+    "quotas.owner",
+    "quotas.period_start",
+    "spend.amount",
+    "spend.spent_on",
+    "tickets.assignee",
+    "tickets.created_at",
+    "tickets.first_solved_at",
+    "tickets.solved_at",
+)
+
+
 def compute_breakdowns(
     records: Records, cfg: KpiConfig, *, as_of: dt.date, like: Frames | None = None
 ) -> dict[str, pd.DataFrame]:
@@ -308,6 +356,8 @@ def compute_breakdowns(
     Amounts stay in the currencies they were written in. `like`: the KPIs' typed view of the
     same records, whose typed frames and facts are reused instead of built again.
     """
+    from audit.kpis import kpi_columns  # the package imports this module first
+
     period = parse_period(cfg.period, as_of=as_of, tz=cfg.timezone)
-    frames = Frames(records, like=like)
+    frames = Frames(records, like=like, columns=kpi_columns(cfg))
     return {name: fn(frames, period).reset_index(drop=True) for name, fn in BREAKDOWNS.items()}

@@ -2,7 +2,8 @@
 
 A declaration carries what the gate and the README need without running anything: the fields a
 KPI must have filled (`needs`), the fields it reads when present (`uses`, only their validity is
-gated), its unit and its formula in words.
+gated), the other fields it reads (`reads`: not gated, but the only columns besides these the
+KPIs' typed view holds, see `columns`), its unit and its formula in words.
 """
 
 from __future__ import annotations
@@ -48,6 +49,13 @@ class KpiSpec:
     fn: KpiFn = field(repr=False)
     needs_any: bool = False  # True: data in any one needed entity is enough (alternatives)
     params: Mapping[str, ParamSpec] = field(default_factory=dict)
+    reads: tuple[str, ...] = ()  # read, never gated: a status, a customer key, a trial's end
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Every 'entity.field' the KPI reads: needs, uses and reads (a contract test runs each
+        KPI on a view holding only these)."""
+        return tuple(dict.fromkeys((*self.needs, *self.uses, *self.reads)))
 
     @property
     def entities(self) -> tuple[str, ...]:
@@ -73,6 +81,7 @@ def kpi(
     uses: tuple[str, ...] = (),
     needs_any: bool = False,
     params: Mapping[str, ParamSpec] | None = None,
+    reads: tuple[str, ...] = (),
 ) -> Callable[[KpiFn], KpiFn]:
     """Register a KPI function under `kpi_id`.
 
@@ -87,7 +96,17 @@ def kpi(
     def deco(fn: KpiFn) -> KpiFn:
         area = fn.__module__.rsplit(".", 1)[-1]
         spec = KpiSpec(
-            kpi_id, title, unit, area, definition, needs, uses, fn, needs_any, dict(params or {})
+            kpi_id,
+            title,
+            unit,
+            area,
+            definition,
+            needs,
+            uses,
+            fn,
+            needs_any,
+            dict(params or {}),
+            tuple(reads),
         )
         KPIS.add(kpi_id, spec)
         return fn

@@ -16,6 +16,10 @@ import pandas as pd
 from audit.columnwise import isin
 from audit.kpis.catalogue import NUMBER, SHARE, WORDS, KpiValue, kpi
 from audit.kpis.inputs import (
+    ORDER_CUSTOMER,
+    PAID_ORDERS,
+    SUBSCRIPTION_CUSTOMER,
+    SUBSCRIPTION_STATE,
     Frames,
     active_mask,
     customer_key,
@@ -91,6 +95,7 @@ def active_customers(frames: Frames, period: KpiPeriod, params: Mapping[str, Any
         "subscriptions.canceled_at",
         "subscriptions.ended_at",
     ),
+    reads=SUBSCRIPTION_STATE,
 )
 def churn_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     start = _active_keys(frames, period.start)
@@ -111,6 +116,7 @@ def churn_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> 
     "÷ MRR at period start (annual plans ÷ 12)",
     needs=("subscriptions.started_at", "subscriptions.amount"),
     uses=("subscriptions.interval", "subscriptions.canceled_at", "subscriptions.ended_at"),
+    reads=(*SUBSCRIPTION_STATE, *SUBSCRIPTION_CUSTOMER),
 )
 def revenue_churn(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     mrr = _mrr(frames)
@@ -175,6 +181,7 @@ _MRR_USES = (
     "starting MRR (churn and contraction count, expansion does not) ÷ their MRR at start",
     needs=("subscriptions.started_at", "subscriptions.amount"),
     uses=_MRR_USES,
+    reads=SUBSCRIPTION_STATE,
 )
 def gross_revenue_retention(
     frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
@@ -190,6 +197,7 @@ def gross_revenue_retention(
     "and churn all count; new customers do not) ÷ their MRR at start",
     needs=("subscriptions.started_at", "subscriptions.amount"),
     uses=_MRR_USES,
+    reads=SUBSCRIPTION_STATE,
 )
 def net_revenue_retention(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     return _revenue_retention(frames, period, net=True)
@@ -209,6 +217,7 @@ def net_revenue_retention(frames: Frames, period: KpiPeriod, params: Mapping[str
         "subscriptions.canceled_at",
     ),
     params={"variant": ("logo", "dollar")},
+    reads=(*SUBSCRIPTION_STATE, "subscriptions.amount"),
 )
 def renewal_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     subs = frames["subscriptions"]
@@ -245,6 +254,7 @@ def renewal_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -
         "subscriptions.ended_at",
     ),
     params={"variant": ("cohort", "formula")},
+    reads=(*SUBSCRIPTION_STATE, *SUBSCRIPTION_CUSTOMER),
 )
 def retention_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     subs = _subs(frames)
@@ -279,6 +289,7 @@ def retention_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any])
     needs=("spend.amount", "spend.spent_on", "subscriptions.started_at"),
     uses=("spend.category",),
     params={"categories": WORDS},
+    reads=(*SUBSCRIPTION_STATE, *SUBSCRIPTION_CUSTOMER),
 )
 def customer_retention_cost(
     frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
@@ -332,6 +343,7 @@ def _annual(frames: Frames, period: KpiPeriod) -> _Year:
     unit="currency",
     definition="revenue ÷ purchases over the 12 months ending at period end",
     needs=("orders.amount", "orders.ordered_at"),
+    reads=(*PAID_ORDERS, *ORDER_CUSTOMER),
 )
 def avg_purchase_value(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     y = _annual(frames, period)
@@ -345,6 +357,7 @@ def avg_purchase_value(frames: Frames, period: KpiPeriod, params: Mapping[str, A
     definition="purchases ÷ distinct customers over the 12 months ending at period end",
     needs=("orders.ordered_at",),
     uses=("orders.customer_id", "orders.customer_email"),
+    reads=(*PAID_ORDERS, *ORDER_CUSTOMER),
 )
 def purchase_frequency(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     y = _annual(frames, period)
@@ -358,6 +371,7 @@ def purchase_frequency(frames: Frames, period: KpiPeriod, params: Mapping[str, A
     definition="average purchase value × purchase frequency (revenue per customer per year)",
     needs=("orders.amount", "orders.ordered_at"),
     uses=("orders.customer_id", "orders.customer_email"),
+    reads=(*PAID_ORDERS, *ORDER_CUSTOMER),
 )
 def customer_value(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     y = _annual(frames, period)
@@ -412,6 +426,7 @@ def _lifespan(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> K
     uses=("subscriptions.canceled_at", "subscriptions.ended_at"),
     needs_any=True,
     params={"lifespan_years": NUMBER},
+    reads=(*SUBSCRIPTION_STATE, *SUBSCRIPTION_CUSTOMER, *PAID_ORDERS, *ORDER_CUSTOMER),
 )
 def customer_lifespan(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     return _lifespan(frames, period, params)
@@ -426,6 +441,7 @@ def customer_lifespan(frames: Frames, period: KpiPeriod, params: Mapping[str, An
     needs=("orders.amount", "orders.ordered_at"),
     uses=("orders.customer_id", "orders.customer_email"),
     params={"variant": ("purchase_frequency", "historical"), "lifespan_years": NUMBER},
+    reads=(*PAID_ORDERS, *ORDER_CUSTOMER, *SUBSCRIPTION_STATE, *SUBSCRIPTION_CUSTOMER),
 )
 def clv(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     if str(params.get("variant", "purchase_frequency")) == "historical":
@@ -464,6 +480,7 @@ def clv(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValu
     needs=("subscriptions.started_at", "subscriptions.amount"),
     uses=_MRR_USES,
     params={"gross_margin": SHARE},
+    reads=SUBSCRIPTION_STATE,
 )
 def clv_saas(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     margin = params.get("gross_margin")
@@ -501,6 +518,7 @@ def clv_saas(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> Kp
     "÷ customers active at start",
     needs=("subscriptions.started_at", "subscriptions.amount"),
     uses=("subscriptions.interval", "subscriptions.customer_id", "subscriptions.customer_email"),
+    reads=SUBSCRIPTION_STATE,
 )
 def upsell_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     subs = _subs(frames).assign(_mrr=_mrr(frames))
@@ -525,6 +543,7 @@ def upsell_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) ->
     "÷ customers with an order before the period",
     needs=("orders.ordered_at",),
     uses=("orders.category", "orders.product", "orders.customer_id", "orders.customer_email"),
+    reads=(*PAID_ORDERS, *ORDER_CUSTOMER),
 )
 def cross_sell_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     orders = _orders(frames)

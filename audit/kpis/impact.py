@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,8 @@ ID_REFS = {
     "activities": "contact_id",
 }
 CUSTOMER_ENTITIES = {"contacts", "subscriptions", "orders", "deals", "surveys", "tickets"}
+# the contacts' columns clean_records itself reads (and the provenance every view keeps)
+CLEANING_READS = ("record_id", "source", "email", "external_id", "is_deleted")
 APPROVED = {"approve", "approved", "merge", "accept", "accepted", "yes"}
 
 
@@ -192,12 +194,17 @@ def clean_records(
     matches: Matches,
     *,
     bands: Sequence[str] = ("auto",),
+    columns: Mapping[str, Collection[str]] | None = None,
 ) -> tuple[Records, dict[str, int]]:
     """(records with the audit's fixes applied in memory, counts of what changed).
 
     Clusters whose band is in `bands`, or whose `decision` approves the merge, collapse onto
     their survivor; emails with an error-severity finding or a freshness finding are cleared;
     contacts the source marks deleted or archived (`is_deleted`) are left out.
+
+    With `columns` (entity -> names, audit.kpis.kpi_columns) the cleaned contacts keep only
+    those columns and the ones cleaning reads: every copy of their rows (the deleted left out,
+    the merged away dropped, the golden values written) then copies a few of their 41 columns.
     """
     out = dict(records)
     stats = {
@@ -218,6 +225,9 @@ def clean_records(
     contacts = records.get("contacts")
     if contacts is None or contacts.empty:
         return out, stats
+    if columns is not None:
+        wanted = {*columns.get("contacts", ()), *CLEANING_READS}
+        contacts = contacts[[c for c in contacts.columns if c in wanted]]
     if "is_deleted" in contacts:
         # deleted or archived in the source (Salesforce IsDeleted, ...): not a customer any more
         flag = contacts["is_deleted"]

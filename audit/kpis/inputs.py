@@ -7,7 +7,7 @@ entity, keeps every KPI function short and tolerant of text columns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Collection, Hashable, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
@@ -121,6 +121,29 @@ def folded(s: pd.Series) -> pd.Series:
     return s.astype("string").str.strip().str.casefold().fillna("").astype("str")
 
 
+# What the shared facts below read, for the KPIs' `reads` declarations (audit.kpis.catalogue):
+# a KPI that calls one of them declares its columns, and the typed view holds nothing else.
+SUBSCRIPTION_STATE = (  # active_mask, subscription_stop, paid_start, sub_status
+    "subscriptions.status",
+    "subscriptions.started_at",
+    "subscriptions.trial_end",
+    "subscriptions.current_period_end",
+    "subscriptions.canceled_at",
+    "subscriptions.ended_at",
+)
+SUBSCRIPTION_CUSTOMER = ("subscriptions.customer_id", "subscriptions.customer_email")
+ORDER_CUSTOMER = ("orders.customer_id", "orders.customer_email")
+PAID_ORDERS = ("orders.amount", "orders.status", "orders.amount_refunded", "orders.captured")
+DEAL_OUTCOME = ("deals.stage", "deals.status", "deals.is_won", "deals.is_closed")
+DEAL_CONTACT = ("deals.contact_email", "deals.contact_id")
+CONTACT_KEYS = ("contacts.email", "contacts.external_id")
+SURVEY_RESPONDENT = ("surveys.respondent_id", "surveys.respondent_email")
+# Read with any amount: its currency (audit.kpis.money's mix and conversion) and refunds
+# (converted with the amount).
+MONEY_COLUMNS = ("currency", "amount_refunded")
+# Always in the typed view: what rows are counted by and come from.
+PROVENANCE = ("record_id", "source")
+
 # Columns passed through as read: `extra` (a mapping), and the provenance ids, which KPIs only
 # count rows by (converting three id columns of every entity to Arrow text cost seconds at 1M).
 AS_READ = frozenset({"extra", "record_id", "source", "source_file"})
@@ -138,17 +161,29 @@ class Frames:
     frame of an entity whose records are the very same frame object (the cleaned view keeps
     the frames it did not change), and, over the same records and money rules, every fact in
     `memo`. Typed frames and facts are shared, so callers must never modify them in place.
+
+    `columns` (entity -> column names; see `kpi_columns`) limits each typed frame to the
+    columns the KPIs declare they read (and PROVENANCE): typing and cleaning every column of
+    every entity twice, for the raw and the cleaned view, cost more than most KPIs. A KPI
+    that reads an undeclared column then fails (KeyError), which the contract test catches.
     """
 
     def __init__(
-        self, records: Mapping[str, pd.DataFrame], money: Any = None, like: Frames | None = None
+        self,
+        records: Mapping[str, pd.DataFrame],
+        money: Any = None,
+        like: Frames | None = None,
+        columns: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         self._records = records
+        self._columns = columns
         self._cache: dict[str, pd.DataFrame] = {}
         self._typed: dict[str, pd.DataFrame] = {}
         self._mix: dict[str, Any] = {}
         self._memo: dict[Hashable, Any] = {}
         self.money = money
+        if like is not None and like._columns != columns:
+            like = None  # a view holding other columns lends nothing
         self._like = like
         same_amounts = like is not None and (
             like.money == money or _base(like.money) is _base(money) is None
@@ -161,7 +196,7 @@ class Frames:
         `records`, with the typed frames (and currency mixes) already built for them: what a
         view of `records` may borrow (as `like`) once this view itself is let go."""
         same = {e: f for e, f in self._records.items() if records.get(e) is f}
-        out = Frames(same, money=self.money)
+        out = Frames(same, money=self.money, columns=self._columns)
         out._typed = {e: t for e, t in self._typed.items() if e in same}
         out._cache = {e: t for e, t in self._cache.items() if e in same}
         out._mix = {e: m for e, m in self._mix.items() if e in same}
@@ -194,6 +229,9 @@ class Frames:
         # without copying the frame first
         canonical = schema.columns(entity) if known else []
         names = [*canonical, *(c for c in raw.columns if c not in set(canonical))]
+        if self._columns is not None:
+            wanted = {*self._columns.get(entity, ()), *PROVENANCE}
+            names = [c for c in names if c in wanted]
         kinds = schema.column_kinds(entity) if known else {}
         index = pd.RangeIndex(len(raw))
         out = {}

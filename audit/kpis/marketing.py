@@ -11,7 +11,14 @@ import pandas as pd
 from audit.columnwise import isin
 from audit.kpis.catalogue import WORDS, KpiValue, kpi
 from audit.kpis.inputs import (
+    CONTACT_KEYS,
+    DEAL_CONTACT,
+    DEAL_OUTCOME,
     NEVER_PAID,
+    ORDER_CUSTOMER,
+    PAID_ORDERS,
+    SUBSCRIPTION_CUSTOMER,
+    SUBSCRIPTION_STATE,
     Frames,
     customer_key,
     fold,
@@ -108,6 +115,7 @@ def won_leads(frames: Frames) -> pd.Series:
     needs=("spend.amount", "spend.spent_on"),
     uses=("spend.category", "orders.ordered_at", "subscriptions.started_at"),
     params={"categories": WORDS},
+    reads=(*PAID_ORDERS, *ORDER_CUSTOMER, *SUBSCRIPTION_STATE, *SUBSCRIPTION_CUSTOMER),
 )
 def cac(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     spend = frames["spend"]
@@ -138,6 +146,7 @@ def cac(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValu
     "stage customer) ÷ leads created in the period",
     needs=("contacts.created_at", "contacts.lead_source"),
     uses=("contacts.lifecycle_stage", "deals.is_won", "deals.stage"),
+    reads=(*CONTACT_KEYS, *DEAL_CONTACT, *DEAL_OUTCOME),
 )
 def conversion_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     c = frames["contacts"]
@@ -159,6 +168,7 @@ def conversion_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
     "stage opportunity or later) ÷ leads created in the period",
     needs=("contacts.created_at",),
     uses=("contacts.lifecycle_stage", "deals.contact_id", "deals.contact_email"),
+    reads=(*CONTACT_KEYS, *DEAL_CONTACT),
 )
 def lead_to_opportunity_rate(
     frames: Frames, period: KpiPeriod, params: Mapping[str, Any]
@@ -219,6 +229,7 @@ def email_list_growth_rate(
     "cleaned or complained; opted-out addresses count as reachable) ÷ all contacts",
     needs=("contacts.email",),
     uses=("contacts.email_status", "contacts.email_bounce", "contacts.email_opt_out"),
+    reads=("email_events.address", "email_events.classification", "email_events.event"),
 )
 def email_reachability(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     c = frames["contacts"]

@@ -14,6 +14,12 @@ import pandas as pd
 from audit.columnwise import isin
 from audit.kpis.catalogue import KpiValue, kpi
 from audit.kpis.inputs import (
+    CONTACT_KEYS,
+    DEAL_CONTACT,
+    DEAL_OUTCOME,
+    ORDER_CUSTOMER,
+    PAID_ORDERS,
+    SUBSCRIPTION_STATE,
     Frames,
     active_mask,
     elapsed,
@@ -42,6 +48,7 @@ def _mean_median(start: pd.Series, end: pd.Series) -> tuple[float | None, int, s
     definition="won ÷ (won + lost) over deals closed in the period",
     needs=("deals.stage",),
     uses=("deals.closed_at", "deals.is_won", "deals.is_closed"),
+    reads=DEAL_OUTCOME,
 )
 def close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     d = frames["deals"]
@@ -67,6 +74,7 @@ def close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> 
     needs=("deals.created_at", "deals.stage"),
     uses=("deals.is_won", "contacts.created_at"),
     params={"base": ("deals", "leads")},
+    reads=(*DEAL_OUTCOME, *DEAL_CONTACT, *CONTACT_KEYS),
 )
 def funnel_close_rate(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     d = frames["deals"]
@@ -133,6 +141,7 @@ def pipeline_stage_length(frames: Frames, period: KpiPeriod, params: Mapping[str
     needs=("deals.created_at",),
     uses=("deals.closed_at", "deals.is_won", "deals.stage"),
     params={"population": ("won", "closed")},
+    reads=DEAL_OUTCOME,
 )
 def sales_cycle_length(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     d = frames["deals"]
@@ -162,6 +171,7 @@ def sales_cycle_length(frames: Frames, period: KpiPeriod, params: Mapping[str, A
         "orders.ordered_at",
     ),
     needs_any=True,
+    reads=(*SUBSCRIPTION_STATE, "subscriptions.interval", *PAID_ORDERS, *ORDER_CUSTOMER),
 )
 def net_new_revenue(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     if frames.has("subscriptions"):
@@ -206,6 +216,7 @@ def quota_rows(frames: Frames, period: KpiPeriod) -> tuple[pd.DataFrame, pd.Data
     "starting in the period (not the average of per-owner percentages)",
     needs=("quotas.owner", "quotas.amount", "quotas.period_start", "deals.owner"),
     uses=("deals.amount", "deals.closed_at"),
+    reads=DEAL_OUTCOME,
 )
 def quota_attainment(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     q, deals = quota_rows(frames, period)

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from audit.kpis.catalogue import TIMEZONE, KpiValue, kpi
-from audit.kpis.inputs import Frames, customer_key, elapsed, folded, ratio
+from audit.kpis.inputs import SURVEY_RESPONDENT, Frames, customer_key, elapsed, folded, ratio
 from audit.kpis.period import KpiPeriod
 
 
@@ -168,6 +168,7 @@ def latest_per_respondent(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     definition="% promoters (9-10) − % detractors (0-6) on the 0-10 scale; −100..100",
     needs=("surveys.survey_type", "surveys.score", "surveys.answered_at"),
     uses=("surveys.scale_max",),
+    reads=(*SURVEY_RESPONDENT, "surveys.scale_min"),
 )
 def nps(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     rows, dropped = latest_per_respondent(responses(frames, period, "nps"))
@@ -195,6 +196,7 @@ def nps(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValu
     "(the seed article's mapping); not NPS",
     needs=("surveys.survey_type", "surveys.score", "surveys.answered_at"),
     uses=("surveys.scale_max",),
+    reads=(*SURVEY_RESPONDENT, "surveys.scale_min"),
 )
 def nps_like(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     rows, _ = latest_per_respondent(responses(frames, period, "nps"))
@@ -214,6 +216,7 @@ def nps_like(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> Kp
     definition="answers in the top two points of the scale (4-5 of 5) ÷ all answers",
     needs=("surveys.survey_type", "surveys.score", "surveys.answered_at"),
     uses=("surveys.scale_max",),
+    reads=("surveys.scale_min",),
 )
 def csat(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     rows = responses(frames, period, "csat")
@@ -239,6 +242,7 @@ def csat(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiVal
     params={
         "direction": ("higher is easier", "lower is easier", "higher_is_easier", "lower_is_easier")
     },
+    reads=("surveys.scale_min",),
 )
 def ces(frames: Frames, period: KpiPeriod, params: Mapping[str, Any]) -> KpiValue:
     rows = responses(frames, period, "ces")
