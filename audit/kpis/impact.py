@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from audit import schema
-from audit.columnwise import isin
+from audit.columnwise import isin, positions_in
 from audit.config import KpiConfig
 from audit.kpis.catalogue import format_value
 from audit.model import Issues, Matches, Records
@@ -127,6 +128,31 @@ def _merged_away(matches: Matches, bands: Sequence[str]) -> tuple[np.ndarray, np
     return lost, into
 
 
+def _first_rows(ids: pd.Series, wanted: pd.Series | np.ndarray) -> np.ndarray:
+    """The first position of each wanted id in `ids`, -1 where it has none.
+
+    By one Arrow hash lookup when both are text: a pandas index of the contacts' ids made a
+    Python string per contact (and hashed them) for a few thousand merged records.
+    """
+    try:
+        keys = pa.array(ids, from_pandas=True)
+        if isinstance(keys, pa.ChunkedArray):
+            keys = keys.combine_chunks()
+        text = pa.types.is_string(keys.type) or pa.types.is_large_string(keys.type)
+        want = pa.array(wanted, type=keys.type, from_pandas=True) if text else None
+    except (pa.ArrowException, TypeError, ValueError):
+        want = None
+    if want is None:
+        index = pd.Index(np.asarray(ids.to_numpy(dtype=object), dtype=object))
+        first = ~index.duplicated()
+        rows = np.flatnonzero(first)
+        at = index[first].get_indexer(np.asarray(wanted, dtype=object))
+        return np.where(at >= 0, rows[np.maximum(at, 0)], -1)
+    if isinstance(want, pa.ChunkedArray):
+        want = want.combine_chunks()
+    return positions_in(want, keys)
+
+
 def _apply_golden(contacts: pd.DataFrame, matches: Matches, survivors: np.ndarray) -> pd.DataFrame:
     """Give each merged survivor the golden record's values (the merge's proposed result)."""
     golden = getattr(matches, "golden", None)
@@ -141,7 +167,7 @@ def _apply_golden(contacts: pd.DataFrame, matches: Matches, survivors: np.ndarra
     if not len(chosen):
         return contacts
     # the golden row of each survivor among the contacts: only those rows are touched
-    at = pd.Index(sid.iloc[chosen]).get_indexer(contacts["record_id"].astype(str))
+    at = _first_rows(sid.iloc[chosen], contacts["record_id"].astype(str))
     rows = np.flatnonzero(at >= 0)
     src = chosen[at[rows]]
     skip = {"record_id", "source", "source_file", "source_row", "extra"}
@@ -243,15 +269,12 @@ def clean_records(
             contacts = contacts[~gone.to_numpy()]
     away, into = _merged_away(matches, bands)
     rid = contacts["record_id"].astype(str)
-    pairs = pd.DataFrame(
-        {"loser": pd.Series(away, dtype=object), "survivor": pd.Series(into, dtype=object)}
-    )
-    pos = pd.Series(range(len(contacts)), index=rid.to_numpy(dtype=object))
-    pos = pos[~pos.index.duplicated()]
-    pairs = pairs[isin(pairs["loser"], pos.index) & isin(pairs["survivor"], pos.index)]
+    # the first contact row of each merged-away record and of its survivor, pairs with both
+    at_lo, at_su = _first_rows(rid, away), _first_rows(rid, into)
+    both = (at_lo >= 0) & (at_su >= 0)
     refs = contacts[[c for c in ("email", "external_id") if c in contacts]]
-    lo = refs.iloc[pos[pairs["loser"]].to_numpy()]
-    su = refs.iloc[pos[pairs["survivor"]].to_numpy()]
+    lo = refs.iloc[at_lo[both]]
+    su = refs.iloc[at_su[both]]
     email_map = _reference_map(lo, su, "email", _folded)
     id_map = _reference_map(lo, su, "external_id", _stripped)
     keep = ~isin(rid, away)
