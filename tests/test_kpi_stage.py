@@ -103,3 +103,34 @@ def test_text_as_typed_strips_blanks_and_shares_clean_columns() -> None:
     before = [c.buffers()[2].address for c in clean.array.__arrow_array__().chunks]
     after = [c.buffers()[2].address for c in same.array.__arrow_array__().chunks]
     assert before == after
+
+
+def test_a_kpi_of_entities_cleaning_left_alone_is_computed_once(
+    demo_run: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """email_list_growth_rate reads only the email events, which cleaning never changes: its
+    raw value is the cleaned one, computed once; a KPI of the contacts runs on both views."""
+    import dataclasses
+
+    from audit.kpis import KPIS
+
+    r = demo_run
+    calls: dict[str, int] = {}
+
+    def counted(kpi_id: str) -> None:
+        spec = KPIS.get(kpi_id)
+
+        def fn(*args: object) -> object:
+            calls[kpi_id] = calls.get(kpi_id, 0) + 1
+            return spec.fn(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setitem(KPIS._entries, kpi_id, dataclasses.replace(spec, fn=fn))
+
+    counted("email_list_growth_rate")
+    counted("email_reachability")
+    _, extras = kpi_stage(
+        r.records, r.issues, r.matches, r.config.kpis, as_of=r.as_of, passed=False
+    )
+    assert calls == {"email_list_growth_rate": 1, "email_reachability": 2}
+    impact = extras["impact"].set_index("kpi_id")
+    assert impact.loc["email_list_growth_rate", "cause"] in {"no change", "no data"}

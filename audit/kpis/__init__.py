@@ -136,11 +136,21 @@ def kpi_stage(
     clean, stats = clean_records(records, issues, matches, columns=kpi_columns(cfg))
     n_clean = len(clean.get("contacts", pd.DataFrame()))
     clean_frames = kpi_frames(clean, cfg)
-    clean_table = kpi_table(clean_frames, cfg, as_of=as_of)
+    clean_rows = _kpi_rows(clean_frames, cfg, as_of=as_of)
+    clean_table = _frame(clean_rows)
     breakdowns = compute_breakdowns(clean, cfg, as_of=as_of, like=clean_frames) if passed else None
     shared = clean_frames.sharing(records)
     del clean, clean_frames
-    raw_table = kpi_table(kpi_frames(records, cfg, like=shared), cfg, as_of=as_of)
+    # a KPI that reads only entities cleaning left as they were (the same frame objects, by
+    # its declared columns) has the same row on both views: computed once
+    same = set(shared.entities)
+    known = {
+        spec.kpi_id: row
+        for spec, row in zip(selected(cfg), clean_rows, strict=True)
+        if {f.split(".", 1)[0] for f in spec.columns} <= same
+    }
+    raw_rows = _kpi_rows(kpi_frames(records, cfg, like=shared), cfg, as_of=as_of, known=known)
+    raw_table = _frame(raw_rows)
     del shared
     extras: dict[str, object] = {
         "impact": impact_table(
@@ -187,6 +197,18 @@ def kpi_frames(records: Records, cfg: KpiConfig, *, like: Frames | None = None) 
 
 def kpi_table(frames: Frames, cfg: KpiConfig, *, as_of: dt.date) -> pd.DataFrame:
     """compute_kpis on a typed view, every selected KPI computed (nothing withheld)."""
+    return _frame(_kpi_rows(frames, cfg, as_of=as_of))
+
+
+def _kpi_rows(
+    frames: Frames,
+    cfg: KpiConfig,
+    *,
+    as_of: dt.date,
+    known: Mapping[str, dict[str, object]] | None = None,
+) -> list[dict[str, object]]:
+    """kpi_table's rows, in the selected order; `known`: rows already computed (by KPI id) on
+    another view that provably gives the same."""
     period = with_hours(parse_period(cfg.period, as_of=as_of, tz=cfg.timezone), cfg.business_hours)
     rules = frames.money or MoneyRules()
     partial = (
@@ -194,8 +216,11 @@ def kpi_table(frames: Frames, cfg: KpiConfig, *, as_of: dt.date) -> pd.DataFrame
         if period.end > midnight(as_of + dt.timedelta(days=1), period.tz)
         else ""
     )
-    rows = []
+    rows: list[dict[str, object]] = []
     for spec in selected(cfg):
+        if known and spec.kpi_id in known:
+            rows.append(dict(known[spec.kpi_id]))
+            continue
         row = _blank(spec, period)
         missing = _missing(spec, frames)
         money_problem, money_note = ("", "") if missing else _money(spec, frames, rules)
@@ -221,7 +246,7 @@ def kpi_table(frames: Frames, cfg: KpiConfig, *, as_of: dt.date) -> pd.DataFrame
         if partial and row["status"] == "ok":
             row["note"] = _join(str(row["note"] or ""), partial)
         rows.append(row)
-    return _frame(rows)
+    return rows
 
 
 def withhold(table: pd.DataFrame, withheld: Mapping[str, str]) -> pd.DataFrame:

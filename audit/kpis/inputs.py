@@ -202,6 +202,12 @@ class Frames:
         out._mix = {e: m for e, m in self._mix.items() if e in same}
         return out
 
+    @property
+    def entities(self) -> tuple[str, ...]:
+        """The entities this view holds records of (after `sharing`: those both views hold as
+        the same frame objects)."""
+        return tuple(self._records)
+
     def has(self, entity: str) -> bool:
         f = self._records.get(entity)
         return f is not None and len(f) > 0
