@@ -114,7 +114,7 @@ def _match(
     memory: MatchMemory | None,
     linker: Callable[..., Any] | None,
 ) -> Matches:
-    from audit.match.engine import link
+    from audit.match.engine import Owned, link
     from audit.match.facts import value_facts
     from audit.match.heap import give_back
     from audit.match.prepare import features
@@ -132,15 +132,19 @@ def _match(
     facts = value_facts(feats, nicknames=rules.nicknames)
     t_prep = time.perf_counter() - t0
     remembered, forbid = _remembered(memory, contacts, used, row_order, ids)
+    # handed over: `link` frees the frame once it is encoded (a linker of another engine
+    # takes the frame itself)
+    handed = Owned(feats)
+    del feats
     linked = (linker or link)(
-        feats,
+        handed if linker is None else handed.take(),
         rules,
         review=cfg.review_threshold,
         auto=cfg.auto_threshold,
         facts=facts,
         forbid=forbid,
     )
-    del feats, facts
+    del handed, facts
     t1 = time.perf_counter()
     # the pairs are held once from here on: `linked` would keep the unsorted table alive to
     # the end of the stage beside the sorted one
