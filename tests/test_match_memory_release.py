@@ -71,3 +71,57 @@ def test_match_features_are_freed_without_the_cyclic_collector() -> None:
         assert frame_alive() is None
     finally:
         gc.enable()
+
+
+def test_link_frees_a_handed_over_features_frame_before_training(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given as `Owned`, the features frame dies once the comparer has encoded it: blocking,
+    training and scoring read codes and dictionaries only (issue #12: about 100 MB at 300k
+    contacts held through linking); the pairs found are those of the frame passed as is."""
+    import pandas as pd
+
+    from audit.config import MatchConfig
+    from audit.match import engine
+    from audit.match.engine import Owned, link
+    from audit.match.prepare import features
+    from audit.match.rules import load_rules
+
+    frame = pd.DataFrame(
+        {
+            "record_id": [f"a:{k}" for k in range(8)],
+            "source": ["a"] * 8,
+            "first_name": ["Anna", "Anna", "Ben", "Benjamin", "Chloe", "Chloé", "Dan", "Eve"],
+            "last_name": ["Berg", "Berg", "Stone", "Stone", "Martin", "Martin", "Kim", "Ng"],
+            "email": ["anna@x.io", "anna@x.io", "ben@y.io", "ben@y.io", None, None, None, None],
+            "phone": [None, None, None, None, "+15551230001", "+15551230001", None, None],
+            "city": ["Oslo", "Oslo", "Leeds", "Leeds", "Lyon", "Lyon", "Seoul", "Perth"],
+        }
+    )
+    cfg = MatchConfig()
+    rules = load_rules(cfg.rules)
+    kw = {"review": cfg.review_threshold, "auto": cfg.auto_threshold}
+    kept = link(features(frame), rules, **kw)
+
+    feats = features(frame)
+    frame_alive = weakref.ref(feats)
+    seen: list[bool] = []
+    real_train = engine.train
+
+    def train(*args: object, **kwargs: object):
+        seen.append(frame_alive() is not None)
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "train", train)
+    handed = Owned(feats)
+    del feats
+    gc.disable()
+    try:
+        linked = link(handed, rules, **kw)
+    finally:
+        gc.enable()
+    assert seen == [False]
+    pd.testing.assert_frame_equal(linked.pairs, kept.pairs)
+    assert len(linked.pairs) >= 3
+    with pytest.raises(RuntimeError):
+        handed.take()

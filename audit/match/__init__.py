@@ -13,7 +13,7 @@ import hashlib
 import itertools
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ from audit.match.memory import (
     inherited_ids,
 )
 from audit.model import Matches
+
+if TYPE_CHECKING:
+    from audit.match.rules import MatchRules
 
 PAIR_COLUMNS = ["record_id_l", "record_id_r", "score", "band", "rule_id"]
 # contact columns the feature preparation reads (plus optional dob / ident / street_number)
@@ -92,14 +95,30 @@ def match(
         m = match(records["contacts"], MatchConfig(), cfg.sources, validation.issues)
         m.pairs[m.pairs.band == "auto"]
     """
-    from audit.match.engine import link
-    from audit.match.facts import value_facts
-    from audit.match.prepare import features
+    from audit.match.heap import heap_served
     from audit.match.rules import load_rules
 
     rules = load_rules(cfg.rules)
     if contacts is None or len(contacts) == 0:
         return _empty()
+    with heap_served():  # the stage's temporaries reuse freed memory; returned when it ends
+        return _match(contacts, cfg, rules, sources, issues, memory, linker)
+
+
+def _match(
+    contacts: pd.DataFrame,
+    cfg: MatchConfig,
+    rules: MatchRules,
+    sources: Sequence[SourceConfig],
+    issues: pd.DataFrame | None,
+    memory: MatchMemory | None,
+    linker: Callable[..., Any] | None,
+) -> Matches:
+    from audit.match.engine import Owned, link
+    from audit.match.facts import value_facts
+    from audit.match.heap import give_back
+    from audit.match.prepare import features
+
     t0 = time.perf_counter()
     # one canonical record order (by record_id) makes every later step independent of the
     # input row order; only the columns matching reads are reordered
@@ -113,20 +132,25 @@ def match(
     facts = value_facts(feats, nicknames=rules.nicknames)
     t_prep = time.perf_counter() - t0
     remembered, forbid = _remembered(memory, contacts, used, row_order, ids)
+    # handed over: `link` frees the frame once it is encoded (a linker of another engine
+    # takes the frame itself)
+    handed = Owned(feats)
+    del feats
     linked = (linker or link)(
-        feats,
+        handed if linker is None else handed.take(),
         rules,
         review=cfg.review_threshold,
         auto=cfg.auto_threshold,
         facts=facts,
         forbid=forbid,
     )
-    del feats, facts
+    del handed, facts
     t1 = time.perf_counter()
     # the pairs are held once from here on: `linked` would keep the unsorted table alive to
     # the end of the stage beside the sorted one
     p, labels, link_stats = linked.pairs, linked.labels, linked.stats
     del linked
+    give_back()  # linking's temporaries are gone
     pi, pj = p["i"].to_numpy(np.int64), p["j"].to_numpy(np.int64)
     # records are sorted by record_id, so sorting positions sorts ids (l < r holds as i < j)
     order = np.lexsort((pj, pi))
@@ -143,6 +167,7 @@ def match(
     t2 = time.perf_counter()
     golden = _golden(contacts, clusters, sources, row_order[members])
     t3 = time.perf_counter()
+    give_back()
     clusters, surv_pos = _survivors(clusters, golden, contacts, row_order, ids, members)
     issues = _issues(clusters, surv_pos, members, ids, pi, pj, p["score"].to_numpy())
     stats: dict[str, Any] = dict(link_stats)

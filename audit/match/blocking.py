@@ -9,8 +9,6 @@ the pair count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -25,24 +23,41 @@ def as_arrow(series: pd.Series) -> pa.Array:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
-@dataclass
 class Codes:
-    """Integer codes per feature (-1 = missing), computed once and shared by all rules."""
+    """Integer codes per feature (-1 = missing), computed once and shared by all rules.
 
-    frame: pd.DataFrame
-    _cache: dict[str, np.ndarray] = field(default_factory=dict)
+    Codes are int32 (a code is below the number of records); products of codes are taken in
+    int64 (`key`, the nickname and pair keys). `release` encodes every column and lets go of
+    the frame: from then on the codes and their dictionaries hold all a comparison reads.
+    """
 
-    _uniques: dict[str, np.ndarray] = field(default_factory=dict)
-
-    _dicts: dict[str, object] = field(default_factory=dict)
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame: pd.DataFrame | None = frame
+        self.n = len(frame)
+        self.columns = tuple(frame.columns)
+        self._cache: dict[str, np.ndarray] = {}
+        self._uniques: dict[str, np.ndarray] = {}
+        self._dicts: dict[str, pa.Array] = {}
 
     def get(self, name: str) -> np.ndarray:
         if name not in self._cache:
+            if self.frame is None:
+                raise KeyError(name)
             enc = pc.dictionary_encode(as_arrow(self.frame[name]))
             idx = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)
-            self._cache[name] = idx.astype(np.int64)
+            self._cache[name] = idx.astype(np.int32, copy=False)
             self._dicts[name] = enc.dictionary
         return self._cache[name]
+
+    def release(self) -> None:
+        """Encode every column now and drop the frame (the caller may then free it)."""
+        for name in self.columns:
+            self.get(name)
+        self.frame = None
+
+    def all_missing(self, name: str) -> bool:
+        """True when no record holds a value of `name`."""
+        return not (self.get(name) >= 0).any()
 
     def dictionary(self, name: str) -> pa.Array:
         """The Arrow array of distinct values behind `get(name)`'s codes."""
@@ -54,12 +69,12 @@ class Codes:
         self.get(name)
         if name not in self._uniques:
             d = self._dicts[name]
-            self._uniques[name] = d.to_numpy(zero_copy_only=False).astype(object)  # type: ignore[attr-defined]
+            self._uniques[name] = d.to_numpy(zero_copy_only=False).astype(object)
         return self._uniques[name]
 
     def key(self, names: list[str]) -> np.ndarray:
         """One code per record for a combination of features (-1 when any part is missing)."""
-        out = self.get(names[0]).copy()
+        out = self.get(names[0]).astype(np.int64)
         for name in names[1:]:
             c = self.get(name)
             width = int(c.max()) + 2 if len(c) else 1
@@ -122,11 +137,11 @@ def candidate_pairs(
 
     With `side` (0/1 per record) only pairs across the two sides are kept (linking two files).
     """
-    n = len(codes.frame)
+    n = codes.n
     stats: dict[str, dict[str, int]] = {}
     ids: list[np.ndarray] = []
     for rule in rules:
-        if any(codes.frame[k].isna().all() for k in rule.keys):
+        if any(codes.all_missing(k) for k in rule.keys):
             continue
         a, b, counts = block_pairs(codes.key(rule.keys), rule.max_block)
         if side is not None and len(a):

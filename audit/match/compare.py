@@ -55,7 +55,7 @@ class Compared:
 
     level: np.ndarray  # int8, index into LEVELS[kind]
     sim: np.ndarray  # float32, NaN where null
-    tf_code: np.ndarray  # int64 code of the agreed value on exact agreement, else -1
+    tf_code: np.ndarray  # code of the agreed value on exact agreement, else -1
     pending: np.ndarray | None = None  # fuzzy=False: pairs a string similarity could lift
     # exact agreement on a value many different people hold (weightless), and how many they are
     shared: np.ndarray | None = None
@@ -84,7 +84,7 @@ class Comparer:
         *,
         counts: ValueCounts | None = None,
     ):
-        self.feats = feats
+        self.n = len(feats)
         self.codes = Codes(feats)
         self.global_counts = counts
         if counts is None:
@@ -118,7 +118,7 @@ class Comparer:
         enc = pc.dictionary_encode(both)
         joint = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False)
         n = len(feats)
-        self._gj, self._fj = joint[:n].astype(np.int64), joint[n:].astype(np.int64)
+        self._gj, self._fj = joint[:n].astype(np.int32), joint[n:].astype(np.int32)
         self._lengths: dict[str, np.ndarray] = {}
         self._nick = _nickname_pairs(
             self.codes.get("given"), self.codes.uniques("given"), nicknames
@@ -147,6 +147,8 @@ class Comparer:
                     for lang, col in zip(rz.LANGS, NATIVE_FAMILY, strict=True)
                 }
             self._family_word = family_words(words, fam, giv, native)
+        # every feature is encoded now: the frame can go (when its owner lets go of it too)
+        self.codes.release()
 
     def tf_shares(self, field: str, prior_records: float, prior_share: float) -> np.ndarray:
         """Share of records holding each value code (term frequency), smoothed; for names, the
@@ -170,9 +172,12 @@ class Comparer:
         return pc.take(d, pa.array(codes)).to_numpy(zero_copy_only=False)
 
     def _len(self, field: str) -> np.ndarray:
+        """Characters per record (0 where missing), measured once per distinct value."""
         if field not in self._lengths:
-            lens = self.feats[field].astype("string").str.len().fillna(0)
-            self._lengths[field] = lens.to_numpy(dtype=np.int64)
+            per_value = pc.utf8_length(self.codes.dictionary(field)).to_numpy()
+            codes = self.codes.get(field)
+            lens = np.where(codes >= 0, np.r_[per_value, 0][codes], 0)
+            self._lengths[field] = lens.astype(np.int64)
         return self._lengths[field]
 
     def swapped(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -253,7 +258,7 @@ class Comparer:
         if field in self.persons:
             persons = np.where(exact, self.persons[field][np.maximum(ci, 0)], 0)
             shared = exact & (persons >= (comp.shared_persons or 2))
-            if field == "address" and "street_number" in self.feats.columns:
+            if field == "address" and "street_number" in self.codes.columns:
                 # with the house number in its own column the address is a street: many
                 # people live on one, and the number's own comparison tells them apart
                 sn = self.codes.get("street_number")
@@ -346,7 +351,11 @@ class Comparer:
         jj: np.ndarray,
     ) -> np.ndarray:
         k = np.int64(max(int(self.codes.get("given").max()) + 1, 1))
-        out = np.isin(ci * k + cj, self._nick) if len(self._nick) else np.zeros(len(ci), bool)
+        out = (
+            np.isin(ci.astype(np.int64) * k + cj, self._nick)
+            if len(self._nick)
+            else np.zeros(len(ci), bool)
+        )
         # an initial on one side ("j" / "john") or a prefix ("chris" / "christopher")
         la = self._len("given")[ii]
         lb = self._len("given")[jj]

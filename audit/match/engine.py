@@ -199,8 +199,27 @@ class _Scorer:
         return email, given
 
 
+class Owned:
+    """A features frame handed to `link` for good: `link` drops it once its codes are built.
+
+    The codes and their dictionaries hold everything blocking, training and scoring read, so
+    a caller that keeps no reference of its own saves the frame's size through linking (about
+    100 MB at 300k contacts, growing with the data).
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame: pd.DataFrame | None = frame
+
+    def take(self) -> pd.DataFrame:
+        """The frame; the holder is empty afterwards (taking twice is a bug)."""
+        frame, self._frame = self._frame, None
+        if frame is None:
+            raise RuntimeError("the features frame was taken already")
+        return frame
+
+
 def link(
-    feats: pd.DataFrame,
+    feats: pd.DataFrame | Owned,
     rules: MatchRules,
     *,
     review: float,
@@ -215,13 +234,17 @@ def link(
     they are counted on `feats`, which is right only when `feats` is the whole data set.
     `forbid` holds keys i * n + j (i < j) of pairs a reviewer rejected: they are never linked,
     neither as a candidate nor when a cluster is checked for completeness.
+    `feats` given as `Owned` is freed once the comparer has encoded it.
     """
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    n = len(feats)
+    frame = feats.take() if isinstance(feats, Owned) else feats
+    del feats
+    n = len(frame)
     if facts is None:
-        facts = value_facts(feats, nicknames=rules.nicknames)
-    comparer = Comparer(feats, rules.comparisons, rules.nicknames, facts)
+        facts = value_facts(frame, nicknames=rules.nicknames)
+    comparer = Comparer(frame, rules.comparisons, rules.nicknames, facts)
+    del frame  # the last reference when it came as `Owned`
     cand_i, cand_j, block_counts = candidate_pairs(comparer.codes, rules.blocking, side)
     timings["blocking"] = round(time.perf_counter() - t, 4)
     n_candidates = len(cand_i)

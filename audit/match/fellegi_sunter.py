@@ -251,7 +251,7 @@ def train(
     `comparer` holds every record; `fit` is the same on any subset holding the pairs used.
     """
     t = rules.training
-    n = len(comparer.feats)
+    n = comparer.n
     ri, rj = random_pairs(n, t.random_pairs, t.seed, side)
     exact_pairs: dict[str, tuple[float, float]] = {}
     for c in comparer.comparisons:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from audit.errors import ConfigError, InputError
-from audit.match.engine import link
+from audit.match.engine import Owned, link
 from audit.match.facts import value_facts
 from audit.match.prepare import features
 from audit.match.rules import MatchRules
@@ -133,7 +133,9 @@ def dedupe_frames(
     t = time.perf_counter()
     facts = value_facts(feats, nicknames=rules.nicknames)
     t_facts = time.perf_counter() - t
-    linked = link(feats, rules, review=review, auto=auto, side=sides, facts=facts)
+    handed = Owned(feats)
+    del feats  # `link` frees the features once it has encoded them
+    linked = link(handed, rules, review=review, auto=auto, side=sides, facts=facts)
     t = time.perf_counter()
     ids = data["_id"].to_numpy(dtype=object)
     p = linked.pairs
