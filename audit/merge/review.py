@@ -794,27 +794,29 @@ def _write_tables(
     time, one row group each, so only the page's rows are kept.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     partial = len(shown) < n_all
+    shown_ids = pa.array(sorted(shown), type=pa.string())
     kept: list[pd.DataFrame] = []
     writer: Any = None
     try:
         for table in parts:
-            header = list(table.columns)
-            frame = safe.neutralize_frame(table)
-            frame.columns = pd.Index(header, dtype=object)  # names are ours, never formula-like
+            # the table pandas' to_parquet writes (same schema and pandas metadata), its text
+            # neutralized in Arrow: the part's Python text is converted once, not twice
+            arrow = _neutralized(pa.Table.from_pandas(table.astype(object), preserve_index=False))
             del table
-            # the table pandas' to_parquet writes (same schema and pandas metadata)
-            arrow = pa.Table.from_pandas(frame.astype(object), preserve_index=False)
             if writer is None:
                 writer = pq.ParquetWriter(
                     run_dir / PARQUET_FILE, arrow.schema, compression="snappy"
                 )
             writer.write_table(arrow)
+            if partial:
+                wanted = pc.is_in(arrow.column("cluster_id"), value_set=shown_ids)
+                arrow = arrow.filter(pc.fill_null(wanted, False))
+            kept.append(_object_frame(arrow))
             del arrow
-            kept.append(frame.loc[frame["cluster_id"].isin(shown).to_numpy()] if partial else frame)
-            del frame
     finally:
         if writer is not None:
             writer.close()
@@ -828,6 +830,32 @@ def _write_tables(
         _write_csv(part, run_dir / CSV_FILE),
         run_dir / PARQUET_FILE,
     ]
+
+
+def _neutralized(table: Any) -> Any:
+    """`safe.neutralize_frame` on an Arrow table of text columns (the header is ours, never
+    formula-like): the same cells change, found in Arrow."""
+    import pyarrow as pa
+
+    for i in range(table.num_columns):
+        col = table.column(i)
+        if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+            continue
+        arr = col.combine_chunks()
+        fixed = safe.neutralize_arrow(arr)
+        if fixed is not arr:
+            table = table.set_column(i, table.field(i), fixed)
+    return table
+
+
+def _object_frame(table: Any) -> pd.DataFrame:
+    """An Arrow table of text back as the object (Python text) frame the workbook and the CSV
+    are written from."""
+    cols = {
+        name: table.column(name).to_numpy(zero_copy_only=False).astype(object)
+        for name in table.column_names
+    }
+    return pd.DataFrame(cols, columns=table.column_names, dtype=object, copy=False)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
