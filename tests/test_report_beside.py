@@ -118,3 +118,39 @@ def test_one_worker_runs_it_here(monkeypatch: pytest.MonkeyPatch) -> None:
     side = Beside(os.getpid)
     assert not side.forked
     assert side.result() == os.getpid()
+
+
+class _Unpicklable(Exception):
+    def __init__(self, message: str, *, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _raises_unpicklable() -> None:
+    raise _Unpicklable("x.csv: broken", code=3)
+
+
+def test_an_error_that_cannot_travel_comes_back_as_its_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
+    side = Beside(_raises_unpicklable)
+    assert side.forked
+    with pytest.raises(RuntimeError, match=r"^_Unpicklable: x.csv: broken$"):
+        side.result()
+
+
+def _starts_its_own_worker() -> int:
+    import multiprocessing
+
+    proc = multiprocessing.get_context("fork").Process(target=os.getpid)
+    proc.start()
+    proc.join()
+    return int(proc.exitcode or 0)
+
+
+def test_the_second_process_may_start_workers_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
+    side = Beside(_starts_its_own_worker)
+    assert side.forked
+    assert side.result() == 0

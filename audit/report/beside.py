@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import pickle
 import signal
 import traceback
 from collections.abc import Callable
@@ -43,9 +44,9 @@ class Beside(Generic[T]):
             return
         mp = multiprocessing.get_context("fork")
         here, there = mp.Pipe(duplex=False)
-        proc = mp.Process(
-            target=_child, args=(there, fn, args), name="crm-audit-beside", daemon=True
-        )
+        # not a daemon: the work may start worker processes of its own (a daemon may not);
+        # `result` and `cancel` always wait for it
+        proc = mp.Process(target=_child, args=(there, fn, args), name="crm-audit-beside")
         try:
             proc.start()
         except OSError:  # no process to spare: run it here
@@ -98,10 +99,12 @@ def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> N
         reply: tuple[str, Any] = ("ok", fn(*args))
     except BaseException as e:  # every failure goes back to the parent, which raises it
         e.add_note("(in the report's second process)\n" + traceback.format_exc())
-        reply = ("error", e)
+        try:
+            pickle.loads(pickle.dumps(e))
+            reply = ("error", e)
+        except Exception:  # one that cannot travel: its text goes back instead
+            reply = ("error", RuntimeError(f"{type(e).__name__}: {e}"))
     try:
         conn.send(reply)
-    except Exception as e:  # an exception that cannot be pickled: its text goes back instead
-        conn.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]} ({e})")))
     finally:
         conn.close()
