@@ -108,6 +108,24 @@ def test_hostile_cells_give_the_same_bytes_as_pandas(tmp_path: Path) -> None:
     assert back.columns[-1] == "=formula,name"
 
 
+def test_repeated_floats_give_the_same_bytes_as_pandas(tmp_path: Path) -> None:
+    # scores and weights repeat: each distinct value is formatted once (no -0.0 here, which
+    # keeps the call per cell, see the hostile frame)
+    rng = np.random.default_rng(7)
+    pool = np.array(
+        [0.1, 1 / 3, 1e-20, 1e20, np.nan, np.inf, -np.inf, 0.0, -2.5, 123456789012345.0]
+    )
+    frame = pd.DataFrame(
+        {
+            "score": rng.choice(pool, 5_000),
+            "sim": np.round(rng.random(5_000), 2),
+            "distinct": rng.random(5_000) * 1e6,
+            "nullable": pd.array(rng.choice([0.25, None, 7.0], 5_000), dtype="Float64"),
+        }
+    )
+    assert_same_bytes(frame, tmp_path)
+
+
 def test_formula_cells_are_neutralized_and_plain_numbers_are_not(tmp_path: Path) -> None:
     frame = pd.DataFrame({"v": pd.array(["=1+2", "+82 10-1234-5678", "@x", "-5", "ok"], "str")})
     csv_encode.write_table(frame, tmp_path / "f.csv")

@@ -31,6 +31,7 @@ from audit.fsio import (
 from audit.manifest import MANIFEST, manifest_complete, write_manifest
 from audit.model import RunResult
 from audit.report import csv_writer, html_writer, json_writer, md_writer, xlsx_writer
+from audit.report.beside import FORK_MIN_ROWS, Beside
 from audit.report.context import (
     WRITERS,
     ParquetWriter,
@@ -130,8 +131,26 @@ def write_report(
         ctx = replace(ctx, parquet=parquet)
 
     def fill(staging: Path) -> list[Path]:
-        paths = render(ctx, staging, formats)
-        return paths + _merge_review(review, result, staging, ctx.redact, ctx.language)
+        # the merge review in a second process while this one writes the rest (`beside`)
+        contacts = result.records.get("contacts")
+        side = Beside(
+            _merge_review,
+            review,
+            result,
+            staging,
+            ctx.redact,
+            ctx.language,
+            fork=review is not None
+            and parquet is None  # a Spark session's sockets are not the child's to touch
+            and contacts is not None
+            and len(contacts) >= FORK_MIN_ROWS,
+        )
+        try:
+            paths = render(ctx, staging, formats)
+        except BaseException:
+            side.cancel()
+            raise
+        return paths + side.result()
 
     return staged_run_folder(Path(out_dir), result.run_id, fill)
 

@@ -195,8 +195,7 @@ def _column_text(col: pd.Series, chunk: int) -> pa.Array:
         return _datetime_text(col, chunk)
     missing = col.isna().to_numpy()
     if dtype.kind == "f":
-        values = col.to_numpy(dtype="float64", na_value=np.nan)
-        text = pa.array([FLOAT_FORMAT % v for v in values.tolist()], type=pa.large_string())
+        text = _float_text(col.to_numpy(dtype="float64", na_value=np.nan))
     elif dtype.kind == "b":
         flags = col.to_numpy(dtype=bool, na_value=False)
         text = pa.array(np.where(flags, "True", "False"), type=pa.large_string())
@@ -206,6 +205,18 @@ def _column_text(col: pd.Series, chunk: int) -> pa.Array:
     if missing.any():
         text = pc.if_else(pa.array(missing), _BLANK, text)
     return text
+
+
+def _float_text(values: np.ndarray) -> pa.Array:
+    """`FLOAT_FORMAT % v` per cell, formatted once per distinct value: scores, similarities
+    and weights repeat (a pairs table of 85k rows has 10 to 1,500 distinct values a column),
+    and one Python call per cell was most of duplicates.csv. NaN cells are blanked by the
+    caller; -0.0 (which `unique` would fold into 0.0) keeps the call per cell."""
+    if not len(values) or bool((np.signbit(values) & (values == 0)).any()):
+        return pa.array([FLOAT_FORMAT % v for v in values.tolist()], type=pa.large_string())
+    uniques, codes = np.unique(values, return_inverse=True)
+    text = pa.array([FLOAT_FORMAT % v for v in uniques.tolist()], type=pa.large_string())
+    return text.take(pa.array(codes.reshape(-1)))
 
 
 def _datetime_text(col: pd.Series, chunk: int) -> pa.Array:

@@ -1,0 +1,110 @@
+"""One writer of the report run in a forked process beside the others, on the second core.
+
+The merge review (its proposals tables, workbook and page) is about half of the report stage's
+CPU and shares nothing with the run folder's writers but their input: a forked child inherits
+that input as it is (no copy, no pickling), writes its own files into the staging folder and
+sends back only their paths, while this process writes the rest. Each file is written by one
+process alone, so the folder is the same whichever finishes first.
+
+What is written where is the same as in-process; only the wall time differs. Without fork
+(not Linux), with one worker (`CRM_AUDIT_WORKERS=1`) or on small data the work simply runs
+in this process when its result is asked for. An error in the child is raised here as the
+same exception (an `InputError` stays an exit 3); a child that dies without an answer (killed,
+out of memory) has its work run again here, so nothing is silently missing.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import pickle
+import signal
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, Generic, TypeVar
+
+from audit.columnwise import workers
+
+T = TypeVar("T")
+
+# Below this many contacts the review runs in this process: a fork and its page faults cost
+# more than the overlap saves, and small runs (tests, notebooks) stay in one process.
+FORK_MIN_ROWS = 50_000
+
+
+class Beside(Generic[T]):
+    """`fn(*args)` started in a forked child now; `result()` waits for it (or runs it here)."""
+
+    def __init__(self, fn: Callable[..., T], *args: Any, fork: bool = True) -> None:
+        self._fn, self._args = fn, args
+        self._proc: Any = None
+        self._conn: Connection | None = None
+        if not fork or workers() <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        mp = multiprocessing.get_context("fork")
+        here, there = mp.Pipe(duplex=False)
+        # not a daemon: the work may start worker processes of its own (a daemon may not);
+        # `result` and `cancel` always wait for it
+        proc = mp.Process(target=_child, args=(there, fn, args), name="crm-audit-beside")
+        try:
+            proc.start()
+        except OSError:  # no process to spare: run it here
+            here.close()
+            there.close()
+            return
+        there.close()
+        self._proc, self._conn = proc, here
+
+    @property
+    def forked(self) -> bool:
+        """Whether a child process does the work."""
+        return self._proc is not None
+
+    def result(self) -> T:
+        """The work's return value; its exception raised here when it failed."""
+        if self._conn is None:
+            return self._fn(*self._args)
+        try:
+            status, payload = self._conn.recv()
+        except (EOFError, OSError):  # the child died without an answer: do the work here
+            status, payload = "lost", None
+        finally:
+            self.cancel()
+        if status == "ok":
+            return payload
+        if status == "error":
+            raise payload
+        return self._fn(*self._args)
+
+    def cancel(self) -> None:
+        """Stop the child if it still runs (the other writers failed) and wait for it, so that
+        nothing writes into a folder that is about to be removed."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._proc is not None:
+            self._proc.join(timeout=0.5)
+            if self._proc.is_alive():
+                self._proc.terminate()
+                self._proc.join()
+            self._proc.close()
+            self._proc = None
+
+
+def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    gc.freeze()  # what the fork inherited is never collected here: leave its pages shared
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; it stops this one
+    try:
+        reply: tuple[str, Any] = ("ok", fn(*args))
+    except BaseException as e:  # every failure goes back to the parent, which raises it
+        e.add_note("(in the report's second process)\n" + traceback.format_exc())
+        try:
+            pickle.loads(pickle.dumps(e))
+            reply = ("error", e)
+        except Exception:  # one that cannot travel: its text goes back instead
+            reply = ("error", RuntimeError(f"{type(e).__name__}: {e}"))
+    try:
+        conn.send(reply)
+    finally:
+        conn.close()
