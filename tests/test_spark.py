@@ -413,6 +413,42 @@ def test_normalize_on_spark_gives_the_pandas_records_and_issues(
     assert got_issues.to_csv(index=False) == want_issues.to_csv(index=False)
 
 
+@pytest.mark.spark
+def test_normalize_on_spark_cuts_real_sources_by_rows(spark) -> None:
+    """The real exports (tests/fixtures/real) as one workspace, its contacts cut into slices
+    of 40 rows that split the sources: a first pass decides each source's phone region, the
+    slices' tallies its source finding; the records and findings are the pandas engine's."""
+    import datetime as dt
+
+    from audit import config_for_paths
+    from audit.normalize import normalize
+    from audit.sources import read_sources
+    from audit.sources.readers import Limits
+    from audit.spark.normalize import normalize_on_spark
+
+    real = Path(__file__).parent / "fixtures" / "real"
+    cfg = config_for_paths(
+        sorted(p for p in real.iterdir() if p.suffix in (".csv", ".vcf")), as_of=dt.date(2026, 1, 1)
+    )
+    ingest = read_sources(
+        cfg.sources, base_dir=Path(cfg.base_dir), limits=Limits(**cfg.limits.model_dump())
+    )
+    args = {"files": ingest.files, "calendar_tz": cfg.kpis.timezone}
+    want, want_issues = normalize(ingest.records, cfg.normalize, cfg.sources, **args)
+    by_rule = want_issues["rule_id"].value_counts()
+    assert (
+        by_rule["normalize.phone.region"] == 1 and by_rule["normalize.phone.region_inferred"] >= 3
+    )
+    assert len(ingest.records["contacts"]) > 10 * 40
+
+    got, got_issues = normalize_on_spark(
+        spark, ingest.records, cfg.normalize, cfg.sources, partitions=4, max_rows=40, **args
+    )
+    for entity, frame in want.items():
+        pd.testing.assert_frame_equal(got[entity], frame, check_exact=True)
+    assert got_issues.to_csv(index=False) == want_issues.to_csv(index=False)
+
+
 def test_tables_are_cut_by_their_size_up_to_twice_the_cores() -> None:
     """A small table is one Python call, a large one one call per 50,000 rows, never more
     than the cap; a local session's cap (and shuffle partitions) is twice its cores."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -36,12 +37,25 @@ from .phones import (
     parse_phone,
     read_phone,
 )
-from .regions import SAMPLE, Inferred, guess_region, infer_source_regions, record_countries
+from .regions import (
+    SAMPLE,
+    Evidence,
+    Inferred,
+    decide_regions,
+    guess_region,
+    infer_source_regions,
+    record_countries,
+    source_evidence,
+)
 
 __all__ = [
+    "PhoneTally",
+    "SourceFacts",
     "clean_email",
     "clean_text",
     "company_key",
+    "contact_evidence",
+    "contact_regions",
     "country_code",
     "email_key",
     "name_case",
@@ -51,6 +65,7 @@ __all__ = [
     "parse_number",
     "parse_one",
     "parse_phone",
+    "phone_summaries",
 ]
 
 # (entity, column, zone, the texts whose order is inferred) -> day first?
@@ -70,6 +85,69 @@ EMAIL_COLUMNS = {
 _SKIP = {"record_id", "source", "source_file", "extra"}
 # Text columns the phone parse reads (the record's country gives the default region).
 _PHONE_INPUTS = ("country", "phone", "mobile")
+# The contact columns a source's evidence of its country is read from (`contact_evidence`).
+EVIDENCE_COLUMNS = (
+    "source",
+    "country",
+    "phone",
+    "mobile",
+    "email",
+    "extra",
+    "full_name",
+    "last_name",
+    "first_name",
+    "address",
+    "city",
+    "region",
+    "company",
+)
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What normalize decides for a contact source from all of its rows, handed to a call
+    that sees only some of them (an engine cutting contacts by rows; DESIGN.md, "Engines").
+
+    `regions`: each source's inferred phone region (`contact_evidence` of every slice, merged,
+    then `contact_regions`). `failing`: the sources whose national numbers mostly fail, whose
+    row findings of an invalid number give way to one finding for the source
+    (`phone_summaries` of every slice's `PhoneTally`, merged). A call given the facts writes
+    no source-level finding: the engine writes them once, from the merged tallies.
+    """
+
+    regions: Mapping[str, Inferred]
+    failing: frozenset[str] = frozenset()
+
+
+@dataclass
+class PhoneTally:
+    """One source's numbers read in a source-wide region (phone_region, inferred, default,
+    not the record's own country), from some of its rows: what its source-level findings
+    read, in a form whose slices add up (`merge`)."""
+
+    total: int = 0  # national numbers read in a source-wide region
+    failed: int = 0  # of which not valid there
+    values: list[str] = field(default_factory=list)  # the SAMPLE smallest failing ones
+    regions: Counter[str] = field(default_factory=Counter)  # where the failing ones were read
+    inferred: bool = False  # a number was read in the source's inferred region
+
+    def merge(self, other: PhoneTally) -> PhoneTally:
+        return PhoneTally(
+            self.total + other.total,
+            self.failed + other.failed,
+            sorted(set(self.values) | set(other.values))[:SAMPLE],
+            self.regions + other.regions,
+            self.inferred or other.inferred,
+        )
+
+
+def merge_tallies(parts: Iterable[Mapping[str, PhoneTally]]) -> dict[str, PhoneTally]:
+    """Each source's tally from its slices' tallies."""
+    out: dict[str, PhoneTally] = {}
+    for part in parts:
+        for name, tally in part.items():
+            out[name] = out[name].merge(tally) if name in out else tally
+    return out
 
 
 def normalize(
@@ -80,6 +158,8 @@ def normalize(
     *,
     calendar_tz: str | None = None,
     date_order: DateOrder | None = None,
+    facts: SourceFacts | None = None,
+    tallies: dict[str, PhoneTally] | None = None,
 ) -> tuple[Records, Issues]:
     """Typed, cleaned records plus the values that could not be normalized (as issues).
 
@@ -90,12 +170,12 @@ def normalize(
     `date_order(entity, column, zone, texts)` decides a date column's day/month order where
     it is inferred from the column's values (default: from these records' values, which is
     a fact of the whole column: an engine running this per partition decides it there).
+    `facts`: the contact sources' facts from all their rows (default: from these records,
+    which then hold whole sources); `tallies`, when given, receives these contacts' per-source
+    phone tallies, which an engine merges into `SourceFacts.failing` and the findings.
     """
     by_source = {s.name: s for s in sources}
-    encodings: dict[str, list[str | None]] = {}
-    if files is not None and {"source", "encoding"} <= set(files.columns):
-        for src, enc in zip(files["source"], files["encoding"], strict=True):
-            encodings.setdefault(str(src), []).append(enc if isinstance(enc, str) else None)
+    encodings = _encodings(files)
     PROBLEMS.clear()
     out: Records = {}
     found: list[pd.DataFrame] = []
@@ -110,6 +190,8 @@ def normalize(
             calendar_tz,
             date_order,
             email_keys=keys,
+            facts=facts,
+            tallies=tallies,
         )
         out[entity] = frame
         found.extend(issues)
@@ -117,6 +199,59 @@ def normalize(
     if not found:
         return out, schema.empty_issues()
     return out, schema.conform_issues(pd.concat(found, ignore_index=True))
+
+
+def _encodings(files: pd.DataFrame | None) -> dict[str, list[str | None]]:
+    """source -> its files' encodings (a legacy encoding is evidence of a country)."""
+    encodings: dict[str, list[str | None]] = {}
+    if files is not None and {"source", "encoding"} <= set(files.columns):
+        for src, enc in zip(files["source"], files["encoding"], strict=True):
+            encodings.setdefault(str(src), []).append(enc if isinstance(enc, str) else None)
+    return encodings
+
+
+def contact_evidence(
+    contacts: pd.DataFrame, sources: Sequence[SourceConfig] = ()
+) -> dict[str, Evidence]:
+    """An engine's first pass over a slice of the contacts (`EVIDENCE_COLUMNS` suffice):
+    each source's evidence of its country in these rows, read as `normalize` reads it. Merge
+    the slices' with `regions.merge_evidence`, then decide with `contact_regions`."""
+    out = schema.conform(contacts, "contacts")
+    _clean_phone_inputs(out, _text_columns("contacts"))
+    extra = contacts["extra"] if "extra" in contacts.columns else None
+    record, _ = record_countries(out.assign(extra=extra) if extra is not None else out)
+    configured = {s.name for s in sources if s.phone_region}
+    return source_evidence(out, record, skip=configured)
+
+
+def contact_regions(
+    evidence: Mapping[str, Evidence], cfg: NormalizeConfig, files: pd.DataFrame | None = None
+) -> dict[str, Inferred]:
+    """Each contact source's inferred phone region from its whole evidence."""
+    return decide_regions(evidence, default=cfg.default_region, encodings=_encodings(files))
+
+
+def _text_columns(entity: str) -> list[str]:
+    """The entity's text columns that normalize cleans as text (not emails, not derived)."""
+    kinds = schema.column_kinds(entity) if entity in schema.ENTITIES else {}
+    derived = {c.name for c in schema.ENTITIES.get(entity, ()) if c.derived}
+    emails = set(EMAIL_COLUMNS.get(entity, ()))
+    return [
+        col
+        for col, kind in kinds.items()
+        if col not in _SKIP and col not in derived and kind == schema.STR and col not in emails
+    ]
+
+
+def _clean_phone_inputs(out: pd.DataFrame, text_cols: list[str]) -> list[str]:
+    """Cleans what phone parsing reads (country, phone, mobile) and fills country_code, in
+    place; returns the columns cleaned."""
+    early = [c for c in text_cols if c in _PHONE_INPUTS]
+    for col in early:
+        out[col] = clean_text_column(as_text(out[col]))
+    if "country" in out.columns and "country_code" in out.columns:
+        out["country_code"] = map_unique(out["country"], country_code)
+    return early
 
 
 def _per_source(frame: pd.DataFrame, by_source: dict[str, SourceConfig], attr: str) -> pd.Series:
@@ -137,23 +272,18 @@ def _entity(
     date_order: DateOrder | None = None,
     *,
     email_keys: dict[str, tuple[str | None, str | None]] | None = None,
+    facts: SourceFacts | None = None,
+    tallies: dict[str, PhoneTally] | None = None,
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     kinds = schema.column_kinds(entity) if entity in schema.ENTITIES else {}
     derived = {c.name for c in schema.ENTITIES.get(entity, ()) if c.derived}
     out = schema.conform(frame, entity) if entity in schema.ENTITIES else frame.copy()
     issues: list[pd.DataFrame] = []
     emails = set(EMAIL_COLUMNS.get(entity, ()))
-    text_cols = [
-        col
-        for col, kind in kinds.items()
-        if col not in _SKIP and col not in derived and kind == schema.STR and col not in emails
-    ]
+    text_cols = _text_columns(entity)
     # what phone parsing needs comes first, so the workers start before the other columns
-    early = [c for c in text_cols if c in _PHONE_INPUTS]
-    for col in early:
-        out[col] = clean_text_column(as_text(out[col]))
+    early = _clean_phone_inputs(out, text_cols)
     if "country" in out.columns and "country_code" in out.columns:
-        out["country_code"] = map_unique(out["country"], country_code)
         unknown = out["country"].notna() & out["country_code"].isna()
         issues.append(
             _issues(
@@ -169,7 +299,7 @@ def _entity(
         )
     if entity == "contacts":
         # phone parsing runs in worker processes while the other columns are normalized here
-        finish_phones = _phones(out, frame, cfg, by_source, encodings)
+        finish_phones = _phones(out, frame, cfg, by_source, encodings, facts, tallies)
     for col in text_cols:
         if col not in early:
             out[col] = clean_text_column(as_text(out[col]))
@@ -288,6 +418,8 @@ def _phones(
     cfg: NormalizeConfig,
     by_source: dict[str, SourceConfig],
     encodings: dict[str, list[str | None]],
+    facts: SourceFacts | None = None,
+    tallies: dict[str, PhoneTally] | None = None,
 ) -> Callable[[pd.DataFrame], list[pd.DataFrame]]:
     """phone_e164/phone_ext/phone_type/phone_region(_from) from phone, else mobile.
 
@@ -297,13 +429,16 @@ def _phones(
     """
     explicit = _per_source(out, by_source, "phone_region")
     record, record_why = record_countries(out.assign(extra=raw["extra"]) if "extra" in raw else out)
-    settled = {name for name, s in by_source.items() if s.phone_region}
-    if "source" in out.columns:  # a source whose every record has a country needs no guess
-        lacking = set(out.loc[record.isna(), "source"].astype(str))
-        settled |= {str(s) for s in out["source"].dropna().unique()} - lacking
-    inferred = infer_source_regions(
-        out, record, default=cfg.default_region, skip=settled, encodings=encodings
-    )
+    if facts is not None:
+        inferred = dict(facts.regions)
+    else:  # these rows hold whole sources
+        settled = {name for name, s in by_source.items() if s.phone_region}
+        if "source" in out.columns:  # a source whose every record has a country needs no guess
+            lacking = set(out.loc[record.isna(), "source"].astype(str))
+            settled |= {str(s) for s in out["source"].dropna().unique()} - lacking
+        inferred = infer_source_regions(
+            out, record, default=cfg.default_region, skip=settled, encodings=encodings
+        )
     sources = out["source"].astype(object) if "source" in out.columns else None
     guessed = (
         sources.map({k: v.region for k, v in inferred.items()}).astype(object)
@@ -371,7 +506,14 @@ def _phones(
         out["phone_region_from"] = why_of(used).where(out["phone_e164"].notna())
         out.loc[out["phone_e164"].notna() & used.isna(), "phone_region_from"] = "+country code"
         own = record.notna()
-        return _phone_findings(out, raw, cols, why_of, inferred, cfg.default_region, own)
+        counted = _phone_tallies(out, cols, own)
+        if tallies is not None:
+            tallies.update(merge_tallies([tallies, counted]))
+        if facts is None:
+            summary, failing = phone_summaries(counted, inferred, cfg.default_region)
+        else:
+            summary, failing = [], facts.failing
+        return summary + _phone_findings(out, raw, cols, why_of, failing, own)
 
     return finish
 
@@ -438,13 +580,17 @@ def _phone_findings(
     raw: pd.DataFrame,
     cols: dict[str, dict[str, pd.Series]],
     why_of: Callable[[pd.Series], pd.Series],
-    inferred: dict[str, Inferred],
-    default: str,
+    failing: frozenset[str],
     own: pd.Series,
 ) -> list[pd.DataFrame]:
-    """Row findings per phone column; one source-level finding where most numbers fail."""
-    summary, hushed = _source_summaries(out, cols, inferred, default, own)
-    found = list(summary)
+    """Row findings per phone column, but for the numbers of a failing source (its
+    source-level finding replaces them: hundreds of identical row findings help nobody)."""
+    hushed = pd.Series(False, index=out.index)
+    if failing and "source" in out.columns:
+        in_failing = out["source"].astype(object).isin(failing)
+        for bad in _failed(cols, own).values():
+            hushed |= in_failing & bad
+    found: list[pd.DataFrame] = []
     for col, got in cols.items():
         verdict, region = got["verdict"], got["region"]
         mask = got["present"] & verdict.notna() & ~(hushed & verdict.eq(NOT_VALID))
@@ -487,55 +633,80 @@ def _national(got: dict[str, pd.Series]) -> pd.Series:
     return got["present"] & got["region"].notna() & got["verdict"].ne(SPREADSHEET)
 
 
-def _source_summaries(
-    out: pd.DataFrame,
-    cols: dict[str, dict[str, pd.Series]],
-    inferred: dict[str, Inferred],
-    default: str,
-    own: pd.Series,
-) -> tuple[list[pd.DataFrame], pd.Series]:
-    """One finding for a source whose national numbers mostly fail in the region used, and
-    one (info) for a source whose region was inferred. Also returns the rows whose own
-    'invalid' finding the first replaces (hundreds of identical row findings help nobody).
+def _failed(cols: dict[str, dict[str, pd.Series]], own: pd.Series) -> dict[str, pd.Series]:
+    """Per phone column, the rows whose number read in a source-wide region is not valid."""
+    return {
+        col: _national(got) & ~own & got["verdict"].eq(NOT_VALID).fillna(False)
+        for col, got in cols.items()
+    }
+
+
+def _phone_tallies(
+    out: pd.DataFrame, cols: dict[str, dict[str, pd.Series]], own: pd.Series
+) -> dict[str, PhoneTally]:
+    """Each source's `PhoneTally` in these rows.
 
     Only numbers read in a source-wide region (phone_region, inferred, default) count: a
     record read in its own country keeps its own finding, since no source setting fixes it.
     """
-    hushed = pd.Series(False, index=out.index)
     if "source" not in out.columns:
-        return [], hushed
+        return {}
     sources = out["source"].astype(object)
-    rows: list[dict[str, object]] = []
     national = {col: _national(got) & ~own for col, got in cols.items()}
-    bad = {
-        col: national[col] & got["verdict"].eq(NOT_VALID).fillna(False) for col, got in cols.items()
-    }
+    bad = _failed(cols, own)
     totals = sum(national.values()).groupby(sources).sum()
     fails = sum(bad.values()).groupby(sources).sum()
-    # only the few sources over the line are looked at row by row
-    over = [str(n) for n in fails.index if fails[n] >= 5 and fails[n] * 2 > totals[n]]
-    for name in sorted(over):
-        in_src = sources.eq(name)
-        total, bad_rows = int(totals[name]), pd.Series(False, index=out.index)
-        values: list[str] = []
-        regions: Counter[str] = Counter()
-        for col, got in cols.items():
-            rows_bad = in_src & bad[col]
-            bad_rows |= rows_bad
-            values.extend(str(v) for v in out.loc[rows_bad, col].dropna())
-            regions.update(str(r) for r in got["region"][rows_bad])
-        n_bad = len(values)
-        used = regions.most_common(1)[0][0]
+    from_evidence = out["phone_region_from"].eq("source evidence").fillna(False)
+    used = {str(s) for s in sources[from_evidence].unique()}
+    tallies = {
+        str(name): PhoneTally(int(totals[name]), int(fails[name]), inferred=str(name) in used)
+        for name in totals.index
+    }
+    failing = [
+        pd.DataFrame(
+            {
+                "source": sources[rows].astype(str),
+                "value": out.loc[rows, col].astype(str),
+                "region": cols[col]["region"][rows].astype(str),
+            }
+        )
+        for col, rows in bad.items()
+        if rows.any()
+    ]
+    if failing:
+        for name, part in pd.concat(failing).groupby("source", sort=True):
+            tally = tallies[str(name)]
+            tally.values = sorted(set(part["value"]))[:SAMPLE]
+            tally.regions = Counter(part["region"])
+    return tallies
+
+
+def phone_summaries(
+    tallies: Mapping[str, PhoneTally], inferred: Mapping[str, Inferred], default: str
+) -> tuple[list[pd.DataFrame], frozenset[str]]:
+    """The contact sources' phone findings from their whole tallies, and the failing sources.
+
+    One finding for a source whose national numbers mostly fail in the region used (with the
+    region that would make them valid, if one does), and one (info) for a source whose region
+    was inferred and used.
+    """
+    rows: list[dict[str, object]] = []
+    failing = sorted(n for n, t in tallies.items() if t.failed >= 5 and t.failed * 2 > t.total)
+    for name in failing:
+        tally = tallies[name]
+        # the region most of them were read in (ties: the first by name, on every engine)
+        used = sorted(tally.regions.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
         hint = [inferred[name].region] if name in inferred else []
-        guess, fits = guess_region(values, [r for r in hint if r != used])
-        said = {"n": n_bad, "total": total, "source": name, "region": used}
+        guess, fits = guess_region(tally.values, [r for r in hint if r != used])
+        said = {"n": tally.failed, "total": tally.total, "source": name, "region": used}
         if guess and guess != used:
             message = msg(
                 "finding.normalize.phone.region", country=region_name(guess), guess=guess, **said
             )
             suggestion = msg("suggestion.normalize.phone.region", guess=guess, source=name)
-            tried = min(len(set(values)), SAMPLE)
-            evidence = f"{fits} of {tried} distinct failing numbers are valid as {guess}"
+            evidence = (
+                f"{fits} of {len(tally.values)} distinct failing numbers are valid as {guess}"
+            )
         else:
             message = msg("phone.region_unguessed", **said)
             suggestion = msg("phone.region_set_country", source=name)
@@ -554,13 +725,8 @@ def _source_summaries(
                 "evidence": f"source={name}; region {used}; {evidence}",
             }
         )
-        hushed |= bad_rows
-    used_inferred = {
-        str(s)
-        for s in sources[out["phone_region_from"].eq("source evidence").fillna(False)].unique()
-    }
     for name, inf in sorted(inferred.items()):
-        if name not in used_inferred:
+        if name not in tallies or not tallies[name].inferred:
             continue
         rows.append(
             {
@@ -578,7 +744,7 @@ def _source_summaries(
                 "evidence": f"source={name}; {inf.why}",
             }
         )
-    return ([pd.DataFrame(rows)] if rows else []), hushed
+    return ([pd.DataFrame(rows)] if rows else []), frozenset(failing)
 
 
 def _issues(

@@ -27,7 +27,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -114,6 +114,7 @@ _SCRIPTS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("Indic script", re.compile(r"[\u0900-\u0d7f]"), "IN"),
     ("Thai script", re.compile(r"[\u0e00-\u0e7f]"), "TH"),
 )
+_SCRIPT_LABEL = {region: label for label, _, region in _SCRIPTS}
 _SCRIPT_COLUMNS = ("full_name", "last_name", "first_name", "address", "city", "region", "company")
 # regions tried when a source's national numbers fail in the default and nothing else hints
 COMMON_REGIONS: tuple[str, ...] = (
@@ -174,6 +175,33 @@ class Inferred:
     why: str
 
 
+@dataclass
+class Evidence:
+    """One source's evidence of its country, from some of its rows.
+
+    Counts that add up and the smallest distinct national numbers: the evidence of a source's
+    slices merges into the whole source's (`merge`), so an engine that cuts a source by rows
+    decides its region as the pandas engine does on the whole source.
+    """
+
+    records: Counter[str] = field(default_factory=Counter)  # records' own countries
+    calling: Counter[str] = field(default_factory=Counter)  # numbers written with +country
+    tlds: Counter[str] = field(default_factory=Counter)  # email domains under a ccTLD
+    scripts: Counter[str] = field(default_factory=Counter)  # rows with a script, by region
+    national: list[str] = field(default_factory=list)  # the SAMPLE smallest national numbers
+    lacking: bool = False  # a record without a country of its own (only then a guess helps)
+
+    def merge(self, other: Evidence) -> Evidence:
+        return Evidence(
+            self.records + other.records,
+            self.calling + other.calling,
+            self.tlds + other.tlds,
+            self.scripts + other.scripts,
+            sorted(set(self.national) | set(other.national))[:SAMPLE],
+            self.lacking or other.lacking,
+        )
+
+
 def infer_source_regions(
     frame: pd.DataFrame,
     record_region: pd.Series,
@@ -182,62 +210,80 @@ def infer_source_regions(
     skip: Iterable[str] = (),
     encodings: Mapping[str, Iterable[str | None]] | None = None,
 ) -> dict[str, Inferred]:
-    """source -> Inferred, for each source (not in `skip`) with evidence of its country."""
+    """source -> Inferred, for each source (not in `skip`, with a record lacking a country)
+    with evidence of its country."""
+    evidence = source_evidence(frame, record_region, skip=skip)
+    return decide_regions(evidence, default=default, encodings=encodings)
+
+
+def source_evidence(
+    frame: pd.DataFrame, record_region: pd.Series, *, skip: Iterable[str] = ()
+) -> dict[str, Evidence]:
+    """source -> its rows' evidence, for each source of the frame not in `skip`."""
     if "source" not in frame.columns or not len(frame):
         return {}
-    out: dict[str, Inferred] = {}
+    out: dict[str, Evidence] = {}
     skipped = set(skip)
     groups = frame.groupby(frame["source"].astype(object), sort=True).indices
     for name, positions in groups.items():
         if str(name) in skipped:
             continue
-        name = str(name)
-        part = frame.iloc[positions]
-        votes = _evidence(part, record_region.iloc[positions], (encodings or {}).get(name, ()))
-        found = _choose(part, votes, default)
+        out[str(name)] = _evidence(frame.iloc[positions], record_region.iloc[positions])
+    return out
+
+
+def merge_evidence(parts: Iterable[Mapping[str, Evidence]]) -> dict[str, Evidence]:
+    """The evidence of every source, from its slices' (`source_evidence` of each slice)."""
+    out: dict[str, Evidence] = {}
+    for part in parts:
+        for name, ev in part.items():
+            out[name] = out[name].merge(ev) if name in out else ev
+    return out
+
+
+def decide_regions(
+    evidence: Mapping[str, Evidence],
+    *,
+    default: str,
+    encodings: Mapping[str, Iterable[str | None]] | None = None,
+) -> dict[str, Inferred]:
+    """source -> Inferred, for each source with a record lacking a country and evidence of
+    its country (a source whose every record has one needs no guess)."""
+    out: dict[str, Inferred] = {}
+    for name in sorted(evidence):
+        ev = evidence[name]
+        if not ev.lacking:
+            continue
+        found = _choose(ev.national, _votes(ev, (encodings or {}).get(name, ())), default)
         if found is not None:
             out[name] = found
     return out
 
 
-def _evidence(
-    part: pd.DataFrame, record_region: pd.Series, encodings: Iterable[str | None]
-) -> list[tuple[str, str, int]]:
-    """(region, description, weight) of each kind of evidence whose votes agree enough."""
-    found: list[tuple[str, str, int]] = []
-
-    def dominant(counts: Counter[str], label: str, minimum: int = 2) -> None:
-        total = sum(counts.values())
-        if not total:
-            return
-        region, n = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        if n >= minimum and n / total >= 0.6:
-            found.append((region, f"{n} {label}", n))
-
-    dominant(Counter(record_region.dropna().astype(str)), "records with that country")
-    # every count below runs over distinct values (weighted by how often they occur)
-    calling: Counter[str] = Counter()
+def _evidence(part: pd.DataFrame, record_region: pd.Series) -> Evidence:
+    """One source's rows' evidence (counts over distinct values, weighted by how often they
+    occur)."""
+    ev = Evidence(
+        records=Counter(record_region.dropna().astype(str)),
+        national=national_sample(part),
+        lacking=bool(record_region.isna().any()),
+    )
     for col in ("phone", "mobile"):
         if col in part.columns:
             for v, n in part[col].dropna().astype(str).value_counts().items():
                 r = _calling_region(str(v))
                 if r:
-                    calling[r] += int(n)
-    dominant(calling, "numbers written with its country code")
+                    ev.calling[r] += int(n)
     if "email" in part.columns:
-        tlds: Counter[str] = Counter()
         domains = part["email"].dropna().astype(str).str.rsplit(".", n=1).str[-1]
         for tld, n in domains.str.strip(" >").str.casefold().value_counts().items():
             tld = str(tld)
             if len(tld) == 2 and tld not in _VANITY_TLDS:
                 code = "GB" if tld == "uk" else tld.upper()
                 if code in REGIONS:
-                    tlds[code] += int(n)
-        dominant(tlds, "email domains under its ccTLD")
-    scripts: Counter[str] = Counter()
-    labels: dict[str, str] = {}
+                    ev.tlds[code] += int(n)
     cols = [c for c in _SCRIPT_COLUMNS if c in part.columns]
-    for label, pattern, region in _SCRIPTS:
+    for _, pattern, region in _SCRIPTS:
         rows = pd.Series(False, index=part.index)
         for col in cols:
             values = part[col].dropna().astype(str)
@@ -249,12 +295,30 @@ def _evidence(
                 rows |= part[col].isin(hit)
         n = int(rows.sum())
         if n:
-            scripts[region] += n
-            labels[region] = label
-    if scripts:
-        region, n = sorted(scripts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        if n >= 2 and n / sum(scripts.values()) >= 0.6:
-            found.append((region, f"{n} names/addresses in {labels[region]}", n))
+            ev.scripts[region] += n
+    return ev
+
+
+def _votes(ev: Evidence, encodings: Iterable[str | None]) -> list[tuple[str, str, int]]:
+    """(region, description, weight) of each kind of evidence whose votes agree enough."""
+    found: list[tuple[str, str, int]] = []
+
+    def dominant(counts: Counter[str], label: str, minimum: int = 2) -> None:
+        total = sum(counts.values())
+        if not total:
+            return
+        region, n = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        if n >= minimum and n / total >= 0.6:
+            found.append((region, f"{n} {label}", n))
+
+    dominant(ev.records, "records with that country")
+    dominant(ev.calling, "numbers written with its country code")
+    dominant(ev.tlds, "email domains under its ccTLD")
+    if ev.scripts:
+        region, n = sorted(ev.scripts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        if n >= 2 and n / sum(ev.scripts.values()) >= 0.6:
+            found.append((region, f"{n} names/addresses in {_SCRIPT_LABEL[region]}", n))
+    encodings = list(encodings)
     enc = sorted({ENCODING_REGION[e] for e in encodings if e and e in ENCODING_REGION})
     if len(enc) == 1:
         found.append((enc[0], f"file encoding {', '.join(sorted(set(map(str, encodings))))}", 1))
@@ -305,7 +369,7 @@ def _fits(read: tuple, region: str) -> bool:
     return read[4] is None or (read[4] == SPREADSHEET and read[3] == region)
 
 
-def _choose(part: pd.DataFrame, votes: list[tuple[str, str, int]], default: str) -> Inferred | None:
+def _choose(sample: list[str], votes: list[tuple[str, str, int]], default: str) -> Inferred | None:
     """The evidence's region that makes most national numbers valid (default included)."""
     by_region: dict[str, list[str]] = {}
     weight: Counter[str] = Counter()
@@ -313,7 +377,6 @@ def _choose(part: pd.DataFrame, votes: list[tuple[str, str, int]], default: str)
         by_region.setdefault(region, []).append(text)
         weight[region] += n
     ranked = sorted(by_region, key=lambda r: (-len(by_region[r]), -weight[r], r))
-    sample = national_sample(part)
     if ranked:
         if not sample:
             top = ranked[0]

@@ -98,7 +98,7 @@ def session_conf(cfg: SparkConfig) -> dict[str, str]:
                 # the driver's JVM is the executor too: it holds the shuffles and the
                 # results collected to the driver (normalize's records, pickled), which at
                 # 100k contacts crowd Spark's default heap of 1g, and at 1M contacts a fixed
-                # 2g (OutOfMemoryError in normalize; a contact source lies whole in one call)
+                # 2g (OutOfMemoryError in normalize, when a contact source lay whole in one call)
                 "spark.driver.memory": local_heap(),
                 # the results never leave the machine: the limit guards a remote driver
                 "spark.driver.maxResultSize": "0",
