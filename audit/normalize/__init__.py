@@ -80,6 +80,7 @@ def normalize(
     *,
     calendar_tz: str | None = None,
     date_order: DateOrder | None = None,
+    release: bool = False,
 ) -> tuple[Records, Issues]:
     """Typed, cleaned records plus the values that could not be normalized (as issues).
 
@@ -90,6 +91,9 @@ def normalize(
     `date_order(entity, column, zone, texts)` decides a date column's day/month order where
     it is inferred from the column's values (default: from these records' values, which is
     a fact of the whole column: an engine running this per partition decides it there).
+    `release` takes each raw frame out of `records` as soon as its typed frame is built (the
+    caller hands the frames over): at 1M contacts the raw text is gigabytes, and held to the
+    end it sits under every entity's typing.
     """
     by_source = {s.name: s for s in sources}
     encodings: dict[str, list[str | None]] = {}
@@ -103,7 +107,7 @@ def normalize(
     for entity in sorted(records):
         frame, issues = _entity(
             entity,
-            records[entity],
+            records.pop(entity) if release else records[entity],
             cfg,
             by_source,
             encodings,
