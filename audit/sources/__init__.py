@@ -657,7 +657,9 @@ def _arrow_text(frame: pd.DataFrame) -> pd.DataFrame:
         if col.dtype == object and c not in SHARED_TEXT:
             values = col.to_numpy()
             if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-                col = pd.Series(pd.array(values, dtype="str"), index=frame.index, copy=False)
+                text = _arrow_or_none(values)
+                if text is not None:
+                    col = pd.Series(text, index=frame.index, copy=False)
         out[c] = col
     return pd.DataFrame(out, index=frame.index, copy=False)
 
@@ -692,11 +694,21 @@ def _conformed(df: pd.DataFrame, entity: str, *, may_have_nan: bool) -> pd.DataF
             values = df[c].to_numpy(dtype=object, na_value=None)
         else:  # built by this stage with None for empty: no scan needed
             values = df[c].to_numpy(dtype=object)
-        if c in SHARED_TEXT:
-            data[c] = pd.Series(values, dtype=object, copy=False)
-        else:
-            data[c] = pd.Series(pd.array(values, dtype="str"), copy=False)
+        text = None if c in SHARED_TEXT else _arrow_or_none(values)
+        data[c] = pd.Series(
+            values if text is None else text, dtype=object if text is None else None, copy=False
+        )
     return pd.DataFrame(data, index=pd.RangeIndex(n), copy=False)
+
+
+def _arrow_or_none(values: np.ndarray) -> Any:
+    """The values as Arrow text, or None when Arrow cannot hold them: a lone surrogate (an
+    undecodable byte kept by `surrogateescape`) is not UTF-8, and such a column stays an
+    object column of Python strings, as every column was before."""
+    try:
+        return pd.array(values, dtype="str")
+    except UnicodeEncodeError:
+        return None
 
 
 def _numbered(frame: pd.DataFrame) -> bool:
