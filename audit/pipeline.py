@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -145,7 +146,7 @@ class _PandasStages:
     read_sources = staticmethod(read_sources)
     match = staticmethod(match)
     parquet = None  # the report writes one Parquet file per table
-    normalize = staticmethod(normalize)
+    normalize = staticmethod(functools.partial(normalize, release=True))
     validate = staticmethod(validate)
 
     def close(self) -> None:
@@ -253,17 +254,18 @@ def _analyse(
     read = int(ingest.counts["rows_read"].sum()) if "rows_read" in ingest.counts else 0
     stage_done(progress, "sources", read, timings["sources"])
     progress("normalize")
+    # The raw frames (all text, as read) are normalize's input only: every row lives on typed
+    # in `records`, and at 1M contacts the raw text is gigabytes held to the end of the report.
+    raw, ingest = ingest.records, replace(ingest, records={})
     with timed("normalize", timings):
         records, norm_issues = stages.normalize(
-            ingest.records,
+            raw,
             cfg.normalize,
             cfg.sources,
             files=ingest.files,
             calendar_tz=cfg.kpis.timezone,
         )
-    # The raw frames (all text, as read) were normalize's input only: every row lives on typed
-    # in `records`, and at 1M contacts the raw text is gigabytes held to the end of the report.
-    ingest = replace(ingest, records={})
+    del raw
     n_records = sum(len(f) for f in records.values())
     stage_done(progress, "normalize", n_records, timings["normalize"])
     progress("validate")

@@ -294,6 +294,31 @@ def empty(entity: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in columns(entity)})
 
 
+# Provenance text held as Arrow-backed text (pandas `str`) from `sources` on, and stored in
+# records/*.parquet as object columns of text or None, as they always were.
+ARROW_PROVENANCE = ("record_id", "extra")
+
+
+def stored_provenance(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with ARROW_PROVENANCE as object columns (text or None), for records/*.parquet.
+
+    In memory these columns are Arrow text: a Python string per id costs about 80 bytes where
+    Arrow keeps the bytes and an offset. The files keep the column type and pandas metadata
+    readers of earlier runs know (a few columns, one entity at a time, while it is written).
+    """
+    cols = [c for c in ARROW_PROVENANCE if c in frame.columns and frame[c].dtype != object]
+    if not cols:
+        return frame
+    return frame.assign(
+        **{
+            c: pd.Series(
+                frame[c].to_numpy(dtype=object, na_value=None), index=frame.index, dtype=object
+            )
+            for c in cols
+        }
+    )
+
+
 def empty_issues() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in ISSUE_COLUMNS})
 

@@ -32,9 +32,15 @@ def test_folder_with_mixed_files(tmp_path):
     assert list(c.columns[: len(schema.columns("contacts"))]) == schema.columns("contacts")
     assert c["record_id"].is_unique
     assert set(c["source_file"]) == {"contacts_cp949.csv", "contacts.vcf", "inbox.mbox"}
-    # every value is text or None after sources
+    # every value is text or missing after sources: Arrow text, the source and file shared
     for col in c.columns:
-        assert all(v is None or isinstance(v, str) for v in c[col]), col
+        if col in ("source", "source_file"):
+            assert c[col].dtype == object, col
+            assert all(isinstance(v, str) for v in c[col]), col
+        else:
+            assert c[col].dtype == "str", col
+            assert all(isinstance(v, str) for v in c[col].dropna()), col
+    assert c["extra"].isna().any() and c["extra"].notna().any()
 
 
 def test_record_ids_survive_row_shuffling(tmp_path):

@@ -160,6 +160,7 @@ def normalize(
     date_order: DateOrder | None = None,
     facts: SourceFacts | None = None,
     tallies: dict[str, PhoneTally] | None = None,
+    release: bool = False,
 ) -> tuple[Records, Issues]:
     """Typed, cleaned records plus the values that could not be normalized (as issues).
 
@@ -173,6 +174,9 @@ def normalize(
     `facts`: the contact sources' facts from all their rows (default: from these records,
     which then hold whole sources); `tallies`, when given, receives these contacts' per-source
     phone tallies, which an engine merges into `SourceFacts.failing` and the findings.
+    `release` takes each raw frame out of `records` as soon as its typed frame is built (the
+    caller hands the frames over): at 1M contacts the raw text is gigabytes, and held to the
+    end it sits under every entity's typing.
     """
     by_source = {s.name: s for s in sources}
     encodings = _encodings(files)
@@ -183,7 +187,7 @@ def normalize(
     for entity in sorted(records):
         frame, issues = _entity(
             entity,
-            records[entity],
+            records.pop(entity) if release else records[entity],
             cfg,
             by_source,
             encodings,

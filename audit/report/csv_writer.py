@@ -93,7 +93,9 @@ def write_csv(ctx: ReportContext, out_dir: Path) -> list[Path]:
                 parquet(frame, out_dir / f"{name}.parquet")
                 continue
             paths.append(write_csv_table(frame, out_dir / table_path(name)))
-            if name.startswith("records/") or (ctx.parquet is not None and name in ENGINE_PARQUET):
+            if name.startswith("records/"):
+                parquet(schema.stored_provenance(frame), out_dir / f"{name}.parquet")
+            elif ctx.parquet is not None and name in ENGINE_PARQUET:
                 parquet(frame, out_dir / f"{name}.parquet")
     out: list[Path] = []
     for p in paths:  # a failed Parquet write raises here, after the others finished

@@ -645,25 +645,70 @@ def _texts(col: pd.Series) -> list[str]:
     return [v if isinstance(v, str) else "" for v in arr.tolist()]
 
 
+def _arrow_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The file's text columns as Arrow text as soon as it is read: the reader's Python strings
+    (a few for each value) are let go file by file, not after the last file, so the stage holds
+    one file's strings at a time beside the Arrow text of the files before it. A column with a
+    value that is not text (a number a profile sets) is left as it is: record ids read it as
+    an empty text, where Arrow text would hold its digits."""
+    out = {}
+    for c in frame.columns:
+        col = frame[c]
+        if col.dtype == object and c not in SHARED_TEXT:
+            values = col.to_numpy()
+            if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+                text = _arrow_or_none(values)
+                if text is not None:
+                    col = pd.Series(text, index=frame.index, copy=False)
+        out[c] = col
+    return pd.DataFrame(out, index=frame.index, copy=False)
+
+
+# Provenance columns that stay object columns after `sources`: a handful of distinct values
+# per entity, each row pointing at one shared string (8 bytes a row; Arrow text would copy the
+# bytes into every row).
+SHARED_TEXT = ("source", "source_file")
+
+
 def _conformed(df: pd.DataFrame, entity: str, *, may_have_nan: bool) -> pd.DataFrame:
     """What schema.conform gives (canonical columns first), built without copying twice.
 
-    Every column is an object column holding text or None, the contract after `sources`.
+    The contract after `sources`: every column is text, missing where the source had nothing.
+    Columns are Arrow-backed text (pandas `str`), apart from SHARED_TEXT (object, text or None).
+    The records are the run's largest frames and the readers' Python strings cost about
+    80 bytes a value where Arrow keeps the bytes alone; freed, a Python string's memory stays
+    in the interpreter's arenas, where an Arrow column's buffer goes back to the system, so
+    normalize can let each raw frame go as soon as it is typed.
     """
     n = len(df)
     canon = schema.columns(entity)
     order = canon + [c for c in df.columns if c not in canon]
-    data: dict[str, np.ndarray] = {}
+    data: dict[str, pd.Series] = {}
     for c in order:
         if c not in df.columns:
-            data[c] = np.full(n, None, dtype=object)
+            values = np.full(n, None, dtype=object)
+        elif df[c].dtype == "str" and c not in SHARED_TEXT:
+            data[c] = df[c].reset_index(drop=True)
             continue
-        col = df[c]
-        if may_have_nan or col.dtype != object:
-            data[c] = col.to_numpy(dtype=object, na_value=None)
+        elif may_have_nan or df[c].dtype != object:
+            values = df[c].to_numpy(dtype=object, na_value=None)
         else:  # built by this stage with None for empty: no scan needed
-            data[c] = col.to_numpy(dtype=object)
-    return pd.DataFrame(data, index=pd.RangeIndex(n), dtype=object, copy=False)
+            values = df[c].to_numpy(dtype=object)
+        text = None if c in SHARED_TEXT else _arrow_or_none(values)
+        data[c] = pd.Series(
+            values if text is None else text, dtype=object if text is None else None, copy=False
+        )
+    return pd.DataFrame(data, index=pd.RangeIndex(n), copy=False)
+
+
+def _arrow_or_none(values: np.ndarray) -> Any:
+    """The values as Arrow text, or None when Arrow cannot hold them: a lone surrogate (an
+    undecodable byte kept by `surrogateescape`) is not UTF-8, and such a column stays an
+    object column of Python strings, as every column was before."""
+    try:
+        return pd.array(values, dtype="str")
+    except UnicodeEncodeError:
+        return None
 
 
 def _numbered(frame: pd.DataFrame) -> bool:
@@ -866,6 +911,8 @@ def _read_all(
 
                 loaded.frame = unneutralize_frame(loaded.frame)
                 loaded.own_ids = _own_ids(loaded.frame)
+            if loaded.aggregate is None:  # mail contacts are merged by address first
+                loaded.frame = _arrow_text(loaded.frame)
             by_source_entity.setdefault((src.name, loaded.entity), []).append(loaded)
             issues.extend(loaded.issues)
             counts.append(loaded.count)
