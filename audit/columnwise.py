@@ -8,9 +8,11 @@ knows about the pool. normalize and validate both work this way, so it sits belo
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,36 @@ def workers() -> int:
         return max(1, int(os.environ.get("CRM_AUDIT_WORKERS", WORKERS)))
     except ValueError:
         return WORKERS
+
+
+def fork_child(
+    target: Callable[..., None],
+    args: tuple[Any, ...],
+    *,
+    name: str,
+    daemon: bool,
+    duplex: bool,
+) -> tuple[Any, Connection] | None:
+    """`target(their_end, *args)` started in a forked child; (process, our end of the pipe).
+
+    None where the work should run in this process instead: one worker asked for
+    (`CRM_AUDIT_WORKERS=1`), no fork on this system, or no process to spare. A forked child
+    inherits the caller's frames as they are (no pickling), which is why the GX contract and
+    the merge review run this way beside the main process.
+    """
+    if workers() <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    mp = multiprocessing.get_context("fork")
+    here, there = mp.Pipe(duplex=duplex)
+    proc = mp.Process(target=target, args=(there, *args), name=name, daemon=daemon)
+    try:
+        proc.start()
+    except OSError:  # no process to spare: run it here
+        here.close()
+        there.close()
+        return None
+    there.close()
+    return proc, here
 
 
 def _apply_chunk(args: tuple[Callable[[Any], Any], Sequence[Any]]) -> list[Any]:

@@ -22,12 +22,11 @@ from audit.normalize import (
     SourceFacts,
     contact_evidence,
     contact_regions,
-    merge_tallies,
+    merge_by_source,
     normalize,
     phone_summaries,
 )
 from audit.normalize.dates import infer_dayfirst
-from audit.normalize.regions import merge_evidence
 
 REAL = Path(__file__).parent / "fixtures" / "real"
 
@@ -54,7 +53,7 @@ def _in_slices(cfg, contacts: pd.DataFrame, args: dict, size: int, date_order):
     that hold a failing source's numbers normalized again, told which sources fail."""
     cuts = [contacts.iloc[i : i + size] for i in range(0, len(contacts), size)]
     cols = [c for c in EVIDENCE_COLUMNS if c in contacts.columns]
-    evidence = merge_evidence(contact_evidence(c[cols], cfg.sources) for c in cuts)
+    evidence = merge_by_source(contact_evidence(c[cols], cfg.sources) for c in cuts)
     facts = SourceFacts(regions=contact_regions(evidence, cfg.normalize, args["files"]))
     kw = {**args, "date_order": date_order}
     tallies: list[dict[str, PhoneTally]] = [{} for _ in cuts]
@@ -63,7 +62,7 @@ def _in_slices(cfg, contacts: pd.DataFrame, args: dict, size: int, date_order):
         for c, t in zip(cuts, tallies, strict=True)
     ]
     summary, failing = phone_summaries(
-        merge_tallies(tallies), facts.regions, cfg.normalize.default_region
+        merge_by_source(tallies), facts.regions, cfg.normalize.default_region
     )
     told = SourceFacts(regions=facts.regions, failing=failing)
     for i, (c, t) in enumerate(zip(cuts, tallies, strict=True)):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +44,7 @@ from .regions import (
     decide_regions,
     guess_region,
     infer_source_regions,
+    merge_by_source,
     record_countries,
     source_evidence,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "contact_regions",
     "country_code",
     "email_key",
+    "merge_by_source",
     "name_case",
     "name_key",
     "normalize",
@@ -141,15 +143,6 @@ class PhoneTally:
         )
 
 
-def merge_tallies(parts: Iterable[Mapping[str, PhoneTally]]) -> dict[str, PhoneTally]:
-    """Each source's tally from its slices' tallies."""
-    out: dict[str, PhoneTally] = {}
-    for part in parts:
-        for name, tally in part.items():
-            out[name] = out[name].merge(tally) if name in out else tally
-    return out
-
-
 def normalize(
     records: Records,
     cfg: NormalizeConfig,
@@ -219,7 +212,7 @@ def contact_evidence(
 ) -> dict[str, Evidence]:
     """An engine's first pass over a slice of the contacts (`EVIDENCE_COLUMNS` suffice):
     each source's evidence of its country in these rows, read as `normalize` reads it. Merge
-    the slices' with `regions.merge_evidence`, then decide with `contact_regions`."""
+    the slices' with `merge_by_source`, then decide with `contact_regions`."""
     out = schema.conform(contacts, "contacts")
     _clean_phone_inputs(out, _text_columns("contacts"))
     extra = contacts["extra"] if "extra" in contacts.columns else None
@@ -512,7 +505,7 @@ def _phones(
         own = record.notna()
         counted = _phone_tallies(out, cols, own)
         if tallies is not None:
-            tallies.update(merge_tallies([tallies, counted]))
+            tallies.update(merge_by_source([tallies, counted]))
         if facts is None:
             summary, failing = phone_summaries(counted, inferred, cfg.default_region)
         else:

@@ -28,6 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 import pandas as pd
 
@@ -232,12 +233,20 @@ def source_evidence(
     return out
 
 
-def merge_evidence(parts: Iterable[Mapping[str, Evidence]]) -> dict[str, Evidence]:
-    """The evidence of every source, from its slices' (`source_evidence` of each slice)."""
-    out: dict[str, Evidence] = {}
+class _Parts(Protocol):
+    def merge(self, other: Any, /) -> Any: ...
+
+
+P = TypeVar("P", bound=_Parts)
+
+
+def merge_by_source(parts: Iterable[Mapping[str, P]]) -> dict[str, P]:
+    """Each source's whole from its slices' parts (`Evidence`, `PhoneTally`: anything whose
+    slices add up with `merge`), for an engine that cut the source by rows."""
+    out: dict[str, P] = {}
     for part in parts:
-        for name, ev in part.items():
-            out[name] = out[name].merge(ev) if name in out else ev
+        for name, one in part.items():
+            out[name] = out[name].merge(one) if name in out else one
     return out
 
 

@@ -16,7 +16,6 @@ out of memory) has its work run again here, so nothing is silently missing.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import pickle
 import signal
 import traceback
@@ -24,7 +23,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar
 
-from audit.columnwise import workers
+from audit.columnwise import fork_child
 
 T = TypeVar("T")
 
@@ -40,21 +39,13 @@ class Beside(Generic[T]):
         self._fn, self._args = fn, args
         self._proc: Any = None
         self._conn: Connection | None = None
-        if not fork or workers() <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        if not fork:
             return
-        mp = multiprocessing.get_context("fork")
-        here, there = mp.Pipe(duplex=False)
         # not a daemon: the work may start worker processes of its own (a daemon may not);
         # `result` and `cancel` always wait for it
-        proc = mp.Process(target=_child, args=(there, fn, args), name="crm-audit-beside")
-        try:
-            proc.start()
-        except OSError:  # no process to spare: run it here
-            here.close()
-            there.close()
-            return
-        there.close()
-        self._proc, self._conn = proc, here
+        child = fork_child(_child, (fn, args), name="crm-audit-beside", daemon=False, duplex=False)
+        if child is not None:
+            self._proc, self._conn = child
 
     @property
     def forked(self) -> bool:

@@ -44,12 +44,11 @@ from audit.normalize import (
     SourceFacts,
     contact_evidence,
     contact_regions,
-    merge_tallies,
+    merge_by_source,
     normalize,
     phone_summaries,
 )
 from audit.normalize.dates import dayfirst_votes, decide_dayfirst, infer_dayfirst
-from audit.normalize.regions import merge_evidence
 from audit.spark.frames import (
     POS,
     ROWS_PER_PARTITION,
@@ -142,7 +141,7 @@ def normalize_on_spark(
         facts = SourceFacts(regions=contact_regions(evidence, cfg, files))
     results = _run(shipped, entities, records, args, facts, forced={}, only=None)
     orders = _orders(results)
-    tallies = merge_tallies(r[3] for c, r in sorted(results.items()) if c >> 40 == contacts)
+    tallies = merge_by_source(r[3] for c, r in sorted(results.items()) if c >> 40 == contacts)
     summary, failing = phone_summaries(tallies, facts.regions, cfg.default_region)
     found.extend(summary)
     redo = {
@@ -189,7 +188,7 @@ def _evidence(sdf: DataFrame, frame: pd.DataFrame, sources: list[SourceConfig]) 
     got = sdf.select(*cols, POS).mapInArrow(run, _DDL).toArrow()
     calls, payloads = got.column("call").to_pylist(), got.column("payload").to_pylist()
     parts = [pickle.loads(p) for _, p in sorted(zip(calls, payloads, strict=True))]
-    return merge_evidence(parts)
+    return merge_by_source(parts)
 
 
 def _orders(results: dict[int, Result]) -> dict[Key, bool]:

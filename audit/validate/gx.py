@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
-import multiprocessing
 import os
 import queue
 import signal
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.columnwise import workers
+from audit.columnwise import fork_child
 
 from .engine import RuleRun
 from .kinds import KINDS, Outcome
@@ -372,21 +371,13 @@ class Contract:
         self._conn: Connection | None = None
         least = FORK_MIN_ROWS if fork_min_rows is None else fork_min_rows
         rows = sum(len(f) for f in records.values())
-        if rows < least or workers() <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        if rows < least:
             return
-        mp = multiprocessing.get_context("fork")
-        here, there = mp.Pipe()
-        proc = mp.Process(
-            target=_serve, args=(there, records, docs_dir, as_of), name="crm-audit-gx", daemon=True
+        child = fork_child(
+            _serve, (records, docs_dir, as_of), name="crm-audit-gx", daemon=True, duplex=True
         )
-        try:
-            proc.start()
-        except OSError:  # no process to spare: run it here
-            here.close()
-            there.close()
-            return
-        there.close()
-        self._proc, self._conn = proc, here
+        if child is not None:
+            self._proc, self._conn = child
 
     @property
     def forked(self) -> bool:
