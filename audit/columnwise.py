@@ -63,6 +63,19 @@ def fork_child(
     return proc, here
 
 
+def stop_child(proc: Any, conn: Connection | None) -> None:
+    """Close our end of a `fork_child` pipe, give the child half a second to end, then stop it
+    and wait: nothing it does may outlive the caller's error handling."""
+    if conn is not None:
+        conn.close()
+    if proc is not None:
+        proc.join(timeout=0.5)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join()
+        proc.close()
+
+
 def _apply_chunk(args: tuple[Callable[[Any], Any], Sequence[Any]]) -> list[Any]:
     fn, values = args
     return [fn(v) for v in values]

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar
 
-from audit.columnwise import fork_child
+from audit.columnwise import fork_child, stop_child
 
 T = TypeVar("T")
 
@@ -71,16 +71,8 @@ class Beside(Generic[T]):
     def cancel(self) -> None:
         """Stop the child if it still runs (the other writers failed) and wait for it, so that
         nothing writes into a folder that is about to be removed."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if self._proc is not None:
-            self._proc.join(timeout=0.5)
-            if self._proc.is_alive():
-                self._proc.terminate()
-                self._proc.join()
-            self._proc.close()
-            self._proc = None
+        stop_child(self._proc, self._conn)
+        self._proc, self._conn = None, None
 
 
 def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.columnwise import fork_child
+from audit.columnwise import fork_child, stop_child
 
 from .engine import RuleRun
 from .kinds import KINDS, Outcome
@@ -411,16 +411,8 @@ class Contract:
 
     def close(self) -> None:
         """Stop the worker if it still runs (an error elsewhere in validate)."""
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if self._proc is not None:
-            self._proc.join(timeout=0.5)
-            if self._proc.is_alive():
-                self._proc.terminate()
-                self._proc.join()
-            self._proc.close()
-            self._proc = None
+        stop_child(self._proc, self._conn)
+        self._proc, self._conn = None, None
 
 
 _Wired = tuple[Any, int, bool, "np.ndarray | None", "np.ndarray | None"]
