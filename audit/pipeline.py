@@ -13,7 +13,6 @@ import functools
 import hashlib
 import json
 import os
-import platform
 import secrets
 import warnings
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from audit import history, review_store
 from audit.config import PipelineConfig, dump_config, parse_config, with_business_timezone
 from audit.fsio import CleanupWarning, output_errors, owning
 from audit.gate import gate
+from audit.heapmem import fix_mmap_threshold
 from audit.kpis import kpi_needs, kpi_stage
 from audit.match import match
 from audit.match.memory import MatchMemory
@@ -180,30 +180,12 @@ def lean_memory() -> None:
     large temporary), the whole run's CPU is within noise. Both settings are process-wide:
     `run` and `analyse` make them.
     """
-    _fixed_mmap_threshold()
+    fix_mmap_threshold()
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return
     import pyarrow as pa
 
     pa.set_memory_pool(pa.system_memory_pool())
-
-
-MMAP_THRESHOLD = 128 * 1024  # glibc's own starting value
-_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
-
-
-def _fixed_mmap_threshold() -> bool:
-    """Fix glibc's mmap threshold (True when glibc took it); elsewhere do nothing."""
-    if "MALLOC_MMAP_THRESHOLD_" in os.environ or platform.libc_ver()[0] != "glibc":
-        return False
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:  # pragma: no cover - glibc without a loadable libc.so
-        return False
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def analyse(

@@ -16,29 +16,19 @@ Nothing happens off glibc, nor when MALLOC_MMAP_THRESHOLD_ is set (the user's ch
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import os
-import platform
 from collections.abc import Iterator
-from functools import cache
-from typing import Any
+
+from audit.heapmem import (
+    M_MMAP_THRESHOLD,
+    M_TRIM_THRESHOLD,
+    MMAP_THRESHOLD,
+    TRIM_THRESHOLD,
+    glibc,
+    trim,
+    user_chose_threshold,
+)
 
 STAGE_THRESHOLD = 32 * 1024 * 1024  # glibc's largest mmap threshold on 64-bit systems
-RESTORED_THRESHOLD = 128 * 1024  # the pipeline's fixed value (`pipeline.MMAP_THRESHOLD`)
-TRIM_THRESHOLD = 128 * 1024  # glibc's default: free space at the heap's top beyond it is returned
-_M_TRIM_THRESHOLD = -1  # mallopt's parameter numbers (malloc.h)
-_M_MMAP_THRESHOLD = -3
-
-
-@cache
-def _glibc() -> Any | None:
-    if platform.libc_ver()[0] != "glibc":
-        return None
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:  # pragma: no cover - glibc without a loadable libc.so
-        return None
 
 
 @contextlib.contextmanager
@@ -49,24 +39,22 @@ def heap_served() -> Iterator[bool]:
     fixed the threshold (the Python API without `run`) keeps a fixed 128 KiB from then on,
     glibc's own starting value.
     """
-    libc = None if "MALLOC_MMAP_THRESHOLD_" in os.environ else _glibc()
-    if libc is None or not libc.mallopt(_M_MMAP_THRESHOLD, STAGE_THRESHOLD):
+    libc = None if user_chose_threshold() else glibc()
+    if libc is None or not libc.mallopt(M_MMAP_THRESHOLD, STAGE_THRESHOLD):
         yield False
         return
     # the heap's top is kept too, or each large free there would shrink it and the next
     # allocation fault its pages in again
-    libc.mallopt(_M_TRIM_THRESHOLD, STAGE_THRESHOLD)
+    libc.mallopt(M_TRIM_THRESHOLD, STAGE_THRESHOLD)
     try:
         yield True
     finally:
-        libc.mallopt(_M_MMAP_THRESHOLD, RESTORED_THRESHOLD)
-        libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-        libc.malloc_trim(0)
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+        trim()
 
 
 def give_back() -> None:
     """Return the heap's free pages now (between two parts of the stage whose temporaries
     differ in shape: the next part's need not fit in the holes the last one left)."""
-    libc = _glibc()
-    if libc is not None:
-        libc.malloc_trim(0)
+    trim()
