@@ -23,16 +23,23 @@ from typing import Any
 import pandas as pd
 
 from audit import history, review_store
-from audit.config import PipelineConfig, dump_config, parse_config, with_business_timezone
+from audit.config import (
+    KpiConfig,
+    PipelineConfig,
+    dump_config,
+    parse_config,
+    with_business_timezone,
+)
 from audit.fsio import CleanupWarning, output_errors, owning
 from audit.gate import gate
 from audit.heapmem import fix_mmap_threshold
-from audit.kpis import kpi_needs, kpi_stage
+from audit.kpis import kpi_needs, kpi_stage, withhold
 from audit.match import match
 from audit.match.memory import MatchMemory
 from audit.model import Progress, RunResult, no_progress, stage_done, timed
 from audit.normalize import normalize
 from audit.report import sweep_stale_runs, write_report
+from audit.report.beside import Beside
 from audit.schema import conform_issues, empty_issues
 from audit.score import score
 from audit.sources import read_sources, sources_for_paths
@@ -282,26 +289,40 @@ def _analyse(
     del norm_issues
     validation = replace(validation, issues=empty_issues())
     matches = replace(matches, issues=empty_issues())
-    progress("score")
-    needs = kpi_needs(cfg.kpis)
-    with timed("score", timings):
-        scorecard = score(
-            records, issues, matches, cfg.thresholds, checked=validation.checked, kpi_needs=needs
-        )
-    with timed("gate", timings):
-        verdict = gate(scorecard, cfg.thresholds, needs)
+    # The KPIs read the records, findings and duplicates, not the scores: they are computed in
+    # a forked child beside score and gate, on the second core (`kpis_beside`)
+    side = Beside(
+        kpis_beside,
+        records,
+        issues,
+        matches,
+        cfg.kpis,
+        as_of,
+        fork=isinstance(stages, _PandasStages)  # a Spark session's sockets are not the child's
+        and contacts is not None
+        and len(contacts) >= KPIS_BESIDE_MIN_ROWS,
+    )
+    try:
+        progress("score")
+        needs = kpi_needs(cfg.kpis)
+        with timed("score", timings):
+            scorecard = score(
+                records,
+                issues,
+                matches,
+                cfg.thresholds,
+                checked=validation.checked,
+                kpi_needs=needs,
+            )
+        with timed("gate", timings):
+            verdict = gate(scorecard, cfg.thresholds, needs)
+    except BaseException:
+        side.cancel()
+        raise
     stage_done(progress, "score", n_records, timings["score"] + timings["gate"])
     progress("kpis")
     with timed("kpis", timings):
-        kpis, kpi_extras = kpi_stage(
-            records,
-            issues,
-            matches,
-            cfg.kpis,
-            as_of=as_of,
-            passed=verdict.passed,
-            withheld=verdict.withheld_kpis,
-        )
+        kpis, kpi_extras = kpis_given(side.result(), verdict)
     stage_done(progress, "kpis", n_records, timings["kpis"])
     return RunResult(
         run_id=run_id or make_run_id(cfg),
@@ -317,6 +338,38 @@ def _analyse(
         timings=timings,
         extras={"validation": validation, **kpi_extras},
     )
+
+
+# From this many contacts the KPIs run in a child beside score: below it a fork and its page
+# faults cost more than the overlap saves, and small runs (tests, notebooks) stay in one process.
+KPIS_BESIDE_MIN_ROWS = 50_000
+
+
+def kpis_beside(
+    records: dict[str, pd.DataFrame],
+    issues: pd.DataFrame,
+    matches: Any,
+    cfg: KpiConfig,
+    as_of: dt.date,
+) -> tuple[pd.DataFrame | None, dict[str, object]]:
+    """The KPI stage before the gate has spoken: computed as if it passed, nothing withheld.
+
+    Only the breakdowns and the withheld KPIs depend on the verdict (`kpis_given` applies
+    it), so the stage needs neither score nor gate and can run beside them. When the gate
+    fails the breakdowns were computed for nothing, on the core score does not use.
+    """
+    return kpi_stage(records, issues, matches, cfg, as_of=as_of, passed=True)
+
+
+def kpis_given(
+    computed: tuple[pd.DataFrame | None, dict[str, object]], verdict: Any
+) -> tuple[pd.DataFrame | None, dict[str, object]]:
+    """`kpis_beside`'s answer once the verdict is known: what `kpi_stage` with the verdict
+    returns (no KPIs and no breakdowns when the gate failed; the withheld KPIs blanked)."""
+    table, extras = computed
+    if not verdict.passed or table is None:
+        return None, {k: v for k, v in extras.items() if k != "breakdowns"}
+    return withhold(table, verdict.withheld_kpis or {}), extras
 
 
 def run(
