@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from audit import history, review_store
+from audit.beside import Beside
 from audit.config import (
     KpiConfig,
     PipelineConfig,
@@ -39,7 +40,6 @@ from audit.match.memory import MatchMemory
 from audit.model import Progress, RunResult, no_progress, stage_done, timed
 from audit.normalize import normalize
 from audit.report import sweep_stale_runs, write_report
-from audit.report.beside import Beside
 from audit.schema import conform_issues, empty_issues
 from audit.score import score
 from audit.sources import read_sources, sources_for_paths
@@ -298,6 +298,7 @@ def _analyse(
         matches,
         cfg.kpis,
         as_of,
+        name="KPIs",
         fork=isinstance(stages, _PandasStages)  # a Spark session's sockets are not the child's
         and contacts is not None
         and len(contacts) >= KPIS_BESIDE_MIN_ROWS,

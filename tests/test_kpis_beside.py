@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 import audit.pipeline as pipeline
+from audit.beside import Beside
 from audit.config import load_config
 from audit.errors import InputError
 from audit.kpis import kpi_stage
 from audit.model import Verdict
-from audit.report.beside import Beside
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 import audit.report as report
+from audit.beside import Beside
 from audit.config import load_config
 from audit.errors import InputError
 from audit.merge.review import write_review
 from audit.pipeline import analyse
-from audit.report.beside import Beside
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from audit.beside import Beside
 from audit.errors import ConfigError
 from audit.fsio import (
     commit_dir,
@@ -31,7 +32,6 @@ from audit.fsio import (
 from audit.manifest import MANIFEST, manifest_complete, write_manifest
 from audit.model import RunResult
 from audit.report import csv_writer, html_writer, json_writer, md_writer, xlsx_writer
-from audit.report.beside import FORK_MIN_ROWS, Beside
 from audit.report.context import (
     WRITERS,
     ParquetWriter,
@@ -51,6 +51,9 @@ from audit.report.run_folder import (
 )
 from audit.report.xlsx_writer import freeze_xlsx
 
+# Below this many contacts the review runs in this process: a fork and its page faults cost
+# more than the overlap saves, and small runs (tests, notebooks) stay in one process.
+FORK_MIN_ROWS = 50_000
 BUILTIN_WRITERS = (json_writer, csv_writer, html_writer, md_writer, xlsx_writer)
 
 # Writes the merge review into a folder: (result, folder, redact=..., language=...) -> files.
@@ -140,6 +143,7 @@ def write_report(
             staging,
             ctx.redact,
             ctx.language,
+            name="merge review",
             fork=review is not None
             and parquet is None  # a Spark session's sockets are not the child's to touch
             and contacts is not None

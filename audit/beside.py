@@ -1,16 +1,21 @@
-"""One writer of the report run in a forked process beside the others, on the second core.
+"""Work run in a forked process beside the caller's, on the second core.
 
-The merge review (its proposals tables, workbook and page) is about half of the report stage's
-CPU and shares nothing with the run folder's writers but their input: a forked child inherits
-that input as it is (no copy, no pickling), writes its own files into the staging folder and
-sends back only their paths, while this process writes the rest. Each file is written by one
-process alone, so the folder is the same whichever finishes first.
+A forked child inherits its input as it is (no copy, no pickling), does one piece of work
+that shares nothing with what the caller does meanwhile, and sends back only its answer. The
+run uses it twice: the KPI stage beside score and gate, and the merge review beside the run
+folder's other writers (which writes its own files and sends back their paths, so the folder is
+the same whichever finishes first).
 
-What is written where is the same as in-process; only the wall time differs. Without fork
-(not Linux), with one worker (`CRM_AUDIT_WORKERS=1`) or on small data the work simply runs
-in this process when its result is asked for. An error in the child is raised here as the
-same exception (an `InputError` stays an exit 3); a child that dies without an answer (killed,
-out of memory) has its work run again here, so nothing is silently missing.
+The parent's pages are shared with the child until either writes them: work whose
+temporaries reuse the heap's freed pages (the match stage's, `match.heap`) would copy each
+page it touches again, so match makes its golden proposals on one core (measured: half of
+them in a child took longer than all of them here).
+
+What is computed is the same as in-process; only the wall time differs. Without fork (not
+Linux), with one worker (`CRM_AUDIT_WORKERS=1`) or when the caller says so (small data) the
+work simply runs in this process when its result is asked for. An error in the child is raised
+here as the same exception (an `InputError` stays an exit 3); a child that dies without an
+answer (killed, out of memory) has its work run again here, so nothing is silently missing.
 """
 
 from __future__ import annotations
@@ -27,15 +32,13 @@ from audit.columnwise import fork_child, stop_child
 
 T = TypeVar("T")
 
-# Below this many contacts the review runs in this process: a fork and its page faults cost
-# more than the overlap saves, and small runs (tests, notebooks) stay in one process.
-FORK_MIN_ROWS = 50_000
-
 
 class Beside(Generic[T]):
     """`fn(*args)` started in a forked child now; `result()` waits for it (or runs it here)."""
 
-    def __init__(self, fn: Callable[..., T], *args: Any, fork: bool = True) -> None:
+    def __init__(
+        self, fn: Callable[..., T], *args: Any, fork: bool = True, name: str = "beside"
+    ) -> None:
         self._fn, self._args = fn, args
         self._proc: Any = None
         self._conn: Connection | None = None
@@ -43,7 +46,9 @@ class Beside(Generic[T]):
             return
         # not a daemon: the work may start worker processes of its own (a daemon may not);
         # `result` and `cancel` always wait for it
-        child = fork_child(_child, (fn, args), name="crm-audit-beside", daemon=False, duplex=False)
+        child = fork_child(
+            _child, (fn, args, name), name=f"crm-audit-{name}", daemon=False, duplex=False
+        )
         if child is not None:
             self._proc, self._conn = child
 
@@ -69,19 +74,19 @@ class Beside(Generic[T]):
         return self._fn(*self._args)
 
     def cancel(self) -> None:
-        """Stop the child if it still runs (the other writers failed) and wait for it, so that
-        nothing writes into a folder that is about to be removed."""
+        """Stop the child if it still runs (the caller's own work failed) and wait for it, so
+        that nothing it does (files written into a folder about to be removed) outlives it."""
         stop_child(self._proc, self._conn)
         self._proc, self._conn = None, None
 
 
-def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], name: str) -> None:
     gc.freeze()  # what the fork inherited is never collected here: leave its pages shared
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; it stops this one
     try:
         reply: tuple[str, Any] = ("ok", fn(*args))
     except BaseException as e:  # every failure goes back to the parent, which raises it
-        e.add_note("(in the report's second process)\n" + traceback.format_exc())
+        e.add_note(f"(in the second process: {name})\n" + traceback.format_exc())
         try:
             pickle.loads(pickle.dumps(e))
             reply = ("error", e)
