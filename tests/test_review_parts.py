@@ -8,6 +8,8 @@ import zipfile
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -87,3 +89,45 @@ def test_the_workbook_carries_the_run_date_as_freezing_it_would(
     before = dated.stat().st_mtime_ns
     freeze_xlsx(dated, as_of)
     assert dated.stat().st_mtime_ns == before
+
+
+def test_inside_rows_are_the_pairs_within_one_cluster_in_display_order() -> None:
+    """`inside_rows` (Arrow text and integer ranks) against the rule spelled out pair by pair:
+    both records in one cluster, clusters in id text order ("c10" before "c9"), best score
+    first, ties in table order, a missing score last."""
+    from audit.merge.review import inside_rows
+
+    clusters = pd.DataFrame(
+        {
+            "cluster_id": pd.array(["c9", "c9", "c10", "c10", "c10", "c2", "c2"], dtype="str"),
+            "record_id": pd.array(["a", "b", "x", "y", "z", "p", "q"], dtype="str"),
+        }
+    )
+    pairs = pd.DataFrame(
+        {
+            "record_id_l": ["a", "x", "x", "a", "y", "p", "nobody", "x"],
+            "record_id_r": ["b", "y", "z", "x", "z", "q", "q", "y"],
+            "score": [0.5, 0.7, 0.9, 0.99, 0.7, np.nan, 0.8, 0.95],
+        }
+    )
+    pos, cids = inside_rows(pairs, clusters)
+    cluster_of = {}
+    for c, r in zip(clusters["cluster_id"], clusters["record_id"], strict=True):
+        cluster_of.setdefault(r, c)
+    rows = [
+        k
+        for k, (lft, rgt) in enumerate(zip(pairs["record_id_l"], pairs["record_id_r"], strict=True))
+        if lft in cluster_of and cluster_of[lft] == cluster_of.get(rgt)
+    ]
+    score = pairs["score"].tolist()
+    want = sorted(
+        rows,
+        key=lambda k: (
+            cluster_of[pairs["record_id_l"][k]],
+            np.isnan(score[k]),
+            -np.nan_to_num(score[k]),
+            k,
+        ),
+    )
+    assert pos.tolist() == want == [7, 2, 1, 4, 5, 0]
+    assert cids.tolist() == ["c10", "c10", "c10", "c10", "c2", "c9"]

@@ -68,13 +68,20 @@ def write_review(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     golden_rules = _golden(result) if _has_clusters(result) else None
-    summary, parts = proposal_parts(result, golden_rules, redact=redact)
+    # the pairs inside the clusters, found once for the tables and the page
+    m = result.matches
+    inside = (
+        inside_rows(m.pairs, m.clusters)
+        if golden_rules is not None and m.pairs is not None and m.clusters is not None
+        else None
+    )
+    summary, parts = proposal_parts(result, golden_rules, redact=redact, inside=inside)
     shown = _page_choice(summary, PAGE_CLUSTERS)
     n_all = int(summary["cluster_id"].nunique())
     # the tables first: what their parts need is released before the page's dicts are built
     tables = _write_tables(parts, set(shown), run_dir, n_all=n_all, stamp=_stamp(result))
     del parts
-    props = build_proposals(result, only=set(shown), golden_rules=golden_rules)
+    props = build_proposals(result, only=set(shown), golden_rules=golden_rules, inside=inside)
     if redact:
         props = redact_proposals(props)
     n_auto = int(summary["band"].eq("auto").sum())
@@ -174,6 +181,7 @@ def build_proposals(
     result: RunResult,
     only: set[str] | None = None,
     golden_rules: tuple[pd.DataFrame, dict[str, str]] | None = None,
+    inside: Inside | None = None,
 ) -> Proposals:
     """The clusters as dicts for the review page (`only`: just these cluster ids).
 
@@ -220,7 +228,10 @@ def build_proposals(
         )
     ]
     pairs = m.pairs if m.pairs is not None else pd.DataFrame()
-    pair_cols, pair_by_cluster = _pairs_by_cluster(pairs, cl)
+    if inside is not None and only is not None:  # the pairs of the page's clusters
+        keep = pd.Series(inside[1], dtype=object).isin(only).to_numpy()
+        inside = (inside[0][keep], inside[1][keep])
+    pair_cols, pair_by_cluster = _pairs_by_cluster(pairs, cl, inside)
     # the two-people check of merge apply (`two_people`), with the personal-address test run
     # once over every member's address instead of once per cluster
     mailbox: dict[str, str] = {}
@@ -343,12 +354,12 @@ def _bands(cl: pd.DataFrame) -> dict[str, str]:
 
 
 def _pairs_by_cluster(
-    pairs: pd.DataFrame, cl: pd.DataFrame
+    pairs: pd.DataFrame, cl: pd.DataFrame, inside: Inside | None = None
 ) -> tuple[list[str], dict[str, list[dict[str, Any]]]]:
     """The columns to show and, per cluster, its pairs (best score first) as plain rows."""
     if pairs.empty or "record_id_l" not in pairs:
         return [], {}
-    p, sims = _inside_pairs(pairs, cl)
+    p, sims = _inside_pairs(pairs, cl, inside)
     base = ["record_id_l", "record_id_r", "score", "band", "rule_id"]
     expl = [
         c
@@ -481,6 +492,7 @@ def proposal_parts(
     *,
     redact: bool = False,
     batch: int | None = None,
+    inside: Inside | None = None,
 ) -> tuple[pd.DataFrame, Iterator[pd.DataFrame]]:
     """One row per cluster (cluster_id, band, score_min) in display order, from which the
     page and the workbook pick theirs; then every cluster's rows in the layout `merge apply`
@@ -514,7 +526,7 @@ def proposal_parts(
     pairs = result.matches.pairs if result.matches.pairs is not None else pd.DataFrame()
     used = ("record_id_l", "record_id_r", "score", "rule_id")
     pairs = pairs[[c for c in pairs.columns if c in used or str(c).startswith("sim_")]]
-    p, sims = _inside_pairs(pairs, cl)
+    p, sims = _inside_pairs(pairs, cl, inside)
     score_min: dict[str, float] = {}
     if "score" in p:
         sc = pd.to_numeric(p["score"].astype(object), errors="coerce").astype("float64")
@@ -714,18 +726,65 @@ def _map_unique(s: pd.Series, fn: Any) -> np.ndarray:
     return out[codes]
 
 
-def _inside_pairs(pairs: pd.DataFrame, cl: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+# the pairs inside one cluster: their row positions in the pairs table, in display order (by
+# cluster id, best score first), and each one's cluster id as Python text
+Inside = tuple[np.ndarray, np.ndarray]
+
+
+def inside_rows(pairs: pd.DataFrame, clusters: pd.DataFrame) -> Inside:
+    """The pairs whose two records are in one cluster (a record's first cluster row decides),
+    best score first within the cluster, clusters in id order: their positions in `pairs` and
+    their cluster ids.
+
+    Found once for the proposals tables and the page (`write_review`), on Arrow text and
+    integer ranks: mapping and sorting the ids as Python text cost about 0.9 CPU-s at 300k
+    contacts, and was done twice."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    none = (np.empty(0, dtype=np.intp), np.empty(0, dtype=object))
+    if pairs.empty or "record_id_l" not in pairs or clusters.empty or "record_id" not in clusters:
+        return none
+    rid = _arrow_ids(clusters["record_id"])
+    enc = _arrow_ids(clusters["cluster_id"]).dictionary_encode()
+    # each record's cluster (as a code), -1 for a record in no cluster
+    code = np.append(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), -1)
+    left, right = (
+        code[pc.fill_null(pc.index_in(_arrow_ids(pairs[s]), value_set=rid), -1).to_numpy()]
+        for s in ("record_id_l", "record_id_r")
+    )
+    pos = np.flatnonzero((left >= 0) & (left == right))
+    c = left[pos]
+    if "score" in pairs:  # by cluster id (its rank in text order), then best score first
+        rank = np.empty(len(enc.dictionary), dtype=np.int64)
+        rank[pc.sort_indices(enc.dictionary).to_numpy()] = np.arange(len(rank))
+        key = pd.DataFrame({"c": rank[c], "s": pairs["score"].iloc[pos].reset_index(drop=True)})
+        by = key.sort_values(["c", "s"], ascending=[True, False], kind="stable").index
+        order = np.asarray(by, dtype=np.intp)
+        pos, c = pos[order], c[order]
+    return pos, enc.dictionary.take(pa.array(c)).to_numpy(zero_copy_only=False).astype(object)
+
+
+def _arrow_ids(s: pd.Series) -> Any:
+    """Ids as Arrow text, as `_ids` spells them (`astype(str)`)."""
+    import pyarrow as pa
+
+    arr = pa.array(s.astype(str).array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
+
+
+def _inside_pairs(
+    pairs: pd.DataFrame, cl: pd.DataFrame, inside: Inside | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """The pairs whose records are in one cluster (`_c`), best score first within it, and the
-    similarity columns (as `_pairs_by_cluster` orders them)."""
+    similarity columns (as `_pairs_by_cluster` orders them). `inside`: `inside_rows` found
+    already (else found here from `cl`)."""
     if pairs.empty or "record_id_l" not in pairs:
         return pd.DataFrame({"_c": pd.Series(dtype=object)}), []
-    cid = cl.drop_duplicates("record_id").set_index("record_id")["cluster_id"]
-    left = pairs["record_id_l"].astype(str).map(cid)
-    right = pairs["record_id_r"].astype(str).map(cid)
-    inside = (left.notna() & left.eq(right)).to_numpy()
-    p = pairs.loc[inside].assign(_c=left[inside].to_numpy())
-    if "score" in p:
-        p = p.sort_values(["_c", "score"], ascending=[True, False], kind="stable")
+    pos, cids = inside if inside is not None else inside_rows(pairs, cl)
+    p = pairs.iloc[pos].assign(_c=cids)
     sims = sorted(c for c in p.columns if str(c).startswith("sim_"))
     return p.reset_index(drop=True), sims
 
