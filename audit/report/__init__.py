@@ -31,7 +31,7 @@ from audit.fsio import (
 from audit.manifest import MANIFEST, manifest_complete, write_manifest
 from audit.model import RunResult
 from audit.report import csv_writer, html_writer, json_writer, md_writer, xlsx_writer
-from audit.report.beside import FORK_MIN_ROWS, Beside
+from audit.report.beside import FORK_MIN_ROWS, Beside, memory_to_spare
 from audit.report.context import (
     WRITERS,
     ParquetWriter,
@@ -143,7 +143,8 @@ def write_report(
             fork=review is not None
             and parquet is None  # a Spark session's sockets are not the child's to touch
             and contacts is not None
-            and len(contacts) >= FORK_MIN_ROWS,
+            and len(contacts) >= FORK_MIN_ROWS
+            and memory_to_spare(),  # else here, after the others: no second process's pages
         )
         try:
             paths = render(ctx, staging, formats)
