@@ -131,3 +131,31 @@ def test_inside_rows_are_the_pairs_within_one_cluster_in_display_order() -> None
     )
     assert pos.tolist() == want == [7, 2, 1, 4, 5, 0]
     assert cids.tolist() == ["c10", "c10", "c10", "c10", "c2", "c9"]
+
+
+def test_members_are_each_clusters_survivor_then_its_records_by_id() -> None:
+    """`_members` (Arrow text and integer positions) against the rule spelled out cluster by
+    cluster: the survivor, then the cluster's other records found in the contacts, by id, each
+    once; a record's row is the last contacts row of its id; clusters in rank order."""
+    contacts = pd.Series(["r5", "r1", "r9", "r10", "r1", "r2", "r7"], dtype="str")  # r1 twice
+    clusters = pd.DataFrame(
+        {
+            "cluster_id": ["B", "B", "B", "B", "A", "A", "A", "Z", "Z"],
+            "record_id": ["r9", "r10", "r1", "r10", "r2", "ghost", "r5", "r7", "r2"],
+        }
+    )
+    cids, survivors = ["A", "B"], ["r5", "r9"]  # Z has no golden row: not proposed
+    g_rank = np.array([1, 0])  # B is shown first
+    rows, ids, cl_ids, role, rank = review._members(contacts, clusters, cids, survivors, g_rank)
+    last_row = {r: k for k, r in enumerate(contacts)}
+    want = []
+    for k in np.argsort(g_rank):
+        c, surv = cids[k], survivors[k]
+        mine = set(clusters.loc[clusters["cluster_id"] == c, "record_id"]) & set(contacts)
+        for role_, rid in [(0, surv)] + [(1, r) for r in sorted(mine - {surv})]:
+            want.append((last_row.get(rid, -1), rid, c, role_, g_rank[k]))
+    cols = (rows, ids, cl_ids, role, rank)
+    got = list(zip(*(c.tolist() for c in cols), strict=True))
+    assert got == want
+    assert [g[1] for g in got] == ["r9", "r1", "r10", "r5", "r2"]  # "r10" < "r9" as text
+    assert got[1][0] == 4  # r1's last row
