@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from audit import history, review_store
-from audit.beside import Beside
+from audit.beside import Beside, memory_to_spare
 from audit.config import (
     KpiConfig,
     PipelineConfig,
@@ -301,7 +301,8 @@ def _analyse(
         name="KPIs",
         fork=isinstance(stages, _PandasStages)  # a Spark session's sockets are not the child's
         and contacts is not None
-        and len(contacts) >= KPIS_BESIDE_MIN_ROWS,
+        and len(contacts) >= KPIS_BESIDE_MIN_ROWS
+        and memory_to_spare(),  # else here, after the gate: no second process's pages
     )
     try:
         progress("score")

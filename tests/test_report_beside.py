@@ -154,3 +154,49 @@ def test_the_second_process_may_start_workers_of_its_own(monkeypatch: pytest.Mon
     side = Beside(_starts_its_own_worker)
     assert side.forked
     assert side.result() == 0
+
+
+def test_without_the_memory_to_spare_the_review_runs_here(
+    result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MemAvailable under this process's resident size: no child, the same folder."""
+    import audit.beside as beside
+
+    meminfo = Path("/proc/meminfo")
+    if not meminfo.is_file():
+        pytest.skip("no /proc/meminfo here")
+    assert beside.memory_to_spare() in (True, False)  # the real files read without error
+    lines = meminfo.read_text().splitlines()
+
+    def meminfo_with(kib: int) -> Path:  # the machine's own file, MemAvailable set to `kib`
+        path = tmp_path / f"meminfo-{kib}"
+        path.write_text(
+            "\n".join(
+                f"MemAvailable:    {kib} kB" if ln.startswith("MemAvailable:") else ln
+                for ln in lines
+            )
+        )
+        return path
+
+    forked: list[bool] = []
+    real = Beside.result
+
+    def spy(self):  # type: ignore[no-untyped-def]
+        forked.append(self.forked)
+        return real(self)
+
+    monkeypatch.setattr(Beside, "result", spy)
+    monkeypatch.setattr(report, "FORK_MIN_ROWS", 0)
+    monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
+    monkeypatch.setattr(beside, "MEMINFO", meminfo_with(10**12))
+    assert beside.memory_to_spare() is True
+    two = tmp_path / "two"
+    report.write_report(result, two, ["html"], review=write_review)
+    monkeypatch.setattr(beside, "MEMINFO", meminfo_with(1024))
+    assert beside.memory_to_spare() is False
+    one = tmp_path / "one"
+    report.write_report(result, one, ["html"], review=write_review)
+    assert forked == [True, False]
+    a, b = _files(one), _files(two)
+    assert "merge_review.html" in a
+    assert [k for k in a if a[k] != b.get(k)] == []

@@ -8,6 +8,8 @@ import zipfile
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -87,3 +89,73 @@ def test_the_workbook_carries_the_run_date_as_freezing_it_would(
     before = dated.stat().st_mtime_ns
     freeze_xlsx(dated, as_of)
     assert dated.stat().st_mtime_ns == before
+
+
+def test_inside_rows_are_the_pairs_within_one_cluster_in_display_order() -> None:
+    """`inside_rows` (Arrow text and integer ranks) against the rule spelled out pair by pair:
+    both records in one cluster, clusters in id text order ("c10" before "c9"), best score
+    first, ties in table order, a missing score last."""
+    from audit.merge.review import inside_rows
+
+    clusters = pd.DataFrame(
+        {
+            "cluster_id": pd.array(["c9", "c9", "c10", "c10", "c10", "c2", "c2"], dtype="str"),
+            "record_id": pd.array(["a", "b", "x", "y", "z", "p", "q"], dtype="str"),
+        }
+    )
+    pairs = pd.DataFrame(
+        {
+            "record_id_l": ["a", "x", "x", "a", "y", "p", "nobody", "x"],
+            "record_id_r": ["b", "y", "z", "x", "z", "q", "q", "y"],
+            "score": [0.5, 0.7, 0.9, 0.99, 0.7, np.nan, 0.8, 0.95],
+        }
+    )
+    pos, cids = inside_rows(pairs, clusters)
+    cluster_of = {}
+    for c, r in zip(clusters["cluster_id"], clusters["record_id"], strict=True):
+        cluster_of.setdefault(r, c)
+    rows = [
+        k
+        for k, (lft, rgt) in enumerate(zip(pairs["record_id_l"], pairs["record_id_r"], strict=True))
+        if lft in cluster_of and cluster_of[lft] == cluster_of.get(rgt)
+    ]
+    score = pairs["score"].tolist()
+    want = sorted(
+        rows,
+        key=lambda k: (
+            cluster_of[pairs["record_id_l"][k]],
+            np.isnan(score[k]),
+            -np.nan_to_num(score[k]),
+            k,
+        ),
+    )
+    assert pos.tolist() == want == [7, 2, 1, 4, 5, 0]
+    assert cids.tolist() == ["c10", "c10", "c10", "c10", "c2", "c9"]
+
+
+def test_members_are_each_clusters_survivor_then_its_records_by_id() -> None:
+    """`_members` (Arrow text and integer positions) against the rule spelled out cluster by
+    cluster: the survivor, then the cluster's other records found in the contacts, by id, each
+    once; a record's row is the last contacts row of its id; clusters in rank order."""
+    contacts = pd.Series(["r5", "r1", "r9", "r10", "r1", "r2", "r7"], dtype="str")  # r1 twice
+    clusters = pd.DataFrame(
+        {
+            "cluster_id": ["B", "B", "B", "B", "A", "A", "A", "Z", "Z"],
+            "record_id": ["r9", "r10", "r1", "r10", "r2", "ghost", "r5", "r7", "r2"],
+        }
+    )
+    cids, survivors = ["A", "B"], ["r5", "r9"]  # Z has no golden row: not proposed
+    g_rank = np.array([1, 0])  # B is shown first
+    rows, ids, cl_ids, role, rank = review._members(contacts, clusters, cids, survivors, g_rank)
+    last_row = {r: k for k, r in enumerate(contacts)}
+    want = []
+    for k in np.argsort(g_rank):
+        c, surv = cids[k], survivors[k]
+        mine = set(clusters.loc[clusters["cluster_id"] == c, "record_id"]) & set(contacts)
+        for role_, rid in [(0, surv)] + [(1, r) for r in sorted(mine - {surv})]:
+            want.append((last_row.get(rid, -1), rid, c, role_, g_rank[k]))
+    cols = (rows, ids, cl_ids, role, rank)
+    got = list(zip(*(c.tolist() for c in cols), strict=True))
+    assert got == want
+    assert [g[1] for g in got] == ["r9", "r1", "r10", "r5", "r2"]  # "r10" < "r9" as text
+    assert got[1][0] == 4  # r1's last row

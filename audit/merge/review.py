@@ -68,13 +68,20 @@ def write_review(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     golden_rules = _golden(result) if _has_clusters(result) else None
-    summary, parts = proposal_parts(result, golden_rules, redact=redact)
+    # the pairs inside the clusters, found once for the tables and the page
+    m = result.matches
+    inside = (
+        inside_rows(m.pairs, m.clusters)
+        if golden_rules is not None and m.pairs is not None and m.clusters is not None
+        else None
+    )
+    summary, parts = proposal_parts(result, golden_rules, redact=redact, inside=inside)
     shown = _page_choice(summary, PAGE_CLUSTERS)
     n_all = int(summary["cluster_id"].nunique())
     # the tables first: what their parts need is released before the page's dicts are built
     tables = _write_tables(parts, set(shown), run_dir, n_all=n_all, stamp=_stamp(result))
     del parts
-    props = build_proposals(result, only=set(shown), golden_rules=golden_rules)
+    props = build_proposals(result, only=set(shown), golden_rules=golden_rules, inside=inside)
     if redact:
         props = redact_proposals(props)
     n_auto = int(summary["band"].eq("auto").sum())
@@ -174,6 +181,7 @@ def build_proposals(
     result: RunResult,
     only: set[str] | None = None,
     golden_rules: tuple[pd.DataFrame, dict[str, str]] | None = None,
+    inside: Inside | None = None,
 ) -> Proposals:
     """The clusters as dicts for the review page (`only`: just these cluster ids).
 
@@ -220,7 +228,10 @@ def build_proposals(
         )
     ]
     pairs = m.pairs if m.pairs is not None else pd.DataFrame()
-    pair_cols, pair_by_cluster = _pairs_by_cluster(pairs, cl)
+    if inside is not None and only is not None:  # the pairs of the page's clusters
+        keep = pd.Series(inside[1], dtype=object).isin(only).to_numpy()
+        inside = (inside[0][keep], inside[1][keep])
+    pair_cols, pair_by_cluster = _pairs_by_cluster(pairs, cl, inside)
     # the two-people check of merge apply (`two_people`), with the personal-address test run
     # once over every member's address instead of once per cluster
     mailbox: dict[str, str] = {}
@@ -343,12 +354,12 @@ def _bands(cl: pd.DataFrame) -> dict[str, str]:
 
 
 def _pairs_by_cluster(
-    pairs: pd.DataFrame, cl: pd.DataFrame
+    pairs: pd.DataFrame, cl: pd.DataFrame, inside: Inside | None = None
 ) -> tuple[list[str], dict[str, list[dict[str, Any]]]]:
     """The columns to show and, per cluster, its pairs (best score first) as plain rows."""
     if pairs.empty or "record_id_l" not in pairs:
         return [], {}
-    p, sims = _inside_pairs(pairs, cl)
+    p, sims = _inside_pairs(pairs, cl, inside)
     base = ["record_id_l", "record_id_r", "score", "band", "rule_id"]
     expl = [
         c
@@ -481,6 +492,7 @@ def proposal_parts(
     *,
     redact: bool = False,
     batch: int | None = None,
+    inside: Inside | None = None,
 ) -> tuple[pd.DataFrame, Iterator[pd.DataFrame]]:
     """One row per cluster (cluster_id, band, score_min) in display order, from which the
     page and the workbook pick theirs; then every cluster's rows in the layout `merge apply`
@@ -514,7 +526,7 @@ def proposal_parts(
     pairs = result.matches.pairs if result.matches.pairs is not None else pd.DataFrame()
     used = ("record_id_l", "record_id_r", "score", "rule_id")
     pairs = pairs[[c for c in pairs.columns if c in used or str(c).startswith("sim_")]]
-    p, sims = _inside_pairs(pairs, cl)
+    p, sims = _inside_pairs(pairs, cl, inside)
     score_min: dict[str, float] = {}
     if "score" in p:
         sc = pd.to_numeric(p["score"].astype(object), errors="coerce").astype("float64")
@@ -528,26 +540,11 @@ def proposal_parts(
     )
 
     # members: the survivor first, then the cluster's other records known to the contacts
-    rid_c = _ids(contacts["record_id"])
-    surv = pd.DataFrame({"cluster_id": cids, "record_id": survivors})
-    mem = cl.loc[cl["cluster_id"].isin(set(cids)).to_numpy(), ["cluster_id", "record_id"]]
-    mem = mem.loc[mem["record_id"].isin(set(rid_c)).to_numpy()].drop_duplicates()
-    mem = mem.merge(surv.rename(columns={"record_id": "_surv"}), on="cluster_id")
-    mem = mem.loc[(mem["record_id"] != mem["_surv"]).to_numpy(), ["cluster_id", "record_id"]]
-    members = pd.concat([surv.assign(_m=0), mem.assign(_m=1)], ignore_index=True)
-    members["_rank"] = members["cluster_id"].map(rank)
-    members = members.sort_values(["_rank", "_m", "record_id"], kind="stable")
-    members = members.reset_index(drop=True)
-    # each member's row in the contacts (the last one of a repeated id), -1 for none
-    row_of = pd.Series(np.arange(len(rid_c), dtype=np.int64), index=rid_c.to_numpy())
-    row_of = row_of.loc[~row_of.index.duplicated(keep="last")]
-    m_row = row_of.reindex(members["record_id"].to_numpy()).fillna(-1).to_numpy(np.int64)
-    m_ids = members["record_id"].to_numpy(dtype=object)
-    m_cids = members["cluster_id"].to_numpy(dtype=object)
-    m_first = members["_m"].to_numpy()
-    m_rank = members["_rank"].to_numpy(dtype=np.int64)
-    m_why = _lookup_int(m_ids, _why_at(p))
     g_rank = np.array([rank[c] for c in cids], dtype=np.int64)
+    m_row, m_ids, m_cids, m_first, m_rank = _members(
+        contacts["record_id"], result.matches.clusters, cids, survivors, g_rank
+    )
+    m_why = _first_in_pairs(m_ids, p)
     g_order = np.argsort(g_rank, kind="stable")
     g_sorted = g_rank[g_order]
     rule_text = [as_text(v) for v in _objects(golden["survivor_rule"])]
@@ -669,10 +666,93 @@ def _lookup(keys: Any, mapping: dict[str, str], default: str) -> np.ndarray:
     return out
 
 
-def _lookup_int(keys: np.ndarray, mapping: dict[str, int]) -> np.ndarray:
-    """`mapping[key]` per row, -1 where the key is not there."""
-    get = mapping.get
-    return np.array([get(k, -1) for k in keys.tolist()], dtype=np.int64)
+def _members(
+    record_ids: pd.Series,
+    clusters: pd.DataFrame,
+    cids: list[str],
+    survivors: list[str],
+    g_rank: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every proposals row of a record, in display order: per cluster (by `g_rank`, the rank
+    of golden row k) its survivor, then its other records found in the contacts, by record id
+    (each once). Returns each row's contacts row (the last one of a repeated id; -1: none),
+    record id and cluster id (Python text), 0 for the survivor and 1 for the others, and the
+    cluster's rank.
+
+    Found on Arrow text and integer positions: Python text sets, a merge and a sort of text
+    ids, and a text index of every contact, were most of the review's setup (superlinear: 14.7
+    CPU-s at 1M contacts for all of it, under load)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rid = _arrow_ids(record_ids)
+    n = len(rid)
+
+    def first_in(values: Any, value_set: Any) -> np.ndarray:
+        found = pc.index_in(values, value_set=value_set)
+        return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
+
+    def last_row(first: np.ndarray, values: Any) -> np.ndarray:
+        if pc.count_distinct(rid, mode="all").as_py() == n:  # no repeated id: first is last
+            return first
+        backwards = first_in(values, rid.take(pa.array(np.arange(n - 1, -1, -1))))
+        return np.where(backwards >= 0, n - 1 - backwards, -1)
+
+    g_ids = pa.array(cids, type=pa.large_string())
+    s_ids = pa.array(survivors, type=pa.large_string())
+    s_first = first_in(s_ids, rid)  # the survivor's first row in the contacts
+    golden_of = first_in(_arrow_ids(clusters["cluster_id"]), g_ids)
+    first = first_in(_arrow_ids(clusters["record_id"]), rid)
+    keep = (golden_of >= 0) & (first >= 0)
+    golden_of, first = golden_of[keep], first[keep]
+    others = first != s_first[golden_of]
+    golden_of, first = golden_of[others], first[others]
+    # a record id's rank in text order (a repeated id: the rank of its first row)
+    text_rank = np.empty(n, dtype=np.int64)
+    text_rank[pc.sort_indices(rid).to_numpy()] = np.arange(n)
+    k = len(cids)
+    row_rank = np.concatenate([g_rank, g_rank[golden_of]])
+    role = np.concatenate([np.zeros(k, dtype=np.int64), np.ones(len(first), dtype=np.int64)])
+    by_text = np.concatenate([np.zeros(k, dtype=np.int64), text_rank[first]])
+    order = np.lexsort((by_text, role, row_rank))
+    golden_all = np.concatenate([np.arange(k), golden_of])[order]
+    first_all = np.concatenate([np.full(k, -1, dtype=np.int64), first])[order]
+    role, row_rank = role[order], row_rank[order]
+    # a record listed twice in its cluster: once
+    again = np.zeros(len(order), dtype=bool)
+    again[1:] = (
+        (role[1:] == 1) & (golden_all[1:] == golden_all[:-1]) & (first_all[1:] == first_all[:-1])
+    )
+    golden_all, first_all = golden_all[~again], first_all[~again]
+    role, row_rank = role[~again], row_rank[~again]
+    surv = role == 0
+    ids = np.empty(len(role), dtype=object)
+    ids[surv] = np.asarray(survivors, dtype=object)[golden_all[surv]]
+    ids[~surv] = rid.take(pa.array(first_all[~surv])).to_numpy(zero_copy_only=False)
+    rows = np.empty(len(role), dtype=np.int64)
+    rows[surv] = last_row(s_first, s_ids)[golden_all[surv]]
+    member_first = first_all[~surv]
+    rows[~surv] = last_row(member_first, rid.take(pa.array(member_first)))
+    cl_ids = np.asarray(cids, dtype=object)[golden_all]
+    return rows, ids, cl_ids, role, row_rank
+
+
+def _first_in_pairs(ids: np.ndarray, p: pd.DataFrame) -> np.ndarray:
+    """For each record, where its best pair in the cluster is (`p` is best first): 2 * pair
+    row, + 1 when the record is the pair's right one (its first appearance, pair by pair, left
+    before right), -1 for none. Looked up in Arrow: a dict of every paired record id as Python
+    text was half a CPU-second at 300k contacts."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if p.empty or "record_id_l" not in p or not len(ids):
+        return np.full(len(ids), -1, dtype=np.int64)
+    left, right = _arrow_ids(p["record_id_l"]), _arrow_ids(p["record_id_r"])
+    n = len(left)
+    both = pa.concat_arrays([left, right])
+    interleaved = both.take(pa.array(np.arange(2 * n).reshape(2, n).T.reshape(-1)))
+    found = pc.index_in(pa.array(ids, type=pa.large_string()), value_set=interleaved)
+    return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
 
 
 def _ids(s: pd.Series) -> pd.Series:
@@ -714,37 +794,71 @@ def _map_unique(s: pd.Series, fn: Any) -> np.ndarray:
     return out[codes]
 
 
-def _inside_pairs(pairs: pd.DataFrame, cl: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+# the pairs inside one cluster: their row positions in the pairs table, in display order (by
+# cluster id, best score first), and each one's cluster id as Python text
+Inside = tuple[np.ndarray, np.ndarray]
+
+
+def inside_rows(pairs: pd.DataFrame, clusters: pd.DataFrame) -> Inside:
+    """The pairs whose two records are in one cluster (a record's first cluster row decides),
+    best score first within the cluster, clusters in id order: their positions in `pairs` and
+    their cluster ids.
+
+    Found once for the proposals tables and the page (`write_review`), on Arrow text and
+    integer ranks: mapping and sorting the ids as Python text cost about 0.9 CPU-s at 300k
+    contacts, and was done twice."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    none = (np.empty(0, dtype=np.intp), np.empty(0, dtype=object))
+    if pairs.empty or "record_id_l" not in pairs or clusters.empty or "record_id" not in clusters:
+        return none
+    rid = _arrow_ids(clusters["record_id"])
+    enc = _arrow_ids(clusters["cluster_id"]).dictionary_encode()
+    # each record's cluster (as a code), -1 for a record in no cluster
+    code = np.append(enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), -1)
+    left, right = (
+        code[pc.fill_null(pc.index_in(_arrow_ids(pairs[s]), value_set=rid), -1).to_numpy()]
+        for s in ("record_id_l", "record_id_r")
+    )
+    pos = np.flatnonzero((left >= 0) & (left == right))
+    c = left[pos]
+    if "score" in pairs:  # by cluster id (its rank in text order), then best score first
+        rank = np.empty(len(enc.dictionary), dtype=np.int64)
+        rank[pc.sort_indices(enc.dictionary).to_numpy()] = np.arange(len(rank))
+        key = pd.DataFrame({"c": rank[c], "s": pairs["score"].iloc[pos].reset_index(drop=True)})
+        by = key.sort_values(["c", "s"], ascending=[True, False], kind="stable").index
+        order = np.asarray(by, dtype=np.intp)
+        pos, c = pos[order], c[order]
+    return pos, enc.dictionary.take(pa.array(c)).to_numpy(zero_copy_only=False).astype(object)
+
+
+def _arrow_ids(s: pd.Series) -> Any:
+    """Ids as Arrow text, as `_ids` spells them (`astype(str)`)."""
+    import pyarrow as pa
+
+    arr = pa.array(s.astype(str).array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
+
+
+def _inside_pairs(
+    pairs: pd.DataFrame, cl: pd.DataFrame, inside: Inside | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """The pairs whose records are in one cluster (`_c`), best score first within it, and the
-    similarity columns (as `_pairs_by_cluster` orders them)."""
+    similarity columns (as `_pairs_by_cluster` orders them). `inside`: `inside_rows` found
+    already (else found here from `cl`)."""
     if pairs.empty or "record_id_l" not in pairs:
         return pd.DataFrame({"_c": pd.Series(dtype=object)}), []
-    cid = cl.drop_duplicates("record_id").set_index("record_id")["cluster_id"]
-    left = pairs["record_id_l"].astype(str).map(cid)
-    right = pairs["record_id_r"].astype(str).map(cid)
-    inside = (left.notna() & left.eq(right)).to_numpy()
-    p = pairs.loc[inside].assign(_c=left[inside].to_numpy())
-    if "score" in p:
-        p = p.sort_values(["_c", "score"], ascending=[True, False], kind="stable")
+    pos, cids = inside if inside is not None else inside_rows(pairs, cl)
+    p = pairs.iloc[pos].assign(_c=cids)
     sims = sorted(c for c in p.columns if str(c).startswith("sim_"))
     return p.reset_index(drop=True), sims
 
 
-def _why_at(p: pd.DataFrame) -> dict[str, int]:
-    """For each record, where its best pair in the cluster is: 2 * pair row, + 1 when the
-    record is the pair's right one (its first appearance, pair by pair, left before right)."""
-    if p.empty or "record_id_l" not in p:
-        return {}
-    n = len(p)
-    rid = np.empty(2 * n, dtype=object)
-    rid[0::2] = p["record_id_l"].astype(str).to_numpy(dtype=object)
-    rid[1::2] = p["record_id_r"].astype(str).to_numpy(dtype=object)
-    first = np.flatnonzero(~pd.Series(rid).duplicated(keep="first").to_numpy())
-    return dict(zip(rid[first].tolist(), first.tolist(), strict=True))
-
-
 def _why_texts(p: pd.DataFrame, sims: list[str], at: np.ndarray, *, redact: bool) -> np.ndarray:
-    """The `why` of records from their best pairs (`at`, from `_why_at`; -1: none, ''):
+    """The `why` of records from their best pairs (`at`, from `_first_in_pairs`; -1: none, ''):
     partner, score and top similarities ('with crm:7 score 0.93: email 1.00, given 0.88
     [email]'). Made for the records of one part only: the text of every record at once was
     a transient of a few hundred MB at 300k contacts."""

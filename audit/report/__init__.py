@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from audit.beside import Beside
+from audit.beside import Beside, memory_to_spare
 from audit.errors import ConfigError
 from audit.fsio import (
     commit_dir,
@@ -147,7 +147,8 @@ def write_report(
             fork=review is not None
             and parquet is None  # a Spark session's sockets are not the child's to touch
             and contacts is not None
-            and len(contacts) >= FORK_MIN_ROWS,
+            and len(contacts) >= FORK_MIN_ROWS
+            and memory_to_spare(),  # else here, after the others: no second process's pages
         )
         try:
             paths = render(ctx, staging, formats)

@@ -54,28 +54,32 @@ _SECONDS_PER_DAY = 86_400
 _FIRST_SECOND, _LAST_SECOND = -30_610_224_000, 253_402_300_799
 
 
-def write_table(frame: pd.DataFrame, path: Path) -> Path:
-    """Write `frame` as the run folder's CSV (see the module doc for the exact bytes)."""
+def write_table(frame: pd.DataFrame, path: Path, order: np.ndarray | None = None) -> Path:
+    """Write `frame` as the run folder's CSV (see the module doc for the exact bytes); with
+    `order` (row positions), the rows of `frame.take(order)`, taken a block at a time: the
+    largest records table's sorted copy was the report stage's rise at 1M contacts."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if frame.columns.empty:
         path.write_bytes(b"")
         return path
     if not all(_supported(frame.iloc[:, j]) for j in range(frame.shape[1])):
-        safe.neutralize_frame(frame).to_csv(
+        whole = frame if order is None else frame.take(order)
+        safe.neutralize_frame(whole).to_csv(
             path, index=False, encoding=ENCODING, lineterminator=LINE, float_format=FLOAT_FORMAT
         )
         return path
     with open(path, "wb") as out:
         out.write(ENCODING_BOM)
-        write_rows(frame, out)
+        write_rows(frame, out, order)
     return path
 
 
 ENCODING_BOM = "\ufeff".encode()
 
 
-def write_rows(frame: pd.DataFrame, out: IO[bytes]) -> None:
-    """The header and the rows of a table whose columns are all `_supported`, as UTF-8."""
+def write_rows(frame: pd.DataFrame, out: IO[bytes], order: np.ndarray | None = None) -> None:
+    """The header and the rows of a table whose columns are all `_supported`, as UTF-8 (the
+    rows of `frame.take(order)` when `order` is given)."""
     ncols = frame.shape[1]
     header = [_quote_text(safe.neutralize(str(c)), ncols) for c in frame.columns]
     out.write((",".join(header) + LINE).encode("utf-8"))
@@ -84,9 +88,9 @@ def write_rows(frame: pd.DataFrame, out: IO[bytes]) -> None:
     block = chunk * max(1, _BLOCK_ROWS // chunk)
     for start in range(0, n, block):
         stop = min(start + block, n)
-        cells = [
-            _quoted(_column_text(frame.iloc[start:stop, j], chunk), ncols) for j in range(ncols)
-        ]
+        part = frame.iloc[start:stop] if order is None else frame.take(order[start:stop])
+        cells = [_quoted(_column_text(part.iloc[:, j], chunk), ncols) for j in range(ncols)]
+        del part
         last = _join(cells[-1], _LINE)
         rows = _join(*cells[:-1], last, sep=",") if ncols > 1 else last
         _write_array(rows, out)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from audit import schema
@@ -23,6 +25,7 @@ from audit.report.run_folder import (
     ENGINE_PARQUET,
     KPI_COLUMNS,
     PARQUET_ONLY,
+    record_order,
     record_rows,
     table_path,
 )
@@ -61,6 +64,49 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def write_records_parquet(frame: pd.DataFrame, order: np.ndarray | None, path: Path) -> Path:
+    """`write_parquet(schema.stored_provenance(frame.take(order)), path)`, the same bytes,
+    without a sorted copy of the frame: each column is taken in order and converted to Arrow
+    on its own (the ids' Python text, which `stored_provenance` makes, one column at a time),
+    so the stage holds the records once plus their sorted Arrow columns, not a sorted pandas
+    copy, the ids as Python text and the Arrow table of both at once. Anything the column-wise
+    path does not take (repeated column names, a column pyarrow refuses) goes the old way."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if order is None:
+        return write_parquet(schema.stored_provenance(frame), path)
+    if not frame.columns.is_unique or not all(isinstance(c, str) for c in frame.columns):
+        return write_parquet(schema.stored_provenance(frame.take(order)), path)
+    columns: list[pa.ChunkedArray] = []
+    fields: list[pa.Field] = []
+    try:
+        for name in frame.columns:
+            one = schema.stored_provenance(frame[[name]].take(order))
+            table = pa.Table.from_pandas(one, preserve_index=False)
+            del one
+            columns.append(table.column(0))
+            fields.append(table.schema.field(0))
+            del table
+        # the pandas metadata to_parquet writes: it depends on the columns' dtypes and Arrow
+        # types only, so an empty frame with the types found above gives the same
+        head = schema.stored_provenance(frame.iloc[:0])
+        types = pa.schema(fields)
+        meta = pa.Table.from_pandas(head, schema=types, preserve_index=False).schema.metadata
+    except (TypeError, ValueError):  # pyarrow's ArrowTypeError / ArrowInvalid
+        columns.clear()
+        return write_parquet(schema.stored_provenance(frame.take(order)), path)
+    if frame.attrs:  # as pandas' to_parquet adds them
+        import json
+
+        meta = {**(meta or {}), b"PANDAS_ATTRS": json.dumps(frame.attrs).encode()}
+    sorted_table = pa.Table.from_arrays(columns, schema=types.with_metadata(meta))
+    del columns
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(sorted_table, str(path), compression="snappy")
+    return path
+
+
 @writer("csv", suffix=".csv", always=True)
 def write_csv(ctx: ReportContext, out_dir: Path) -> list[Path]:
     """Every table of the run: issues, duplicates, clusters, golden, bounces, records, scores.
@@ -72,14 +118,14 @@ def write_csv(ctx: ReportContext, out_dir: Path) -> list[Path]:
     names = sorted(set(ctx.tables) | set(_ALWAYS))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet") as pool:
 
-        def parquet(frame: pd.DataFrame, path: Path) -> None:
+        def parquet(frame: pd.DataFrame, path: Path, write: Any = write_parquet) -> None:
             if ctx.parquet is not None and not frame.columns.empty:
                 paths.extend(ctx.parquet(frame, path))  # the engine's (Spark) writer, here
             else:  # one file waits at most: a queue would hold every sorted records copy
                 for earlier in paths:
                     if isinstance(earlier, Future):
                         earlier.result()
-                paths.append(pool.submit(lambda: [write_parquet(frame, path)]))
+                paths.append(pool.submit(lambda: [write(frame, path)]))
 
         for name in names:
             frame = ctx.table(name)
@@ -87,6 +133,17 @@ def write_csv(ctx: ReportContext, out_dir: Path) -> list[Path]:
                 frame = pd.DataFrame(columns=_DEFAULT_HEADERS[name])
             if name not in _ALWAYS and frame.columns.empty and not name.startswith("records/"):
                 continue  # a scorecard table the score stage did not fill
+            if name.startswith("records/") and ctx.parquet is None:
+                # the rows in record_id order, taken a block (a column) at a time: no sorted
+                # copy of the table (redacted: sorted already, so `order` is None)
+                order = None if ctx.redact else record_order(frame)
+                paths.append(csv_encode.write_table(frame, out_dir / table_path(name), order))
+                parquet(
+                    frame,
+                    out_dir / f"{name}.parquet",
+                    lambda f, p, order=order: write_records_parquet(f, order, p),
+                )
+                continue
             if name.startswith("records/") and not ctx.redact:  # redacted: sorted already
                 frame = record_rows(frame)
             if name in PARQUET_ONLY:

@@ -231,6 +231,18 @@ def record_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return _sorted(frame, ["record_id"])
 
 
+def record_order(frame: pd.DataFrame) -> np.ndarray | None:
+    """The row positions of `record_rows(frame)` (None: `frame` is in that order already), for
+    writers that take the rows a block at a time instead of holding a sorted copy (the largest
+    records table's was the report stage's rise at 1M contacts: +0.59 GB). The key is sorted
+    as `record_rows` sorts it, a one-column frame, so ties and missing ids fall the same way."""
+    if "record_id" not in frame.columns or _in_order(frame, ["record_id"]):
+        return None
+    key = frame[["record_id"]].reset_index(drop=True)  # copy-on-write: no copy of the ids
+    order = key.sort_values(["record_id"], kind="stable", na_position="first").index
+    return np.asarray(order, dtype=np.intp)
+
+
 def result_tables(result: RunResult) -> dict[str, pd.DataFrame]:
     """Every table of a run, in stable row order (the records in the stage's order: their
     rows are sorted when written, see `record_rows`)."""
