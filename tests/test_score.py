@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -346,3 +347,65 @@ def test_field_inventory_counts_unmapped_text_columns_as_text(odd_cell: str | No
     assert inv.loc["Seen", ["n_filled", "n_distinct", "sources"]].tolist() == [5, 2, "a"]
     assert inv.loc["Tier", ["n_filled", "n_distinct", "sources"]].tolist() == [6, 2, "a, b"]
     assert inv.loc["Note", ["n_filled", "n_distinct", "sources"]].tolist() == [1, 1, "b"]
+
+
+def test_owner_means_of_the_compact_components_are_the_float64_means() -> None:
+    """The findings' flags are held as float32 (1, 0.5, 0 exactly), but an owner's mean of
+    them is the mean a person would compute: 1/3 of ann's records are clean, not 0.33333334."""
+    iss = issues(
+        ("t:1", "contacts", "email", "contacts.email.valid", "validity", "error"),
+        ("t:2", "contacts", "email", "contacts.email.valid", "validity", "error"),
+    )
+    chk = checked(("contacts.email.valid", "contacts", "email", "validity", "error", 10, 2))
+    contacts = ten_contacts()
+    contacts["owner"] = ["ann"] * 3 + ["bob"] * 7
+    sc = score({"contacts": contacts}, iss, EMPTY_MATCHES, Thresholds(), checked=chk)
+    assert sc.by_record["validity"].dtype == "float32"
+    ann = sc.by_owner.set_index("owner").loc["ann"]
+    assert ann["validity"] == 1 / 3  # exactly the float64 mean
+    assert (ann["n_errors"], ann["n_records"]) == (2, 3)
+    assert sc.by_owner["n_errors"].dtype == "int64"
+
+
+def test_per_record_scores_file_holds_float64_components_and_text_entities(
+    tmp_path: Path,
+) -> None:
+    """In memory the table is compact (entity a categorical, flags float32, counts int32, ids
+    Arrow text); its Parquet file holds text, float64 and int64, the same values."""
+    from dataclasses import replace
+
+    from audit.report import load_run, write_report
+    from tests.factories import hostile_run_result
+
+    deals = make_frame("deals", amount=["10", None], owner=["ann", None], source="crm")
+    iss = issues(
+        ("t:3", "contacts", "email", "contacts.email.valid", "validity", "error"),
+        ("t:4", "contacts", "phone", "contacts.phone.valid", "validity", "warning"),
+    )
+    chk = checked(
+        ("contacts.email.valid", "contacts", "email", "validity", "error", 10, 1),
+        ("contacts.phone.valid", "contacts", "phone", "validity", "warning", 10, 1),
+    )
+    sc = score(
+        {"contacts": ten_contacts(), "deals": deals}, iss, EMPTY_MATCHES, Thresholds(), checked=chk
+    )
+    rec = sc.by_record
+    assert isinstance(rec["entity"].dtype, pd.CategoricalDtype)
+    assert rec["record_id"].dtype == "str" and rec["n_errors"].dtype == "int32"
+    assert rec["record_id"].tolist() == sorted(rec["record_id"])
+    result = hostile_run_result()
+    result = replace(result, scorecard=replace(result.scorecard, by_record=rec))
+    write_report(result, tmp_path / "r", ["json"])
+    back = load_run(tmp_path / "r").tables["scores/by_record"]
+    assert back["entity"].tolist() == rec["entity"].astype(str).tolist()
+    assert back["entity"].value_counts().to_dict() == {"contacts": 10, "deals": 2}
+    assert pd.api.types.is_string_dtype(back["entity"])
+    for c in ("score", "validity", "completeness", "email_health", "freshness"):
+        assert back[c].dtype == "float64"
+        assert back[c].tolist() == pytest.approx(rec[c].tolist(), nan_ok=True, abs=0)
+    assert back["n_errors"].dtype == "int64" and back["n_warnings"].dtype == "int64"
+    on = back.set_index("record_id")
+    assert (on.loc["t:3", "validity"], on.loc["t:4", "validity"]) == (0.0, 0.5)
+    assert on.loc["t:3", "n_errors"] == 1 and on.loc["t:4", "n_warnings"] == 1
+    deal_owners = back.loc[back["entity"] == "deals", "owner"]
+    assert deal_owners.iloc[0] == "ann" and pd.isna(deal_owners.iloc[1])

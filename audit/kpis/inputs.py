@@ -118,7 +118,20 @@ def fold(s: pd.Series, prefix: str = "") -> pd.Series:
 def folded(s: pd.Series) -> pd.Series:
     """Stripped, case-folded text with '' for missing (Arrow strings): for comparisons with
     isin/eq/startswith, where a Python object per row would only be thrown away."""
-    return s.astype("string").str.strip().str.casefold().fillna("").astype("str")
+    return text_per_distinct(s, lambda t: t.str.strip().str.casefold())
+
+
+def text_per_distinct(s: pd.Series, steps: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """`steps` (string methods over `s.astype("string")`) run on each distinct text once and
+    spread back over the rows as Arrow text, '' for missing: what the steps over every row,
+    `.fillna("").astype("str")`, give. Arrow has no casefold, so pandas ran it in Python per
+    row; emails, statuses and events repeat (at 300k contacts casefold was a sixth of the KPI
+    stage's time)."""
+    codes, uniq = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    done = steps(pd.Series(uniq, dtype="string")).fillna("").astype("str")
+    typed = pd.array([*done.tolist(), ""], dtype="str")
+    picks = np.where(codes < 0, len(done), codes)
+    return pd.Series(typed.take(picks), index=s.index, name=s.name)
 
 
 # What the shared facts below read, for the KPIs' `reads` declarations (audit.kpis.catalogue):

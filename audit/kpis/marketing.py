@@ -27,6 +27,7 @@ from audit.kpis.inputs import (
     paid_start,
     ratio,
     sub_status,
+    text_per_distinct,
 )
 from audit.kpis.money import paid_orders
 from audit.kpis.period import KpiPeriod
@@ -60,7 +61,7 @@ def first_seen(frames: Frames) -> pd.Series:
 
 def _casefolded(s: pd.Series) -> pd.Series:
     """str(v).casefold() of each value, '' for missing (typed text is already stripped)."""
-    return s.astype("string").str.casefold().fillna("").astype("str")
+    return text_per_distinct(s, lambda t: t.str.casefold())
 
 
 def _linked(frames: Frames, deals: pd.DataFrame) -> pd.Series:

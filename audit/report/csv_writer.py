@@ -29,6 +29,7 @@ from audit.report.run_folder import (
     record_rows,
     table_path,
 )
+from audit.score.records import stored_record_scores
 
 ENCODING = csv_encode.ENCODING
 # always present, even when empty, so scripts can rely on them
@@ -146,8 +147,8 @@ def write_csv(ctx: ReportContext, out_dir: Path) -> list[Path]:
                 continue
             if name.startswith("records/") and not ctx.redact:  # redacted: sorted already
                 frame = record_rows(frame)
-            if name in PARQUET_ONLY:
-                parquet(frame, out_dir / f"{name}.parquet")
+            if name in PARQUET_ONLY:  # the per-record scores' compact columns written as before
+                parquet(stored_record_scores(frame), out_dir / f"{name}.parquet")
                 continue
             paths.append(write_csv_table(frame, out_dir / table_path(name)))
             if name.startswith("records/"):

@@ -80,18 +80,23 @@ def _extra_columns(frame: pd.DataFrame) -> list[tuple[str, np.ndarray, int]]:
     """
     if "extra" not in frame or frame["extra"].isna().all():
         return []
-    raw = frame["extra"].to_numpy(dtype=object)
-    text = np.fromiter((isinstance(v, str) for v in raw), bool, len(raw))
-    codes = np.full(len(raw), -1, np.int64)
-    codes[text], uniq = pd.factorize(raw[text])
-    if not any(isinstance(v, dict) for v in raw[~text]):
+    coded = _arrow_codes(frame["extra"])
+    if coded is not None:  # Arrow text (the records' own): no Python string per row
+        text, codes, uniq = coded
+        raw = None
+    else:
+        raw = frame["extra"].to_numpy(dtype=object)
+        text = np.fromiter((isinstance(v, str) for v in raw), bool, len(raw))
+        codes = np.full(len(raw), -1, np.int64)
+        codes[text], uniq = pd.factorize(raw[text])
+    if raw is None or not any(isinstance(v, dict) for v in raw[~text]):
         read = _arrow_extra(uniq)
         if read is not None:
             codes[~text] = len(uniq)  # empty cells: the empty row after the texts
             return [(name, filled[codes], n) for name, filled, n in read]
     parsed: list[dict] = [_parse(v) for v in uniq]
     for i in np.flatnonzero(~text):  # dicts (JSON sources) and empty cells: one row each
-        v = raw[i]
+        v = None if raw is None else raw[i]
         codes[i] = len(parsed)
         parsed.append(v if isinstance(v, dict) else {})
     table = pd.DataFrame(parsed)
@@ -101,6 +106,25 @@ def _extra_columns(frame: pd.DataFrame) -> list[tuple[str, np.ndarray, int]]:
         filled = table[c].notna().to_numpy(dtype=bool)
         out.append((str(c), filled[codes], _distinct(table[c], filled)))
     return out
+
+
+def _arrow_codes(extra: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """For an Arrow text column: which rows hold text, each row's code among the distinct
+    texts (-1 for none) and the distinct texts in order of first appearance, as
+    `pd.factorize` of the rows' Python strings gives them; None for any other column."""
+    if extra.dtype != "str":
+        return None
+    try:
+        arr = pa.array(extra, from_pandas=True)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        enc = arr.dictionary_encode()
+    except (pa.ArrowException, TypeError):
+        return None
+    text = pc.is_valid(arr).to_numpy(zero_copy_only=False).astype(bool)
+    codes = pc.fill_null(enc.indices.cast(pa.int64()), -1).to_numpy(zero_copy_only=False)
+    uniq = np.asarray(enc.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    return text, np.array(codes, dtype=np.int64), uniq
 
 
 def _arrow_extra(texts: np.ndarray) -> list[tuple[str, np.ndarray, int]] | None:
