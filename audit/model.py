@@ -61,7 +61,10 @@ class Scorecard:
     by_dimension: pd.DataFrame  # dimension, score, n_checked, n_failed
     by_source: pd.DataFrame  # source, dimension, score
     by_owner: pd.DataFrame  # owner, score, n_records
-    by_record: pd.DataFrame  # record_id, score, n_errors, n_warnings
+    # record_id, entity (categorical), score, the components (validity, email health and
+    # freshness float32: 1, 0.5, 0 or empty), n_errors, n_warnings (int32); the report writes
+    # it with the stored types (`score.stored_record_scores`)
+    by_record: pd.DataFrame
     by_field: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_rule: pd.DataFrame = field(
         default_factory=pd.DataFrame
