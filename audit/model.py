@@ -63,7 +63,7 @@ class Scorecard:
     by_owner: pd.DataFrame  # owner, score, n_records
     # record_id, entity (categorical), score, the components (validity, email health and
     # freshness float32: 1, 0.5, 0 or empty), n_errors, n_warnings (int32); the report writes
-    # it with the stored types (`score.stored_record_scores`)
+    # it with the stored types (`score.records.stored_record_scores`)
     by_record: pd.DataFrame
     by_field: pd.DataFrame = field(default_factory=pd.DataFrame)
     by_rule: pd.DataFrame = field(
