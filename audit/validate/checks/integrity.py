@@ -45,7 +45,7 @@ def references(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     known = ctx.cache[tag]
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     missing: list[str | None] = [None] * len(uniques)
-    slow = range(len(uniques))
+    slow: list[int] = list(range(len(uniques)))
     if s.dtype == "str" and len(uniques):
         # a value with no separator and nothing to strip is missing exactly when its normal
         # form is not among the target's: one Arrow lookup for all of them
@@ -55,8 +55,8 @@ def references(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
             fast &= ~_np(pc.match_substring(text, rule.params.separator))
         found = _np(pc.is_in(_normed(text, by_email), value_set=known))
         gone_at = np.flatnonzero(fast & ~found)
-        for i, v in zip(gone_at, text.take(pa.array(gone_at)).to_pylist(), strict=True):
-            missing[i] = v
+        for at, v in zip(gone_at.tolist(), text.take(pa.array(gone_at)).to_pylist(), strict=True):
+            missing[at] = v
         slow = np.flatnonzero(~fast).tolist()
     if len(slow) and (tag, "set") not in ctx.cache:
         ctx.cache[tag, "set"] = set(known.to_pylist())
