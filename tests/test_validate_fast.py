@@ -66,3 +66,19 @@ def test_references_equal_the_per_value_definition(data: st.DataObject, by_email
     want = _expected([None if v != v else v for v in deals["contact_id"]], targets, by_email)
     got = [None if v is None else v.split(": ", 1)[1] for v in out.evidence]
     assert got == want
+
+
+# placeholder lists' own words beside random text, so that both answers occur
+junk = st.sampled_from(["test", "none", "n/a", "info", "example.com", "x", "0000000", "123456789"])
+pieces = st.one_of(junk, st.text(alphabet="aex0179 .@-()[]+", max_size=6))
+values = st.lists(pieces, min_size=1, max_size=4).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(values, min_size=1, max_size=25), st.sampled_from(["text", "email", "phone"]))
+def test_placeholder_pass_equals_the_per_value_function(texts: list[str], which: str) -> None:
+    from audit.validate.checks.basic import is_placeholder, placeholder_flags
+
+    u = pd.Series(pd.array(texts, dtype="str"))
+    got = placeholder_flags(u, which, frozenset({"n.v."}), False).tolist()
+    assert got == [is_placeholder(v, which, frozenset({"n.v."}), False) for v in texts]
