@@ -82,3 +82,39 @@ def test_placeholder_pass_equals_the_per_value_function(texts: list[str], which:
     u = pd.Series(pd.array(texts, dtype="str"))
     got = placeholder_flags(u, which, frozenset({"n.v."}), False).tolist()
     assert got == [is_placeholder(v, which, frozenset({"n.v."}), False) for v in texts]
+
+
+contact_like = st.lists(
+    st.one_of(
+        st.sampled_from(["+82 10-1234-5678", "(02) 312 3456", "a@b.co", "www.x.kr", "http://y"]),
+        st.text(alphabet="0１٣ +()-./@wshtpaZ:\n\xa0", max_size=8),
+    ),
+    min_size=1,
+    max_size=3,
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(contact_like, min_size=1, max_size=25))
+def test_wrong_field_equals_its_patterns_per_value(texts: list[str]) -> None:
+    import re
+
+    from audit.validate.checks.contact import _EMAIL_WORD, _LOOKS, WrongFieldParams, wrong_field
+
+    frame = pd.DataFrame({"record_id": [str(i) for i in range(len(texts))]})
+    frame["phone"] = pd.Series(texts, dtype="str")
+    params = WrongFieldParams(looks_like=["email", "url", "phone"])
+    rule = Rule("contacts.phone.wrong_field", "wrong_field", "contacts", "phone", "validity",
+                "error", "m", None, params, "t", "t")  # fmt: skip
+    out = wrong_field(frame, rule, Context({"contacts": frame}, dt.date(2026, 1, 31), 730))
+
+    def looks(v: str) -> str | None:
+        if re.search(_EMAIL_WORD, v):
+            return "email"
+        for look in ("url", "phone"):
+            if re.fullmatch(_LOOKS[look], v):
+                return look
+        return None
+
+    got = [None if v != v else v for v in out.extra["looks_like"]]
+    assert got == [looks(v) for v in texts]
