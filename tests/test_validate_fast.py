@@ -118,3 +118,17 @@ def test_wrong_field_equals_its_patterns_per_value(texts: list[str]) -> None:
 
     got = [None if v != v else v for v in out.extra["looks_like"]]
     assert got == [looks(v) for v in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab+.@\n é", max_size=8), min_size=1, max_size=25))
+def test_arrow_extract_equals_python_re(texts: list[str]) -> None:
+    import re
+
+    from audit.validate.checks.stale import _extract
+
+    u = pd.Series(pd.array(texts, dtype="str"))
+    for arrow, python in ((r"@(?P<d>[^@]+)$", r"@([^@]+)$"), (r"^(?P<l>[^@+]+)", r"^([^@+]+)")):
+        got = [None if v != v else v for v in _extract(u, arrow)]
+        want = [m.group(1) if (m := re.search(python, v)) else None for v in texts]
+        assert got == want
