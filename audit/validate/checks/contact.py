@@ -131,13 +131,20 @@ def wrong_field(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     def looks(u: pd.Series) -> np.ndarray:
         what = np.full(len(u), None, dtype=object)
         for look in rule.params.looks_like:
-            if look == "email":  # an address is never part of a name or a number, even as a
-                # word among others ('drew.radley@axis-amc.com A' from First Name + Last Name)
-                found = u.str.contains(_EMAIL_WORD, regex=True)
-            else:
-                found = u.str.fullmatch(_LOOKS[look])
-            hit = found.fillna(False).to_numpy(bool) & (what == None)  # noqa: E711
-            what[hit] = look
+            # pandas runs these patterns (\s, \d) in Python: only the values that can match
+            # go there, found by a test that Arrow runs and the pattern implies
+            maybe = _could_be(u, look)
+            found = np.zeros(len(u), dtype=bool)
+            if maybe.any():
+                sub = u[maybe]
+                if look == "email":  # an address is never part of a name or a number, even as
+                    # a word among others ('drew.radley@axis-amc.com A' from First + Last Name)
+                    hit = sub.str.contains(_EMAIL_WORD, regex=True)
+                else:
+                    hit = sub.str.fullmatch(_LOOKS[look])
+                found[maybe] = hit.fillna(False).to_numpy(bool)
+            hit_here = found & (what == None)  # noqa: E711
+            what[hit_here] = look
         return what
 
     what = on_distinct(s, looks)
@@ -148,6 +155,19 @@ def wrong_field(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
         evidence_arr[labels == look] = f"looks like {'an' if look == 'email' else 'a'} {look}"
     evidence = pd.Series(evidence_arr, index=s.index, dtype=object)
     return Outcome(failed=bad, extra={"looks_like": what}, evidence=evidence)
+
+
+def _could_be(u: pd.Series, look: str) -> np.ndarray:
+    """The distinct values `_LOOKS[look]` (or `_EMAIL_WORD`) can match at all: an address holds
+    an '@', a URL starts with http or www., and a phone number (digits, spaces, +().-/) holds
+    no ASCII letter and no '@'."""
+    if look == "email":
+        maybe = u.str.contains("@", regex=False)
+    elif look == "url":
+        maybe = u.str.startswith(("http", "www."))
+    else:
+        maybe = ~u.str.contains("[A-Za-z@]", regex=True)
+    return maybe.fillna(False).to_numpy(bool)
 
 
 class PhoneCountryParams(Params):

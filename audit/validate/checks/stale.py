@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import ConfigDict, Field
 
 from audit.emailkey import email_key
@@ -52,7 +54,14 @@ def _column_keys(ctx: Context, entity: str, field: str) -> pd.Series:
 
 
 def _domains(s: pd.Series) -> pd.Series:
-    return on_distinct(s, lambda u: u.str.extract(r"@([^@]+)$", expand=False).str.lower())
+    return on_distinct(s, lambda u: _extract(u, r"@(?P<d>[^@]+)$").str.lower())
+
+
+def _extract(u: pd.Series, pattern: str) -> pd.Series:
+    """`u.str.extract(pattern)` (one group) in Arrow, where pandas extracts in Python; for
+    these patterns RE2 and Python agree ('$' at the very end after a greedy [^@]+)."""
+    got = pc.struct_field(pc.extract_regex(pa.array(pd.array(u, dtype="str")), pattern), 0)
+    return pd.Series(pd.array(got, dtype="str"), index=u.index)
 
 
 def _rule_domains(frame: pd.DataFrame, rule: Any, ctx: Context) -> pd.Series:
@@ -375,7 +384,7 @@ def role_account(frame: pd.DataFrame, rule: Any, ctx: Context) -> Outcome:
     """The mailbox is a shared role (info@, sales@, admin@) where a person is expected."""
     s = column(frame, rule.field)
     roles = domain_list("role_locals")
-    local = on_distinct(s, lambda u: u.str.extract(r"^([^@+]+)", expand=False).str.lower())
+    local = on_distinct(s, lambda u: _extract(u, r"^(?P<l>[^@+]+)").str.lower())
     bad = local.isin(roles).fillna(False).astype(bool) & s.notna()
     return Outcome(failed=bad, evidence=("role mailbox " + local + "@").where(bad, None))
 
