@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from audit import schema
 from audit.config import SourceConfig
@@ -46,6 +48,7 @@ from audit.sources.readers import (
     Rejected,
     reader_for_suffix,
 )
+from audit.sources.readers.csv_reader import plain_text
 
 __all__ = [
     "INSPECT_KEYS",
@@ -221,20 +224,89 @@ def _coalesce(frame: pd.DataFrame, cols: list[str]) -> pd.Series:
 
 # the C string encoder json.dumps(..., ensure_ascii=False) uses, without its per-call setup
 _json_str = json.encoder.encode_basestring
+# what that encoder escapes (json.encoder.ESCAPE), in RE2 syntax for Arrow
+_JSON_ESCAPES = r'[\x00-\x1f"\\]'
 
 
-def _json_extra(frame: pd.DataFrame, cols: list[str]) -> list[str | None]:
+def _arrow(col: pd.Series) -> pa.Array | None:
+    """The column as one Arrow text array when it is Arrow text (what the CSV reader gives),
+    else None (an object column of Python values: the other readers, a profile's constants)."""
+    if not (isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"):
+        return None
+    arr = pa.array(col.array)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _text_series(arr: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(pd.array(arr, dtype="str"), index=index, copy=False)
+
+
+def _join(parts: Sequence[Any], sep: str) -> pa.Array:
+    """Row by row, the parts' texts joined by `sep`, a missing one as "" (never missing).
+
+    Arrow's join skipping nulls (null_handling="skip") drops the rows where every part is
+    null from its result (pyarrow 26), so nulls are replaced and the length is checked.
+    """
+    first = next(p for p in parts if isinstance(p, (pa.Array, pa.ChunkedArray)))
+    n = len(first)
+    scalars = [pa.scalar(p, pa.large_string()) if isinstance(p, str) else p for p in parts]
+    out = pc.binary_join_element_wise(
+        *scalars,
+        pa.scalar(sep, pa.large_string()),
+        null_handling="replace",
+        null_replacement="",
+    )
+    if len(out) != n:  # pragma: no cover - a join that lost rows must never pass silently
+        raise AssertionError(f"Arrow's join gave {len(out)} rows for {n}")
+    return out
+
+
+def _json_extra(frame: pd.DataFrame, cols: list[str]) -> pd.Series:
     """Per row, a JSON object (sorted keys) of the non-empty values of `cols`, or None.
 
     Built column by column over the non-empty cells only: vendor exports with hundreds of
     mostly empty custom properties would otherwise cost a dict per row and column.
-    Same text as json.dumps(..., ensure_ascii=False, sort_keys=True).
+    Same text as json.dumps(..., ensure_ascii=False, sort_keys=True). Arrow text columns are
+    joined as Arrow arrays (only a cell that needs escaping goes through Python), so the CSV
+    reader's cells never become Python strings; other columns go the Python way.
     """
     n = len(frame)
-    if not cols:
+    keys = sorted(cols)
+    arrays = [_arrow(frame[k]) for k in keys]
+    if not keys or any(a is None for a in arrays):
+        return pd.Series(_json_extra_py(frame, keys), index=frame.index, dtype=object)
+    parts: list[Any] = []
+    for k, arr in zip(keys, arrays, strict=True):
+        assert arr is not None
+        if arr.null_count == len(arr):
+            continue
+        escape = pc.fill_null(pc.match_substring_regex(arr, _JSON_ESCAPES), False)
+        if pc.any(escape).as_py():
+            fixed = [_json_str(v)[1:-1] for v in arr.filter(escape).to_pylist()]
+            arr = pc.replace_with_mask(arr, escape, pa.array(fixed, arr.type))
+        parts.append(
+            pc.binary_join_element_wise(
+                pa.scalar(", " + _json_str(k) + ': "', arr.type),
+                arr,
+                pa.scalar('"', arr.type),
+                pa.scalar("", arr.type),
+            )
+        )
+    if not parts:
+        return pd.Series([None] * n, index=frame.index, dtype=object)
+    joined = _join(parts, "")  # each part starts with ", "
+    text = _join(["{", pc.utf8_slice_codeunits(joined, 2), "}"], "")
+    text = pc.if_else(pc.equal(joined, ""), pa.scalar(None, text.type), text)
+    return _text_series(text, frame.index)
+
+
+def _json_extra_py(frame: pd.DataFrame, keys: list[str]) -> list[str | None]:
+    """_json_extra over Python values (object columns), missing as None or NaN."""
+    n = len(frame)
+    if not keys:
         return [None] * n
     parts: list[list[str]] = [[] for _ in range(n)]
-    for k in sorted(cols):
+    for k in keys:
         col = frame[k]
         mask = col.notna().to_numpy()
         if not mask.any():
@@ -244,6 +316,31 @@ def _json_extra(frame: pd.DataFrame, cols: list[str]) -> list[str | None]:
         for i, v in zip(rows.tolist(), col.to_numpy(dtype=object)[mask].tolist(), strict=True):
             parts[i].append(key + (_json_str(v) if type(v) is str else json.dumps(v)))
     return ["{" + ", ".join(p) + "}" if p else None for p in parts]
+
+
+def _text_hits(col: pd.Series, pred: Callable[[str], bool]) -> np.ndarray:
+    """Per row, whether the cell holds text for which `pred` is true (missing: False).
+
+    An Arrow text column is asked once per distinct value, not once per row.
+    """
+    arr = _arrow(col)
+    if arr is None:
+        return np.array([isinstance(v, str) and pred(v) for v in col.tolist()], dtype=bool)
+    enc = arr.dictionary_encode()
+    hits = np.array([pred(v) for v in enc.dictionary.to_pylist()] + [False], dtype=bool)
+    return hits[enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
+
+
+def _map_text(col: pd.Series, fn: Callable[[str], str]) -> pd.Series:
+    """`fn` over each cell holding text (missing stays missing); once per distinct value of an
+    Arrow text column, whose result stays Arrow text."""
+    arr = _arrow(col)
+    if arr is None:
+        values = [fn(v) if isinstance(v, str) else v for v in col.astype(object).tolist()]
+        return pd.Series(values, index=col.index, dtype=object)
+    enc = arr.dictionary_encode()
+    mapped = pa.array([fn(v) for v in enc.dictionary.to_pylist()], arr.type)
+    return _text_series(mapped.take(enc.indices), col.index)
 
 
 def _map(
@@ -260,7 +357,7 @@ def _map(
         out = frame[[h for h in header if h in allowed]].copy()
         extra = _json_extra(frame, unmapped)
         if "extra" in frame.columns:
-            extra = [e or x for e, x in zip(extra, frame["extra"].tolist(), strict=True)]
+            extra = extra.where(extra.notna(), frame["extra"])
         out["extra"] = extra
         return out, entity, None, mapping, unmapped
     if profile == "auto":
@@ -320,21 +417,22 @@ def _map(
     if prof is not None:
         for col in prof.strip_apostrophe:
             if col in out.columns:
-                s = out[col].astype(object)
-                out[col] = [_APOSTROPHE.sub("", v) if isinstance(v, str) else v for v in s.tolist()]
+                out[col] = _map_text(out[col], lambda v: _APOSTROPHE.sub("", v))
         for col, value in prof.set.items():
             out[col] = value
         for rule in prof.status:
             cols = [by_fold[fold_header(c)] for c in rule.column if fold_header(c) in by_fold]
             wanted = {v.casefold() for v in rule.values}
+
+            def says(v: str, wanted: set[str] = wanted) -> bool:
+                return v.strip().casefold() in wanted
+
             for c in cols:
-                hit = frame[c].map(
-                    lambda v, w=wanted: isinstance(v, str) and v.strip().casefold() in w
-                )
+                hit = _text_hits(frame[c], says)
                 if "email_status" not in out.columns:
                     out["email_status"] = None
                 current = out["email_status"]
-                out["email_status"] = current.where(~hit.astype(bool) | current.notna(), rule.set)
+                out["email_status"] = current.where(~hit | current.notna(), rule.set)
     if (prof is not None and prof.flags) or "email_bounce" in out.columns:
         bounce_from = [h for h, c in mapping.items() if c == "email_bounce"]
         out = apply_flags(
@@ -458,9 +556,10 @@ def _load_tables(
             frame, entity, prof, mapping, unmapped = _map(table, src, profile, where)
             n = len(frame)
             rows = table.source_row if table.source_row is not None else list(range(1, n + 1))
-            # object Series: pandas 3 would infer its Arrow `str` dtype for plain arrays
             idx = frame.index
-            frame.insert(0, "source_row", pd.Series(list(map(str, rows)), index=idx, dtype=object))
+            numbers = pa.array(np.asarray(rows, dtype=np.int64)).cast(pa.large_string())
+            frame.insert(0, "source_row", _text_series(numbers, idx))
+            # object Series: pandas 3 would infer its Arrow `str` dtype for plain arrays
             frame.insert(0, "source_file", pd.Series(file, index=idx, dtype=object))
             frame.insert(0, "source", pd.Series(src.name, index=idx, dtype=object))
             scores = [] if table.canonical else surveys.score_columns(table.frame, questions)
@@ -616,17 +715,37 @@ def _merge_mail_contacts(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return last.reset_index().drop(columns=["_d"])
 
 
-def _ids(source: str, entity: str, frame: pd.DataFrame, keys_from: str | None) -> list[str]:
+def _ids(source: str, entity: str, frame: pd.DataFrame, keys_from: str | None) -> Any:
+    """Record ids (a list, or Arrow text when built from Arrow text columns)."""
     col = keys_from if keys_from in frame.columns else None
     if col is not None:
-        by_key = key_ids(source, frame[col].tolist())
-        if by_key is not None:
-            return by_key
+        keys = _arrow(frame[col])
+        if keys is not None:
+            if _usable_keys(keys):
+                return _text_series(_join([source + ":", keys], ""), frame.index).array
+        else:
+            by_key = key_ids(source, frame[col].tolist())
+            if by_key is not None:
+                return by_key
     # the file name is left out: a re-downloaded export (new date in its name) keeps its ids
     skip = ("source", "source_file", "source_row", "record_id")
     cols = [c for c in frame.columns if c not in skip]
+    arrays = [_arrow(frame[c]) for c in cols]
+    if cols and all(a is not None for a in arrays):
+        # the row's UTF-8 bytes straight from Arrow: no Python string per cell
+        joined = _join(arrays, "\x1f").cast(pa.large_binary())
+        return content_ids(source, joined.to_pylist())
     contents = list(map("\x1f".join, zip(*(_texts(frame[c]) for c in cols), strict=True)))
     return content_ids(source, contents)
+
+
+def _usable_keys(keys: pa.Array) -> bool:
+    """What provenance.key_ids asks of keys (each present, non-empty and unique), in Arrow."""
+    if not len(keys) or keys.null_count:
+        return False
+    if pc.any(pc.equal(keys, "")).as_py():
+        return False
+    return bool(pc.count_distinct(keys).as_py() == len(keys))
 
 
 def _texts(col: pd.Series) -> list[str]:
@@ -1129,7 +1248,7 @@ def read_table(path: Path, *, encoding: str | None = None) -> Table:
     for r in table.rejected:
         where = f"line {r.line}" if r.line else f"row {r.row}"
         rejected.append(f"{where}: {r.reason}")
-    frame = table.frame.reset_index(drop=True)
+    frame = plain_text(table.frame).reset_index(drop=True)
     return Table(frame, table.rows_read, rejected, table.encoding, warnings)
 
 

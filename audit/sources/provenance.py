@@ -35,12 +35,16 @@ def key_ids(source: str, keys: Sequence[object]) -> list[str] | None:
     return [f"{source}:{k}" for k in keys]
 
 
-def content_ids(source: str, contents: Sequence[str]) -> list[str]:
-    """'<source>:h<hash of the row's content>', '~n' appended to repeats."""
+def content_ids(source: str, contents: Sequence[str | bytes]) -> list[str]:
+    """'<source>:h<hash of the row's content>', '~n' appended to repeats.
+
+    A content is text, or the same text's UTF-8 bytes (as Arrow holds it: no string to make).
+    """
     seen: dict[str, int] = {}
     out = []
     for text in contents:
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+        data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+        digest = hashlib.blake2b(data, digest_size=6).hexdigest()
         n = seen.get(digest, 0) + 1
         seen[digest] = n
         out.append(f"{source}:h{digest}" + (f"~{n}" if n > 1 else ""))

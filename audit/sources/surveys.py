@@ -113,17 +113,17 @@ def prepare(table: RawTable) -> dict[str, str]:
         # Qualtrics: row 2 is the question text, row 3 the ImportId JSON (legacy: absent)
         first = frame.iloc[0]
         if _is_label_row(first, cols):
-            questions = {c: str(first[c]) if first[c] is not None else c for c in cols}
+            questions = {c: first[c] if isinstance(first[c], str) else c for c in cols}
             drop = 1
-            if len(frame) > 1 and str(frame.iloc[1].iloc[0] or "").startswith('{"ImportId"'):
+            if len(frame) > 1 and _text(frame.iloc[1].iloc[0]).startswith('{"ImportId"'):
                 drop = 2
-        elif str(first.iloc[0] or "").startswith('{"ImportId"'):
+        elif _text(first.iloc[0]).startswith('{"ImportId"'):
             drop = 1
         what = "Qualtrics question-text/ImportId"
     elif "respondent id" in folded and "collector id" in folded:
         # SurveyMonkey: row 2 names each column's answer option ("Response", "Other", ...)
         rid = frame.iloc[0][folded["respondent id"]]
-        if rid is None or not str(rid).strip():
+        if not _text(rid).strip():
             drop = 1
         what = "SurveyMonkey answer-option"
     if not drop:
@@ -133,6 +133,11 @@ def prepare(table: RawTable) -> dict[str, str]:
     table.source_row = [r - drop for r in rows[drop:]]
     table.warnings.append(f"read {drop} {what} row(s) below the header as header, not responses")
     return questions
+
+
+def _text(value: object) -> str:
+    """A cell's text, "" where empty: a reader gives None there, Arrow text columns NaN."""
+    return value if isinstance(value, str) else ""
 
 
 def _is_label_row(row: pd.Series, cols: list[str]) -> bool:
@@ -205,7 +210,7 @@ def survey_frame(
         part = provenance.loc[keep, ["source", "source_file", "source_row"]].copy()
         ids = raw.loc[keep, rid] if rid else part["source_row"]
         suffix = f":{sc.survey_type}" if len(scores) > 1 else ""
-        part["external_id"] = [None if i is None else f"{i}{suffix}" for i in ids.tolist()]
+        part["external_id"] = [f"{i}{suffix}" if isinstance(i, str) else None for i in ids.tolist()]
         part["respondent_email"] = email[keep].to_numpy() if email is not None else None
         part["survey_type"] = sc.survey_type
         part["score"] = [_fmt(_number(v)) for v in values[keep].tolist()]

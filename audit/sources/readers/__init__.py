@@ -64,7 +64,9 @@ class Rejected:
 class RawTable:
     """One table read from a file (a CSV, one sheet, one entity gathered from mail)."""
 
-    frame: pd.DataFrame  # columns = header as written (made unique); values text or None
+    # columns = header as written (made unique); values text, or missing: None in object
+    # columns, NaN in Arrow text columns (pandas `str`: the CSV reader's fast path)
+    frame: pd.DataFrame
     source_row: list[int] | None = None  # 1-based data-row numbers; None means 1..len(frame)
     rejected: list[Rejected] = field(default_factory=list)
     reader: str = ""

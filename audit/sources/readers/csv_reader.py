@@ -151,7 +151,7 @@ def _trailing_footers(table: RawTable, delimiter: str) -> None:
     numbers = table.source_row if table.source_row is not None else list(range(1, n + 1))
     cut = n
     while cut > 1:
-        row = frame.iloc[cut - 1].tolist()
+        row = _cells(frame.iloc[cut - 1].tolist())
         if not is_footer(row):
             break
         cut -= 1
@@ -159,11 +159,16 @@ def _trailing_footers(table: RawTable, delimiter: str) -> None:
         return
     footers = []
     for i in range(cut, n):
-        text = delimiter.join("" if v is None else str(v) for v in frame.iloc[i].tolist())
+        text = delimiter.join("" if v is None else v for v in _cells(frame.iloc[i].tolist()))
         footers.append(Rejected(numbers[i], None, "source.row.footer", "footer line", text, "info"))
     table.frame = frame.iloc[:cut].reset_index(drop=True)
     table.source_row = list(numbers[:cut])
     table.rejected = sorted([*table.rejected, *footers], key=lambda r: r.row)
+
+
+def _cells(values: list[object]) -> list[str | None]:
+    """A row's cells with None where empty: the fast path's Arrow text gives NaN there."""
+    return [v if isinstance(v, str) else None for v in values]
 
 
 def _physical_to_record(ends: list[int], line: int) -> int:
@@ -222,7 +227,13 @@ def _fast(raw: bytes, header: list[str], delimiter: str, skip: int) -> RawTable 
 
 
 def _from_arrow(tbl: object, header: list[str]) -> RawTable:
-    """Arrow table -> object frame with None for empty; all-empty rows dropped as blank lines."""
+    """Arrow table -> frame of Arrow text columns; all-empty rows dropped as blank lines.
+
+    The columns stay Arrow text (pandas `str`, missing as NaN) from here to the records: the
+    mapping moves, joins and hashes them as Arrow arrays, so a cell never becomes a Python
+    string in this stage. Converting them to Python strings here and back to Arrow after the
+    mapping was about a fifth of the stage's CPU outside the mailbox.
+    """
     import numpy as np
     import pyarrow.compute as pc
 
@@ -241,31 +252,42 @@ def _from_arrow(tbl: object, header: list[str]) -> RawTable:
             numbers = numbers[np.asarray(keep.to_numpy(zero_copy_only=False), dtype=bool)]
             warnings.append(f"skipped {n_blank} blank row(s)")
     data = {
-        h: _shared_strings(col)
-        for h, col in zip(header, tbl.columns, strict=True)  # type: ignore[attr-defined]
+        str(i): pd.array(col.combine_chunks(), dtype="str")
+        for i, col in enumerate(tbl.columns)  # type: ignore[attr-defined]
     }
-    frame = pd.DataFrame(data, columns=header, dtype=object, copy=False)
-    frame.columns = header
+    frame = pd.DataFrame(data, copy=False)
+    frame.columns = header  # keyed by position, then named
     return RawTable(frame=frame, source_row=numbers.tolist(), warnings=warnings)
 
 
-def _shared_strings(col: object) -> object:
-    """The column as an object array (None for null) holding one str object per distinct value.
+def plain_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its Arrow text columns as object columns of str, None where empty.
 
-    Converting cell by cell makes a new Python string for every cell: a column of 7 lifecycle
-    stages over 290k rows held 290k copies of them (about 55 bytes each). Most CRM columns
-    repeat (stages, owners, countries, first names), and a frame of such columns is most of the
-    stage's memory. Through a dictionary each distinct value is made once and the rows point at
-    it, at the same speed: the values are the same, only not copied.
+    For commands that work on a plain file with Python values (`dedupe`, merge apply): one str
+    object per distinct value of a column, the rows pointing at it (a column of 7 lifecycle
+    stages over 290k rows would otherwise hold 290k copies of them).
     """
     import numpy as np
+    import pyarrow as pa
 
-    enc = col.combine_chunks().dictionary_encode()  # type: ignore[attr-defined]
-    uniques = enc.dictionary.to_numpy(zero_copy_only=False)
-    lookup = np.empty(len(uniques) + 1, dtype=object)
-    lookup[:-1] = uniques
-    lookup[-1] = None  # null rows: index -1
-    return lookup[enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
+    out = {}
+    for i in range(len(frame.columns)):
+        col = frame.iloc[:, i]
+        if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+            arr = pa.array(col.array)
+            enc = (
+                arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+            ).dictionary_encode()
+            uniques = enc.dictionary.to_numpy(zero_copy_only=False)
+            lookup = np.empty(len(uniques) + 1, dtype=object)
+            lookup[:-1] = uniques
+            lookup[-1] = None  # null rows: index -1
+            out[str(i)] = lookup[enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
+        else:
+            out[str(i)] = col.to_numpy(dtype=object)
+    plain = pd.DataFrame(out, index=frame.index, dtype=object, copy=False)
+    plain.columns = frame.columns
+    return plain
 
 
 def _careful(
