@@ -249,6 +249,36 @@ def test_a_column_spark_cannot_carry_is_refused_by_name() -> None:
         encode(pd.DataFrame({"extra": [None, {"a": 1}]}, dtype=object))
 
 
+@pytest.mark.spark
+def test_a_local_session_reads_frames_from_files_that_go_after_the_stage(
+    demo_records, spark
+) -> None:
+    """Inside `staging` (every Spark stage), a local session gets a frame as Parquet files,
+    one per slice of consecutive rows, so neither the heap nor a task holds its rows (at 300k
+    contacts with a 1g heap, validate died serializing a task that carried them). The rows
+    come back as they went, each slice whole in one partition, and the files are gone after."""
+    from pyspark.sql import functions as F
+
+    from audit.spark.frames import POS, decode, dtypes_of, staging, to_spark
+
+    _, records = demo_records
+    frame = records["contacts"]
+    with staging(spark):
+        sdf = to_spark(spark, frame, 3)
+        files = [Path(f.removeprefix("file:")) for f in sdf.inputFiles()]
+        assert len(files) == 3 and all(f.suffix == ".parquet" and f.exists() for f in files)
+        where = sdf.select(POS, F.spark_partition_id().alias("p")).toPandas()
+        per = where.groupby("p")[POS].agg(["min", "max", "count"])
+        assert len(per) == 3
+        assert ((per["max"] - per["min"] + 1) == per["count"]).all()
+        back = decode(sdf.toArrow(), dtypes_of(frame)).sort_values(POS, kind="stable")
+    assert not any(f.exists() for f in files) and not files[0].parent.exists()
+    assert back.pop(POS).tolist() == list(range(len(frame)))
+    pd.testing.assert_frame_equal(
+        back.reset_index(drop=True), frame.reset_index(drop=True), check_exact=True
+    )
+
+
 def _spread(records: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The demo's records with rows that belong together put far apart: a contact repeating
     the first contact's id in its source (last row), two copies of a deal without an id

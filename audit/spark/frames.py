@@ -16,13 +16,19 @@ no lossless Arrow form here, and a silent `str()` would change what a check sees
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -134,8 +140,41 @@ def to_spark(spark: SparkSession, frame: pd.DataFrame, partitions: int) -> DataF
     return arrow_to_spark(spark, encode(frame), partitions)
 
 
-def arrow_to_spark(spark: SparkSession, table: pa.Table, partitions: int) -> DataFrame:
-    """An Arrow table as a Spark frame of `partitions` partitions of consecutive rows.
+_STAGING = threading.local()
+
+
+@contextlib.contextmanager
+def staging(spark: SparkSession) -> Iterator[None]:
+    """Frames sent to Spark inside this block travel through Parquet files on disk, not the
+    JVM's heap, when the session's master is local; the files go when the block ends.
+
+    A frame made from local rows (`createDataFrame`) keeps every row in the heap while the
+    frame lives, and each task carries its partition's rows, serialized once more: at 300k
+    contacts with a 1g heap, validate died serializing such a task. Read from a file, a task
+    carries only the file's name and the heap holds the batches in flight. On a cluster the
+    driver's disk is not the executors', so frames still go in memory there.
+    """
+    if getattr(_STAGING, "dir", None) is not None or not _local(spark):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="crm-audit-spark-")
+    _STAGING.dir, _STAGING.n = folder, 0
+    try:
+        yield
+    finally:
+        _STAGING.dir = None
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _local(spark: SparkSession) -> bool:
+    return str(spark.sparkContext.master).startswith("local")
+
+
+def arrow_to_spark(
+    spark: SparkSession, table: pa.Table, partitions: int, schema: Any = None
+) -> DataFrame:
+    """An Arrow table as a Spark frame of `partitions` partitions of consecutive rows (inside
+    `staging`: one Parquet file per slice, see `_from_files`).
 
     Spark makes a local Arrow table one partition per Arrow batch when it keeps the batches
     as an RDD (tables over `localRelationThreshold`; smaller ones become one partition per
@@ -143,6 +182,9 @@ def arrow_to_spark(spark: SparkSession, table: pa.Table, partitions: int) -> Dat
     """
     table = table.combine_chunks()
     step = max(1, -(-table.num_rows // max(1, partitions)))
+    folder = getattr(_STAGING, "dir", None)
+    if folder is not None:
+        return _from_files(spark, table, step, folder, schema)
     conf = {
         "spark.sql.execution.arrow.maxRecordsPerBatch": str(step),
         "spark.sql.execution.arrow.localRelationThreshold": "0",
@@ -151,13 +193,36 @@ def arrow_to_spark(spark: SparkSession, table: pa.Table, partitions: int) -> Dat
     for k, v in conf.items():
         spark.conf.set(k, v)
     try:
-        return spark.createDataFrame(table)
+        return spark.createDataFrame(table, schema=schema)
     finally:
         for k, v in before.items():
             if v is None:
                 spark.conf.unset(k)
             else:
                 spark.conf.set(k, v)
+
+
+def _from_files(
+    spark: SparkSession, table: pa.Table, step: int, folder: str, schema: Any
+) -> DataFrame:
+    """The table's slices of `step` rows, each one Parquet file of one row group, read back
+    as one frame: one scan per file, so each slice stays whole in one partition (a file
+    Spark splits in two by size gives one empty partition beside it, never half a slice)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    if schema is None:
+        schema = from_arrow_schema(table.schema)
+    frames = []
+    for lo in range(0, max(1, table.num_rows), step):
+        _STAGING.n += 1
+        path = os.path.join(folder, f"{_STAGING.n:06d}.parquet")
+        part = table.slice(lo, step)
+        pq.write_table(part, path, row_group_size=max(1, part.num_rows))
+        frames.append(spark.read.schema(schema).parquet(path))
+    out = frames[0]
+    for other in frames[1:]:
+        out = out.union(other)
+    return out
 
 
 def table_of(batches: Iterable[pa.RecordBatch]) -> pa.Table | None:

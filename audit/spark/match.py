@@ -38,7 +38,7 @@ from audit.match.fellegi_sunter import (
     sample_candidates,
 )
 from audit.match.rules import MatchRules
-from audit.spark.frames import ROWS_PER_PARTITION, arrow_to_spark, slices, table_of
+from audit.spark.frames import ROWS_PER_PARTITION, arrow_to_spark, slices, staging, table_of
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -52,15 +52,16 @@ def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype("string[pyarrow]")
 
 
-def to_spark(spark: SparkSession, feats: pd.DataFrame) -> DataFrame:
-    """The features with their record position, as a cached Spark frame."""
+def to_spark(spark: SparkSession, feats: pd.DataFrame, partitions: int = 1) -> DataFrame:
+    """The features with their record position, as a Spark frame (inside `frames.staging`,
+    read from files: the scoring join reads them once, so nothing is cached in the heap)."""
     table = pa.Table.from_pandas(
         feats.assign(**{POS: np.arange(len(feats), dtype=np.int64)}), preserve_index=False
     )
     schema = pa.schema(
         [pa.field(n, pa.int64() if n == POS else pa.string()) for n in table.column_names]
     )
-    return spark.createDataFrame(table.cast(schema)).cache()
+    return arrow_to_spark(spark, table.cast(schema), partitions)
 
 
 _BLOCKED = pa.schema(
@@ -328,7 +329,28 @@ def link_on_spark(
 ) -> Linked:
     """`engine.link` on a Spark session: same arguments, same result (linking two sides with
     `side` is the plain `dedupe` command's and stays on pandas). Blocking and scoring use one
-    bucket per `rows_per_partition` records (or candidate pairs), at most `buckets`."""
+    bucket per `rows_per_partition` records (or candidate pairs), at most `buckets`. The
+    frames go to Spark through files (`frames.staging`)."""
+    with staging(spark):
+        return _link(
+            spark, feats, rules, review, auto, side, facts, forbid, buckets, driver_edges,
+            rows_per_partition,
+        )  # fmt: skip
+
+
+def _link(
+    spark: SparkSession,
+    feats: pd.DataFrame,
+    rules: MatchRules,
+    review: float,
+    auto: float,
+    side: np.ndarray | None,
+    facts: ValueFacts | None,
+    forbid: np.ndarray | None,
+    buckets: int,
+    driver_edges: int,
+    rows_per_partition: int,
+) -> Linked:
     if side is not None:
         raise ValueError("linking two sides runs on the pandas engine")
     timings: dict[str, float] = {}
@@ -337,7 +359,7 @@ def link_on_spark(
     if facts is None:
         facts = value_facts(feats, nicknames=rules.nicknames)
     columns = list(feats.columns)
-    sdf = to_spark(spark, feats)
+    sdf = to_spark(spark, feats, slices(n, buckets, rows_per_partition))
     try:
         counts = value_counts(feats, counted_features(rules.comparisons))
         cut = slices(n, buckets, rows_per_partition)
@@ -381,7 +403,7 @@ def link_on_spark(
             buckets=slices(len(ci), buckets, rows_per_partition),
         )
     finally:
-        sdf.unpersist()
+        del sdf
     ki = scored["i"].to_numpy(np.int64)
     kj = scored["j"].to_numpy(np.int64)
     n_forbidden = 0

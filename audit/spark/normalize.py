@@ -55,6 +55,7 @@ from audit.spark.frames import (
     decode,
     dtypes_of,
     slices,
+    staging,
     table_of,
     to_spark,
 )
@@ -111,7 +112,32 @@ def normalize_on_spark(
     job for the contact sources' evidence. An entity is cut into one slice of consecutive
     rows per `rows_per_partition` rows, at most `partitions` (`frames.slices`), but always
     into slices of at most `max_rows` rows: each call's result passes whole through the
-    JVM."""
+    JVM. The frames go to Spark through files (`frames.staging`)."""
+    with staging(spark):
+        return _normalize(
+            spark,
+            records,
+            cfg,
+            sources,
+            files,
+            calendar_tz,
+            partitions,
+            rows_per_partition,
+            max_rows,
+        )
+
+
+def _normalize(
+    spark: SparkSession,
+    records: Records,
+    cfg: NormalizeConfig,
+    sources: Sequence[SourceConfig],
+    files: pd.DataFrame | None,
+    calendar_tz: str | None,
+    partitions: int,
+    rows_per_partition: int,
+    max_rows: int,
+) -> tuple[Records, Issues]:
     args: dict[str, Any] = {
         "cfg": cfg,
         "sources": list(sources),

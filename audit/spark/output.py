@@ -74,10 +74,19 @@ def write_dataset(spark: Any, frame: pd.DataFrame, folder: Path) -> list[Path]:
 
     The rows keep their order: part files are consecutive slices, numbered in order.
     """
+    from audit.spark.frames import staging
+
+    with staging(spark):  # the rows go to Spark through files, not the JVM's heap
+        return _write(spark, frame, Path(folder))
+
+
+def _write(spark: Any, frame: pd.DataFrame, folder: Path) -> list[Path]:
+    from audit.spark.frames import arrow_to_spark
+
     table = _arrow(frame)
-    df = spark.createDataFrame(table, schema=_spark_schema(table))
-    df = df.coalesce(max(1, math.ceil(len(frame) / ROWS_PER_FILE)))
-    folder = Path(folder)
+    files = max(1, math.ceil(len(frame) / ROWS_PER_FILE))
+    df = arrow_to_spark(spark, table, files, schema=_spark_schema(table))
+    df = df.coalesce(files)
     scratch = folder.parent / f".{folder.name}.spark"  # dot: never listed in the manifest
     shutil.rmtree(scratch, ignore_errors=True)
     folder.parent.mkdir(parents=True, exist_ok=True)

@@ -43,6 +43,7 @@ from audit.spark.frames import (
     decode,
     dtypes_of,
     slices,
+    staging,
     table_of,
     to_spark,
 )
@@ -99,7 +100,24 @@ def validate_on_spark(
     """`audit.validate.validate` with the checks run per partition on `spark`: the same
     issues, per-rule counts and GX contract (run on GX's Spark datasource). A frame is cut
     into one partition, and a key layout into one bucket, per `rows_per_partition` rows, at
-    most `partitions` (`frames.slices`)."""
+    most `partitions` (`frames.slices`), and never more than `rows_per_partition` rows: a
+    call holds its rows whole. The frames go to Spark through files (`frames.staging`)."""
+    with staging(spark):
+        return _validate(
+            spark, records, cfg, as_of, stale_after_days, base_dir, partitions, rows_per_partition
+        )
+
+
+def _validate(
+    spark: SparkSession,
+    records: Records,
+    cfg: RulesConfig,
+    as_of: dt.date,
+    stale_after_days: int,
+    base_dir: Path | None,
+    partitions: int,
+    rows_per_partition: int,
+) -> Validation:
     rules = load_rules(cfg, base_dir)
     ctx_args: dict[str, Any] = {"as_of": as_of, "stale_after_days": stale_after_days}
     local: list[int] = []
@@ -122,7 +140,8 @@ def validate_on_spark(
     shipped: dict[str, DataFrame] = {}
 
     def cut(rows: int) -> int:
-        return slices(rows, partitions, rows_per_partition)
+        by_size = slices(rows, partitions, rows_per_partition)
+        return max(by_size, -(-rows // max(1, rows_per_partition)))
 
     def ship(entity: str) -> DataFrame:
         if entity not in shipped:

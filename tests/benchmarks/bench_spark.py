@@ -12,8 +12,10 @@ persons; the demo writes about two contacts per person (50,000 persons gave ~100
 Each engine runs `pipeline.run` (what `crm-audit run --engine ...` does) in its own process on
 the same workspace; a sampler reads /proc every 0.2 s and sums the RSS of
 the whole process tree (the driver, Spark's JVM and its Python workers: `/usr/bin/time` sees the
-first only) and the CPU seconds of every process of the tree. Printed per engine: wall, CPU
-seconds, peak tree RSS and its JVM part, wall per stage and match step (run.json); then
+first only), its PSS per kind of process (a sum of RSS counts the pages forked workers share
+with their parent once per worker) and the CPU seconds of every process of the tree. Printed
+per engine: wall, CPU seconds, peak tree RSS and its JVM part, peak tree PSS per kind of
+process, wall per stage and match step (run.json); then
 whether every file of the two run folders is byte-identical (run.json and manifest.json
 aside: they hold the engine and the timings). Exit 1 when a file differs.
 """
@@ -71,6 +73,32 @@ def _rss(pid: int) -> tuple[int, bool]:
     return pages * PAGE, java
 
 
+def _pss(pid: int) -> int:
+    """The process's proportional set size: a page shared by k processes counts 1/k here.
+    A sum of RSS counts the pages a forked Python worker shares with its parent once per
+    worker; a sum of PSS is what the tree holds."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _kind(pid: int, root: int, parent: int | None, is_java: bool, java: set[int]) -> str:
+    """driver (the run's process), jvm, daemon (pyspark's, the JVM's child), worker (a
+    Python worker the daemon forked), fork (a child the driver forked: mailbox, review)."""
+    if pid == root:
+        return "driver"
+    if is_java:
+        return "jvm"
+    if parent in java:
+        return "daemon"
+    return "fork" if parent == root else "worker"
+
+
 def _cpu(pid: int) -> float:
     """User plus system CPU seconds of one process so far."""
     try:
@@ -81,21 +109,31 @@ def _cpu(pid: int) -> float:
     return (int(stat[11]) + int(stat[12])) / TICK
 
 
-def tree_rss(root: int, cpu: dict[int, float] | None = None) -> tuple[int, int]:
+def tree_rss(
+    root: int, cpu: dict[int, float] | None = None, kinds: dict[str, list[int]] | None = None
+) -> tuple[int, int]:
     """(bytes, of which java) summed over `root` and every descendant; `cpu` gets each
     process's CPU seconds so far (a process that ended between two samples loses its last
-    0.2 s)."""
+    0.2 s); `kinds` (when given) gets [processes, RSS, PSS] per kind of process (`_kind`)."""
     kids = _children()
     total = java = 0
-    todo = [root]
+    todo: list[tuple[int, int | None]] = [(root, None)]
+    javas: set[int] = set()
     while todo:
-        pid = todo.pop()
+        pid, parent = todo.pop()
         rss, is_java = _rss(pid)
         total += rss
         java += rss if is_java else 0
+        if is_java:
+            javas.add(pid)
+        if kinds is not None:
+            got = kinds.setdefault(_kind(pid, root, parent, is_java, javas), [0, 0, 0])
+            got[0] += 1
+            got[1] += rss
+            got[2] += _pss(pid)
         if cpu is not None:
             cpu[pid] = max(cpu.get(pid, 0.0), _cpu(pid))
-        todo.extend(kids.get(pid, ()))
+        todo.extend((kid, pid) for kid in kids.get(pid, ()))
     return total, java
 
 
@@ -107,14 +145,21 @@ def run_engine(engine: str, config: Path, out: Path) -> dict[str, object]:
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     peak = [0, 0]
+    pss: dict[str, Any] = {"peak": 0, "at": {}, "at_rss": {}, "workers": 0}
     cpu: dict[int, float] = {}
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            total, java = tree_rss(proc.pid, cpu)
+            kinds: dict[str, list[int]] = {}
+            total, java = tree_rss(proc.pid, cpu, kinds)
             if total > peak[0]:
                 peak[0], peak[1] = total, java
+                pss["at_rss"] = kinds
+            summed = sum(k[2] for k in kinds.values())
+            if summed > pss["peak"]:
+                pss["peak"], pss["at"] = summed, kinds
+            pss["workers"] = max(pss["workers"], kinds.get("worker", [0])[0])
             done.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -139,9 +184,18 @@ def run_engine(engine: str, config: Path, out: Path) -> dict[str, object]:
         "cpu": sum(cpu.values()),
         "peak": peak[0],
         "java": peak[1],
+        "pss": pss,
         "timings": timings,
         "dir": run_dir,
     }
+
+
+def _kinds(kinds: dict[str, list[int]]) -> str:
+    """Per kind of process: how many, RSS and PSS (GB)."""
+    return ", ".join(
+        f"{k} {n}x RSS {r / 2**30:.2f} PSS {p / 2**30:.2f}"
+        for k, (n, r, p) in sorted(kinds.items())
+    )
 
 
 def _parquet_name(rel: str) -> str | None:
@@ -244,6 +298,12 @@ def main() -> int:
             f"{engine:6}: wall {r['wall']:.1f} s, CPU {r['cpu']:.1f} s, "
             f"peak tree RSS {r['peak'] / 2**30:.2f} GB "
             f"(JVM {r['java'] / 2**30:.2f} GB); stages: {stages}; match steps: {steps}",
+            flush=True,
+        )
+        p = r["pss"]
+        print(
+            f"{'':6}  peak tree PSS {p['peak'] / 2**30:.2f} GB: {_kinds(p['at'])}; "
+            f"at the RSS peak: {_kinds(p['at_rss'])}; Python workers at once: {p['workers']}",
             flush=True,
         )
     if len(results) < 2:
