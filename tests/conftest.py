@@ -43,6 +43,22 @@ def small_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def beside_forks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each `Beside` whose result was asked ran in a forked child, in order."""
+    from audit.beside import Beside
+
+    forked: list[bool] = []
+    real = Beside.result
+
+    def spy(self):  # type: ignore[no-untyped-def]
+        forked.append(self.forked)
+        return real(self)
+
+    monkeypatch.setattr(Beside, "result", spy)
+    return forked
+
+
+@pytest.fixture
 def repo() -> Path:
     return REPO
 

@@ -80,16 +80,12 @@ def _folder(run_dir: Path) -> dict[str, bytes]:
 
 
 def test_a_run_with_the_kpis_beside_score_writes_the_same_folder(
-    small_demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    small_demo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    beside_forks: list[bool],
 ) -> None:
-    forked: list[bool] = []
-    real = Beside.result
-
-    def spy(self):  # type: ignore[no-untyped-def]
-        forked.append(self.forked)
-        return real(self)
-
-    monkeypatch.setattr(Beside, "result", spy)
+    forked = beside_forks
     monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
     cfg = load_config(small_demo / "demo.yaml")
     monkeypatch.setattr(pipeline, "KPIS_BESIDE_MIN_ROWS", 10**9)

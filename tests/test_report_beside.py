@@ -32,16 +32,13 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("redact", [False, True])
 def test_the_review_beside_writes_the_same_folder(
-    result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redact: bool
+    result,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    redact: bool,
+    beside_forks: list[bool],
 ) -> None:
-    forked: list[bool] = []
-    real = Beside.result
-
-    def spy(self):  # type: ignore[no-untyped-def]
-        forked.append(self.forked)
-        return real(self)
-
-    monkeypatch.setattr(Beside, "result", spy)
+    forked = beside_forks
     monkeypatch.setattr(report, "FORK_MIN_ROWS", 10**9)
     one = tmp_path / "one"
     report.write_report(result, one, ["html", "md", "xlsx"], redact=redact, review=write_review)
@@ -157,7 +154,10 @@ def test_the_second_process_may_start_workers_of_its_own(monkeypatch: pytest.Mon
 
 
 def test_without_the_memory_to_spare_the_review_runs_here(
-    result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    result,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    beside_forks: list[bool],
 ) -> None:
     """MemAvailable under this process's resident size: no child, the same folder."""
     import audit.beside as beside
@@ -178,14 +178,7 @@ def test_without_the_memory_to_spare_the_review_runs_here(
         )
         return path
 
-    forked: list[bool] = []
-    real = Beside.result
-
-    def spy(self):  # type: ignore[no-untyped-def]
-        forked.append(self.forked)
-        return real(self)
-
-    monkeypatch.setattr(Beside, "result", spy)
+    forked = beside_forks
     monkeypatch.setattr(report, "FORK_MIN_ROWS", 0)
     monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
     monkeypatch.setattr(beside, "MEMINFO", meminfo_with(10**12))
