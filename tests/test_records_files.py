@@ -91,3 +91,27 @@ def test_a_column_pyarrow_refuses_goes_the_old_way(tmp_path: Path) -> None:
     got = write_records_parquet(frame, order, tmp_path / "m.parquet").read_bytes()
     assert got == want
     assert set(pd.read_parquet(tmp_path / "m.parquet")["mixed"]) == {"1", "2.5", "a"}
+
+
+@pytest.mark.parametrize("ids_missing", [False, True])
+def test_a_table_over_one_row_group_has_the_sorted_copys_rows_types_and_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ids_missing: bool
+) -> None:
+    """Past ROW_GROUP_ROWS the file is written a row group at a time: the bytes differ, what
+    a reader gets (rows, dtypes, the pandas metadata, the Arrow schema) is the sorted copy's."""
+    import audit.report.csv_writer as csv_writer
+
+    monkeypatch.setattr(csv_writer, "ROW_GROUP_ROWS", 16)
+    frame = records(100, ids_missing=ids_missing)
+    # a column missing in the first group only: its type is the whole column's (text), not null
+    frame["late"] = pd.Series([None] * 40 + [f"v{k}" for k in range(60)], dtype=object)
+    frame.attrs = {"entity": "contacts"}
+    order = record_order(frame)
+    _, want_bytes = old_way(frame, tmp_path)
+    got = write_records_parquet(frame, order, tmp_path / "g.parquet")
+    want, mine = pq.ParquetFile(tmp_path / "old.parquet"), pq.ParquetFile(got)
+    assert mine.metadata.num_row_groups == 7 and want.metadata.num_row_groups == 1
+    assert mine.schema_arrow == want.schema_arrow  # types and the pandas metadata
+    assert mine.schema_arrow.metadata == want.schema_arrow.metadata
+    pd.testing.assert_frame_equal(pd.read_parquet(got), pd.read_parquet(tmp_path / "old.parquet"))
+    assert pd.read_parquet(got).attrs == {"entity": "contacts"}
