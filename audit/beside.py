@@ -34,6 +34,11 @@ from audit.columnwise import fork_child, stop_child
 
 T = TypeVar("T")
 
+# From this many contacts the run's callers fork (the KPI stage beside score, the merge review
+# beside the other writers): below it a fork and its page faults cost more than the overlap
+# saves, and small runs (tests, notebooks) stay in one process.
+FORK_MIN_ROWS = 50_000
+
 MEMINFO = Path("/proc/meminfo")
 STATUS = Path("/proc/self/status")
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from audit import history, review_store
+from audit import beside, history, review_store
 from audit.beside import Beside, memory_to_spare
 from audit.config import (
     KpiConfig,
@@ -301,7 +301,7 @@ def _analyse(
         name="KPIs",
         fork=isinstance(stages, _PandasStages)  # a Spark session's sockets are not the child's
         and contacts is not None
-        and len(contacts) >= KPIS_BESIDE_MIN_ROWS
+        and len(contacts) >= beside.FORK_MIN_ROWS
         and memory_to_spare(),  # else here, after the gate: no second process's pages
     )
     try:
@@ -324,7 +324,18 @@ def _analyse(
     stage_done(progress, "score", n_records, timings["score"] + timings["gate"])
     progress("kpis")
     with timed("kpis", timings):
-        kpis, kpi_extras = kpis_given(side.result(), verdict)
+        if side.forked:
+            kpis, kpi_extras = kpis_given(side.result(), verdict)
+        else:  # nothing computed yet: the stage with the verdict, no breakdowns for a failed gate
+            kpis, kpi_extras = kpi_stage(
+                records,
+                issues,
+                matches,
+                cfg.kpis,
+                as_of=as_of,
+                passed=verdict.passed,
+                withheld=verdict.withheld_kpis,
+            )
     stage_done(progress, "kpis", n_records, timings["kpis"])
     return RunResult(
         run_id=run_id or make_run_id(cfg),
@@ -340,11 +351,6 @@ def _analyse(
         timings=timings,
         extras={"validation": validation, **kpi_extras},
     )
-
-
-# From this many contacts the KPIs run in a child beside score: below it a fork and its page
-# faults cost more than the overlap saves, and small runs (tests, notebooks) stay in one process.
-KPIS_BESIDE_MIN_ROWS = 50_000
 
 
 def kpis_beside(

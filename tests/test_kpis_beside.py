@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import audit.beside as beside
 import audit.pipeline as pipeline
 from audit.beside import Beside
 from audit.config import load_config
@@ -88,13 +89,13 @@ def test_a_run_with_the_kpis_beside_score_writes_the_same_folder(
     forked = beside_forks
     monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
     cfg = load_config(small_demo / "demo.yaml")
-    monkeypatch.setattr(pipeline, "KPIS_BESIDE_MIN_ROWS", 10**9)
+    monkeypatch.setattr(beside, "FORK_MIN_ROWS", 10**9)
     one = pipeline.run(cfg, out=tmp_path / "one", run_id="r1")
-    monkeypatch.setattr(pipeline, "KPIS_BESIDE_MIN_ROWS", 0)
+    monkeypatch.setattr(beside, "FORK_MIN_ROWS", 0)
     two = pipeline.run(cfg, out=tmp_path / "two", run_id="r1")
-    # each run: the KPIs (forked in the second), then the report's merge review (in process
-    # at this size)
-    assert forked == [False, False, True, False]
+    # the first run forks nothing (its KPIs, computed in process with the verdict, ask no
+    # child); the second forks its KPIs beside score and its merge review beside the writers
+    assert forked == [False, True, True]
     assert one.verdict == two.verdict
     a, b = _folder(tmp_path / "one" / "r1"), _folder(tmp_path / "two" / "r1")
     assert "kpis.csv" in a and "run.json" in a
@@ -106,7 +107,7 @@ def test_a_failing_kpi_in_the_child_reaches_the_user(
     small_demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
-    monkeypatch.setattr(pipeline, "KPIS_BESIDE_MIN_ROWS", 0)
+    monkeypatch.setattr(beside, "FORK_MIN_ROWS", 0)
     parent = os.getpid()
 
     def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -123,7 +124,7 @@ def test_a_failing_score_stops_the_kpis_child(
     small_demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
-    monkeypatch.setattr(pipeline, "KPIS_BESIDE_MIN_ROWS", 0)
+    monkeypatch.setattr(beside, "FORK_MIN_ROWS", 0)
     children: list[tuple[Beside, bool]] = []
     real_init = Beside.__init__
 

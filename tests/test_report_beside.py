@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import audit.beside as beside
 import audit.report as report
 from audit.beside import Beside
 from audit.config import load_config
@@ -39,10 +40,10 @@ def test_the_review_beside_writes_the_same_folder(
     beside_forks: list[bool],
 ) -> None:
     forked = beside_forks
-    monkeypatch.setattr(report, "FORK_MIN_ROWS", 10**9)
+    monkeypatch.setattr(beside, "FORK_MIN_ROWS", 10**9)
     one = tmp_path / "one"
     report.write_report(result, one, ["html", "md", "xlsx"], redact=redact, review=write_review)
-    monkeypatch.setattr(report, "FORK_MIN_ROWS", 0)
+    monkeypatch.setattr(beside, "FORK_MIN_ROWS", 0)
     monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
     two = tmp_path / "two"
     report.write_report(result, two, ["html", "md", "xlsx"], redact=redact, review=write_review)
@@ -56,7 +57,7 @@ def test_the_review_beside_writes_the_same_folder(
 def test_an_error_in_the_second_process_reaches_the_user(
     result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(report, "FORK_MIN_ROWS", 0)
+    monkeypatch.setattr(beside, "FORK_MIN_ROWS", 0)
     monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
     parent = os.getpid()
 
@@ -74,7 +75,7 @@ def test_an_error_in_the_second_process_reaches_the_user(
 def test_a_failing_writer_here_stops_the_second_process(
     result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(report, "FORK_MIN_ROWS", 0)
+    monkeypatch.setattr(beside, "FORK_MIN_ROWS", 0)
     monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
     marker = tmp_path / "child-finished"
 
@@ -179,7 +180,7 @@ def test_without_the_memory_to_spare_the_review_runs_here(
         return path
 
     forked = beside_forks
-    monkeypatch.setattr(report, "FORK_MIN_ROWS", 0)
+    monkeypatch.setattr(beside, "FORK_MIN_ROWS", 0)
     monkeypatch.setenv("CRM_AUDIT_WORKERS", "2")
     monkeypatch.setattr(beside, "MEMINFO", meminfo_with(10**12))
     assert beside.memory_to_spare() is True

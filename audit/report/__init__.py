@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from audit import beside
 from audit.beside import Beside, memory_to_spare
 from audit.errors import ConfigError
 from audit.fsio import (
@@ -51,9 +52,6 @@ from audit.report.run_folder import (
 )
 from audit.report.xlsx_writer import freeze_xlsx
 
-# Below this many contacts the review runs in this process: a fork and its page faults cost
-# more than the overlap saves, and small runs (tests, notebooks) stay in one process.
-FORK_MIN_ROWS = 50_000
 BUILTIN_WRITERS = (json_writer, csv_writer, html_writer, md_writer, xlsx_writer)
 
 # Writes the merge review into a folder: (result, folder, redact=..., language=...) -> files.
@@ -147,7 +145,7 @@ def write_report(
             fork=review is not None
             and parquet is None  # a Spark session's sockets are not the child's to touch
             and contacts is not None
-            and len(contacts) >= FORK_MIN_ROWS
+            and len(contacts) >= beside.FORK_MIN_ROWS
             and memory_to_spare(),  # else here, after the others: no second process's pages
         )
         try:
