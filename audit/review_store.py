@@ -37,6 +37,10 @@ from audit.sqlitedb import HistoryWarning, open_checked, transaction
 FILE_NAME = "decisions.sqlite"
 KEEP_RUNS = 20  # runs whose clusters are kept (a decisions file names one of them)
 
+# run_clusters holds a row per clustered record per kept run (822,357 rows a run at 1M
+# contacts): WITHOUT ROWID keeps each row in its primary key's b-tree alone, not in a table and
+# an index of the same keys (measured at 1M: the run's rows written in 2.5-2.7 s, was 4.0; the
+# file 131 MB, was 199). A store made before keeps its table as it is: the SQL is the same.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_runs (
     run_id TEXT PRIMARY KEY,
@@ -51,7 +55,7 @@ CREATE TABLE IF NOT EXISTS run_clusters (
     content_hash TEXT NOT NULL,
     decision TEXT NOT NULL,
     PRIMARY KEY (run_id, record_id)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pair_decisions (
     record_id_l TEXT NOT NULL,
     record_id_r TEXT NOT NULL,

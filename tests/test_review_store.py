@@ -176,3 +176,39 @@ def test_an_unwritable_store_folder_warns_and_the_merge_still_applies(
     assert "Traceback" not in res.output
     assert "decisions store" in res.output and "not remembered" in res.output
     assert (run / "merged" / "merge_log.json").is_file()
+
+
+def test_a_store_from_before_without_rowid_still_remembers(tmp_path: Path) -> None:
+    """Stores made before run_clusters was WITHOUT ROWID keep their table: a run recorded in
+    one is remembered by the next run, and older runs are still trimmed."""
+    store = tmp_path / review_store.FILE_NAME
+    con = sqlite3.connect(store)
+    con.executescript(
+        """
+        CREATE TABLE run_clusters (
+            run_id TEXT NOT NULL, cluster_id TEXT NOT NULL, record_id TEXT NOT NULL,
+            content_hash TEXT NOT NULL, decision TEXT NOT NULL,
+            PRIMARY KEY (run_id, record_id)
+        );
+        INSERT INTO run_clusters VALUES ('r0', 'c0', 'crm:9', 'h9', '');
+        """
+    )
+    con.close()
+    clusters = [("c1", "crm:2", ""), ("c1", "crm:1", ""), ("c2", "crm:3", "approve")]
+    hashes = {"crm:1": "h1", "crm:2": "h2", "crm:3": "h3"}
+    for n in range(review_store.KEEP_RUNS + 1):
+        review_store.record_run(
+            store, f"r{n + 1:02d}", tmp_path / f"r{n + 1}", clusters, hashes, {}
+        )
+    memory = review_store.load_memory(store, before="r99")
+    assert memory.previous_clusters == {"c1": ["crm:1", "crm:2"], "c2": ["crm:3"]}
+    con = sqlite3.connect(store)
+    try:
+        kept = [r[0] for r in con.execute("SELECT DISTINCT run_id FROM run_clusters")]
+        plain = con.execute("SELECT sql FROM sqlite_master WHERE name = 'run_clusters'").fetchone()[
+            0
+        ]
+    finally:
+        con.close()
+    assert "r0" not in kept and len(kept) == review_store.KEEP_RUNS
+    assert "WITHOUT ROWID" not in plain  # the old table, used as it was
