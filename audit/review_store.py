@@ -197,10 +197,12 @@ def record_run(
                         key=itemgetter(2),
                     ),
                 )
-                # decisions files are read for recent runs; older runs' clusters are not needed
+                # decisions files are read for recent runs; older runs' clusters are not needed.
+                # Each run is looked up by its key: a scan of every kept row (16M at 1M
+                # contacts) for the rows of the one run that falls out would grow each run.
                 con.execute(
-                    "DELETE FROM run_clusters WHERE run_id NOT IN "
-                    "(SELECT run_id FROM store_runs ORDER BY run_id DESC LIMIT ?)",
+                    "DELETE FROM run_clusters WHERE run_id IN "
+                    "(SELECT run_id FROM store_runs ORDER BY run_id DESC LIMIT -1 OFFSET ?)",
                     (KEEP_RUNS,),
                 )
         except sqlite3.Error as e:

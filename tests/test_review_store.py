@@ -190,6 +190,11 @@ def test_a_store_from_before_without_rowid_still_remembers(tmp_path: Path) -> No
             content_hash TEXT NOT NULL, decision TEXT NOT NULL,
             PRIMARY KEY (run_id, record_id)
         );
+        CREATE TABLE store_runs (
+            run_id TEXT PRIMARY KEY, run_dir TEXT NOT NULL, memory TEXT NOT NULL,
+            pending INTEGER NOT NULL
+        );
+        INSERT INTO store_runs VALUES ('r0', '/runs/r0', '{}', 0);
         INSERT INTO run_clusters VALUES ('r0', 'c0', 'crm:9', 'h9', '');
         """
     )
