@@ -82,8 +82,9 @@ def _open(
         con.executescript(schema)
         if migrate is not None:
             migrate(con)
+        state = _state(path)  # as the schema left it
         if state is not None:
-            _CHECKED[path.absolute()] = _state(path)
+            _CHECKED[path.absolute()] = state
         return con
     except sqlite3.OperationalError as e:
         con.close()
