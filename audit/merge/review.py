@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import html
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -81,17 +82,26 @@ def write_review(
     # the tables first: what their parts need is released before the page's dicts are built
     tables = _write_tables(parts, set(shown), run_dir, n_all=n_all, stamp=_stamp(result))
     del parts
-    props = build_proposals(result, only=set(shown), golden_rules=golden_rules, inside=inside)
-    if redact:
-        props = redact_proposals(props)
+    page_input = _page_input(result, set(shown), golden_rules, inside)
+    del inside
+
+    def batches() -> Iterator[Proposals]:
+        """The page's clusters PAGE_BATCH at a time, in display order (`shown` is)."""
+        step = max(1, int(PAGE_BATCH))
+        for lo in range(0, len(shown), step):
+            props = _proposals(page_input, set(shown[lo : lo + step]))
+            yield redact_proposals(props) if redact else props
+
     n_auto = int(summary["band"].eq("auto").sum())
     page = _write_html(
         result.run_id,
-        props,
+        _proposals(page_input, set()),  # no clusters: the page's fields, alternates and rules
         run_dir / HTML_FILE,
         language or result.config.output.language,
         total=len(summary),
         n_auto=n_auto,
+        batches=batches(),
+        n_shown=len(shown),
     )
     return [page, *tables]
 
@@ -188,26 +198,87 @@ def build_proposals(
     Per-cluster Python: the page holds at most PAGE_CLUSTERS clusters, so it never runs over
     every cluster of a large run (the proposals tables are built column-wise, `proposal_parts`).
     """
+    return _proposals(_page_input(result, only, golden_rules, inside), only)
+
+
+class _PageInput:
+    """The rows the page's clusters are made of, narrowed once from the whole run in Arrow:
+    their golden rows, cluster rows, contacts and inside pairs. Only these become Python text
+    (the whole run's record and cluster ids as Python text were the review's largest state
+    at 1M contacts, held under the page's dicts)."""
+
+    def __init__(
+        self,
+        golden: pd.DataFrame,
+        rules_of: dict[str, str],
+        alternates: list[str],
+        cl: pd.DataFrame,
+        sub: pd.DataFrame,
+        pairs: pd.DataFrame,
+        inside: Inside | None,
+    ) -> None:
+        self.golden, self.rules_of, self.alternates = golden, rules_of, alternates
+        self.cl, self.sub, self.pairs, self.inside = cl, sub, pairs, inside
+
+
+def _page_input(
+    result: RunResult,
+    only: set[str] | None,
+    golden_rules: tuple[pd.DataFrame, dict[str, str]] | None = None,
+    inside: Inside | None = None,
+) -> _PageInput | None:
+    """The run's rows for the clusters `only` (all when None); None when there are none."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     contacts = result.records.get("contacts")
     m = result.matches
     clusters = m.clusters
     if not _has_clusters(result) or contacts is None or clusters is None:
-        return Proposals([], FIELDS, [])
+        return None
     golden, rules_of = golden_rules if golden_rules is not None else _golden(result)
     if golden.empty:
-        return Proposals([], FIELDS, [])
+        return None
     alternates = [c for c in golden.columns if c.startswith("alternate_")]
+    if only is not None:
+        wanted = pa.array(sorted(only), type=pa.large_string())
+
+        def among(ids: pd.Series) -> np.ndarray:
+            found = pc.is_in(_arrow_ids(ids), value_set=wanted)
+            return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False))
+
+        golden = golden.loc[among(golden["cluster_id"])]
+        clusters = clusters.loc[among(clusters["cluster_id"])]
     cl = _id_frame(clusters)
+    member_ids = pa.array(cl["record_id"].tolist(), type=pa.large_string())
+    found = pc.is_in(_arrow_ids(contacts["record_id"]), value_set=member_ids)
+    sub = contacts.loc[np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False))]
+    pairs = m.pairs if m.pairs is not None else pd.DataFrame()
+    if inside is not None and only is not None:  # the pairs of the page's clusters
+        keep = pd.Series(inside[1], dtype=object).isin(only).to_numpy()
+        inside = (inside[0][keep], inside[1][keep])
+    return _PageInput(golden, rules_of, alternates, cl, sub, pairs, inside)
+
+
+def _proposals(page: _PageInput | None, only: set[str] | None) -> Proposals:
+    """The clusters `only` (all when None) of `page` as dicts, in display order."""
+    if page is None:
+        return Proposals([], FIELDS, [])
+    golden, cl, sub, inside = page.golden, page.cl, page.sub, page.inside
+    alternates, rules_of = page.alternates, page.rules_of
     band_of = _bands(cl)
     if only is not None:
         golden = golden.loc[golden["cluster_id"].astype(str).isin(only).to_numpy()]
         cl = cl.loc[cl["cluster_id"].isin(only).to_numpy()]
+        if inside is not None:
+            keep = pd.Series(inside[1], dtype=object).isin(only).to_numpy()
+            inside = (inside[0][keep], inside[1][keep])
     members: dict[str, list[str]] = {}
     for cid, rid in zip(cl["cluster_id"], cl["record_id"], strict=True):
         members.setdefault(cid, []).append(rid)
-    rids = _ids(contacts["record_id"])
+    rids = _ids(sub["record_id"])
     wanted = rids.isin(set(cl["record_id"])).to_numpy()
-    sub = contacts.loc[wanted]
+    sub = sub.loc[wanted]
     rec_cols = ["source", "source_file", "source_row", *FIELDS]
     texts = _texts(sub, rec_cols)
     by_id = {
@@ -227,11 +298,7 @@ def build_proposals(
             strict=True,
         )
     ]
-    pairs = m.pairs if m.pairs is not None else pd.DataFrame()
-    if inside is not None and only is not None:  # the pairs of the page's clusters
-        keep = pd.Series(inside[1], dtype=object).isin(only).to_numpy()
-        inside = (inside[0][keep], inside[1][keep])
-    pair_cols, pair_by_cluster = _pairs_by_cluster(pairs, cl, inside)
+    pair_cols, pair_by_cluster = _pairs_by_cluster(page.pairs, cl, inside)
     # the two-people check of merge apply (`two_people`), with the personal-address test run
     # once over every member's address instead of once per cluster
     mailbox: dict[str, str] = {}
@@ -1055,6 +1122,9 @@ PAGE_SIZE = 50  # clusters rendered at once; the rest wait in the embedded data
 # review band, then the auto band's lowest scores) and says where the rest are: the proposals
 # tables hold every cluster and are decisions files too.
 PAGE_CLUSTERS = 10_000
+# Clusters of the page built and written at once (as dicts, then their JSON): the page's
+# 10,000 clusters as dicts at once, with their JSON text, were the review's peak at 300k.
+PAGE_BATCH = 1_000
 # the page's labels: every key of audit/labels.py that starts with these
 # (tests/test_review_i18n.py checks that each key review.js uses is there, in every language)
 REVIEW_PREFIXES = ("rv_", "lvl_")
@@ -1172,8 +1242,16 @@ def _write_html(
     *,
     total: int | None = None,
     n_auto: int | None = None,
+    batches: Iterable[Proposals] | None = None,
+    n_shown: int | None = None,
 ) -> Path:
-    """The page of `props.clusters` (the ones chosen for it) out of `total` proposals."""
+    """The page of `props.clusters` (the ones chosen for it) out of `total` proposals; or of
+    the clusters of `batches` (`n_shown` of them, in display order), `props` then giving the
+    fields, alternates and rules.
+
+    The page's data is written a cluster at a time: its clusters as dicts, their compact rows
+    and the JSON text of all of them at once (and its escaped copies) were the review's peak
+    at 300k contacts. The bytes are those of `script_json` over the whole document."""
     from audit.labels import labels
 
     lab = labels(language)
@@ -1181,12 +1259,20 @@ def _write_html(
     record_cols = ["record_id", "source", "source_file", "source_row", *props.fields]
     golden_cols = [*props.fields, *props.alternates]
     files: dict[str, int] = {}
+    if batches is None:
+        batches, n_shown = [props], len(props.clusters)
+        if n_auto is None:
+            n_auto = sum(c["band"] == "auto" for c in props.clusters)
+    shown = int(n_shown or 0)
+    total = shown if total is None else total
+    n_auto = 0 if n_auto is None else n_auto
+    groups = iter(batches)
+    first = next(groups, None)
     cols: list[str] = []
-    shown = props.clusters
-    total = len(shown) if total is None else total
-    for c in shown:
+    # every cluster has the same pair columns (the pairs table's): the first one's are all
+    for c in first.clusters if first is not None else []:
         cols.extend(k for k in c["pair_cols"] if k not in cols)
-    data = {
+    head = {
         "run_id": run_id,
         "page_size": PAGE_SIZE,
         "fields": props.fields,
@@ -1196,14 +1282,10 @@ def _write_html(
         "alternates": props.alternates,
         "pair_cols": cols,
         "labels": page_labels,
-        "clusters": [_compact(c, cols, lab, record_cols, golden_cols, files) for c in shown],
     }
-    data["files"] = list(files)
-    if n_auto is None:
-        n_auto = sum(c["band"] == "auto" for c in props.clusters)
     intro = lab["rv_intro"].format(run=run_id, n=total, review=total - n_auto, auto=n_auto)
-    if len(shown) < total:
-        intro += " " + lab["rv_capped"].format(shown=len(shown), n=total)
+    if shown < total:
+        intro += " " + lab["rv_capped"].format(shown=shown, n=total)
     lang = language if language in ("en", "ko", "ja", "zh") else "en"
     parts = [
         "<!DOCTYPE html>",
@@ -1217,13 +1299,23 @@ def _write_html(
         f"<header><h1>{_e(lab['rv_title'])}</h1><p>{_e(intro)}</p>",
         '<div class="toolbar" id="toolbar"></div></header>',
         '<main id="clusters"></main>',
-        '<script type="application/json" id="review-data">' + script_json(data) + "</script>",
-        f"<script>{_JS}</script></body></html>",
     ]
     with path.open("w", encoding="utf-8", newline="") as f:  # part by part: no joined copy
         for part in parts:
             f.write(part)
             f.write("\n")
+        # the document {..., "labels": ..., "clusters": [...], "files": [...]} in pieces: the
+        # escapes of `script_json` are per character, so escaping each piece is the same
+        f.write('<script type="application/json" id="review-data">')
+        f.write(script_json(head)[:-1] + ',"clusters":[')
+        sep = ""
+        for group in itertools.chain([first] if first is not None else [], groups):
+            for c in group.clusters:
+                f.write(sep + script_json(_compact(c, cols, lab, record_cols, golden_cols, files)))
+                sep = ","
+        f.write('],"files":' + script_json(list(files)) + "}")
+        f.write("</script>\n")
+        f.write(f"<script>{_JS}</script></body></html>\n")
     return path
 
 
