@@ -179,3 +179,19 @@ def test_the_page_written_in_batches_is_the_page_of_all_at_once(
     data = page.split('id="review-data">', 1)[1].split("</script>", 1)[0]
     assert "<" not in data  # every value escaped inside the script element
     assert len(json.loads(data)["clusters"]) == 60
+
+
+def test_the_redacted_page_masks_an_address_quoted_in_a_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reason quotes the two names that were merely similar ('given nickname: A / B'); a
+    name holding an address must be masked there too, as in the records and the tables."""
+    monkeypatch.setattr(review, "PAGE_CLUSTERS", 60)
+    write_review(_hostile(60), tmp_path / "plain", redact=False)
+    write_review(_hostile(60), tmp_path / "masked", redact=True)
+    plain = (tmp_path / "plain" / "merge_review.html").read_text(encoding="utf-8")
+    masked = (tmp_path / "masked" / "merge_review.html").read_text(encoding="utf-8")
+    assert '"reason":"same email; given nickname: ' in plain
+    assert "/ @SUM(1+1) mira.kim@example.org" in plain  # quoted in the reason
+    assert "mira.kim@example.org" not in masked
+    assert "/ @SUM(1+1) m***@example.org" in masked

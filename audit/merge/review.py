@@ -138,6 +138,8 @@ def redact_proposals(props: Proposals) -> Proposals:
                     {k: safe.redact_cell(v, k) for k, v in r.items()} for r in c["records"]
                 ],
                 "pairs": [safe.redact_obj(p) for p in c["pairs"]],
+                # the reason quotes two names or companies, which may hold an address
+                "evidence": safe.redact_obj(c.get("evidence")),
             }
         )
     return Proposals(out, props.fields, props.alternates, props.rules)
