@@ -583,19 +583,17 @@ def proposal_parts(
         return summary, iter([_empty_table([])])
     alternates = [c for c in golden.columns if c.startswith("alternate_")]
     contacts = result.records["contacts"]
-    cl = _id_frame(result.matches.clusters)
-    band_of = _bands(cl)
     cids = [str(v) for v in _objects(golden["cluster_id"])]
     survivors = [str(v) for v in _objects(golden["survivor_id"])]
-    bands = [band_of.get(c, "review") for c in cids]
+    bands = _golden_bands(result.matches.clusters, cids)
     order = sorted(range(len(cids)), key=lambda k: (BAND_ORDER.get(bands[k], 2), cids[k]))
-    rank = dict(zip((cids[k] for k in order), range(len(order)), strict=True))
+    g_rank = _ranks(cids, order)
 
     # the pairs inside each cluster, best score first: the score and the `why` of a record
     pairs = result.matches.pairs if result.matches.pairs is not None else pd.DataFrame()
     used = ("record_id_l", "record_id_r", "score", "rule_id")
     pairs = pairs[[c for c in pairs.columns if c in used or str(c).startswith("sim_")]]
-    p, sims = _inside_pairs(pairs, cl, inside)
+    p, sims = _inside_pairs(pairs, result.matches.clusters, inside)
     score_min: dict[str, float] = {}
     if "score" in p:
         sc = pd.to_numeric(p["score"].astype(object), errors="coerce").astype("float64")
@@ -607,18 +605,18 @@ def proposal_parts(
             "score_min": [score_min.get(cids[k], np.nan) for k in order],
         }
     )
+    # a cluster's band and score text by its rank (a member row knows its cluster's rank)
+    band_at = summary["band"].to_numpy(dtype=object)
+    score_at = np.array([f"{v:.3f}" if v == v else "" for v in summary["score_min"]], dtype=object)
+    del score_min
 
     # members: the survivor first, then the cluster's other records known to the contacts
-    g_rank = np.array([rank[c] for c in cids], dtype=np.int64)
     m_row, m_ids, m_cids, m_first, m_rank = _members(
         contacts["record_id"], result.matches.clusters, cids, survivors, g_rank
     )
     m_why = _first_in_pairs(m_ids, p)
     g_order = np.argsort(g_rank, kind="stable")
     g_sorted = g_rank[g_order]
-    rule_text = [as_text(v) for v in _objects(golden["survivor_rule"])]
-    golden_from = _objects(golden["golden_from"])
-    score_txt = {c: f"{v:.3f}" for c, v in score_min.items()}
     header = [*PROPOSAL_HEAD, *FIELDS, *alternates, "matched_because", "check"]
 
     def part(lo_rank: int, hi_rank: int) -> pd.DataFrame:
@@ -667,13 +665,16 @@ def proposal_parts(
                 for c, v in gold.items()
             }
             g_surv = [safe.redact_id(v) for v in g_surv]
+        # the survivor's rule and the other values' sources, as text for this part only
+        rule_text = [as_text(v) for v in _objects(golden["survivor_rule"].iloc[g_pos])]
+        golden_from = _objects(golden["golden_from"].iloc[g_pos])
         because = []
-        for sv, k in zip(g_surv, g_pos, strict=True):
+        for sv, rule, made in zip(g_surv, rule_text, golden_from, strict=True):
             prov = ", ".join(
                 f"{f} from {'; '.join(_ids_of(v, redact))} ({rules_of.get(f, '')})"
-                for f, v in json.loads(golden_from[k] or "{}").items()
+                for f, v in json.loads(made or "{}").items()
             )
-            because.append(f"survivor {sv} ({rule_text[k]})" + (f"; {prov}" if prov else ""))
+            because.append(f"survivor {sv} ({rule})" + (f"; {prov}" if prov else ""))
         checks = {
             c: f"{n} different personal emails: two people? merge apply leaves it unless you "
             "approve it"
@@ -682,7 +683,7 @@ def proposal_parts(
         g_frame = {
             "cluster_id": g_cids,
             "band": [bands[k] for k in g_pos],
-            "score": [score_txt.get(c, "") for c in g_cids],
+            "score": score_at[g_rank[g_pos]],
             "role": ["golden"] * n_g,
             "record_id": [""] * n_g,
             "decision": [""] * n_g,
@@ -694,8 +695,8 @@ def proposal_parts(
         }
         m_frame = {
             "cluster_id": mcid,
-            "band": _lookup(mcid, band_of, "review"),
-            "score": _lookup(mcid, score_txt, ""),
+            "band": band_at[m_rank[m_lo:m_hi]],
+            "score": score_at[m_rank[m_lo:m_hi]],
             "role": np.where(m_first[m_lo:m_hi] == 0, "survivor", "member").astype(object),
             "record_id": ids,
             "decision": np.full(n_m, "", dtype=object),
@@ -724,15 +725,36 @@ def proposal_parts(
     return summary, (part(lo, min(lo + step, n)) for lo in range(0, n, step))
 
 
-def _lookup(keys: Any, mapping: dict[str, str], default: str) -> np.ndarray:
-    """`mapping[key]` per row as Python text, `default` where the key is not there.
+def _golden_bands(clusters: pd.DataFrame, cids: list[str]) -> list[str]:
+    """Each golden row's band (`_bands` of its cluster id: auto when every row of the cluster
+    says auto; review for a cluster with no rows), counted on integer positions: the cluster
+    and record ids of every clustered record as Python text were the largest part of the
+    proposals' shared state."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    `dict.get` row by row: `Series.map(dict)` first turns the dict (a record id each, at 1M
-    contacts) into an index, which cost more than the look-ups."""
-    get = mapping.get
-    out = np.empty(len(keys), dtype=object)
-    out[:] = [get(k, default) for k in (keys.tolist() if hasattr(keys, "tolist") else keys)]
-    return out
+    if "band" not in clusters or not cids:
+        return ["review"] * len(cids)
+    ids = pa.array(cids, type=pa.large_string())
+    first = np.asarray(pc.index_in(ids, value_set=ids).to_numpy(), dtype=np.int64)
+    at = pc.fill_null(pc.index_in(_arrow_ids(clusters["cluster_id"]), value_set=ids), -1)
+    at = np.asarray(at.to_numpy(), dtype=np.int64)
+    auto = clusters["band"].astype(str).str.lower().eq("auto").to_numpy(dtype=bool)
+    rows = np.bincount(at[at >= 0], minlength=len(cids))
+    not_auto = np.bincount(at[(at >= 0) & ~auto], minlength=len(cids))
+    is_auto = (rows > 0) & (not_auto == 0)
+    return ["auto" if is_auto[first[k]] else "review" for k in range(len(cids))]
+
+
+def _ranks(cids: list[str], order: list[int]) -> np.ndarray:
+    """Golden row k's rank in display order (`order`); a repeated cluster id takes the rank of
+    its last place, as a dict of id -> rank would give it."""
+    rank = np.empty(len(cids), dtype=np.int64)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int64)
+    if len(set(cids)) != len(cids):
+        last = dict(zip((cids[k] for k in order), range(len(order)), strict=True))
+        rank = np.array([last[c] for c in cids], dtype=np.int64)
+    return rank
 
 
 def _members(
@@ -876,7 +898,6 @@ def inside_rows(pairs: pd.DataFrame, clusters: pd.DataFrame) -> Inside:
     Found once for the proposals tables and the page (`write_review`), on Arrow text and
     integer ranks: mapping and sorting the ids as Python text cost about 0.9 CPU-s at 300k
     contacts, and was done twice."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     none = (np.empty(0, dtype=np.intp), np.empty(0, dtype=object))
@@ -899,7 +920,9 @@ def inside_rows(pairs: pd.DataFrame, clusters: pd.DataFrame) -> Inside:
         by = key.sort_values(["c", "s"], ascending=[True, False], kind="stable").index
         order = np.asarray(by, dtype=np.intp)
         pos, c = pos[order], c[order]
-    return pos, enc.dictionary.take(pa.array(c)).to_numpy(zero_copy_only=False).astype(object)
+    # each cluster id made Python text once, shared by its pairs (not a string per pair)
+    names = np.asarray(enc.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    return pos, names[c]
 
 
 def _arrow_ids(s: pd.Series) -> Any:
