@@ -562,17 +562,21 @@ def proposal_parts(
     redact: bool = False,
     batch: int | None = None,
     inside: Inside | None = None,
-) -> tuple[pd.DataFrame, Iterator[pd.DataFrame]]:
+) -> tuple[pd.DataFrame, Iterator[Any]]:
     """One row per cluster (cluster_id, band, score_min) in display order, from which the
     page and the workbook pick theirs; then every cluster's rows in the layout `merge apply`
     reads (a golden row, then the survivor, then the other members by record id), in parts
     of `batch` (default BATCH_CLUSTERS) whole clusters in display order, each built when it
-    is asked for.
+    is asked for: an Arrow table of text, with the schema and pandas metadata
+    `pa.Table.from_pandas` gives the same rows as an object frame (an empty object frame
+    when there are no clusters).
 
-    Built column-wise (vectorised, or one Python call per distinct value), never per
-    cluster: per-cluster Python was most of the report stage at 1M contacts. Text only, not
-    yet neutralized; `redact` masks emails and phones the way `redact_proposals` does.
+    Built column-wise (vectorised, in Arrow, or one Python call per distinct value), never
+    per cluster: per-cluster Python was most of the report stage at 1M contacts. Text only,
+    not yet neutralized; `redact` masks emails and phones the way `redact_proposals` does.
     """
+    import pyarrow as pa
+
     summary = pd.DataFrame(
         {"cluster_id": pd.Series(dtype=object), "band": pd.Series(dtype=object), "score_min": []}
     )
@@ -618,27 +622,25 @@ def proposal_parts(
     g_order = np.argsort(g_rank, kind="stable")
     g_sorted = g_rank[g_order]
     header = [*PROPOSAL_HEAD, *FIELDS, *alternates, "matched_because", "check"]
+    # the schema (and pandas metadata) `pa.Table.from_pandas` gives a part's object frame
+    probe = pd.DataFrame(
+        {h: np.array(["x"], dtype=object) for h in header}, columns=header, dtype=object
+    )
+    schema = pa.Table.from_pandas(probe.astype(object), preserve_index=False).schema
 
-    def part(lo_rank: int, hi_rank: int) -> pd.DataFrame:
+    def part(lo_rank: int, hi_rank: int) -> Any:
         """The rows of the clusters ranked lo_rank <= rank < hi_rank, in display order."""
         g_lo, g_hi = np.searchsorted(g_sorted, [lo_rank, hi_rank])
         m_lo, m_hi = np.searchsorted(m_rank, [lo_rank, hi_rank])
         g_pos = g_order[g_lo:g_hi]
         rows = m_row[m_lo:m_hi]
         n_g, n_m = len(g_pos), len(rows)
-        found = rows >= 0
-        texts = _text_columns(contacts.iloc[rows[found]], ["source", *FIELDS])
-        rec: dict[str, np.ndarray] = {}
-        for c, vals in texts.items():
-            col = np.full(n_m, "", dtype=object)
-            col[found] = vals
-            rec[c] = col
-        del texts
+        rec = _arrow_texts(contacts, rows, ["source", *FIELDS])
         mcid = m_cids[m_lo:m_hi]
 
         # the two-people check of merge apply (`two_people`), on the unmasked addresses
-        emails = pd.Series(rec["email"], dtype=object)
-        keys = {e: email_key(e) for e in set(rec["email"]) if e}
+        emails = pd.Series(rec["email"].to_numpy(zero_copy_only=False), dtype=object)
+        keys = {e: email_key(e) for e in set(emails) if e}
         box = {e: str(k).strip().lower() for e, k in keys.items() if k and str(k).strip()}
         found_box = emails.map(box)  # per distinct address, not per member: 5 s at 1M
         mailbox = pd.Series(found_box.where(found_box.notna(), None).to_numpy(), dtype=object)
@@ -650,20 +652,17 @@ def proposal_parts(
 
         why = _why_texts(p, sims, m_why[m_lo:m_hi], redact=redact)
         if redact:
-            rec = {c: _map_unique(pd.Series(v, dtype=object), _redactor(c)) for c, v in rec.items()}
+            rec = {c: _arrow_map_unique(v, _redactor(c)) for c, v in rec.items()}
             ids = _map_unique(pd.Series(m_ids[m_lo:m_hi], dtype=object), safe.redact_id)
         else:
             ids = m_ids[m_lo:m_hi]
 
         # golden rows
         g_cids = [cids[k] for k in g_pos]
-        gold = _text_columns(golden.iloc[g_pos], [*FIELDS, *alternates])
+        gold = _arrow_texts(golden, g_pos, [*FIELDS, *alternates])
         g_surv = [survivors[k] for k in g_pos]
         if redact:
-            gold = {
-                c: list(_map_unique(pd.Series(v, dtype=object), _redactor(c)))
-                for c, v in gold.items()
-            }
+            gold = {c: _arrow_map_unique(v, _redactor(c)) for c, v in gold.items()}
             g_surv = [safe.redact_id(v) for v in g_surv]
         # the survivor's rule and the other values' sources, as text for this part only
         rule_text = [as_text(v) for v in _objects(golden["survivor_rule"].iloc[g_pos])]
@@ -710,19 +709,68 @@ def proposal_parts(
         key_m = m_rank[m_lo:m_hi]
         sub = np.concatenate([np.zeros(n_g, np.int64), np.arange(1, n_m + 1, dtype=np.int64)])
         perm = np.lexsort((sub, np.concatenate([key_g, key_m])))
-        # one column at a time, in display order, each kept as its own block (copy=False): two
-        # frames, their concat and the reordered copy were four copies of every row at once
-        cols: dict[str, np.ndarray] = {}
+        # one column at a time, in display order: the contacts' and golden rows' text stays
+        # Arrow (taken, not made Python text per cell); only the part's own columns are Python
+        order_of = pa.array(perm)
+        arrays = []
         for c in header:
-            col = np.empty(n_g + n_m, dtype=object)
-            col[:n_g] = g_frame.pop(c)
-            col[n_g:] = m_frame.pop(c)
-            cols[c] = col[perm]
-        return pd.DataFrame(cols, columns=header, dtype=object, copy=False)
+            halves = [_as_arrow(g_frame.pop(c)), _as_arrow(m_frame.pop(c))]
+            arrays.append(pa.concat_arrays(halves).take(order_of))
+        return pa.Table.from_arrays(arrays, schema=schema)
 
     n = len(order)
     step = max(1, int(batch or BATCH_CLUSTERS))
     return summary, (part(lo, min(lo + step, n)) for lo in range(0, n, step))
+
+
+def _arrow_texts(frame: pd.DataFrame, at: np.ndarray, cols: list[str]) -> dict[str, Any]:
+    """`_text_columns` of `frame`'s rows at positions `at` (-1: no row, empty text) as Arrow
+    text. An Arrow-backed text column is taken in Arrow, never made Python text per cell (it
+    was most of the proposals tables' memory and time); other columns go through
+    `_text_columns` on the rows found."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    at = np.asarray(at, dtype=np.int64)
+    found = at >= 0
+    where = pa.array(at, mask=~found)
+    out: dict[str, Any] = {}
+    others = []
+    for c in cols:
+        s = frame[c] if c in frame.columns else None
+        if s is not None and s.dtype != object and pd.api.types.is_string_dtype(s):
+            out[c] = _as_arrow(pc.fill_null(pa.array(s.array).take(where), ""))
+        elif s is not None:
+            others.append(c)
+    # the rows of the other columns only (the frame's every column taken was most of it)
+    texts = _text_columns(frame[others].iloc[at[found]], others) if others else {}
+    for c in cols:
+        if c not in out:
+            col = np.full(len(at), "", dtype=object)
+            if c in texts:
+                col[found] = texts[c]
+            out[c] = pa.array(col, type=pa.string())
+    return {c: out[c] for c in cols}
+
+
+def _as_arrow(values: Any) -> Any:
+    """Text values (an Arrow array, a list or an object array of str) as Arrow text."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values.cast(pa.string())
+    return pa.array(values, type=pa.string())
+
+
+def _arrow_map_unique(arr: Any, fn: Any) -> Any:
+    """`_map_unique` on Arrow text: `fn` called once per distinct value."""
+    import pyarrow as pa
+
+    enc = arr.dictionary_encode()
+    mapped = pa.array([fn(v) for v in enc.dictionary.to_pylist()], type=pa.string())
+    return mapped.take(enc.indices)
 
 
 def _golden_bands(clusters: pd.DataFrame, cids: list[str]) -> list[str]:
@@ -1020,7 +1068,9 @@ def _write_tables(
         for table in parts:
             # the table pandas' to_parquet writes (same schema and pandas metadata), its text
             # neutralized in Arrow: the part's Python text is converted once, not twice
-            arrow = _neutralized(pa.Table.from_pandas(table.astype(object), preserve_index=False))
+            if isinstance(table, pd.DataFrame):  # the empty table of a run with no clusters
+                table = pa.Table.from_pandas(table.astype(object), preserve_index=False)
+            arrow = _neutralized(table)
             del table
             if writer is None:
                 writer = pq.ParquetWriter(
