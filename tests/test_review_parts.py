@@ -4,6 +4,7 @@ the table of every cluster is never held whole: the files must be those of the w
 from __future__ import annotations
 
 import filecmp
+import json
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -159,3 +160,38 @@ def test_members_are_each_clusters_survivor_then_its_records_by_id() -> None:
     assert got == want
     assert [g[1] for g in got] == ["r9", "r1", "r10", "r5", "r2"]  # "r10" < "r9" as text
     assert got[1][0] == 4  # r1's last row
+
+
+@pytest.mark.parametrize("redact", [False, True])
+def test_the_page_written_in_batches_is_the_page_of_all_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redact: bool
+) -> None:
+    """The page's clusters are built and written PAGE_BATCH at a time: the same bytes as one
+    batch of them all (hostile values escaped in the last batch like in the first)."""
+    monkeypatch.setattr(review, "PAGE_CLUSTERS", 60)  # the hostile clusters on it
+    whole, batched = tmp_path / "whole", tmp_path / "batched"
+    monkeypatch.setattr(review, "PAGE_BATCH", 10**9)
+    write_review(_hostile(60), whole, redact=redact)
+    monkeypatch.setattr(review, "PAGE_BATCH", 3)
+    write_review(_hostile(60), batched, redact=redact)
+    page = (batched / "merge_review.html").read_text(encoding="utf-8")
+    assert filecmp.cmp(whole / "merge_review.html", batched / "merge_review.html", shallow=False)
+    data = page.split('id="review-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in data  # every value escaped inside the script element
+    assert len(json.loads(data)["clusters"]) == 60
+
+
+def test_the_redacted_page_masks_an_address_quoted_in_a_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reason quotes the two names that were merely similar ('given nickname: A / B'); a
+    name holding an address must be masked there too, as in the records and the tables."""
+    monkeypatch.setattr(review, "PAGE_CLUSTERS", 60)
+    write_review(_hostile(60), tmp_path / "plain", redact=False)
+    write_review(_hostile(60), tmp_path / "masked", redact=True)
+    plain = (tmp_path / "plain" / "merge_review.html").read_text(encoding="utf-8")
+    masked = (tmp_path / "masked" / "merge_review.html").read_text(encoding="utf-8")
+    assert '"reason":"same email; given nickname: ' in plain
+    assert "/ @SUM(1+1) mira.kim@example.org" in plain  # quoted in the reason
+    assert "mira.kim@example.org" not in masked
+    assert "/ @SUM(1+1) m***@example.org" in masked

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import html
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -81,17 +82,26 @@ def write_review(
     # the tables first: what their parts need is released before the page's dicts are built
     tables = _write_tables(parts, set(shown), run_dir, n_all=n_all, stamp=_stamp(result))
     del parts
-    props = build_proposals(result, only=set(shown), golden_rules=golden_rules, inside=inside)
-    if redact:
-        props = redact_proposals(props)
+    page_input = _page_input(result, set(shown), golden_rules, inside)
+    del inside
+
+    def batches() -> Iterator[Proposals]:
+        """The page's clusters PAGE_BATCH at a time, in display order (`shown` is)."""
+        step = max(1, int(PAGE_BATCH))
+        for lo in range(0, len(shown), step):
+            props = _proposals(page_input, set(shown[lo : lo + step]))
+            yield redact_proposals(props) if redact else props
+
     n_auto = int(summary["band"].eq("auto").sum())
     page = _write_html(
         result.run_id,
-        props,
+        _proposals(page_input, set()),  # no clusters: the page's fields, alternates and rules
         run_dir / HTML_FILE,
         language or result.config.output.language,
         total=len(summary),
         n_auto=n_auto,
+        batches=batches(),
+        n_shown=len(shown),
     )
     return [page, *tables]
 
@@ -128,6 +138,8 @@ def redact_proposals(props: Proposals) -> Proposals:
                     {k: safe.redact_cell(v, k) for k, v in r.items()} for r in c["records"]
                 ],
                 "pairs": [safe.redact_obj(p) for p in c["pairs"]],
+                # the reason quotes two names or companies, which may hold an address
+                "evidence": safe.redact_obj(c.get("evidence")),
             }
         )
     return Proposals(out, props.fields, props.alternates, props.rules)
@@ -188,26 +200,87 @@ def build_proposals(
     Per-cluster Python: the page holds at most PAGE_CLUSTERS clusters, so it never runs over
     every cluster of a large run (the proposals tables are built column-wise, `proposal_parts`).
     """
+    return _proposals(_page_input(result, only, golden_rules, inside), only)
+
+
+class _PageInput:
+    """The rows the page's clusters are made of, narrowed once from the whole run in Arrow:
+    their golden rows, cluster rows, contacts and inside pairs. Only these become Python text
+    (the whole run's record and cluster ids as Python text were the review's largest state
+    at 1M contacts, held under the page's dicts)."""
+
+    def __init__(
+        self,
+        golden: pd.DataFrame,
+        rules_of: dict[str, str],
+        alternates: list[str],
+        cl: pd.DataFrame,
+        sub: pd.DataFrame,
+        pairs: pd.DataFrame,
+        inside: Inside | None,
+    ) -> None:
+        self.golden, self.rules_of, self.alternates = golden, rules_of, alternates
+        self.cl, self.sub, self.pairs, self.inside = cl, sub, pairs, inside
+
+
+def _page_input(
+    result: RunResult,
+    only: set[str] | None,
+    golden_rules: tuple[pd.DataFrame, dict[str, str]] | None = None,
+    inside: Inside | None = None,
+) -> _PageInput | None:
+    """The run's rows for the clusters `only` (all when None); None when there are none."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     contacts = result.records.get("contacts")
     m = result.matches
     clusters = m.clusters
     if not _has_clusters(result) or contacts is None or clusters is None:
-        return Proposals([], FIELDS, [])
+        return None
     golden, rules_of = golden_rules if golden_rules is not None else _golden(result)
     if golden.empty:
-        return Proposals([], FIELDS, [])
+        return None
     alternates = [c for c in golden.columns if c.startswith("alternate_")]
+    if only is not None:
+        wanted = pa.array(sorted(only), type=pa.large_string())
+
+        def among(ids: pd.Series) -> np.ndarray:
+            found = pc.is_in(_arrow_ids(ids), value_set=wanted)
+            return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False))
+
+        golden = golden.loc[among(golden["cluster_id"])]
+        clusters = clusters.loc[among(clusters["cluster_id"])]
     cl = _id_frame(clusters)
+    member_ids = pa.array(cl["record_id"].tolist(), type=pa.large_string())
+    found = pc.is_in(_arrow_ids(contacts["record_id"]), value_set=member_ids)
+    sub = contacts.loc[np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False))]
+    pairs = m.pairs if m.pairs is not None else pd.DataFrame()
+    if inside is not None and only is not None:  # the pairs of the page's clusters
+        keep = pd.Series(inside[1], dtype=object).isin(only).to_numpy()
+        inside = (inside[0][keep], inside[1][keep])
+    return _PageInput(golden, rules_of, alternates, cl, sub, pairs, inside)
+
+
+def _proposals(page: _PageInput | None, only: set[str] | None) -> Proposals:
+    """The clusters `only` (all when None) of `page` as dicts, in display order."""
+    if page is None:
+        return Proposals([], FIELDS, [])
+    golden, cl, sub, inside = page.golden, page.cl, page.sub, page.inside
+    alternates, rules_of = page.alternates, page.rules_of
     band_of = _bands(cl)
     if only is not None:
         golden = golden.loc[golden["cluster_id"].astype(str).isin(only).to_numpy()]
         cl = cl.loc[cl["cluster_id"].isin(only).to_numpy()]
+        if inside is not None:
+            keep = pd.Series(inside[1], dtype=object).isin(only).to_numpy()
+            inside = (inside[0][keep], inside[1][keep])
     members: dict[str, list[str]] = {}
     for cid, rid in zip(cl["cluster_id"], cl["record_id"], strict=True):
         members.setdefault(cid, []).append(rid)
-    rids = _ids(contacts["record_id"])
+    rids = _ids(sub["record_id"])
     wanted = rids.isin(set(cl["record_id"])).to_numpy()
-    sub = contacts.loc[wanted]
+    sub = sub.loc[wanted]
     rec_cols = ["source", "source_file", "source_row", *FIELDS]
     texts = _texts(sub, rec_cols)
     by_id = {
@@ -227,11 +300,7 @@ def build_proposals(
             strict=True,
         )
     ]
-    pairs = m.pairs if m.pairs is not None else pd.DataFrame()
-    if inside is not None and only is not None:  # the pairs of the page's clusters
-        keep = pd.Series(inside[1], dtype=object).isin(only).to_numpy()
-        inside = (inside[0][keep], inside[1][keep])
-    pair_cols, pair_by_cluster = _pairs_by_cluster(pairs, cl, inside)
+    pair_cols, pair_by_cluster = _pairs_by_cluster(page.pairs, cl, inside)
     # the two-people check of merge apply (`two_people`), with the personal-address test run
     # once over every member's address instead of once per cluster
     mailbox: dict[str, str] = {}
@@ -493,17 +562,21 @@ def proposal_parts(
     redact: bool = False,
     batch: int | None = None,
     inside: Inside | None = None,
-) -> tuple[pd.DataFrame, Iterator[pd.DataFrame]]:
+) -> tuple[pd.DataFrame, Iterator[Any]]:
     """One row per cluster (cluster_id, band, score_min) in display order, from which the
     page and the workbook pick theirs; then every cluster's rows in the layout `merge apply`
     reads (a golden row, then the survivor, then the other members by record id), in parts
     of `batch` (default BATCH_CLUSTERS) whole clusters in display order, each built when it
-    is asked for.
+    is asked for: an Arrow table of text, with the schema and pandas metadata
+    `pa.Table.from_pandas` gives the same rows as an object frame (an empty object frame
+    when there are no clusters).
 
-    Built column-wise (vectorised, or one Python call per distinct value), never per
-    cluster: per-cluster Python was most of the report stage at 1M contacts. Text only, not
-    yet neutralized; `redact` masks emails and phones the way `redact_proposals` does.
+    Built column-wise (vectorised, in Arrow, or one Python call per distinct value), never
+    per cluster: per-cluster Python was most of the report stage at 1M contacts. Text only,
+    not yet neutralized; `redact` masks emails and phones the way `redact_proposals` does.
     """
+    import pyarrow as pa
+
     summary = pd.DataFrame(
         {"cluster_id": pd.Series(dtype=object), "band": pd.Series(dtype=object), "score_min": []}
     )
@@ -514,19 +587,17 @@ def proposal_parts(
         return summary, iter([_empty_table([])])
     alternates = [c for c in golden.columns if c.startswith("alternate_")]
     contacts = result.records["contacts"]
-    cl = _id_frame(result.matches.clusters)
-    band_of = _bands(cl)
     cids = [str(v) for v in _objects(golden["cluster_id"])]
     survivors = [str(v) for v in _objects(golden["survivor_id"])]
-    bands = [band_of.get(c, "review") for c in cids]
+    bands = _golden_bands(result.matches.clusters, cids)
     order = sorted(range(len(cids)), key=lambda k: (BAND_ORDER.get(bands[k], 2), cids[k]))
-    rank = dict(zip((cids[k] for k in order), range(len(order)), strict=True))
+    g_rank = _ranks(cids, order)
 
     # the pairs inside each cluster, best score first: the score and the `why` of a record
     pairs = result.matches.pairs if result.matches.pairs is not None else pd.DataFrame()
     used = ("record_id_l", "record_id_r", "score", "rule_id")
     pairs = pairs[[c for c in pairs.columns if c in used or str(c).startswith("sim_")]]
-    p, sims = _inside_pairs(pairs, cl, inside)
+    p, sims = _inside_pairs(pairs, result.matches.clusters, inside)
     score_min: dict[str, float] = {}
     if "score" in p:
         sc = pd.to_numeric(p["score"].astype(object), errors="coerce").astype("float64")
@@ -538,40 +609,38 @@ def proposal_parts(
             "score_min": [score_min.get(cids[k], np.nan) for k in order],
         }
     )
+    # a cluster's band and score text by its rank (a member row knows its cluster's rank)
+    band_at = summary["band"].to_numpy(dtype=object)
+    score_at = np.array([f"{v:.3f}" if v == v else "" for v in summary["score_min"]], dtype=object)
+    del score_min
 
     # members: the survivor first, then the cluster's other records known to the contacts
-    g_rank = np.array([rank[c] for c in cids], dtype=np.int64)
     m_row, m_ids, m_cids, m_first, m_rank = _members(
         contacts["record_id"], result.matches.clusters, cids, survivors, g_rank
     )
     m_why = _first_in_pairs(m_ids, p)
     g_order = np.argsort(g_rank, kind="stable")
     g_sorted = g_rank[g_order]
-    rule_text = [as_text(v) for v in _objects(golden["survivor_rule"])]
-    golden_from = _objects(golden["golden_from"])
-    score_txt = {c: f"{v:.3f}" for c, v in score_min.items()}
     header = [*PROPOSAL_HEAD, *FIELDS, *alternates, "matched_because", "check"]
+    # the schema (and pandas metadata) `pa.Table.from_pandas` gives a part's object frame
+    probe = pd.DataFrame(
+        {h: np.array(["x"], dtype=object) for h in header}, columns=header, dtype=object
+    )
+    schema = pa.Table.from_pandas(probe.astype(object), preserve_index=False).schema
 
-    def part(lo_rank: int, hi_rank: int) -> pd.DataFrame:
+    def part(lo_rank: int, hi_rank: int) -> Any:
         """The rows of the clusters ranked lo_rank <= rank < hi_rank, in display order."""
         g_lo, g_hi = np.searchsorted(g_sorted, [lo_rank, hi_rank])
         m_lo, m_hi = np.searchsorted(m_rank, [lo_rank, hi_rank])
         g_pos = g_order[g_lo:g_hi]
         rows = m_row[m_lo:m_hi]
         n_g, n_m = len(g_pos), len(rows)
-        found = rows >= 0
-        texts = _text_columns(contacts.iloc[rows[found]], ["source", *FIELDS])
-        rec: dict[str, np.ndarray] = {}
-        for c, vals in texts.items():
-            col = np.full(n_m, "", dtype=object)
-            col[found] = vals
-            rec[c] = col
-        del texts
+        rec = _arrow_texts(contacts, rows, ["source", *FIELDS])
         mcid = m_cids[m_lo:m_hi]
 
         # the two-people check of merge apply (`two_people`), on the unmasked addresses
-        emails = pd.Series(rec["email"], dtype=object)
-        keys = {e: email_key(e) for e in set(rec["email"]) if e}
+        emails = pd.Series(rec["email"].to_numpy(zero_copy_only=False), dtype=object)
+        keys = {e: email_key(e) for e in set(emails) if e}
         box = {e: str(k).strip().lower() for e, k in keys.items() if k and str(k).strip()}
         found_box = emails.map(box)  # per distinct address, not per member: 5 s at 1M
         mailbox = pd.Series(found_box.where(found_box.notna(), None).to_numpy(), dtype=object)
@@ -583,28 +652,28 @@ def proposal_parts(
 
         why = _why_texts(p, sims, m_why[m_lo:m_hi], redact=redact)
         if redact:
-            rec = {c: _map_unique(pd.Series(v, dtype=object), _redactor(c)) for c, v in rec.items()}
+            rec = {c: _arrow_map_unique(v, _redactor(c)) for c, v in rec.items()}
             ids = _map_unique(pd.Series(m_ids[m_lo:m_hi], dtype=object), safe.redact_id)
         else:
             ids = m_ids[m_lo:m_hi]
 
         # golden rows
         g_cids = [cids[k] for k in g_pos]
-        gold = _text_columns(golden.iloc[g_pos], [*FIELDS, *alternates])
+        gold = _arrow_texts(golden, g_pos, [*FIELDS, *alternates])
         g_surv = [survivors[k] for k in g_pos]
         if redact:
-            gold = {
-                c: list(_map_unique(pd.Series(v, dtype=object), _redactor(c)))
-                for c, v in gold.items()
-            }
+            gold = {c: _arrow_map_unique(v, _redactor(c)) for c, v in gold.items()}
             g_surv = [safe.redact_id(v) for v in g_surv]
+        # the survivor's rule and the other values' sources, as text for this part only
+        rule_text = [as_text(v) for v in _objects(golden["survivor_rule"].iloc[g_pos])]
+        golden_from = _objects(golden["golden_from"].iloc[g_pos])
         because = []
-        for sv, k in zip(g_surv, g_pos, strict=True):
+        for sv, rule, made in zip(g_surv, rule_text, golden_from, strict=True):
             prov = ", ".join(
                 f"{f} from {'; '.join(_ids_of(v, redact))} ({rules_of.get(f, '')})"
-                for f, v in json.loads(golden_from[k] or "{}").items()
+                for f, v in json.loads(made or "{}").items()
             )
-            because.append(f"survivor {sv} ({rule_text[k]})" + (f"; {prov}" if prov else ""))
+            because.append(f"survivor {sv} ({rule})" + (f"; {prov}" if prov else ""))
         checks = {
             c: f"{n} different personal emails: two people? merge apply leaves it unless you "
             "approve it"
@@ -613,7 +682,7 @@ def proposal_parts(
         g_frame = {
             "cluster_id": g_cids,
             "band": [bands[k] for k in g_pos],
-            "score": [score_txt.get(c, "") for c in g_cids],
+            "score": score_at[g_rank[g_pos]],
             "role": ["golden"] * n_g,
             "record_id": [""] * n_g,
             "decision": [""] * n_g,
@@ -625,8 +694,8 @@ def proposal_parts(
         }
         m_frame = {
             "cluster_id": mcid,
-            "band": _lookup(mcid, band_of, "review"),
-            "score": _lookup(mcid, score_txt, ""),
+            "band": band_at[m_rank[m_lo:m_hi]],
+            "score": score_at[m_rank[m_lo:m_hi]],
             "role": np.where(m_first[m_lo:m_hi] == 0, "survivor", "member").astype(object),
             "record_id": ids,
             "decision": np.full(n_m, "", dtype=object),
@@ -640,30 +709,100 @@ def proposal_parts(
         key_m = m_rank[m_lo:m_hi]
         sub = np.concatenate([np.zeros(n_g, np.int64), np.arange(1, n_m + 1, dtype=np.int64)])
         perm = np.lexsort((sub, np.concatenate([key_g, key_m])))
-        # one column at a time, in display order, each kept as its own block (copy=False): two
-        # frames, their concat and the reordered copy were four copies of every row at once
-        cols: dict[str, np.ndarray] = {}
+        # one column at a time, in display order: the contacts' and golden rows' text stays
+        # Arrow (taken, not made Python text per cell); only the part's own columns are Python
+        order_of = pa.array(perm)
+        arrays = []
         for c in header:
-            col = np.empty(n_g + n_m, dtype=object)
-            col[:n_g] = g_frame.pop(c)
-            col[n_g:] = m_frame.pop(c)
-            cols[c] = col[perm]
-        return pd.DataFrame(cols, columns=header, dtype=object, copy=False)
+            halves = [_as_arrow(g_frame.pop(c)), _as_arrow(m_frame.pop(c))]
+            arrays.append(pa.concat_arrays(halves).take(order_of))
+        return pa.Table.from_arrays(arrays, schema=schema)
 
     n = len(order)
     step = max(1, int(batch or BATCH_CLUSTERS))
     return summary, (part(lo, min(lo + step, n)) for lo in range(0, n, step))
 
 
-def _lookup(keys: Any, mapping: dict[str, str], default: str) -> np.ndarray:
-    """`mapping[key]` per row as Python text, `default` where the key is not there.
+def _arrow_texts(frame: pd.DataFrame, at: np.ndarray, cols: list[str]) -> dict[str, Any]:
+    """`_text_columns` of `frame`'s rows at positions `at` (-1: no row, empty text) as Arrow
+    text. An Arrow-backed text column is taken in Arrow, never made Python text per cell (it
+    was most of the proposals tables' memory and time); other columns go through
+    `_text_columns` on the rows found."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    `dict.get` row by row: `Series.map(dict)` first turns the dict (a record id each, at 1M
-    contacts) into an index, which cost more than the look-ups."""
-    get = mapping.get
-    out = np.empty(len(keys), dtype=object)
-    out[:] = [get(k, default) for k in (keys.tolist() if hasattr(keys, "tolist") else keys)]
-    return out
+    at = np.asarray(at, dtype=np.int64)
+    found = at >= 0
+    where = pa.array(at, mask=~found)
+    out: dict[str, Any] = {}
+    others = []
+    for c in cols:
+        s = frame[c] if c in frame.columns else None
+        if s is not None and s.dtype != object and pd.api.types.is_string_dtype(s):
+            out[c] = _as_arrow(pc.fill_null(pa.array(s.array).take(where), ""))
+        elif s is not None:
+            others.append(c)
+    # the rows of the other columns only (the frame's every column taken was most of it)
+    texts = _text_columns(frame[others].iloc[at[found]], others) if others else {}
+    for c in cols:
+        if c not in out:
+            col = np.full(len(at), "", dtype=object)
+            if c in texts:
+                col[found] = texts[c]
+            out[c] = pa.array(col, type=pa.string())
+    return {c: out[c] for c in cols}
+
+
+def _as_arrow(values: Any) -> Any:
+    """Text values (an Arrow array, a list or an object array of str) as Arrow text."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values.cast(pa.string())
+    return pa.array(values, type=pa.string())
+
+
+def _arrow_map_unique(arr: Any, fn: Any) -> Any:
+    """`_map_unique` on Arrow text: `fn` called once per distinct value."""
+    import pyarrow as pa
+
+    enc = arr.dictionary_encode()
+    mapped = pa.array([fn(v) for v in enc.dictionary.to_pylist()], type=pa.string())
+    return mapped.take(enc.indices)
+
+
+def _golden_bands(clusters: pd.DataFrame, cids: list[str]) -> list[str]:
+    """Each golden row's band (`_bands` of its cluster id: auto when every row of the cluster
+    says auto; review for a cluster with no rows), counted on integer positions: the cluster
+    and record ids of every clustered record as Python text were the largest part of the
+    proposals' shared state."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if "band" not in clusters or not cids:
+        return ["review"] * len(cids)
+    ids = pa.array(cids, type=pa.large_string())
+    first = np.asarray(pc.index_in(ids, value_set=ids).to_numpy(), dtype=np.int64)
+    at = pc.fill_null(pc.index_in(_arrow_ids(clusters["cluster_id"]), value_set=ids), -1)
+    at = np.asarray(at.to_numpy(), dtype=np.int64)
+    auto = clusters["band"].astype(str).str.lower().eq("auto").to_numpy(dtype=bool)
+    rows = np.bincount(at[at >= 0], minlength=len(cids))
+    not_auto = np.bincount(at[(at >= 0) & ~auto], minlength=len(cids))
+    is_auto = (rows > 0) & (not_auto == 0)
+    return ["auto" if is_auto[first[k]] else "review" for k in range(len(cids))]
+
+
+def _ranks(cids: list[str], order: list[int]) -> np.ndarray:
+    """Golden row k's rank in display order (`order`); a repeated cluster id takes the rank of
+    its last place, as a dict of id -> rank would give it."""
+    rank = np.empty(len(cids), dtype=np.int64)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int64)
+    if len(set(cids)) != len(cids):
+        last = dict(zip((cids[k] for k in order), range(len(order)), strict=True))
+        rank = np.array([last[c] for c in cids], dtype=np.int64)
+    return rank
 
 
 def _members(
@@ -807,7 +946,6 @@ def inside_rows(pairs: pd.DataFrame, clusters: pd.DataFrame) -> Inside:
     Found once for the proposals tables and the page (`write_review`), on Arrow text and
     integer ranks: mapping and sorting the ids as Python text cost about 0.9 CPU-s at 300k
     contacts, and was done twice."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     none = (np.empty(0, dtype=np.intp), np.empty(0, dtype=object))
@@ -830,7 +968,9 @@ def inside_rows(pairs: pd.DataFrame, clusters: pd.DataFrame) -> Inside:
         by = key.sort_values(["c", "s"], ascending=[True, False], kind="stable").index
         order = np.asarray(by, dtype=np.intp)
         pos, c = pos[order], c[order]
-    return pos, enc.dictionary.take(pa.array(c)).to_numpy(zero_copy_only=False).astype(object)
+    # each cluster id made Python text once, shared by its pairs (not a string per pair)
+    names = np.asarray(enc.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    return pos, names[c]
 
 
 def _arrow_ids(s: pd.Series) -> Any:
@@ -928,7 +1068,9 @@ def _write_tables(
         for table in parts:
             # the table pandas' to_parquet writes (same schema and pandas metadata), its text
             # neutralized in Arrow: the part's Python text is converted once, not twice
-            arrow = _neutralized(pa.Table.from_pandas(table.astype(object), preserve_index=False))
+            if isinstance(table, pd.DataFrame):  # the empty table of a run with no clusters
+                table = pa.Table.from_pandas(table.astype(object), preserve_index=False)
+            arrow = _neutralized(table)
             del table
             if writer is None:
                 writer = pq.ParquetWriter(
@@ -1055,6 +1197,9 @@ PAGE_SIZE = 50  # clusters rendered at once; the rest wait in the embedded data
 # review band, then the auto band's lowest scores) and says where the rest are: the proposals
 # tables hold every cluster and are decisions files too.
 PAGE_CLUSTERS = 10_000
+# Clusters of the page built and written at once (as dicts, then their JSON): the page's
+# 10,000 clusters as dicts at once, with their JSON text, were the review's peak at 300k.
+PAGE_BATCH = 1_000
 # the page's labels: every key of audit/labels.py that starts with these
 # (tests/test_review_i18n.py checks that each key review.js uses is there, in every language)
 REVIEW_PREFIXES = ("rv_", "lvl_")
@@ -1172,8 +1317,16 @@ def _write_html(
     *,
     total: int | None = None,
     n_auto: int | None = None,
+    batches: Iterable[Proposals] | None = None,
+    n_shown: int | None = None,
 ) -> Path:
-    """The page of `props.clusters` (the ones chosen for it) out of `total` proposals."""
+    """The page of `props.clusters` (the ones chosen for it) out of `total` proposals; or of
+    the clusters of `batches` (`n_shown` of them, in display order), `props` then giving the
+    fields, alternates and rules.
+
+    The page's data is written a cluster at a time: its clusters as dicts, their compact rows
+    and the JSON text of all of them at once (and its escaped copies) were the review's peak
+    at 300k contacts. The bytes are those of `script_json` over the whole document."""
     from audit.labels import labels
 
     lab = labels(language)
@@ -1181,12 +1334,20 @@ def _write_html(
     record_cols = ["record_id", "source", "source_file", "source_row", *props.fields]
     golden_cols = [*props.fields, *props.alternates]
     files: dict[str, int] = {}
+    if batches is None:
+        batches, n_shown = [props], len(props.clusters)
+        if n_auto is None:
+            n_auto = sum(c["band"] == "auto" for c in props.clusters)
+    shown = int(n_shown or 0)
+    total = shown if total is None else total
+    n_auto = 0 if n_auto is None else n_auto
+    groups = iter(batches)
+    first = next(groups, None)
     cols: list[str] = []
-    shown = props.clusters
-    total = len(shown) if total is None else total
-    for c in shown:
+    # every cluster has the same pair columns (the pairs table's): the first one's are all
+    for c in first.clusters if first is not None else []:
         cols.extend(k for k in c["pair_cols"] if k not in cols)
-    data = {
+    head = {
         "run_id": run_id,
         "page_size": PAGE_SIZE,
         "fields": props.fields,
@@ -1196,14 +1357,10 @@ def _write_html(
         "alternates": props.alternates,
         "pair_cols": cols,
         "labels": page_labels,
-        "clusters": [_compact(c, cols, lab, record_cols, golden_cols, files) for c in shown],
     }
-    data["files"] = list(files)
-    if n_auto is None:
-        n_auto = sum(c["band"] == "auto" for c in props.clusters)
     intro = lab["rv_intro"].format(run=run_id, n=total, review=total - n_auto, auto=n_auto)
-    if len(shown) < total:
-        intro += " " + lab["rv_capped"].format(shown=len(shown), n=total)
+    if shown < total:
+        intro += " " + lab["rv_capped"].format(shown=shown, n=total)
     lang = language if language in ("en", "ko", "ja", "zh") else "en"
     parts = [
         "<!DOCTYPE html>",
@@ -1217,13 +1374,23 @@ def _write_html(
         f"<header><h1>{_e(lab['rv_title'])}</h1><p>{_e(intro)}</p>",
         '<div class="toolbar" id="toolbar"></div></header>',
         '<main id="clusters"></main>',
-        '<script type="application/json" id="review-data">' + script_json(data) + "</script>",
-        f"<script>{_JS}</script></body></html>",
     ]
     with path.open("w", encoding="utf-8", newline="") as f:  # part by part: no joined copy
         for part in parts:
             f.write(part)
             f.write("\n")
+        # the document {..., "labels": ..., "clusters": [...], "files": [...]} in pieces: the
+        # escapes of `script_json` are per character, so escaping each piece is the same
+        f.write('<script type="application/json" id="review-data">')
+        f.write(script_json(head)[:-1] + ',"clusters":[')
+        sep = ""
+        for group in itertools.chain([first] if first is not None else [], groups):
+            for c in group.clusters:
+                f.write(sep + script_json(_compact(c, cols, lab, record_cols, golden_cols, files)))
+                sep = ","
+        f.write('],"files":' + script_json(list(files)) + "}")
+        f.write("</script>\n")
+        f.write(f"<script>{_JS}</script></body></html>\n")
     return path
 
 
