@@ -171,7 +171,9 @@ def propose_golden_at(
     if len(rows) == 0 or contacts is None or contacts.empty:
         return _no_golden(rules)
     by_row = np.argsort(rows, kind="stable")
-    m = _member_rows(contacts, rows[by_row], cluster_ids[by_row], record_ids[by_row])
+    # only the columns a proposal reads: not `extra` (every unmapped column's JSON)
+    read = [c for c in ("source", *_CANON) if c in contacts.columns]
+    m = _member_rows(contacts[read], rows[by_row], cluster_ids[by_row], record_ids[by_row])
     return _propose(m, sources, rules)
 
 
@@ -252,6 +254,7 @@ def _follow_order(rs: SurvivorshipRules, canon: list[str]) -> list[str]:
 
 
 _MISSING = np.iinfo("int64").min
+_CANON = tuple(c.name for c in schema.ENTITIES["contacts"])
 _LAST = np.iinfo("int64").max
 
 
@@ -451,6 +454,14 @@ def _ns(s: pd.Series) -> np.ndarray:
 
 def _present(s: pd.Series) -> pd.Series:
     """Non-empty: not missing and, for text, not '' (normalize trims values already)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is not None and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        # Arrow text: tested in Arrow, without pandas' masked comparison
+        ok_arr = pc.fill_null(pc.and_(pc.is_valid(arr), pc.not_equal(arr, "")), False)
+        return pd.Series(np.asarray(ok_arr, dtype=bool), index=s.index)
     ok = s.notna()
     if s.dtype == object or pd.api.types.is_string_dtype(s):
         ok = ok & s.ne("").fillna(False).astype(bool)
