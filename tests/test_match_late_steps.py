@@ -120,3 +120,27 @@ def test_hashes_at_positions_in_record_id_order(febrl_contacts) -> None:
     got = _hashes_at(febrl_contacts, used, order, positions)
     want = content_hashes(febrl_contacts[used].iloc[order[positions]])
     assert got == want
+
+
+def test_golden_from_quotes_record_ids_that_need_json_escapes() -> None:
+    import json
+
+    from tests.factories import make_contacts
+
+    c = make_contacts(
+        full_name=["Ann Lee", "Ann Lee", "Ann Lee"],
+        email=["ann@x.com", None, None],
+        phone=[None, "+1 555 0100", None],
+        company=[None, None, "Acme"],
+    )
+    odd = ['t:"1"', "t:\\2", "t:\x013"]
+    c["record_id"] = odd
+    cl = pd.DataFrame({"cluster_id": ["c1"] * 3, "record_id": odd})
+    g = propose_golden(c, cl)
+    taken = json.loads(g.loc[0, "golden_from"])
+    survivor = g.loc[0, "survivor_id"]
+    # equally complete: the smallest id ('\x01' sorts first) is the survivor, and the email
+    # and phone come from the two records holding them
+    assert survivor == "t:\x013"
+    assert (taken["email"], taken["phone"]) == ('t:"1"', "t:\\2")
+    assert g.loc[0, "merged_record_ids"] == "; ".join(sorted(odd))

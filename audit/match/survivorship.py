@@ -411,12 +411,18 @@ class _Work:
         import pyarrow as pa
 
         if self._rid_json is None:
-            ids = pd.Series(self.rid, dtype="str")
-            plain = ids.str.fullmatch(r'[^"\\\x00-\x1f]*').to_numpy(dtype=bool)
-            quoted = ('"' + ids + '"').to_numpy(dtype=object)
-            for i in np.flatnonzero(~plain):  # ids that need JSON escapes (rare)
-                quoted[i] = json.dumps(self.rid[i], ensure_ascii=False)
-            self._rid_json = pa.array(quoted, type=pa.string())
+            import pyarrow.compute as pc
+
+            ids = pa.array(self.rid, type=pa.string())
+            plain = pc.match_substring_regex(ids, r'^[^"\\\x00-\x1f]*$')
+            quoted = pc.binary_join_element_wise('"', ids, '"', "")
+            odd = np.flatnonzero(~np.asarray(plain, dtype=bool))
+            if len(odd):  # ids that need JSON escapes (rare)
+                mask = np.zeros(len(ids), dtype=bool)
+                mask[odd] = True
+                fixed = [json.dumps(self.rid[i], ensure_ascii=False) for i in odd.tolist()]
+                quoted = pc.replace_with_mask(quoted, pa.array(mask), pa.array(fixed, pa.string()))
+            self._rid_json = quoted
         return self._rid_json.take(pa.array(src, mask=src < 0))
 
     def joined_ids(self) -> np.ndarray:
@@ -561,8 +567,11 @@ def _fold_codes(values: np.ndarray) -> np.ndarray:
         arr = None
     if arr is None or arr.null_count:  # str() of what is not text, as before ('None' too)
         arr = pa.array([v if isinstance(v, str) else str(v) for v in values], type=pa.string())
-    key = pc.replace_substring_regex(pc.utf8_lower(arr), r"[\s\-().]", "")
-    return pc.dictionary_encode(key).indices.to_numpy(zero_copy_only=False).astype("int64")
+    # folded once per distinct value (a golden value is also among its cluster's values)
+    d = pc.dictionary_encode(arr)
+    key = pc.replace_substring_regex(pc.utf8_lower(d.dictionary), r"[\s\-().]", "")
+    folded = pc.dictionary_encode(key).indices.to_numpy(zero_copy_only=False).astype("int64")
+    return folded[d.indices.to_numpy(zero_copy_only=False)]
 
 
 def _prov_piece(field: str, encoded: Any) -> Any:
