@@ -126,9 +126,10 @@ def _match(
     row_order = pc.sort_indices(id_text).to_numpy()
     used = [c for c in FEATURE_INPUTS if c in contacts.columns]
     data = contacts[used].take(row_order).reset_index(drop=True)
-    ids = _sorted_ids(id_text, row_order, data)  # pairs and clusters keep them
+    id_text = id_text.take(pa.array(row_order))  # in record_id order
+    ids = _sorted_ids(id_text, data)  # pairs and clusters keep them
+    feats = features(data, _flagged(id_text, issues, used))
     del id_text
-    feats = features(data, _flagged(ids, issues, used))
     del data  # only the features are needed from here on: keep the peak memory low
     # the first pass over the whole data set: how many people share each phone / email / address
     facts = value_facts(feats, nicknames=rules.nicknames)
@@ -194,12 +195,12 @@ def _match(
     )
 
 
-def _sorted_ids(id_text: pa.Array, row_order: np.ndarray, data: pd.DataFrame) -> np.ndarray:
-    """The record ids in record_id order as Python strings, made by Arrow in one pass (all
-    distinct: `shared_objects` would look each up in a hash table to share nothing)."""
+def _sorted_ids(id_text: pa.Array, data: pd.DataFrame) -> np.ndarray:
+    """The record ids (`id_text`, in record_id order) as Python strings, made by Arrow in one
+    pass (all distinct: `shared_objects` would look each up in a hash table to share none)."""
     if id_text.null_count:  # a missing id: as `shared_objects` gives it
         return shared_objects(data["record_id"], as_text=True)
-    return np.asarray(id_text.take(pa.array(row_order)).to_numpy(zero_copy_only=False), object)
+    return np.asarray(id_text.to_numpy(zero_copy_only=False), object)
 
 
 def _hashes_at(
@@ -316,7 +317,7 @@ NON_VALUE_RULES = (
 
 
 def _flagged(
-    ids: np.ndarray, issues: pd.DataFrame | None, columns: list[str]
+    ids: pa.Array, issues: pd.DataFrame | None, columns: list[str]
 ) -> dict[str, np.ndarray]:
     """Input column -> per-record mask of cells an earlier stage flagged as non-values."""
     if issues is None or issues.empty or not {"record_id", "field", "rule_id"} <= set(issues):
@@ -325,7 +326,10 @@ def _flagged(
     hit = issues[rule.str.endswith(NON_VALUE_RULES) & issues["field"].isin(columns)]
     if hit.empty:
         return {}
-    pos = pd.Index(ids).get_indexer(hit["record_id"].astype(str))
+    # looked up in Arrow: a pandas index of every record id hashes each Python string
+    pos = positions_in(
+        pa.array(hit["record_id"].astype(str).to_numpy(dtype=object), pa.string()), ids
+    )
     out: dict[str, np.ndarray] = {}
     for name, at in pd.Series(pos).groupby(hit["field"].astype(str).to_numpy()):
         mask = np.zeros(len(ids), bool)
