@@ -25,6 +25,7 @@ from audit.columnwise import positions_in, shared_objects
 from audit.config import MatchConfig, SourceConfig
 from audit.match.memory import (
     HASH_BLOCK,
+    HASH_SKIP,
     Applied,
     MatchMemory,
     approved_in,
@@ -211,11 +212,12 @@ def _hashes_at(
     # order reads memory forward (half the time of one in record_id order at 300k)
     rows = row_order[positions]
     by_row = np.argsort(rows, kind="stable")
+    hashed = [c for c in used if c not in HASH_SKIP]  # not the ids: no hash reads them
     hashes = np.empty(len(rows), dtype=object)
     # a block of rows at a time: a copy of every clustered record's columns is not needed
     for start in range(0, len(rows), HASH_BLOCK):
         block = by_row[start : start + HASH_BLOCK]
-        hashes[block] = np.array(content_hashes(contacts[used].take(rows[block])), object)
+        hashes[block] = np.array(content_hashes(contacts[hashed].take(rows[block])), object)
     return hashes.tolist()
 
 
