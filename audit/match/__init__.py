@@ -115,6 +115,7 @@ def _match(
     memory: MatchMemory | None,
     linker: Callable[..., Any] | None,
 ) -> Matches:
+    from audit.match.blocking import Codes
     from audit.match.engine import Owned, link
     from audit.match.facts import value_facts
     from audit.match.heap import give_back
@@ -133,13 +134,15 @@ def _match(
     del id_text
     del data  # only the features are needed from here on: keep the peak memory low
     # the first pass over the whole data set: how many people share each phone / email / address
-    facts = value_facts(feats, nicknames=rules.nicknames)
+    # the features' codes, begun here and finished by the comparer: each encoded once
+    codes = Codes(feats) if linker is None else None
+    facts = value_facts(feats, nicknames=rules.nicknames, codes=codes)
     t_prep = time.perf_counter() - t0
     remembered, forbid = _remembered(memory, contacts, used, row_order, ids)
     # handed over: `link` frees the frame once it is encoded (a linker of another engine
     # takes the frame itself)
-    handed = Owned(feats)
-    del feats
+    handed = Owned(feats, codes)
+    del feats, codes
     linked = (linker or link)(
         handed if linker is None else handed.take(),
         rules,
