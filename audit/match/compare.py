@@ -83,9 +83,11 @@ class Comparer:
         facts: ValueFacts | None = None,
         *,
         counts: ValueCounts | None = None,
+        codes: Codes | None = None,
     ):
         self.n = len(feats)
-        self.codes = Codes(feats)
+        # `codes` of this very frame, begun by `value_facts`: each feature encoded once
+        self.codes = codes if codes is not None else Codes(feats)
         self.global_counts = counts
         if counts is None:
             self.comparisons = [c for c in comparisons if feats[c.field].notna().any()]
@@ -95,11 +97,9 @@ class Comparer:
         self.persons: dict[str, np.ndarray] = {}  # people sharing each value code (global facts)
         facts = facts or ValueFacts()
         for c in self.comparisons:
-            codes = self.codes.get(c.field)
+            at = self.codes.get(c.field)
             if counts is None:
-                self.counts[c.field] = np.bincount(
-                    codes[codes >= 0], minlength=int(codes.max()) + 1
-                )
+                self.counts[c.field] = np.bincount(at[at >= 0], minlength=int(at.max()) + 1)
             else:
                 # a partition may hold no value of a field the data set has: one unused entry
                 # keeps the lookups at code max(-1, 0) valid (they are masked as null)

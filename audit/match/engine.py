@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from audit.match.blocking import candidate_pairs
+from audit.match.blocking import Codes, candidate_pairs
 from audit.match.cluster import cluster
 from audit.match.compare import FUZZY_LEVELS, LEVELS, Comparer, _osa
 from audit.match.facts import ValueFacts, value_facts
@@ -207,8 +207,16 @@ class Owned:
     100 MB at 300k contacts, growing with the data).
     """
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, codes: Codes | None = None) -> None:
         self._frame: pd.DataFrame | None = frame
+        # the frame's codes begun by the caller (`value_facts` encodes what it reads with
+        # them): the comparer finishes them, each feature encoded once
+        self._codes = codes
+
+    def take_codes(self) -> Codes | None:
+        """The codes handed with the frame (None when none were); the holder lets go of them."""
+        codes, self._codes = self._codes, None
+        return codes
 
     def take(self) -> pd.DataFrame:
         """The frame; the holder is empty afterwards (taking twice is a bug)."""
@@ -238,12 +246,14 @@ def link(
     """
     timings: dict[str, float] = {}
     t = time.perf_counter()
+    codes = feats.take_codes() if isinstance(feats, Owned) else None
     frame = feats.take() if isinstance(feats, Owned) else feats
     del feats
     n = len(frame)
     if facts is None:
-        facts = value_facts(frame, nicknames=rules.nicknames)
-    comparer = Comparer(frame, rules.comparisons, rules.nicknames, facts)
+        facts = value_facts(frame, nicknames=rules.nicknames, codes=codes)
+    comparer = Comparer(frame, rules.comparisons, rules.nicknames, facts, codes=codes)
+    del codes
     del frame  # the last reference when it came as `Owned`
     cand_i, cand_j, block_counts = candidate_pairs(comparer.codes, rules.blocking, side)
     timings["blocking"] = round(time.perf_counter() - t, 4)

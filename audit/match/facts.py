@@ -24,6 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from audit.match.blocking import Codes
+
 # matching features whose exact agreement is weighed by the number of people sharing the value
 SHARED_FIELDS = ("phone", "email", "address")
 
@@ -62,17 +64,25 @@ def is_role_email(emails: np.ndarray) -> np.ndarray:
     return pc.fill_null(pc.is_in(local, value_set=roles), False).to_numpy(zero_copy_only=False)
 
 
-def _codes(feats: pd.DataFrame, name: str) -> tuple[np.ndarray, pa.Array]:
-    """Integer code per record (-1 = missing) and the distinct values, via Arrow (fast)."""
+def _codes(
+    feats: pd.DataFrame, name: str, codes: Codes | None = None
+) -> tuple[np.ndarray, pa.Array]:
+    """Integer code per record (-1 = missing) and the distinct values, via Arrow (fast).
+
+    With `codes` (the comparer's, for the same frame) a feature is encoded once for both."""
     if name not in feats.columns:
         return np.full(len(feats), -1, np.int64), pa.array([], pa.string())
+    if codes is not None:
+        return codes.get(name).astype(np.int64), codes.dictionary(name)
     arr = pa.array(feats[name], type=pa.string(), from_pandas=True)
     enc = pc.dictionary_encode(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr)
-    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return codes, enc.dictionary
+    at = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return at, enc.dictionary
 
 
-def person_key(feats: pd.DataFrame, nicknames: dict | None = None) -> np.ndarray:
+def person_key(
+    feats: pd.DataFrame, nicknames: dict | None = None, codes: Codes | None = None
+) -> np.ndarray:
     """Per record, a code that one person's records share despite typos, nicknames and swapped
     name order: the sorted initials of (canonical given name, family name); -1 without a given
     name."""
@@ -80,8 +90,8 @@ def person_key(feats: pd.DataFrame, nicknames: dict | None = None) -> np.ndarray
     for name, variants in sorted((nicknames or {}).items()):
         for v in variants:
             canon.setdefault(str(v).casefold(), str(name).casefold())
-    g, g_uniq = _codes(feats, "given")
-    f, f_uniq = _codes(feats, "family")
+    g, g_uniq = _codes(feats, "given", codes)
+    f, f_uniq = _codes(feats, "family", codes)
     # initials as code points of the distinct values, broadcast back
     g_init = np.array([ord(canon.get(u, u)[:1] or " ") for u in g_uniq.to_pylist()] + [0])[g]
     f_init = np.array([ord(u[:1] or " ") for u in f_uniq.to_pylist()] + [0])[f]
@@ -90,7 +100,10 @@ def person_key(feats: pd.DataFrame, nicknames: dict | None = None) -> np.ndarray
 
 
 def value_facts(
-    feats: pd.DataFrame, fields: Iterable[str] = SHARED_FIELDS, nicknames: dict | None = None
+    feats: pd.DataFrame,
+    fields: Iterable[str] = SHARED_FIELDS,
+    nicknames: dict | None = None,
+    codes: Codes | None = None,
 ) -> ValueFacts:
     """People per value of each shared field, over every record of the data set (first pass).
 
@@ -102,30 +115,30 @@ def value_facts(
     mis-split name or second address does not make them two); the people are what remains
     apart.
     """
-    key = person_key(feats, nicknames)
+    key = person_key(feats, nicknames, codes)
     person = np.where(key >= 0, pd.factorize(key)[0], -1)
-    mail, uniq = _codes(feats, "email")
+    mail, uniq = _codes(feats, "email", codes)
     role = np.r_[is_role_email(uniq.to_numpy(zero_copy_only=False).astype(object)), True]
     mail = np.where(role[mail], -1, mail)  # code -1 reads the trailing True: missing
     # the family name's first letter survives typos and a CJK name split in the wrong place
-    family = _codes(feats, "family_initial")[0]
+    family = _codes(feats, "family_initial", codes)[0]
     # one person's records also share their whole name (whatever the split), a national id or
     # a birth date (namesakes and twins aside)
-    same = [_codes(feats, c)[0] for c in ("name", "ident", "dob")]
+    same = [_codes(feats, c, codes)[0] for c in ("name", "ident", "dob")]
     # and one person written in two scripts (김민준 / Minjun Kim) shares a romanized reading of
     # the whole name in either word order (audit.match.xscript); all null for Latin-only data
     same += [
-        _codes(feats, c)[0]
+        _codes(feats, c, codes)[0]
         for c in sorted(feats.columns)
         if c.startswith(("xa_", "xb_")) and feats[c].notna().any()
     ]
     # a Japanese given name in kanji has many readings, so the whole name read in Latin
     # letters often differs: there, a Latin record sharing the value and the romanized family
     # name of a kanji / kana record is taken as that person (names a native record holds only)
-    same += _native_family_links(feats)
+    same += _native_family_links(feats, codes)
     persons: dict[str, pd.Series] = {}
     for name in fields:
-        v, uniq = _codes(feats, name)
+        v, uniq = _codes(feats, name, codes)
         if len(uniq) == 0:
             continue
         # only values that records with two different person keys (or without one) hold can be
@@ -152,7 +165,7 @@ def value_facts(
     return ValueFacts(persons=persons)
 
 
-def _native_family_links(feats: pd.DataFrame) -> list[np.ndarray]:
+def _native_family_links(feats: pd.DataFrame, codes: Codes | None = None) -> list[np.ndarray]:
     if "xs_script" not in feats.columns or "xf_ja" not in feats.columns:
         return []
     script = pd.to_numeric(feats["xs_script"], errors="coerce").fillna(0).to_numpy()
@@ -161,10 +174,10 @@ def _native_family_links(feats: pd.DataFrame) -> list[np.ndarray]:
         return []
     out = []
     for col in ("xf_ja", "xfb_ja"):
-        codes, uniq = _codes(feats, col)
+        at, uniq = _codes(feats, col, codes)
         held = np.zeros(len(uniq) + 1, bool)
-        held[codes[native & (codes >= 0)]] = True
-        out.append(np.where((codes >= 0) & held[codes], codes, -1))
+        held[at[native & (at >= 0)]] = True
+        out.append(np.where((at >= 0) & held[at], at, -1))
     return out
 
 

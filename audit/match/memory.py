@@ -85,13 +85,20 @@ def _block_hashes(frame: pd.DataFrame, cols: list[str]) -> list[str]:
         ]
     else:
         # the rows joined in Arrow and handed over as bytes: one hash call per row is left
-        rows = pc.binary_join_element_wise(*texts, "\x1f").cast(pa.binary()).to_pylist()
+        rows = (
+            pc.binary_join_element_wise(
+                *texts, "\x1f", null_handling="replace", null_replacement=""
+            )
+            .cast(pa.binary())
+            .to_pylist()
+        )
     blake = hashlib.blake2b
     return [blake(t, digest_size=8).hexdigest() for t in rows]
 
 
 def _arrow_texts(frame: pd.DataFrame, cols: list[str]) -> list[pa.Array] | None:
-    """Each column as Arrow text with missing values as '' (the text `str` gives), or None."""
+    """Each column as Arrow text (missing values stay null: the join reads them as ''), or
+    None."""
     out = []
     for c in cols:
         col = frame[c]
@@ -101,7 +108,7 @@ def _arrow_texts(frame: pd.DataFrame, cols: list[str]) -> list[pa.Array] | None:
             arr = _arrow_text(col)
         except (pa.ArrowException, TypeError, ValueError, UnicodeError):
             return None
-        out.append(pc.fill_null(arr, ""))
+        out.append(arr)  # missing values are joined as '' (null_replacement)
     if not out:
         out.append(pa.array([""] * len(frame), pa.string()))
     return out

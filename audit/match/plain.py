@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from audit.errors import ConfigError, InputError
+from audit.match.blocking import Codes
 from audit.match.engine import Owned, link
 from audit.match.facts import value_facts
 from audit.match.prepare import features
@@ -131,10 +132,11 @@ def dedupe_frames(
     if release:
         data = data[["_id"]]
     t = time.perf_counter()
-    facts = value_facts(feats, nicknames=rules.nicknames)
+    codes = Codes(feats)  # begun by value_facts, finished by the comparer: encoded once
+    facts = value_facts(feats, nicknames=rules.nicknames, codes=codes)
     t_facts = time.perf_counter() - t
-    handed = Owned(feats)
-    del feats  # `link` frees the features once it has encoded them
+    handed = Owned(feats, codes)
+    del feats, codes  # `link` frees the features once it has encoded them
     linked = link(handed, rules, review=review, auto=auto, side=sides, facts=facts)
     t = time.perf_counter()
     ids = data["_id"].to_numpy(dtype=object)
