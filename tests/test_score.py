@@ -492,3 +492,38 @@ def test_redaction_reaches_categorical_owners_and_sources_of_the_per_record_file
         None,
     ]
     assert back["source"].tolist() == ["inbox k***@acme.kr"] * 2 + ["crm"] * 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_duplicate_counts_on_codes_are_the_groupby_counts(seed: int) -> None:
+    """The duplicate rule's count (records beyond one per cluster, each record counted once,
+    a missing id not at all) and the records a merge would remove (the flagged survivor
+    stays, else the smallest id) match their pandas definitions on clusters with repeated
+    ids, missing ids, bands and clusters without a survivor."""
+    import numpy as np
+
+    from audit.score.rules import duplicate_excess, duplicate_extras
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    ids = pd.Series([f"s:{i}" for i in rng.integers(0, 250, n)], dtype="str")
+    ids[rng.random(n) < 0.05] = None
+    cl = pd.DataFrame(
+        {
+            "cluster_id": pd.Series([f"c{i}" for i in rng.integers(0, 90, n)], dtype="str"),
+            "record_id": ids,
+            "band": rng.choice(["auto", "review", "no"], n),
+            "is_survivor": rng.random(n) < 0.3,
+        }
+    )
+    matches = Matches(pairs=EMPTY_MATCHES.pairs, clusters=cl, golden=EMPTY_MATCHES.golden)
+    dup = cl[cl["band"].isin(["auto", "review"])]
+    sizes = dup.groupby("cluster_id")["record_id"].nunique()
+    assert duplicate_excess(matches, with_members=False)[0] == int((sizes[sizes > 1] - 1).sum())
+    assert duplicate_excess(matches)[0] == int((sizes[sizes > 1] - 1).sum())
+    expected = set()
+    for _, group in dup.groupby("cluster_id"):  # row by row: a flagged row, else the min id
+        flagged = group["is_survivor"].to_numpy()
+        stays = flagged if flagged.any() else (group["record_id"] == group["record_id"].min())
+        expected |= set(group.loc[~np.asarray(stays, bool), "record_id"].dropna())
+    assert {i for i in duplicate_extras(matches) if isinstance(i, str)} == expected
