@@ -263,7 +263,9 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         name = str(col)
-        if is_secret_name(name):
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = _redact_categories(out[col], col)
+        elif is_secret_name(name):
             out[col] = out[col].map(lambda v: v if v is None or v != v else SECRET_MASK)
         elif _is_text(out[col]):
             mask = _text_mask(out[col], _MAY_HOLD_PII)
@@ -272,6 +274,25 @@ def redact_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = _map_where(out[col], mask, lambda v, n=name: redact_cell(v, n))
     out.columns = [redact_text(str(c)) if isinstance(c, str) else c for c in out.columns]
     return out
+
+
+def _redact_categories(series: pd.Series, col: Any) -> pd.Series:
+    """A categorical column redacted as its values would be as text, each distinct value once
+    (the per-record scores hold the source and the owner this way). Two values that mask alike
+    (`kim@x.kr`, `kate@x.kr`) become one category."""
+    cats = series.cat.categories
+    masked = redact_frame(pd.DataFrame({col: pd.Series(cats, dtype=cats.dtype)})).iloc[:, 0]
+    new = pd.Index(masked.to_numpy(dtype=object), dtype=cats.dtype)
+    if new.equals(cats):
+        return series
+    keep = new.unique()
+    codes = series.cat.codes.to_numpy()
+    at = np.append(keep.get_indexer(new), -1)  # a missing cell's code -1 stays missing
+    return pd.Series(
+        pd.Categorical.from_codes(at[codes], categories=keep, ordered=series.cat.ordered),
+        index=series.index,
+        name=series.name,
+    )
 
 
 def redact_obj(obj: Any, key: str | None = None) -> Any:
@@ -332,7 +353,13 @@ def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy(deep=False)
     for i in range(out.shape[1]):
         col = out.iloc[:, i]
-        if _is_text(col):
+        if isinstance(col.dtype, pd.CategoricalDtype):  # each distinct value once
+            cats = pd.Series(col.cat.categories)
+            fixed_cats = _neutralized_column(cats) if _is_text(cats) else None
+            if fixed_cats is not None:
+                new = col.cat.rename_categories(pd.Index(fixed_cats, dtype=cats.dtype))
+                out.isetitem(i, new)
+        elif _is_text(col):
             fixed = _neutralized_column(col)
             if fixed is not None:
                 out.isetitem(i, fixed)

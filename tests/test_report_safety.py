@@ -296,3 +296,31 @@ def test_redact_frame_finds_phones_in_arrow_and_object_columns() -> None:
     assert out["note"].tolist()[:2] == ["call ０９０－****－５６７８", "order 12345"]
     assert out["misc"].tolist() == ["010 **** 5678", 5, "k***@example.com"]
     assert str(out["note"].dtype) == str(frame["note"].dtype)
+
+
+def test_categorical_columns_are_redacted_and_neutralized_per_value() -> None:
+    """A categorical column (the per-record scores' owners and sources) is masked and
+    neutralized like a text column: each distinct value once, two values that mask alike become
+    one category, a missing cell stays missing."""
+    from audit.safe import neutralize_frame, redact_frame
+
+    for dtype in ("str", object):
+        cats = pd.Index(["kim@x.kr", "kate@x.kr", "Ann", "=1+2", "+82 10-1234-5678"], dtype=dtype)
+        col = pd.Series(pd.Categorical.from_codes([0, 1, 2, -1, 4, 0, 3], categories=cats))
+        frame = pd.DataFrame({"owner": col, "api_token": col})
+        red = redact_frame(frame)
+        assert isinstance(red["owner"].dtype, pd.CategoricalDtype)
+        assert red["owner"].cat.categories.dtype == cats.dtype
+        assert red["owner"].astype(object).where(red["owner"].notna(), None).tolist() == [
+            "k***@x.kr",
+            "k***@x.kr",
+            "Ann",
+            None,
+            "+82 10-****-5678",
+            "k***@x.kr",
+            "=1+2",
+        ]
+        assert set(red["api_token"].dropna()) == {"[redacted]"}
+        assert red["api_token"].isna().tolist() == col.isna().tolist()
+        safe = neutralize_frame(frame)["owner"]
+        assert safe.tolist()[-1] == "'=1+2" and safe.tolist()[4] == "+82 10-1234-5678"

@@ -409,3 +409,121 @@ def test_per_record_scores_file_holds_float64_components_and_text_entities(
     assert on.loc["t:3", "n_errors"] == 1 and on.loc["t:4", "n_warnings"] == 1
     deal_owners = back.loc[back["entity"] == "deals", "owner"]
     assert deal_owners.iloc[0] == "ann" and pd.isna(deal_owners.iloc[1])
+
+
+def test_per_record_sources_and_owners_are_categories_each_records_own(tmp_path: Path) -> None:
+    """The source and the owner of each record, held as categoricals (a few distinct values
+    over millions of rows), are the record's own, in memory and in the file; a missing owner
+    and an entity with no owner column stay missing."""
+    import pyarrow.parquet as pq
+
+    from audit.report import write_report
+    from tests.factories import hostile_run_result
+
+    contacts = make_contacts(
+        email=[f"p{i}@x.com" for i in range(4)], owner=["ann", None, "김지현", "ann"]
+    )
+    contacts["source"] = ["crm", "crm", "inbox", "crm"]
+    subs = make_frame("subscriptions", amount=["10", "20"], source="stripe")
+    deals = make_frame("deals", amount=["5"], owner=["bob"], source="crm_deals")
+    records = {"contacts": contacts, "subscriptions": subs, "deals": deals}
+    sc = score(records, empty_issues(), EMPTY_MATCHES, Thresholds())
+    rec = sc.by_record.set_index("record_id")
+    assert isinstance(rec["owner"].dtype, pd.CategoricalDtype)
+    assert isinstance(rec["source"].dtype, pd.CategoricalDtype)
+    for frame in records.values():
+        mine = rec.loc[frame["record_id"].tolist()]
+        assert mine["source"].astype(str).tolist() == frame["source"].astype(str).tolist()
+        owners = frame["owner"].tolist() if "owner" in frame else [None] * len(frame)
+        assert [None if pd.isna(o) else o for o in mine["owner"]] == [
+            None if pd.isna(o) else o for o in owners
+        ]
+    assert sc.by_owner.set_index("owner")["n_records"].to_dict() == {
+        "ann": 2,
+        "bob": 1,
+        "김지현": 1,
+    }
+    from dataclasses import replace
+
+    result = replace(hostile_run_result(), scorecard=sc)
+    write_report(result, tmp_path / "r", ["json"])
+    back = pq.read_table(tmp_path / "r" / "scores/by_record.parquet").to_pandas()
+    back = back.set_index("record_id")
+    owner = back["owner"].astype(object).where(back["owner"].notna(), None)
+    assert owner.loc[["t:1", "t:2", "t:3", "t:4", "crm_deals:1"]].tolist() == [
+        "ann",
+        None,
+        "김지현",
+        "ann",
+        "bob",
+    ]
+    assert back["owner"].isna().sum() == 3  # t:2 and the two subscriptions
+    assert back.loc[["t:1", "t:3", "stripe:2"], "source"].tolist() == ["crm", "inbox", "stripe"]
+
+
+def test_redaction_reaches_categorical_owners_and_sources_of_the_per_record_file(
+    tmp_path: Path,
+) -> None:
+    """An owner or a source that is an email or a phone is masked in the per-record file as in
+    every other file, though the table holds them as categoricals."""
+    import pyarrow.parquet as pq
+
+    from audit.report import write_report
+    from tests.factories import hostile_run_result
+
+    owners = ["kim.jiwoo@acme.kr", "kate.lee@acme.kr", "010-9876-5432", None]
+    contacts = make_contacts(email=[f"p{i}@x.com" for i in range(4)], owner=owners)
+    contacts["source"] = ["inbox kim.jiwoo@acme.kr"] * 2 + ["crm"] * 2
+    sc = score({"contacts": contacts}, empty_issues(), EMPTY_MATCHES, Thresholds())
+    assert isinstance(sc.by_record["owner"].dtype, pd.CategoricalDtype)
+    from dataclasses import replace
+
+    result = replace(hostile_run_result(), scorecard=sc)
+    write_report(result, tmp_path / "r", ["json"], redact=True)
+    table = pq.read_table(tmp_path / "r" / "scores/by_record.parquet")
+    text = "|".join(str(v) for c in table.columns for v in c.to_pylist())
+    for raw in ("kim.jiwoo@acme.kr", "kate.lee@acme.kr", "9876-5432"):
+        assert raw not in text
+    back = table.to_pandas().set_index("record_id").loc[["t:1", "t:2", "t:3", "t:4"]]
+    assert back["owner"].astype(object).where(back["owner"].notna(), None).tolist() == [
+        "k***@acme.kr",
+        "k***@acme.kr",
+        "010-****-5432",
+        None,
+    ]
+    assert back["source"].tolist() == ["inbox k***@acme.kr"] * 2 + ["crm"] * 2
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_duplicate_counts_on_codes_are_the_groupby_counts(seed: int) -> None:
+    """The duplicate rule's count (records beyond one per cluster, each record counted once,
+    a missing id not at all) and the records a merge would remove (the flagged survivor
+    stays, else the smallest id) match their pandas definitions on clusters with repeated
+    ids, missing ids, bands and clusters without a survivor."""
+    import numpy as np
+
+    from audit.score.rules import duplicate_excess, duplicate_extras
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    ids = pd.Series([f"s:{i}" for i in rng.integers(0, 250, n)], dtype="str")
+    ids[rng.random(n) < 0.05] = None
+    cl = pd.DataFrame(
+        {
+            "cluster_id": pd.Series([f"c{i}" for i in rng.integers(0, 90, n)], dtype="str"),
+            "record_id": ids,
+            "band": rng.choice(["auto", "review", "no"], n),
+            "is_survivor": rng.random(n) < 0.3,
+        }
+    )
+    matches = Matches(pairs=EMPTY_MATCHES.pairs, clusters=cl, golden=EMPTY_MATCHES.golden)
+    dup = cl[cl["band"].isin(["auto", "review"])]
+    sizes = dup.groupby("cluster_id")["record_id"].nunique()
+    assert duplicate_excess(matches, with_members=False)[0] == int((sizes[sizes > 1] - 1).sum())
+    assert duplicate_excess(matches)[0] == int((sizes[sizes > 1] - 1).sum())
+    expected = set()
+    for _, group in dup.groupby("cluster_id"):  # row by row: a flagged row, else the min id
+        flagged = group["is_survivor"].to_numpy()
+        stays = flagged if flagged.any() else (group["record_id"] == group["record_id"].min())
+        expected |= set(group.loc[~np.asarray(stays, bool), "record_id"].dropna())
+    assert {i for i in duplicate_extras(matches) if isinstance(i, str)} == expected

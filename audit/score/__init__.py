@@ -16,6 +16,7 @@ do not judge.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,24 +46,27 @@ def failing_rows(rules: pd.DataFrame, issues: Issues, matches: Matches) -> pd.Da
     """rule_id, entity, field, dimension, record_id: one row per (counted rule, failing record).
 
     Findings come from the Issues table (errors and warnings of the counted rules); the fuzzy
-    duplicate rule fails the records beyond one per duplicate cluster.
+    duplicate rule fails the records beyond one per duplicate cluster. The record ids are a
+    categorical (coded once in Arrow): every count of distinct failing records that the
+    scores take from this table groups integers, not a Python string per finding.
     """
     counted = _counted(rules)
     parts = []
+    ids: list[Any] = []
     if issues is not None and len(issues):
-        iss = issues[
-            issues["record_id"].notna()
-            & issues["severity"].astype("object").isin(["error", "warning"])
-        ]
+        keep = issues["record_id"].notna() & issues["severity"].astype("object").isin(
+            ["error", "warning"]
+        )
         iss = pd.DataFrame(
             {
-                "rule_id": iss["rule_id"].astype(str).to_numpy(dtype=object),
-                "entity": iss["entity"].astype("object").fillna("").astype(str).to_numpy(),
-                "record_id": iss["record_id"].astype(str).to_numpy(dtype=object),
+                "rule_id": _per_value(issues.loc[keep, "rule_id"], _as_str),
+                "entity": _per_value(issues.loc[keep, "entity"], _text_or_empty),
+                "_at": np.arange(int(keep.sum())),
             }
         )
+        ids.append(issues.loc[keep, "record_id"])
         meta = counted.loc[counted["rule_id"].ne(DUPLICATE_RULE), FAIL_COLUMNS[:4]]
-        parts.append(iss.merge(meta, on=["rule_id", "entity"], how="inner")[FAIL_COLUMNS])
+        parts.append(iss.merge(meta, on=["rule_id", "entity"], how="inner"))
     if counted["rule_id"].eq(DUPLICATE_RULE).any():
         extras = _sorted_ids(duplicate_extras(matches))
         parts.append(
@@ -72,14 +76,54 @@ def failing_rows(rules: pd.DataFrame, issues: Issues, matches: Matches) -> pd.Da
                     "entity": "contacts",
                     "field": "",
                     "dimension": "uniqueness",
-                    "record_id": pd.Series(extras, dtype=object),
+                    "_at": np.arange(len(extras)) + sum(len(i) for i in ids),
                 }
             )
         )
+        ids.append(pd.Series(extras, dtype=object))
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in FAIL_COLUMNS})
-    return pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    codes = _id_codes(ids)
+    out["record_id"] = codes.take(out.pop("_at").to_numpy())
+    return out[FAIL_COLUMNS].drop_duplicates(ignore_index=True)
+
+
+def _as_str(v: object) -> object:
+    """`astype(str)` of one value: text as it is, a missing value stays missing."""
+    return np.nan if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
+
+
+def _text_or_empty(v: object) -> str:
+    return "" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
+
+
+def _per_value(col: pd.Series, fn: Any) -> np.ndarray:
+    """`fn` of each cell as objects, computed once per distinct value (few rule ids and
+    entities over hundreds of thousands of findings)."""
+    codes, uniq = pd.factorize(col.astype("object"))
+    values = np.empty(len(uniq) + 1, dtype=object)
+    values[:] = [*(fn(u) for u in uniq), fn(None)]
+    return values[codes]
+
+
+def _id_codes(ids: list[pd.Series]) -> pd.Categorical:
+    """The record ids (as `astype(str)` spells them) as one categorical, coded in Arrow."""
+    try:
+        arrays = [
+            pa.array(i.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True)
+            for i in ids
+        ]
+        enc = pa.chunked_array(arrays, type=pa.large_string()).dictionary_encode()
+        codes = np.concatenate(
+            [pc.fill_null(c.indices, -1).to_numpy(zero_copy_only=False) for c in enc.chunks]
+        )
+        cats = pd.Index(pd.array(enc.chunk(0).dictionary, dtype="str"))
+        return pd.Categorical.from_codes(codes, categories=cats)
+    except (pa.ArrowException, TypeError, ValueError, UnicodeError):
+        text = np.concatenate([i.astype(str).to_numpy(dtype=object) for i in ids])
+        return pd.Categorical(text)
 
 
 def _sorted_ids(ids: set[str]) -> list[str]:

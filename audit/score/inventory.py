@@ -152,10 +152,19 @@ def _arrow_extra(texts: np.ndarray) -> list[tuple[str, np.ndarray, int]] | None:
             any(is_(t) for is_ in ok) for t in table.schema.types
         ):
             return None
-        if not all(pa.types.is_string(t) or pa.types.is_null(t) for t in table.schema.types):
-            as_text = pa.schema([(n, pa.string()) for n in table.column_names])
-            parse = pj.ParseOptions(explicit_schema=as_text)
-            table = pj.read_json(io.BytesIO(data), read_options=opts, parse_options=parse)
+        times = [
+            n
+            for n, t in zip(table.column_names, table.schema.types, strict=True)
+            if pa.types.is_timestamp(t)
+        ]
+        if times:  # only those keys read again, as text (the parser skips the others' values)
+            as_text = pa.schema([(n, pa.string()) for n in times])
+            parse = pj.ParseOptions(explicit_schema=as_text, unexpected_field_behavior="ignore")
+            again = pj.read_json(io.BytesIO(data), read_options=opts, parse_options=parse)
+            if again.num_rows != table.num_rows or again.column_names != times:
+                return None
+            for n in times:
+                table = table.set_column(table.column_names.index(n), n, again[n])
     except (pa.ArrowException, UnicodeError):
         return None
     out = []

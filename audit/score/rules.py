@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from audit.columnwise import isin
 from audit.model import Issues, Matches
@@ -60,12 +62,20 @@ def _texts(s: pd.Series) -> pd.Series:
     return obj.where(obj.notna(), "").astype(str)
 
 
-def duplicate_excess(matches: Matches) -> tuple[int, set[str]]:
-    """(records beyond one per duplicate cluster, ids of every record in such a cluster)."""
+def duplicate_excess(matches: Matches, *, with_members: bool = True) -> tuple[int, set[str]]:
+    """(records beyond one per duplicate cluster, ids of every record in such a cluster).
+
+    Without `with_members` the ids are not gathered (an empty set) and the clusters' sizes are
+    counted on Arrow codes of their ids, not on a Python string per clustered record.
+    """
     cl = matches.clusters if matches is not None else None
     if cl is not None and not cl.empty and {"cluster_id", "record_id"} <= set(cl.columns):
         if "band" in cl.columns:
             cl = cl[cl["band"].astype("object").isin(DUPLICATE_BANDS)]
+        if not with_members:
+            sizes_of = _cluster_sizes(cl)
+            if sizes_of is not None:
+                return int((sizes_of[sizes_of > 1] - 1).sum()), set()
         sizes = cl.groupby("cluster_id")["record_id"].nunique()
         sizes = sizes[sizes > 1]
         inside = cl.loc[isin(cl["cluster_id"], sizes.index), "record_id"]
@@ -80,6 +90,31 @@ def duplicate_excess(matches: Matches) -> tuple[int, set[str]]:
     find = _groups(p)
     groups = {find(m) for m in members}
     return len(members) - len(groups), members
+
+
+def _cluster_sizes(cl: pd.DataFrame) -> np.ndarray | None:
+    """Distinct record ids per cluster (missing ones not counted), as
+    `groupby("cluster_id")["record_id"].nunique()` counts them; None where Arrow cannot code
+    the ids."""
+    try:
+        c, r = _arrow_codes(cl["cluster_id"]), _arrow_codes(cl["record_id"])
+    except (pa.ArrowException, TypeError, ValueError, UnicodeError):
+        return None
+    ok = (c >= 0) & (r >= 0)
+    if not ok.any():
+        return np.zeros(0, np.int64)
+    width = int(r.max()) + 1  # a (cluster, record) pair as one integer
+    key = np.unique(c[ok] * width + r[ok])
+    return np.bincount(key // width, minlength=int(c.max()) + 1)
+
+
+def _arrow_codes(col: pd.Series) -> np.ndarray:
+    """Each cell's code among the column's distinct values (-1 where missing), by Arrow."""
+    arr = pa.array(col.astype("str"), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    enc = arr.dictionary_encode()
+    return np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), np.int64)
 
 
 def duplicate_extras(matches: Matches) -> set[str]:
@@ -100,8 +135,14 @@ def duplicate_extras(matches: Matches) -> set[str]:
                 surv = flag.astype("object").astype(str).str.lower().eq("true")
             cl = cl.assign(_keep=surv)
             kept = cl.groupby("cluster_id")["_keep"].transform("any")
-            first = cl["record_id"].eq(cl.groupby("cluster_id")["record_id"].transform("min"))
-            cl = cl.assign(_keep=cl["_keep"] | (~kept & first))
+            if not kept.all():  # the smallest id stays only where no survivor is flagged
+                rest = cl[~kept.to_numpy()]
+                first = rest["record_id"].eq(
+                    rest.groupby("cluster_id")["record_id"].transform("min")
+                )
+                keep = cl["_keep"].to_numpy(copy=True)
+                keep[np.flatnonzero(~kept.to_numpy())] = first.to_numpy(dtype=bool)
+                cl = cl.assign(_keep=keep)
         else:
             first = cl["record_id"].eq(cl.groupby("cluster_id")["record_id"].transform("min"))
             cl = cl.assign(_keep=first)
@@ -177,7 +218,7 @@ def rule_table(
                 )
     n_contacts = int(n_rows.get("contacts", 0))
     if n_contacts:  # fuzzy duplicates, beside any exact-key uniqueness rule of the packs
-        excess, _ = duplicate_excess(matches)
+        excess, _ = duplicate_excess(matches, with_members=False)
         rows.append(
             {
                 "rule_id": DUPLICATE_RULE,
