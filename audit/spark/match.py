@@ -266,7 +266,10 @@ def score_on_spark(
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in out_cols[:-2]})
         return empty.astype({"i": np.int64, "j": np.int64}), 0, 0
     table = pa.table({"i": pa.array(ci, pa.int64()), "j": pa.array(cj, pa.int64())})
-    pairs = spark.createDataFrame(table).withColumn("_g", F.pmod(F.xxhash64("i"), F.lit(buckets)))
+    # through `arrow_to_spark`: past the stage's memory budget the pairs go as files too (a
+    # 100k run with a 512m heap died launching the scoring tasks that carried them)
+    pairs = arrow_to_spark(spark, table, buckets)
+    pairs = pairs.withColumn("_g", F.pmod(F.xxhash64("i"), F.lit(buckets)))
     wanted = (
         pairs.select(F.col("_g").alias("_h"), F.col("i").alias(POS))
         .unionByName(pairs.select(F.col("_g").alias("_h"), F.col("j").alias(POS)))
