@@ -40,7 +40,7 @@ from audit.match.memory import MatchMemory
 from audit.model import Progress, RunResult, no_progress, stage_done, timed
 from audit.normalize import normalize
 from audit.report import sweep_stale_runs, write_report
-from audit.schema import conform_issues, empty_issues
+from audit.schema import conform_issues, empty_issues, issues_as_text
 from audit.score import score
 from audit.sources import read_sources, sources_for_paths
 from audit.sources.readers import Limits
@@ -278,23 +278,20 @@ def _analyse(
         )
     contacts = records.get("contacts")
     stage_done(progress, "match", 0 if contacts is None else len(contacts), timings["match"])
-    issues = conform_issues(
-        pd.concat(
-            [ingest.issues, norm_issues, validation.issues, matches.issues],
-            ignore_index=True,
-        )
-    )
-    # From here on every finding lives in `issues` alone: the stages' own copies would double
-    # the largest frame of the run (one row per finding) until the report is written.
+    # The KPIs read the records, findings and duplicates, not the scores: they are computed in
+    # a forked child beside the findings' conforming, score and gate, on the second core
+    # (`kpis_beside`). The child reads the stages' own findings, in no order, so it starts now.
+    pieces = [ingest.issues, norm_issues, validation.issues, matches.issues]
+    # From here on every finding lives in `pieces`, then in `issues` alone: the stages' own
+    # copies would double the largest frame of the run (one row per finding) until the report
+    # is written.
     del norm_issues
     validation = replace(validation, issues=empty_issues())
     matches = replace(matches, issues=empty_issues())
-    # The KPIs read the records, findings and duplicates, not the scores: they are computed in
-    # a forked child beside score and gate, on the second core (`kpis_beside`)
     side = Beside(
         kpis_beside,
         records,
-        issues,
+        pieces,
         matches,
         cfg.kpis,
         as_of,
@@ -305,6 +302,8 @@ def _analyse(
         and memory_to_spare(),  # else here, after the gate: no second process's pages
     )
     try:
+        issues = conform_issues(pd.concat(pieces, ignore_index=True))
+        pieces[:] = [issues]  # the stages' frames let go; a child lost later reruns from this
         progress("score")
         needs = kpi_needs(cfg.kpis)
         with timed("score", timings):
@@ -355,7 +354,7 @@ def _analyse(
 
 def kpis_beside(
     records: dict[str, pd.DataFrame],
-    issues: pd.DataFrame,
+    issues: list[pd.DataFrame],
     matches: Any,
     cfg: KpiConfig,
     as_of: dt.date,
@@ -365,8 +364,12 @@ def kpis_beside(
     Only the breakdowns and the withheld KPIs depend on the verdict (`kpis_given` applies
     it), so the stage needs neither score nor gate and can run beside them. When the gate
     fails the breakdowns were computed for nothing, on the core score does not use.
+
+    `issues` are the stages' findings as they handed them over, not yet conformed: the KPIs
+    read which records have which findings, never their order, so the child need not wait
+    for `conform_issues` (about 2.5 s at 1M contacts) to sort the whole table.
     """
-    return kpi_stage(records, issues, matches, cfg, as_of=as_of, passed=True)
+    return kpi_stage(records, issues_as_text(issues), matches, cfg, as_of=as_of, passed=True)
 
 
 def kpis_given(

@@ -364,6 +364,26 @@ def conform_issues(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def issues_as_text(pieces: list[pd.DataFrame]) -> pd.DataFrame:
+    """Findings with the canonical columns as text (object, None where missing), in the order
+    the pieces give them: `conform_issues` without its sort and shared strings, for a reader
+    of which records have which findings that does not need the table's order."""
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in ISSUE_COLUMNS}
+    for frame in pieces:
+        for c, parts in cols.items():
+            if c in frame.columns:
+                parts.append(_text_values(frame[c], share=False))
+            else:
+                parts.append(np.full(len(frame), None, dtype=object))
+    return pd.DataFrame(
+        {
+            c: pd.Series(np.concatenate(parts) if parts else [], dtype=object, copy=False)
+            for c, parts in cols.items()
+        },
+        copy=False,
+    )
+
+
 def _text_values(col: pd.Series, *, share: bool) -> np.ndarray:
     """A column's values as an object array, None where missing; with `share`, one string object
     per distinct value (only when every value is a string: factorizing mixed values would fold

@@ -57,7 +57,18 @@ def test_the_kpis_computed_before_the_verdict_are_the_stages_after_it(result, ve
         passed=verdict.passed,
         withheld=verdict.withheld_kpis,
     )
-    got = pipeline.kpis_given(pipeline.kpis_beside(*args, r.as_of), verdict)
+    # the child is handed the stages' findings as they come, before conform_issues: in
+    # another order, in parts, with Arrow text and columns a stage does not fill
+    shuffled = r.issues.sample(frac=1, random_state=7)
+    third = len(shuffled) // 3
+    pieces = [
+        shuffled.iloc[:third],
+        shuffled.iloc[third : 2 * third].astype("string[pyarrow]"),
+        shuffled.iloc[2 * third :].drop(columns=["message", "value"]),
+    ]
+    got = pipeline.kpis_given(
+        pipeline.kpis_beside(r.records, pieces, r.matches, r.config.kpis, r.as_of), verdict
+    )
     _same(got, expected)
     table, extras = got
     assert ("breakdowns" in extras) == verdict.passed
