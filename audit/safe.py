@@ -429,6 +429,36 @@ def neutralize_arrow(arr: Any, text_at: np.ndarray | None = None) -> Any:
 _PLAIN_NUMBER_RE2 = r"^[+-]?[\d*][\d* ().\-/;,]*$"
 
 
+def _byte_set(chars: str) -> np.ndarray:
+    table = np.zeros(256, dtype=bool)
+    table[list(chars.encode("ascii"))] = True
+    return table
+
+
+# the first bytes a cell matching _LEADS_LIKE_FORMULA can have
+_FORMULA_FIRST = _byte_set(" \n=+-@\t\r'")
+
+
+def utf8_bytes(arr: Any) -> tuple[np.ndarray, np.ndarray]:
+    """An Arrow string array's cells as (offsets, bytes): cell i is bytes[offsets[i] :
+    offsets[i + 1]] (UTF-8; a null cell is empty). No copy of the text when it is one chunk.
+
+    ASCII bytes never occur inside a multi-byte UTF-8 character, so a search for ASCII
+    characters over the bytes finds exactly the cells that hold them."""
+    import pyarrow as pa
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    n = len(arr)
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    if bufs[2] is None or not n:
+        return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.uint8)
+    return offsets, np.frombuffer(bufs[2], dtype=np.uint8)
+
+
 def _formula_like(arr: Any) -> np.ndarray:
     """Positions of the cells of an Arrow string array that may start a formula, found in
     Arrow (C++), less the plain numbers (`+82 10-1234-5678`, `-12.5`), which `_needs_quote`
@@ -436,10 +466,19 @@ def _formula_like(arr: Any) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    maybe = pc.fill_null(pc.match_substring_regex(arr, _LEADS_LIKE_FORMULA), False)
-    if not pc.any(maybe).as_py():
+    # only cells whose first byte could begin a match are run through the regex: a look-up
+    # of one byte per cell, where the regex over every cell of every written column was the
+    # largest single cost of the run folder's CSVs
+    offsets, data = utf8_bytes(arr)
+    starts = offsets[:-1]
+    filled = np.flatnonzero(offsets[1:] > starts)
+    cand = filled[_FORMULA_FIRST[data[starts[filled]]]]
+    if not len(cand):
         return np.empty(0, dtype=np.int64)
-    idx = np.flatnonzero(maybe.to_numpy(zero_copy_only=False))
+    maybe = pc.match_substring_regex(arr.take(pa.array(cand)), _LEADS_LIKE_FORMULA)
+    idx = cand[pc.fill_null(maybe, False).to_numpy(zero_copy_only=False)]
+    if not len(idx):
+        return np.empty(0, dtype=np.int64)
     plain = pc.match_substring_regex(arr.take(pa.array(idx)), _PLAIN_NUMBER_RE2)
     return idx[~pc.fill_null(plain, False).to_numpy(zero_copy_only=False)]
 
