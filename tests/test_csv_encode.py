@@ -260,3 +260,30 @@ def test_plain_numbers_left_in_arrow_are_what_neutralize_leaves(cells: list[str]
     for dtype in ("str", object):
         frame = pd.DataFrame({"v": pd.Series(cells, dtype=dtype)})
         assert safe.neutralize_frame(frame)["v"].astype(object).tolist() == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seconds=st.lists(
+        st.integers(-30_610_224_000, 253_402_300_799),  # 1000-01-01 to 9999-12-31 23:59:59
+        min_size=1,
+        max_size=12,
+    ),
+    nanos=st.integers(0, 999_999_999),
+)
+def test_datetimes_of_any_four_digit_year_give_pandas_bytes(
+    seconds: list[int], nanos: int, tmp_path_factory
+) -> None:
+    """Before and after the epoch, leap days, midnights and the year 9999: pandas' text."""
+    tmp = tmp_path_factory.mktemp("dates")
+    at = pd.Series(np.array(seconds, dtype="int64").astype("datetime64[s]"))
+    frame = pd.DataFrame(
+        {
+            "naive": at,
+            "utc": at.dt.tz_localize("UTC"),
+            "fraction": at.astype("datetime64[us]") + pd.Timedelta(microseconds=nanos // 1000),
+        }
+    )
+    assert csv_encode.write_table(frame, tmp / "ours.csv").read_bytes() == pandas_bytes(
+        frame, tmp / "pandas.csv"
+    )

@@ -230,8 +230,9 @@ def _datetime_text(col: pd.Series, chunk: int) -> pa.Array:
     seconds, then the digits the finest value of each pandas chunk needs, then the offset."""
     secs, frac_ns, nat = _seconds(col)
     n = len(secs)
-    base = pa.array(np.datetime_as_string(secs.astype("datetime64[s]"), unit="s"))
-    text = pc.replace_substring(base.cast(pa.large_string()), "T", " ", max_replacements=1)
+    # Arrow's text for a naive timestamp in seconds is pandas' (`YYYY-MM-DD HH:MM:SS`) for the
+    # four-digit years written here; numpy's ISO text, then its 'T' replaced, took 20x longer
+    text = pa.array(secs, type=pa.timestamp("s")).cast(pa.large_string())
     if not n:
         return text
     starts = np.arange(0, n, chunk)
