@@ -350,13 +350,7 @@ def conform_issues(frame: pd.DataFrame) -> pd.DataFrame:
     per cell), which at scale cost hundreds of MB for a few thousand distinct values. Columns stay
     object with None for a missing value, as every reader of the table expects.
     """
-    n = len(frame)
-    cols: dict[str, np.ndarray] = {}
-    for c in ISSUE_COLUMNS:
-        if c in frame.columns:
-            cols[c] = _text_values(frame[c], share=c in _REPEATING)
-        else:
-            cols[c] = np.full(n, None, dtype=object)
+    cols = _issue_arrays(frame, share=True)
     keys = pd.DataFrame({k: pd.Series(cols[k], dtype=object, copy=False) for k in ISSUE_ORDER})
     order = keys.sort_values(ISSUE_ORDER, na_position="first", kind="stable").index.to_numpy()
     return pd.DataFrame(
@@ -368,20 +362,27 @@ def issues_as_text(pieces: list[pd.DataFrame]) -> pd.DataFrame:
     """Findings with the canonical columns as text (object, None where missing), in the order
     the pieces give them: `conform_issues` without its sort and shared strings, for a reader
     of which records have which findings that does not need the table's order."""
-    cols: dict[str, list[np.ndarray]] = {c: [] for c in ISSUE_COLUMNS}
-    for frame in pieces:
-        for c, parts in cols.items():
-            if c in frame.columns:
-                parts.append(_text_values(frame[c], share=False))
-            else:
-                parts.append(np.full(len(frame), None, dtype=object))
+    arrays = [_issue_arrays(frame, share=False) for frame in pieces]
     return pd.DataFrame(
         {
-            c: pd.Series(np.concatenate(parts) if parts else [], dtype=object, copy=False)
-            for c, parts in cols.items()
+            c: pd.Series(
+                np.concatenate([a[c] for a in arrays]) if arrays else [], dtype=object, copy=False
+            )
+            for c in ISSUE_COLUMNS
         },
         copy=False,
     )
+
+
+def _issue_arrays(frame: pd.DataFrame, *, share: bool) -> dict[str, np.ndarray]:
+    """Each canonical issue column of `frame` as text values (`_text_values`; with `share`, the
+    repeating columns one string per distinct value), None-filled where the frame has none."""
+    return {
+        c: _text_values(frame[c], share=share and c in _REPEATING)
+        if c in frame.columns
+        else np.full(len(frame), None, dtype=object)
+        for c in ISSUE_COLUMNS
+    }
 
 
 def _text_values(col: pd.Series, *, share: bool) -> np.ndarray:

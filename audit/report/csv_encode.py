@@ -104,10 +104,8 @@ def _write_array(rows: pa.Array | pa.ChunkedArray, out: IO[bytes]) -> None:
     for arr in chunks:
         if len(arr) == 0:
             continue
-        arr = arr.cast(pa.large_string())
-        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)
-        begin, end = int(offsets[arr.offset]), int(offsets[arr.offset + len(arr)])
-        out.write(memoryview(arr.buffers()[2])[begin:end])
+        offsets, data = safe.utf8_bytes(arr)
+        out.write(data[offsets[0] : offsets[-1]].data)
 
 
 def _supported(col: pd.Series) -> bool:
