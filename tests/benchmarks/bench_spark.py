@@ -28,13 +28,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
-TICK = os.sysconf("SC_CLK_TCK")
+from proctree import Sampler, kinds_text
+
 # one run in a fresh process; a fixed run id, so that the two run folders can be compared
 RUN = """
 import sys
@@ -48,95 +47,6 @@ if __name__ == "__main__":  # worker processes import this file again
 """
 
 
-def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        kids.setdefault(int(stat[1]), []).append(int(entry))
-    return kids
-
-
-def _rss(pid: int) -> tuple[int, bool]:
-    try:
-        with open(f"/proc/{pid}/statm") as f:
-            pages = int(f.read().split()[1])
-        with open(f"/proc/{pid}/comm") as f:
-            java = f.read().strip() == "java"
-    except OSError:
-        return 0, False
-    return pages * PAGE, java
-
-
-def _pss(pid: int) -> int:
-    """The process's proportional set size: a page shared by k processes counts 1/k here.
-    A sum of RSS counts the pages a forked Python worker shares with its parent once per
-    worker; a sum of PSS is what the tree holds."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
-def _kind(pid: int, root: int, parent: int | None, is_java: bool, java: set[int]) -> str:
-    """driver (the run's process), jvm, daemon (pyspark's, the JVM's child), worker (a
-    Python worker the daemon forked), fork (a child the driver forked: mailbox, review)."""
-    if pid == root:
-        return "driver"
-    if is_java:
-        return "jvm"
-    if parent in java:
-        return "daemon"
-    return "fork" if parent == root else "worker"
-
-
-def _cpu(pid: int) -> float:
-    """User plus system CPU seconds of one process so far."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read().rsplit(b")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(stat[11]) + int(stat[12])) / TICK
-
-
-def tree_rss(
-    root: int, cpu: dict[int, float] | None = None, kinds: dict[str, list[int]] | None = None
-) -> tuple[int, int]:
-    """(bytes, of which java) summed over `root` and every descendant; `cpu` gets each
-    process's CPU seconds so far (a process that ended between two samples loses its last
-    0.2 s); `kinds` (when given) gets [processes, RSS, PSS] per kind of process (`_kind`)."""
-    kids = _children()
-    total = java = 0
-    todo: list[tuple[int, int | None]] = [(root, None)]
-    javas: set[int] = set()
-    while todo:
-        pid, parent = todo.pop()
-        rss, is_java = _rss(pid)
-        total += rss
-        java += rss if is_java else 0
-        if is_java:
-            javas.add(pid)
-        if kinds is not None:
-            got = kinds.setdefault(_kind(pid, root, parent, is_java, javas), [0, 0, 0])
-            got[0] += 1
-            got[1] += rss
-            got[2] += _pss(pid)
-        if cpu is not None:
-            cpu[pid] = max(cpu.get(pid, 0.0), _cpu(pid))
-        todo.extend((kid, pid) for kid in kids.get(pid, ()))
-    return total, java
-
-
 def run_engine(engine: str, config: Path, out: Path) -> dict[str, object]:
     script = out.parent / "bench_spark_run.py"
     script.write_text(RUN, encoding="utf-8")
@@ -144,30 +54,10 @@ def run_engine(engine: str, config: Path, out: Path) -> dict[str, object]:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    peak = [0, 0]
-    pss: dict[str, Any] = {"peak": 0, "at": {}, "at_rss": {}, "workers": 0}
-    cpu: dict[int, float] = {}
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            kinds: dict[str, list[int]] = {}
-            total, java = tree_rss(proc.pid, cpu, kinds)
-            if total > peak[0]:
-                peak[0], peak[1] = total, java
-                pss["at_rss"] = kinds
-            summed = sum(k[2] for k in kinds.values())
-            if summed > pss["peak"]:
-                pss["peak"], pss["at"] = summed, kinds
-            pss["workers"] = max(pss["workers"], kinds.get("worker", [0])[0])
-            done.wait(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    sampler = Sampler(proc.pid).start()
     _, err = proc.communicate()
     wall = time.perf_counter() - t0
-    done.set()
-    sampler.join()
+    sampler.stop()
     if proc.returncode != 0:
         # Spark's own log lines come before the Python traceback: a JVM that died of its heap
         # says so far above the last lines, so the whole stream is kept beside the run folders
@@ -181,21 +71,13 @@ def run_engine(engine: str, config: Path, out: Path) -> dict[str, object]:
     timings = json.loads((run_dir / "run.json").read_text())["timings"]
     return {
         "wall": wall,
-        "cpu": sum(cpu.values()),
-        "peak": peak[0],
-        "java": peak[1],
-        "pss": pss,
+        "cpu": sum(sampler.cpu.values()),
+        "peak": sampler.peak,
+        "java": sampler.java,
+        "pss": sampler.pss,
         "timings": timings,
         "dir": run_dir,
     }
-
-
-def _kinds(kinds: dict[str, list[int]]) -> str:
-    """Per kind of process: how many, RSS and PSS (GB)."""
-    return ", ".join(
-        f"{k} {n}x RSS {r / 2**30:.2f} PSS {p / 2**30:.2f}"
-        for k, (n, r, p) in sorted(kinds.items())
-    )
 
 
 def _parquet_name(rel: str) -> str | None:
@@ -302,8 +184,8 @@ def main() -> int:
         )
         p = r["pss"]
         print(
-            f"{'':6}  peak tree PSS {p['peak'] / 2**30:.2f} GB: {_kinds(p['at'])}; "
-            f"at the RSS peak: {_kinds(p['at_rss'])}; Python workers at once: {p['workers']}",
+            f"{'':6}  peak tree PSS {p['peak'] / 2**30:.2f} GB: {kinds_text(p['at'])}; "
+            f"at the RSS peak: {kinds_text(p['at_rss'])}; Python workers at once: {p['workers']}",
             flush=True,
         )
     if len(results) < 2:
