@@ -463,6 +463,7 @@ def run(
     if cfg.history.enabled:
         history.record(hist_path, result)
         c = result.matches.clusters
+        hashes = result.matches.cluster_hashes
         review_store.record_run(
             store,
             result.run_id,
@@ -475,7 +476,7 @@ def run(
                     strict=True,
                 )
             ),
-            result.matches.record_hashes,
+            [""] * len(c) if hashes is None else hashes.to_pylist(),
             result.matches.stats.get("memory") or {},
         )
     return _with_dir(result, run_dir)

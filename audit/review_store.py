@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
@@ -167,10 +167,11 @@ def record_run(
     run_id: str,
     run_dir: Path,
     clusters: list[tuple[str, str, str]],
-    hashes: Mapping[str, str],
+    hashes: Sequence[str | None],
     memory_stats: Mapping[str, Any],
 ) -> None:
-    """Remember a run: its folder, its clusters (cluster id, record id, decision) and hashes."""
+    """Remember a run: its folder, its clusters (cluster id, record id, decision) and each
+    clustered record's content hash (`hashes`, one per row of `clusters`, in that order)."""
     pending = len({c for c, _, d in clusters if not d})
     with _open(Path(path)) as con:
         if con is None:
@@ -193,7 +194,10 @@ def record_run(
                 con.executemany(
                     "INSERT INTO run_clusters VALUES (?,?,?,?,?)",
                     sorted(
-                        ((run_id, c, r, hashes.get(r, ""), d) for c, r, d in clusters),
+                        (
+                            (run_id, c, r, h or "", d)
+                            for (c, r, d), h in zip(clusters, hashes, strict=True)
+                        ),
                         key=itemgetter(2),
                     ),
                 )

@@ -97,6 +97,26 @@ def test_cluster_ids_survive_a_rerun_with_5_percent_new_records(shared_data: Pat
     assert second.stats["memory"]["clusters_keeping_previous_id"] >= len(unchanged) + len(grown)
 
 
+def test_each_clustered_record_carries_its_own_content_hash(shared_data: Path) -> None:
+    """The decisions store keeps a hash per clustered record, to tell later whether a decision
+    still holds. A run with memory reorders the clusters (inherited ids): the hashes must move
+    with their rows, or every decision would be judged stale (or, worse, fresh) by another
+    record's content."""
+    from audit.match.memory import content_hashes
+
+    full = _febrl_contacts(read_febrl(shared_data / "febrl" / "dataset3.csv")).iloc[:2000]
+    full = full.reset_index(drop=True)
+    own = dict(zip(full["record_id"], content_hashes(full), strict=True))
+    first = match(full.iloc[200:].reset_index(drop=True), MatchConfig())
+    memory = MatchMemory(
+        previous_clusters={k: sorted(v) for k, v in _members(first.clusters).items()}
+    )
+    for m in (first, match(full, MatchConfig(), memory=memory)):
+        got = m.cluster_hashes.to_pylist()
+        assert len(got) == len(m.clusters) > 100
+        assert got == [own[r] for r in m.clusters["record_id"]]
+
+
 def test_rejected_pairs_are_not_linked_until_a_record_changes(shared_data: Path) -> None:
     from audit.match.memory import PairDecision, content_hashes
 
@@ -147,7 +167,9 @@ def test_band_precision_and_thresholds_from_decided_pairs(tmp_path: Path) -> Non
         # one auto pair and 6 of the 10 review pairs were false matches
         wrong = k == 39 or (not auto and k - 40 < 6)
         decisions[cid] = Decision(cid, "reject" if wrong else "approve")
-    review_store.record_run(store, "r1", tmp_path, clusters, hashes, {})
+    review_store.record_run(
+        store, "r1", tmp_path, clusters, [hashes[r] for _, r, _ in clusters], {}
+    )
     got = review_store.record_decisions(store, "r1", decisions, source="t.csv", scores=scores)
     assert (got.approved, got.rejected, got.pairs) == (43, 7, 50)
     learned = review_store.learn(store)

@@ -89,7 +89,7 @@ store, who, n = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 for k in range(n):
     run_id = f"2026{who}{k:04d}"
     clusters = [(f"c{j}", f"{who}:{k}:{j}:{m}", "") for j in range(20) for m in range(2)]
-    hashes = {r: f"h{r}" for _, r, _ in clusters}
+    hashes = [f"h{r}" for _, r, _ in clusters]
     review_store.record_run(store, run_id, store.parent, clusters, hashes, {})
     decided = {f"c{j}": Decision(f"c{j}", "reject" if j % 2 else "approve") for j in range(20)}
     got = review_store.record_decisions(store, run_id, decided, source=who)
@@ -102,7 +102,7 @@ def test_concurrent_writers_queue_and_lose_nothing(tmp_path: Path) -> None:
     """Four writers at once, while a reviewer's tool holds the write lock for longer than
     SQLite's default 5 s timeout: every write waits its turn and lands."""
     store = tmp_path / review_store.FILE_NAME
-    review_store.record_run(store, "2026init", tmp_path, [], {}, {})
+    review_store.record_run(store, "2026init", tmp_path, [], [], {})
     holder = sqlite3.connect(store, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
@@ -137,7 +137,7 @@ def test_a_decision_write_is_all_or_nothing(tmp_path: Path) -> None:
     that asked for it."""
     store = tmp_path / review_store.FILE_NAME
     clusters = [("c1", "a", ""), ("c1", "b", ""), ("c2", "x", ""), ("c2", "y", "")]
-    review_store.record_run(store, "r1", tmp_path, clusters, {}, {})
+    review_store.record_run(store, "r1", tmp_path, clusters, [""] * len(clusters), {})
     con = sqlite3.connect(store)
     con.execute(
         "CREATE TRIGGER fail BEFORE INSERT ON pair_decisions WHEN NEW.cluster_id = 'c2' "
@@ -200,7 +200,7 @@ def test_a_store_from_before_without_rowid_still_remembers(tmp_path: Path) -> No
     )
     con.close()
     clusters = [("c1", "crm:2", ""), ("c1", "crm:1", ""), ("c2", "crm:3", "approve")]
-    hashes = {"crm:1": "h1", "crm:2": "h2", "crm:3": "h3"}
+    hashes = ["h2", "h1", "h3"]
     for n in range(review_store.KEEP_RUNS + 1):
         review_store.record_run(
             store, f"r{n + 1:02d}", tmp_path / f"r{n + 1}", clusters, hashes, {}

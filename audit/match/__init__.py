@@ -195,7 +195,7 @@ def _match(
         golden=golden,
         stats=stats,
         issues=issues,
-        record_hashes=hashes,
+        cluster_hashes=hashes,
     )
 
 
@@ -209,7 +209,7 @@ def _sorted_ids(id_text: pa.Array, data: pd.DataFrame) -> np.ndarray:
 
 def _hashes_at(
     contacts: pd.DataFrame, used: list[str], row_order: np.ndarray, positions: np.ndarray
-) -> list[str]:
+) -> np.ndarray:
     """Content hashes of the records at `positions` (record_id order), in that order."""
     # the rows are read in the contacts' own order, then put back: a gather of text in row
     # order reads memory forward (half the time of one in record_id order at 300k)
@@ -221,7 +221,7 @@ def _hashes_at(
     for start in range(0, len(rows), HASH_BLOCK):
         block = by_row[start : start + HASH_BLOCK]
         hashes[block] = np.array(content_hashes(contacts[hashed].take(rows[block])), object)
-    return hashes.tolist()
+    return hashes
 
 
 def _remembered(
@@ -241,7 +241,7 @@ def _remembered(
     hash_of = dict(
         zip(
             [r for r, h in zip(named, here, strict=True) if h],
-            _hashes_at(contacts, used, row_order, at[here]),
+            _hashes_at(contacts, used, row_order, at[here]).tolist(),
             strict=True,
         )
     )
@@ -262,15 +262,12 @@ def _recall(
     contacts: pd.DataFrame,
     used: list[str],
     row_order: np.ndarray,
-) -> tuple[np.ndarray, pd.DataFrame, dict[str, str], dict[str, Any]]:
-    """Stable ids, decision=approve from approved pairs, and the clustered records' hashes."""
+) -> tuple[np.ndarray, pd.DataFrame, pa.Array, dict[str, Any]]:
+    """Stable ids, decision=approve from approved pairs, and the clustered records' hashes
+    (one per row of the clusters returned)."""
     clusters = clusters.assign(decision="")
-    hashes = dict(
-        zip(
-            clusters["record_id"].astype(str).tolist(),
-            _hashes_at(contacts, used, row_order, members) if len(members) else [],
-            strict=True,
-        )
+    hashes = pa.array(
+        _hashes_at(contacts, used, row_order, members) if len(members) else [], pa.string()
     )
     stats: dict[str, Any] = {}
     if memory is None or clusters.empty:
@@ -297,7 +294,7 @@ def _recall(
         sort_keys=[("c", "ascending"), ("r", "ascending")],
     ).to_numpy()
     clusters = clusters.iloc[order].reset_index(drop=True)
-    return members[order], clusters, hashes, _memory_stats(applied, kept, len(ok))
+    return members[order], clusters, hashes.take(order), _memory_stats(applied, kept, len(ok))
 
 
 def _memory_stats(applied: Applied | None, kept_ids: int, approved: int) -> dict[str, Any]:
