@@ -431,8 +431,11 @@ def _why(d: dict[str, Any], model: Model, n: int) -> pd.Series:
         flagged = np.where(d[key], text, None)  # type: ignore[call-overload]
         parts.append(pa.array(flagged.tolist(), type=pa.string()))
     if not parts:
-        return pd.Series([""] * n, dtype=object)
+        return pd.Series([""] * n, dtype="str")
     joined = pc.binary_join_element_wise(*parts, ", ", null_handling="skip")
     if len(joined) != n:  # Arrow returns an empty array when every input is all null
-        return pd.Series([""] * n, dtype=object)
-    return pd.Series(joined.to_numpy(zero_copy_only=False), dtype=object)
+        return pd.Series([""] * n, dtype="str")
+    # kept in Arrow (pandas' `str`), as the pairs' other text columns are: one Python string
+    # per pair (a million at 1M contacts) was ~130 MB held to the end of the run, and a forked
+    # child's reads of them (refcounts) copied every page they lay on
+    return pd.Series(pd.array(joined, dtype="str"))

@@ -284,8 +284,8 @@ def score_on_spark(
     got = got[~stat].drop(columns=["comparisons", "pruned"])
     order = np.lexsort((got["j"].to_numpy(np.int64), got["i"].to_numpy(np.int64)))
     got = got.iloc[order].reset_index(drop=True)
-    for c in ("band", "rule_id", "why"):
-        got[c] = got[c].astype(object)
+    for c in ("band", "rule_id", "why"):  # Arrow text, as the pandas engine hands them over
+        got[c] = got[c].astype("str")
     return got, comparisons, pruned
 
 
