@@ -232,7 +232,13 @@ def _typed_cells(s: pd.Series, letter: str, refs: Any, fill: np.ndarray | None) 
         values = pa.array([repr(v) for v in serial.tolist()], type=pa.string())
         out = cells(_style(fmt=_DATETIME), "><v>", values, "</v></c>")
     elif isinstance(dtype, pd.StringDtype) or s.dropna().map(type).eq(str).all():
-        text = pa.array(s.astype(object).where(s.notna(), ""), type=pa.string())
+        if isinstance(dtype, pd.StringDtype):  # Arrow text already: no Python string per cell
+            arr = pa.array(s.array)
+            if isinstance(arr, pa.ChunkedArray):
+                arr = arr.combine_chunks()
+            text = pc.fill_null(arr.cast(pa.string()), "")
+        else:
+            text = pa.array(s.astype(object).where(s.notna(), ""), type=pa.string())
         text = pc.replace_substring_regex(text, _ILLEGAL_RE2, "\ufffd")
         for old, esc in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
             text = pc.replace_substring(text, old, esc)

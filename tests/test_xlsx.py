@@ -169,3 +169,17 @@ def test_shaded_rows_of_a_frame_read_like_shaded_rows_of_values(tmp_path: Path) 
     assert got[0] == got[1]
     assert got[1][0][3] == (None, "FFFFF4CC") and got[1][1][0] == ("member", None)
     assert got[1][0][2] == (when, "FFFFF4CC") and got[1][3][4] == (False, "FFFFF4CC")
+
+
+def test_arrow_text_and_python_text_give_the_same_workbook(tmp_path: Path) -> None:
+    """A text column that is Arrow already (pandas' `str`) is written without a Python string
+    per cell; the workbook must be the one its Python-text twin gives, shaded rows, escapes,
+    illegal characters and missing cells included."""
+    values = ["a & <b>", None, "x\x02y", "", "=1+2", "日本語 ✓"] * 3
+    fills = [k % 4 == 0 for k in range(len(values))]
+    paths = []
+    for dtype in ("str", "object"):
+        frame = pd.DataFrame({"t": pd.Series(values, dtype=dtype), "n": range(len(values))})
+        sheet = Sheet("s", frame, header=["t", "n"], fills=fills)
+        paths.append(write_xlsx(tmp_path / f"{dtype}.xlsx", [sheet]))
+    assert paths[0].read_bytes() == paths[1].read_bytes()

@@ -1080,7 +1080,7 @@ def _write_tables(
             if partial:
                 wanted = pc.is_in(arrow.column("cluster_id"), value_set=shown_ids)
                 arrow = arrow.filter(pc.fill_null(wanted, False))
-            kept.append(_object_frame(arrow))
+            kept.append(_text_frame(arrow))
             del arrow
     finally:
         if writer is not None:
@@ -1113,14 +1113,13 @@ def _neutralized(table: Any) -> Any:
     return table
 
 
-def _object_frame(table: Any) -> pd.DataFrame:
-    """An Arrow table of text back as the object (Python text) frame the workbook and the CSV
-    are written from."""
-    cols = {
-        name: table.column(name).to_numpy(zero_copy_only=False).astype(object)
-        for name in table.column_names
-    }
-    return pd.DataFrame(cols, columns=table.column_names, dtype=object, copy=False)
+def _text_frame(table: Any) -> pd.DataFrame:
+    """An Arrow table of text as the frame the workbook and the CSV are written from, its
+    columns still Arrow (pandas' `str`): the page's rows as Python text were a string per cell
+    (10,000 clusters, about 1.6M cells at 1M contacts), made in a forked child where each one
+    lands on a page it shares with the run, and so copies it."""
+    cols = {name: pd.array(table.column(name), dtype="str") for name in table.column_names}
+    return pd.DataFrame(cols, columns=table.column_names, copy=False)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
