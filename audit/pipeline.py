@@ -34,7 +34,7 @@ from audit.config import (
 from audit.fsio import CleanupWarning, output_errors, owning
 from audit.gate import gate
 from audit.heapmem import fix_mmap_threshold
-from audit.kpis import kpi_needs, kpi_stage, withhold
+from audit.kpis import ISSUE_READS, kpi_needs, kpi_stage, withhold
 from audit.match import match
 from audit.match.memory import MatchMemory
 from audit.model import Progress, RunResult, no_progress, stage_done, timed
@@ -367,9 +367,13 @@ def kpis_beside(
 
     `issues` are the stages' findings as they handed them over, not yet conformed: the KPIs
     read which records have which findings, never their order, so the child need not wait
-    for `conform_issues` (about 2.5 s at 1M contacts) to sort the whole table.
+    for `conform_issues` (about 2.5 s at 1M contacts) to sort the whole table, and gets only
+    the columns the stage reads (`ISSUE_READS`): the findings' text would be a new Python
+    string per cell in the child, each landing on a page it shares with this process.
     """
-    return kpi_stage(records, issues_as_text(issues), matches, cfg, as_of=as_of, passed=True)
+    return kpi_stage(
+        records, issues_as_text(issues, ISSUE_READS), matches, cfg, as_of=as_of, passed=True
+    )
 
 
 def kpis_given(

@@ -7,6 +7,7 @@ KPIs refer to them. A column that is not here has no canonical home and travels 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -358,30 +359,36 @@ def conform_issues(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def issues_as_text(pieces: list[pd.DataFrame]) -> pd.DataFrame:
-    """Findings with the canonical columns as text (object, None where missing), in the order
-    the pieces give them: `conform_issues` without its sort and shared strings, for a reader
-    of which records have which findings that does not need the table's order."""
-    arrays = [_issue_arrays(frame, share=False) for frame in pieces]
+def issues_as_text(
+    pieces: list[pd.DataFrame], columns: Sequence[str] = ISSUE_COLUMNS
+) -> pd.DataFrame:
+    """Findings with the canonical `columns` as text (object, None where missing), in the
+    order the pieces give them: `conform_issues` without its sort and shared strings, for a
+    reader of which records have which findings that does not need the table's order (and
+    names the few columns it reads)."""
+    arrays = [_issue_arrays(frame, share=False, columns=columns) for frame in pieces]
     return pd.DataFrame(
         {
             c: pd.Series(
                 np.concatenate([a[c] for a in arrays]) if arrays else [], dtype=object, copy=False
             )
-            for c in ISSUE_COLUMNS
+            for c in columns
         },
         copy=False,
     )
 
 
-def _issue_arrays(frame: pd.DataFrame, *, share: bool) -> dict[str, np.ndarray]:
-    """Each canonical issue column of `frame` as text values (`_text_values`; with `share`, the
-    repeating columns one string per distinct value), None-filled where the frame has none."""
+def _issue_arrays(
+    frame: pd.DataFrame, *, share: bool, columns: Sequence[str] = ISSUE_COLUMNS
+) -> dict[str, np.ndarray]:
+    """Each of the issue `columns` of `frame` as text values (`_text_values`; with `share`,
+    the repeating columns one string per distinct value), None-filled where the frame has
+    none."""
     return {
         c: _text_values(frame[c], share=share and c in _REPEATING)
         if c in frame.columns
         else np.full(len(frame), None, dtype=object)
-        for c in ISSUE_COLUMNS
+        for c in columns
     }
 
 

@@ -17,7 +17,7 @@ from audit.config import KpiConfig
 from audit.kpis import customers, marketing, sales, support  # noqa: F401  (registers KPIs)
 from audit.kpis.breakdowns import BREAKDOWN_READS, compute_breakdowns
 from audit.kpis.catalogue import KPIS, KpiSpec, KpiValue, catalogue_markdown, kpi
-from audit.kpis.impact import clean_records, impact_table, kpi_impact
+from audit.kpis.impact import ISSUE_READS, clean_records, impact_table, kpi_impact
 from audit.kpis.inputs import MONEY_COLUMNS, Frames
 from audit.kpis.money import MoneyRules
 from audit.kpis.period import KpiPeriod, midnight, parse_period, with_hours
@@ -38,6 +38,7 @@ KPI_COLUMNS = [
 ]
 
 __all__ = [
+    "ISSUE_READS",
     "KPIS",
     "KPI_COLUMNS",
     "KpiPeriod",

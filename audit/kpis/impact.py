@@ -214,6 +214,13 @@ def first_copies(frame: pd.DataFrame, entity: str) -> pd.DataFrame:
     return frame[~drop.astype(bool)]
 
 
+# The findings' columns `clean_records` reads (the KPI stage reads no other): which records
+# have an email finding of error severity or of freshness. The run hands the KPI child only
+# these, so it does not make a Python string per cell of the findings' text (message, value,
+# suggestion, evidence: most of the table's bytes). tests/test_kpis_beside.py compares.
+ISSUE_READS = ("record_id", "entity", "field", "severity", "dimension")
+
+
 def clean_records(
     records: Records,
     issues: Issues,
