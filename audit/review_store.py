@@ -167,7 +167,7 @@ def record_run(
     run_id: str,
     run_dir: Path,
     clusters: list[tuple[str, str, str]],
-    hashes: Sequence[str | None],
+    hashes: Sequence[str],
     memory_stats: Mapping[str, Any],
 ) -> None:
     """Remember a run: its folder, its clusters (cluster id, record id, decision) and each
@@ -195,7 +195,7 @@ def record_run(
                     "INSERT INTO run_clusters VALUES (?,?,?,?,?)",
                     sorted(
                         (
-                            (run_id, c, r, h or "", d)
+                            (run_id, c, r, h, d)
                             for (c, r, d), h in zip(clusters, hashes, strict=True)
                         ),
                         key=itemgetter(2),
